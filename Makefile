@@ -1,0 +1,32 @@
+# The user's vocabulary: `make run` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint migrate bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/bloodbank db upgrade
+	$(BIN)/bloodbank demo --if-empty
+	$(BIN)/bloodbank serve
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+migrate: $(STAMP)
+	$(BIN)/bloodbank db upgrade
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Adapters around the domain core: database, messaging, labels, exchange formats."""

@@ -1,0 +1,1 @@
+"""The database adapter: SQLAlchemy tables, engine set-up and migrations."""

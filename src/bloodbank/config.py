@@ -1,0 +1,37 @@
+"""One settings object, read from the environment (prefix BLOODBANK_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BLOODBANK_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'bloodbank.db'}",
+        description="Any SQLAlchemy URL; SQLite is the embedded default, PostgreSQL (psycopg 3) for a service.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rule_set: str = Field(default="who", description="Default eligibility regime for new sites.")
+    # Collection is refused without consent to this text version; bump it when the wording changes.
+    consent_text_version: str = "2026-01"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def masked_url(url: str) -> str:
+    """The URL with any password replaced, for logs and screens."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,83 @@
+"""The domain's exception types.
+
+Each carries a stable `code` (for the API and logs) and a message a clerk can
+act on. Entry points translate them in one place each; none is ever a 500.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError, ValueError):
+    """Input that cannot be read: the clerk must correct it; nothing was stored."""
+
+    code = "invalid_input"
+
+
+class NotFound(DomainError, LookupError):
+    code = "not_found"
+
+
+class DonorIneligible(DomainError):
+    code = "donor_ineligible"
+
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        super().__init__(message)
+        self.reasons = list(reasons or [])
+
+
+class ConsentMissing(DomainError):
+    code = "consent_missing"
+
+
+class ConsentWithdrawn(DomainError):
+    code = "consent_withdrawn"
+
+
+class PossibleDuplicate(DomainError):
+    code = "possible_duplicate"
+
+    def __init__(self, message: str, candidates: list[object] | None = None):
+        super().__init__(message)
+        self.candidates = list(candidates or [])
+
+
+class CapacityFull(DomainError):
+    code = "capacity_full"
+
+
+class VolumeTooHigh(DomainError):
+    code = "volume_too_high"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class Conflict(DomainError):
+    """The action clashes with the current state (already done, already taken)."""
+
+    code = "conflict"
+
+
+class DonorDeferred(DonorIneligible):
+    """The donor has an active deferral, or it could not be confirmed that they have none."""
+
+    code = "donor_deferred"
+
+
+class VisitClosed(DomainError):
+    """The visit ended (withdrawn, deferred or already collected): start a new one."""
+
+    code = "visit_closed"
+
+
+class OutOfHours(DomainError):
+    code = "out_of_hours"

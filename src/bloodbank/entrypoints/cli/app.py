@@ -1,0 +1,34 @@
+"""The root `bloodbank` command; each area of work is a sub-command group."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from bloodbank.entrypoints.cli import audit, database, eligibility, serve
+from bloodbank.entrypoints.cli.context import set_database_url
+
+app = typer.Typer(
+    help="bloodbank: voluntary, safe, type-correct, traceable blood donation and transfusion.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(database.app, name="db")
+app.add_typer(eligibility.app, name="eligibility")
+app.add_typer(audit.app, name="audit")
+app.command("serve")(serve.serve)
+
+
+@app.callback()
+def _root(
+    database_url: Optional[str] = typer.Option(
+        None, "--database", envvar="BLOODBANK_DATABASE_URL",
+        help="SQLAlchemy URL of the database (default: SQLite under ./var/).",
+    ),
+) -> None:
+    set_database_url(database_url)
+
+
+def main() -> None:
+    app()

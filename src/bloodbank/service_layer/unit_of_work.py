@@ -1,0 +1,36 @@
+"""One use case, one transaction: nothing is written unless `commit()` is reached."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db import audit_log
+from bloodbank.adapters.db.database import Database
+
+
+class UnitOfWork:
+    session: Session
+
+    def __init__(self, database: Database, actor: str = "system"):
+        self.database = database
+        self.actor = actor
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.database.sessions()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # Rolling back after a commit is a no-op; after an error it undoes everything.
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def audit(self, action: str, entity: str, entity_id: object = None, *, old: dict | None = None,
+              new: dict | None = None, reason: str | None = None) -> None:
+        audit_log.append(self.session, actor=self.actor, action=action, entity=entity,
+                         entity_id=entity_id, old=old, new=new, reason=reason)

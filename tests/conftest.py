@@ -1,0 +1,91 @@
+"""Shared fixtures: a migrated database per backend, emptied between tests.
+
+SQLite always runs. PostgreSQL runs when BLOODBANK_TEST_DATABASE_URL points at
+a server; each test session gets its own throw-away database there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bloodbank.adapters.db.database import Database
+from bloodbank.adapters.db.engine import make_engine
+from bloodbank.adapters.db.migrate import upgrade
+from bloodbank.adapters.db.models import Base
+
+PG_URL = os.environ.get("BLOODBANK_TEST_DATABASE_URL")
+PG_SKIP = "set BLOODBANK_TEST_DATABASE_URL to a PostgreSQL URL to run the PostgreSQL tests"
+KEEP_ROWS = {"audit_head"}  # reset, not deleted: the migration's genesis row
+
+
+def _pg_database_url():
+    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"bloodbank_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg_database(name: str) -> None:
+    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def migrated_database(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bloodbank.db'}"
+        upgrade(url)
+        database = Database(url)
+        yield database
+        database.dispose()
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    url, name = _pg_database_url()
+    upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def database(migrated_database):
+    yield migrated_database
+    empty(migrated_database)
+
+
+def empty(database: Database) -> None:
+    """Delete every row, audit entries included, and reset the chain's head."""
+    engine = database.engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_ROWS]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text(
+                "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
+                "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
+            ))
+        conn.execute(text("UPDATE audit_head SET last_id = 0, last_hash = :h WHERE id = 1"), {"h": "0" * 64})
+
+
+@pytest.fixture
+def backend(database) -> str:
+    return database.engine.dialect.name
