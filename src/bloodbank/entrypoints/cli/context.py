@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
@@ -40,5 +41,5 @@ def clerk_errors():
     try:
         yield
     except DomainError as error:
-        err_console.print(f"[red]{error.message}[/red]")
+        err_console.print(f"[red]{escape(error.message)}[/red]")
         raise typer.Exit(1) from None

@@ -1,0 +1,1 @@
+"""Printed output: cards and labels rendered to PDF."""
