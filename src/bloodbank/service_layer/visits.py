@@ -1,0 +1,144 @@
+"""Check-in at the desk: the start of every visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Appointment, Donor, Site, Visit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.consent import OPEN_STATUSES
+from bloodbank.domain.eligibility import DonationKind
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.deferral_lookup import donor_ids_of_person, ensure_not_deferred
+from bloodbank.service_layer.deferrals import current_donor
+from bloodbank.service_layer.records import changes, snapshot
+from bloodbank.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class VisitView:
+    id: int
+    donor_id: int
+    donor_number: str
+    site_id: int
+    appointment_id: int | None
+    kind: str
+    status: str
+    checked_in_at: datetime
+    checked_in_by: str
+    eligible: bool | None
+    next_eligible_date: date | None
+    screened_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_step: str | None
+
+
+def visit_view(visit: Visit, donor_number: str) -> VisitView:
+    return VisitView(
+        id=visit.id, donor_id=visit.donor_id, donor_number=donor_number, site_id=visit.site_id,
+        appointment_id=visit.appointment_id, kind=visit.kind, status=visit.status,
+        checked_in_at=visit.checked_in_at, checked_in_by=visit.checked_in_by, eligible=visit.eligible,
+        next_eligible_date=visit.next_eligible_date, screened_at=visit.screened_at,
+        withdrawn_at=visit.withdrawn_at, withdrawn_step=visit.withdrawn_step,
+    )
+
+
+def check_kind(kind: str) -> None:
+    kinds = [k.value for k in DonationKind]
+    if kind not in kinds:
+        raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(kinds)}.")
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: int | None = None,
+             kind: str = "whole_blood") -> VisitView:
+    check_kind(kind)
+    with uow:
+        s = uow.session
+        donor = current_donor(s, donor_id)
+        # Locking the donor row queues a second desk checking in the same person at once.
+        s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
+        site = s.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"No site with id {site_id}.")
+        if not site.active:
+            raise Conflict(f"Site {site.code} is not active: donors cannot be checked in there.")
+        now = utcnow()
+        # Told at the desk, before anything is written: no visit for a deferred donor.
+        ensure_not_deferred(s, donor.id, now.date())
+        person = donor_ids_of_person(s, donor.id)
+        _refuse_second_open_visit(s, person, now.date())
+        appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
+        visit = Visit(donor_id=donor.id, site_id=site.id, appointment_id=appointment_id, kind=kind,
+                      status="checked_in", checked_in_at=now, checked_in_by=uow.actor)
+        s.add(visit)
+        s.flush()
+        uow.audit("create", "visit", visit.id, new=snapshot(visit),
+                  reason="checked in" + (f" for appointment {appointment.id}" if appointment else ""))
+        result = visit_view(visit, donor.donor_number)
+        uow.commit()
+        return result
+
+
+def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
+    start, end = day_bounds(day)
+    open_visit = s.execute(
+        select(Visit.id).where(
+            Visit.donor_id.in_(person), Visit.status.in_(OPEN_STATUSES),
+            Visit.checked_in_at >= start, Visit.checked_in_at < end,
+        )
+    ).scalar()
+    if open_visit is not None:
+        raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
+
+
+def _take_appointment(uow: UnitOfWork, appointment_id: int, person: list[int], site: Site,
+                      now: datetime) -> Appointment:
+    s = uow.session
+    appointment = s.execute(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    ).scalar_one_or_none()
+    if appointment is None:
+        raise NotFound(f"No appointment with id {appointment_id}.")
+    if appointment.donor_id not in person:
+        raise InvalidInput(f"Appointment {appointment_id} belongs to another donor.")
+    if appointment.site_id != site.id:
+        raise InvalidInput(f"Appointment {appointment_id} is at another site, not {site.code}.")
+    if appointment.status != "booked":
+        raise Conflict(f"Appointment {appointment_id} is {appointment.status.replace('_', ' ')}, not booked.")
+    before = snapshot(appointment)
+    appointment.status, appointment.status_changed_at = "checked_in", now
+    old, new = changes(before, snapshot(appointment))
+    uow.audit("update", "appointment", appointment.id, old=old, new=new, reason="donor checked in")
+    return appointment
+
+
+def get_visit(uow: UnitOfWork, visit_id: int) -> VisitView:
+    with uow:
+        visit = uow.session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound(f"No visit with id {visit_id}.")
+        return visit_view(visit, uow.session.get(Donor, visit.donor_id).donor_number)
+
+
+def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
+    """Today's visits at the site still in progress, in order of arrival."""
+    start, end = day_bounds(utcnow().date())
+    with uow:
+        if uow.session.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        rows = uow.session.execute(
+            select(Visit, Donor.donor_number).join(Donor, Donor.id == Visit.donor_id)
+            .where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
+                   Visit.checked_in_at >= start, Visit.checked_in_at < end)
+            .order_by(Visit.checked_in_at, Visit.id)
+        ).all()
+        return [visit_view(visit, number) for visit, number in rows]
