@@ -19,7 +19,7 @@ from bloodbank.adapters.db.models import AdverseReaction, Donation, Donor, Site,
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import collection as rules
 from bloodbank.domain.eligibility import check_collection_volume, load_rule_set
-from bloodbank.domain.errors import Conflict, DonorIneligible, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, ConsentWithdrawn, DonorIneligible, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import Din, parse_din
 from bloodbank.service_layer.consent import ensure_consent_for_collection
 from bloodbank.service_layer.deferral_lookup import ensure_not_deferred
@@ -164,6 +164,7 @@ def finish_collection(uow: UnitOfWork, *, donation_id: int, volume_ml: int) -> C
         s = uow.session
         row = _locked_donation(s, donation_id)
         _refuse_unless_in_progress(row, "finished")
+        _refuse_if_donor_withdrew(s, row)
         assessment = rules.assess_volume(volume_ml, row.planned_volume_ml, row.max_volume_ml,
                                          nominal_ml=rules.bag_type(row.bag_type).nominal_ml)
         before = snapshot(row)
@@ -176,6 +177,15 @@ def finish_collection(uow: UnitOfWork, *, donation_id: int, volume_ml: int) -> C
         result = _view(row)
         uow.commit()
         return result
+
+
+def _refuse_if_donor_withdrew(s, row: Donation) -> None:
+    """A donor who withdrew with the needle in did not consent to a full bag: abort, never finish."""
+    visit = s.get(Visit, row.visit_id)
+    if visit is not None and visit.status == "withdrawn":
+        raise ConsentWithdrawn(
+            f"The donor withdrew during collection {row.din}: record it as stopped (abort), not finished."
+        )
 
 
 def abort_collection(uow: UnitOfWork, *, donation_id: int, reason: str,
