@@ -61,7 +61,7 @@ def _history(rng: random.Random, sex: str, today: date, dob: date) -> tuple[date
     if rng.random() < 0.25:
         return ()  # registered, not yet given
     gap_weeks = 16 if sex == "F" else 12
-    first_allowed = max(today - timedelta(days=3 * 365), dob.replace(year=dob.year + 18) + timedelta(days=1))
+    first_allowed = max(today - timedelta(days=3 * 365), dob + timedelta(days=18 * 366))
     dates, day = [], today - timedelta(days=rng.randint(20, 400))
     while day > first_allowed and len(dates) < 10:
         dates.append(day)

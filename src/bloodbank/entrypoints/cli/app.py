@@ -6,7 +6,9 @@ from typing import Optional
 
 import typer
 
-from bloodbank.entrypoints.cli import audit, database, eligibility, serve
+from bloodbank.entrypoints.cli import (
+    appointments, audit, collection, database, demo, donors, eligibility, serve, sites, visits,
+)
 from bloodbank.entrypoints.cli.context import set_database_url
 
 app = typer.Typer(
@@ -17,6 +19,12 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(eligibility.app, name="eligibility")
 app.add_typer(audit.app, name="audit")
+app.add_typer(sites.app, name="sites")
+app.add_typer(donors.app, name="donors")
+app.add_typer(appointments.app, name="appointments")
+app.add_typer(visits.app, name="visits")
+app.add_typer(collection.app, name="collection")
+app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 
 
