@@ -93,3 +93,15 @@ def test_deleting_the_latest_entries_is_reported(database):
     tamper(database, "DELETE FROM audit_entry WHERE id >= 4")
     report = verify_chain(UnitOfWork(database))
     assert not report.ok and report.first_broken_id == 4
+
+
+def test_the_audit_verify_command_names_the_tampered_entry(database):
+    from typer.testing import CliRunner
+
+    from bloodbank.entrypoints.cli import app
+
+    write_entries(database, 4)
+    tamper(database, "UPDATE audit_entry SET new = :v WHERE id = 2", v='{"phone": "forged"}')
+    result = CliRunner().invoke(app, ["--database", database.url, "audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at entry 2" in result.output
