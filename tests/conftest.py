@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bloodbank.adapters.db.append_only import APPEND_ONLY_TABLES, drop_sql, guard_sql
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.migrate import upgrade
@@ -67,22 +68,24 @@ def database(migrated_database):
 
 
 def empty(database: Database) -> None:
-    """Delete every row, audit entries included, and reset the chain's head."""
+    """Delete every row, append-only ones included, and reset the audit chain's head."""
     engine = database.engine
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_ROWS]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
-        else:
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+            # Replica mode skips user triggers for this session: the guards stay installed.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
-            conn.execute(text(
-                "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
-                "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
-            ))
+        else:
+            for table in APPEND_ONLY_TABLES:
+                for statement in drop_sql("sqlite", table):
+                    conn.execute(text(statement))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            for table in APPEND_ONLY_TABLES:
+                for statement in guard_sql("sqlite", table):
+                    conn.execute(text(statement))
         conn.execute(text("UPDATE audit_head SET last_id = 0, last_hash = :h WHERE id = 1"), {"h": "0" * 64})
 
 

@@ -37,6 +37,9 @@ def drop_sql(dialect: str, table: str) -> list[str]:
     return []
 
 
+APPEND_ONLY_TABLES = ("audit_entry", "unit_event")
+
+
 def make_append_only(table: str) -> None:
     for statement in guard_sql(op.get_bind().dialect.name, table):
         op.execute(statement)

@@ -5,10 +5,25 @@ from bloodbank.adapters.db.models.audit import AuditEntry, AuditHead
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
 from bloodbank.adapters.db.models.donors import Deferral, Donor
+from bloodbank.adapters.db.models.inventory import (
+    ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
+)
+from bloodbank.adapters.db.models.lab import DonorFollowUp, TestResult
+from bloodbank.adapters.db.models.orders import Crossmatch, Issue, Order, Reservation
+from bloodbank.adapters.db.models.patients import (
+    AntibodyScreen, Hospital, Patient, PatientAntibody, PatientGrouping, PatientIdentifier, PatientSample,
+    SpecialRequirement,
+)
 from bloodbank.adapters.db.models.sites import Site
+from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
+from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitParent
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
-    "AdverseReaction", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent", "Deferral",
-    "DinCounter", "Donation", "Donor", "SelfExclusion", "SlotCounter", "Site", "Visit",
+    "AdverseReaction", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
+    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "ExcursionUnit", "Hospital",
+    "Issue", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
+    "Recall", "RecallUnit", "Reservation", "SelfExclusion", "SlotCounter", "Site", "SpecialRequirement",
+    "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
+    "Unit", "UnitEvent", "UnitParent", "UnitReturn", "Visit",
 ]

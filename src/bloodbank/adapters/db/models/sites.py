@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
+
+
+DEFAULT_TEST_PANEL = ("hiv", "hbv", "hcv", "syphilis")
+DEFAULT_PANEL_JSON = '["hiv", "hbv", "hcv", "syphilis"]'
 
 
 class Site(Timestamped, Base):
@@ -30,3 +34,7 @@ class Site(Timestamped, Base):
     # {"mon": ["08:00", "16:00"], ...}; a mobile drive lists only the days it stands.
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
+    # Mandatory infection markers for units collected here; every one must be negative before release.
+    test_panel: Mapped[list] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_TEST_PANEL), server_default=text("'" + DEFAULT_PANEL_JSON + "'"),
+    )

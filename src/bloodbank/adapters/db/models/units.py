@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bloodbank.adapters.db.models.base import Base, Timestamped
+from bloodbank.domain.unit_status import UnitStatus
+
+UNIT_STATUSES = tuple(s.value for s in UnitStatus)
+
+
+class Unit(Timestamped, Base):
+    """One labelled component: a DIN, a product code and a division.
+
+    `status` changes only through `service_layer.unit_moves.move`, which asks
+    the domain's transition table and writes the event and the audit entry.
+    """
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        UniqueConstraint("din", "product_code", "division"),
+        CheckConstraint("status IN " + str(UNIT_STATUSES), name="status_known"),
+        CheckConstraint("volume_ml IS NULL OR volume_ml > 0", name="volume_positive"),
+        Index("ix_unit_stock", "site_id", "status", "kind", "blood_group", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    din: Mapped[str] = mapped_column(String(13), index=True)
+    product_code: Mapped[str] = mapped_column(String(5))
+    division: Mapped[str] = mapped_column(String(2), default="00")
+    kind: Mapped[str] = mapped_column(String(24))
+    # Null for a pool: its donations are reached through unit_parent.
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"), index=True)
+    blood_group: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default=UnitStatus.QUARANTINED.value)
+    volume_ml: Mapped[int | None]
+    collected_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Null while in transit: a unit on the road is in no site's stock.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    storage_location: Mapped[str] = mapped_column(String(60), default="")
+    irradiated: Mapped[bool] = mapped_column(default=False)
+    irradiated_at: Mapped[datetime | None]
+    leucoreduced: Mapped[bool] = mapped_column(default=False)
+    cmv_negative: Mapped[bool] = mapped_column(default=False)
+    low_titer: Mapped[bool] = mapped_column(default=False)
+    bacterial_screened: Mapped[bool] = mapped_column(default=False)
+    label_printed_at: Mapped[datetime | None]
+    label_verified_at: Mapped[datetime | None]
+    label_verified_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    discard_reason: Mapped[str | None] = mapped_column(String(30))
+    discard_note: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None]
+
+
+class UnitParent(Base):
+    """Where a unit came from: split, pooled or aliquoted units keep every source."""
+
+    __tablename__ = "unit_parent"
+
+    child_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+
+
+class UnitEvent(Base):
+    """The unit's own history: every status change and movement, for trace."""
+
+    __tablename__ = "unit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str | None] = mapped_column(String(12))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

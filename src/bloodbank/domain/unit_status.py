@@ -1,0 +1,96 @@
+"""The unit life cycle: one transition table, the only place a status may change.
+
+    collected ─► quarantined ─► available ─► reserved ─► issued ─► transfused
+                     │              │  ▲          │          └──► returned ─► available
+                     │              │  └──────────┘ (reservation released)
+                     │              └──► in_transit ─► available (received)
+                     ├──► processed (split into children; no longer a unit in stock)
+                     └──► discarded
+    any state except transfused ──► discarded / recalled, with a reason
+
+Every entry point reaches a status change through `transition()`, so a move
+that is not in this table is impossible whatever the route (UI, API, CLI,
+admin). Release out of quarantine has its own conditions (`release.py`); this
+table only says the move exists.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from bloodbank.domain.errors import InvalidTransition
+
+
+class UnitStatus(str, Enum):
+    COLLECTED = "collected"
+    QUARANTINED = "quarantined"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    IN_TRANSIT = "in_transit"
+    ISSUED = "issued"
+    TRANSFUSED = "transfused"
+    RETURNED = "returned"
+    PROCESSED = "processed"
+    DISCARDED = "discarded"
+    RECALLED = "recalled"
+
+
+S = UnitStatus
+_FORWARD: dict[UnitStatus, frozenset[UnitStatus]] = {
+    S.COLLECTED: frozenset({S.QUARANTINED, S.PROCESSED}),
+    S.QUARANTINED: frozenset({S.AVAILABLE, S.PROCESSED}),
+    S.AVAILABLE: frozenset({S.RESERVED, S.IN_TRANSIT, S.PROCESSED, S.QUARANTINED}),
+    S.RESERVED: frozenset({S.AVAILABLE, S.ISSUED}),
+    S.IN_TRANSIT: frozenset({S.AVAILABLE, S.QUARANTINED}),
+    S.ISSUED: frozenset({S.TRANSFUSED, S.RETURNED}),
+    S.RETURNED: frozenset({S.AVAILABLE}),
+    S.TRANSFUSED: frozenset(),
+    S.PROCESSED: frozenset(),
+    S.DISCARDED: frozenset(),
+    S.RECALLED: frozenset({S.DISCARDED}),
+}
+# Discard and recall reach every state but the final ones: blood already in a
+# patient cannot be discarded, and a processed parent lives on in its children.
+_TERMINAL = {S.TRANSFUSED, S.PROCESSED, S.DISCARDED}
+TRANSITIONS: dict[UnitStatus, frozenset[UnitStatus]] = {
+    state: targets | (frozenset() if state in _TERMINAL else frozenset({S.DISCARDED, S.RECALLED}) - {state})
+    for state, targets in _FORWARD.items()
+}
+# States in which a unit is physically in a site's stock.
+IN_STOCK = frozenset({S.QUARANTINED, S.AVAILABLE, S.RESERVED, S.RETURNED, S.RECALLED})
+
+DISCARD_REASONS = {
+    "expired": "expired",
+    "broken": "bag broken or leaking",
+    "reactive": "reactive infection marker",
+    "returned_too_warm": "returned outside time or temperature limits",
+    "temperature": "storage temperature excursion",
+    "self_excluded": "not suitable for transfusion",  # never says why: the donor's exclusion is confidential
+    "recalled": "recalled",
+    "grouping_discrepancy": "blood group discrepancy",
+    "volume": "volume outside limits",
+    "other": "other (see note)",
+}
+
+
+def can_transition(current: UnitStatus | str, target: UnitStatus | str) -> bool:
+    return UnitStatus(target) in TRANSITIONS[UnitStatus(current)]
+
+
+def transition(current: UnitStatus | str, target: UnitStatus | str) -> UnitStatus:
+    """The new status, or InvalidTransition saying why the move is impossible."""
+    current, target = UnitStatus(current), UnitStatus(target)
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "nothing (final state)"
+        raise InvalidTransition(
+            f"A unit that is {current.value.replace('_', ' ')} cannot become {target.value.replace('_', ' ')}; "
+            f"from {current.value.replace('_', ' ')} it can only become: {allowed}."
+        )
+    return target
+
+
+def discard_reason(code: str) -> str:
+    if code not in DISCARD_REASONS:
+        known = ", ".join(sorted(DISCARD_REASONS))
+        raise InvalidTransition(f"Unknown discard reason '{code}'; use one of: {known}.")
+    return DISCARD_REASONS[code]

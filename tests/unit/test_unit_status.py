@@ -1,0 +1,63 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bloodbank.domain.errors import InvalidTransition
+from bloodbank.domain.unit_status import TRANSITIONS, UnitStatus, can_transition, discard_reason, transition
+
+S = UnitStatus
+statuses = st.sampled_from(list(UnitStatus))
+
+
+@pytest.mark.parametrize("current, target", [
+    (S.QUARANTINED, S.AVAILABLE), (S.AVAILABLE, S.RESERVED), (S.RESERVED, S.ISSUED),
+    (S.ISSUED, S.TRANSFUSED), (S.ISSUED, S.RETURNED), (S.RETURNED, S.AVAILABLE), (S.RESERVED, S.AVAILABLE),
+    (S.AVAILABLE, S.IN_TRANSIT), (S.IN_TRANSIT, S.AVAILABLE), (S.QUARANTINED, S.PROCESSED),
+    (S.QUARANTINED, S.DISCARDED), (S.ISSUED, S.RECALLED), (S.RECALLED, S.DISCARDED),
+])
+def test_the_life_cycle_moves_are_allowed(current, target):
+    assert transition(current, target) == target
+
+
+@pytest.mark.parametrize("current, target", [
+    (S.QUARANTINED, S.RESERVED), (S.QUARANTINED, S.ISSUED), (S.AVAILABLE, S.ISSUED),
+    (S.COLLECTED, S.AVAILABLE), (S.TRANSFUSED, S.DISCARDED), (S.DISCARDED, S.AVAILABLE),
+    (S.PROCESSED, S.AVAILABLE), (S.RECALLED, S.AVAILABLE), (S.IN_TRANSIT, S.RESERVED),
+])
+def test_moves_outside_the_table_are_refused_with_what_is_possible(current, target):
+    with pytest.raises(InvalidTransition, match="can only become|final state"):
+        transition(current, target)
+
+
+@given(statuses)
+def test_only_available_units_can_be_reserved_and_only_reserved_units_issued(current):
+    assert can_transition(current, S.RESERVED) == (current == S.AVAILABLE)
+    assert can_transition(current, S.ISSUED) == (current == S.RESERVED)
+
+
+@given(statuses)
+def test_every_state_but_the_final_ones_can_be_discarded(current):
+    final = current in {S.TRANSFUSED, S.PROCESSED, S.DISCARDED}
+    assert can_transition(current, S.DISCARDED) == (not final)
+
+
+@given(st.lists(statuses, min_size=1, max_size=12))
+def test_no_walk_through_the_table_reaches_issue_without_release(path):
+    """Whatever sequence of allowed moves, a unit issued was available (released) before."""
+    state, seen = S.QUARANTINED, [S.QUARANTINED]
+    for target in path:
+        if can_transition(state, target):
+            state = target
+            seen.append(state)
+    if S.ISSUED in seen:
+        assert S.AVAILABLE in seen[: seen.index(S.ISSUED)]
+
+
+def test_no_state_leads_to_itself():
+    assert all(state not in targets for state, targets in TRANSITIONS.items())
+
+
+def test_a_self_exclusion_discard_never_says_why():
+    assert "exclu" not in discard_reason("self_excluded")
+    with pytest.raises(InvalidTransition, match="Unknown discard reason"):
+        discard_reason("because")
