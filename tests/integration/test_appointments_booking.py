@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from bloodbank.adapters.db.models import Appointment
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, OutOfHours
+from bloodbank.adapters.db.models import Appointment, Deferral
+from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput, NotFound, OutOfHours
 from bloodbank.service_layer import appointments
 from tests.integration.appointment_fixtures import (
     MONDAY, NOW, at, audit_entries, booked_in_slot, clerk, counts, get, make_donor, make_site,
@@ -164,3 +164,15 @@ def test_an_unknown_donation_kind_is_refused(database):
     site, donor = make_site(database), make_donor(database)
     with pytest.raises(InvalidInput, match="Unknown donation kind 'bone_marrow'"):
         book(database, donor, site, at(9, 0), kind="bone_marrow")
+
+
+def test_a_donor_deferred_on_the_day_cannot_be_booked(database):
+    site_id = make_site(database)
+    donor_id = make_donor(database)
+    with database.sessions() as s, s.begin():
+        s.add(Deferral(donor_id=donor_id, code="tattoo", kind="temporary", reason="", decided_by="dr.eva",
+                       starts_on=MONDAY - timedelta(days=30), ends_on=MONDAY + timedelta(days=90)))
+    before = counts(database)
+    with pytest.raises(DonorDeferred, match="deferred until"):
+        book(database, donor_id, site_id, at(9, day=MONDAY + timedelta(days=1)))
+    assert counts(database) == before

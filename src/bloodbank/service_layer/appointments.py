@@ -27,7 +27,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import scheduling
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import CapacityFull, Conflict, InvalidInput, InvalidTransition, NotFound, OutOfHours
-from bloodbank.service_layer.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.deferrals import current_donor
 from bloodbank.service_layer.records import changes, snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
@@ -113,6 +113,8 @@ def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime, k
         donor = current_donor(s, donor_id)
         # Locking the donor queues two desks booking the same person, so the clash check holds.
         s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
+        # Booking someone who may not give that day only wastes a chair and their journey.
+        ensure_not_deferred(s, donor.id, wall.date())
         _refuse_clash(s, donor_ids_of_person(s, donor.id), instant, site.slot_minutes, zone)
         _take_chair(s, site, instant, zone)
         row = Appointment(site_id=site.id, donor_id=donor.id, starts_at=instant, kind=kind, status="booked",
