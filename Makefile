@@ -25,6 +25,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 migrate: $(STAMP)
 	$(BIN)/bloodbank db upgrade
 
