@@ -30,6 +30,8 @@ class Patient(Timestamped, Base):
     given_name: Mapped[str] = mapped_column(String(100), default="")
     family_name: Mapped[str] = mapped_column(String(100), default="")
     date_of_birth: Mapped[date | None]
+    # An emergency patient's age is guessed: the date of birth is then an estimate, never a check.
+    date_of_birth_estimated: Mapped[bool] = mapped_column(default=False)
     sex: Mapped[str | None] = mapped_column(String(1))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))

@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('given_name', sa.String(length=100), nullable=False),
     sa.Column('family_name', sa.String(length=100), nullable=False),
     sa.Column('date_of_birth', sa.Date(), nullable=True),
+    sa.Column('date_of_birth_estimated', sa.Boolean(), nullable=False),
     sa.Column('sex', sa.String(length=1), nullable=True),
     sa.Column('hospital_id', sa.Integer(), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),

@@ -1,0 +1,127 @@
+"""Merging two records of one patient: the history moves, nothing is dropped or deleted.
+
+The classic case: an unconscious patient is transfused under an emergency
+number while their antibody and their CMV-negative requirement sit on their
+hospital-number record. Once merged, every row pointing at the duplicate
+(identifiers, samples, groupings, screens, antibodies, requirements, orders,
+crossmatches, issues, transfusions, records merged into it earlier) points at
+the survivor, and the duplicate row stays with `merged_into_id` set so its
+numbers still lead to the person.
+
+Groupings that disagree across the two records are NOT a reason to refuse:
+refusing would leave the flags split over two records. The merged profile
+shows "discrepant" and issue falls back to group O until the lab resolves it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Base, Patient
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.patients import grouping_status
+from bloodbank.service_layer.patient_profile import load_profile
+from bloodbank.service_layer.patients import PatientView, patient_view
+from bloodbank.service_layer.records import changes, snapshot
+from bloodbank.service_layer.unit_of_work import UnitOfWork
+
+# Details the survivor takes from the duplicate when it has none: it never loses one it has.
+FILLABLE = ("given_name", "family_name", "sex", "hospital_id")
+
+
+def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason: str) -> PatientView:
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput("A merge needs a reason: say how you know these records are the same patient.")
+    if survivor_id == duplicate_id:
+        raise InvalidInput("A record cannot be merged into itself: choose two different records.")
+    with uow:
+        session = uow.session
+        survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
+        _refuse_unmergeable(survivor, duplicate)
+        before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
+        moved = _repoint_history(session, duplicate.id, survivor.id)
+        _fill_empty_details(survivor, duplicate)
+        duplicate.merged_into_id = survivor.id
+        session.flush()
+        status = grouping_status(load_profile(session, survivor.id))
+        uow.audit(
+            "merge", "patient", survivor.id,
+            old={"survivor": before_survivor, "duplicate": before_duplicate},
+            new={"survivor": snapshot(survivor), "duplicate": snapshot(duplicate),
+                 "moved": {table: len(ids) for table, ids in moved.items()}, "moved_ids": moved,
+                 "grouping_status": status},
+            reason=reason,
+        )
+        old, new = changes(before_duplicate, snapshot(duplicate))
+        uow.audit("merged_into", "patient", duplicate.id, old=old, new=new,
+                  reason=f"merged into patient {survivor.id}: {reason}")
+        view = patient_view(session, survivor)
+        uow.commit()
+        return view
+
+
+def _lock_pair(session: Session, survivor_id: int, duplicate_id: int) -> tuple[Patient, Patient]:
+    # Locked in id order, so two merges touching the same records queue instead of deadlocking.
+    rows = session.execute(
+        select(Patient).where(Patient.id.in_([survivor_id, duplicate_id])).order_by(Patient.id).with_for_update()
+    ).scalars().all()
+    found = {row.id: row for row in rows}
+    for wanted, role in ((survivor_id, "record to keep"), (duplicate_id, "duplicate record")):
+        if wanted not in found:
+            raise NotFound(f"There is no patient record {wanted} (the {role}).")
+    return found[survivor_id], found[duplicate_id]
+
+
+def _refuse_unmergeable(survivor: Patient, duplicate: Patient) -> None:
+    if duplicate.merged_into_id is not None:
+        raise Conflict(f"Patient record {duplicate.id} was already merged into record {duplicate.merged_into_id}; "
+                       "it holds no history of its own any more.")
+    if survivor.merged_into_id is not None:
+        raise Conflict(f"Patient record {survivor.id} was itself merged into record {survivor.merged_into_id}: "
+                       "merge into that record instead.")
+
+
+def history_links() -> list:
+    """Every column that points at a patient record, wherever it is declared.
+
+    Found from the schema rather than listed, so a table added later cannot be
+    left behind pointing at the duplicate.
+    """
+    patient_id = Patient.__table__.c.id
+    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
+            if fk.column is patient_id]
+
+
+def _repoint_history(session: Session, duplicate_id: int, survivor_id: int) -> dict[str, list]:
+    moved: dict[str, list] = {}
+    for column in history_links():
+        table = column.table
+        key = list(table.primary_key.columns)
+        rows = session.execute(select(*key).where(column == duplicate_id).order_by(*key)).all()
+        if not rows:
+            continue
+        try:
+            session.execute(update(table).where(column == duplicate_id).values({column.name: survivor_id})
+                            .execution_options(synchronize_session=False))
+        except IntegrityError:
+            raise Conflict(f"The {table.name} records of the duplicate could not be moved to the record "
+                           "kept; nothing was merged. Call the supervisor.") from None
+        name = table.name if column.name == "patient_id" else f"{table.name}.{column.name}"
+        moved[name] = [row[0] if len(key) == 1 else list(row) for row in rows]
+    session.expire_all()
+    return moved
+
+
+def _fill_empty_details(survivor: Patient, duplicate: Patient) -> None:
+    for field in FILLABLE:
+        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
+            setattr(survivor, field, getattr(duplicate, field))
+    # A real date of birth beats a guessed one from the emergency record.
+    if duplicate.date_of_birth is not None and (
+            survivor.date_of_birth is None
+            or (survivor.date_of_birth_estimated and not duplicate.date_of_birth_estimated)):
+        survivor.date_of_birth = duplicate.date_of_birth
+        survivor.date_of_birth_estimated = duplicate.date_of_birth_estimated
