@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from bloodbank.adapters.db.models import Site
+from bloodbank.domain.isbt128 import parse_din
+from bloodbank.entrypoints.cli import context
+from bloodbank.entrypoints.cli.processing import app
+from tests.integration.collection_fixtures import audit_entries
+from tests.integration.processing_fixtures import make_donation, make_site
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(database):
+    context.set_database_url(database.url)
+    yield lambda *args: runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": "proc.fay"})
+    context.set_database_url(None)
+
+
+def unit_ids(output: str) -> list[str]:
+    return re.findall(r"unit (\d+) ", output)
+
+
+def test_process_label_verify_and_show_from_the_command_line(database, cli, tmp_path):
+    donation_id = make_donation(database, site_id=make_site(database), group="A+")
+
+    made = cli("process", donation_id, "--method", "buffy_coat")
+    assert made.exit_code == 0, made.output
+    assert "2 unit(s) made, in quarantine" in made.output and "X0003" in made.output
+    red_id = unit_ids(made.output)[0]
+    din = parse_din(re.search(r"(\w{5} \d\d \d{6} [0-9A-Z*])", made.output).group(1))
+
+    out = tmp_path / "label.pdf"
+    printed = cli("label", red_id, "--out", out)
+    assert printed.exit_code == 0, printed.output
+    assert out.read_bytes().startswith(b"%PDF")
+
+    verified = cli("verify-label", red_id, "--din", din.barcode, "--product", "=<X0003V00")
+    assert verified.exit_code == 0, verified.output
+    assert "Label verified" in verified.output
+    assert audit_entries(database, "unit", red_id)[-1].actor == "proc.fay"
+
+    shown = cli("show", din.eye_readable)
+    assert shown.exit_code == 0 and "label verified" in shown.output and "X0006" in shown.output
+
+
+def test_a_mismatching_label_is_a_clerk_message_and_exit_code_1(database, cli, tmp_path):
+    donation_id = make_donation(database, site_id=make_site(database))
+    red_id = unit_ids(cli("process", donation_id, "--method", "prp").output)[0]
+    cli("label", red_id, "--out", tmp_path / "label.pdf")
+
+    result = cli("verify-label", red_id, "--din", "=%5100", "--product", "=<X0003V00")
+
+    assert result.exit_code == 1
+    assert "blood group, not a DIN" in result.output and "Traceback" not in result.output
+
+
+def test_pool_split_irradiate_and_cryo_from_the_command_line(database, cli):
+    site_id = make_site(database)
+    donations = [make_donation(database, site_id=site_id, group="O+") for _ in range(4)]
+    outputs = [cli("process", d, "--method", "buffy_coat").output for d in donations]
+    red_id, plasma_id = unit_ids(outputs[0])
+    with database.sessions() as session:
+        site_code = session.get(Site, site_id).code
+
+    pooled = cli("pool", *donations, "--site", site_code)
+    assert pooled.exit_code == 0, pooled.output
+    assert "Pool made" in pooled.output and "X0008" in pooled.output
+
+    irradiated = cli("irradiate", red_id)
+    assert irradiated.exit_code == 0 and "X0005" in irradiated.output and "new label" in irradiated.output
+
+    split = cli("split", red_id, "--parts", 2)
+    assert split.exit_code == 0 and "2 aliquots made" in split.output and "div A0" in split.output
+
+    cryo = cli("cryo", plasma_id)
+    assert cryo.exit_code == 0 and "X0009" in cryo.output
+
+
+def test_the_user_must_say_who_they_are(database):
+    context.set_database_url(database.url)
+    try:
+        result = runner.invoke(app, ["process", "1", "--method", "prp"], env={"BLOODBANK_USER": ""})
+    finally:
+        context.set_database_url(None)
+    assert result.exit_code == 2 and "--as" in result.output
+
+
+def test_every_command_explains_itself():
+    result = runner.invoke(app, ["--help"])
+    for command in ("process", "pool", "cryo", "split", "irradiate", "label", "verify-label", "show"):
+        assert command in result.output
