@@ -1,0 +1,178 @@
+"""When a quarantined unit may be released for transfusion: every reason it may not.
+
+`release_blockers` lists every reason at once, so the lab fixes them in one
+pass instead of discovering them one refusal at a time; `may_release` is true
+only when the list is empty. There is deliberately no override: a reactive
+marker, a missing or preliminary result, a grouping that disagrees with the
+donor's history, a missing or withdrawn consent, an unverified label or an
+expired unit each keep the unit out of stock, and nothing here can waive them.
+
+A donor's confidential self-exclusion blocks with a message that does not
+say so (`not_suitable`): whoever reads the refusal learns only that the unit
+is unsuitable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.lab_tests import (
+    GROUPING, TESTS, TestKind, is_unsafe, name_of, required_tests, validate_panel,
+)
+
+NOT_SUITABLE = "This unit is not suitable for transfusion and will be discarded."
+# Codes whose message says something about the donor's health or choices: lists that
+# are not the lab's own (the quarantine board) show only that the unit is blocked.
+SENSITIVE = frozenset({
+    "reactive_marker", "antibody_positive", "grouping_discrepancy", "donor_group_discrepancy",
+    "not_suitable", "consent_withdrawn", "no_consent", "volume_flag",
+})
+
+
+@dataclass(frozen=True)
+class ResultFact:
+    outcome: str
+    final: bool
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """One source donation of the unit (a pool has several)."""
+
+    din: str
+    results: Mapping[str, ResultFact] = field(default_factory=dict)
+    # The donor's recorded group and the current typings of their other donations.
+    historical_groups: frozenset[str] = frozenset()
+    donor_group_discrepancy: bool = False
+    consent_given: bool = False
+    consent_withdrawn: bool = False
+    volume_flag: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseFacts:
+    status: str
+    kind: str
+    expires_at: datetime
+    now: datetime
+    panel: tuple[str, ...]
+    sources: tuple[SourceFacts, ...]
+    unit_group: str | None = None
+    label_verified: bool = False
+    self_excluded: bool = False
+
+
+@dataclass(frozen=True)
+class Blocker:
+    code: str
+    message: str
+
+    @property
+    def sensitive(self) -> bool:
+        return self.code in SENSITIVE
+
+
+def release_blockers(facts: ReleaseFacts) -> tuple[Blocker, ...]:
+    blockers = [*_unit_blockers(facts), *_panel_blockers(facts.panel)]
+    if not facts.sources:
+        blockers.append(Blocker("no_source", "No source donation is recorded for this unit: it cannot be traced."))
+    for source in facts.sources:
+        blockers += _result_blockers(source, required_tests(facts.panel, facts.kind))
+        blockers += _grouping_blockers(source, facts.unit_group)
+        blockers += _donor_blockers(source)
+    if facts.self_excluded:
+        blockers.append(Blocker("not_suitable", NOT_SUITABLE))
+    return tuple(blockers)
+
+
+def may_release(facts: ReleaseFacts) -> bool:
+    return not release_blockers(facts)
+
+
+def _unit_blockers(facts: ReleaseFacts) -> list[Blocker]:
+    found = []
+    if facts.status != "quarantined":
+        found.append(Blocker("not_quarantined", f"The unit is {facts.status.replace('_', ' ')}, not in quarantine: "
+                                                "only a quarantined unit can be released."))
+    if facts.expires_at <= facts.now:
+        found.append(Blocker("expired", f"The unit expired at {facts.expires_at:%Y-%m-%d %H:%M} UTC."))
+    if not facts.label_verified:
+        found.append(Blocker("label_not_verified", "The label has not been verified against the unit."))
+    return found
+
+
+def _panel_blockers(panel: tuple[str, ...]) -> list[Blocker]:
+    try:
+        validate_panel(panel)
+    except InvalidInput as error:
+        return [Blocker("invalid_panel", f"The site's test panel is not valid: {error.message}")]
+    return []
+
+
+def _result_blockers(source: SourceFacts, required: tuple[str, ...]) -> list[Blocker]:
+    found = []
+    for code in required:
+        if code not in source.results:
+            what = "no ABO/RhD typing" if code == GROUPING else f"{name_of(code)} test has no final result"
+            found.append(Blocker("missing_result" if code != GROUPING else "no_grouping",
+                                 f"{_cap(what)} (donation {source.din})."))
+    reactive = False
+    for code, result in source.results.items():
+        if not result.final:
+            found.append(Blocker("preliminary_result", f"{name_of(code)} result is only preliminary "
+                                                       f"(donation {source.din}): a final result is needed."))
+        if code not in TESTS:
+            found.append(Blocker("unknown_test", f"A result for an unknown test '{code}' is recorded "
+                                                 f"(donation {source.din}): it must be reviewed."))
+        elif is_unsafe(code, result.outcome):
+            reactive = True
+        elif TESTS[code].kind is TestKind.ANTIBODY and result.outcome != "negative":
+            found.append(Blocker("antibody_positive", f"Antibody screen is {result.outcome} "
+                                                      f"(donation {source.din})."))
+    if reactive:
+        # Which marker is a sensitive read of its own (the donation's results); this says only that one is.
+        found.append(Blocker("reactive_marker", f"An infection marker is not negative (donation {source.din}): "
+                                                "this unit can never be released."))
+    return found
+
+
+def _grouping_blockers(source: SourceFacts, unit_group: str | None) -> list[Blocker]:
+    typing = source.results.get(GROUPING)
+    if typing is None:
+        return []
+    found = []
+    typed = typing.value
+    if not typed:
+        found.append(Blocker("no_grouping", f"The ABO/RhD typing of donation {source.din} has no group."))
+        return found
+    others = sorted(g for g in source.historical_groups if g != typed)
+    if others:
+        found.append(Blocker("grouping_discrepancy", f"Typed {typed} but the donor's history says "
+                                                     f"{', '.join(others)} (donation {source.din})."))
+    if unit_group is not None and unit_group != typed:
+        found.append(Blocker("label_group_mismatch", f"The unit is labelled {unit_group} but donation "
+                                                     f"{source.din} typed {typed}."))
+    return found
+
+
+def _donor_blockers(source: SourceFacts) -> list[Blocker]:
+    found = []
+    if source.donor_group_discrepancy:
+        found.append(Blocker("donor_group_discrepancy", f"The donor of donation {source.din} is flagged for a "
+                                                        "blood group discrepancy awaiting follow-up."))
+    if not source.consent_given:
+        found.append(Blocker("no_consent", f"No consent is recorded for donation {source.din}."))
+    elif source.consent_withdrawn:
+        found.append(Blocker("consent_withdrawn", f"Consent for donation {source.din} was withdrawn."))
+    if source.volume_flag:
+        found.append(Blocker("volume_flag", f"The collected volume of donation {source.din} was flagged: "
+                                            f"{source.volume_flag}"))
+    return found
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]

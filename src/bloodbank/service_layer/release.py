@@ -1,0 +1,294 @@
+"""Release out of quarantine, and taking a donation's blood out of use.
+
+`release_unit` is the ONLY code path that moves a unit from quarantined to
+available: no other module may call `move(..., "available")` on a
+quarantined unit. It gathers the facts from the database (every source
+donation of a pool included), asks `domain.release.release_blockers`, and
+moves the unit only when the list is empty; otherwise nothing is changed and
+the refusal lists every reason. There is no override.
+
+A donor's confidential self-exclusion is acted on without being named: the
+unit is discarded as "not suitable for transfusion". Its unit row keeps the
+code `self_excluded` in `discard_reason` (a column no ordinary screen shows),
+but the discard's audit entry and unit event say only "not suitable".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import release as rules
+from bloodbank.domain.errors import InvalidTransition
+from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL, name_of, required_tests
+from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus
+from bloodbank.service_layer import unit_graph
+from bloodbank.service_layer.consent import consent_of, is_self_excluded
+from bloodbank.service_layer.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.discards import discard_unit, release_live_reservation
+from bloodbank.service_layer.unit_moves import load_unit, move
+from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.unit_sources import source_donation_ids
+
+S = UnitStatus
+NOT_SUITABLE_LABEL = DISCARD_REASONS["self_excluded"]
+# Nothing left to take out of use: already gone, or living on in its children.
+_OUT_OF_USE = frozenset({S.DISCARDED.value, S.PROCESSED.value})
+_RESULT_BLOCKERS = frozenset({"missing_result", "preliminary_result", "no_grouping"})
+
+
+@dataclass(frozen=True)
+class ReleasedUnitView:
+    unit_id: int
+    din: str
+    product_code: str
+    division: str
+    kind: str
+    blood_group: str | None
+    status: str
+    expires_at: datetime
+    released_at: datetime
+    released_by: str
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    unit_id: int
+    din: str
+    product_code: str
+    division: str
+    kind: str
+    blood_group: str | None
+    expires_at: datetime
+    site_id: int | None
+    # "ready for release", "awaiting results", "held" or "blocked": never why a unit is blocked.
+    state: str
+    missing_tests: tuple[str, ...]
+    holds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """What taking a donation's blood out of use did, unit by unit."""
+
+    discarded: tuple[int, ...] = ()
+    recalled: tuple[int, ...] = ()
+    transfused: tuple[int, ...] = ()
+
+
+def release_unit(uow: UnitOfWork, *, unit_id: int) -> ReleasedUnitView:
+    with uow:
+        s = uow.session
+        unit = _lock_for_release(s, unit_id)
+        now = utcnow()
+        facts, donations = release_facts(s, unit, now)
+        if facts.self_excluded:
+            # The system acts at once, and says only that the unit is unsuitable.
+            excluded = [d.id for d in donations if is_self_excluded(s, d.visit_id)]
+            withdraw_not_suitable(uow, excluded)
+            uow.commit()
+            raise InvalidTransition(rules.NOT_SUITABLE)
+        blockers = rules.release_blockers(facts)
+        if blockers:
+            raise InvalidTransition(refusal_message(unit, blockers))
+        move(uow, unit, S.AVAILABLE, event="released", reason="every release check passed",
+             released_at=now, released_by=uow.actor)
+        view = ReleasedUnitView(
+            unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
+            blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at, released_at=now,
+            released_by=uow.actor,
+        )
+        uow.commit()
+        return view
+
+
+def _lock_for_release(session: Session, unit_id: int) -> Unit:
+    """Lock the source donations, then the unit: the order recording a result takes them in.
+
+    A result being recorded for a source donation is then either committed
+    before the release reads the results, or waits until the release is done.
+    """
+    donation_ids = source_donation_ids(session, unit_id)
+    session.execute(select(Donation.id).where(Donation.id.in_(donation_ids)).order_by(Donation.id)
+                    .with_for_update()).all()
+    return session.execute(select(Unit).where(Unit.id == unit_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def release_blockers_for(uow: UnitOfWork, unit_id: int) -> tuple[rules.Blocker, ...]:
+    """Why a unit is held (empty when it may be released); reads only."""
+    with uow:
+        unit = load_unit(uow.session, unit_id)
+        facts, _ = release_facts(uow.session, unit, utcnow())
+        return rules.release_blockers(facts)
+
+
+def quarantine_list(uow: UnitOfWork, site_id: int | None = None) -> list[QuarantineItem]:
+    """Units in quarantine and what holds them, without any result or the reason a unit is blocked."""
+    with uow:
+        s = uow.session
+        query = select(Unit).where(Unit.status == "quarantined").order_by(Unit.expires_at, Unit.id)
+        if site_id is not None:
+            query = query.where(Unit.site_id == site_id)
+        now = utcnow()
+        return [_item(s, unit, now) for unit in s.execute(query).scalars()]
+
+
+def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
+    facts, _ = release_facts(session, unit, now)
+    blockers = rules.release_blockers(facts)
+    missing = sorted({
+        name_of(code)
+        for source in facts.sources for code in required_tests(facts.panel, facts.kind)
+        if code not in source.results or not source.results[code].final
+    })
+    holds = tuple(b.message for b in blockers if not b.sensitive and b.code not in _RESULT_BLOCKERS)
+    if any(b.sensitive for b in blockers):
+        state = "blocked"
+    elif missing:
+        state = "awaiting results"
+    else:
+        state = "held" if blockers else "ready for release"
+    return QuarantineItem(
+        unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
+        blood_group=unit.blood_group, expires_at=unit.expires_at, site_id=unit.site_id, state=state,
+        missing_tests=tuple(missing), holds=holds,
+    )
+
+
+def refusal_message(unit: Unit, blockers: tuple[rules.Blocker, ...]) -> str:
+    lines = "\n".join(f"- {b.message}" for b in blockers)
+    return f"Unit {unit.din} {unit.product_code} cannot be released:\n{lines}"
+
+
+def apply_self_exclusion(uow: UnitOfWork, *, visit_id: int) -> None:
+    """Take the blood of a self-excluded visit out of use (own transaction).
+
+    Returns nothing on purpose: whoever calls it learns nothing they could show.
+    """
+    with uow:
+        s = uow.session
+        if not is_self_excluded(s, visit_id):
+            return
+        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
+        withdraw_not_suitable(uow, donation_ids)
+        uow.commit()
+
+
+def release_facts(session: Session, unit: Unit, now: datetime) -> tuple[rules.ReleaseFacts, list[Donation]]:
+    donation_ids = sorted(set(source_donation_ids(session, unit.id)))
+    donations = list(session.execute(
+        select(Donation).where(Donation.id.in_(donation_ids)).order_by(Donation.id)).scalars())
+    panel = _panel(session, unit, donations)
+    results = _current_results(session, donation_ids)
+    facts = rules.ReleaseFacts(
+        status=unit.status, kind=unit.kind, expires_at=unit.expires_at, now=now, panel=panel,
+        sources=tuple(_source(session, d, results.get(d.id, {})) for d in donations),
+        unit_group=unit.blood_group, label_verified=unit.label_verified_at is not None,
+        self_excluded=any(is_self_excluded(session, d.visit_id) for d in donations),
+    )
+    return facts, donations
+
+
+def _panel(session: Session, unit: Unit, donations: list[Donation]) -> tuple[str, ...]:
+    """The union of the unit's site's panel and each collecting site's: the stricter wins."""
+    site_ids = {unit.site_id, *(d.site_id for d in donations)} - {None}
+    panel: list[str] = []
+    for site in session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.id)).scalars():
+        panel += [str(code) for code in (site.test_panel or []) if str(code) not in panel]
+    return tuple(panel) or MINIMUM_PANEL
+
+
+def _current_results(session: Session, donation_ids: list[int]) -> dict[int, dict[str, rules.ResultFact]]:
+    found: dict[int, dict[str, rules.ResultFact]] = {}
+    rows = session.execute(select(TestResult).where(
+        TestResult.donation_id.in_(donation_ids), TestResult.superseded_by_id.is_(None)
+    ).order_by(TestResult.id)).scalars()
+    for row in rows:
+        found.setdefault(row.donation_id, {})[row.test] = rules.ResultFact(row.outcome, row.final, row.value)
+    return found
+
+
+def person_of(session: Session, donor_id: int) -> list[Donor]:
+    """Every record of the person behind this donor record, merged ones included."""
+    root, seen = session.get(Donor, donor_id), {donor_id}
+    while root.merged_into_id is not None and root.merged_into_id not in seen:
+        seen.add(root.merged_into_id)
+        root = session.get(Donor, root.merged_into_id)
+    ids = donor_ids_of_person(session, root.id)
+    return list(session.execute(select(Donor).where(Donor.id.in_(ids))).scalars())
+
+
+def historical_groups(session: Session, donation: Donation) -> tuple[frozenset[str], bool]:
+    """The groups the person is known by (other than this donation's typing), and their discrepancy flag."""
+    people = person_of(session, donation.donor_id)
+    groups = {d.blood_group for d in people if d.blood_group}
+    groups |= set(session.execute(
+        select(TestResult.value).join(Donation, Donation.id == TestResult.donation_id).where(
+            Donation.donor_id.in_([d.id for d in people]), Donation.id != donation.id,
+            TestResult.test == GROUPING, TestResult.superseded_by_id.is_(None), TestResult.value.is_not(None),
+        )
+    ).scalars())
+    return frozenset(groups), any(d.group_discrepancy for d in people)
+
+
+def _source(session: Session, donation: Donation, results: dict[str, rules.ResultFact]) -> rules.SourceFacts:
+    groups, flagged = historical_groups(session, donation)
+    consent = consent_of(session, donation.visit_id)
+    return rules.SourceFacts(
+        din=donation.din, results=results, historical_groups=groups, donor_group_discrepancy=flagged,
+        consent_given=consent is not None, consent_withdrawn=consent is not None and consent.withdrawn_at is not None,
+        volume_flag=donation.volume_flag,
+    )
+
+
+def units_holding(session: Session, donation_ids: list[int]) -> list[Unit]:
+    ids = unit_graph.units_containing(session, donation_ids)
+    if not ids:
+        return []
+    return list(session.execute(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()).scalars())
+
+
+def withdraw_reactive(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn:
+    """Inside the caller's transaction: every unit holding this blood is discarded, or recalled if issued."""
+    discarded, recalled, transfused = [], [], []
+    for unit in units_holding(uow.session, donation_ids):
+        if unit.status in _OUT_OF_USE:
+            continue
+        if unit.status == S.TRANSFUSED.value:
+            transfused.append(unit.id)
+        elif unit.status == S.ISSUED.value:
+            move(uow, unit, S.RECALLED, event="recall", reason=DISCARD_REASONS["reactive"],
+                 detail={"reason": "reactive"})
+            recalled.append(unit.id)
+        else:
+            discard_unit(uow, unit, "reactive", None)
+            discarded.append(unit.id)
+    return Withdrawn(tuple(discarded), tuple(recalled), tuple(transfused))
+
+
+def withdraw_not_suitable(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn:
+    """Inside the caller's transaction: the same, for a self-exclusion, said neutrally."""
+    discarded, recalled = [], []
+    neutral = {"reason": NOT_SUITABLE_LABEL}
+    for unit in units_holding(uow.session, donation_ids):
+        if unit.status in _OUT_OF_USE or unit.status == S.TRANSFUSED.value:
+            continue
+        if unit.status == S.ISSUED.value:
+            move(uow, unit, S.RECALLED, event="recall", reason=NOT_SUITABLE_LABEL, detail=neutral)
+            recalled.append(unit.id)
+            continue
+        if unit.status == S.RESERVED.value:
+            release_live_reservation(uow, unit, f"unit discarded: {NOT_SUITABLE_LABEL}")
+        move(uow, unit, S.DISCARDED, event="discard", reason=NOT_SUITABLE_LABEL, detail=neutral)
+        # Set apart from `move`, whose audit entry lists every field it sets.
+        uow.session.execute(update(Unit).where(Unit.id == unit.id).values(discard_reason="self_excluded")
+                            .execution_options(synchronize_session=False))
+        discarded.append(unit.id)
+    return Withdrawn(tuple(discarded), tuple(recalled))
+
