@@ -1,0 +1,108 @@
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.entrypoints.cli import inventory as cli
+from bloodbank.entrypoints.cli.context import set_database_url
+from tests.integration.inventory_fixtures import counts, make_issue, make_site, make_unit, unit
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def cli_database(database):
+    set_database_url(database.url)
+    yield
+    set_database_url(None)
+
+
+def run(*args, user="clerk.ann"):
+    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": user, "COLUMNS": "200"})
+
+
+def test_stock_shows_groups_kinds_days_of_supply_and_what_expires_soon(database):
+    north = make_site(database, code="NORTH")
+    for _ in range(4):
+        make_unit(database, site_id=north, group="O-")
+    make_unit(database, site_id=north, group="O-", expires_in=timedelta(days=1))
+    make_issue(database, make_unit(database, site_id=north, group="O-", status="issued"), days_ago=2)
+    result = run("stock", "--site", "north")
+    assert result.exit_code == 0, result.output
+    assert "NORTH" in result.output and "red cells" in result.output and "O-" in result.output
+    assert "140.0" in result.output  # 5 units / (1 issue / 28 days)
+    assert "Use first" in result.output
+
+
+def test_a_transfer_is_dispatched_and_received_from_the_command_line(database):
+    north, south = make_site(database, code="NORTH"), make_site(database, code="SOUTH")
+    a, b = make_unit(database, site_id=north), make_unit(database, site_id=north)
+    result = run("dispatch", a, b, "--from", "NORTH", "--to", "SOUTH")
+    assert result.exit_code == 0 and "Transfer" in result.output, result.output
+    transfer_id = result.output.split("Transfer ")[1].split(":")[0]
+    assert "on the road" in run("in-transit").output
+    result = run("receive", transfer_id, a, "--location", "fridge 4")
+    assert result.exit_code == 0 and f"Missing (still in transit): {b}" in result.output, result.output
+    assert (unit(database, a).status, unit(database, a).site_id) == ("available", south)
+
+
+def test_a_refused_dispatch_is_a_clear_message_and_changes_nothing(database):
+    north, _ = make_site(database, code="NORTH"), make_site(database, code="SOUTH")
+    held = make_unit(database, site_id=north, status="reserved")
+    before = counts(database)
+    result = run("dispatch", held, "--from", "NORTH", "--to", "SOUTH")
+    assert result.exit_code == 1 and "Nothing was sent" in result.output
+    assert counts(database) == before
+
+
+def test_an_excursion_is_recorded_with_the_monitors_times(database):
+    make_site(database, code="NORTH")
+    site_id = make_site(database, code="EAST")
+    red = make_unit(database, site_id=site_id, location="fridge 1")
+    started = (utcnow() - timedelta(hours=2)).isoformat()
+    ended = (utcnow() - timedelta(hours=1)).isoformat()
+    result = run("excursion", "--site", "EAST", "--location", "fridge 1", "--started", started, "--ended", ended,
+                 "--lowest", 4, "--highest", 12.5)
+    assert result.exit_code == 0 and "1 unit(s) held" in result.output, result.output
+    assert unit(database, red).status == "quarantined"
+    excursion_id = result.output.split("Excursion ")[1].split(" ")[0]
+    result = run("excursion-discard", excursion_id, red, "--note", "12.5 °C for an hour")
+    assert result.exit_code == 0 and "storage temperature excursion" in result.output, result.output
+
+
+def test_a_bad_excursion_time_is_a_clear_message(database):
+    make_site(database, code="EAST")
+    result = run("excursion", "--site", "EAST", "--location", "fridge 1", "--started", "yesterday",
+                 "--ended", "now", "--lowest", 4, "--highest", 12)
+    assert result.exit_code == 1 and "must be a date and time" in result.output
+
+
+def test_discard_expire_and_waste_from_the_command_line(database):
+    site = make_site(database, code="NORTH")
+    a = make_unit(database, site_id=site)
+    old = make_unit(database, site_id=site, expires_in=timedelta(hours=-3))
+    result = run("discard", a, "--reason", "broken", "--note", "dropped")
+    assert result.exit_code == 0 and "bag broken or leaking (dropped)" in result.output, result.output
+    result = run("expire")
+    assert result.exit_code == 0 and f"1 expired unit(s) discarded: {old}." in result.output, result.output
+    result = run("waste", "--since", utcnow().date().isoformat(), "--site", "NORTH")
+    assert result.exit_code == 0 and "expired" in result.output and "bag broken" in result.output, result.output
+    result = run("discard", a, "--reason", "broken")
+    assert result.exit_code == 1 and "cannot become discarded" in result.output
+
+
+def test_where_lists_a_donations_units(database):
+    site = make_site(database, code="NORTH")
+    make_unit(database, site_id=site, din="G123426000042", location="fridge 7")
+    result = run("where", "G123426000042")
+    assert result.exit_code == 0 and "NORTH fridge 7" in result.output, result.output
+
+
+def test_writes_without_a_user_name_are_refused(database):
+    site = make_site(database, code="NORTH")
+    a = make_unit(database, site_id=site)
+    before = counts(database)
+    result = run("discard", a, "--reason", "broken", user="")
+    assert result.exit_code != 0
+    assert counts(database) == before
