@@ -1,0 +1,124 @@
+"""Which units in stock to hold for an order.
+
+Rules, in order: only units compatible with the patient's confirmed group
+(or with any group while it is unconfirmed), meeting every special
+requirement and not expiring before they are needed; ABO-identical before
+merely compatible; first-expiring-first-out within each tier. O-negative red
+cells are kept for O-negative patients and emergencies: anyone else gets
+them only after every other suitable unit, and the allocation says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bloodbank.domain.blood_groups import ABO, BloodGroup
+from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.patient_profile import PatientProfile
+from bloodbank.domain.requirements import (
+    PLATELET_KINDS, UnitFacts, abo_identical, compatible_with_patient, emergency_group, group_status,
+    manual_checks, unmet_requirements,
+)
+
+O_NEGATIVE = BloodGroup(ABO.O, False)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    units: tuple[UnitFacts, ...]
+    notes: tuple[str, ...]
+    shortfall: int
+
+
+def kinds_for_order(kind: str) -> frozenset[str]:
+    """Stock kinds that fill an order: "platelets" is filled by apheresis or pooled units."""
+    return PLATELET_KINDS - {"platelets"} if kind == "platelets" else frozenset({kind})
+
+
+def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None, needed_by: datetime,
+                  now: datetime) -> tuple[str, ...]:
+    """Why this unit may not be held for this order; empty when it may."""
+    reasons: list[str] = []
+    if unit.kind not in kinds_for_order(kind):
+        reasons.append(f"Unit {unit.label} is {unit.kind.replace('_', ' ')}, but the order is for "
+                       f"{kind.replace('_', ' ')}.")
+    if unit.status != "available":
+        reasons.append(f"Unit {unit.label} is {unit.status.replace('_', ' ')}, not available.")
+    if unit.expires_at <= now:
+        reasons.append(f"Unit {unit.label} expired at {unit.expires_at:%Y-%m-%d %H:%M} UTC.")
+    elif unit.expires_at <= needed_by:
+        reasons.append(f"Unit {unit.label} expires at {unit.expires_at:%Y-%m-%d %H:%M} UTC, before it is "
+                       f"needed ({needed_by:%Y-%m-%d %H:%M} UTC).")
+    if not compatible_with_patient(unit, profile, now=now):
+        reasons.append(_incompatible(unit, profile, now))
+    reasons.extend(unmet_requirements(unit, profile))
+    return tuple(reasons)
+
+
+def _incompatible(unit: UnitFacts, profile: PatientProfile | None, now: datetime) -> str:
+    status = group_status(profile)
+    what = unit.blood_group or "of unknown group"
+    if status.confirmed:
+        return f"Unit {unit.label} ({what}) is not compatible with the patient's group {status.group}."
+    wanted = emergency_group(profile, now=now)
+    return (f"Unit {unit.label} ({what}) cannot be given before the patient's group is confirmed "
+            f"(red cells {wanted} only, plasma AB only). {status.message}")
+
+
+def needs_o_negative(profile: PatientProfile | None, *, now: datetime) -> bool:
+    """O-negative red cells are this patient's own group, or their emergency group while unconfirmed."""
+    status = group_status(profile)
+    if status.confirmed:
+        return status.group == O_NEGATIVE
+    return emergency_group(profile, now=now) == O_NEGATIVE
+
+
+def choose_units(candidates: Sequence[UnitFacts], *, kind: str, quantity: int, profile: PatientProfile | None,
+                 needed_by: datetime, now: datetime, emergency: bool) -> Allocation:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise InvalidInput(f"The quantity must be a whole number of units, at least 1; got {quantity!r}.")
+    eligible = [u for u in candidates
+                if not unit_refusals(u, kind=kind, profile=profile, needed_by=needed_by, now=now)]
+    spare_o_negative = kind == "red_cells" and not needs_o_negative(profile, now=now)
+    eligible.sort(key=lambda u: _rank(u, profile, spare_o_negative))
+    chosen = tuple(eligible[:quantity])
+    shortfall = quantity - len(chosen)
+    return Allocation(chosen, _notes(chosen, profile, kind, quantity, shortfall, spare_o_negative, emergency),
+                      shortfall)
+
+
+def _rank(unit: UnitFacts, profile: PatientProfile | None, spare_o_negative: bool) -> tuple:
+    o_negative_last = spare_o_negative and unit.group == O_NEGATIVE
+    tier = 0 if abo_identical(unit, profile) else 1
+    return (o_negative_last, tier, unit.expires_at, unit.id)
+
+
+def o_negative_note(profile: PatientProfile | None, *, emergency: bool) -> str:
+    status = group_status(profile)
+    if profile is None:
+        who = "a stock order"
+    elif status.confirmed:
+        article = "a" if status.group.abo is ABO.B else "an"  # "an A+", "an AB+", "an O+", "a B+"
+        who = f"{article} {status.group} patient"
+    else:
+        who = "a patient whose group is not confirmed"
+    situation = "emergency; " if emergency else ""
+    return f"O-negative unit used for {who}: {situation}no other compatible unit in stock."
+
+
+def _notes(chosen: tuple[UnitFacts, ...], profile: PatientProfile | None, kind: str, quantity: int,
+           shortfall: int, spare_o_negative: bool, emergency: bool) -> tuple[str, ...]:
+    notes = []
+    status = group_status(profile)
+    if profile is not None and not status.confirmed:
+        notes.append(status.message)
+    if spare_o_negative and any(u.group == O_NEGATIVE for u in chosen):
+        notes.append(o_negative_note(profile, emergency=emergency))
+    if chosen:
+        notes.extend(manual_checks(profile))
+    if shortfall:
+        notes.append(f"Only {len(chosen)} of {quantity} {kind.replace('_', ' ')} units could be found: "
+                     f"{shortfall} short.")
+    return tuple(notes)

@@ -1,0 +1,205 @@
+"""What a unit must be for one patient: group-compatible and every special requirement met.
+
+Allocation and issue both ask these questions, so they are answered once,
+here. The patient's group counts only once it is confirmed; until then the
+unit must suit a patient of any ABO group (hazard: the first sample of a new
+patient may be the wrong patient's blood).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bloodbank.domain import compatibility
+from bloodbank.domain.blood_groups import ABO, BloodGroup, parse_group
+from bloodbank.domain.patient_profile import PatientProfile
+from bloodbank.domain.patients import ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, grouping_status
+
+RED_CELL_KINDS = frozenset({"red_cells", "whole_blood", "ltowb"})
+PLATELET_KINDS = frozenset({"platelets", "platelets_apheresis", "platelets_pooled"})
+# Irradiation prevents graft-versus-host disease from donor lymphocytes and CMV
+# lives in leucocytes: both matter for cellular components only. BSH guidelines
+# on irradiated blood components (Foukaneli et al., 2020) and SaBTO on
+# CMV-tested components (2012) need neither for plasma or cryoprecipitate.
+CELLULAR_KINDS = RED_CELL_KINDS | PLATELET_KINDS
+# RhD antigen sits on red cells; platelet units carry enough to sensitise.
+RHD_KINDS = RED_CELL_KINDS | PLATELET_KINDS
+# Below this age a patient gets cryoprecipitate of a plasma-compatible group.
+CHILD_UNDER_YEARS = 18
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    id: int
+    din: str
+    kind: str
+    blood_group: str | None
+    expires_at: datetime
+    irradiated: bool = False
+    cmv_negative: bool = False
+    low_titer: bool = False
+    status: str = "available"
+    site_id: int | None = None
+    product_code: str = ""
+    division: str = "00"
+
+    @property
+    def label(self) -> str:
+        return f"{self.din} {self.product_code}".strip()
+
+    @property
+    def group(self) -> BloodGroup | None:
+        try:
+            return parse_group(self.blood_group) if self.blood_group else None
+        except ValueError:
+            return None
+
+
+# ---------------------------------------------------------------- the patient's group
+
+CONFIRMED, SINGLE, DISCREPANT, UNKNOWN = "confirmed", "single", "discrepant", "unknown"
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    state: str
+    group: BloodGroup | None  # set only when confirmed
+    message: str
+
+    @property
+    def confirmed(self) -> bool:
+        return self.state == CONFIRMED
+
+
+def group_status(profile: PatientProfile | None) -> GroupStatus:
+    """Confirmed only by two concordant groupings from separate samples (one may be historical).
+
+    BSH pre-transfusion guideline (Milkins et al., 2013): a second sample
+    guards against wrong blood in tube. The rule itself is
+    `patients.grouping_status`, shared with the patient screens.
+    """
+    if profile is None or not profile.groupings:
+        return GroupStatus(UNKNOWN, None, "The patient has no blood group on record.")
+    state = grouping_status(profile.groupings)
+    readable = set()
+    for grouping in profile.groupings:
+        try:
+            readable.add(parse_group(grouping.blood_group))
+        except ValueError:
+            return GroupStatus(DISCREPANT, None, f"A recorded group '{grouping.blood_group}' cannot be read: "
+                                                 "the laboratory must check it.")
+    if state == DISCREPANT or len(readable) > 1:
+        listed = ", ".join(sorted(str(g) for g in readable))
+        return GroupStatus(DISCREPANT, None,
+                           f"The patient's groupings disagree ({listed}): group O red cells and AB plasma "
+                           "until the laboratory resolves it.")
+    group = readable.pop()
+    if state != CONFIRMED:
+        return GroupStatus(SINGLE, None,
+                           f"The patient's group {group} comes from one sample only: a second sample must "
+                           "confirm it (until then group O red cells and AB plasma).")
+    return GroupStatus(CONFIRMED, group, f"Group {group}, confirmed on separate samples.")
+
+
+def emergency_group(profile: PatientProfile | None, *, now: datetime) -> BloodGroup:
+    """O RhD-negative unless the patient is known to be male or a female past child-bearing age."""
+    if profile is None:
+        return compatibility.emergency_red_cell_group(None, None)
+    return compatibility.emergency_red_cell_group(profile.sex, profile.age_on(now.date()))
+
+
+# ---------------------------------------------------------------- compatibility
+
+def _is_child(profile: PatientProfile | None, now: datetime) -> bool:
+    age = profile.age_on(now.date()) if profile else None
+    return age is None or age < CHILD_UNDER_YEARS  # unknown age: the stricter table
+
+
+def component_compatible(kind: str, donor: BloodGroup, recipient: BloodGroup, *, low_titer: bool = False,
+                         recipient_is_child: bool = False) -> bool:
+    if kind == "red_cells":
+        return compatibility.red_cells_compatible(donor, recipient)
+    if kind == "plasma":
+        return compatibility.plasma_compatible(donor, recipient)
+    if kind in PLATELET_KINDS:
+        return compatibility.platelets_compatible(donor, recipient)
+    if kind == "cryo":
+        return compatibility.cryo_compatible(donor, recipient, recipient_is_child=recipient_is_child)
+    if kind in ("whole_blood", "ltowb"):
+        return compatibility.whole_blood_compatible(donor, recipient, low_titer=low_titer)
+    return False  # a kind nobody has told us about is never compatible
+
+
+def compatible_with_patient(unit: UnitFacts, profile: PatientProfile | None, *, now: datetime) -> bool:
+    """Compatible with the confirmed group; without one, with a patient of any ABO group.
+
+    Without a confirmed group the RhD assumed is the emergency one: RhD-negative
+    unless the patient is a male or a female past child-bearing age.
+    """
+    donor = unit.group
+    if donor is None:
+        return False
+    child = _is_child(profile, now)
+    status = group_status(profile)
+    if status.confirmed:
+        return component_compatible(unit.kind, donor, status.group, low_titer=unit.low_titer,
+                                    recipient_is_child=child)
+    rhd_positive = emergency_group(profile, now=now).rhd_positive
+    return all(component_compatible(unit.kind, donor, BloodGroup(abo, rhd_positive), low_titer=unit.low_titer,
+                                    recipient_is_child=child) for abo in ABO)
+
+
+def abo_identical(unit: UnitFacts, profile: PatientProfile | None) -> bool:
+    status = group_status(profile)
+    return bool(status.confirmed and unit.group and unit.group.abo is status.group.abo)
+
+
+# ---------------------------------------------------------------- special requirements
+
+def unmet_requirements(unit: UnitFacts, profile: PatientProfile | None) -> tuple[str, ...]:
+    """One clerk-readable line per special requirement this unit fails; none when it meets all."""
+    if profile is None:
+        return ()
+    unmet = []
+    for requirement in sorted(profile.requirements):
+        message = _requirement_failure(requirement, unit)
+        if message:
+            unmet.append(message)
+    return tuple(unmet)
+
+
+def _requirement_failure(requirement: str, unit: UnitFacts) -> str | None:
+    if requirement == "irradiated":
+        if unit.kind in CELLULAR_KINDS and not unit.irradiated:
+            return f"The patient needs irradiated components; unit {unit.label} is not irradiated."
+        return None
+    if requirement == "cmv_negative":
+        if unit.kind in CELLULAR_KINDS and not unit.cmv_negative:
+            return f"The patient needs CMV-negative components; unit {unit.label} is not CMV-negative."
+        return None
+    if requirement == "rhd_negative_only":
+        group = unit.group
+        if unit.kind in RHD_KINDS and (group is None or group.rhd_positive):
+            return (f"The patient must have RhD-negative components only; unit {unit.label} is "
+                    f"{unit.blood_group or 'of unknown group'}.")
+        return None
+    if requirement in SPECIAL_REQUIREMENTS and requirement not in ENFORCED_REQUIREMENTS:
+        return None  # no unit attribute tells; see `manual_checks`
+    # A requirement this version does not know cannot be checked, so it is not met.
+    return (f"The patient has a special requirement '{requirement}' that cannot be checked here: "
+            "ask the laboratory supervisor.")
+
+
+def manual_checks(profile: PatientProfile | None) -> tuple[str, ...]:
+    """Requirements recorded but not told by any unit attribute (washed, HLA-matched).
+
+    Shown wherever a unit is allocated or issued, so the flag is seen by the
+    person who must check the unit by hand.
+    """
+    if profile is None:
+        return ()
+    return tuple(f"Check by hand: the patient needs {requirement.replace('_', ' ')} components, which this "
+                 "system cannot tell from the unit's record."
+                 for requirement in sorted(profile.requirements)
+                 if requirement in SPECIAL_REQUIREMENTS and requirement not in ENFORCED_REQUIREMENTS)
