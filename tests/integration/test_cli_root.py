@@ -19,7 +19,8 @@ PATHS = list(all_command_paths(get_command(app)))
 def test_the_expected_command_groups_are_mounted():
     top = {p[0] for p in PATHS if len(p) == 1}
     assert {"db", "demo", "serve", "eligibility", "audit", "donors", "sites", "appointments", "visits",
-            "collection"} <= top
+            "collection", "processing", "lab", "inventory", "hospitals", "patients", "orders", "issue",
+            "transfusion", "trace", "lookback", "recall"} <= top
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "bloodbank")

@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from bloodbank.entrypoints.cli import (
-    appointments, audit, collection, database, demo, donors, eligibility, serve, sites, visits,
+    appointments, audit, collection, database, demo, donors, eligibility, inventory, issue, lab, orders, patients,
+    processing, serve, sites, trace, transfusion, visits,
 )
 from bloodbank.entrypoints.cli.context import set_database_url
 
@@ -24,6 +25,17 @@ app.add_typer(donors.app, name="donors")
 app.add_typer(appointments.app, name="appointments")
 app.add_typer(visits.app, name="visits")
 app.add_typer(collection.app, name="collection")
+app.add_typer(processing.app, name="processing")
+app.add_typer(lab.app, name="lab")
+app.add_typer(inventory.app, name="inventory")
+app.add_typer(patients.hospitals_app, name="hospitals")
+app.add_typer(patients.app, name="patients")
+app.add_typer(orders.app, name="orders")
+app.add_typer(issue.app, name="issue")
+app.add_typer(transfusion.app, name="transfusion")
+app.command("trace")(trace.trace_command)
+app.command("lookback")(trace.lookback_command)
+app.add_typer(trace.recall_app, name="recall")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 
