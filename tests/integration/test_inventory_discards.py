@@ -4,7 +4,8 @@ import pytest
 
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.discards import discard, discard_expired, discards_report
+from bloodbank.adapters.db.models import Unit
+from bloodbank.service_layer.discards import discard, discard_expired, discard_view, discards_report
 from tests.integration.inventory_fixtures import (
     audit_actions, clerk, counts, events, make_reservation, make_site, make_unit, reservation, unit,
 )
@@ -90,3 +91,23 @@ def test_the_waste_report_needs_a_day_and_a_known_site(database):
         discards_report(clerk(database), since="2026-01-01")
     with pytest.raises(NotFound, match="No site with id 999"):
         discards_report(clerk(database), since=utcnow().date(), site_id=999)
+
+
+def test_nobody_discards_a_unit_as_self_excluded_by_hand(database):
+    a = make_unit(database, site_id=make_site(database))
+    before = counts(database)
+    with pytest.raises(InvalidInput, match="set by the system only"):
+        discard(clerk(database), unit_id=a, reason_code="self_excluded")
+    assert counts(database) == before
+
+
+def test_a_self_excluded_discard_reads_like_any_unit_found_not_suitable(database):
+    site = make_site(database)
+    found_unfit = discard(clerk(database), unit_id=make_unit(database, site_id=site), reason_code="not_suitable",
+                          note="lipaemic")
+    excluded = make_unit(database, site_id=site, status="discarded")
+    with database.sessions() as session, session.begin():
+        row = session.get(Unit, excluded)
+        row.discard_reason, row.status_changed_at = "self_excluded", utcnow()
+        assert discard_view(row).discard_reason == found_unfit.discard_reason == "not_suitable"
+    assert discards_report(clerk(database), since=utcnow().date()) == {"not_suitable": {"red_cells": 2}}

@@ -81,3 +81,19 @@ def test_applying_it_to_a_visit_that_is_not_excluded_does_nothing(database):
     unit = make_unit(database, donation_id=donation, site_id=site)
     apply_self_exclusion(lab(database), visit_id=visit_of(database, donation))
     assert status_of(database, unit) == "quarantined"
+
+
+def test_a_self_exclusion_given_after_processing_takes_the_units_out_of_use_at_once(database):
+    from bloodbank.service_layer.consent import record_self_exclusion
+
+    site = make_site(database)
+    donation = make_donation(database, site_id=site)
+    red = make_unit(database, donation_id=donation, site_id=site)
+    plasma = make_unit(database, donation_id=donation, site_id=site, kind="plasma", status="available")
+    pass_all_tests(database, donation)
+    audit_before = len(audit_entries(database))
+    record_self_exclusion(lab(database, "kiosk.1"), visit_id=visit_of(database, donation))
+    assert [status_of(database, u) for u in (red, plasma)] == ["discarded", "discarded"]
+    entries = audit_entries(database)[audit_before:]
+    assert [e.entity for e in entries].count("confidential") == 1
+    assert not mentions_exclusion(*[(e.old, e.new, e.reason) for e in entries if e.entity != "confidential"])

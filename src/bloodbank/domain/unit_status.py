@@ -65,7 +65,10 @@ DISCARD_REASONS = {
     "reactive": "reactive infection marker",
     "returned_too_warm": "returned outside time or temperature limits",
     "temperature": "storage temperature excursion",
-    "self_excluded": "not suitable for transfusion",  # never says why: the donor's exclusion is confidential
+    # A unit found unfit on inspection (lipaemic, haemolysed, clotted) and a unit whose
+    # donor confidentially self-excluded read the same, so neither betrays the other.
+    "not_suitable": "not suitable for transfusion",
+    "self_excluded": "not suitable for transfusion",
     "recalled": "recalled",
     "grouping_discrepancy": "blood group discrepancy",
     "volume": "volume outside limits",
@@ -87,6 +90,15 @@ def transition(current: UnitStatus | str, target: UnitStatus | str) -> UnitStatu
             f"from {current.value.replace('_', ' ')} it can only become: {allowed}."
         )
     return target
+
+
+# Set by the system alone: no person picks it when discarding a unit.
+SYSTEM_DISCARD_REASONS = frozenset({"self_excluded"})
+
+
+def public_discard_code(code: str | None) -> str | None:
+    """The code an ordinary screen or report shows: a self-exclusion is never named."""
+    return "not_suitable" if code == "self_excluded" else code
 
 
 def discard_reason(code: str) -> str:

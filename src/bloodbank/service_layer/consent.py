@@ -23,6 +23,7 @@ from bloodbank.domain.errors import ConsentMissing, Conflict, InvalidInput, NotF
 from bloodbank.service_layer.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.records import snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.withdrawal import withdraw_not_suitable
 
 NEUTRAL_WITHDRAWAL = "The donor chose not to continue."
 
@@ -149,6 +150,9 @@ def record_self_exclusion(uow: UnitOfWork, *, visit_id: int) -> None:
             return  # recorded at the same moment by another request: already done
         # Entity "confidential" and no id: the link lives only in self_exclusion.
         uow.audit("record", "confidential", None, new={"recorded": True})
+        # Blood already taken at this visit goes out of use in the same transaction.
+        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
+        withdraw_not_suitable(uow, donation_ids)
         uow.commit()
 
 

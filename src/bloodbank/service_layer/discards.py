@@ -17,7 +17,9 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Reservation, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus, discard_reason, transition
+from bloodbank.domain.unit_status import (
+    DISCARD_REASONS, SYSTEM_DISCARD_REASONS, UnitStatus, discard_reason, public_discard_code, transition,
+)
 from bloodbank.service_layer.unit_moves import load_unit, move
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -45,7 +47,7 @@ class DiscardView:
 def discard_view(unit: Unit) -> DiscardView:
     return DiscardView(
         unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
-        blood_group=unit.blood_group, status=unit.status, discard_reason=unit.discard_reason or "",
+        blood_group=unit.blood_group, status=unit.status, discard_reason=public_discard_code(unit.discard_reason) or "",
         discard_note=unit.discard_note, site_id=unit.site_id,
     )
 
@@ -91,6 +93,9 @@ def discard_unit(uow: UnitOfWork, unit: Unit, reason_code: str, note: str | None
 def discard(uow: UnitOfWork, *, unit_id: int, reason_code: str, note: str = "") -> DiscardView:
     """Discard one unit for one of `DISCARD_REASONS`; 'other' needs a note."""
     discard_reason(reason_code)
+    if reason_code in SYSTEM_DISCARD_REASONS:
+        known = ", ".join(sorted(set(DISCARD_REASONS) - SYSTEM_DISCARD_REASONS))
+        raise InvalidInput(f"Discard reason '{reason_code}' is set by the system only; use one of: {known}.")
     checked = check_note(note, reason_code)
     with uow:
         unit = load_unit(uow.session, unit_id, lock=True)
@@ -134,6 +139,6 @@ def discards_report(uow: UnitOfWork, *, since: date, site_id: int | None = None)
             statement = statement.where(Unit.site_id == site_id)
         report: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for reason, kind in uow.session.execute(statement):
-            report[reason or "unknown"][kind] += 1
+            report[public_discard_code(reason) or "unknown"][kind] += 1
     order = list(DISCARD_REASONS) + sorted(set(report) - set(DISCARD_REASONS))
     return {reason: dict(sorted(report[reason].items())) for reason in order if reason in report}

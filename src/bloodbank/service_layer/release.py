@@ -7,10 +7,8 @@ donation of a pool included), asks `domain.release.release_blockers`, and
 moves the unit only when the list is empty; otherwise nothing is changed and
 the refusal lists every reason. There is no override.
 
-A donor's confidential self-exclusion is acted on without being named: the
-unit is discarded as "not suitable for transfusion". Its unit row keeps the
-code `self_excluded` in `discard_reason` (a column no ordinary screen shows),
-but the discard's audit entry and unit event say only "not suitable".
+A donor's confidential self-exclusion is acted on without being named (see
+`withdrawal`): the unit is discarded as "not suitable for transfusion".
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
@@ -26,19 +24,17 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import release as rules
 from bloodbank.domain.errors import InvalidTransition
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL, name_of, required_tests
-from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus
-from bloodbank.service_layer import unit_graph
+from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.consent import consent_of, is_self_excluded
 from bloodbank.service_layer.deferral_lookup import donor_ids_of_person
-from bloodbank.service_layer.discards import discard_unit, release_live_reservation
 from bloodbank.service_layer.unit_moves import load_unit, move
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 from bloodbank.service_layer.unit_sources import source_donation_ids
+from bloodbank.service_layer.withdrawal import (  # noqa: F401  (re-exported for the lab's use cases)
+    NOT_SUITABLE_LABEL, Withdrawn, units_holding, withdraw_not_suitable, withdraw_reactive,
+)
 
 S = UnitStatus
-NOT_SUITABLE_LABEL = DISCARD_REASONS["self_excluded"]
-# Nothing left to take out of use: already gone, or living on in its children.
-_OUT_OF_USE = frozenset({S.DISCARDED.value, S.PROCESSED.value})
 _RESULT_BLOCKERS = frozenset({"missing_result", "preliminary_result", "no_grouping"})
 
 
@@ -70,15 +66,6 @@ class QuarantineItem:
     state: str
     missing_tests: tuple[str, ...]
     holds: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """What taking a donation's blood out of use did, unit by unit."""
-
-    discarded: tuple[int, ...] = ()
-    recalled: tuple[int, ...] = ()
-    transfused: tuple[int, ...] = ()
 
 
 def release_unit(uow: UnitOfWork, *, unit_id: int) -> ReleasedUnitView:
@@ -245,50 +232,3 @@ def _source(session: Session, donation: Donation, results: dict[str, rules.Resul
         consent_given=consent is not None, consent_withdrawn=consent is not None and consent.withdrawn_at is not None,
         volume_flag=donation.volume_flag,
     )
-
-
-def units_holding(session: Session, donation_ids: list[int]) -> list[Unit]:
-    ids = unit_graph.units_containing(session, donation_ids)
-    if not ids:
-        return []
-    return list(session.execute(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()).scalars())
-
-
-def withdraw_reactive(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn:
-    """Inside the caller's transaction: every unit holding this blood is discarded, or recalled if issued."""
-    discarded, recalled, transfused = [], [], []
-    for unit in units_holding(uow.session, donation_ids):
-        if unit.status in _OUT_OF_USE:
-            continue
-        if unit.status == S.TRANSFUSED.value:
-            transfused.append(unit.id)
-        elif unit.status == S.ISSUED.value:
-            move(uow, unit, S.RECALLED, event="recall", reason=DISCARD_REASONS["reactive"],
-                 detail={"reason": "reactive"})
-            recalled.append(unit.id)
-        else:
-            discard_unit(uow, unit, "reactive", None)
-            discarded.append(unit.id)
-    return Withdrawn(tuple(discarded), tuple(recalled), tuple(transfused))
-
-
-def withdraw_not_suitable(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn:
-    """Inside the caller's transaction: the same, for a self-exclusion, said neutrally."""
-    discarded, recalled = [], []
-    neutral = {"reason": NOT_SUITABLE_LABEL}
-    for unit in units_holding(uow.session, donation_ids):
-        if unit.status in _OUT_OF_USE or unit.status == S.TRANSFUSED.value:
-            continue
-        if unit.status == S.ISSUED.value:
-            move(uow, unit, S.RECALLED, event="recall", reason=NOT_SUITABLE_LABEL, detail=neutral)
-            recalled.append(unit.id)
-            continue
-        if unit.status == S.RESERVED.value:
-            release_live_reservation(uow, unit, f"unit discarded: {NOT_SUITABLE_LABEL}")
-        move(uow, unit, S.DISCARDED, event="discard", reason=NOT_SUITABLE_LABEL, detail=neutral)
-        # Set apart from `move`, whose audit entry lists every field it sets.
-        uow.session.execute(update(Unit).where(Unit.id == unit.id).values(discard_reason="self_excluded")
-                            .execution_options(synchronize_session=False))
-        discarded.append(unit.id)
-    return Withdrawn(tuple(discarded), tuple(recalled))
-
