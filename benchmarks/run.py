@@ -6,6 +6,7 @@ Each benchmark builds its own throw-away database, so it can run anywhere.
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -14,20 +15,25 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.migrate import upgrade
-from bloodbank.adapters.db.models import Site
+from bloodbank.adapters.db.models import Site, Unit
+from bloodbank.domain.isbt128 import make_din
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation, evaluate, load_rule_set
-from bloodbank.service_layer import demo_data
+from bloodbank.service_layer import allocation, demo_data, hospitals, patient_lab, patients, sites
+from bloodbank.service_layer import orders as orders_
 from bloodbank.service_layer.audit import verify_chain
 from bloodbank.service_layer.din_allocation import next_din
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
 ROWS: list[tuple[str, str, str]] = []
+# A population-like ABO/RhD mix (see shared reference figures for the UK).
+GROUP_MIX = [("O+", 35), ("O-", 13), ("A+", 30), ("A-", 8), ("B+", 8), ("B-", 2), ("AB+", 2), ("AB-", 1)]
+BENCH_PRODUCT = {"red_cells": "X0002", "plasma": "X0006", "platelets_pooled": "X0008"}
 
 
 def report(name: str, value: str, note: str = "") -> None:
@@ -107,11 +113,56 @@ def bench_din_allocation(database: Database, label: str, threads: int = 8, per_t
            f"p95 {p95:.1f} ms, {total} DINs, none reused")
 
 
+def bench_allocation(database: Database, label: str, stock: int = 20000, orders: int = 200) -> None:
+    """Allocate from a large shelf: the candidate query and the choice must stay quick as stock grows."""
+    clerk = lambda: UnitOfWork(database, actor="bench")  # noqa: E731
+    site = sites.create_site(clerk(), code="ALLOC", name="Allocation bench", kind="fixed", facility_code="W9998",
+                             opening_hours={}, rule_set="eu")
+    hospital = hospitals.create_hospital(clerk(), code="HBENCH", name="Bench Hospital", site_id=site.id)
+    rng = random.Random(7)
+    groups = [g for g, _ in GROUP_MIX]
+    weights = [w for _, w in GROUP_MIX]
+    now = datetime.now(timezone.utc)
+    rows = []
+    for n in range(stock):
+        kind = rng.choices(["red_cells", "plasma", "platelets_pooled"], [0.7, 0.2, 0.1])[0]
+        rows.append(dict(
+            din=str(make_din("W9998", 26, n + 1)), product_code=BENCH_PRODUCT[kind], division="00", kind=kind,
+            blood_group=rng.choices(groups, weights)[0], status="available", volume_ml=280,
+            collected_at=now - timedelta(days=rng.randint(0, 20)),
+            expires_at=now + timedelta(days=rng.randint(2, 30)), site_id=site.id, storage_location="fridge",
+        ))
+    with database.sessions() as s, s.begin():
+        s.execute(insert(Unit), rows)
+    patients_ = []
+    for n in range(20):
+        p = patients.register_patient(clerk(), hospital_id=hospital.id, identifiers=[("mrn", f"HBENCH:{n + 1}")],
+                                      given_name="Bench", family_name=f"Patient{n}", sex="F",
+                                      date_of_birth=date(1970, 1, 1))
+        group = rng.choices(groups, weights)[0]
+        for k in (1, 2):
+            sample = patient_lab.record_sample(clerk(), patient_id=p.id, sample_number=f"S{n}-{k}", taken_by="ward")
+            patient_lab.record_grouping(clerk(), patient_id=p.id, sample_id=sample.id, blood_group=group)
+        patients_.append(p.id)
+    latencies = []
+    for n in range(orders):
+        order = orders_.place_order(clerk(), hospital_id=hospital.id, patient_id=patients_[n % len(patients_)],
+                                    kind="red_cells", quantity=2, needed_by=now + timedelta(hours=4))
+        t0 = time.perf_counter()
+        allocation.allocate(clerk(), order_id=order.id)
+        latencies.append(time.perf_counter() - t0)
+    p50 = statistics.median(latencies) * 1000
+    p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
+    report(f"allocation of 2 red cell units, {label}", f"p50 {p50:.0f} ms", f"p95 {p95:.0f} ms; {stock:,} units on the "
+           f"shelf, {orders} orders")
+
+
 def main() -> None:
     bench_eligibility()
     lite = sqlite_database()
     bench_demo_and_audit(lite, "SQLite", 5000)
     bench_din_allocation(sqlite_database(), "SQLite")
+    bench_allocation(sqlite_database(), "SQLite")
     server = os.environ.get("BLOODBANK_BENCH_PG_URL")
     if server:
         pg, name = pg_database(server)
@@ -120,9 +171,12 @@ def main() -> None:
         pg2, name2 = pg_database(server)
         bench_din_allocation(pg2, "PostgreSQL")
         pg2.dispose()
+        pg3, name3 = pg_database(server)
+        bench_allocation(pg3, "PostgreSQL")
+        pg3.dispose()
         admin = make_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            for n in (name, name2):
+            for n in (name, name2, name3):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'))
         admin.dispose()
     print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {os.cpu_count()} cores.\n")

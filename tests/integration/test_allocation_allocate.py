@@ -6,7 +6,7 @@ from bloodbank.adapters.db.models import Order, Reservation, UnitEvent
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.allocation import allocate, get_allocation, release_reservation, reserve_unit
 from tests.integration.issue_fixtures import (
-    audit_actions, clerk, get, live_reservations, make_order, make_patient, make_site, make_unit, make_ward,
+    add_requirement, audit_actions, clerk, get, live_reservations, make_order, make_patient, make_site, make_unit, make_ward,
     snapshot, unit_status,
 )
 
@@ -216,3 +216,21 @@ def test_a_release_needs_a_reason_and_a_live_reservation(database):
     release_reservation(clerk(database), reservation_id=reservation, reason="not needed")
     with pytest.raises(Conflict, match="already released"):
         release_reservation(clerk(database), reservation_id=reservation, reason="again")
+
+
+def test_allocation_reads_past_a_full_page_of_units_that_fail_a_requirement(database):
+    ward = make_ward(database)
+    patient = make_patient(database, group="A+")
+    add_requirement(database, patient.id, "irradiated")
+    # Sixty first-expiring A+ units the patient may not have, then the ones that suit.
+    for day in range(60):
+        make_unit(database, ward.site, "A+", expires_in=timedelta(days=3, hours=day))
+    later = make_unit(database, ward.site, "A+", expires_in=timedelta(days=9), irradiated=True)
+    latest = make_unit(database, ward.site, "A+", expires_in=timedelta(days=12), irradiated=True)
+    o_neg = make_unit(database, ward.site, "O-", expires_in=timedelta(days=4), irradiated=True)
+    order = make_order(database, ward.hospital, patient.id, quantity=2)
+
+    view = allocate(clerk(database), order_id=order)
+
+    assert [r.unit_id for r in view.reserved] == [later, latest]
+    assert unit_status(database, o_neg) == "available"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bloodbank.domain.allocation import O_NEGATIVE, choose_units, needs_o_negative, unit_refusals
+from bloodbank.domain.allocation import O_NEGATIVE, choose_units, needs_o_negative, possible_groups, unit_refusals
 from bloodbank.domain.blood_groups import ALL_GROUPS
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patient_profile import Grouping, PatientProfile
@@ -199,3 +199,11 @@ def test_an_rhd_negative_patient_never_gets_rhd_positive_red_cells_whatever_the_
     status = group_status(profile)
     if status.confirmed and not status.group.rhd_positive:
         assert all(not u.group.rhd_positive for u in result.units)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stock=stocks(), profile=profiles(), kind=st.sampled_from(KINDS + ["platelets"]))
+def test_the_stock_query_filter_never_hides_a_unit_the_rules_would_offer(stock, profile, kind):
+    wanted = possible_groups(kind, profile, now=NOW)
+    for offered in _eligible(stock, kind, profile):
+        assert offered.blood_group in wanted

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bloodbank.domain.blood_groups import ABO, BloodGroup
+from bloodbank.domain.blood_groups import ABO, ALL_GROUPS, BloodGroup
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
@@ -65,6 +65,21 @@ def _incompatible(unit: UnitFacts, profile: PatientProfile | None, now: datetime
     wanted = emergency_group(profile, now=now)
     return (f"Unit {unit.label} ({what}) cannot be given before the patient's group is confirmed "
             f"(red cells {wanted} only, plasma AB only). {status.message}")
+
+
+def possible_groups(kind: str, profile: PatientProfile | None, *, now: datetime) -> frozenset[str]:
+    """Every unit group that could suit this patient for this order: a pre-filter for the stock query.
+
+    A superset on purpose (low-titer or not, any kind filling the order): each
+    unit is still judged by `unit_refusals`, so the filter can only save time,
+    never let a unit through.
+    """
+    return frozenset(
+        str(group) for group in ALL_GROUPS
+        for stock_kind in kinds_for_order(kind) for low_titer in (False, True)
+        if compatible_with_patient(UnitFacts(id=0, din="", kind=stock_kind, blood_group=str(group),
+                                             expires_at=now, low_titer=low_titer), profile, now=now)
+    )
 
 
 def needs_o_negative(profile: PatientProfile | None, *, now: datetime) -> bool:

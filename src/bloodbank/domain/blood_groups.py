@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 
 class ABO(str, Enum):
@@ -63,6 +64,12 @@ def parse_group(text: str | BloodGroup) -> BloodGroup:
         return text
     if not isinstance(text, str):
         raise ValueError(f"A blood group must be text such as 'O-' or 'AB pos', not {type(text).__name__}.")
+    return _parse_text(text)
+
+
+# Allocation reads the group of every unit on the shelf: a handful of spellings, read thousands of times.
+@lru_cache(maxsize=512)
+def _parse_text(text: str) -> BloodGroup:
     raw = text.strip()
     compact = re.sub(r"[\s_.]+", "", raw.translate(_DASHES)).upper()
     match = _SHAPE.match(compact)
