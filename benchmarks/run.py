@@ -24,7 +24,7 @@ from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models import Site, Unit
 from bloodbank.domain.isbt128 import make_din
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation, evaluate, load_rule_set
-from bloodbank.service_layer import allocation, demo_data, hospitals, patient_lab, patients, sites
+from bloodbank.service_layer import allocation, demo_data, hospitals, inventory, patient_lab, patients, sites
 from bloodbank.service_layer import orders as orders_
 from bloodbank.service_layer.audit import verify_chain
 from bloodbank.service_layer.din_allocation import next_din
@@ -151,6 +151,13 @@ def bench_allocation(database: Database, label: str, stock: int = 20000, orders:
         t0 = time.perf_counter()
         allocation.allocate(clerk(), order_id=order.id)
         latencies.append(time.perf_counter() - t0)
+    timings = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        inventory.stock(clerk(), site_id=site.id)
+        timings.append(time.perf_counter() - t0)
+    report(f"stock report by group × component with days of supply, {label}",
+           f"{statistics.median(timings) * 1000:.0f} ms", f"{stock:,} units at one site")
     p50 = statistics.median(latencies) * 1000
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
     report(f"allocation of 2 red cell units, {label}", f"p50 {p50:.0f} ms", f"p95 {p95:.0f} ms; {stock:,} units on the "

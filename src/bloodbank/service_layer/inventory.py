@@ -97,8 +97,12 @@ def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = Non
         session = uow.session
         if site_id is not None and session.get(Site, site_id) is None:
             raise NotFound(f"No site with id {site_id}.")
+        # Columns, not whole rows: a national stock is tens of thousands of units.
         statement = (
-            select(Unit, Site.code).join(Site, Site.id == Unit.site_id)
+            select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.site_id, Site.code.label("site_code"),
+                   Unit.storage_location, Unit.kind, Unit.blood_group, Unit.status, Unit.collected_at,
+                   Unit.expires_at)
+            .join(Site, Site.id == Unit.site_id)
             .where(Unit.status.in_([s.value for s in IN_STOCK]))
         )
         issued = (
@@ -119,8 +123,8 @@ def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = Non
 def _lines(units, use: dict, now: datetime) -> tuple[StockLine, ...]:
     statuses: dict[tuple, Counter] = defaultdict(Counter)
     ages: dict[tuple, Counter] = defaultdict(Counter)
-    for unit, site_code in units:
-        key = (unit.site_id, site_code, unit.kind, unit.blood_group)
+    for unit in units:
+        key = (unit.site_id, unit.site_code, unit.kind, unit.blood_group)
         statuses[key][unit.status] += 1
         if unit.status == S.AVAILABLE.value:
             ages[key][rules.age_bucket(rules.age_days(unit.collected_at, now))] += 1
@@ -143,11 +147,11 @@ def _expiring(units, now: datetime) -> tuple[ExpiringUnit, ...]:
     soon = [
         ExpiringUnit(
             unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division,
-            site_code=site_code, storage_location=unit.storage_location, kind=unit.kind,
+            site_code=unit.site_code, storage_location=unit.storage_location, kind=unit.kind,
             blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at,
             expired=unit.expires_at < now,
         )
-        for unit, site_code in units
+        for unit in units
         if unit.status in USABLE and rules.expiring_soon(unit.kind, unit.expires_at, now)
     ]
     return tuple(sorted(soon, key=lambda u: (u.expires_at, u.unit_id)))
