@@ -5,7 +5,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import Site
+from bloodbank.adapters.db.models import Donation, Site
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.processing import app
@@ -95,3 +95,16 @@ def test_every_command_explains_itself():
     result = runner.invoke(app, ["--help"])
     for command in ("process", "pool", "cryo", "split", "irradiate", "label", "verify-label", "show"):
         assert command in result.output
+
+
+def test_a_donation_is_processed_from_the_scanned_din_on_its_bag(database, cli):
+    donation_id = make_donation(database, site_id=make_site(database), group="O+")
+    with database.sessions() as session:
+        din = parse_din(session.get(Donation, donation_id).din)
+
+    made = cli("process", din.barcode, "--method", "prp")
+    assert made.exit_code == 0, made.output
+    assert "unit(s) made, in quarantine" in made.output and din.eye_readable in made.output
+
+    wrong = cli("process", din.eye_readable[:-1] + ("A" if din.eye_readable[-1] != "A" else "B"), "--method", "prp")
+    assert wrong.exit_code == 1 and "Check character" in wrong.output and "Traceback" not in wrong.output

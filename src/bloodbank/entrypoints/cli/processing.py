@@ -8,7 +8,7 @@ import typer
 from bloodbank.domain import scheduling
 from bloodbank.domain.processing import METHODS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.service_layer import labels, processing, sites
+from bloodbank.service_layer import labels, processing, sites, testing
 from bloodbank.service_layer.processing import UnitView
 
 app = typer.Typer(help="Processing: components from donations, pools, cryo, aliquots, irradiation and labels.",
@@ -31,6 +31,12 @@ def _line(view: UnitView) -> str:
             f"[bold]{view.status}[/bold]  {label}" + (f"  ({', '.join(flags)})" if flags else ""))
 
 
+def _donation_id(ref: str) -> int:
+    """A donation by its id, or by the DIN on the bag: scanned, typed with spaces, with or without check."""
+    ref = ref.strip()
+    return int(ref) if ref.isdigit() else testing.donation_id_for_din(uow(), ref)
+
+
 def _show(views: list[UnitView]) -> None:
     for view in views:
         console.print(_line(view))
@@ -38,7 +44,7 @@ def _show(views: list[UnitView]) -> None:
 
 @app.command()
 def process(
-    donation_id: int = typer.Argument(..., help="A completed whole blood donation."),
+    donation: str = typer.Argument(..., help="A completed whole blood donation: its DIN (scan or type) or its id."),
     method: str = typer.Option(..., "--method", help=", ".join(METHODS)),
     leucoreduced: Optional[bool] = typer.Option(
         None, "--leucoreduced/--not-leucoreduced",
@@ -49,7 +55,7 @@ def process(
 ) -> None:
     """Make a donation's components; every unit starts in quarantine."""
     with clerk_errors():
-        views = processing.process_donation(uow(actor), donation_id=donation_id, method=method,
+        views = processing.process_donation(uow(actor), donation_id=_donation_id(donation), method=method,
                                             leucoreduced=leucoreduced, low_titer=low_titer, tz=tz)
     console.print(f"[green]{len(views)} unit(s) made, in quarantine.[/green]")
     _show(views)
@@ -57,7 +63,8 @@ def process(
 
 @app.command()
 def pool(
-    donation_ids: List[int] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method."),
+    donations: List[str] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method: "
+                                                     "DINs or ids."),
     site_code: str = typer.Option(..., "--site", help="The code of the site making the pool."),
     tz: str = Zone,
     actor: str = Actor,
@@ -65,7 +72,8 @@ def pool(
     """Pool buffy coats of one ABO/RhD group into one platelet unit with a new DIN."""
     with clerk_errors():
         site = sites.site_by_code(uow(), site_code)
-        view = processing.pool_platelets(uow(actor), donation_ids=list(donation_ids), site_id=site.id, tz=tz)
+        view = processing.pool_platelets(uow(actor), donation_ids=[_donation_id(d) for d in donations],
+                                         site_id=site.id, tz=tz)
     console.print("[green]Pool made, in quarantine.[/green] Its own DIN:")
     _show([view])
 
