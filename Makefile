@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/bloodbank serve
 
 test: $(STAMP)
+	@scripts/test-tools
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

@@ -1,0 +1,64 @@
+"""The printed label, read back as a scanner would: render the PDF, decode every barcode."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from bloodbank.adapters.labels.donor_card import donor_card_pdf
+from bloodbank.domain.isbt128 import parse_din
+from bloodbank.service_layer import labels
+from tests.integration.processing_fixtures import clerk, make_site, processed, unit_of
+from tests.integration.test_donors_card import DONOR
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+    reason="pdftoppm (poppler-utils) and zbarimg (zbar-tools) are needed to read labels back; "
+           "`make test` installs them with apt when it may",
+)
+
+
+def read_barcodes(pdf: bytes, tmp_path) -> list[str]:
+    (tmp_path / "label.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", str(tmp_path / "label.pdf"), str(tmp_path / "page")],
+                   check=True)
+    [page] = sorted(tmp_path.glob("page*.png"))
+    found = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", str(page)],
+                           capture_output=True, text=True, check=True)
+    return sorted(line for line in found.stdout.splitlines() if line)
+
+
+def test_every_barcode_on_the_label_reads_back_as_the_units_data(database, tmp_path):
+    _, views = processed(database, site_id=make_site(database), group="B-")
+    red = unit_of(views, "red_cells")
+
+    pdf = labels.print_label(clerk(database), unit_id=red.id)
+    scanned = read_barcodes(pdf, tmp_path)
+
+    din = parse_din(red.din)
+    [printed_expiry] = re.findall(r"\((&>0\d{9})\)", pdf.decode("latin-1"))
+    assert din.barcode in scanned
+    assert "=%1700" in scanned  # B RhD-negative, ISBT 128 data structure 002
+    assert f"=<{red.product_code}V{red.division}" in scanned
+    assert printed_expiry in scanned
+    assert len(scanned) == 4
+
+
+def test_a_label_read_back_by_the_scanner_verifies_the_unit(database, tmp_path):
+    _, views = processed(database, site_id=make_site(database), group="A+")
+    red = unit_of(views, "red_cells")
+    scanned = read_barcodes(labels.print_label(clerk(database), unit_id=red.id), tmp_path)
+    din_scan = next(s for s in scanned if s.startswith("=") and s[1:2].isalpha() and len(s) == 16)
+    product_scan = next(s for s in scanned if s.startswith("=<"))
+
+    view = labels.verify_label(clerk(database, "lab.eve"), unit_id=red.id, scanned_din=din_scan,
+                               scanned_product=product_scan)
+
+    assert view.label_verified
+
+
+def test_the_donor_card_barcode_reads_back_as_the_donor_number(tmp_path):
+    assert read_barcodes(donor_card_pdf(DONOR), tmp_path) == [DONOR.donor_number]
