@@ -1,10 +1,11 @@
-"""A demo region: sites, synthetic donors with histories, upcoming appointments.
+"""A demo region: sites, synthetic donors with histories, upcoming appointments, and blood.
 
 Histories (past visits, consents, donations, deferrals) are written in bulk:
 they describe the past, so no use case could produce them today. Every donor
 still gets its own audit entry, and the whole load one more, so the chain
 says where the demo data came from. Upcoming appointments go through the
-booking use case, capacity checks included.
+booking use case, capacity checks included. The blood side (stock, hospitals,
+patients, orders) is `demo_blood`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, insert, select, update
@@ -22,7 +23,7 @@ from bloodbank.config import get_settings
 from bloodbank.domain import isbt128
 from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.errors import DomainError
-from bloodbank.service_layer import appointments, sites
+from bloodbank.service_layer import appointments, demo_blood, sites
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 from bloodbank.simulation.population import Person, generate
 
@@ -58,6 +59,7 @@ class DemoSummary:
     donations: int
     deferrals: int
     appointments: int
+    blood: demo_blood.BloodSummary = field(default_factory=demo_blood.BloodSummary)
 
 
 def has_donors(uow: UnitOfWork) -> bool:
@@ -67,13 +69,14 @@ def has_donors(uow: UnitOfWork) -> bool:
 
 def load_demo(make_uow: Callable[[], UnitOfWork], *, donors: int = 5000, seed: int = 2026,
               appointments_per_site_day: int = 6, progress: Callable[[str, int], None] | None = None,
-              today: date | None = None) -> DemoSummary:
+              today: date | None = None, blood: bool = True) -> DemoSummary:
     tick = progress or (lambda _step, _n: None)
     today = today or datetime.now(timezone.utc).date()
     site_views, created = _ensure_sites(make_uow)
     with make_uow() as uow:
         # Adding to an existing region gives new people, not copies of the first ones.
         existing = uow.session.execute(select(func.count()).select_from(Donor)).scalar_one()
+        first_donor_id = (uow.session.execute(select(func.max(Donor.id))).scalar_one() or 0) + 1
     people = generate(donors, seed=seed + existing, today=today,
                       sites=[(s.latitude, s.longitude) for s in site_views])
     totals = {"donations": 0, "deferrals": 0}
@@ -84,9 +87,12 @@ def load_demo(make_uow: Callable[[], UnitOfWork], *, donors: int = 5000, seed: i
         totals["deferrals"] += counts[1]
         tick("donors", len(batch))
     booked = _book_upcoming(make_uow, site_views, today, appointments_per_site_day, seed, tick)
-    summary = DemoSummary(created, len(people), totals["donations"], totals["deferrals"], booked)
+    stock = demo_blood.load_blood(make_uow, site_views=site_views, first_donor_id=first_donor_id,
+                                  donors=len(people), seed=seed + existing, tick=tick) if blood else None
+    summary = DemoSummary(created, len(people), totals["donations"], totals["deferrals"], booked,
+                          stock or demo_blood.BloodSummary())
     with make_uow() as uow:
-        uow.audit("load", "demo_data", None, new=summary.__dict__, reason="synthetic demo region, seed %d" % seed)
+        uow.audit("load", "demo_data", None, new=asdict(summary), reason="synthetic demo region, seed %d" % seed)
         uow.commit()
     return summary
 

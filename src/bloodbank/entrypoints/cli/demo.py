@@ -3,8 +3,9 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bloodbank.entrypoints.cli.context import console, uow
+from bloodbank.entrypoints.cli.context import console, database, uow
 from bloodbank.service_layer import demo_data
+from bloodbank.service_layer.unit_of_work import UnitOfWork
 
 
 def demo(
@@ -12,7 +13,7 @@ def demo(
     seed: int = typer.Option(2026, help="Seed: the same seed on an empty database gives the same region."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already has donors."),
 ) -> None:
-    """Load a synthetic demo region: sites, donors with histories, upcoming appointments."""
+    """Load a synthetic demo region: sites, donors with histories, appointments, stock, patients and orders."""
     if if_empty and demo_data.has_donors(uow()):
         console.print("Demo data already present; nothing added.")
         return
@@ -20,12 +21,32 @@ def demo(
                   console=console) as bar:
         people = bar.add_task("Donors with histories", total=donors)
         sites = bar.add_task("Appointments by site", total=len(demo_data.DEMO_SITES))
-        tasks = {"donors": people, "appointments": sites}
-        summary = demo_data.load_demo(
-            lambda: uow(demo_data.DEMO_ACTOR), donors=donors, seed=seed,
-            progress=lambda step, n: bar.advance(tasks[step], n),
-        )
+        # The blood side learns its size once it knows which donations it will process.
+        blood = bar.add_task("Blood: lab, stock, patients, orders", total=None)
+        tasks = {"donors": people, "appointments": sites, "blood": blood}
+
+        def progress(step: str, n: int) -> None:
+            if step == "blood_total":
+                bar.update(blood, total=n)
+            else:
+                bar.advance(tasks[step], n)
+
+        # One engine for the whole load: the demo opens thousands of units of work.
+        db = database()
+        try:
+            summary = demo_data.load_demo(lambda: UnitOfWork(db, actor=demo_data.DEMO_ACTOR), donors=donors,
+                                          seed=seed, progress=progress)
+        finally:
+            db.dispose()
     console.print(
         f"Added {summary.donors} donors, {summary.donations} past donations, {summary.deferrals} deferrals, "
         f"{summary.appointments} upcoming appointments ({summary.sites_created} new sites)."
+    )
+    b = summary.blood
+    console.print(
+        f"Blood: {b.donations_collected} recent collections, {b.donations_processed} donations processed; "
+        f"units {b.available} available, {b.quarantined} in quarantine, {b.reserved} reserved, "
+        f"{b.issued} issued, {b.transfused} transfused, {b.discarded} discarded, "
+        f"{b.transfers_in_transit} transfer(s) on the road; {b.patients} patients, {b.hospitals} new hospitals; "
+        f"orders {b.orders_open} open, {b.orders_allocated} allocated, {b.orders_issued} issued."
     )
