@@ -11,7 +11,11 @@ def test_the_home_page_shows_live_counts_from_the_database(database):
     page = client.get("/")
     assert page.status_code == 200
     assert '<strong id="donors">30</strong>' in page.text
-    assert client.get("/api/overview").json()["donors"] == 30
+    figures = client.get("/api/overview").json()
+    assert figures["donors"] == 30
+    # The demo's blood side: stock released, some still in quarantine, orders waiting.
+    assert figures["units_available"] > 0 and figures["units_quarantined"] > 0 and figures["open_orders"] > 0
+    assert f'<strong id="available">{figures["units_available"]}</strong>' in page.text
 
 
 def test_the_health_endpoint_answers(database):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Appointment, Donation, Donor, Site
+from bloodbank.adapters.db.models import Appointment, Donation, Donor, Order, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -18,6 +18,9 @@ class Overview:
     donations: int
     upcoming_appointments: int
     donors_by_group: dict[str, int]
+    units_available: int = 0
+    units_quarantined: int = 0
+    open_orders: int = 0
 
 
 def overview(uow: UnitOfWork) -> Overview:
@@ -38,4 +41,7 @@ def overview(uow: UnitOfWork) -> Overview:
                 .where(Appointment.status == "booked", Appointment.starts_at >= utcnow())
             ),
             donors_by_group=by_group,
+            units_available=count(select(func.count()).select_from(Unit).where(Unit.status == "available")),
+            units_quarantined=count(select(func.count()).select_from(Unit).where(Unit.status == "quarantined")),
+            open_orders=count(select(func.count()).select_from(Order).where(Order.status == "open")),
         )
