@@ -26,9 +26,9 @@ def as_(database, actor):
     return UnitOfWork(database, actor=actor)
 
 
-def donate(database, site, group="A+"):
-    """Registration to a finished bag; returns the donor and the donation."""
-    donor = register(database)
+def donate(database, site, donor=None):
+    """Registration (unless `donor` is given) to a finished bag; returns the donor and the donation."""
+    donor = donor or register(database)
     _, visit = donor_arrives(database, site, donor)
     assert screening.record_screening(as_(database, "nurse.bo"), visit_id=visit.id, answers=all_no(database),
                                       **HEALTHY).eligible
