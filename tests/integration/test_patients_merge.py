@@ -11,7 +11,8 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
-from bloodbank.service_layer.patient_merge import history_links, merge_patients
+from bloodbank.service_layer.patient_merge import merge_patients
+from bloodbank.service_layer.record_links import links_to
 from bloodbank.service_layer.patient_profile import load_profile
 from bloodbank.service_layer.patients import find_patient_by_identifier, register_emergency_patient
 from tests.integration.patient_fixtures import (
@@ -44,7 +45,7 @@ def full_history(database, patient_id: int, hospital_id: int) -> None:
 
 
 def test_every_table_pointing_at_a_patient_is_found_from_the_schema():
-    tables = {column.table.name for column in history_links()}
+    tables = {column.table.name for column in links_to(Patient.__table__.c.id)}
     assert {"patient_identifier", "patient_sample", "patient_grouping", "antibody_screen", "patient_antibody",
             "special_requirement", "blood_order", "crossmatch", "issue", "transfusion", "patient"} <= tables
 

@@ -9,13 +9,13 @@ file and look-ups by its number lead to the survivor.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Base, Donor
+from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors import DonorView, donor_view
+from bloodbank.service_layer.record_links import repoint_history
 from bloodbank.service_layer.records import changes, snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -34,7 +34,7 @@ def merge_donors(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason
         survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
         _refuse_unmergeable(survivor, duplicate)
         before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
-        moved = _repoint_history(session, duplicate.id, survivor.id)
+        moved = repoint_history(session, Donor.__table__.c.id, duplicate.id, survivor.id)
         _fill_empty_details(survivor, duplicate)
         # A grouping discrepancy blocks release of units; the survivor must not shed it.
         survivor.group_discrepancy = survivor.group_discrepancy or duplicate.group_discrepancy
@@ -80,35 +80,6 @@ def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
             f"{duplicate.donor_number}: {duplicate.blood_group}). A group conflict must be resolved by the "
             "lab first (regroup the donor and correct the wrong record); then merge."
         )
-
-
-def _history_links() -> list:
-    """Every column that points at a donor record, wherever it is declared.
-
-    Found from the schema rather than listed, so a table added later cannot be
-    left behind pointing at the duplicate.
-    """
-    donor_id = Donor.__table__.c.id
-    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
-            if fk.column is donor_id]
-
-
-def _repoint_history(session: Session, duplicate_id: int, survivor_id: int) -> dict[str, list]:
-    moved: dict[str, list] = {}
-    for column in _history_links():
-        table = column.table
-        key = list(table.primary_key.columns)
-        rows = session.execute(select(*key).where(column == duplicate_id).order_by(*key)).all()
-        if not rows:
-            continue
-        try:
-            session.execute(update(table).where(column == duplicate_id).values({column.name: survivor_id}))
-        except IntegrityError:
-            raise Conflict(f"The {table.name} records of the duplicate could not be moved to the record "
-                           "kept; nothing was merged. Call the supervisor.") from None
-        name = table.name if column.name == "donor_id" else f"{table.name}.{column.name}"
-        moved[name] = [row[0] if len(key) == 1 else list(row) for row in rows]
-    return moved
 
 
 def _fill_empty_details(survivor: Donor, duplicate: Donor) -> None:

@@ -15,15 +15,15 @@ shows "discrepant" and issue falls back to group O until the lab resolves it.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Base, Patient
+from bloodbank.adapters.db.models import Patient
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.patient_profile import load_profile
 from bloodbank.service_layer.patients import PatientView, patient_view
+from bloodbank.service_layer.record_links import repoint_history
 from bloodbank.service_layer.records import changes, snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -42,7 +42,7 @@ def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reas
         survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
         _refuse_unmergeable(survivor, duplicate)
         before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
-        moved = _repoint_history(session, duplicate.id, survivor.id)
+        moved = repoint_history(session, Patient.__table__.c.id, duplicate.id, survivor.id)
         _fill_empty_details(survivor, duplicate)
         duplicate.merged_into_id = survivor.id
         session.flush()
@@ -82,37 +82,6 @@ def _refuse_unmergeable(survivor: Patient, duplicate: Patient) -> None:
     if survivor.merged_into_id is not None:
         raise Conflict(f"Patient record {survivor.id} was itself merged into record {survivor.merged_into_id}: "
                        "merge into that record instead.")
-
-
-def history_links() -> list:
-    """Every column that points at a patient record, wherever it is declared.
-
-    Found from the schema rather than listed, so a table added later cannot be
-    left behind pointing at the duplicate.
-    """
-    patient_id = Patient.__table__.c.id
-    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
-            if fk.column is patient_id]
-
-
-def _repoint_history(session: Session, duplicate_id: int, survivor_id: int) -> dict[str, list]:
-    moved: dict[str, list] = {}
-    for column in history_links():
-        table = column.table
-        key = list(table.primary_key.columns)
-        rows = session.execute(select(*key).where(column == duplicate_id).order_by(*key)).all()
-        if not rows:
-            continue
-        try:
-            session.execute(update(table).where(column == duplicate_id).values({column.name: survivor_id})
-                            .execution_options(synchronize_session=False))
-        except IntegrityError:
-            raise Conflict(f"The {table.name} records of the duplicate could not be moved to the record "
-                           "kept; nothing was merged. Call the supervisor.") from None
-        name = table.name if column.name == "patient_id" else f"{table.name}.{column.name}"
-        moved[name] = [row[0] if len(key) == 1 else list(row) for row in rows]
-    session.expire_all()
-    return moved
 
 
 def _fill_empty_details(survivor: Patient, duplicate: Patient) -> None:

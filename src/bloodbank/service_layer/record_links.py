@@ -1,0 +1,44 @@
+"""Moving a merged record's history: every row that points at the duplicate comes to the survivor.
+
+Shared by donor and patient merges. The columns are found from the schema
+rather than listed, so a table added later cannot be left behind pointing at
+the duplicate.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Base
+from bloodbank.domain.errors import Conflict
+
+
+def links_to(id_column: Column) -> list[Column]:
+    """Every column, in any table, with a foreign key to `id_column`."""
+    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
+            if fk.column is id_column]
+
+
+def repoint_history(session: Session, id_column: Column, duplicate_id: int, survivor_id: int) -> dict[str, list]:
+    """Point every link from the duplicate to the survivor; returns what moved, by table, for the audit entry."""
+    own = f"{id_column.table.name}_id"
+    moved: dict[str, list] = {}
+    for column in links_to(id_column):
+        table = column.table
+        key = list(table.primary_key.columns)
+        rows = session.execute(select(*key).where(column == duplicate_id).order_by(*key)).all()
+        if not rows:
+            continue
+        try:
+            session.execute(update(table).where(column == duplicate_id).values({column.name: survivor_id})
+                            .execution_options(synchronize_session=False))
+        except IntegrityError:
+            raise Conflict(f"The {table.name} records of the duplicate could not be moved to the record "
+                           "kept; nothing was merged. Call the supervisor.") from None
+        name = table.name if column.name == own else f"{table.name}.{column.name}"
+        moved[name] = [row[0] if len(key) == 1 else list(row) for row in rows]
+    # Rows in the session still hold the old links: reload them from the database when next read.
+    session.expire_all()
+    return moved
