@@ -81,3 +81,19 @@ class VisitClosed(DomainError):
 
 class OutOfHours(DomainError):
     code = "out_of_hours"
+
+
+class LoginRefused(DomainError):
+    """Wrong user name or password, or a disabled account: which one is not said."""
+
+    code = "login_refused"
+
+
+class LoginThrottled(LoginRefused):
+    code = "login_throttled"
+
+
+class SignatureRefused(DomainError):
+    """The password given to sign did not match: the signed action did not happen."""
+
+    code = "signature_refused"

@@ -4,7 +4,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bloodbank.entrypoints.cli.context import console, database, uow
-from bloodbank.service_layer import demo_data
+from bloodbank.service_layer import demo_data, demo_users
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
 
@@ -16,6 +16,7 @@ def demo(
     """Load a synthetic demo region: sites, donors with histories, appointments, stock, patients and orders."""
     if if_empty and demo_data.has_donors(uow()):
         console.print("Demo data already present; nothing added.")
+        _print_accounts()
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
@@ -50,3 +51,10 @@ def demo(
         f"{b.transfers_in_transit} transfer(s) on the road; {b.patients} patients, {b.hospitals} new hospitals; "
         f"orders {b.orders_open} open, {b.orders_allocated} allocated, {b.orders_issued} issued."
     )
+    _print_accounts()
+
+
+def _print_accounts() -> None:
+    accounts = demo_users.ensure_demo_users(lambda: uow(actor=demo_data.DEMO_ACTOR))
+    console.print(f"Demo accounts (password [bold]{demo_users.DEMO_PASSWORD}[/bold]): "
+                  + ", ".join(f"[bold]{name}[/bold] ({label})" for name, label in accounts))

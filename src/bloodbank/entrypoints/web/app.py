@@ -1,44 +1,82 @@
-"""Application factory: one app per database, so tests and the server build it the same way."""
+"""Application factory: one app per database, so tests and the server build it the same way.
+
+The REST API lives under /api (JSON, OpenAPI at /openapi.json); the pages under
+/ are server-rendered. Both call the same use cases; errors are translated here
+and nowhere else.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bloodbank import __version__
 from bloodbank.adapters.db.database import Database
-from bloodbank.domain.blood_groups import ALL_GROUPS
 from bloodbank.domain.errors import DomainError
-from bloodbank.service_layer.overview import overview
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.web import api, ui
+from bloodbank.entrypoints.web.errors import error_body, status_for
+from bloodbank.entrypoints.web.security import Forbidden, NotAuthenticated
+from bloodbank.entrypoints.web.templating import render
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+DESCRIPTION = """Every use case of the donor and blood sides. Authenticate with an API token
+(`Authorization: Bearer …`, issued by an administrator) or a browser session. Errors are JSON
+`{"code": "...", "message": "..."}`: the code is stable, the message is for a person."""
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/health", "/openapi.json")
 
 
 def create_app(database_url: str) -> FastAPI:
-    database = Database(database_url)
-    app = FastAPI(title="bloodbank", version=__version__)
-    app.state.database = database
+    app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION)
+    app.state.database = Database(database_url)
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, error: DomainError):
-        return JSONResponse(status_code=422, content={"code": error.code, "message": error.message})
+    async def _domain_error(request: Request, error: DomainError):
+        if _wants_json(request):
+            return JSONResponse(status_code=status_for(error), content=error_body(error))
+        return render(request, "error.html", status_code=status_for(error), message=error.message)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request):
-        figures = overview(UnitOfWork(database, actor="web"))
-        groups = [(str(g), figures.donors_by_group.get(str(g), 0)) for g in ALL_GROUPS]
-        return TEMPLATES.TemplateResponse(request, "home.html", {"figures": figures, "groups": groups})
+    @app.exception_handler(NotAuthenticated)
+    async def _not_authenticated(request: Request, _error: NotAuthenticated):
+        if _wants_json(request):
+            return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                                content={"code": "not_authenticated", "message": "Log in or send an API token."})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.get("/api/overview")
-    def api_overview() -> dict:
-        figures = overview(UnitOfWork(database, actor="api"))
-        return figures.__dict__
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, error: Forbidden):
+        if _wants_json(request):
+            return JSONResponse(status_code=403, content={"code": "forbidden", "message": error.message})
+        return render(request, "error.html", status_code=403, message=error.message)
 
-    @app.get("/health")
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, error: RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+            for e in error.errors()
+        )
+        if _wants_json(request):
+            return JSONResponse(status_code=422, content={"code": "invalid_request", "message": problems})
+        return render(request, "error.html", status_code=422, message=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException):
+        if _wants_json(request):
+            return JSONResponse(status_code=error.status_code, headers=getattr(error, "headers", None),
+                                content={"code": "http_error", "message": str(error.detail)})
+        return render(request, "error.html", status_code=error.status_code, message=str(error.detail))
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(ui.router)
+
+    @app.get("/health", tags=["system"])
     def health() -> dict:
         return {"status": "ok", "version": __version__}
 

@@ -17,13 +17,14 @@ from bloodbank.adapters.db.models.patients import (
 from bloodbank.adapters.db.models.sites import Site
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
 from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitParent
+from bloodbank.adapters.db.models.users import ApiToken, LoginAttempt, Signature, User, UserSession
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
-    "AdverseReaction", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
+    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "ExcursionUnit", "Hospital",
-    "Issue", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
-    "Recall", "RecallUnit", "Reservation", "SelfExclusion", "SlotCounter", "Site", "SpecialRequirement",
+    "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
+    "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
-    "Unit", "UnitEvent", "UnitParent", "UnitReturn", "Visit",
+    "Unit", "UnitEvent", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
 ]

@@ -1,0 +1,76 @@
+"""Staff accounts, their sessions and API tokens, login attempts and electronic signatures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bloodbank.adapters.db.models.base import Base, Timestamped
+
+
+class User(Timestamped, Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    # argon2id, in the PHC string format (the parameters travel with the hash).
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+
+
+class UserSession(Base):
+    """A browser session. Only a hash of the cookie's token is stored: a copy of this table opens nothing."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_name_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool]
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Signature(Base):
+    """An electronic signature (21 CFR 11.50): who signed, when, and what the signature means."""
+
+    __tablename__ = "signature"
+    __table_args__ = (Index("ix_signature_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(30))
+    meaning: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,7 @@
+"""REST endpoints: donors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["donors"])

@@ -1,0 +1,7 @@
+"""REST endpoints: hospitals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["hospitals"])

@@ -1,0 +1,7 @@
+"""REST endpoints: lab."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["lab"])

@@ -1,0 +1,47 @@
+"""Clients for the web app: a browser-like one with a session, and an API client with a bearer token."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from bloodbank.entrypoints.web.app import create_app
+from bloodbank.service_layer import authentication, users
+from bloodbank.service_layer.unit_of_work import UnitOfWork
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_user(database, role: str, username: str | None = None) -> users.UserView:
+    name = username or role.replace("_", "-")
+    return users.create_user(UnitOfWork(database, actor="admin"), username=name, full_name=f"Test {role}",
+                             role=role, password=PASSWORD)
+
+
+def browser(database, role: str | None = None, username: str | None = None) -> TestClient:
+    """A client logged in through the login form, like a person; `client.csrf` holds the page's token."""
+    client = TestClient(create_app(database.url), follow_redirects=False)
+    client.csrf = None
+    if role is not None:
+        user = make_user(database, role, username)
+        answer = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert answer.status_code == 303, answer.text
+        client.csrf = csrf_of(client.get("/").text)
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = CSRF.search(page)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def api(database, role: str, username: str | None = None) -> TestClient:
+    """A machine client: bearer token of a user holding `role`."""
+    user = make_user(database, role, username)
+    issued = authentication.issue_api_token(UnitOfWork(database, actor="admin"), user_id=user.id, name="tests")
+    client = TestClient(create_app(database.url), headers={"Authorization": f"Bearer {issued.token}"})
+    client.user = user
+    return client
