@@ -1,0 +1,26 @@
+"""Acts that need an electronic signature: release, discard, emergency release, recall, overrides.
+
+The signer re-enters their own password before the act; a wrong password is
+logged and nothing is done. Once the act has succeeded its signature is
+recorded with the signer's name, the time and the meaning they agreed to.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from bloodbank.entrypoints.web.security import Caller
+from bloodbank.service_layer import signatures
+
+T = TypeVar("T")
+
+
+def signed(caller: Caller, *, password: str, action: str, act: Callable[[], T],
+           record: Callable[[T], tuple[str, str, object]]) -> T:
+    """Run `act` under the caller's signature; `record(result)` gives (subject, entity, entity_id)."""
+    signatures.check_signer(caller.uow(), user_id=caller.user_id, password=password, action=action)
+    result = act()
+    subject, entity, entity_id = record(result)
+    signatures.sign(caller.uow(), user_id=caller.user_id, action=action, subject=subject, entity=entity,
+                    entity_id=entity_id)
+    return result
