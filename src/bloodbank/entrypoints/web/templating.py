@@ -18,6 +18,7 @@ TEMPLATES.env.globals.update(version=__version__, csrf_field=CSRF_FIELD)
 NAVIGATION = (
     ("Donor desk", "/desk", Permission.DONORS_WRITE),
     ("Collection", "/collection", Permission.COLLECTION),
+    ("Processing", "/processing", Permission.PROCESSING),
     ("Lab", "/lab", Permission.RESULTS_WRITE),
     ("Inventory", "/inventory", Permission.UNITS_READ),
     ("Hospital", "/hospital", Permission.ORDERS),

@@ -1,0 +1,7 @@
+"""REST endpoints: sites."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["sites"])
