@@ -1,0 +1,62 @@
+"""Each role logs in through the browser and lands on its own home, which shows real demo data."""
+
+import pytest
+
+from bloodbank.service_layer.demo_users import DEMO_ACCOUNTS
+
+HOMES = {
+    "clerk": "/desk",
+    "phlebotomist": "/collection",
+    "lab": "/lab",
+    "inventory": "/inventory",
+    "hospital": "/hospital",
+    "director": "/",
+    "admin": "/admin",
+}
+
+
+@pytest.mark.parametrize("username", [name for name, _, _ in DEMO_ACCOUNTS])
+def test_each_role_lands_on_its_own_home_and_can_take_a_screenshot(page_as, live_server, screenshot_dir, username):
+    page = page_as(username)
+    assert page.url == live_server + HOMES[username]
+    answer = page.goto(HOMES[username])
+    assert answer.ok, f"{HOMES[username]} answered {answer.status}"
+    assert page.locator("header .who").inner_text().startswith(dict((n, f) for n, f, _ in DEMO_ACCOUNTS)[username])
+    assert page.locator("main h1").count() >= 1
+    page.screenshot(path=str(screenshot_dir / f"{username}.png"), full_page=True)
+    assert (screenshot_dir / f"{username}.png").stat().st_size > 10_000
+
+
+def test_the_overview_shows_the_demo_region(page_as):
+    page = page_as("director")
+    assert int(page.locator("#donors").inner_text()) == 300
+    assert int(page.locator("#available").inner_text()) > 0
+
+
+def test_a_wrong_password_keeps_the_person_on_the_login_page_with_a_message(chromium, live_server):
+    context = chromium.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/")
+    assert page.url.startswith(live_server + "/login")
+    page.get_by_label("User name").fill("clerk")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("alert").inner_text().startswith("The user name or password is wrong")
+    assert page.get_by_label("User name").input_value() == "clerk"
+    context.close()
+
+
+def test_a_scan_field_says_at_once_that_a_check_character_is_wrong(page_as):
+    page = page_as("lab")
+    page.evaluate("""() => {
+        const input = document.createElement('input');
+        input.name = 'probe'; input.dataset.scan = 'din'; input.id = 'f-probe';
+        const out = document.createElement('small'); out.id = 's-probe';
+        document.querySelector('main').append(input, out);
+    }""")
+    page.fill("#f-probe", "G1234 98 654321 J")
+    page.dispatch_event("#f-probe", "change")
+    page.wait_for_function("document.getElementById('s-probe').textContent.length > 0")
+    message = page.locator("#s-probe").inner_text()
+    assert "check character" in message.lower()
+    assert page.get_attribute("#f-probe", "aria-invalid") == "true"
