@@ -65,6 +65,14 @@ def create_app(database_url: str) -> FastAPI:
             return JSONResponse(status_code=422, content={"code": "invalid_request", "message": problems})
         return render(request, "error.html", status_code=422, message=problems)
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, _error: OverflowError):
+        # A number no database column can hold (an id of 2**63, say) matches no record and is no crash.
+        message = "A number in the request is out of range."
+        if _wants_json(request):
+            return JSONResponse(status_code=422, content={"code": "out_of_range", "message": message})
+        return render(request, "error.html", status_code=422, message=message)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException):
         if _wants_json(request):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Annotated, Any, Generic, Sequence, TypeVar
 
-from fastapi import Query
-from pydantic import BaseModel
+from fastapi import Path, Query
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
 MAX_PAGE = 200
+# Record ids: positive and within a 32-bit column, so an absurd number is refused by validation.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 @dataclass(frozen=True)
