@@ -8,7 +8,7 @@ import typer
 
 from bloodbank.entrypoints.cli import (
     appointments, audit, collection, database, demo, donors, eligibility, inventory, issue, lab, orders, patients,
-    processing, serve, sites, trace, transfusion, visits,
+    processing, serve, sites, trace, transfusion, users, visits,
 )
 from bloodbank.entrypoints.cli.context import set_database_url
 
@@ -21,6 +21,7 @@ app.add_typer(database.app, name="db")
 app.add_typer(eligibility.app, name="eligibility")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sites.app, name="sites")
+app.add_typer(users.app, name="users")
 app.add_typer(donors.app, name="donors")
 app.add_typer(appointments.app, name="appointments")
 app.add_typer(visits.app, name="visits")
