@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint migrate bench clean
+.PHONY: run test lint migrate bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+
+screenshots: $(STAMP)
+	@scripts/test-tools
+	BLOODBANK_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_role_homes.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
