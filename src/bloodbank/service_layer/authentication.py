@@ -182,3 +182,38 @@ def record_denied(uow: UnitOfWork, *, username: str | None, permission: str, whe
         uow.audit("access_denied", "permission", permission,
                   new={"username": username or "(not logged in)", "where": where[:200]})
         uow.commit()
+
+
+@dataclass(frozen=True)
+class ApiTokenView:
+    """A token as an administrator sees it: its name and use, never the secret (only its digest is kept)."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def list_api_tokens(uow: UnitOfWork, *, user_id: int) -> list[ApiTokenView]:
+    """Every token issued to the user, revoked ones included, newest first."""
+    with uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"There is no user {user_id}.")
+        rows = uow.session.execute(select(ApiToken).where(ApiToken.user_id == user_id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars()
+        return [ApiTokenView(r.id, r.user_id, r.name, r.created_at, r.last_used_at, r.revoked_at) for r in rows]
+
+
+def api_token_owner(uow: UnitOfWork, *, token_id: int) -> int:
+    """The user a token was issued to."""
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"There is no API token {token_id}.")
+        return row.user_id

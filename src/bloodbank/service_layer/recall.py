@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Donation, Recall, RecallUnit, Reservation, Transfusion, Unit
 from bloodbank.adapters.db.models.base import utcnow
@@ -162,3 +162,29 @@ def _release_reservation(uow: UnitOfWork, unit_id: int, recall_id: int) -> None:
         uow.audit("release", "reservation", reservation.id, old={"released_at": None},
                   new={"released_at": reservation.released_at, "released_by": uow.actor},
                   reason=f"unit recalled (recall {recall_id})")
+
+
+def get_recall(uow: UnitOfWork, recall_id: int) -> RecallView:
+    """One recall with every unit it reached, as found then and as it is now."""
+    with uow:
+        row = uow.session.get(Recall, recall_id)
+        if row is None:
+            raise NotFound(f"There is no recall {recall_id}.")
+        return _recall_view(uow.session, row)
+
+
+def recalls_page(uow: UnitOfWork, *, limit: int = 50, offset: int = 0) -> tuple[list[RecallView], int]:
+    """Newest first, a page at a time, with how many recalls there are in all."""
+    with uow:
+        session = uow.session
+        total = session.execute(select(func.count()).select_from(Recall)).scalar_one()
+        rows = session.execute(select(Recall).order_by(Recall.opened_at.desc(), Recall.id.desc())
+                               .limit(limit).offset(offset)).scalars().all()
+        return [_recall_view(session, r) for r in rows], total
+
+
+def _recall_view(session, row: Recall) -> RecallView:
+    lines = session.execute(select(RecallUnit, Unit).join(Unit, Unit.id == RecallUnit.unit_id)
+                            .where(RecallUnit.recall_id == row.id).order_by(Unit.id)).all()
+    return RecallView(row.id, row.reason, row.opened_at, row.opened_by, json.loads(row.scope),
+                      tuple(_line(ru, u) for ru, u in lines))

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Site
-from bloodbank.domain import scheduling
+from bloodbank.domain import lab_tests, scheduling
 from bloodbank.domain.eligibility import RuleSetError, load_rule_set
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.records import changes, snapshot
@@ -276,3 +277,118 @@ def _flush_unique(session: Session, code: str) -> None:
     except IntegrityError:
         session.rollback()
         raise Conflict(f"The site code {code} is already in use: choose another code.") from None
+
+
+# ---------------------------------------------------------------- sites with their test panel
+
+
+@dataclass(frozen=True)
+class SiteDetail(SiteView):
+    """A site with the infection markers every unit collected there must test negative for."""
+
+    test_panel: tuple[str, ...] = lab_tests.DEFAULT_PANEL
+
+
+def site_detail(row: Site) -> SiteDetail:
+    base = site_view(row)
+    return SiteDetail(**{f.name: getattr(base, f.name) for f in dataclass_fields(SiteView)},
+                      test_panel=tuple(row.test_panel or lab_tests.DEFAULT_PANEL))
+
+
+def panel_choices() -> tuple[tuple[str, str, bool], ...]:
+    """Every infection marker a site may require: (code, name, always required)."""
+    return tuple((code, lab_tests.name_of(code), code in lab_tests.MINIMUM_PANEL) for code in lab_tests.MARKERS)
+
+
+def list_site_details(uow: UnitOfWork, *, active_only: bool = False, kind: str | None = None,
+                      limit: int = 50, offset: int = 0) -> tuple[list[SiteDetail], int]:
+    """Sites by code, a page at a time, with how many match in all."""
+    if kind is not None:
+        _check_kind(kind)
+    with uow:
+        stmt = select(Site)
+        if active_only:
+            stmt = stmt.where(Site.active)
+        if kind is not None:
+            stmt = stmt.where(Site.kind == kind)
+        total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = uow.session.execute(stmt.order_by(Site.code).limit(limit).offset(offset)).scalars()
+        return [site_detail(row) for row in rows], total
+
+
+def get_site_detail(uow: UnitOfWork, site_id: int) -> SiteDetail:
+    with uow:
+        return site_detail(_site(uow.session, site_id))
+
+
+def create_site_with_panel(uow: UnitOfWork, *, code: str, name: str, kind: str, facility_code: str,
+                           opening_hours: dict, rule_set: str = "who", address: str = "",
+                           latitude: float | None = None, longitude: float | None = None, chairs: int = 4,
+                           slot_minutes: int = 15, test_panel: list[str] | None = None) -> SiteDetail:
+    """`create_site` with the site's mandatory test panel set in the same transaction."""
+    checked = _checked(dict(
+        code=code, name=name, kind=kind, facility_code=facility_code, rule_set=rule_set, address=address,
+        latitude=latitude, longitude=longitude, chairs=chairs, slot_minutes=slot_minutes,
+        opening_hours=opening_hours,
+    ))
+    panel = list(lab_tests.validate_panel(lab_tests.DEFAULT_PANEL if test_panel is None else test_panel))
+    with uow:
+        _refuse_taken_code(uow.session, checked["code"])
+        row = Site(**checked, test_panel=panel, active=True)
+        uow.session.add(row)
+        _flush_unique(uow.session, checked["code"])
+        uow.audit("create", "site", row.id, new=snapshot(row))
+        result = site_detail(row)
+        uow.commit()
+        return result
+
+
+def change_site(uow: UnitOfWork, site_id: int, *, reason: str, test_panel: list[str] | None = None,
+                **changed) -> SiteDetail:
+    """`update_site` that may also change the test panel: one audit entry, one transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give the reason for changing the site.")
+    unknown = sorted(set(changed) - set(UPDATABLE))
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a site; changeable: "
+                           f"{', '.join((*UPDATABLE, 'test_panel'))}.")
+    if not changed and test_panel is None:
+        raise InvalidInput("Nothing to change: give at least one field.")
+    panel = None if test_panel is None else list(lab_tests.validate_panel(test_panel))
+    with uow:
+        row = _site(uow.session, site_id)
+        if ("latitude" in changed) != ("longitude" in changed):
+            changed = {"latitude": row.latitude, "longitude": row.longitude, **changed}
+        checked = _checked(changed)
+        if "code" in checked and checked["code"] != row.code:
+            _refuse_taken_code(uow.session, checked["code"])
+        before = snapshot(row)
+        for name, value in checked.items():
+            setattr(row, name, value)
+        if panel is not None:
+            row.test_panel = panel
+        old, new = changes(before, snapshot(row))
+        if new:
+            _flush_unique(uow.session, row.code)
+            uow.audit("update", "site", row.id, old=old, new=new, reason=reason)
+        result = site_detail(row)
+        uow.commit()
+        return result
+
+
+def set_site_active(uow: UnitOfWork, site_id: int, *, active: bool, reason: str) -> SiteDetail:
+    """Deactivate (no new bookings, existing ones kept) or reactivate a site."""
+    active = bool(active)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(f"Give the reason for {'reactivating' if active else 'deactivating'} the site.")
+    with uow:
+        row = _site(uow.session, site_id)
+        if row.active == active:
+            raise Conflict(f"Site {row.code} is already {'active' if active else 'inactive'}.")
+        row.active = active
+        uow.audit("update", "site", row.id, old={"active": not active}, new={"active": active}, reason=reason)
+        result = site_detail(row)
+        uow.commit()
+        return result

@@ -16,15 +16,15 @@ from bloodbank.adapters.db.models import (
     Donation, Donor, Issue, PatientIdentifier, Site, TestResult, Transfusion, TransfusionReaction, Unit,
     UnitEvent, UnitReturn,
 )
-from bloodbank.domain.errors import NotFound
+from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.service_layer import unit_graph
 from bloodbank.service_layer.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.patients import current_patient
 from bloodbank.service_layer.trace_views import (
-    DonorRef, EventLine, Lookback, LookbackDonation, LookbackRecipient, Recipient, SourceRef, TestLine, Trace,
-    TraceDonation, TraceUnit,
+    DonorRef, EventLine, Lookback, LookbackDonation, LookbackRecipient, RecentIssue, Recipient, SourceRef, TestLine,
+    Trace, TraceDonation, TraceSearch, TraceUnit,
 )
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -241,3 +241,35 @@ def find_person(session: Session, donor_ref: str | int) -> Donor:
         donor = session.get(Donor, donor.merged_into_id)
         seen.add(donor.id)
     return donor
+
+
+# ---------------------------------------------------------------- one search box
+
+
+# A donor number is `D`, seven digits and a check character; a DIN is never that short.
+_DONOR_NUMBER_SHAPE = re.compile(r"^D\d{7}[0-9X]$")
+
+
+def search(uow: UnitOfWork, text: str) -> TraceSearch:
+    """A DIN (scanned or typed) traces the blood; a donor number looks back from the donor."""
+    raw = (text or "").strip()
+    if not raw:
+        raise InvalidInput("Scan or type a DIN, or type a donor number (e.g. D00004213).")
+    if _DONOR_NUMBER_SHAPE.match(re.sub(r"[\s\-]+", "", raw).upper()):
+        return TraceSearch(query=raw, kind="donor", lookback=lookback(uow, raw))
+    try:
+        parse_din(raw)
+    except InvalidInput as error:
+        raise type(error)(f"{error.message} (A donor number looks like D00004213.)") from None
+    return TraceSearch(query=raw, kind="din", trace=trace_din(uow, raw))
+
+
+def recent_issues(uow: UnitOfWork, *, limit: int = 10) -> list[RecentIssue]:
+    """The latest units issued to patients, newest first: DINs to start a trace from, no patient shown."""
+    with uow:
+        rows = uow.session.execute(
+            select(Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.status, Issue.issued_at)
+            .join(Issue, Issue.unit_id == Unit.id).order_by(Issue.issued_at.desc(), Issue.id.desc())
+            .limit(max(1, min(int(limit), 100)))
+        ).all()
+        return [RecentIssue(*row) for row in rows]

@@ -142,3 +142,23 @@ class Lookback(_Plain):
     @property
     def patient_ids(self) -> tuple[int, ...]:
         return tuple(sorted({r.recipient.patient_id for d in self.donations for r in d.recipients}))
+
+
+@dataclass(frozen=True)
+class TraceSearch(_Plain):
+    """What one search box found: a trace for a DIN, or the lookback for a donor number."""
+
+    query: str
+    kind: str  # "din" or "donor"
+    trace: Trace | None = None
+    lookback: Lookback | None = None
+
+
+@dataclass(frozen=True)
+class RecentIssue(_Plain):
+    din: str
+    product_code: str
+    division: str
+    kind: str
+    status: str
+    issued_at: datetime

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import User
+from bloodbank.adapters.db.models import Site, User
 from bloodbank.adapters.passwords import hash_password
 from bloodbank.domain import access
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
@@ -51,6 +51,8 @@ def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, pa
     with uow:
         if uow.session.execute(select(User.id).where(User.username == name)).first():
             raise Conflict(f"There is already a user named {name}.")
+        if site_id is not None and uow.session.get(Site, site_id) is None:
+            raise NotFound(f"There is no site {site_id}.")
         row = User(username=name, full_name=full, role=granted.value, password_hash=hash_password(password),
                    site_id=site_id)
         uow.session.add(row)
@@ -113,3 +115,42 @@ def get_user(uow: UnitOfWork, user_id: int) -> UserView:
 def has_users(uow: UnitOfWork) -> bool:
     with uow:
         return uow.session.execute(select(User.id).limit(1)).first() is not None
+
+
+def reset_password(uow: UnitOfWork, *, user_id: int, password: str, reason: str = "") -> UserView:
+    """An administrator sets a new password for someone who lost theirs.
+
+    Every browser session of that person ends with it: whoever held the old
+    password must not stay logged in. API tokens are kept (they are revoked
+    one by one, as the machine client each serves is replaced).
+    """
+    with uow:
+        row = _load(uow, user_id)
+        access.check_new_password(password, row.username)
+        row.password_hash = hash_password(password)
+        now = utcnow()
+        ended = 0
+        for live in uow.session.execute(select(UserSession).where(
+                UserSession.user_id == row.id, UserSession.ended_at.is_(None))).scalars():
+            live.ended_at = now
+            ended += 1
+        # That it changed and who did it, never what to.
+        uow.audit("reset_password", "user", row.id, new={"sessions_ended": ended},
+                  reason=(reason or "").strip() or None)
+        uow.commit()
+        return user_view(row)
+
+
+def list_users_page(uow: UnitOfWork, *, role: str | None = None, active: bool | None = None,
+                    limit: int = 50, offset: int = 0) -> tuple[list[UserView], int]:
+    """Accounts by user name, filtered by role and by whether they are enabled."""
+    wanted = access.role(role).value if role else None
+    with uow:
+        stmt = select(User)
+        if wanted:
+            stmt = stmt.where(User.role == wanted)
+        if active is not None:
+            stmt = stmt.where(User.active.is_(bool(active)))
+        total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = uow.session.execute(stmt.order_by(User.username).limit(limit).offset(offset)).scalars()
+        return [user_view(r) for r in rows], total
