@@ -173,3 +173,34 @@ def ensure_consent_for_collection(session: Session, visit: Visit) -> None:
     )
     if refusal:
         raise refusal
+
+
+CONFIDENTIAL_CHOICES = ("use", "not")  # the same length, so not even the size of a request tells them apart
+
+
+def record_confidential_choice(uow: UnitOfWork, *, visit_id: int, choice: str) -> None:
+    """The donor's private answer at the kiosk: "use" my blood, or do "not" use it.
+
+    Only a "not" is stored (as a self-exclusion). Both answers read the same rows and
+    write the same audit entry, naming neither donor nor visit, so neither the audit log
+    nor the time the request takes tells an onlooker which one the donor chose. A later
+    "use" never undoes a "not": the donor who doubted their blood is believed the first time.
+    """
+    if choice not in CONFIDENTIAL_CHOICES:
+        raise InvalidInput("Choose one of the two answers on the screen.")
+    with uow:
+        s = uow.session
+        _visit(s, visit_id)
+        already = is_self_excluded(s, visit_id)
+        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
+        if choice == "not" and not already:
+            try:
+                with s.begin_nested():
+                    s.add(SelfExclusion(visit_id=visit_id, recorded_at=utcnow()))
+            except IntegrityError:
+                pass  # recorded at the same moment by another request: already done
+            else:
+                # Blood already taken at this visit goes out of use in the same transaction.
+                withdraw_not_suitable(uow, donation_ids)
+        uow.audit("record", "confidential", None, new={"recorded": True})
+        uow.commit()

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor, Site
@@ -434,3 +434,48 @@ def _updates(session: Session, donor: Donor, fields: dict) -> dict:
     if "preferred_site_id" in fields:
         cleaned["preferred_site_id"] = _site(session, fields["preferred_site_id"])
     return cleaned
+
+
+# ---------------------------------------------------------------- search with a count
+
+
+@dataclass(frozen=True)
+class DonorSearch:
+    """One page of matches and how many there are in all, so a list can say "12 of 340"."""
+
+    items: list[DonorView]
+    total: int
+
+
+def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None = None, phone: str | None = None,
+                donor_number: str | None = None, limit: int = 50, offset: int = 0) -> DonorSearch:
+    """Search by any of name words, date of birth, phone and donor number; every given filter must match.
+
+    A donor number is checked (check character) before it is looked for, and the number
+    of a merged record finds the record it was merged into: the clerk lands on the person.
+    """
+    text = _text(text, "search text", 200)
+    if not 1 <= limit <= MAX_SEARCH_RESULTS or offset < 0:
+        raise InvalidInput(f"Ask for between 1 and {MAX_SEARCH_RESULTS} results, from position 0 on.")
+    conditions = [Donor.merged_into_id.is_(None)]
+    for word in text.split():
+        conditions.append(or_(*_word_matches(word)))
+    if date_of_birth is not None:
+        conditions.append(Donor.date_of_birth == _date_value(date_of_birth, "date of birth"))
+    if phone:
+        key = phone_key(phone)
+        if key is None:
+            raise InvalidInput(f"'{phone}' has too few digits to search by phone number.")
+        conditions.append(Donor.phone.endswith(key, autoescape=True))
+    number = validate_donor_number(donor_number) if donor_number not in (None, "") else None
+    with uow:
+        s = uow.session
+        if number is not None:
+            row = s.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
+            conditions.append(Donor.id == (_survivor(s, row).id if row is not None else -1))
+        total = s.execute(select(func.count()).select_from(Donor).where(*conditions)).scalar_one()
+        rows = s.execute(
+            select(Donor).where(*conditions).order_by(Donor.family_name, Donor.given_name, Donor.id)
+            .limit(limit).offset(offset)
+        ).scalars()
+        return DonorSearch(items=[donor_view(row) for row in rows], total=total)

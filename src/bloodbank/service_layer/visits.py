@@ -8,14 +8,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Appointment, Donor, Site, Visit
+from bloodbank.adapters.db.models import Appointment, Consent, Donation, Donor, Site, TestResult, Visit
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import lab_tests
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.deferrals import current_donor
 from bloodbank.service_layer.records import changes, snapshot
+from bloodbank.service_layer.testing import ResultView
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
 
@@ -142,3 +144,138 @@ def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
             .order_by(Visit.checked_in_at, Visit.id)
         ).all()
         return [visit_view(visit, number) for visit, number in rows]
+
+
+# ---------------------------------------------------------------- what the desk and the chair read
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """A visit with what the people looking after the donor need to see on one page.
+
+    The donor's confidential choice is not here, on purpose: no staff screen may know it.
+    """
+
+    visit: VisitView
+    donor_name: str
+    donor_sex: str
+    donor_date_of_birth: date
+    donor_blood_group: str | None
+    site_code: str
+    site_name: str
+    rule_set: str | None
+    decision_reasons: tuple[str, ...]
+    weight_kg: float | None
+    hemoglobin_g_dl: float | None
+    systolic: int | None
+    diastolic: int | None
+    pulse: int | None
+    temperature_c: float | None
+    consent_text_version: str | None
+    consent_given_at: datetime | None
+    consent_withdrawn_at: datetime | None
+    din: str | None
+    donation_status: str | None
+
+
+@dataclass(frozen=True)
+class VisitHistoryItem:
+    visit_id: int
+    donor_number: str
+    checked_in_at: datetime
+    site_code: str
+    kind: str
+    status: str
+    eligible: bool | None
+    next_eligible_date: date | None
+    din: str | None
+    volume_ml: int | None
+    donation_status: str | None
+
+
+def _detail(s: Session, visit: Visit) -> VisitDetail:
+    donor, site = s.get(Donor, visit.donor_id), s.get(Site, visit.site_id)
+    consent = s.execute(select(Consent).where(Consent.visit_id == visit.id)).scalar_one_or_none()
+    donation = s.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
+    return VisitDetail(
+        visit=visit_view(visit, donor.donor_number), donor_name=f"{donor.given_name} {donor.family_name}",
+        donor_sex=donor.sex, donor_date_of_birth=donor.date_of_birth, donor_blood_group=donor.blood_group,
+        site_code=site.code, site_name=site.name, rule_set=visit.rule_set,
+        decision_reasons=tuple(visit.decision_reasons or ()), weight_kg=visit.weight_kg,
+        hemoglobin_g_dl=visit.hemoglobin_g_dl, systolic=visit.systolic, diastolic=visit.diastolic,
+        pulse=visit.pulse, temperature_c=visit.temperature_c,
+        consent_text_version=consent.text_version if consent else None,
+        consent_given_at=consent.given_at if consent else None,
+        consent_withdrawn_at=consent.withdrawn_at if consent else None,
+        din=donation.din if donation else None, donation_status=donation.status if donation else None,
+    )
+
+
+def visit_detail(uow: UnitOfWork, visit_id: int) -> VisitDetail:
+    with uow:
+        visit = uow.session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound(f"No visit with id {visit_id}.")
+        return _detail(uow.session, visit)
+
+
+def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:
+    """Today's visits at the site still in progress, in order of arrival, with the donor's name."""
+    start, end = day_bounds(utcnow().date())
+    with uow:
+        s = uow.session
+        if s.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        rows = s.execute(
+            select(Visit).where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
+                                Visit.checked_in_at >= start, Visit.checked_in_at < end)
+            .order_by(Visit.checked_in_at, Visit.id)
+        ).scalars().all()
+        return [_detail(s, visit) for visit in rows]
+
+
+MAX_HISTORY = 500
+
+
+def donor_history(uow: UnitOfWork, donor_id: int) -> list[VisitHistoryItem]:
+    """The person's visits, newest first, merged records included, each with its donation if one was taken."""
+    with uow:
+        s = uow.session
+        if s.get(Donor, donor_id) is None:
+            raise NotFound(f"No donor with id {donor_id}.")
+        rows = s.execute(
+            select(Visit, Donor.donor_number, Site.code, Donation)
+            .join(Donor, Donor.id == Visit.donor_id).join(Site, Site.id == Visit.site_id)
+            .outerjoin(Donation, Donation.visit_id == Visit.id)
+            .where(Visit.donor_id.in_(donor_ids_of_person(s, donor_id)))
+            .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(MAX_HISTORY)
+        ).all()
+        return [VisitHistoryItem(
+            visit_id=visit.id, donor_number=number, checked_in_at=visit.checked_in_at, site_code=code,
+            kind=visit.kind, status=visit.status, eligible=visit.eligible,
+            next_eligible_date=visit.next_eligible_date, din=donation.din if donation else None,
+            volume_ml=donation.volume_ml if donation else None,
+            donation_status=donation.status if donation else None,
+        ) for visit, number, code, donation in rows]
+
+
+def donor_test_results(uow: UnitOfWork, donor_id: int) -> list[ResultView]:
+    """Every test result on the person's donations, newest donation first. A sensitive read: audited."""
+    with uow:
+        s = uow.session
+        if s.get(Donor, donor_id) is None:
+            raise NotFound(f"No donor with id {donor_id}.")
+        rows = s.execute(
+            select(TestResult, Donation.din).join(Donation, Donation.id == TestResult.donation_id)
+            .where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
+            .order_by(Donation.started_at.desc(), TestResult.test, TestResult.id)
+        ).all()
+        uow.audit("read", "test_result", None, new={"donor_id": donor_id, "result_ids": [r.id for r, _ in rows]})
+        views = [ResultView(
+            id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
+            outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
+            recorded_by=row.recorded_by, current=row.superseded_by_id is None,
+            superseded_by_id=row.superseded_by_id, correction_reason=row.correction_reason,
+        ) for row, din in rows]
+        uow.commit()
+        return views
