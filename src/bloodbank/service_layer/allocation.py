@@ -314,3 +314,66 @@ def _view(session: Session, order: Order, notes: tuple[str, ...], shortfall: int
     ).all()
     return AllocationView(order_id=order.id, order_status=order.status, quantity=order.quantity,
                           reserved=tuple(reservation_view(r, u) for r, u in rows), notes=notes, shortfall=shortfall)
+
+
+# ---------------------------------------------------------------- choosing by hand
+
+@dataclass(frozen=True)
+class CandidateUnit:
+    """A unit in stock that could be held for an order, and every reason it may not be."""
+
+    unit_id: int
+    din: str
+    product_code: str
+    kind: str
+    blood_group: str | None
+    expires_at: datetime
+    irradiated: bool
+    cmv_negative: bool
+    refusals: tuple[str, ...]
+    o_negative_kept: bool  # O-negative, not needed by this patient: reserve it only if nothing else suits
+
+    @property
+    def suitable(self) -> bool:
+        return not self.refusals
+
+
+MAX_CANDIDATES = 100
+
+
+def reservation_candidates(uow: UnitOfWork, *, order_id: int, limit: int = 30) -> list[CandidateUnit]:
+    """The first-expiring units of every group that could suit the order's patient, suitable ones first.
+
+    What a technician chooses from when reserving by hand; `reserve_unit`
+    applies the same rules again, so a list read a minute ago cannot let an
+    unsuitable unit through.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_CANDIDATES:
+        raise InvalidInput(f"Show between 1 and {MAX_CANDIDATES} candidate units.")
+    with uow:
+        session = uow.session
+        order = session.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"There is no order {order_id}.")
+        if order.status != "open":
+            return []
+        profile = _profile(session, order)
+        now = utcnow()
+        spare_o_negative = order.kind == "red_cells" and not needs_o_negative(profile, now=now)
+        rows = session.execute(
+            select(Unit).where(Unit.site_id == _site_id(session, order), Unit.status == "available",
+                               Unit.kind.in_(sorted(kinds_for_order(order.kind))), Unit.expires_at > now,
+                               Unit.blood_group.in_(sorted(possible_groups(order.kind, profile, now=now))))
+            .order_by(Unit.expires_at, Unit.id).limit(limit * 4)
+        ).scalars().all()
+        found = []
+        for unit in rows:
+            facts = unit_facts(unit)
+            found.append(CandidateUnit(
+                unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
+                blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
+                cmv_negative=unit.cmv_negative,
+                refusals=unit_refusals(facts, kind=order.kind, profile=profile, needed_by=order.needed_by, now=now),
+                o_negative_kept=spare_o_negative and facts.group == O_NEGATIVE))
+        found.sort(key=lambda c: (not c.suitable, c.o_negative_kept, c.expires_at, c.unit_id))
+        return found[:limit]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Crossmatch, PatientSample
+from bloodbank.adapters.db.models import Crossmatch, PatientSample, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.issue import COMPATIBLE, INCOMPATIBLE, SAMPLE_VALIDITY
@@ -98,3 +98,19 @@ def _view(row: Crossmatch, din: str) -> CrossmatchView:
     return CrossmatchView(id=row.id, patient_id=row.patient_id, unit_id=row.unit_id, din=din,
                           sample_id=row.sample_id, result=row.result, method=row.method,
                           recorded_at=row.recorded_at, recorded_by=row.recorded_by)
+
+
+def crossmatch_view(row: Crossmatch, din: str) -> CrossmatchView:
+    return _view(row, din)
+
+
+def list_crossmatches(uow: UnitOfWork, *, patient_id: int) -> list[CrossmatchView]:
+    """Every crossmatch of the person (all their records), newest first."""
+    with uow:
+        session = uow.session
+        ids = records_of_person(session, current_patient(session, patient_id).id)
+        rows = session.execute(
+            select(Crossmatch, Unit.din).join(Unit, Unit.id == Crossmatch.unit_id)
+            .where(Crossmatch.patient_id.in_(ids)).order_by(Crossmatch.recorded_at.desc(), Crossmatch.id.desc())
+        ).all()
+        return [_view(row, din) for row, din in rows]

@@ -14,19 +14,29 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Hospital, Issue, Order, Patient, Reservation, Unit
+from bloodbank.adapters.db.models import (
+    Hospital, Issue, Order, Patient, PatientSample, Reservation, Transfusion, Unit,
+)
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.allocation import unit_refusals
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.issue import (
-    COMPATIBLE, IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
+    COMPATIBLE, SAMPLE_VALIDITY, IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
 )
 from bloodbank.domain.patient_profile import PatientProfile
-from bloodbank.domain.requirements import RED_CELL_KINDS, compatible_with_patient, group_status, manual_checks
+from bloodbank.domain.patients import grouping_status
+from bloodbank.domain.requirements import (
+    RED_CELL_KINDS, compatible_with_patient, emergency_group, group_status, manual_checks,
+)
 from bloodbank.service_layer import unit_moves
-from bloodbank.service_layer.allocation import held_count, hold_unit, unit_facts, update_order_status
-from bloodbank.service_layer.crossmatch import any_crossmatch, current_crossmatch
+from bloodbank.service_layer.allocation import (
+    CandidateUnit, ReservationView, held_count, hold_unit, reservation_view, unit_facts, update_order_status,
+)
+from bloodbank.service_layer.crossmatch import CrossmatchView, any_crossmatch, crossmatch_view, current_crossmatch
+from bloodbank.service_layer.orders import OrderView, order_view
+from bloodbank.service_layer.patient_lab import SampleView
 from bloodbank.service_layer.patient_profile import load_profile, records_of_person
-from bloodbank.service_layer.patients import current_patient, find_patient_by_identifier
+from bloodbank.service_layer.patients import PatientView, current_patient, find_patient_by_identifier, patient_view
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
 
@@ -296,3 +306,142 @@ def _follow_up(session: Session, issue: Issue, unit: Unit) -> FollowUpView:
             findings.append(f"The retrospective crossmatch of unit {unit.din} is INCOMPATIBLE: "
                             "report it as a transfusion incident and check the patient.")
     return FollowUpView(issue_view(session, issue, unit), tuple(missing), tuple(findings))
+
+
+# ---------------------------------------------------------------- the order page and the emergency screen
+
+@dataclass(frozen=True)
+class HeldUnit:
+    """A unit held for an order, and how far it has gone: crossmatched, issued, transfused."""
+
+    reservation: ReservationView
+    unit_status: str
+    crossmatch: CrossmatchView | None  # the one that decides issue now (an incompatible one always wins)
+    crossmatch_needed: bool  # red cells for a patient not cleared for electronic issue, no compatible crossmatch
+    issue_id: int | None
+    transfusion_id: int | None
+
+
+@dataclass(frozen=True)
+class OrderWorkup:
+    """Everything the hospital's order page shows, read in one transaction."""
+
+    order: OrderView
+    hospital_code: str
+    hospital_name: str
+    patient: PatientView | None
+    grouping_status: str  # none / single / confirmed / discrepant
+    group_message: str
+    confirmed_group: str | None
+    emergency_group: str  # the group O red cells they would get before their group is known
+    antibodies: tuple[str, ...]
+    requirements: tuple[str, ...]
+    manual_checks: tuple[str, ...]
+    electronic_allowed: bool
+    electronic_reasons: tuple[str, ...]
+    held: tuple[HeldUnit, ...]
+    shortfall: int
+    samples: tuple[SampleView, ...]  # the patient's samples still valid for a crossmatch, newest first
+
+
+def order_workup(uow: UnitOfWork, *, order_id: int) -> OrderWorkup:
+    with uow:
+        session = uow.session
+        order = session.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"There is no order {order_id}.")
+        hospital = session.get(Hospital, order.hospital_id)
+        now = utcnow()
+        profile = load_profile(session, order.patient_id) if order.patient_id is not None else None
+        person_ids = records_of_person(session, profile.patient_id) if profile else []
+        status = group_status(profile)
+        allowed, reasons = electronic_issue_allowed(profile, now=now) if profile else (False, ())
+        rows = session.execute(
+            select(Reservation, Unit).join(Unit, Unit.id == Reservation.unit_id)
+            .where(Reservation.order_id == order.id, Reservation.released_at.is_(None)).order_by(Reservation.id)
+        ).all()
+        held = [_held(session, reservation, unit, person_ids, allowed, now) for reservation, unit in rows]
+        samples = session.execute(
+            select(PatientSample).where(PatientSample.patient_id.in_(person_ids),
+                                        PatientSample.taken_at >= now - SAMPLE_VALIDITY)
+            .order_by(PatientSample.taken_at.desc(), PatientSample.id.desc())
+        ).scalars().all() if person_ids else []
+        return OrderWorkup(
+            order=order_view(session, order), hospital_code=hospital.code, hospital_name=hospital.name,
+            patient=patient_view(session, current_patient(session, order.patient_id)) if profile else None,
+            grouping_status=grouping_status(profile) if profile else "none", group_message=status.message,
+            confirmed_group=str(status.group) if status.confirmed else None,
+            emergency_group=str(emergency_group(profile, now=now)),
+            antibodies=profile.antibodies if profile else (), requirements=tuple(sorted(profile.requirements))
+            if profile else (), manual_checks=manual_checks(profile), electronic_allowed=allowed,
+            electronic_reasons=reasons, held=tuple(held), shortfall=max(order.quantity - len(held), 0),
+            samples=tuple(SampleView(s.id, s.patient_id, s.sample_number, s.taken_at, s.taken_by) for s in samples),
+        )
+
+
+def _held(session: Session, reservation: Reservation, unit: Unit, person_ids: list[int], allowed: bool,
+          now: datetime) -> HeldUnit:
+    crossmatch = current_crossmatch(session, patient_ids=person_ids, unit_id=unit.id, now=now) \
+        if person_ids else None
+    issue = session.execute(select(Issue.id).where(Issue.reservation_id == reservation.id)).scalar()
+    transfusion = session.execute(select(Transfusion.id).where(Transfusion.issue_id == issue)).scalar() \
+        if issue is not None else None
+    needed = (unit.kind in RED_CELL_KINDS and not allowed
+              and (crossmatch is None or crossmatch.result != COMPATIBLE))
+    return HeldUnit(reservation=reservation_view(reservation, unit), unit_status=unit.status,
+                    crossmatch=crossmatch_view(crossmatch, unit.din) if crossmatch else None,
+                    crossmatch_needed=needed, issue_id=issue, transfusion_id=transfusion)
+
+
+EMERGENCY_KINDS = {"red_cells": ("O+", "O-"), "plasma": ("AB+", "AB-")}
+MAX_EMERGENCY_UNITS = 50
+
+
+def emergency_units(uow: UnitOfWork, *, patient_id: int, kind: str = "red_cells",
+                    limit: int = 20) -> list[CandidateUnit]:
+    """Group O red cells (or AB plasma) in the stock serving the patient's hospital, the usable ones first.
+
+    Each carries every reason it may not go to this patient uncrossmatched
+    (RhD for a girl or woman who may become pregnant, a special requirement,
+    expiry); `emergency_issue` asks the same rules again at the moment of issue.
+    """
+    if kind not in EMERGENCY_KINDS:
+        raise InvalidInput("Emergency release is of group O red cells or group AB plasma: "
+                           "choose red_cells or plasma.")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_EMERGENCY_UNITS:
+        raise InvalidInput(f"Show between 1 and {MAX_EMERGENCY_UNITS} units.")
+    with uow:
+        session = uow.session
+        person = current_patient(session, patient_id)
+        hospital = session.get(Hospital, person.hospital_id) if person.hospital_id is not None else None
+        if hospital is None or hospital.site_id is None:
+            raise InvalidInput("The patient has no hospital with a blood bank on record: "
+                               "no stock can be offered for emergency release.")
+        profile = load_profile(session, person.id)
+        now = utcnow()
+        rows = session.execute(
+            select(Unit).where(Unit.site_id == hospital.site_id, Unit.status == "available", Unit.kind == kind,
+                               Unit.blood_group.in_(EMERGENCY_KINDS[kind]), Unit.expires_at > now)
+            .order_by(Unit.expires_at, Unit.id).limit(limit * 4)
+        ).scalars().all()
+        found = []
+        for unit in rows:
+            facts = unit_facts(unit)
+            found.append(CandidateUnit(
+                unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
+                blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
+                cmv_negative=unit.cmv_negative,
+                refusals=unit_refusals(facts, kind=kind, profile=profile, needed_by=now, now=now),
+                o_negative_kept=False))
+        found.sort(key=lambda c: (not c.suitable, c.expires_at, c.unit_id))
+        return found[:limit]
+
+
+def issues_of_order(uow: UnitOfWork, *, order_id: int) -> list[IssueView]:
+    with uow:
+        session = uow.session
+        if session.get(Order, order_id) is None:
+            raise NotFound(f"There is no order {order_id}.")
+        rows = session.execute(select(Issue, Unit).join(Unit, Unit.id == Issue.unit_id)
+                               .where(Issue.order_id == order_id).order_by(Issue.issued_at, Issue.id)).all()
+        return [issue_view(session, issue, unit) for issue, unit in rows]

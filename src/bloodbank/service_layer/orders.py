@@ -8,19 +8,22 @@ hospital's own fridge (`for_stock=True`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields as dataclass_fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bloodbank.adapters.db.models import Order, Reservation
+from bloodbank.adapters.db.models import Hospital, Issue, Order, Patient, PatientIdentifier, Reservation
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.domain.patients import order_kind, order_quantity, order_transition, urgency_code
+from bloodbank.domain.patients import (
+    normalize_group, order_kind, order_quantity, order_transition, urgency_code,
+)
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.hospitals import load_hospital
-from bloodbank.service_layer.patients import current_patient
+from bloodbank.service_layer.patient_profile import load_profile
+from bloodbank.service_layer.patients import current_patient, find_patient_by_identifier, records_of_person
 from bloodbank.service_layer.unit_moves import load_unit, move
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -74,13 +77,19 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
         load_hospital(session, hospital_id)
         # The surviving record: an order under a merged-away number must still meet the person's flags.
         patient = current_patient(session, patient_id).id if patient_id is not None else None
-        row = Order(hospital_id=hospital_id, patient_id=patient, status="open", ordered_by=uow.actor, **fields)
-        session.add(row)
-        session.flush()
-        uow.audit("place", "order", row.id, new=_audited(row))
-        view = order_view(session, row)
+        view = _insert_order(uow, hospital_id, patient, fields)
         uow.commit()
         return view
+
+
+def _insert_order(uow: UnitOfWork, hospital_id: int, patient_id: int | None, fields: dict,
+                  extra_audit: dict | None = None) -> OrderView:
+    session = uow.session
+    row = Order(hospital_id=hospital_id, patient_id=patient_id, status="open", ordered_by=uow.actor, **fields)
+    session.add(row)
+    session.flush()
+    uow.audit("place", "order", row.id, new={**_audited(row), **(extra_audit or {})})
+    return order_view(session, row)
 
 
 def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str) -> OrderView:
@@ -198,3 +207,139 @@ def _audited(row: Order) -> dict:
     return {"hospital_id": row.hospital_id, "patient_id": row.patient_id, "kind": row.kind,
             "quantity": row.quantity, "needed_by": row.needed_by.isoformat(), "urgency": row.urgency,
             "status": row.status, "note": row.note}
+
+
+# ---------------------------------------------------------------- the hospital's screens and API
+
+OPEN_STATUSES = ("open", "allocated", "issued")
+
+
+@dataclass(frozen=True)
+class OrderSummary(OrderView):
+    """An order as a list shows it: whose it is and how far it has gone."""
+
+    hospital_code: str
+    patient_name: str | None
+    patient_identifier: str | None  # "system:value", the first the person was given
+    issued_count: int
+
+
+@dataclass(frozen=True)
+class OrderList:
+    items: tuple[OrderSummary, ...]
+    total: int
+
+
+def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, needed_by: datetime,
+                          urgency: str = "routine", patient_id: int | None = None,
+                          patient_identifier: str | None = None, for_stock: bool = False,
+                          blood_group: str | None = None, note: str = "") -> OrderView:
+    """An order as a request form gives it: the patient by record id or identifier, and the group asked for.
+
+    The group written on a request is a check, not a choice: units are chosen
+    by the patient's recorded group. A request naming another group than the
+    one on record may be for someone else (wrong patient on the form), so it
+    is refused rather than quietly corrected.
+    """
+    fields = dict(kind=order_kind(kind), quantity=order_quantity(quantity), urgency=urgency_code(urgency),
+                  needed_by=_needed_by(needed_by), note=_note(note))
+    identifier = (patient_identifier or "").strip() if isinstance(patient_identifier, str) else ""
+    if patient_id is not None and identifier:
+        raise InvalidInput("Name the patient by record id or by identifier, not both.")
+    named = patient_id is not None or bool(identifier)
+    if for_stock and named:
+        raise InvalidInput("A stock order is for the hospital's fridge, not a patient: leave the patient out.")
+    if not for_stock and not named:
+        raise InvalidInput("Name the patient (register an emergency patient if they are not yet identified), "
+                           "or mark the order as for stock.")
+    group = blood_group.strip() if isinstance(blood_group, str) else blood_group
+    if group and for_stock:
+        raise InvalidInput("A stock order is not for one group of patient: leave the blood group out.")
+    with uow:
+        session = uow.session
+        load_hospital(session, hospital_id)
+        patient = None
+        if patient_id is not None:
+            patient = current_patient(session, patient_id).id
+        elif identifier:
+            found = find_patient_by_identifier(session, identifier)
+            if found is None:
+                raise NotFound(f"No patient has the identifier {identifier}: register the patient first.")
+            patient = found.id
+        requested = _requested_group(session, patient, group) if group else None
+        view = _insert_order(uow, hospital_id, patient, fields,
+                             {"requested_group": requested} if requested else None)
+        uow.commit()
+        return view
+
+
+def _requested_group(session, patient_id: int, text: str) -> str:
+    wanted = normalize_group(text)
+    on_record = set()
+    for grouping in load_profile(session, patient_id).groupings:
+        try:
+            on_record.add(normalize_group(grouping.blood_group))
+        except InvalidInput:
+            return wanted  # an unreadable result makes the record discrepant: group O whatever is asked
+    if len(on_record) == 1 and wanted not in on_record:
+        recorded = next(iter(on_record))
+        raise InvalidInput(f"The request asks for group {wanted}, but this patient is grouped {recorded} on "
+                           "record: check the request form and the patient's identity. Nothing was ordered.")
+    return wanted
+
+
+def find_orders(uow: UnitOfWork, *, hospital_id: int | None = None, statuses: tuple[str, ...] | None = None,
+                urgency: str | None = None, kind: str | None = None, patient_id: int | None = None,
+                limit: int = 50, offset: int = 0) -> OrderList:
+    """A page of orders, soonest needed first, with the count of all that match."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"Show between 1 and {MAX_PAGE} orders at a time.")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidInput("The offset is a whole number, 0 or more.")
+    for status in statuses or ():
+        order_transition(status, status)  # refuses an unknown status
+    urgency = urgency_code(urgency) if urgency else None
+    kind = order_kind(kind) if kind else None
+    with uow:
+        session = uow.session
+        conditions = []
+        if hospital_id is not None:
+            conditions.append(Order.hospital_id == hospital_id)
+        if statuses:
+            conditions.append(Order.status.in_(list(statuses)))
+        if urgency:
+            conditions.append(Order.urgency == urgency)
+        if kind:
+            conditions.append(Order.kind == kind)
+        if patient_id is not None:
+            # Every record of the person: orders placed under a merged-away number are theirs too.
+            conditions.append(Order.patient_id.in_(records_of_person(session, current_patient(session,
+                                                                                              patient_id).id)))
+        total = session.scalar(select(func.count()).select_from(Order).where(*conditions))
+        rows = session.execute(select(Order).where(*conditions).order_by(Order.needed_by, Order.id)
+                               .limit(limit).offset(offset)).scalars().all()
+        return OrderList(tuple(_summaries(session, rows)), total)
+
+
+def _summaries(session, rows: list[Order]) -> list[OrderSummary]:
+    order_ids = [r.id for r in rows]
+    patient_ids = sorted({r.patient_id for r in rows if r.patient_id is not None})
+    hospitals = dict(session.execute(select(Hospital.id, Hospital.code).where(
+        Hospital.id.in_(sorted({r.hospital_id for r in rows})))).all())
+    names = {pid: f"{given} {family}".strip() or "Unknown patient" for pid, given, family in session.execute(
+        select(Patient.id, Patient.given_name, Patient.family_name).where(Patient.id.in_(patient_ids))).all()}
+    identifiers: dict[int, str] = {}
+    for pid, system, value in session.execute(
+            select(PatientIdentifier.patient_id, PatientIdentifier.system, PatientIdentifier.value)
+            .where(PatientIdentifier.patient_id.in_(patient_ids)).order_by(PatientIdentifier.id)).all():
+        identifiers.setdefault(pid, f"{system}:{value}")
+    issued = dict(session.execute(select(Issue.order_id, func.count()).where(Issue.order_id.in_(order_ids))
+                                  .group_by(Issue.order_id)).all())
+    summaries = []
+    for row in rows:
+        view = order_view(session, row)
+        summaries.append(OrderSummary(
+            **{f.name: getattr(view, f.name) for f in dataclass_fields(OrderView)},
+            hospital_code=hospitals.get(row.hospital_id, ""), patient_name=names.get(row.patient_id),
+            patient_identifier=identifiers.get(row.patient_id), issued_count=issued.get(row.id, 0)))
+    return summaries

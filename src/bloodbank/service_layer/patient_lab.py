@@ -21,10 +21,12 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.issue import SAMPLE_VALIDITY, electronic_issue_allowed
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import antibody_name, grouping_status, normalize_group, requirement_code
+from bloodbank.domain.requirements import group_status, manual_checks
 from bloodbank.service_layer.patient_profile import active_requirements, load_profile
-from bloodbank.service_layer.patients import current_patient, records_of_person
+from bloodbank.service_layer.patients import PatientView, current_patient, patient_view, records_of_person
 from bloodbank.service_layer.records import changes, snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 
@@ -250,3 +252,114 @@ def _required(value: object, what: str) -> str:
     if not text:
         raise InvalidInput(f"Give {what}.")
     return text
+
+
+# ---------------------------------------------------------------- the patient's page
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    sample_number: str
+    taken_at: datetime
+    taken_by: str
+    valid_for_crossmatch: bool  # taken recently enough to crossmatch against
+
+
+@dataclass(frozen=True)
+class GroupingRow:
+    id: int
+    sample_id: int | None
+    sample_number: str | None
+    blood_group: str
+    tested_at: datetime
+    recorded_by: str
+    manually_edited: bool
+    historical: bool
+
+
+@dataclass(frozen=True)
+class ScreenRow:
+    id: int
+    sample_id: int | None
+    sample_number: str | None
+    positive: bool
+    tested_at: datetime
+    recorded_by: str
+    manually_edited: bool
+
+
+@dataclass(frozen=True)
+class AntibodyRow:
+    id: int
+    antibody: str
+    clinically_significant: bool
+    identified_at: datetime
+    recorded_by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class PatientChart:
+    """A person's whole transfusion record, from every record merged into theirs."""
+
+    patient: PatientView
+    merged_records: tuple[int, ...]  # ids of records merged into this one
+    grouping_status: str  # none / single / confirmed / discrepant
+    group_message: str
+    confirmed_group: str | None
+    electronic_issue_allowed: bool
+    electronic_issue_reasons: tuple[str, ...]
+    manual_checks: tuple[str, ...]
+    samples: tuple[SampleRow, ...]
+    groupings: tuple[GroupingRow, ...]
+    screens: tuple[ScreenRow, ...]
+    antibodies: tuple[AntibodyRow, ...]
+    requirements: tuple[RequirementView, ...]
+
+
+def get_patient_chart(uow: UnitOfWork, patient_id: int) -> PatientChart:
+    with uow:
+        session = uow.session
+        survivor = current_patient(session, patient_id)
+        ids = records_of_person(session, survivor.id)
+        profile = load_profile(session, survivor.id)
+        now = utcnow()
+        status = group_status(profile)
+        allowed, reasons = electronic_issue_allowed(profile, now=now)
+        samples = session.execute(select(PatientSample).where(PatientSample.patient_id.in_(ids))
+                                  .order_by(PatientSample.taken_at.desc(), PatientSample.id.desc())).scalars().all()
+        numbers = {s.id: s.sample_number for s in samples}
+        groupings = session.execute(select(PatientGrouping).where(PatientGrouping.patient_id.in_(ids))
+                                    .order_by(PatientGrouping.tested_at, PatientGrouping.id)).scalars().all()
+        screens = session.execute(select(AntibodyScreen).where(AntibodyScreen.patient_id.in_(ids))
+                                  .order_by(AntibodyScreen.tested_at, AntibodyScreen.id)).scalars().all()
+        antibodies = session.execute(select(PatientAntibody).where(PatientAntibody.patient_id.in_(ids))
+                                     .order_by(PatientAntibody.identified_at, PatientAntibody.id)).scalars().all()
+        requirements = session.execute(select(SpecialRequirement).where(SpecialRequirement.patient_id.in_(ids))
+                                       .order_by(SpecialRequirement.since, SpecialRequirement.id)).scalars().all()
+        return PatientChart(
+            patient=patient_view(session, survivor), merged_records=tuple(i for i in ids if i != survivor.id),
+            grouping_status=grouping_status(profile), group_message=status.message,
+            confirmed_group=str(status.group) if status.confirmed else None,
+            electronic_issue_allowed=allowed, electronic_issue_reasons=reasons,
+            manual_checks=manual_checks(profile),
+            samples=tuple(SampleRow(s.id, s.sample_number, s.taken_at, s.taken_by,
+                                    s.taken_at >= now - SAMPLE_VALIDITY) for s in samples),
+            groupings=tuple(GroupingRow(g.id, g.sample_id, numbers.get(g.sample_id), g.blood_group, g.tested_at,
+                                        g.recorded_by, g.manually_edited, g.historical) for g in groupings),
+            screens=tuple(ScreenRow(s.id, s.sample_id, numbers.get(s.sample_id), s.positive, s.tested_at,
+                                    s.recorded_by, s.manually_edited) for s in screens),
+            antibodies=tuple(AntibodyRow(a.id, a.antibody, a.clinically_significant, a.identified_at,
+                                         a.recorded_by, a.note) for a in antibodies),
+            requirements=tuple(requirement_view(r) for r in requirements),
+        )
+
+
+def list_samples(uow: UnitOfWork, *, patient_id: int) -> list[SampleView]:
+    """The person's samples (every record), newest first."""
+    with uow:
+        session = uow.session
+        ids = records_of_person(session, current_patient(session, patient_id).id)
+        rows = session.execute(select(PatientSample).where(PatientSample.patient_id.in_(ids))
+                               .order_by(PatientSample.taken_at.desc(), PatientSample.id.desc())).scalars().all()
+        return [SampleView(r.id, r.patient_id, r.sample_number, r.taken_at, r.taken_by) for r in rows]

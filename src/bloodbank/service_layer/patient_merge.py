@@ -22,7 +22,7 @@ from bloodbank.adapters.db.models import Patient
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.patient_profile import load_profile
-from bloodbank.service_layer.patients import PatientView, patient_view
+from bloodbank.service_layer.patients import PatientView, find_patient_by_identifier, patient_view, record_id
 from bloodbank.service_layer.record_links import repoint_history
 from bloodbank.service_layer.records import changes, snapshot
 from bloodbank.service_layer.unit_of_work import UnitOfWork
@@ -94,3 +94,24 @@ def _fill_empty_details(survivor: Patient, duplicate: Patient) -> None:
             or (survivor.date_of_birth_estimated and not duplicate.date_of_birth_estimated)):
         survivor.date_of_birth = duplicate.date_of_birth
         survivor.date_of_birth_estimated = duplicate.date_of_birth_estimated
+
+
+def merge_identified_patients(uow: UnitOfWork, *, survivor_id: int, duplicate: str, reason: str) -> PatientView:
+    """Merge the record found by `duplicate` (an identifier, or "id:42") into the survivor.
+
+    The identifier only names the record; `merge_patients` then takes both
+    rows under lock and applies every rule again.
+    """
+    text = duplicate.strip() if isinstance(duplicate, str) else ""
+    if not text:
+        raise InvalidInput("Type or scan an identifier of the duplicate record (or id:42 for a record number).")
+    with uow:
+        session = uow.session
+        if text.lower().startswith("id:") and text[3:].strip().isdigit():
+            found = session.get(Patient, record_id(text[3:]))
+        else:
+            found = find_patient_by_identifier(session, text)
+        if found is None:
+            raise NotFound(f"No patient record has the identifier {text}.")
+        duplicate_id = found.id
+    return merge_patients(uow, survivor_id=survivor_id, duplicate_id=duplicate_id, reason=reason)

@@ -232,11 +232,22 @@ def lookup_patient(uow: UnitOfWork, text: str) -> PatientView:
     with uow:
         session = uow.session
         if raw.lower().startswith("id:") and raw[3:].strip().isdigit():
-            return patient_view(session, current_patient(session, int(raw[3:])))
+            return patient_view(session, current_patient(session, record_id(raw[3:])))
         patient = find_patient_by_identifier(session, raw)
         if patient is None:
             raise NotFound(f"No patient has the identifier {raw}.")
         return patient_view(session, patient)
+
+
+MAX_RECORD_ID = 2**31
+
+
+def record_id(text: str) -> int:
+    """A record number typed after "id:"; one no database could hold is simply not on file."""
+    number = int(text.strip())
+    if number > MAX_RECORD_ID:
+        raise NotFound(f"There is no patient record {text.strip()}.")
+    return number
 
 
 def find_patients(uow: UnitOfWork, text: str) -> list[PatientView]:
@@ -345,3 +356,25 @@ def _date_of_birth(value: object) -> date | None:
     if value > today or value.year < today.year - MAX_AGE:
         raise InvalidInput(f"The date of birth {value.isoformat()} is not possible: check it.")
     return value
+
+
+MAX_PAGE = 200
+
+
+def list_patients(uow: UnitOfWork, *, hospital_id: int | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[PatientView], int]:
+    """A page of patient records (merged-away records left out) and how many there are in all."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"Show between 1 and {MAX_PAGE} patients at a time.")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidInput("The offset is a whole number, 0 or more.")
+    with uow:
+        session = uow.session
+        conditions = [Patient.merged_into_id.is_(None)]
+        if hospital_id is not None:
+            conditions.append(Patient.hospital_id == hospital_id)
+        total = session.scalar(select(func.count()).select_from(Patient).where(*conditions))
+        rows = session.execute(select(Patient).where(*conditions)
+                               .order_by(Patient.family_name, Patient.given_name, Patient.id)
+                               .limit(limit).offset(offset)).scalars().all()
+        return [patient_view(session, row) for row in rows], total

@@ -12,18 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import (
-    Donation, DonorFollowUp, Issue, Transfusion, TransfusionReaction, Unit,
+    Donation, DonorFollowUp, Issue, Transfusion, TransfusionReaction, Unit, UnitReturn,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import haemovigilance as hv
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer import unit_graph
-from bloodbank.service_layer.patients import current_patient, find_patient_by_identifier
+from bloodbank.service_layer.issue import IssueView, issue_view
+from bloodbank.service_layer.patients import (
+    PatientView, current_patient, find_patient_by_identifier, patient_view, records_of_person,
+)
 from bloodbank.service_layer.records import snapshot
 from bloodbank.service_layer.trace import find_person
 from bloodbank.service_layer.unit_moves import load_unit, move, record_event
@@ -297,3 +300,65 @@ def _view(session: Session, row: Transfusion, unit: Unit) -> TransfusionView:
         warnings=hv.warning_signs(vitals.get("before") or {}, latest),
         reactions=tuple(_reaction_view(session, r, unit) for r in reactions),
     )
+
+
+# ---------------------------------------------------------------- the bedside page
+
+
+@dataclass(frozen=True)
+class ReturnNote:
+    returned_at: datetime
+    received_by: str
+    minutes_out_of_storage: int
+    kept_in_cold_chain: bool
+    restocked: bool
+
+
+@dataclass(frozen=True)
+class BedsideRecord:
+    """One issued unit at the bedside: the issue, its transfusion if started, its return if sent back."""
+
+    issue: IssueView
+    patient: PatientView
+    transfusion: TransfusionView | None
+    returned: ReturnNote | None
+
+
+def bedside_record(uow: UnitOfWork, *, issue_id: int) -> BedsideRecord:
+    with uow:
+        session = uow.session
+        issue = _issue(session, issue_id)
+        unit = load_unit(session, issue.unit_id)
+        row = session.execute(select(Transfusion).where(Transfusion.issue_id == issue.id)
+                              .order_by(Transfusion.id).limit(1)).scalar_one_or_none()
+        back = session.execute(select(UnitReturn).where(UnitReturn.issue_id == issue.id)
+                               .order_by(UnitReturn.id).limit(1)).scalar_one_or_none()
+        return BedsideRecord(
+            issue=issue_view(session, issue, unit),
+            patient=patient_view(session, current_patient(session, issue.patient_id)),
+            transfusion=_view(session, row, unit) if row is not None else None,
+            returned=ReturnNote(back.returned_at, back.received_by, back.minutes_out_of_storage,
+                                back.kept_in_cold_chain, back.restocked) if back is not None else None,
+        )
+
+
+def list_transfusions(uow: UnitOfWork, *, patient_id: int | None = None, issue_id: int | None = None,
+                      limit: int = 50, offset: int = 0) -> tuple[list[TransfusionView], int]:
+    """Transfusions, newest first: of one person (every record of theirs), of one issue, or all."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
+        raise InvalidInput("Show between 1 and 200 transfusions at a time.")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidInput("The offset is a whole number, 0 or more.")
+    with uow:
+        session = uow.session
+        conditions = []
+        if patient_id is not None:
+            conditions.append(Transfusion.patient_id.in_(
+                records_of_person(session, current_patient(session, patient_id).id)))
+        if issue_id is not None:
+            conditions.append(Transfusion.issue_id == issue_id)
+        total = session.scalar(select(func.count()).select_from(Transfusion).where(*conditions))
+        rows = session.execute(select(Transfusion).where(*conditions)
+                               .order_by(Transfusion.started_at.desc(), Transfusion.id.desc())
+                               .limit(limit).offset(offset)).scalars().all()
+        return [_view(session, row, load_unit(session, row.unit_id)) for row in rows], total
