@@ -9,8 +9,10 @@ irradiation) clears the verification: the new label is checked again.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Site, Unit
@@ -146,3 +148,27 @@ def _refuse_unless_labellable(unit: Unit, verb: str) -> None:
             f"Unit {din_of(unit.din).eye_readable} {unit.product_code} is {unit.status.replace('_', ' ')}: "
             f"its label is not {verb} any more."
         )
+
+
+@dataclass(frozen=True)
+class LabelWork:
+    """A unit in quarantine whose label still has to be printed, or printed and scanned back."""
+
+    unit: UnitView
+    label_printed_at: datetime | None
+
+
+def units_awaiting_label(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 50,
+                         offset: int = 0) -> tuple[list[LabelWork], int]:
+    """Printed-but-unchecked labels first (a label on a bag nobody has scanned is the risk), then unprinted."""
+    where = [Unit.status == S.QUARANTINED.value, Unit.label_verified_at.is_(None)]
+    if site_id is not None:
+        where.append(Unit.site_id == site_id)
+    with uow:
+        s = uow.session
+        total = s.scalar(select(func.count()).select_from(Unit).where(*where))
+        rows = s.execute(
+            select(Unit).where(*where)
+            .order_by(Unit.label_printed_at.is_(None), Unit.label_printed_at, Unit.id).limit(limit).offset(offset)
+        ).scalars().all()
+        return [LabelWork(unit=unit_view(s, row), label_printed_at=row.label_printed_at) for row in rows], int(total or 0)

@@ -9,6 +9,9 @@ donation ids. Release must find every source donation's tests negative;
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
@@ -18,6 +21,7 @@ from bloodbank.domain import components
 from bloodbank.domain import processing as rules
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import Conflict, NotFound
+from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.din_allocation import next_din
 from bloodbank.service_layer.unit_of_work import UnitOfWork
 from bloodbank.service_layer.unit_records import (
@@ -108,3 +112,85 @@ def _pool_holding(session: Session, donation_id: int) -> str | None:
         .where(parent.donation_id == donation_id, child.kind == POOLED.value, child.donation_id.is_(None))
         .limit(1)
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class PoolCandidate:
+    """A donation whose buffy coat is free and young enough to go into a pool today."""
+
+    donation_id: int
+    din: str
+    din_eye_readable: str
+    blood_group: str | None
+    site_id: int
+    collected_at: datetime
+    pool_expires_at: datetime
+
+
+# No pooled platelet outlives a week, screened or not: older buffy coats are never candidates.
+CANDIDATE_DAYS = 8
+_OUT_OF_USE = ("discarded", "recalled")
+
+
+def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 100,
+                    tz: Zone = SITE_TIMEZONE) -> list[PoolCandidate]:
+    """Buffy coats free for a pool, grouped for the bench: by group, then oldest first.
+
+    Only a list to choose from: `pool_platelets` checks every condition again.
+    """
+    clock, now = zone(tz), utcnow()
+    with uow:
+        s = uow.session
+        where = [Donation.started_at >= now - timedelta(days=CANDIDATE_DAYS), Donation.status == "complete"]
+        if site_id is not None:
+            where.append(Donation.site_id == site_id)
+        donations = {d.id: d for d in s.execute(select(Donation).where(*where)).scalars()}
+        if not donations:
+            return []
+        made = s.execute(
+            select(Unit.donation_id, Unit.status, UnitEvent.detail).join(UnitEvent, UnitEvent.unit_id == Unit.id)
+            .where(Unit.donation_id.in_(donations), UnitEvent.event == "created")
+        ).all()
+        buffy, in_use = set(), set()
+        for donation_id, status, detail in made:
+            if (detail or {}).get("method") == rules.BUFFY_COAT:
+                buffy.add(donation_id)
+            if status not in _OUT_OF_USE:
+                in_use.add(donation_id)
+        child, parent = aliased(Unit), aliased(Unit)
+        pooled = set(s.execute(
+            select(parent.donation_id).join(UnitParent, UnitParent.parent_id == parent.id)
+            .join(child, child.id == UnitParent.child_id)
+            .where(parent.donation_id.in_(buffy), child.kind == POOLED.value, child.donation_id.is_(None))
+        ).scalars())
+        found = []
+        for donation_id in sorted(buffy & in_use - pooled):
+            donation = donations[donation_id]
+            site = site_of(s, donation.site_id)
+            expires = components.expiry(POOLED, donation.started_at.astimezone(clock), regime=regime_of(site))
+            if expires <= now:
+                continue
+            group = None if group_disputed(s, donation.donor_id) else s.execute(
+                select(Unit.blood_group).where(Unit.donation_id == donation_id).order_by(Unit.id).limit(1)
+            ).scalar()
+            found.append(PoolCandidate(
+                donation_id=donation_id, din=donation.din, din_eye_readable=din_of(donation.din).eye_readable,
+                blood_group=group, site_id=donation.site_id, collected_at=donation.started_at,
+                pool_expires_at=expires,
+            ))
+        found.sort(key=lambda c: (c.blood_group or "~", c.collected_at, c.donation_id))
+        return found[:limit]
+
+
+def pool_platelets_by_din(uow: UnitOfWork, *, dins: list[str], site_id: int,
+                          tz: Zone = SITE_TIMEZONE) -> UnitView:
+    """`pool_platelets` for the DINs scanned from the buffy coat bags."""
+    wanted = [parse_din(text) for text in dins if (text or "").strip()]
+    with uow:
+        found = dict(uow.session.execute(
+            select(Donation.din, Donation.id).where(Donation.din.in_([str(d) for d in wanted]))
+        ).all())
+    missing = [d.eye_readable for d in wanted if str(d) not in found]
+    if missing:
+        raise NotFound(f"No donation with DIN {', '.join(missing)}.")
+    return pool_platelets(uow, donation_ids=[found[str(d)] for d in wanted], site_id=site_id, tz=tz)
