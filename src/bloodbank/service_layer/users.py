@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Site, User
+from bloodbank.adapters.db.models import Site, User, UserSession
+from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import hash_password
 from bloodbank.domain import access
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
