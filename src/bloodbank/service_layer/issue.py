@@ -18,7 +18,7 @@ from bloodbank.adapters.db.models import (
     Hospital, Issue, Order, Patient, PatientSample, Reservation, Transfusion, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.allocation import unit_refusals
+from bloodbank.domain.allocation import O_NEGATIVE, needs_o_negative, unit_refusals
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.issue import (
     COMPATIBLE, SAMPLE_VALIDITY, IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
@@ -419,6 +419,8 @@ def emergency_units(uow: UnitOfWork, *, patient_id: int, kind: str = "red_cells"
                                "no stock can be offered for emergency release.")
         profile = load_profile(session, person.id)
         now = utcnow()
+        # O-negative kept back for those whose emergency group it is: offered after O-positive to anyone else.
+        spare = kind == "red_cells" and not needs_o_negative(profile, now=now)
         rows = session.execute(
             select(Unit).where(Unit.site_id == hospital.site_id, Unit.status == "available", Unit.kind == kind,
                                Unit.blood_group.in_(EMERGENCY_KINDS[kind]), Unit.expires_at > now)
@@ -432,8 +434,8 @@ def emergency_units(uow: UnitOfWork, *, patient_id: int, kind: str = "red_cells"
                 blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
                 cmv_negative=unit.cmv_negative,
                 refusals=unit_refusals(facts, kind=kind, profile=profile, needed_by=now, now=now),
-                o_negative_kept=False))
-        found.sort(key=lambda c: (not c.suitable, c.expires_at, c.unit_id))
+                o_negative_kept=spare and facts.group == O_NEGATIVE))
+        found.sort(key=lambda c: (not c.suitable, c.o_negative_kept, c.expires_at, c.unit_id))
         return found[:limit]
 
 

@@ -320,6 +320,7 @@ class BedsideRecord:
 
     issue: IssueView
     patient: PatientView
+    unit_status: str
     transfusion: TransfusionView | None
     returned: ReturnNote | None
 
@@ -335,7 +336,7 @@ def bedside_record(uow: UnitOfWork, *, issue_id: int) -> BedsideRecord:
                                .order_by(UnitReturn.id).limit(1)).scalar_one_or_none()
         return BedsideRecord(
             issue=issue_view(session, issue, unit),
-            patient=patient_view(session, current_patient(session, issue.patient_id)),
+            patient=patient_view(session, current_patient(session, issue.patient_id)), unit_status=unit.status,
             transfusion=_view(session, row, unit) if row is not None else None,
             returned=ReturnNote(back.returned_at, back.received_by, back.minutes_out_of_storage,
                                 back.kept_in_cold_chain, back.restocked) if back is not None else None,
