@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Reservation, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.unit_status import (
     DISCARD_REASONS, SYSTEM_DISCARD_REASONS, UnitStatus, discard_reason, public_discard_code, transition,
 )
+from bloodbank.service_layer.labels import read_din_scan, read_product_scan
 from bloodbank.service_layer.unit_moves import load_unit, move
 from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.unit_records import din_of, product_name
 
 S = UnitStatus
 # Swept when expired. A recalled unit is left to its recall, which records
@@ -142,3 +144,62 @@ def discards_report(uow: UnitOfWork, *, since: date, site_id: int | None = None)
             report[public_discard_code(reason) or "unknown"][kind] += 1
     order = list(DISCARD_REASONS) + sorted(set(report) - set(DISCARD_REASONS))
     return {reason: dict(sorted(report[reason].items())) for reason in order if reason in report}
+
+
+@dataclass(frozen=True)
+class DiscardCandidate:
+    """A unit found by the label of the bag in hand, before it is discarded."""
+
+    unit_id: int
+    din: str
+    din_eye_readable: str
+    product_code: str
+    product_name: str
+    division: str
+    kind: str
+    blood_group: str | None
+    status: str
+    expires_at: datetime
+    site_id: int | None
+    site_code: str | None
+    storage_location: str
+    may_discard: bool
+    problem: str | None  # why it cannot be discarded, when it cannot
+    signature_subject: str
+
+
+def unit_subject(din: str, product_code: str, division: str) -> str:
+    """How a unit is named in a signature: eye-readable DIN, product code, and the division when split."""
+    return f"{din_of(din).eye_readable} {product_code}" + (f" division {division}" if division != "00" else "")
+
+
+def discard_reasons() -> tuple[tuple[str, str], ...]:
+    """The reasons a person may pick: (code, words); the system's own are left out."""
+    return tuple((code, label) for code, label in DISCARD_REASONS.items() if code not in SYSTEM_DISCARD_REASONS)
+
+
+def unit_for_discard(uow: UnitOfWork, *, scanned_din: str, scanned_product: str) -> DiscardCandidate:
+    """The unit whose label was scanned, and whether it can still be discarded."""
+    din, code = read_din_scan(scanned_din), read_product_scan(scanned_product)
+    with uow:
+        session = uow.session
+        unit = session.execute(select(Unit).where(
+            Unit.din == str(din), Unit.product_code == code.description_code, Unit.division == code.division,
+        ).order_by(Unit.id.desc())).scalars().first()
+        if unit is None:
+            raise NotFound(f"No unit {unit_subject(str(din), code.description_code, code.division)} is on record: "
+                           "check that the DIN and the product code come from the same bag.")
+        site = session.get(Site, unit.site_id) if unit.site_id is not None else None
+        problem = None
+        try:
+            transition(unit.status, S.DISCARDED)
+        except DomainError as error:
+            problem = error.message
+        return DiscardCandidate(
+            unit_id=unit.id, din=unit.din, din_eye_readable=din_of(unit.din).eye_readable,
+            product_code=unit.product_code, product_name=product_name(unit.product_code), division=unit.division,
+            kind=unit.kind, blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at,
+            site_id=unit.site_id, site_code=site.code if site else None, storage_location=unit.storage_location,
+            may_discard=problem is None, problem=problem,
+            signature_subject=unit_subject(unit.din, unit.product_code, unit.division),
+        )

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import ExcursionUnit, Site, TemperatureExcursion, Unit
 from bloodbank.adapters.db.models.base import utcnow
@@ -151,3 +151,50 @@ def discard_after_review(uow: UnitOfWork, *, excursion_id: int, unit_id: int, no
         discard_unit(uow, unit, "temperature", checked, detail={"excursion_id": excursion_id})
         uow.commit()
         return discard_view(unit)
+
+
+@dataclass(frozen=True)
+class ExcursionSummary:
+    id: int
+    site_id: int
+    site_code: str
+    storage_location: str
+    started_at: datetime
+    ended_at: datetime
+    lowest_c: float
+    highest_c: float
+    recorded_by: str
+    note: str
+    unit_ids: tuple[int, ...]  # the units it held
+    still_quarantined: tuple[int, ...]  # of those, the ones awaiting the lab's review
+
+
+def list_excursions(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 50,
+                    offset: int = 0) -> tuple[list[ExcursionSummary], int]:
+    """Recorded excursions, newest first, with the units each held and which still wait in quarantine."""
+    with uow:
+        session = uow.session
+        if site_id is not None and session.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        query = select(TemperatureExcursion, Site.code).join(Site, Site.id == TemperatureExcursion.site_id)
+        counted = select(func.count()).select_from(TemperatureExcursion)
+        if site_id is not None:
+            query = query.where(TemperatureExcursion.site_id == site_id)
+            counted = counted.where(TemperatureExcursion.site_id == site_id)
+        total = session.execute(counted).scalar_one()
+        rows = session.execute(query.order_by(TemperatureExcursion.started_at.desc(), TemperatureExcursion.id.desc())
+                               .limit(limit).offset(offset)).all()
+        held = session.execute(
+            select(ExcursionUnit.excursion_id, Unit.id, Unit.status).join(Unit, Unit.id == ExcursionUnit.unit_id)
+            .where(ExcursionUnit.excursion_id.in_([e.id for e, _ in rows])).order_by(Unit.id)
+        ).all()
+        return [
+            ExcursionSummary(
+                id=e.id, site_id=e.site_id, site_code=code, storage_location=e.storage_location,
+                started_at=e.started_at, ended_at=e.ended_at, lowest_c=e.lowest_c, highest_c=e.highest_c,
+                recorded_by=e.recorded_by, note=e.note,
+                unit_ids=tuple(u for x, u, _ in held if x == e.id),
+                still_quarantined=tuple(u for x, u, st in held if x == e.id and st == S.QUARANTINED.value),
+            )
+            for e, code in rows
+        ], total

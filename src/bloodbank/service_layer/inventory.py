@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bloodbank.adapters.db.models import Issue, Site, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import inventory as rules
+from bloodbank.domain.blood_groups import ALL_GROUPS, parse_group
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
@@ -178,3 +179,188 @@ def unit_locations(uow: UnitOfWork, din: str) -> list[UnitLocation]:
                          storage_location=unit.storage_location, transfer_id=carried.get(unit.id))
             for unit, code in rows
         ]
+
+
+MAX_EXPIRY_HOURS = 24 * 90
+KIND_ORDER = tuple(k.value for k in ComponentKind)
+
+
+def _check_group(blood_group: str | None) -> str | None:
+    if blood_group is None or not str(blood_group).strip():
+        return None
+    try:
+        return str(parse_group(blood_group))
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def stock_filtered(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None,
+                   blood_group: str | None = None) -> StockReport:
+    """The stock report narrowed to a site, a component kind and a blood group."""
+    group = _check_group(blood_group)
+    report = stock(uow, site_id=site_id, kind=kind)
+    if group is None:
+        return report
+    return StockReport(at=report.at, lines=tuple(line for line in report.lines if line.blood_group == group),
+                       expiring=tuple(unit for unit in report.expiring if unit.blood_group == group))
+
+
+@dataclass(frozen=True)
+class GroupSupply:
+    blood_group: str | None
+    available: int
+    reserved: int
+    quarantined: int
+    mean_daily_use: float
+    days_of_supply: float | None  # None when none of this group was used lately
+
+
+def _supply(blood_group: str | None, lines) -> GroupSupply:
+    available = sum(line.available for line in lines)
+    daily = sum(line.mean_daily_use for line in lines)
+    return GroupSupply(
+        blood_group=blood_group, available=available, reserved=sum(line.reserved for line in lines),
+        quarantined=sum(line.quarantined for line in lines), mean_daily_use=daily,
+        days_of_supply=rules.days_of_supply(available, daily),
+    )
+
+
+def supply_by_group(uow: UnitOfWork, *, site_id: int | None = None,
+                    kind: str = ComponentKind.RED_CELLS.value) -> tuple[GroupSupply, ...]:
+    """Days of supply of one component kind for every blood group, over one site or all of them."""
+    kind = _check_kind(kind) or ComponentKind.RED_CELLS.value
+    lines = stock(uow, site_id=site_id, kind=kind).lines
+    groups = [str(g) for g in ALL_GROUPS]
+    extra = sorted({line.blood_group for line in lines if line.blood_group not in groups}, key=lambda g: g or "")
+    return tuple(_supply(group, [line for line in lines if line.blood_group == group]) for group in groups + extra)
+
+
+@dataclass(frozen=True)
+class StockCell:
+    kind: str
+    available: int
+    reserved: int
+    quarantined: int
+    days_of_supply: float | None
+
+
+@dataclass(frozen=True)
+class StockRow:
+    blood_group: str | None  # None: units not grouped yet (a pool, say)
+    cells: tuple[StockCell, ...]
+
+
+@dataclass(frozen=True)
+class StockGrid:
+    at: datetime
+    site_id: int | None
+    kinds: tuple[str, ...]
+    rows: tuple[StockRow, ...]
+
+
+def stock_grid(uow: UnitOfWork, *, site_id: int | None = None) -> StockGrid:
+    """Blood group × component kind: units available (reserved, quarantined apart) and days of supply."""
+    lines = stock(uow, site_id=site_id).lines
+    groups: list[str | None] = [str(g) for g in ALL_GROUPS]
+    groups += sorted({line.blood_group for line in lines if line.blood_group not in groups},
+                     key=lambda g: (g is None, g or ""))
+    rows = []
+    for group in groups:
+        cells = []
+        for kind in KIND_ORDER:
+            s = _supply(group, [line for line in lines if line.blood_group == group and line.kind == kind])
+            cells.append(StockCell(kind=kind, available=s.available, reserved=s.reserved,
+                                   quarantined=s.quarantined, days_of_supply=s.days_of_supply))
+        rows.append(StockRow(blood_group=group, cells=tuple(cells)))
+    return StockGrid(at=utcnow(), site_id=site_id, kinds=KIND_ORDER, rows=tuple(rows))
+
+
+def expiring_within(uow: UnitOfWork, *, hours: int = 48, site_id: int | None = None,
+                    kind: str | None = None) -> tuple[ExpiringUnit, ...]:
+    """Units still to be used (available or reserved) that expire within `hours`, or already have."""
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_EXPIRY_HOURS:
+        raise InvalidInput(f"Give the look-ahead as whole hours from 1 to {MAX_EXPIRY_HOURS}.")
+    kind = _check_kind(kind)
+    now = utcnow()
+    with uow:
+        session = uow.session
+        if site_id is not None and session.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        statement = (
+            select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code, Unit.storage_location, Unit.kind,
+                   Unit.blood_group, Unit.status, Unit.expires_at)
+            .join(Site, Site.id == Unit.site_id)
+            .where(Unit.status.in_(USABLE), Unit.expires_at <= now + timedelta(hours=hours))
+            .order_by(Unit.expires_at, Unit.id)
+        )
+        if site_id is not None:
+            statement = statement.where(Unit.site_id == site_id)
+        if kind is not None:
+            statement = statement.where(Unit.kind == kind)
+        return tuple(
+            ExpiringUnit(unit_id=r[0], din=r[1], product_code=r[2], division=r[3], site_code=r[4],
+                         storage_location=r[5], kind=r[6], blood_group=r[7], status=r[8], expires_at=r[9],
+                         expired=r[9] < now)
+            for r in session.execute(statement)
+        )
+
+
+@dataclass(frozen=True)
+class StockUnit:
+    unit_id: int
+    din: str
+    product_code: str
+    division: str
+    kind: str
+    blood_group: str | None
+    status: str
+    site_id: int
+    site_code: str
+    storage_location: str
+    collected_at: datetime
+    expires_at: datetime
+    age_days: int
+
+
+def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None,
+                blood_group: str | None = None, status: str | None = None, min_age_days: int | None = None,
+                max_age_days: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[StockUnit], int]:
+    """Units in stock, oldest expiry first, narrowed by site, kind, group, status and age (days since collection)."""
+    kind, group = _check_kind(kind), _check_group(blood_group)
+    in_stock = sorted(s.value for s in IN_STOCK)
+    if status is not None and status not in in_stock:
+        raise InvalidInput(f"'{status}' is not a status of a unit in stock: use one of {', '.join(in_stock)}.")
+    for bound in (min_age_days, max_age_days):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int) or not 0 <= bound <= 3650):
+            raise InvalidInput("Ages are whole days from 0 to 3650.")
+    now = utcnow()
+    with uow:
+        session = uow.session
+        if site_id is not None and session.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        statement = (
+            select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.blood_group, Unit.status,
+                   Unit.site_id, Site.code, Unit.storage_location, Unit.collected_at, Unit.expires_at)
+            .join(Site, Site.id == Unit.site_id)
+            .where(Unit.status.in_([status] if status else in_stock))
+        )
+        if site_id is not None:
+            statement = statement.where(Unit.site_id == site_id)
+        if kind is not None:
+            statement = statement.where(Unit.kind == kind)
+        if group is not None:
+            statement = statement.where(Unit.blood_group == group)
+        # Day 0 is the collection day (domain.inventory.age_days): ages are bounds on the collection date.
+        midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+        if min_age_days is not None:
+            statement = statement.where(Unit.collected_at < midnight - timedelta(days=min_age_days - 1))
+        if max_age_days is not None:
+            statement = statement.where(Unit.collected_at >= midnight - timedelta(days=max_age_days))
+        total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+        rows = session.execute(statement.order_by(Unit.expires_at, Unit.id).limit(limit).offset(offset)).all()
+        return [
+            StockUnit(unit_id=r[0], din=r[1], product_code=r[2], division=r[3], kind=r[4], blood_group=r[5],
+                      status=r[6], site_id=r[7], site_code=r[8], storage_location=r[9], collected_at=r[10],
+                      expires_at=r[11], age_days=rules.age_days(r[10], now))
+            for r in rows
+        ], total

@@ -22,13 +22,16 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import release as rules
-from bloodbank.domain.errors import InvalidTransition
+from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL, name_of, required_tests
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.consent import consent_of, is_self_excluded
 from bloodbank.service_layer.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.discards import unit_subject
+from bloodbank.service_layer.labels import read_din_scan, read_product_scan
 from bloodbank.service_layer.unit_moves import load_unit, move
 from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.unit_records import din_of, product_name
 from bloodbank.service_layer.unit_sources import source_donation_ids
 from bloodbank.service_layer.withdrawal import (  # noqa: F401  (re-exported for the lab's use cases)
     NOT_SUITABLE_LABEL, Withdrawn, units_holding, withdraw_not_suitable, withdraw_reactive,
@@ -232,3 +235,151 @@ def _source(session: Session, donation: Donation, results: dict[str, rules.Resul
         consent_given=consent is not None, consent_withdrawn=consent is not None and consent.withdrawn_at is not None,
         volume_flag=donation.volume_flag,
     )
+
+
+@dataclass(frozen=True)
+class BlockerView:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    """A unit at the release bench: what it is, and every reason it may not go to stock yet."""
+
+    unit_id: int
+    din: str
+    din_eye_readable: str
+    product_code: str
+    product_name: str
+    division: str
+    kind: str
+    blood_group: str | None
+    status: str
+    expires_at: datetime
+    site_id: int | None
+    label_verified: bool
+    blockers: tuple[BlockerView, ...]
+    may_release: bool  # no blocker at all
+    # The words of the release signature for this unit (domain.access.signature_meaning's subject).
+    signature_subject: str
+
+
+def release_check(uow: UnitOfWork, *, unit_id: int) -> ReleaseCheck:
+    """The unit and every release blocker; reads only (a self-exclusion is named only as 'not suitable')."""
+    with uow:
+        return _check(uow.session, load_unit(uow.session, unit_id))
+
+
+def release_check_by_scan(uow: UnitOfWork, *, scanned_din: str, scanned_product: str) -> ReleaseCheck:
+    """The unit whose label was scanned (DIN and product code of the bag in hand), and its blockers."""
+    din, code = read_din_scan(scanned_din), read_product_scan(scanned_product)
+    with uow:
+        return _check(uow.session, _unit_for_label(uow.session, str(din), code.description_code, code.division))
+
+
+class ReleaseRefused(InvalidTransition):
+    """A refused release, with each blocker apart (`reasons`) as well as in the message."""
+
+    def __init__(self, message: str, reasons: list[str]):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+def release_at_bench(uow: UnitOfWork, *, unit_id: int, scanned_din: str | None = None,
+                     scanned_product: str | None = None) -> ReleasedUnitView:
+    """Release a unit, refused with every blocker listed; with a scan-back, only if the bag scanned is that unit."""
+    if (scanned_din is None) != (scanned_product is None):
+        raise InvalidInput("Scan both the DIN and the product code of the bag, or neither.")
+    if scanned_din is not None:
+        din, code = read_din_scan(scanned_din), read_product_scan(scanned_product)
+        with uow:
+            unit = load_unit(uow.session, unit_id)
+            mine = (unit.din, unit.product_code, unit.division)
+        scanned = (str(din), code.description_code, code.division)
+        if scanned != mine:
+            raise Conflict(f"The bag scanned ({unit_subject(*scanned)}) is not unit {unit_subject(*mine)}: "
+                           "nothing was released. Scan the bag you are releasing.")
+    try:
+        return release_unit(uow, unit_id=unit_id)
+    except InvalidTransition as error:
+        # refusal_message writes one "- " line per blocker; a self-exclusion's refusal is one sentence.
+        reasons = [line[2:] for line in error.message.splitlines() if line.startswith("- ")] or [error.message]
+        raise ReleaseRefused(error.message, reasons) from None
+
+
+def _unit_for_label(session: Session, din: str, product_code: str, division: str) -> Unit:
+    unit = session.execute(select(Unit).where(
+        Unit.din == din, Unit.product_code == product_code, Unit.division == division,
+    ).order_by(Unit.id.desc())).scalars().first()
+    if unit is None:
+        raise NotFound(f"No unit {unit_subject(din, product_code, division)} is on record: "
+                       "check that the DIN and the product code come from the same bag.")
+    return unit
+
+
+def _check(session: Session, unit: Unit) -> ReleaseCheck:
+    facts, _ = release_facts(session, unit, utcnow())
+    blockers = rules.release_blockers(facts)
+    return ReleaseCheck(
+        unit_id=unit.id, din=unit.din, din_eye_readable=din_of(unit.din).eye_readable,
+        product_code=unit.product_code, product_name=product_name(unit.product_code), division=unit.division,
+        kind=unit.kind, blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at,
+        site_id=unit.site_id, label_verified=unit.label_verified_at is not None,
+        blockers=tuple(BlockerView(b.code, b.message) for b in blockers), may_release=not blockers,
+        signature_subject=unit_subject(unit.din, unit.product_code, unit.division),
+    )
+
+
+# Not a release requirement of its own (a positive screen blocks), but entered with every donation's tests.
+ANTIBODY_SCREEN = "antibody_screen"
+
+
+@dataclass(frozen=True)
+class DueTest:
+    test: str
+    name: str
+    required_for_release: bool
+    has_final_result: bool
+
+
+@dataclass(frozen=True)
+class DonationTests:
+    """The tests the lab enters for a donation: grouping, antibody screen and the site's panel."""
+
+    donation_id: int
+    din: str
+    din_eye_readable: str
+    tests: tuple[DueTest, ...]
+    missing: tuple[str, ...]  # required for release and without a final result yet
+
+
+def tests_for_donation(uow: UnitOfWork, *, din: str) -> DonationTests:
+    """Which tests a donation needs and which have a final result; never what any result says."""
+    text = str(read_din_scan(din))
+    with uow:
+        s = uow.session
+        donation = s.execute(select(Donation).where(Donation.din == text)).scalar_one_or_none()
+        if donation is None:
+            raise NotFound(f"No donation with DIN {din_of(text).eye_readable}.")
+        units = list(s.execute(select(Unit).where(Unit.donation_id == donation.id).order_by(Unit.id)).scalars())
+        panel: list[str] = []
+        for unit in units or [None]:
+            site_panel = _panel(s, unit, [donation]) if unit is not None else _donation_panel(s, donation)
+            kind = unit.kind if unit is not None else "whole_blood"
+            panel += [code for code in required_tests(site_panel, kind) if code not in panel]
+        final = set(s.execute(select(TestResult.test).where(
+            TestResult.donation_id == donation.id, TestResult.superseded_by_id.is_(None), TestResult.final,
+        )).scalars())
+        order = [GROUPING, ANTIBODY_SCREEN] + [c for c in panel if c != GROUPING]
+        return DonationTests(
+            donation_id=donation.id, din=donation.din, din_eye_readable=din_of(donation.din).eye_readable,
+            tests=tuple(DueTest(code, name_of(code), code in panel, code in final) for code in order),
+            missing=tuple(code for code in panel if code not in final),
+        )
+
+
+def _donation_panel(session: Session, donation: Donation) -> tuple[str, ...]:
+    site = session.get(Site, donation.site_id)
+    return tuple(str(c) for c in (site.test_panel or [])) if site is not None and site.test_panel else MINIMUM_PANEL
+

@@ -9,6 +9,8 @@ by its missing result.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -301,3 +303,75 @@ def _update_unit(uow: UnitOfWork, unit: Unit, values: dict, reason: str) -> None
     uow.session.flush()
     record_event(uow, unit, "lab_update", detail=values)
     uow.audit("update", "unit", unit.id, old=old, new=values, reason=reason)
+
+
+MAX_CSV_ROWS = 2000
+MAX_CSV_CHARACTERS = 500_000
+CSV_COLUMNS = "din,test,outcome[,value[,final]]"
+
+
+def read_results_csv(text: str) -> tuple[list[BatchRow], list[RefusedRow]]:
+    """Rows `din,test,outcome[,value[,final]]` with an optional header; a malformed line is refused with its number.
+
+    `final` is "yes"/"no" (or true/false, 1/0, final/preliminary); left out, the result is final.
+    """
+    if not isinstance(text, str):
+        raise InvalidInput("The results file must be text (CSV).")
+    if len(text) > MAX_CSV_CHARACTERS:
+        raise InvalidInput(f"The results file is too large ({len(text)} characters; at most {MAX_CSV_CHARACTERS}): "
+                           "split it into smaller files.")
+    rows: list[BatchRow] = []
+    problems: list[RefusedRow] = []
+    try:
+        lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as error:
+        raise InvalidInput(f"The results file is not readable CSV: {error}.") from None
+    for line, fields in enumerate(lines, start=1):
+        cells = [f.strip() for f in fields]
+        if not any(cells) or (line == 1 and cells[0].lower() == "din"):
+            continue
+        din, test = (cells[0] if cells else ""), (cells[1] if len(cells) > 1 else "")
+        if len(rows) + len(problems) >= MAX_CSV_ROWS:
+            raise InvalidInput(f"The results file has more than {MAX_CSV_ROWS} rows: split it into smaller files.")
+        if len(cells) not in (3, 4, 5) or not all(cells[:3]):
+            problems.append(RefusedRow(line, din[:40], test[:40], f"expected {CSV_COLUMNS}"))
+            continue
+        final = _final_cell(cells[4]) if len(cells) == 5 and cells[4] else True
+        if final is None:
+            problems.append(RefusedRow(line, din[:40], test[:40],
+                                       f"'{cells[4][:20]}' in the final column: write yes or no"))
+            continue
+        rows.append(BatchRow(line=line, din=din, test=test, outcome=cells[2],
+                             value=cells[3] if len(cells) >= 4 and cells[3] else None, final=final))
+    return rows, problems
+
+
+def _final_cell(text: str) -> bool | None:
+    word = text.strip().lower()
+    if word in ("yes", "y", "true", "1", "final"):
+        return True
+    if word in ("no", "n", "false", "0", "preliminary", "prelim"):
+        return False
+    return None
+
+
+def record_results_csv(uow: UnitOfWork, text: str) -> BatchReport:
+    """A CSV file of results: malformed lines and refused results reported by line, every other row kept."""
+    rows, malformed = read_results_csv(text)
+    report = record_results_batch(uow, rows)
+    refused = tuple(sorted((*malformed, *report.refused), key=lambda r: r.line))
+    return BatchReport(report.accepted, refused)
+
+
+def result_by_id(uow: UnitOfWork, result_id: int) -> ResultView:
+    """One result, whichever its state. A sensitive read: audited."""
+    with uow:
+        s = uow.session
+        row = s.get(TestResult, result_id)
+        if row is None:
+            raise NotFound(f"No test result with id {result_id}.")
+        din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
+        uow.audit("read", "test_result", row.id, new={"donation_id": row.donation_id, "result_ids": [row.id]})
+        view = _view(row, din)
+        uow.commit()
+        return view
