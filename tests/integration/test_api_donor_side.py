@@ -179,16 +179,16 @@ def test_a_clerk_cannot_read_deferral_reasons_nor_test_results(database, clerk, 
                   ends_on=date(2026, 6, 1), reason="tattoo on the left arm")
     listed = clerk.get(f"/api/donors/{donor['id']}/deferrals")
     assert listed.status_code == 200
-    assert [(d["ends_on"], d["reason"]) for d in listed.json()["items"]] == [("2026-06-01", None)]
-    assert "left arm" not in listed.text
-    denied = clerk.get(f"/api/donors/{donor['id']}/deferrals", params={"include_reasons": True})
+    assert [(d["ends_on"], d["active"]) for d in listed.json()["items"]] == [("2026-06-01", True)]
+    assert "left arm" not in listed.text and "tattoo" not in listed.text
+    denied = clerk.get(f"/api/donors/{donor['id']}/deferrals/reasons")
     assert denied.status_code == 403 and "left arm" not in denied.text
     assert clerk.get(f"/api/donors/{donor['id']}/results").status_code == 403
     denials = rows(database, AuditEntry, action="access_denied")
     assert {e.entity_id for e in denials} == {"deferrals.reasons", "results.read"}
 
-    allowed = director.get(f"/api/donors/{donor['id']}/deferrals", params={"include_reasons": True})
-    assert allowed.json()["items"][0]["reason"] == "tattoo on the left arm"
+    allowed = director.get(f"/api/donors/{donor['id']}/deferrals/reasons").json()["items"]
+    assert [(d["code"], d["reason"]) for d in allowed] == [("tattoo", "tattoo on the left arm")]
     assert [e.actor for e in rows(database, AuditEntry, action="read", entity="deferral")] == ["director"]
     assert director.get(f"/api/donors/{donor['id']}/results").json() == []
 

@@ -310,3 +310,9 @@ def donor_id_for(uow: UnitOfWork, ref: str) -> int:
         if found is None:
             raise NotFound(f"No donor with number or id {ref!r}.")
         return found
+
+
+def book_for(uow: UnitOfWork, *, donor_ref: str, site_id: int, starts_at: datetime, kind: str = "whole_blood",
+             tz: Zone = SITE_TIMEZONE) -> AppointmentView:
+    """Book from what the clerk typed at the desk: the donor number (or the record id)."""
+    return book(uow, donor_id=donor_id_for(uow, donor_ref), site_id=site_id, starts_at=starts_at, kind=kind, tz=tz)

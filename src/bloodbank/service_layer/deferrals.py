@@ -176,3 +176,37 @@ def deferral_status(uow: UnitOfWork, donor_id: int, on: date | None = None) -> D
     if any(kind == "permanent" for kind, _ in active):
         return DeferralStatus(deferred=True, permanent=True, until=None)
     return DeferralStatus(deferred=True, permanent=False, until=max(ends for _, ends in active))
+
+
+@dataclass(frozen=True)
+class DeferralSummary:
+    """A deferral as anyone at the desk may see it: when and for how long, never why.
+
+    The code is left out with the reason: "hiv" or "tattoo" says why as plainly as the text does.
+    """
+
+    id: int
+    donor_id: int
+    kind: str
+    starts_on: date
+    ends_on: date | None
+    active: bool
+    lifted_at: datetime | None
+
+
+def list_deferral_dates(uow: UnitOfWork, donor_id: int, on: date | None = None) -> list[DeferralSummary]:
+    """Every deferral of the person (merged records included), newest first, without code or reason."""
+    on = on or utcnow().date()
+    with uow:
+        if uow.session.get(Donor, donor_id) is None:
+            raise NotFound(f"No donor with id {donor_id}.")
+        ids = deferral_lookup.donor_ids_of_person(uow.session, donor_id)
+        rows = uow.session.execute(
+            select(Deferral).where(Deferral.donor_id.in_(ids))
+            .order_by(Deferral.starts_on.desc(), Deferral.id.desc())
+        ).scalars().all()
+        return [DeferralSummary(
+            id=row.id, donor_id=row.donor_id, kind=row.kind, starts_on=row.starts_on, ends_on=row.ends_on,
+            active=row.lifted_at is None and row.starts_on <= on and (row.kind == "permanent" or row.ends_on > on),
+            lifted_at=row.lifted_at,
+        ) for row in rows]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
+from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors import DonorView, donor_view
 from bloodbank.service_layer.record_links import repoint_history
@@ -89,3 +90,13 @@ def _fill_empty_details(survivor: Donor, duplicate: Donor) -> None:
     # Coordinates are one fact: take both or neither.
     if survivor.latitude is None and survivor.longitude is None:
         survivor.latitude, survivor.longitude = duplicate.latitude, duplicate.longitude
+
+
+def merge_by_number(uow: UnitOfWork, *, survivor_id: int, duplicate_number: str, reason: str) -> DonorView:
+    """Merge the record the clerk names by its donor number (read from its card) into `survivor_id`."""
+    number = validate_donor_number(duplicate_number)
+    with uow:
+        duplicate_id = uow.session.execute(select(Donor.id).where(Donor.donor_number == number)).scalar_one_or_none()
+    if duplicate_id is None:
+        raise NotFound(f"No donor has the number {number}.")
+    return merge_donors(uow, survivor_id=survivor_id, duplicate_id=duplicate_id, reason=reason)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -19,7 +19,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer import deferrals, donor_merge, donors, visits
-from bloodbank.service_layer.deferrals import DeferralStatus, DeferralView
+from bloodbank.service_layer.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors import DonorView
 from bloodbank.service_layer.testing import ResultView
 
@@ -146,21 +146,17 @@ def results(donor_id: int = record_id("donor"),
 # ---------------------------------------------------------------- deferrals
 
 
-async def _reasons_allowed(
-    request: Request,
-    include_reasons: bool = Query(False, description="Also give the reasons: needs the deferral-reasons "
-                                                     "permission, and the read is logged."),
-) -> bool:
-    if include_reasons:
-        await require(Permission.DEFERRAL_REASONS)(request)
-    return include_reasons
+@router.get("/donors/{donor_id}/deferrals", summary="The donor's deferrals: dates only, no code, no reason")
+def list_deferrals(donor_id: int = record_id("donor"), page: PageParams = Depends(page_params),
+                   caller: Caller = Depends(require(Permission.DONORS_READ))) -> Page[DeferralSummary]:
+    return paginate(deferrals.list_deferral_dates(caller.uow(), donor_id), page)
 
 
-@router.get("/donors/{donor_id}/deferrals", summary="The donor's deferrals; reasons only when asked and allowed")
-def list_deferrals(donor_id: int = record_id("donor"), include_reasons: bool = Depends(_reasons_allowed),
-                   page: PageParams = Depends(page_params),
-                   caller: Caller = Depends(require(Permission.DONORS_READ))) -> Page[DeferralView]:
-    return paginate(deferrals.list_deferrals(caller.uow(), donor_id, include_reasons=include_reasons), page)
+@router.get("/donors/{donor_id}/deferrals/reasons",
+            summary="The donor's deferrals with codes and reasons (a sensitive read: logged)")
+def list_deferral_reasons(donor_id: int = record_id("donor"), page: PageParams = Depends(page_params),
+                          caller: Caller = Depends(require(Permission.DEFERRAL_REASONS))) -> Page[DeferralView]:
+    return paginate(deferrals.list_deferrals(caller.uow(), donor_id, include_reasons=True), page)
 
 
 @router.get("/donors/{donor_id}/deferral-status", summary="Deferred or not, and until when (no reasons)")
