@@ -48,7 +48,7 @@ def live_server(tmp_path_factory):
     upgrade(url)
     database = Database(url)
     make_uow = lambda: UnitOfWork(database, actor=demo_data.DEMO_ACTOR)  # noqa: E731
-    demo_data.load_demo(make_uow, donors=300, seed=2026)
+    demo_data.load_demo(make_uow, donors=int(os.environ.get("BLOODBANK_E2E_DONORS", "300")), seed=2026)
     demo_users.ensure_demo_users(make_uow)
     database.dispose()
 
