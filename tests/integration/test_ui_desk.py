@@ -297,3 +297,37 @@ def test_a_consent_not_confirmed_by_the_donor_is_refused_and_nothing_recorded(da
                         data={"text_version": get_settings().consent_text_version, "csrf_token": clerk.csrf})
     assert answer.status_code == 422 and "confirmed it themselves" in answer.text
     assert count(database, Consent) == 0
+
+
+def test_an_empty_day_points_to_the_next_booked_day(database, clerk, site):
+    number = only(database, Donor, id=register(clerk)).donor_number
+    clerk.post("/desk/appointments/book", data={
+        "site_id": site, "on": "2026-03-04", "donor_ref": number, "starts_at": "2026-03-04T10:15:00+00:00",
+        "kind": "whole_blood", "csrf_token": clerk.csrf})
+    page = clerk.get("/desk/appointments", params={"site_id": site})
+    assert "Monday 02 March 2026" in page.text and "No appointment this day." in page.text
+    assert f'href="/desk/appointments?site_id={site}&amp;on=2026-03-04">Wednesday 04 March 2026</a>' in page.text
+
+
+def test_a_bad_day_on_the_appointments_page_keeps_it_and_says_so(database, clerk, site):
+    page = clerk.get("/desk/appointments", params={"site_id": site, "on": "2026-13-01"})
+    assert page.status_code == 422 and "Day: &#39;2026-13-01&#39; is not a date" in page.text
+    assert 'value="2026-13-01"' in page.text
+
+
+def test_every_form_on_the_desk_pages_carries_the_session_s_csrf_token(database, clerk, site):
+    def tokens_of(path):
+        html = clerk.get(path).text
+        tokens = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+        assert len(tokens) == html.count('method="post"') >= 2, path  # the page's forms, and logging out
+        assert set(tokens) == {clerk.csrf}, path
+
+    donor_id = register(clerk)
+    tokens_of(f"/desk/donors/{donor_id}")
+    tokens_of("/desk/donors/new")
+    tokens_of(f"/desk/appointments?site_id={site}")
+    visit_id = check_in(clerk, donor_id, site)
+    for path in (f"/desk/visits/{visit_id}", f"/desk/visits/{visit_id}/screening", f"/kiosk/visits/{visit_id}"):
+        tokens_of(path)
+    screen(clerk, visit_id)
+    tokens_of(f"/desk/visits/{visit_id}/consent")

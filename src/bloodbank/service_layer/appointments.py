@@ -316,3 +316,16 @@ def book_for(uow: UnitOfWork, *, donor_ref: str, site_id: int, starts_at: dateti
              tz: Zone = SITE_TIMEZONE) -> AppointmentView:
     """Book from what the clerk typed at the desk: the donor number (or the record id)."""
     return book(uow, donor_id=donor_id_for(uow, donor_ref), site_id=site_id, starts_at=starts_at, kind=kind, tz=tz)
+
+
+def next_booked_day(uow: UnitOfWork, *, site_id: int, after: date, tz: Zone = SITE_TIMEZONE) -> date | None:
+    """The first day after `after` with a booked appointment at the site: where an empty day's list points."""
+    zone = scheduling.zone(tz)
+    with uow:
+        _, starts = scheduling.day_bounds_utc(after, zone)
+        first = uow.session.execute(
+            select(Appointment.starts_at).where(Appointment.site_id == site_id, Appointment.status == "booked",
+                                                Appointment.starts_at >= starts)
+            .order_by(Appointment.starts_at).limit(1)
+        ).scalar_one_or_none()
+        return None if first is None else scheduling.to_local(first, zone).date()

@@ -297,7 +297,7 @@ def _screening_page(request: Request, caller: Caller, visit_id: int, values: dic
     detail = visits.visit_detail(caller.uow(), visit_id)
     return render(request, "desk/screening.html", status_code=status_code, error=error, d=detail, v=detail.visit,
                   questions=_questions(detail.donor_sex), measurements=MEASUREMENTS, values=values,
-                  version=questionnaire.CURRENT_VERSION)
+                  questionnaire_version=questionnaire.CURRENT_VERSION)
 
 
 @router.get("/desk/visits/{visit_id}/screening")
@@ -344,7 +344,7 @@ def consent_form(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID),
                  caller: Caller = Depends(require(Permission.VISITS))):
     detail = visits.visit_detail(caller.uow(), visit_id)
     return render(request, "desk/consent.html", d=detail, v=detail.visit,
-                  version=get_settings().consent_text_version)
+                  consent_version=get_settings().consent_text_version)
 
 
 @router.post("/desk/visits/{visit_id}/consent")
@@ -358,7 +358,7 @@ def give_consent(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), f
     except DomainError as error:
         detail = visits.visit_detail(caller.uow(), visit_id)
         return render(request, "desk/consent.html", status_code=status_for(error), error=error.message, d=detail,
-                      v=detail.visit, version=get_settings().consent_text_version)
+                      v=detail.visit, consent_version=get_settings().consent_text_version)
     return _see_other(f"/desk/visits/{visit_id}", notice="consented")
 
 
@@ -382,13 +382,15 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
     chosen = site_id or (int(options[0][0]) if options else None)
     today = utcnow().date()
     context = dict(site_options=options, site_id=str(chosen or ""), day_text=day_text, day=None, today=today,
-                   listed=[], slots=[], kinds=KINDS, booking=booking or {}, now=utcnow(),
+                   listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=utcnow(),
                    site_label=dict(options).get(str(chosen), ""))
     try:
         day = parse_date(day_text, "Day", required=False) or today
         context.update(day=day, day_text=day.isoformat())
         if chosen:
             context["listed"] = appointments.list_for_site_day(caller.uow(), site_id=chosen, on=day)
+            if not context["listed"]:
+                context["next_day"] = appointments.next_booked_day(caller.uow(), site_id=chosen, after=day)
             context["slots"] = [(s.starts_at.isoformat(), f"{s.starts_at:%H:%M} ({s.free} free)")
                                 for s in appointments.available_slots(caller.uow(), site_id=chosen, on=day)
                                 if s.free > 0]
