@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from sqlalchemy import select
 
@@ -10,6 +11,17 @@ from bloodbank.adapters.db.models import AdverseReaction, Donation
 from tests.integration.collection_fixtures import counts, make_site, make_visit
 from tests.integration.visit_fixtures import consented_visit
 from tests.integration.web_fixtures import browser
+
+
+POST_FORM = re.compile(r'<form[^>]*method="post"[^>]*>(.*?)</form>', re.S)
+
+
+def assert_forms_carry_the_session_token(client, answer) -> None:
+    """A browser posts the page's own token, not the test's: every form on the page must hold it."""
+    forms = POST_FORM.findall(answer.text)
+    assert len(forms) > 1  # the logout form and at least one of the page's own
+    for form in forms:
+        assert f'name="csrf_token" value="{client.csrf}"' in form, form[:200]
 
 
 def page_text(answer) -> str:
@@ -38,6 +50,7 @@ def test_a_phlebotomist_starts_and_finishes_a_collection_through_the_pages(datab
     client = browser(database, "phlebotomist")
     page = client.get(f"/collection/visits/{visit_id}")
     assert page.status_code == 200 and "Start collection" in page.text and 'name="bag_lot"' in page.text
+    assert_forms_carry_the_session_token(client, page)
 
     started = client.post(f"/collection/visits/{visit_id}/start",
                           data={"bag_type": "quadruple", "bag_lot": "LOT-0426", "planned_volume_ml": "450",
@@ -52,6 +65,7 @@ def test_a_phlebotomist_starts_and_finishes_a_collection_through_the_pages(datab
     din_view = client.get(f"/api/donations/{donation.id}").json()
     assert f'aria-label="DIN {din_view["din_eye_readable"]}"' in shown.text
     assert f'href="/collection/donations/{donation.id}/din-labels.pdf"' in shown.text
+    assert_forms_carry_the_session_token(client, shown)
     labels = client.get(f"/collection/donations/{donation.id}/din-labels.pdf")
     assert labels.status_code == 200 and labels.content.startswith(b"%PDF")
 

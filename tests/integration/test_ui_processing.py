@@ -14,6 +14,17 @@ from tests.integration.processing_fixtures import (
 from tests.integration.web_fixtures import browser
 
 
+POST_FORM = re.compile(r'<form[^>]*method="post"[^>]*>(.*?)</form>', re.S)
+
+
+def assert_forms_carry_the_session_token(client, answer) -> None:
+    """A browser posts the page's own token, not the test's: every form on the page must hold it."""
+    forms = POST_FORM.findall(answer.text)
+    assert len(forms) > 1  # the logout form and at least one of the page's own
+    for form in forms:
+        assert f'name="csrf_token" value="{client.csrf}"' in form, form[:200]
+
+
 def page_text(answer) -> str:
     return html.unescape(answer.text)
 
@@ -54,6 +65,7 @@ def test_a_lab_technician_processes_a_donation_by_its_din_and_verifies_the_red_c
     found = client.get("/processing", params={"din": din.barcode})
     assert found.status_code == 200
     assert "Process into components" in found.text and din.eye_readable in page_text(found)
+    assert_forms_carry_the_session_token(client, found)
 
     made = client.post("/processing/process", data={"din": str(din), "method": "buffy_coat", "leucoreduced": "",
                                                     "csrf_token": client.csrf})
@@ -67,6 +79,7 @@ def test_a_lab_technician_processes_a_donation_by_its_din_and_verifies_the_red_c
     assert label.status_code == 200 and label.headers["content-type"] == "application/pdf"
     unit_page = client.get(f"/processing/units/{red_id}")
     assert "not scanned back yet" in unit_page.text and 'data-scan="product_code"' in unit_page.text
+    assert_forms_carry_the_session_token(client, unit_page)
 
     verified = client.post(f"/processing/units/{red_id}/verify-label",
                            data={"scanned_din": din.barcode,

@@ -171,4 +171,5 @@ def units_awaiting_label(uow: UnitOfWork, *, site_id: int | None = None, limit: 
             select(Unit).where(*where)
             .order_by(Unit.label_printed_at.is_(None), Unit.label_printed_at, Unit.id).limit(limit).offset(offset)
         ).scalars().all()
-        return [LabelWork(unit=unit_view(s, row), label_printed_at=row.label_printed_at) for row in rows], int(total or 0)
+        items = [LabelWork(unit=unit_view(s, row), label_printed_at=row.label_printed_at) for row in rows]
+        return items, int(total or 0)

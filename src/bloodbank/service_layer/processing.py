@@ -37,8 +37,9 @@ from bloodbank.service_layer.unit_records import (
 )
 
 __all__ = [
-    "UnitView", "find_units_by_din", "get_unit", "irradiate", "make_cryo", "pool_platelets",
-    "process_donation", "split_unit",
+    "AwaitingDonation", "DonationWork", "UnitView", "UnitWork", "awaiting_processing", "donation_work",
+    "donation_work_by_id", "find_units_by_din", "get_unit", "irradiate", "list_units", "make_cryo", "pool_platelets",
+    "process_donation", "process_donation_by_din", "split_unit", "unit_work", "units_of_donation",
 ]
 
 COMPLETE = "complete"

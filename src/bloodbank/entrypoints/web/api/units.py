@@ -51,7 +51,8 @@ class ProcessByDin(Process):
 class Pool(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    site_id: int = Field(ge=1, le=MAX_ID, description="The site making the pool: its facility code goes in the new DIN.")
+    site_id: int = Field(ge=1, le=MAX_ID,
+                         description="The site making the pool: its facility code goes in the new DIN.")
     donation_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         None, max_length=12, description="4 to 6 donations processed by the buffy-coat method...")
     dins: list[Annotated[str, Field(max_length=40)]] | None = Field(

@@ -68,9 +68,12 @@ def _bench(request: Request, caller: Caller, *, work=None, din: str = "", typed:
     awaiting, awaiting_total = processing.awaiting_processing(caller.uow(), limit=30)
     to_label, to_label_total = labels.units_awaiting_label(caller.uow(), limit=30)
     candidates = pooling.pool_candidates(caller.uow(), limit=60)
-    site_options = [(s.id, f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+    site_list = sites.list_sites(caller.uow())
+    site_options = [(s.id, f"{s.code} · {s.name}") for s in site_list]
     typed = typed or {}
-    pool_site = typed.get("site_id") or (candidates[0].site_id if candidates else "")
+    # Pools are made at a centre, not at a mobile session: offer the first fixed site.
+    fixed = [s.id for s in site_list if s.kind == "fixed"]
+    pool_site = typed.get("site_id") or (fixed[0] if fixed else "")
     return render(request, "processing/home.html", status_code=status_code, error=error, notice=notice,
                   work=work, din=din, typed=typed, awaiting=awaiting, awaiting_total=awaiting_total,
                   to_label=to_label, to_label_total=to_label_total, candidates=candidates,
