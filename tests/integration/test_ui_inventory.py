@@ -1,0 +1,173 @@
+"""The inventory manager's pages: stock table, expiring units, transfers, excursions, signed discards."""
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import Signature
+from bloodbank.adapters.db.models import Unit as UnitRow
+from bloodbank.domain.isbt128 import encode_product_code
+from bloodbank.service_layer.unit_records import din_of
+from tests.integration import lab_fixtures
+from tests.integration.inventory_fixtures import counts, hours_ago, make_issue, make_site, make_unit, unit
+from tests.integration.web_fixtures import PASSWORD, browser
+
+
+def plain(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def text_of(answer) -> str:
+    return re.sub(r"\s+", " ", html.unescape(answer.text))
+
+
+def test_the_inventory_home_shows_stock_by_group_and_component_with_days_of_supply_and_what_expires(database):
+    site = make_site(database, code="DERBY")
+    for _ in range(4):
+        make_unit(database, site_id=site, group="O+")
+    for n in range(14):
+        make_issue(database, make_unit(database, site_id=site, group="O+", status="issued"), days_ago=1 + n)
+    soon = make_unit(database, site_id=site, group="B-", expires_in=timedelta(hours=20))
+    make_unit(database, site_id=site, group="B-", expires_in=timedelta(days=4))
+    client = browser(database, "inventory_manager")
+    page = client.get("/inventory")
+    assert page.status_code == 200
+    text = text_of(page)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<th scope="row">([^<]+)</th>(.*?)</tr>', page.text, re.S)}
+    assert list(rows) == ["O-", "O+", "A-", "A+", "B-", "B+", "AB-", "AB+"]
+    red_cells_first = plain(rows["O+"]).split("available")
+    assert red_cells_first[0].strip() == "4" and red_cells_first[1].strip().startswith("8.0 days of supply")
+    assert plain(rows["B-"]).split("available")[1].strip().startswith("no recent use")
+    expiring = page.text.split('id="expiring-list"')[1].split("</table>")[0]
+    assert unit(database, soon).din in expiring and expiring.count("<tr>") == 2  # header + the one unit
+    assert "Dispatch units to another site" in text and "Record excursion" in text
+
+
+def test_a_lab_technician_sees_the_stock_but_no_transfer_or_excursion_forms(database):
+    make_site(database)
+    page = browser(database, "lab_technician").get("/inventory")
+    assert page.status_code == 200
+    assert "Stock by blood group and component" in text_of(page)
+    assert "Record excursion" not in page.text and "/inventory/dispatch" not in page.text
+    assert "Discard every expired unit" in page.text  # a lab technician may discard
+
+
+def test_selected_units_are_dispatched_from_the_page_and_the_box_is_booked_in(database):
+    derby, nottm = make_site(database, code="DERBY"), make_site(database, code="NOTTM")
+    first, second, stays = (make_unit(database, site_id=derby) for _ in range(3))
+    client = browser(database, "inventory_manager")
+    listing = client.get("/inventory/dispatch", params={"from_site_id": derby})
+    assert listing.status_code == 200 and f'value="{stays}"' in listing.text
+    sent = client.post("/inventory/dispatch", data={"csrf_token": client.csrf, "from_site_id": derby,
+                                                    "to_site_id": nottm, "unit_ids": [first, second]})
+    assert sent.status_code == 303
+    home = client.get(sent.headers["location"])
+    assert "dispatched from DERBY to NOTTM with 2 unit(s)" in text_of(home)
+    assert unit(database, first).status == "in_transit" and unit(database, stays).status == "available"
+    transfer = int(re.search(r"Transfer (\d+) dispatched", text_of(home)).group(1))
+    assert f'action="/inventory/transfers/{transfer}/receive"' in home.text
+    no_answer = client.post(f"/inventory/transfers/{transfer}/receive",
+                            data={"csrf_token": client.csrf, "received_unit_ids": [first, second]})
+    assert no_answer.status_code == 422 and "cold chain" in text_of(no_answer)
+    assert unit(database, first).status == "in_transit"
+    booked = client.post(f"/inventory/transfers/{transfer}/receive",
+                         data={"csrf_token": client.csrf, "received_unit_ids": [first], "cold_chain": "yes",
+                               "storage_location": "fridge 3"})
+    assert booked.status_code == 303
+    shown = text_of(client.get(booked.headers["location"]))
+    assert "1 unit(s) received" in shown and "1 missing and still on the road" in shown
+    assert (unit(database, first).status, unit(database, first).site_id) == ("available", nottm)
+
+
+def test_a_dispatch_refused_on_the_page_keeps_the_ticked_units_and_says_why(database):
+    derby, nottm = make_site(database), make_site(database)
+    fine = make_unit(database, site_id=derby)
+    client = browser(database, "inventory_manager")
+    before = counts(database)
+    answer = client.post("/inventory/dispatch", data={"csrf_token": client.csrf, "from_site_id": derby,
+                                                      "to_site_id": derby, "unit_ids": [fine]})
+    assert answer.status_code == 422
+    assert "the two sites are the same" in text_of(answer)
+    assert f'name="unit_ids" value="{fine}" checked' in answer.text
+    assert counts(database) == before
+
+
+def test_an_excursion_entered_on_the_page_quarantines_the_units_it_touched(database):
+    site = make_site(database)
+    touched = make_unit(database, site_id=site, location="fridge 1")
+    untouched = make_unit(database, site_id=site, location="fridge 2")
+    client = browser(database, "inventory_manager")
+    answer = client.post("/inventory/excursions", data={
+        "csrf_token": client.csrf, "site_id": site, "storage_location": "fridge 1",
+        "started_at": hours_ago(3).strftime("%Y-%m-%dT%H:%M"), "ended_at": hours_ago(2).strftime("%Y-%m-%dT%H:%M"),
+        "lowest_c": "4", "highest_c": "9,5"})
+    assert answer.status_code == 200
+    assert "1 unit(s) held in quarantine" in text_of(answer)
+    assert unit(database, touched).status == "quarantined"
+    assert unit(database, untouched).status == "available"
+
+
+def test_an_excursion_with_bad_readings_is_shown_again_with_what_was_typed(database):
+    site = make_site(database)
+    make_unit(database, site_id=site, location="fridge 1")
+    client = browser(database, "inventory_manager")
+    before = counts(database)
+    answer = client.post("/inventory/excursions", data={
+        "csrf_token": client.csrf, "site_id": site, "storage_location": "fridge 1",
+        "started_at": hours_ago(3).strftime("%Y-%m-%dT%H:%M"), "ended_at": hours_ago(2).strftime("%Y-%m-%dT%H:%M"),
+        "lowest_c": "12", "highest_c": "4"})
+    assert answer.status_code == 422
+    assert "is above the highest" in text_of(answer)
+    assert 'value="fridge 1"' in answer.text and 'value="12"' in answer.text
+    assert counts(database) == before
+
+
+def labelled_unit(database) -> tuple[int, dict]:
+    site = lab_fixtures.make_site(database)
+    bag = lab_fixtures.make_unit(database, donation_id=None, site_id=site, status="available")
+    row = lab_fixtures.get(database, UnitRow, bag)
+    return bag, {"din": din_of(row.din).barcode, "product_code": encode_product_code(row.product_code, "V", "00")}
+
+
+def test_a_unit_is_discarded_from_the_page_with_a_reason_and_a_signature(database):
+    bag, scanned = labelled_unit(database)
+    client = browser(database, "inventory_manager")
+    found = client.get("/inventory/discard", params=scanned)
+    assert found.status_code == 200
+    assert "I discard unit" in text_of(found) and "Sign and discard" in text_of(found)
+    wrong = client.post("/inventory/discard", data={"csrf_token": client.csrf, **scanned, "reason_code": "broken",
+                                                    "note": "leaking", "signature_password": "not mine"})
+    assert wrong.status_code == 403 and "The password does not match" in text_of(wrong)
+    assert 'value="broken" selected' in wrong.text
+    assert lab_fixtures.status_of(database, bag) == "available"
+    done = client.post("/inventory/discard", data={"csrf_token": client.csrf, **scanned, "reason_code": "broken",
+                                                   "note": "leaking", "signature_password": PASSWORD})
+    assert done.status_code == 200 and "discarded: bag broken or leaking" in text_of(done)
+    assert lab_fixtures.status_of(database, bag) == "discarded"
+    with database.sessions() as s:
+        signature = s.execute(select(Signature).where(Signature.entity_id == str(bag))).scalar_one()
+    assert signature.action == "discard" and signature.signer_name == "Test inventory_manager"
+
+
+def test_the_expiry_sweep_button_discards_expired_units(database):
+    site = make_site(database)
+    old = make_unit(database, site_id=site, expires_in=timedelta(hours=-1))
+    client = browser(database, "inventory_manager")
+    answer = client.post("/inventory/discard-expired", data={"csrf_token": client.csrf})
+    assert answer.status_code == 200 and "1 expired unit(s) discarded." in text_of(answer)
+    assert unit(database, old).status == "discarded"
+    assert "expired" in answer.text.split('id="waste-report"')[1]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/inventory"), ("get", "/inventory/dispatch"), ("get", "/inventory/discard"),
+    ("post", "/inventory/dispatch"), ("post", "/inventory/excursions"), ("post", "/inventory/discard-expired"),
+])
+def test_a_clerks_browser_session_cannot_reach_the_inventory_pages(database, method, path):
+    client = browser(database, "clerk")
+    data = {"data": {"csrf_token": client.csrf, "from_site_id": "1"}} if method == "post" else {}
+    answer = getattr(client, method)(path, **data)
+    assert answer.status_code == 403 and "does not allow this" in text_of(answer)
