@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 
 from fastapi import Request
@@ -12,7 +13,9 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals.update(version=__version__, csrf_field=CSRF_FIELD)
+# The page being rendered's CSRF token, for macros imported without the page's context.
+_csrf: ContextVar[str] = ContextVar("csrf", default="")
+TEMPLATES.env.globals.update(version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get())
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
@@ -36,11 +39,13 @@ def navigation(principal) -> list[tuple[str, str]]:
 
 def render(request: Request, template: str, status_code: int = 200, **context):
     principal = principal_of(request)
+    token = principal.csrf_token if principal and principal.csrf_token else ""
+    _csrf.set(token)
     context.setdefault("error", None)
     context.setdefault("notice", None)
     return TEMPLATES.TemplateResponse(
         request, template,
-        {"principal": principal, "csrf_token": principal.csrf_token if principal else "",
+        {"principal": principal, "csrf_token": token,
          "nav": navigation(principal), **context},
         status_code=status_code,
     )
