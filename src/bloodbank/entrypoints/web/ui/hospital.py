@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from bloodbank.domain import haemovigilance as hv
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
@@ -168,22 +169,35 @@ def _when(moment: datetime | None) -> str:
     return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else ""
 
 
+def _din(text: str | None) -> str:
+    """As printed under the barcode, so what is on the screen can be compared with the bag."""
+    try:
+        return parse_din(text or "").eye_readable
+    except InvalidInput:
+        return text or ""
+
+
+def _page(request: Request, template: str, **context):
+    return render(request, template, when=_when, din=_din, **context)
+
+
 # ---------------------------------------------------------------- home
 
 
 @router.get("")
 def home(request: Request, hospital_id: str = "", urgency: str = "", offset: int = 0, caller: Caller = ORDERS):
     error = None
+    offset = max(0, min(offset, 10_000_000))
     try:
         chosen = _optional_id(hospital_id, "a hospital")
         found = orders.find_orders(caller.uow(), hospital_id=chosen, statuses=orders.OPEN_STATUSES,
-                                   urgency=urgency or None, limit=PAGE, offset=max(0, min(offset, 10_000_000)))
+                                   urgency=urgency or None, limit=PAGE, offset=offset)
     except DomainError as failure:
         error, found = failure.message, orders.OrderList((), 0)
     follow_ups = issue.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
-    return render(request, "hospital/home.html", error=error, orders=found, hospital_id=hospital_id,
+    return _page(request, "hospital/home.html", error=error, orders=found, hospital_id=hospital_id,
                   urgency=urgency, offset=offset, page=PAGE, hospitals=_hospital_options(caller),
-                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], follow_ups=follow_ups, when=_when)
+                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], follow_ups=follow_ups)
 
 
 # ---------------------------------------------------------------- patients
@@ -197,12 +211,12 @@ def patient_search(request: Request, q: str = "", caller: Caller = PATIENTS_READ
             found = patients.find_patients(caller.uow(), q[:200])
         except DomainError as failure:
             error = failure.message
-    return render(request, "hospital/patients.html", error=error, q=q, found=found, searched=bool(q.strip()),
+    return _page(request, "hospital/patients.html", error=error, q=q, found=found, searched=bool(q.strip()),
                   hospitals=dict(_hospital_options(caller)))
 
 
 def _register_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, **context):
-    return render(request, "hospital/register.html", status_code=status_code, values=values,
+    return _page(request, "hospital/register.html", status_code=status_code, values=values,
                   hospitals=_hospital_options(caller), systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
                   examples={c: s.example for c, s in IDENTIFIER_SYSTEMS.items()}, **context)
 
@@ -251,12 +265,12 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
     chart = patient_lab.get_patient_chart(caller.uow(), patient_id)
     may_order = caller.principal.may(Permission.ORDERS)
     placed = orders.find_orders(caller.uow(), patient_id=chart.patient.id, limit=50).items if may_order else ()
-    return render(request, "hospital/patient.html", status_code=status_code, chart=chart, p=chart.patient,
+    return _page(request, "hospital/patient.html", status_code=status_code, chart=chart, p=chart.patient,
                   orders=placed, may_order=may_order, failed=failed, values=values or {},
                   hospitals=dict(_hospital_options(caller)),
                   systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
                   requirements=[(c, c.replace("_", " ")) for c in SPECIAL_REQUIREMENTS],
-                  requirement_help=SPECIAL_REQUIREMENTS, when=_when,
+                  requirement_help=SPECIAL_REQUIREMENTS,
                   sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}") for s in chart.samples],
                   active_requirements=[(str(r.id), f"{r.requirement.replace('_', ' ')} (since {r.since})")
                                        for r in chart.requirements if r.active], **context)
@@ -351,7 +365,7 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
             patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
         except DomainError:
             values = {**values, "patient_id": ""}
-    return render(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
+    return _page(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
                   hospitals=_hospital_options(caller), kinds=[(k, k.replace("_", " ")) for k in ORDER_KINDS],
                   urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES, **context)
 
@@ -389,24 +403,29 @@ async def place_order(request: Request, caller: Caller = ORDERS):
 def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str = "", values: dict | None = None,
                 status_code: int = 200, **context):
     workup = issue.order_workup(caller.uow(), order_id=order_id)
-    candidates = allocation.reservation_candidates(caller.uow(), order_id=order_id) \
-        if workup.order.status == "open" else []
+    candidates, stock_problem = [], None
+    if workup.order.status == "open":
+        try:
+            candidates = allocation.reservation_candidates(caller.uow(), order_id=order_id)
+        except DomainError as failure:  # e.g. the hospital has no blood bank assigned: the order still shows
+            stock_problem = failure.message
     to_issue = [h for h in workup.held if h.unit_status == "reserved" and h.issue_id is None]
     to_crossmatch = [h for h in to_issue if h.crossmatch_needed]
 
     def label(held) -> str:
         r = held.reservation
-        return f"{r.din} {r.product_code} ({r.blood_group or 'group unknown'})"
+        return f"{_din(r.din)} {r.product_code} ({r.blood_group or 'group unknown'})"
 
-    return render(request, "hospital/order.html", status_code=status_code, w=workup, o=workup.order,
+    return _page(request, "hospital/order.html", status_code=status_code, w=workup, o=workup.order,
                   candidates=candidates, to_issue=to_issue, to_crossmatch=to_crossmatch, failed=failed,
-                  values=values or {}, may_issue=caller.principal.may(Permission.ISSUE), when=_when,
+                  values=values or {}, may_issue=caller.principal.may(Permission.ISSUE),
                   crossmatch_choices=[(str(h.reservation.unit_id), label(h)) for h in to_crossmatch],
                   sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}")
                                   for s in workup.samples],
                   method_choices=[(m, m.replace("_", " ")) for m in crossmatch.METHODS],
                   issue_choices=[(str(h.reservation.id), label(h)) for h in to_issue],
-                  releasable=[(str(h.reservation.id), label(h)) for h in to_issue], **context)
+                  releasable=[(str(h.reservation.id), label(h)) for h in to_issue], stock_problem=stock_problem,
+                  **context)
 
 
 @router.get("/orders/{order_id}")
@@ -484,10 +503,10 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
             unusable = [u for u in found if not u.suitable]
         except DomainError as failure:
             problem = failure.message
-    return render(request, "hospital/emergency.html", status_code=status_code, values={**values, "kind": kind},
+    return _page(request, "hospital/emergency.html", status_code=status_code, values={**values, "kind": kind},
                   patient=patient, units=units, unusable=unusable, problem=problem,
-                  hospitals=_hospital_options(caller), when=_when,
-                  unit_choices=[(str(u.unit_id), f"{u.din} {u.product_code} {u.blood_group}, expires "
+                  hospitals=_hospital_options(caller),
+                  unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
                                                  f"{_when(u.expires_at)}") for u in units],
                   meaning=signature_meaning("emergency_release", "chosen above"), **context)
 
@@ -534,13 +553,13 @@ def _bedside_page(request: Request, caller: Caller, issue_id: int, *, failed: st
     observed = record.transfusion.vitals if record.transfusion else {}
     rows = [("Before", observed.get("before")), *(("During", o) for o in observed.get("during") or []),
             ("After", observed.get("after"))]
-    return render(request, "hospital/bedside.html", status_code=status_code, r=record, i=record.issue,
+    return _page(request, "hospital/bedside.html", status_code=status_code, r=record, i=record.issue,
                   t=record.transfusion, failed=failed, values=values or {}, vitals=VITALS,
                   vitals_rows=[(label, obs) for label, obs in rows if obs],
                   categories=[(c.code, c.name) for c in hv.REACTION_CATEGORIES.values()],
                   severities=[(g.code, g.name) for g in hv.SEVERITIES.values()],
                   imputability=[(g.code, g.name) for g in hv.IMPUTABILITY.values()],
-                  outcomes=[(o, o.replace("_", " ")) for o in transfusion.OUTCOMES], when=_when, **context)
+                  outcomes=[(o, o.replace("_", " ")) for o in transfusion.OUTCOMES], **context)
 
 
 @router.get("/issues/{issue_id}")
