@@ -88,8 +88,7 @@ def test_the_api_answers_401_in_json_without_a_token_and_with_a_revoked_one(data
     assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated"
     client = api(database, "clerk")
     assert client.get("/api/me").json()["role"] == "clerk"
-    token_id = 1
-    authentication.revoke_api_token(UnitOfWork(database), token_id=token_id)
+    authentication.revoke_api_token(UnitOfWork(database), token_id=client.token_id)
     assert client.get("/api/me").status_code == 401
 
 

@@ -44,4 +44,5 @@ def api(database, role: str, username: str | None = None) -> TestClient:
     issued = authentication.issue_api_token(UnitOfWork(database, actor="admin"), user_id=user.id, name="tests")
     client = TestClient(create_app(database.url), headers={"Authorization": f"Bearer {issued.token}"})
     client.user = user
+    client.token_id = issued.id
     return client
