@@ -15,7 +15,7 @@ from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # The page being rendered's CSRF token, for macros imported without the page's context.
 _csrf: ContextVar[str] = ContextVar("csrf", default="")
-TEMPLATES.env.globals.update(version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get())
+TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get())
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
