@@ -61,6 +61,10 @@ def test_the_trace_of_a_pool_scanned_from_its_label_goes_up_to_every_donor(datab
     [full] = [p for p in pools if not p["shown_above"]]
     assert full["recipients"][0]["identifiers"] == [chain.wristbands["P3"]]
     assert chain.units["RC_B"] not in {u["unit_id"] for u in _units(trace)}
+    # An inventory manager traces to recall, and reads no test result.
+    assert all(u["tests"] == [] for u in _units(trace))
+    lab = api(database, "lab_technician", "lab").get(f"/api/trace/{quote(chain.dins['POOL'].barcode)}").json()
+    assert any(u["tests"] for u in _units(lab))
 
 
 def test_a_trace_is_logged_as_a_read_of_each_donor_and_recipient_in_the_callers_name(database):

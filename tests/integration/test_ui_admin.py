@@ -208,3 +208,15 @@ def test_the_medical_director_reads_the_audit_log_but_does_not_manage_accounts(d
     assert client.get("/admin/audit").status_code == 200
     assert client.get("/admin").status_code == 403
     assert client.get("/admin/sites").status_code == 403
+
+
+def test_every_form_on_the_admin_pages_carries_the_sessions_csrf_token(database):
+    person = make_user(database, "clerk", "dana")
+    client = browser(database, "administrator", "admin")
+    site = client.post("/admin/sites", data={**SITE_FORM, "csrf_token": client.csrf}).headers["location"]
+    client.post(f"/admin/users/{person.id}/tokens", data={"name": "kiosk", "csrf_token": client.csrf})
+
+    for path in ("/admin", f"/admin/users/{person.id}", "/admin/sites/new", site):
+        page = client.get(path).text
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', page, re.S)
+        assert forms and all(f'name="csrf_token" value="{client.csrf}"' in form for form in forms), path

@@ -54,6 +54,17 @@ def test_searching_a_donor_number_shows_the_lookback_with_every_recipient(databa
     assert chain.wristbands["P1"] not in shown
 
 
+def test_an_inventory_manager_sees_the_chain_and_its_recipients_but_no_test_result(database):
+    chain = build_chain(database)
+
+    shown = text_of(browser(database, "inventory_manager", "stock").get(
+        "/trace", params={"q": str(chain.dins["A"])}).text)
+
+    assert f"Recipient: {chain.wristbands['P1']}" in shown and "Plasma" in shown
+    assert "Test results are shown only to roles that may read them." in shown
+    assert "hiv negative" not in shown and "Current test results" not in shown
+
+
 def test_a_misread_din_gets_a_clear_message_and_keeps_what_was_typed(database):
     build_chain(database)
     client = browser(database, "lab_technician", "lab")
@@ -126,3 +137,12 @@ def test_a_lab_technician_cannot_open_the_recall_form(database):
     client = browser(database, "lab_technician", "lab")
 
     assert client.get("/trace/recall").status_code == 403
+
+
+def test_every_form_on_the_trace_pages_carries_the_sessions_csrf_token(database):
+    chain = build_chain(database)
+    client = browser(database, "medical_director", "director")
+
+    for page in (client.get("/trace", params={"q": str(chain.dins["A"])}).text, client.get("/trace/recall").text):
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', page, re.S)
+        assert forms and all(f'name="csrf_token" value="{client.csrf}"' in form for form in forms)

@@ -8,6 +8,7 @@ else. Both follow splits and pools through `unit_graph`, the walk recall uses.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from bloodbank.adapters.db.models import (
     Donation, Donor, Issue, PatientIdentifier, Site, TestResult, Transfusion, TransfusionReaction, Unit,
     UnitEvent, UnitReturn,
 )
+from bloodbank.domain import access
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
@@ -273,3 +275,32 @@ def recent_issues(uow: UnitOfWork, *, limit: int = 10) -> list[RecentIssue]:
             .limit(max(1, min(int(limit), 100)))
         ).all()
         return [RecentIssue(*row) for row in rows]
+
+
+# ---------------------------------------------------------------- as the reader's role may see it
+
+
+def trace_din_as(uow: UnitOfWork, din_text: str, *, role: str) -> Trace:
+    """`trace_din`, with the test results left out for a role that may not read results."""
+    return _results_as(trace_din(uow, din_text), role)
+
+
+def search_as(uow: UnitOfWork, text: str, *, role: str) -> TraceSearch:
+    """`search`, with the test results left out of a trace for a role that may not read results."""
+    found = search(uow, text)
+    if found.trace is None:
+        return found
+    return replace(found, trace=_results_as(found.trace, role))
+
+
+def _results_as(result: Trace, role: str) -> Trace:
+    # Results are a sensitive read (an inventory manager traces units to recall them, not to read markers).
+    if access.may(role, access.Permission.RESULTS_READ):
+        return result
+
+    def strip(unit: TraceUnit) -> TraceUnit:
+        return replace(unit, tests=(), children=tuple(strip(c) for c in unit.children))
+
+    return replace(result, donations=tuple(replace(d, units=tuple(strip(u) for u in d.units))
+                                           for d in result.donations),
+                   other_units=tuple(strip(u) for u in result.other_units))

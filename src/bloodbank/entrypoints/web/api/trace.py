@@ -59,14 +59,15 @@ def recent(limit: int = Query(10, ge=1, le=100),
 @router.get("/trace/search", summary="One search box: a DIN gives its trace, a donor number its lookback")
 def search(q: str = Query(..., min_length=1, max_length=40),
            caller: Caller = Depends(require(Permission.TRACE))) -> TraceSearch:
-    return tracing.search(caller.uow(), q)
+    return tracing.search_as(caller.uow(), q, role=caller.principal.role)
 
 
 @router.get("/trace/{din}", summary="Vein to vein from a DIN: donor, donation, every component and its fate")
 def trace(din: str = DinText, caller: Caller = Depends(require(Permission.TRACE))) -> Trace:
     """Every unit holding this DIN's blood, across splits and pools: product, status, current tests,
-    movements, fate and each recipient. A pool's DIN leads up to every source donation and its donor."""
-    return tracing.trace_din(caller.uow(), din)
+    movements, fate and each recipient. A pool's DIN leads up to every source donation and its donor.
+    Test results are given only to roles that may read results (`tests` is empty otherwise)."""
+    return tracing.trace_din_as(caller.uow(), din, role=caller.principal.role)
 
 
 @router.get("/lookback/{donor_ref}", summary="Every recipient of one donor's blood")

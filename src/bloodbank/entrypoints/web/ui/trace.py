@@ -67,7 +67,7 @@ def _page(request: Request, caller: Caller, *, q: str = "", found=None, status_c
     return render(request, "trace/search.html", status_code=status_code, error=error, notice=notice, q=q,
                   found=found, recent=recent, latest_recalls=latest, may_recall=may_recall, recall_form=form,
                   meaning=signature_meaning("recall", _form_subject(form)), product_name=product_name,
-                  din_display=din_display)
+                  din_display=din_display, may_read_results=caller.principal.may(Permission.RESULTS_READ))
 
 
 def _form_subject(form: dict) -> str:
@@ -84,7 +84,7 @@ def trace_page(request: Request, q: str = "", caller: Caller = Depends(require(P
     if not q:
         return _page(request, caller)
     try:
-        found = tracing.search(caller.uow(), q)
+        found = tracing.search_as(caller.uow(), q, role=caller.principal.role)
     except DomainError as error:
         return _page(request, caller, q=q, error=error.message, status_code=status_for(error))
     return _page(request, caller, q=q, found=found)
