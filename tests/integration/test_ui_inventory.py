@@ -171,3 +171,13 @@ def test_a_clerks_browser_session_cannot_reach_the_inventory_pages(database, met
     data = {"data": {"csrf_token": client.csrf, "from_site_id": "1"}} if method == "post" else {}
     answer = getattr(client, method)(path, **data)
     assert answer.status_code == 403 and "does not allow this" in text_of(answer)
+
+
+def test_every_form_on_the_inventory_pages_carries_the_sessions_own_token(database):
+    derby, nottm = make_site(database), make_site(database)
+    make_unit(database, site_id=derby)
+    client = browser(database, "inventory_manager")
+    for path in ("/inventory", f"/inventory/dispatch?from_site_id={derby}"):
+        page = client.get(path).text
+        tokens = re.findall(r'name="csrf_token" value="([^"]*)"', page)
+        assert len(tokens) >= page.count('method="post"') and set(tokens) == {client.csrf}, path

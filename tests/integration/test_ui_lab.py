@@ -1,6 +1,7 @@
 """The lab's pages as a browser uses them: batch entry, CSV upload, quarantine, release with scan-back."""
 
 import html
+import re
 
 import pytest
 from sqlalchemy import select
@@ -225,3 +226,15 @@ def test_a_clerks_browser_session_cannot_release_a_unit_nor_read_the_quarantine_
                        headers=headers).status_code == 403
     assert status_of(database, unit) == "quarantined"
     assert 'href="/lab"' not in client.get("/").text  # no link to a page the clerk may not open
+
+
+def test_every_form_on_the_lab_pages_carries_the_sessions_own_token(database):
+    donation, unit = donation_with_unit(database)
+    pass_all_tests(database, donation)
+    client = browser(database, "lab_technician")
+    for path in ("/lab", f"/lab/release?unit_id={unit}",
+                 f"/lab/donation?din={get(database, Donation, donation).din}"):
+        page = client.get(path).text
+        forms = page.count('method="post"')
+        tokens = re.findall(r'name="csrf_token" value="([^"]*)"', page)
+        assert len(tokens) >= forms and set(tokens) == {client.csrf}, path

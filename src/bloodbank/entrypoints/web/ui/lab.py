@@ -23,7 +23,7 @@ router = APIRouter()
 
 TEST_OPTIONS = [(code, test.name) for code, test in TESTS.items()]
 OUTCOME_OPTIONS = [("", "Choose…"), ("negative", "negative"), ("positive", "positive"), ("reactive", "reactive"),
-                   ("indeterminate", "indeterminate"), ("typed", "typed (ABO/RhD: give the group)")]
+                   ("indeterminate", "indeterminate"), ("typed", "typed (ABO/RhD)")]
 BLANK_ROWS = 8
 MAX_ROWS = 60
 MAX_CSV_BYTES = 1_000_000
@@ -110,7 +110,8 @@ def _after_batch(request: Request, caller: Caller, report: testing.BatchReport, 
     if typed is None and refused:
         error += "\n" + "\n".join(f"line {r.line}: {r.message}" for r in report.refused)
     if not accepted and not refused:
-        error = "The table is empty: scan a DIN and choose a test and outcome in at least one row."
+        error = ("The file holds no results: one line per result, din,test,outcome[,value[,final]]." if typed is None
+                 else "The table is empty: scan a DIN and choose a test and outcome in at least one row.")
     return _home(request, caller, rows=rows, recorded=report.accepted, notice=notice, error=error,
                  status_code=422 if (refused or not accepted) else 200)
 
