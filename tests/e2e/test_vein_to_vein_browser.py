@@ -1,0 +1,110 @@
+"""Vein to vein through the pages, in a real browser, each step by the role whose work it is.
+
+A clerk registers, screens and consents a new donor; the donor answers privately; a phlebotomist
+collects; the lab processes, labels, tests and releases; hospital staff order, issue and transfuse;
+the chain is then traced from the DIN to the patient.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import Page, expect
+
+from bloodbank.service_layer.demo_users import DEMO_PASSWORD
+
+DONOR = {"given": "Wiremu", "family": "Zelenko-Abara", "born": "1985-07-14"}
+GROUP = "AB-"  # rare in the demo stock, so the unit chosen is this donor's
+PATIENT_MRN = "DRI:990077"
+
+
+def notice(page: Page):
+    return page.locator(".message.notice")
+
+
+def clerk_registers_screens_and_consents(page: Page) -> int:
+    page.get_by_role("link", name="Register a new donor").click()
+    page.get_by_label("Given name").fill(DONOR["given"])
+    page.get_by_label("Family name").fill(DONOR["family"])
+    page.get_by_label("Date of birth").fill(DONOR["born"])
+    page.get_by_label("Sex").select_option("F")
+    page.get_by_role("button", name="Register donor").click()
+    expect(notice(page)).to_contain_text("Donor registered.")
+
+    page.get_by_label("Site").select_option(label="DERBY — Derby Donor Centre")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.locator("#visit-status")).to_contain_text("Checked in")
+    visit_id = int(re.search(r"/desk/visits/(\d+)", page.url).group(1))
+
+    page.get_by_role("link", name="Questionnaire and measurements").click()
+    for question in page.locator("fieldset.q").all():
+        answer = "Yes" if "feeling well" in question.locator("legend").inner_text() else "No"
+        question.get_by_label(answer, exact=True).check()
+    for label, value in (("Weight (kg)", "70"), ("Haemoglobin (g/dL)", "14.5"),
+                         ("Blood pressure, systolic (mmHg)", "120"), ("Blood pressure, diastolic (mmHg)", "80"),
+                         ("Pulse (beats per minute)", "70"), ("Temperature (°C)", "36.6")):
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="Record screening").click()
+    expect(page.get_by_text("Eligible to donate today")).to_be_visible()
+
+    page.get_by_role("link", name="Consent", exact=True).click()
+    page.get_by_label("I, the donor, have read this text and I give my consent").check()
+    page.get_by_role("button", name="Record consent").click()
+    expect(notice(page)).to_contain_text("Consent recorded.")
+    expect(page.locator("#visit-status")).to_contain_text("ready for collection")
+    return visit_id
+
+
+def donor_answers_privately(page: Page, visit_id: int) -> None:
+    page.goto(f"/kiosk/visits/{visit_id}")
+    expect(page.locator("header nav")).to_be_hidden()  # the donor cannot wander into staff screens
+    page.get_by_role("button", name="Use my blood", exact=True).click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+
+
+def phlebotomist_collects(page: Page, visit_id: int) -> str:
+    page.goto(f"/collection/visits/{visit_id}")
+    page.get_by_label("Bag type").select_option("quadruple")
+    page.get_by_label("Bag lot number").fill("LOT-E2E-01")
+    page.get_by_role("button", name="Start collection").click()
+    expect(notice(page)).to_contain_text("Collection started.")
+    din = page.locator("#din").get_attribute("aria-label").removeprefix("DIN ").rstrip(" *")
+    page.get_by_label("Collected volume (mL)").fill("455")
+    page.get_by_role("button", name="Finish collection").click()
+    expect(page.locator("#donation-status")).to_contain_text("Complete")
+    return din
+
+
+def lab_processes_and_labels(page: Page, din: str) -> tuple[str, str]:
+    """The red cell unit's page path and its product code scan."""
+    page.goto("/processing")
+    page.get_by_label("DIN on the bag").fill(din)
+    page.get_by_role("button", name="Find donation").click()
+    page.get_by_label("Processing method").select_option("buffy_coat")
+    page.get_by_role("button", name="Process into components").click()
+    expect(notice(page)).to_contain_text("Components made, in quarantine")
+    page.get_by_role("link", name=re.compile(r"^Open red cells unit")).click()
+    unit_path = page.url.removeprefix(page.url.split("/processing")[0])
+    code, division = re.search(r"· (\w\d{4}) (\w\w)", page.locator("main h1").inner_text()).groups()
+    with page.expect_popup() as label_pdf:
+        page.get_by_role("button", name="Print label").click()
+    label_pdf.value.close()
+    page.reload()  # the label opened in its own tab; this page learns of the printing on reload
+    expect(page.locator("#label-state")).to_contain_text("Printed")
+    product = f"=<{code}V{division}"
+    page.get_by_label("Scan the label's DIN").fill(din)
+    page.get_by_label("Scan the label's product code").fill(product)
+    page.get_by_role("button", name="Verify label").click()
+    expect(notice(page)).to_contain_text("Label verified")
+    expect(page.locator("#label-state")).to_contain_text("Verified")
+    return unit_path, product
+
+
+def test_a_donation_goes_from_the_donor_desk_to_a_transfusion_and_is_traced_back_in_the_browser(page_as):
+    desk = page_as("clerk")
+    visit_id = clerk_registers_screens_and_consents(desk)
+    donor_answers_privately(desk, visit_id)
+    din = phlebotomist_collects(page_as("phlebotomist"), visit_id)
+    lab = page_as("lab")
+    unit_path, product = lab_processes_and_labels(lab, din)
