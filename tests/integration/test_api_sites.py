@@ -10,7 +10,8 @@ from tests.integration.web_fixtures import api
 NORTH = {
     "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "a9999", "rule_set": "eu",
     "opening_hours": {"mon": ["08:00", "16:00"], "tue": [["08:00", "12:00"], ["13:00", "17:00"]]},
-    "chairs": 6, "slot_minutes": 20, "address": "1 High Street", "test_panel": ["hiv", "hbv", "hcv", "syphilis", "htlv"],
+    "chairs": 6, "slot_minutes": 20, "address": "1 High Street",
+    "test_panel": ["hiv", "hbv", "hcv", "syphilis", "htlv"],
 }
 
 

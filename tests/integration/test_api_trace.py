@@ -101,7 +101,8 @@ def test_a_lookback_names_every_recipient_of_the_donor_through_aliquots_and_the_
     lookback = answer.json()
     [donation] = lookback["donations"]
     got = {(r["unit_id"], r["pooled"], r["recipient"]["patient_id"]) for r in donation["recipients"]}
-    assert got == {(chain.units["RC_A1"], False, chain.patients["P1"]), (chain.units["RC_A2"], False, chain.patients["P2"]),
+    assert got == {(chain.units["RC_A1"], False, chain.patients["P1"]),
+                   (chain.units["RC_A2"], False, chain.patients["P2"]),
                    (chain.units["POOL"], True, chain.patients["P3"])}
     by_id = client.get(f"/api/lookback/{chain.donors['A']}").json()
     assert by_id["donations"] == lookback["donations"]

@@ -49,9 +49,9 @@ def test_a_short_password_re_renders_the_new_user_form_with_the_message_and_the_
     client = browser(database, "administrator", "admin")
     before = user_count(database)
 
-    answer = client.post("/admin/users", data={"username": "dana.desk", "full_name": "Dana Desk", "role": "lab_technician",
-                                               "site_id": str(site_id), "password": "short",
-                                               "csrf_token": client.csrf})
+    answer = client.post("/admin/users", data={"username": "dana.desk", "full_name": "Dana Desk",
+                                               "role": "lab_technician", "site_id": str(site_id),
+                                               "password": "short", "csrf_token": client.csrf})
 
     assert answer.status_code == 422
     assert alert(answer.text) == "A password needs at least 10 characters."
