@@ -76,8 +76,8 @@ def phlebotomist_collects(page: Page, visit_id: int) -> str:
     return din
 
 
-def lab_processes_and_labels(page: Page, din: str) -> tuple[str, str]:
-    """The red cell unit's page path and its product code scan."""
+def lab_processes(page: Page, din: str) -> str:
+    """The red cell unit's page."""
     page.goto("/processing")
     page.get_by_label("DIN on the bag").fill(din)
     page.get_by_role("button", name="Find donation").click()
@@ -85,7 +85,12 @@ def lab_processes_and_labels(page: Page, din: str) -> tuple[str, str]:
     page.get_by_role("button", name="Process into components").click()
     expect(notice(page)).to_contain_text("Components made, in quarantine")
     page.get_by_role("link", name=re.compile(r"^Open red cells unit")).click()
-    unit_path = page.url.removeprefix(page.url.split("/processing")[0])
+    return page.url
+
+
+def lab_labels(page: Page, unit_url: str, din: str) -> str:
+    """Printed once the group is known (a label printed before would carry none), then scanned back."""
+    page.goto(unit_url)
     code, division = re.search(r"· (\w\d{4}) (\w\w)", page.locator("main h1").inner_text()).groups()
     with page.expect_popup() as label_pdf:
         page.get_by_role("button", name="Print label").click()
@@ -98,7 +103,42 @@ def lab_processes_and_labels(page: Page, din: str) -> tuple[str, str]:
     page.get_by_role("button", name="Verify label").click()
     expect(notice(page)).to_contain_text("Label verified")
     expect(page.locator("#label-state")).to_contain_text("Verified")
-    return unit_path, product
+    return product
+
+
+def lab_tests(page: Page, din: str) -> None:
+    page.goto("/lab")
+    page.get_by_label("DIN of a donation, to fill in its tests").fill(din)
+    page.get_by_role("button", name="Fill in its tests").click()
+    expect(notice(page)).to_contain_text("Rows filled in")
+    row = 1
+    while page.get_by_label(f"DIN, row {row}", exact=True).input_value():
+        test = page.get_by_label(f"Test, row {row}", exact=True).input_value()
+        if test == "abo_rh":
+            page.get_by_label(f"Outcome, row {row}", exact=True).select_option("typed")
+            page.get_by_label(f"Group, row {row}", exact=True).fill(GROUP)
+        else:
+            page.get_by_label(f"Outcome, row {row}", exact=True).select_option("negative")
+        row += 1
+    assert row > 4, "the grouping and every marker of the site's panel are due"
+    page.get_by_role("button", name="Record results").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(notice(page)).to_contain_text("result(s) recorded")
+
+
+def lab_releases(page: Page, din: str, product: str) -> None:
+    page.goto("/lab/release")
+    page.get_by_label("DIN on the bag").first.fill(din)
+    page.get_by_label("Product code on the bag").first.fill(product)
+    page.get_by_role("button", name="Find the unit").click()
+    page.get_by_label("Your password, to sign").fill("not my password")
+    page.get_by_role("button", name="Sign and release").click()
+    expect(page.get_by_role("alert")).to_contain_text("password does not match")  # nothing released
+    page.get_by_label("Your password, to sign").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign and release").click()
+    expect(page.locator("main")).to_contain_text("is available")
+    expect(page.locator("#signature")).to_contain_text("Lee Lab")
+    expect(page.locator("#signature")).to_contain_text("meets every release requirement")
 
 
 def test_a_donation_goes_from_the_donor_desk_to_a_transfusion_and_is_traced_back_in_the_browser(page_as):
@@ -107,4 +147,7 @@ def test_a_donation_goes_from_the_donor_desk_to_a_transfusion_and_is_traced_back
     donor_answers_privately(desk, visit_id)
     din = phlebotomist_collects(page_as("phlebotomist"), visit_id)
     lab = page_as("lab")
-    unit_path, product = lab_processes_and_labels(lab, din)
+    unit_url = lab_processes(lab, din)
+    lab_tests(lab, din)
+    product = lab_labels(lab, unit_url, din)
+    lab_releases(lab, din, product)
