@@ -141,6 +141,74 @@ def lab_releases(page: Page, din: str, product: str) -> None:
     expect(page.locator("#signature")).to_contain_text("meets every release requirement")
 
 
+VITALS = (("Temperature (°C)", "36.8"), ("Pulse (beats/min)", "78"), ("Systolic pressure (mmHg)", "124"),
+          ("Diastolic pressure (mmHg)", "76"), ("Respiratory rate (breaths/min)", "16"))
+
+
+def hospital_registers_a_patient_ready_for_electronic_issue(page: Page) -> None:
+    page.get_by_role("link", name="Register a patient").click()
+    page.get_by_label("Hospital").select_option(label="Derwent Royal Infirmary (DRI)")
+    page.get_by_label("Given name").fill("Amal")
+    page.get_by_label("Family name").fill("Haddad")
+    page.get_by_label("Date of birth").fill("1961-05-03")
+    page.get_by_label("Sex").select_option("F")
+    page.get_by_label("Identifier 1 type").select_option("mrn")
+    page.get_by_label("Identifier 1", exact=True).fill(PATIENT_MRN)
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.locator("#electronic")).to_contain_text("Not allowed")
+    for number in ("DRI-S1", "DRI-S2"):  # two samples taken separately confirm the group
+        page.get_by_label("Sample number").fill(number)
+        page.get_by_label("Taken by").fill("nurse.kim")
+        page.get_by_role("button", name="Record sample").click()
+        sample = page.locator("#f-grouping_sample option", has_text=number).get_attribute("value")
+        page.get_by_label("Sample grouped").select_option(sample)
+        page.get_by_label("Blood group", exact=True).fill(GROUP)
+        page.get_by_role("button", name="Record grouping").click()
+    page.get_by_label("Screen result").select_option("negative")
+    page.get_by_role("button", name="Record antibody screen").click()
+    expect(page.locator("#electronic")).to_contain_text("Allowed")
+
+
+def hospital_orders_issues_and_transfuses(page: Page, din: str) -> None:
+    page.get_by_role("link", name="Place an order for this patient").click()
+    page.get_by_label("Component").select_option("red_cells")
+    page.get_by_label("Urgency").select_option("urgent")
+    page.get_by_role("button", name="Place order").click()
+    facility, year, serial = din.split()[:3]
+    page.get_by_role("button", name=re.compile(f"Reserve unit {facility} {year} {serial}")).click()
+    page.get_by_label("Unit DIN (scan the bag)").fill(din)
+    page.get_by_label("Patient identifier (scan the wristband)").fill("mrn:DRI:000000")
+    page.get_by_role("button", name="Issue unit").click()
+    expect(page.get_by_role("alert")).to_contain_text("STOP: do not issue this unit.")  # the wrong wristband
+    page.get_by_label("Patient identifier (scan the wristband)").fill(f"mrn:{PATIENT_MRN}")
+    page.get_by_role("button", name="Issue unit").click()
+    expect(notice(page)).to_contain_text("Unit issued")
+
+    page.get_by_label("Unit DIN (scan the bag at the bedside)").fill(din)
+    page.get_by_label("Patient identifier (scan the identity band)").fill(f"mrn:{PATIENT_MRN}")
+    for label, value in VITALS:
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Start transfusion").click()
+    expect(notice(page)).to_contain_text("Bedside check passed")
+    page.get_by_label("Volume given (mL)").fill("250")
+    page.get_by_label("Outcome").select_option("completed")
+    for label, value in VITALS:
+        page.get_by_label(f"{label} after", exact=True).fill(value)
+    page.get_by_role("button", name="End transfusion").click()
+    expect(page.locator("main")).to_contain_text("ended, completed")
+
+
+def anyone_traces_the_din_to_the_patient(page: Page, din: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Trace").click()
+    page.get_by_label("DIN or donor number").fill(din)
+    page.get_by_role("button", name="Trace", exact=True).click()
+    expect(page.locator("main h2").first).to_contain_text("Trace of DIN")
+    expect(page.locator(".recipient").first).to_contain_text(PATIENT_MRN)
+    expect(page.locator(".recipient").first).to_contain_text("completed")
+    page.get_by_role("link", name="Lookback: every recipient of this donor").click()
+    expect(page.locator("main")).to_contain_text(PATIENT_MRN)
+
+
 def test_a_donation_goes_from_the_donor_desk_to_a_transfusion_and_is_traced_back_in_the_browser(page_as):
     desk = page_as("clerk")
     visit_id = clerk_registers_screens_and_consents(desk)
@@ -151,3 +219,7 @@ def test_a_donation_goes_from_the_donor_desk_to_a_transfusion_and_is_traced_back
     lab_tests(lab, din)
     product = lab_labels(lab, unit_url, din)
     lab_releases(lab, din, product)
+    ward = page_as("hospital")
+    hospital_registers_a_patient_ready_for_electronic_issue(ward)
+    hospital_orders_issues_and_transfuses(ward, din)
+    anyone_traces_the_din_to_the_patient(page_as("director"), din)
