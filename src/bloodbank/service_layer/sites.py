@@ -220,7 +220,7 @@ def reactivate_site(uow: UnitOfWork, site_id: int, *, reason: str) -> SiteView:
     return _set_active(uow, site_id, True, reason)
 
 
-def _set_active(uow: UnitOfWork, site_id: int, active: bool, reason: str) -> SiteView:
+def _set_active(uow: UnitOfWork, site_id: int, active: bool, reason: str, view=site_view):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(f"Give the reason for {'reactivating' if active else 'deactivating'} the site.")
@@ -230,7 +230,7 @@ def _set_active(uow: UnitOfWork, site_id: int, active: bool, reason: str) -> Sit
             raise Conflict(f"Site {row.code} is already {'active' if active else 'inactive'}.")
         row.active = active
         uow.audit("update", "site", row.id, old={"active": not active}, new={"active": active}, reason=reason)
-        result = site_view(row)
+        result = view(row)
         uow.commit()
         return result
 
@@ -379,16 +379,4 @@ def change_site(uow: UnitOfWork, site_id: int, *, reason: str, test_panel: list[
 
 def set_site_active(uow: UnitOfWork, site_id: int, *, active: bool, reason: str) -> SiteDetail:
     """Deactivate (no new bookings, existing ones kept) or reactivate a site."""
-    active = bool(active)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(f"Give the reason for {'reactivating' if active else 'deactivating'} the site.")
-    with uow:
-        row = _site(uow.session, site_id)
-        if row.active == active:
-            raise Conflict(f"Site {row.code} is already {'active' if active else 'inactive'}.")
-        row.active = active
-        uow.audit("update", "site", row.id, old={"active": not active}, new={"active": active}, reason=reason)
-        result = site_detail(row)
-        uow.commit()
-        return result
+    return _set_active(uow, site_id, bool(active), reason, view=site_detail)
