@@ -366,14 +366,21 @@ def reservation_candidates(uow: UnitOfWork, *, order_id: int, limit: int = 30) -
                                Unit.blood_group.in_(sorted(possible_groups(order.kind, profile, now=now))))
             .order_by(Unit.expires_at, Unit.id).limit(limit * 4)
         ).scalars().all()
-        found = []
-        for unit in rows:
-            facts = unit_facts(unit)
-            found.append(CandidateUnit(
-                unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
-                blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
-                cmv_negative=unit.cmv_negative,
-                refusals=unit_refusals(facts, kind=order.kind, profile=profile, needed_by=order.needed_by, now=now),
-                o_negative_kept=spare_o_negative and facts.group == O_NEGATIVE))
-        found.sort(key=lambda c: (not c.suitable, c.o_negative_kept, c.expires_at, c.unit_id))
-        return found[:limit]
+        return ranked_candidates(rows, kind=order.kind, profile=profile, needed_by=order.needed_by, now=now,
+                                 spare_o_negative=spare_o_negative, limit=limit)
+
+
+def ranked_candidates(units, *, kind: str, profile, needed_by: datetime, now: datetime, spare_o_negative: bool,
+                      limit: int) -> list[CandidateUnit]:
+    """Units as a person choosing by hand sees them: suitable first, spare O-negative after, soonest expiry first."""
+    found = []
+    for unit in units:
+        facts = unit_facts(unit)
+        found.append(CandidateUnit(
+            unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
+            blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
+            cmv_negative=unit.cmv_negative,
+            refusals=unit_refusals(facts, kind=kind, profile=profile, needed_by=needed_by, now=now),
+            o_negative_kept=spare_o_negative and facts.group == O_NEGATIVE))
+    found.sort(key=lambda c: (not c.suitable, c.o_negative_kept, c.expires_at, c.unit_id))
+    return found[:limit]

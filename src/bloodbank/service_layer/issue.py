@@ -18,7 +18,7 @@ from bloodbank.adapters.db.models import (
     Hospital, Issue, Order, Patient, PatientSample, Reservation, Transfusion, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.allocation import O_NEGATIVE, needs_o_negative, unit_refusals
+from bloodbank.domain.allocation import needs_o_negative
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.issue import (
     COMPATIBLE, SAMPLE_VALIDITY, IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
@@ -30,7 +30,8 @@ from bloodbank.domain.requirements import (
 )
 from bloodbank.service_layer import unit_moves
 from bloodbank.service_layer.allocation import (
-    CandidateUnit, ReservationView, held_count, hold_unit, reservation_view, unit_facts, update_order_status,
+    CandidateUnit, ReservationView, held_count, hold_unit, ranked_candidates, reservation_view, unit_facts,
+    update_order_status,
 )
 from bloodbank.service_layer.crossmatch import CrossmatchView, any_crossmatch, crossmatch_view, current_crossmatch
 from bloodbank.service_layer.orders import OrderView, order_view
@@ -426,17 +427,8 @@ def emergency_units(uow: UnitOfWork, *, patient_id: int, kind: str = "red_cells"
                                Unit.blood_group.in_(EMERGENCY_KINDS[kind]), Unit.expires_at > now)
             .order_by(Unit.expires_at, Unit.id).limit(limit * 4)
         ).scalars().all()
-        found = []
-        for unit in rows:
-            facts = unit_facts(unit)
-            found.append(CandidateUnit(
-                unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
-                blood_group=unit.blood_group, expires_at=unit.expires_at, irradiated=unit.irradiated,
-                cmv_negative=unit.cmv_negative,
-                refusals=unit_refusals(facts, kind=kind, profile=profile, needed_by=now, now=now),
-                o_negative_kept=spare and facts.group == O_NEGATIVE))
-        found.sort(key=lambda c: (not c.suitable, c.o_negative_kept, c.expires_at, c.unit_id))
-        return found[:limit]
+        return ranked_candidates(rows, kind=kind, profile=profile, needed_by=now, now=now, spare_o_negative=spare,
+                                 limit=limit)
 
 
 def issues_of_order(uow: UnitOfWork, *, order_id: int) -> list[IssueView]:
