@@ -32,24 +32,6 @@ class AuditEntryView:
     hash: str
 
 
-def list_entries(uow: UnitOfWork, *, limit: int = 50, offset: int = 0, actor: str | None = None,
-                 action: str | None = None, entity: str | None = None) -> tuple[list[AuditEntryView], int]:
-    """Newest first, with the number of entries that match; reading the log is not itself logged."""
-    with uow:
-        query = select(AuditEntry)
-        if actor:
-            query = query.where(AuditEntry.actor == actor)
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if entity:
-            query = query.where(AuditEntry.entity == entity)
-        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).scalars()
-        return [AuditEntryView(id=r.id, at=r.at, actor=r.actor, action=r.action, entity=r.entity,
-                               entity_id=r.entity_id, old=r.old, new=r.new, reason=r.reason, hash=r.hash)
-                for r in rows], total
-
-
 # ---------------------------------------------------------------- reading the log as a role
 
 # An entry's values repeat the record it is about: whoever may not read such records (an administrator
@@ -91,7 +73,7 @@ def _shown(row: AuditEntry, role: str) -> ShownEntryView:
 
 def list_entries_for(uow: UnitOfWork, *, role: str, limit: int = 50, offset: int = 0, actor: str | None = None,
                      action: str | None = None, entity: str | None = None) -> tuple[list[ShownEntryView], int]:
-    """`list_entries` as the reader's role may see it: values of records the role may not read are withheld."""
+    """Newest first, with the number that match, as the reader's role may see them (reading is not logged)."""
     with uow:
         query = _filtered(actor=actor, action=action, entity=entity)
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
