@@ -164,12 +164,50 @@ def bench_allocation(database: Database, label: str, stock: int = 20000, orders:
            f"shelf, {orders} orders")
 
 
+def _percentiles(latencies: list[float]) -> str:
+    return (f"p50 {statistics.median(latencies) * 1000:.1f} ms",
+            f"p95 {statistics.quantiles(latencies, n=20)[-1] * 1000:.1f} ms")
+
+
+def bench_web(database: Database, label: str) -> None:
+    """Requests through the ASGI app in-process: what the server adds on top of the use case."""
+    from fastapi.testclient import TestClient
+
+    from bloodbank.entrypoints.web.app import create_app
+    from bloodbank.service_layer import authentication, demo_users, users
+
+    demo_data.load_demo(lambda: UnitOfWork(database, actor="bench"), donors=1000, seed=3)
+    demo_users.ensure_demo_users(lambda: UnitOfWork(database, actor="bench"))
+    lab = next(u for u in users.list_users(UnitOfWork(database)) if u.username == "lab")
+    token = authentication.issue_api_token(UnitOfWork(database, actor="bench"), user_id=lab.id, name="bench").token
+    client = TestClient(create_app(database.url), follow_redirects=False)
+    runs = {"login (argon2id verify, session row)": [], "API GET /api/me with a bearer token": [],
+            "page GET /lab (quarantine board) with a session": []}
+    for _ in range(40):
+        t0 = time.perf_counter()
+        answer = client.post("/login", data={"username": "lab", "password": demo_users.DEMO_PASSWORD})
+        runs["login (argon2id verify, session row)"].append(time.perf_counter() - t0)
+        assert answer.status_code == 303
+    for _ in range(200):
+        t0 = time.perf_counter()
+        assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        runs["API GET /api/me with a bearer token"].append(time.perf_counter() - t0)
+    for _ in range(40):
+        t0 = time.perf_counter()
+        assert client.get("/lab").status_code == 200
+        runs["page GET /lab (quarantine board) with a session"].append(time.perf_counter() - t0)
+    for name, latencies in runs.items():
+        p50, p95 = _percentiles(latencies)
+        report(f"{name}, {label}", p50, f"{p95}; {len(latencies)} requests")
+
+
 def main() -> None:
     bench_eligibility()
     lite = sqlite_database()
     bench_demo_and_audit(lite, "SQLite", 5000)
     bench_din_allocation(sqlite_database(), "SQLite")
     bench_allocation(sqlite_database(), "SQLite")
+    bench_web(sqlite_database(), "SQLite")
     server = os.environ.get("BLOODBANK_BENCH_PG_URL")
     if server:
         pg, name = pg_database(server)
@@ -181,9 +219,12 @@ def main() -> None:
         pg3, name3 = pg_database(server)
         bench_allocation(pg3, "PostgreSQL")
         pg3.dispose()
+        pg4, name4 = pg_database(server)
+        bench_web(pg4, "PostgreSQL")
+        pg4.dispose()
         admin = make_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            for n in (name, name2, name3):
+            for n in (name, name2, name3, name4):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'))
         admin.dispose()
     print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {os.cpu_count()} cores.\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,11 @@ from bloodbank.adapters.passwords import new_token, token_digest, verify_passwor
 from bloodbank.domain import access
 from bloodbank.domain.errors import InvalidInput, LoginRefused, LoginThrottled, NotFound
 from bloodbank.service_layer.unit_of_work import UnitOfWork
+
+
+# Every request reads its session or token; writing "last seen" on every one would make each page view a
+# write that serialises on SQLite. A minute's precision is plenty for a 30-minute idle limit.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,9 @@ def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
             uow.audit("session_expired", "user", user.id)
             uow.commit()
             return None
-        row.last_seen_at = now
-        uow.commit()
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            row.last_seen_at = now
+            uow.commit()
         return _principal(user, "session", row.csrf_token)
 
 
@@ -171,8 +177,10 @@ def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
         user = uow.session.get(User, row.user_id)
         if not user.active:
             return None
-        row.last_used_at = utcnow()
-        uow.commit()
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+            row.last_used_at = now
+            uow.commit()
         return _principal(user, "token")
 
 
