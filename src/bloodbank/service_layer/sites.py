@@ -183,14 +183,22 @@ def create_site(uow: UnitOfWork, *, code: str, name: str, kind: str, facility_co
 
 def update_site(uow: UnitOfWork, site_id: int, *, reason: str, **fields) -> SiteView:
     """Change the given fields; existing bookings are kept as they are (see the module note)."""
+    return _change(uow, site_id, reason=reason, fields=fields, panel=None, changeable=UPDATABLE, view=site_view)
+
+
+def _change(uow: UnitOfWork, site_id: int, *, reason: str, fields: dict, panel: list[str] | None,
+            changeable: tuple[str, ...], view):
+    """Check and apply a change of a site's fields (and test panel): one audit entry, one transaction."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give the reason for changing the site.")
     unknown = sorted(set(fields) - set(UPDATABLE))
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a site; changeable: {', '.join(UPDATABLE)}.")
-    if not fields:
+        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a site; changeable: {', '.join(changeable)}.")
+    if not fields and panel is None:
         raise InvalidInput("Nothing to change: give at least one field.")
+    if panel is not None:
+        panel = list(lab_tests.validate_panel(panel))
     with uow:
         row = _site(uow.session, site_id)
         if ("latitude" in fields) != ("longitude" in fields):
@@ -202,11 +210,13 @@ def update_site(uow: UnitOfWork, site_id: int, *, reason: str, **fields) -> Site
         before = snapshot(row)
         for name, value in checked.items():
             setattr(row, name, value)
+        if panel is not None:
+            row.test_panel = panel
         old, new = changes(before, snapshot(row))
         if new:
             _flush_unique(uow.session, row.code)
             uow.audit("update", "site", row.id, old=old, new=new, reason=reason)
-        result = site_view(row)
+        result = view(row)
         uow.commit()
         return result
 
@@ -346,35 +356,8 @@ def create_site_with_panel(uow: UnitOfWork, *, code: str, name: str, kind: str, 
 def change_site(uow: UnitOfWork, site_id: int, *, reason: str, test_panel: list[str] | None = None,
                 **changed) -> SiteDetail:
     """`update_site` that may also change the test panel: one audit entry, one transaction."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("Give the reason for changing the site.")
-    unknown = sorted(set(changed) - set(UPDATABLE))
-    if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a site; changeable: "
-                           f"{', '.join((*UPDATABLE, 'test_panel'))}.")
-    if not changed and test_panel is None:
-        raise InvalidInput("Nothing to change: give at least one field.")
-    panel = None if test_panel is None else list(lab_tests.validate_panel(test_panel))
-    with uow:
-        row = _site(uow.session, site_id)
-        if ("latitude" in changed) != ("longitude" in changed):
-            changed = {"latitude": row.latitude, "longitude": row.longitude, **changed}
-        checked = _checked(changed)
-        if "code" in checked and checked["code"] != row.code:
-            _refuse_taken_code(uow.session, checked["code"])
-        before = snapshot(row)
-        for name, value in checked.items():
-            setattr(row, name, value)
-        if panel is not None:
-            row.test_panel = panel
-        old, new = changes(before, snapshot(row))
-        if new:
-            _flush_unique(uow.session, row.code)
-            uow.audit("update", "site", row.id, old=old, new=new, reason=reason)
-        result = site_detail(row)
-        uow.commit()
-        return result
+    return _change(uow, site_id, reason=reason, fields=changed, panel=test_panel,
+                   changeable=(*UPDATABLE, "test_panel"), view=site_detail)
 
 
 def set_site_active(uow: UnitOfWork, site_id: int, *, active: bool, reason: str) -> SiteDetail:
