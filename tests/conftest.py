@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import uuid
 
+# Before any bloodbank import: cheap password hashing for the suite (see adapters/passwords.py).
+os.environ.setdefault("BLOODBANK_PASSWORD_HASHING", "test")
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
