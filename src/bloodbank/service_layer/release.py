@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
@@ -118,15 +118,27 @@ def release_blockers_for(uow: UnitOfWork, unit_id: int) -> tuple[rules.Blocker, 
         return rules.release_blockers(facts)
 
 
-def quarantine_list(uow: UnitOfWork, site_id: int | None = None) -> list[QuarantineItem]:
-    """Units in quarantine and what holds them, without any result or the reason a unit is blocked."""
+def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None) -> list[QuarantineItem]:
+    """Units in quarantine and what holds them, without any result or the reason a unit is blocked.
+
+    Soonest expiry first; `limit` keeps a board to the units that matter now, since judging each
+    unit costs a few queries.
+    """
     with uow:
         s = uow.session
-        query = select(Unit).where(Unit.status == "quarantined").order_by(Unit.expires_at, Unit.id)
-        if site_id is not None:
-            query = query.where(Unit.site_id == site_id)
+        query = _quarantined(site_id).order_by(Unit.expires_at, Unit.id).limit(limit)
         now = utcnow()
         return [_item(s, unit, now) for unit in s.execute(query).scalars()]
+
+
+def quarantine_count(uow: UnitOfWork, site_id: int | None = None) -> int:
+    with uow:
+        return uow.session.execute(select(func.count()).select_from(_quarantined(site_id).subquery())).scalar_one()
+
+
+def _quarantined(site_id: int | None):
+    query = select(Unit).where(Unit.status == "quarantined")
+    return query if site_id is None else query.where(Unit.site_id == site_id)
 
 
 def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:

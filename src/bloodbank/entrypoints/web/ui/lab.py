@@ -25,6 +25,8 @@ TEST_OPTIONS = [(code, test.name) for code, test in TESTS.items()]
 OUTCOME_OPTIONS = [("", "Choose…"), ("negative", "negative"), ("positive", "positive"), ("reactive", "reactive"),
                    ("indeterminate", "indeterminate"), ("typed", "typed (ABO/RhD)")]
 BLANK_ROWS = 8
+# The board shows the units expiring soonest; the API pages through all of them.
+BOARD_UNITS = 100
 MAX_ROWS = 60
 MAX_CSV_BYTES = 1_000_000
 MAX_TEXT = 200
@@ -42,8 +44,9 @@ def _site_options(caller: Caller) -> list[tuple[str, str]]:
 
 def _home(request: Request, caller: Caller, *, rows: list[dict] | None = None, recorded=(), status_code: int = 200,
           error: str | None = None, notice: str | None = None, fill_din: str = "", site_id: int | None = None):
-    quarantine = release.quarantine_list(caller.uow(), site_id)
+    quarantine = release.quarantine_list(caller.uow(), site_id, limit=BOARD_UNITS)
     return render(request, "lab/home.html", status_code=status_code, error=error, notice=notice,
+                  quarantine_total=release.quarantine_count(caller.uow(), site_id),
                   rows=rows if rows is not None else [_row() for _ in range(BLANK_ROWS)], recorded=list(recorded),
                   test_options=TEST_OPTIONS, outcome_options=OUTCOME_OPTIONS, quarantine=quarantine,
                   site_options=_site_options(caller), site_id=site_id, fill_din=fill_din,
