@@ -65,6 +65,21 @@ class RecallView:
         return sum(1 for u in self.units if u.action == action)
 
 
+def recall_subject(view: RecallView) -> str:
+    """What a recall's signature names: the same words whether it was signed on a page or through the API."""
+    scope = view.scope
+    if "din" in scope:
+        try:
+            what = f"DIN {parse_din(scope['din']).eye_readable}"
+        except InvalidInput:
+            what = f"DIN {scope['din']}"
+    elif "donor_id" in scope:
+        what = f"every donation of donor {scope.get('donor_number', scope['donor_id'])}"
+    else:
+        what = "donations " + ", ".join(str(d) for d in scope.get("donation_ids", []))
+    return f"recall {view.recall_id} ({what})"
+
+
 def recall(uow: UnitOfWork, *, reason: str, donor_id: int | None = None, donor_number: str | None = None,
            din: str | None = None, donation_ids: list[int] | None = None) -> RecallView:
     reason = (reason or "").strip()

@@ -39,17 +39,6 @@ class NewRecall(BaseModel):
                                     description="Your own password: you sign the recall.")
 
 
-def _recall_subject(result: RecallView) -> str:
-    scope = result.scope
-    if "din" in scope:
-        what = f"DIN {scope['din']}"
-    elif "donor_id" in scope:
-        what = f"donor {scope['donor_id']}"
-    else:
-        what = "donations " + ", ".join(str(d) for d in scope.get("donation_ids", []))
-    return f"recall {result.recall_id} ({what})"
-
-
 @router.get("/trace", summary="Recently issued units: where a trace usually starts (no patient is shown)")
 def recent(limit: int = Query(10, ge=1, le=100),
            caller: Caller = Depends(require(Permission.TRACE))) -> list[RecentIssue]:
@@ -89,7 +78,7 @@ def open_recall(body: NewRecall, caller: Caller = Depends(require(Permission.REC
     fields = body.model_dump(exclude={"signature_password"})
     return signed(caller, password=body.signature_password, action="recall",
                   act=lambda: recalls.recall(caller.uow(), **fields),
-                  record=lambda result: (_recall_subject(result), "recall", result.recall_id))
+                  record=lambda result: (recalls.recall_subject(result), "recall", result.recall_id))
 
 
 @router.get("/recalls", summary="Recalls, newest first, each with the units it reached")

@@ -22,7 +22,7 @@ from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer import recall as recalls
 from bloodbank.service_layer import trace as tracing
-from bloodbank.service_layer.recall import ACTIONS, RecallView
+from bloodbank.service_layer.recall import ACTIONS
 
 router = APIRouter()
 
@@ -42,17 +42,6 @@ def din_display(din: str) -> str:
         return isbt128.parse_din(din).eye_readable
     except DomainError:
         return din
-
-
-def _recall_subject(result: RecallView) -> str:
-    scope = result.scope
-    if "din" in scope:
-        what = f"DIN {din_display(scope['din'])}"
-    elif "donor_id" in scope:
-        what = f"every donation of donor {scope.get('donor_number', scope['donor_id'])}"
-    else:
-        what = "donations " + ", ".join(str(d) for d in scope.get("donation_ids", []))
-    return f"recall {result.recall_id} ({what})"
 
 
 def _page(request: Request, caller: Caller, *, q: str = "", found=None, status_code: int = 200,
@@ -111,7 +100,7 @@ def open_recall(request: Request, reason: str = Form(""), din: str = Form(""), d
         result = signed(caller, password=signature_password, action="recall",
                         act=lambda: recalls.recall(caller.uow(), reason=form["reason"], din=form["din"] or None,
                                                    donor_number=form["donor_number"] or None),
-                        record=lambda r: (_recall_subject(r), "recall", r.recall_id))
+                        record=lambda r: (recalls.recall_subject(r), "recall", r.recall_id))
     except DomainError as error:
         return _recall_page(request, form, status_code=status_for(error), error=error.message)
     return RedirectResponse(f"/trace/recalls/{result.recall_id}?opened=1", status_code=303)
