@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.access import Permission
-from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
+from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer import deferrals, donor_merge, donors, visits
 from bloodbank.service_layer.deferrals import DeferralStatus, DeferralSummary, DeferralView
@@ -25,7 +25,6 @@ from bloodbank.service_layer.testing import ResultView
 
 router = APIRouter(tags=["donors"])
 
-MAX_ID = 2**31
 # Years outside these are typing errors, and date arithmetic near year 1 or 9999 overflows.
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 
@@ -43,7 +42,7 @@ def _sane_datetime(value: datetime) -> datetime:
 
 SaneDate = Annotated[date, AfterValidator(_sane_date)]
 SaneDateTime = Annotated[datetime, AfterValidator(_sane_datetime)]
-RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RecordId = IdField
 
 
 def record_id(what: str):
