@@ -24,11 +24,14 @@ from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models import Site, Unit
 from bloodbank.domain.isbt128 import make_din
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation, evaluate, load_rule_set
-from bloodbank.service_layer import allocation, demo_data, hospitals, inventory, patient_lab, patients, sites
-from bloodbank.service_layer import orders as orders_
-from bloodbank.service_layer.audit import verify_chain
-from bloodbank.service_layer.din_allocation import next_din
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import region as demo_data
+from bloodbank.service_layer.blood import inventory
+from bloodbank.service_layer.donors import sites
+from bloodbank.service_layer.hospital import allocation, hospitals, patient_lab, patients
+from bloodbank.service_layer.hospital import orders as orders_
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 ROWS: list[tuple[str, str, str]] = []
 # A population-like ABO/RhD mix (see shared reference figures for the UK).
@@ -174,7 +177,8 @@ def bench_web(database: Database, label: str) -> None:
     from fastapi.testclient import TestClient
 
     from bloodbank.entrypoints.web.app import create_app
-    from bloodbank.service_layer import authentication, demo_users, users
+    from bloodbank.entrypoints.demo import accounts as demo_users
+    from bloodbank.service_layer.staff import authentication, users
 
     demo_data.load_demo(lambda: UnitOfWork(database, actor="bench"), donors=1000, seed=3)
     demo_users.ensure_demo_users(lambda: UnitOfWork(database, actor="bench"))

@@ -18,8 +18,8 @@ import pytest
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.migrate import upgrade
-from bloodbank.service_layer import demo_data, demo_users
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 CHROMIUM = os.environ.get("BLOODBANK_CHROMIUM", "/usr/bin/chromium")
 # Without these, chromium keeps calling home and this machine's closed network refuses it, slowly.

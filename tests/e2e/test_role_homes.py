@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bloodbank.service_layer.demo_users import DEMO_ACCOUNTS
+from bloodbank.entrypoints.demo.accounts import DEMO_ACCOUNTS
 
 HOMES = {
     "clerk": "/desk",

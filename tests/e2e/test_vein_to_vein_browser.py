@@ -12,7 +12,7 @@ from datetime import date
 
 from playwright.sync_api import Page, expect
 
-from bloodbank.service_layer.demo_users import DEMO_PASSWORD
+from bloodbank.entrypoints.demo.accounts import DEMO_PASSWORD
 
 DONOR = {"given": "Wiremu", "family": "Zelenko-Abara", "born": "1985-07-14"}
 GROUP = "AB-"  # rare in the demo stock, so the unit chosen is this donor's

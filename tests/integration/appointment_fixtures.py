@@ -8,7 +8,7 @@ from itertools import count
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Appointment, AuditEntry, Donor, Site, SlotCounter
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Monday 2 March 2026, 07:00 UTC: before opening, so the whole day can be booked.
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)

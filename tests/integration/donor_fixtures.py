@@ -12,8 +12,8 @@ from bloodbank.adapters.db.models import (
     Appointment, AuditEntry, Consent, Deferral, Donation, Donor, Site, Visit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.service_layer.donors import DonorView, register_donor
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors.registry import DonorView, register_donor
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 _numbers = count(1)
 _people = count(1)

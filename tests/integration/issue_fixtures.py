@@ -17,7 +17,7 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import make_din
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 _numbers = count(1)
 PRODUCT = {"red_cells": "X0002", "plasma": "X0006", "platelets_apheresis": "X0007", "cryo": "X0009",

@@ -20,8 +20,8 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import default_product_table, make_din
 from bloodbank.domain.lab_tests import DEFAULT_PANEL
-from bloodbank.service_layer.testing import record_result
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood.testing import record_result
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 FACILITY = "G1234"
 _numbers = count(1)

@@ -17,9 +17,9 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import make_din
-from bloodbank.service_layer import processing
-from bloodbank.service_layer.records import snapshot
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 FACILITY = "G1234"
 # Far from the serials the DIN counter hands out, so a pool's new DIN never meets a fixture's.

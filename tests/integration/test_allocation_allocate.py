@@ -4,7 +4,7 @@ import pytest
 
 from bloodbank.adapters.db.models import Order, Reservation, UnitEvent
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.allocation import allocate, get_allocation, release_reservation, reserve_unit
+from bloodbank.service_layer.hospital.allocation import allocate, get_allocation, release_reservation, reserve_unit
 from tests.integration.issue_fixtures import (
     add_requirement, audit_actions, clerk, get, live_reservations, make_order, make_patient, make_site, make_unit, make_ward,
     snapshot, unit_status,

@@ -8,7 +8,7 @@ import pytest
 from bloodbank.adapters.db.models import Reservation
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict
-from bloodbank.service_layer.allocation import AllocationView, allocate, reserve_unit
+from bloodbank.service_layer.hospital.allocation import AllocationView, allocate, reserve_unit
 from tests.integration.issue_fixtures import (
     clerk, counts, insert, live_reservations, make_order, make_patient, make_unit, make_ward, snapshot, unit_status,
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import AuditEntry
-from bloodbank.service_layer import testing
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood import testing
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.trace_fixtures import make_donation, make_donor, make_site
 from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
 

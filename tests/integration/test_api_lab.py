@@ -10,8 +10,8 @@ from bloodbank.adapters.db.models import TestResult as ResultRow
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.access import signature_meaning
 from bloodbank.domain.isbt128 import encode_product_code
-from bloodbank.service_layer.testing import record_result
-from bloodbank.service_layer.unit_records import din_of
+from bloodbank.service_layer.blood.testing import record_result
+from bloodbank.service_layer.blood.units import din_of
 from tests.integration.lab_fixtures import (
     counts, follow_ups, get, lab, make_donation, make_donor, make_site, make_unit, pass_all_tests,
     status_of,

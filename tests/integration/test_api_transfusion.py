@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bloodbank.adapters.db.models import Transfusion, TransfusionReaction
-from bloodbank.service_layer.allocation import allocate
-from bloodbank.service_layer.issue import issue_unit
+from bloodbank.service_layer.hospital.allocation import allocate
+from bloodbank.service_layer.hospital.issue import issue_unit
 from tests.integration.issue_fixtures import (
     clerk, din_scan, make_order, make_patient, make_unit, make_ward, unit_status,
 )

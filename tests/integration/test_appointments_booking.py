@@ -6,7 +6,7 @@ import time_machine
 
 from bloodbank.adapters.db.models import Appointment, Deferral
 from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput, NotFound, OutOfHours
-from bloodbank.service_layer import appointments
+from bloodbank.service_layer.donors import appointments
 from tests.integration.appointment_fixtures import (
     MONDAY, NOW, at, audit_entries, booked_in_slot, clerk, counts, get, make_donor, make_site,
 )

@@ -6,8 +6,8 @@ import time_machine
 
 from bloodbank.adapters.db.models import Appointment
 from bloodbank.domain.errors import CapacityFull
-from bloodbank.service_layer import appointments, sites
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors import appointments, sites
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.appointment_fixtures import (
     MONDAY, NOW, at, booked_in_slot, clerk, counts, make_donor, make_donors, make_site,
 )

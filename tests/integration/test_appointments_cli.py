@@ -3,7 +3,7 @@ import time_machine
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Appointment, Donor
-from bloodbank.entrypoints.cli import appointments as cli
+from bloodbank.entrypoints.cli.donors import appointments as cli
 from bloodbank.entrypoints.cli.context import set_database_url
 from tests.integration.appointment_fixtures import NOW, at, counts, get, make_donor, make_site
 

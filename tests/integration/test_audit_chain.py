@@ -3,8 +3,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from bloodbank.adapters.db.models import AuditEntry
-from bloodbank.service_layer.audit import verify_chain
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
 def write_entries(database, n):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli.collection import app
+from bloodbank.entrypoints.cli.donors.collection import app
 from tests.integration.collection_fixtures import audit_entries, make_site, make_visit
 
 runner = CliRunner()

@@ -14,9 +14,9 @@ from bloodbank.adapters.db.models import DinCounter, Donation
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer.collection import abort_collection, start_collection
-from bloodbank.service_layer.din_allocation import next_din
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors.collection import abort_collection, start_collection
+from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.collection_fixtures import counts, make_site, make_visit
 
 

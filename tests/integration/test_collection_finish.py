@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from bloodbank.adapters.db.models import AdverseReaction
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import InvalidDin
-from bloodbank.service_layer import collection
-from bloodbank.service_layer.collection import (
+from bloodbank.service_layer.donors import collection
+from bloodbank.service_layer.donors.collection import (
     abort_collection, find_by_din, finish_collection, get_donation, record_adverse_reaction, start_collection,
 )
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.collection_fixtures import audit_entries, counts, make_site, make_visit
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -9,8 +9,8 @@ from bloodbank.domain.errors import (
     VolumeTooHigh,
 )
 from bloodbank.domain.isbt128 import check_character, parse_din
-from bloodbank.service_layer.collection import start_collection
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors.collection import start_collection
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.collection_fixtures import (
     FACILITY, audit_entries, counts, defer, donor_of, make_site, make_visit, visit_status,
 )

@@ -10,9 +10,10 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer import demo_blood, demo_data, release
-from bloodbank.service_layer.audit import verify_chain
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import blood as demo_blood, region as demo_data
+from bloodbank.service_layer.blood import quarantine, release
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.conftest import empty
 
 # Units that left quarantine: each one went through release_unit.
@@ -112,7 +113,7 @@ def test_the_demo_has_stock_quarantine_orders_and_transfusions(database):
     assert preliminary == 0
 
     # The quarantine board has blood waiting for its results, and nothing blocked but a reactive donation's.
-    states = Counter(item.state for item in release.quarantine_list(UnitOfWork(database)))
+    states = Counter(item.state for item in quarantine.quarantine_list(UnitOfWork(database)))
     assert states["awaiting results"] > 0
     assert set(states) <= {"awaiting results", "held", "ready for release"}
     assert verify_chain(UnitOfWork(database)).ok

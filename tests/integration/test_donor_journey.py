@@ -10,9 +10,11 @@ from bloodbank.adapters.db.models import AuditEntry, Donation
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import ConsentMissing, ConsentWithdrawn, DonorDeferred, VisitClosed
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer import appointments, collection, consent, deferrals, donors, screening, sites, visits
-from bloodbank.service_layer.audit import verify_chain
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors import (
+    appointments, collection, consent, deferrals, registry as donors, screening, sites, visits,
+)
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
 NO_TO_ALL = "no"

@@ -5,7 +5,7 @@ import pytest
 
 from bloodbank.adapters.labels import donor_card
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
-from bloodbank.service_layer.donors import DonorView
+from bloodbank.service_layer.donors.registry import DonorView
 
 DONOR = DonorView(
     id=42, donor_number="D00042172", given_name="Zofia", family_name="Nowak", date_of_birth=date(1988, 6, 21),

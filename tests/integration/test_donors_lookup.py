@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.donor_merge import merge_donors
-from bloodbank.service_layer.donors import (
+from bloodbank.service_layer.donors.merge import merge_donors
+from bloodbank.service_layer.donors.registry import (
     find_donor_by_number, get_donor, search_donors, set_appeals_opt_in, update_donor,
 )
 from tests.integration.donor_fixtures import audit_entries, clerk, counts, donor_row, make_site, register

@@ -5,9 +5,9 @@ import pytest
 from bloodbank.adapters.db.models import Appointment, Consent, Deferral, Donation, Donor, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput, NotFound
-from bloodbank.service_layer.deferral_lookup import ensure_not_deferred
-from bloodbank.service_layer.donor_merge import merge_donors
-from bloodbank.service_layer.donors import get_donor, update_donor
+from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
+from bloodbank.service_layer.donors.merge import merge_donors
+from bloodbank.service_layer.donors.registry import get_donor, update_donor
 from tests.integration.donor_fixtures import (
     audit_entries, clerk, counts, donor_row, make_appointment, make_consent, make_deferral, make_donation,
     make_site, make_visit, owners, register,

@@ -5,8 +5,8 @@ import pytest
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.donor_numbers import new_donor_number, validate_donor_number
 from bloodbank.domain.errors import InvalidInput, NotFound, PossibleDuplicate
-from bloodbank.service_layer.donor_merge import merge_donors
-from bloodbank.service_layer.donors import register_donor
+from bloodbank.service_layer.donors.merge import merge_donors
+from bloodbank.service_layer.donors.registry import register_donor
 from tests.integration.donor_fixtures import audit_entries, clerk, counts, donor_row, make_site, person, register
 
 

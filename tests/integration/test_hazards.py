@@ -13,10 +13,11 @@ import time_machine
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer import (
-    allocation, donors, issue, orders, patient_lab, patients, processing, release, testing, unit_moves,
-)
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood import processing, release, testing
+from bloodbank.service_layer.donors import registry as donors
+from bloodbank.service_layer.hospital import allocation, issue, orders, patient_lab, patients
+from bloodbank.service_layer.shared import unit_moves
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.issue_fixtures import snapshot
 from tests.integration.test_donor_journey import open_site
 from tests.integration.test_vein_to_vein import a_patient, donate, label_and_test

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.entrypoints.cli import inventory as cli
+from bloodbank.entrypoints.cli.blood import inventory as cli
 from bloodbank.entrypoints.cli.context import set_database_url
 from tests.integration.inventory_fixtures import counts, make_issue, make_site, make_unit, unit
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import ExcursionUnit
 from bloodbank.domain.errors import InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.excursions import discard_after_review, record_excursion
+from bloodbank.service_layer.blood.excursions import discard_after_review, record_excursion
 from tests.integration.inventory_fixtures import (
     clerk, counts, events, hours_ago, make_reservation, make_site, make_unit, reservation, unit,
 )

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.inventory import stock, unit_locations
-from bloodbank.service_layer.transfers import dispatch
+from bloodbank.service_layer.blood.inventory import stock, unit_locations
+from bloodbank.service_layer.blood.transfers import dispatch
 from tests.integration.inventory_fixtures import clerk, make_issue, make_site, make_unit
 
 

@@ -5,9 +5,9 @@ import pytest
 from bloodbank.adapters.db.models import Order
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.issue import IssueRefused
-from bloodbank.service_layer.allocation import reserve_unit
-from bloodbank.service_layer.crossmatch import record_crossmatch
-from bloodbank.service_layer.issue import (
+from bloodbank.service_layer.hospital.allocation import reserve_unit
+from bloodbank.service_layer.hospital.crossmatch import record_crossmatch
+from bloodbank.service_layer.hospital.issue import (
     complete_emergency_follow_up, emergency_issue, get_issue, pending_emergency_follow_ups,
 )
 from tests.integration.issue_fixtures import (

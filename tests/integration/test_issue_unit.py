@@ -6,10 +6,10 @@ import time_machine
 from bloodbank.adapters.db.models import Order, Reservation, UnitEvent
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.issue import IssueRefused
-from bloodbank.service_layer.allocation import allocate, release_reservation
-from bloodbank.service_layer.crossmatch import record_crossmatch
-from bloodbank.service_layer.issue import electronic_issue_status, get_issue, issue_unit
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.hospital.allocation import allocate, release_reservation
+from bloodbank.service_layer.hospital.crossmatch import record_crossmatch
+from bloodbank.service_layer.hospital.issue import electronic_issue_status, get_issue, issue_unit
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.issue_fixtures import (
     add_grouping, add_requirement, add_sample, audit_actions, clerk, din_scan, get, make_crossmatch, make_order,
     make_patient, make_unit, make_ward, now, snapshot, unit_status,

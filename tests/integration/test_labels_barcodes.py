@@ -10,7 +10,7 @@ import pytest
 
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer import labels
+from bloodbank.service_layer.blood import labels
 from tests.integration.processing_fixtures import clerk, make_site, processed, unit_of
 from tests.integration.test_donors_card import DONOR
 

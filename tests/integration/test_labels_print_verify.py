@@ -6,7 +6,7 @@ import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import encode_product_code, parse_din
-from bloodbank.service_layer import labels, processing
+from bloodbank.service_layer.blood import labels, processing
 from tests.integration.processing_fixtures import (
     clerk, counts, events, make_site, processed, unit_of, unit_row,
 )

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Order, Reservation, Unit, UnitEvent
 from bloodbank.domain.errors import InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.orders import cancel_order, get_order
+from bloodbank.service_layer.hospital.orders import cancel_order, get_order
 from tests.integration.patient_fixtures import (
     audit_count, clerk, count_rows, make_hospital, make_order, make_patient, make_reservation, make_unit,
 )

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from bloodbank.adapters.db.models import Order, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli.orders import app
+from bloodbank.entrypoints.cli.hospital.orders import app
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_patient, make_reservation, make_unit
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import pytest
 from bloodbank.adapters.db.models import Order
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.orders import get_order, list_orders, load_order, place_order, set_order_status
+from bloodbank.service_layer.hospital.orders import get_order, list_orders, load_order, place_order, set_order_status
 from tests.integration.patient_fixtures import (
     audit_count, clerk, count_rows, make_hospital, make_order, make_patient,
 )

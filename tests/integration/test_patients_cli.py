@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import AuditEntry, Patient, PatientSample
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli.patients import app, hospitals_app
+from bloodbank.entrypoints.cli.hospital.patients import app, hospitals_app
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_site
 
 runner = CliRunner()

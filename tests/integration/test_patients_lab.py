@@ -10,11 +10,11 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.patient_lab import (
+from bloodbank.service_layer.hospital.patient_lab import (
     add_requirement, end_requirement, get_patient_record, record_antibody, record_antibody_screen,
     record_grouping, record_sample,
 )
-from bloodbank.service_layer.patient_profile import load_profile
+from bloodbank.service_layer.hospital.patient_profile import load_profile
 from tests.integration.patient_fixtures import (
     audit_count, clerk, count_rows, make_patient, make_sample,
 )

@@ -6,8 +6,8 @@ import pytest
 
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.patient_profile import load_profile
-from bloodbank.service_layer.patients import current_patient, find_patient_by_identifier
+from bloodbank.service_layer.hospital.patient_profile import load_profile
+from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier
 from tests.integration.patient_fixtures import (
     make_antibody, make_grouping, make_patient, make_requirement, make_screen,
 )

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Hospital, Patient, PatientIdentifier
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
-from bloodbank.service_layer.hospitals import create_hospital, get_hospital, list_hospitals
-from bloodbank.service_layer.patients import (
+from bloodbank.service_layer.hospital.hospitals import create_hospital, get_hospital, list_hospitals
+from bloodbank.service_layer.hospital.patients import (
     add_identifier, find_patients, get_patient, register_emergency_patient, register_patient,
 )
 from tests.integration.patient_fixtures import (

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from bloodbank.adapters.db.models import Donation, Site
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli.processing import app
+from bloodbank.entrypoints.cli.blood.processing import app
 from tests.integration.collection_fixtures import audit_entries
 from tests.integration.processing_fixtures import make_donation, make_site
 

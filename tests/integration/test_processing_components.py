@@ -6,7 +6,7 @@ import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer import processing
+from bloodbank.service_layer.blood import processing
 from tests.integration.collection_fixtures import audit_entries
 from tests.integration.processing_fixtures import (
     clerk, counts, donation_row, end_of_day, events, make_donation, make_donor, make_site, unit_of,

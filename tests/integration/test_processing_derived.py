@@ -9,8 +9,8 @@ import pytest
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.components import IrradiationTooLate
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition
-from bloodbank.service_layer import processing
-from bloodbank.service_layer.unit_sources import source_donation_ids
+from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from tests.integration.processing_fixtures import (
     clerk, counts, end_of_day, events, make_site, processed, set_unit, unit_of, unit_row,
 )

@@ -6,8 +6,8 @@ import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer import processing
-from bloodbank.service_layer.unit_sources import source_donation_ids
+from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from tests.integration.processing_fixtures import (
     FACILITY, clerk, counts, donation_row, end_of_day, events, make_site, processed, unit_of,
 )

@@ -2,9 +2,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Donation, Unit
-from bloodbank.entrypoints.cli import lab as cli
+from bloodbank.entrypoints.cli.blood import lab as cli
 from bloodbank.entrypoints.cli.context import set_database_url
-from bloodbank.service_layer.testing import results_for_donation
+from bloodbank.service_layer.blood.testing import results_for_donation
 from tests.integration.lab_fixtures import (
     audit_entries, counts, get, lab, make_donation, make_site, make_unit, pass_all_tests, self_exclude, status_of,
 )

@@ -2,8 +2,8 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 from bloodbank.domain.errors import DomainError
-from bloodbank.service_layer.release import release_unit
-from bloodbank.service_layer.testing import record_result, results_for_donation
+from bloodbank.service_layer.blood.release import release_unit
+from bloodbank.service_layer.blood.testing import record_result, results_for_donation
 from tests.integration.lab_fixtures import (
     lab, make_donation, make_pool, make_site, make_unit, pass_all_tests, status_of,
 )

@@ -4,9 +4,9 @@ import pytest
 
 from bloodbank.adapters.db.models import Donor, Unit
 from bloodbank.domain.errors import InvalidTransition
-from bloodbank.service_layer.release import release_blockers_for, release_unit
-from bloodbank.service_layer.testing import correct_result, record_result, results_for_donation
-from bloodbank.service_layer.unit_moves import load_unit, move
+from bloodbank.service_layer.blood.release import release_blockers_for, release_unit
+from bloodbank.service_layer.blood.testing import correct_result, record_result, results_for_donation
+from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from tests.integration.lab_fixtures import (
     audit_entries, counts, get, lab, make_donation, make_donor, make_pool, make_site, make_unit, pass_all_tests,
     status_of, unit_events,

@@ -1,8 +1,8 @@
 import json
 from dataclasses import asdict
 
-from bloodbank.service_layer.release import quarantine_list
-from bloodbank.service_layer.testing import record_result
+from bloodbank.service_layer.blood.quarantine import quarantine_list
+from bloodbank.service_layer.blood.testing import record_result
 from tests.integration.lab_fixtures import (
     counts, lab, make_donation, make_donor, make_site, make_unit, pass_all_tests,
 )

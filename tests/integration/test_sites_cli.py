@@ -1,7 +1,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.entrypoints.cli import sites as cli
+from bloodbank.entrypoints.cli.donors import sites as cli
 from bloodbank.entrypoints.cli.context import set_database_url
 from tests.integration.appointment_fixtures import audit_entries, counts
 

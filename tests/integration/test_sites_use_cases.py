@@ -1,7 +1,7 @@
 import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer import sites
+from bloodbank.service_layer.donors import sites
 from tests.integration.appointment_fixtures import audit_entries, clerk, counts
 
 LUNCH = {"mon": [["08:00", "12:00"], ["13:00", "17:00"]], "tue": ["08:00", "16:00"]}

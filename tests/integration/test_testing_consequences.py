@@ -2,7 +2,7 @@ from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Deferral, Donor, Hospital, Order, Reservation, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.service_layer.testing import correct_result, record_result
+from bloodbank.service_layer.blood.testing import correct_result, record_result
 from tests.integration.lab_fixtures import (
     audit_entries, donor_of, follow_ups, get, insert, lab, make_donation, make_donor, make_pool, make_site, make_unit,
     status_of, unit_events,

@@ -2,9 +2,9 @@ import pytest
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.follow_up import close_follow_up, list_follow_ups, open_follow_up
-from bloodbank.service_layer.release import release_unit
-from bloodbank.service_layer.testing import record_result
+from bloodbank.service_layer.blood.follow_up import close_follow_up, list_follow_ups, open_follow_up
+from bloodbank.service_layer.blood.release import release_unit
+from bloodbank.service_layer.blood.testing import record_result
 from tests.integration.lab_fixtures import (
     audit_entries, counts, get, lab, make_donation, make_donor, make_site, make_unit, pass_all_tests,
 )

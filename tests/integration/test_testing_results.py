@@ -3,7 +3,7 @@ import pytest
 from bloodbank.adapters.db.models import Donation
 from bloodbank.adapters.db.models import TestResult as ResultRow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.testing import (
+from bloodbank.service_layer.blood.testing import (
     BatchRow, correct_result, record_result, record_results_batch, results_for_donation,
 )
 from tests.integration.lab_fixtures import audit_entries, counts, get, lab, make_donation, make_site

@@ -7,7 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli import trace as cli_trace
+from bloodbank.entrypoints.cli.traceability import trace as cli_trace
 from tests.integration.trace_fixtures import build_chain, unit_status
 
 runner = CliRunner()

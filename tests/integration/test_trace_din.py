@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.trace import trace_din
+from bloodbank.service_layer.traceability.trace import trace_din
 from tests.integration.trace_fixtures import (
     add_event, audit_actions, build_chain, clerk, counts, make_donation, make_donor, make_site, make_unit,
 )

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bloodbank.domain.errors import NotFound
-from bloodbank.service_layer.trace import lookback
+from bloodbank.service_layer.traceability.trace import lookback
 from tests.integration.trace_fixtures import (
     audit_actions, build_chain, clerk, counts, issue_unit, make_donation, make_donor, make_patient, make_unit,
 )

@@ -23,9 +23,9 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidTransition
-from bloodbank.service_layer.discards import discard, discards_report
-from bloodbank.service_layer.inventory import stock
-from bloodbank.service_layer.transfers import dispatch, list_in_transit, receive
+from bloodbank.service_layer.blood.discards import discard, discards_report
+from bloodbank.service_layer.blood.inventory import stock
+from bloodbank.service_layer.blood.transfers import dispatch, list_in_transit, receive
 from tests.conftest import empty
 from tests.integration.inventory_fixtures import clerk, counts, make_site, make_unit
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.discards import discard
-from bloodbank.service_layer.transfers import dispatch, get_transfer, list_in_transit, receive
+from bloodbank.service_layer.blood.discards import discard
+from bloodbank.service_layer.blood.transfers import dispatch, get_transfer, list_in_transit, receive
 from tests.integration.inventory_fixtures import audit_actions, clerk, counts, events, make_site, make_unit, unit
 
 

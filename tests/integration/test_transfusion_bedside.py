@@ -8,7 +8,7 @@ from sqlalchemy import update
 from bloodbank.adapters.db.models import Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput
-from bloodbank.service_layer.transfusion import end_transfusion, get_transfusion, record_vitals, start_transfusion
+from bloodbank.service_layer.hospital.transfusion import end_transfusion, get_transfusion, record_vitals, start_transfusion
 from tests.integration.trace_fixtures import (
     VITALS, audit_actions, build_chain, clerk, counts, issue_unit, make_patient, make_unit, unit_status,
 )

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli import context
-from bloodbank.entrypoints.cli.transfusion import app
+from bloodbank.entrypoints.cli.hospital.transfusion import app
 from tests.integration.trace_fixtures import (
     build_chain, counts, follow_ups, issue_unit, make_donation, make_donor, make_patient, make_unit, unit_status,
 )

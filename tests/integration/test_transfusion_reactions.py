@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Transfusion
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.transfusion import get_transfusion, report_reaction
+from bloodbank.service_layer.hospital.transfusion import get_transfusion, report_reaction
 from tests.integration.trace_fixtures import (
     audit_actions, build_chain, clerk, counts, follow_ups, issue_unit, make_donation, make_donor, make_patient,
     make_unit,

@@ -9,8 +9,8 @@ from bloodbank.adapters.db.models import Unit, UnitEvent
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from bloodbank.domain.haemovigilance import RETURN_RULES
-from bloodbank.service_layer.returns import return_unit
-from bloodbank.service_layer.transfusion import start_transfusion
+from bloodbank.service_layer.hospital.returns import return_unit
+from bloodbank.service_layer.hospital.transfusion import start_transfusion
 from tests.integration.trace_fixtures import (
     VITALS, build_chain, clerk, counts, issue_unit, live_reservations, make_donation, make_donor, make_patient,
     make_unit, unit_row,

@@ -8,8 +8,8 @@ import re
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import ApiToken, Site, User
-from bloodbank.service_layer import testing
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood import testing
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.test_audit_chain import tamper
 from tests.integration.trace_fixtures import make_donation, make_donor, make_site
 from tests.integration.web_fixtures import PASSWORD, browser, make_user

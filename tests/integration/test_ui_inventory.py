@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Signature
 from bloodbank.adapters.db.models import Unit as UnitRow
 from bloodbank.domain.isbt128 import encode_product_code
-from bloodbank.service_layer.unit_records import din_of
+from bloodbank.service_layer.blood.units import din_of
 from tests.integration import lab_fixtures
 from tests.integration.inventory_fixtures import counts, hours_ago, make_issue, make_site, make_unit, unit
 from tests.integration.web_fixtures import PASSWORD, browser

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Donation, Signature, Unit
 from bloodbank.adapters.db.models import TestResult as ResultRow
 from bloodbank.domain.isbt128 import encode_product_code
-from bloodbank.service_layer.testing import record_result
-from bloodbank.service_layer.unit_records import din_of
+from bloodbank.service_layer.blood.testing import record_result
+from bloodbank.service_layer.blood.units import din_of
 from tests.integration.lab_fixtures import (
     counts, get, lab, make_donation, make_site, make_unit, pass_all_tests, status_of,
 )

@@ -8,13 +8,12 @@ import time_machine
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.isbt128 import encode_product_code, parse_din
-from bloodbank.service_layer import (
-    aliquots, allocation, collection, consent, hospitals, issue, labels, orders, patient_lab, patients, processing,
-    release, screening, testing, transfusion,
-)
-from bloodbank.service_layer.audit import verify_chain
-from bloodbank.service_layer.trace import lookback, trace_din
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood import aliquots, labels, processing, release, testing
+from bloodbank.service_layer.donors import collection, consent, screening
+from bloodbank.service_layer.hospital import allocation, hospitals, issue, orders, patient_lab, patients, transfusion
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.traceability.trace import lookback, trace_din
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.test_donor_journey import HEALTHY, all_no, donor_arrives, open_site, register
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ from sqlalchemy.exc import OperationalError
 
 from bloodbank.adapters.db.models import Appointment, Deferral, Donor, Visit
 from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput, NotFound
-from bloodbank.service_layer import deferral_lookup
-from bloodbank.service_layer.visits import check_in, get_visit, list_open_visits
+from bloodbank.service_layer.donors import deferral_lookup
+from bloodbank.service_layer.donors.visits import check_in, get_visit, list_open_visits
 from tests.integration.visit_fixtures import (
     FROZEN_AT, TODAY, audit_entries, clerk, counts, get, make_appointment, make_deferral, make_donor, make_site,
     make_visit,

@@ -7,8 +7,8 @@ from bloodbank.config import get_settings
 from bloodbank.domain.errors import (
     ConsentMissing, ConsentWithdrawn, Conflict, DonorDeferred, InvalidInput, InvalidTransition, NotFound, VisitClosed,
 )
-from bloodbank.service_layer.consent import ensure_consent_for_collection, give_consent, withdraw
-from bloodbank.service_layer.visits import check_in
+from bloodbank.service_layer.donors.consent import ensure_consent_for_collection, give_consent, withdraw
+from bloodbank.service_layer.donors.visits import check_in
 from tests.integration.visit_fixtures import (
     FROZEN_AT, audit_entries, clerk, consented_visit, counts, get, make_deferral, make_donation, make_donor,
     make_site, screen,

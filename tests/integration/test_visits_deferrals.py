@@ -7,11 +7,11 @@ from sqlalchemy.exc import OperationalError
 
 from bloodbank.adapters.db.models import Deferral
 from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput, NotFound
-from bloodbank.service_layer import deferral_lookup
-from bloodbank.service_layer.deferrals import (
+from bloodbank.service_layer.donors import deferral_lookup
+from bloodbank.service_layer.donors.deferrals import (
     DeferralStatus, add_deferral, deferral_status, lift_deferral, list_deferrals,
 )
-from bloodbank.service_layer.visits import check_in
+from bloodbank.service_layer.donors.visits import check_in
 from tests.integration.visit_fixtures import (
     FROZEN_AT, TODAY, audit_entries, clerk, counts, get, make_deferral, make_donor, make_site,
 )

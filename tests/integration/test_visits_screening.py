@@ -9,9 +9,9 @@ from sqlalchemy.exc import OperationalError
 from bloodbank.adapters.db.models import Deferral, Visit
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DonorDeferred, InvalidInput, InvalidTransition, NotFound, VisitClosed
-from bloodbank.service_layer import screening
-from bloodbank.service_layer.consent import give_consent
-from bloodbank.service_layer.visits import check_in
+from bloodbank.service_layer.donors import screening
+from bloodbank.service_layer.donors.consent import give_consent
+from bloodbank.service_layer.donors.visits import check_in
 from tests.integration.visit_fixtures import (
     FROZEN_AT, TODAY, all_clear, audit_entries, clerk, counts, get, make_deferral, make_donation, make_donor,
     make_site, make_visit, screen,

@@ -13,8 +13,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from bloodbank.service_layer import demo_data, demo_users
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 from tests.integration.web_fixtures import browser
 

@@ -1,5 +1,5 @@
-from bloodbank.service_layer import demo_data
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import region as demo_data
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 from tests.integration.web_fixtures import browser
 

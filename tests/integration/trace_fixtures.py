@@ -23,7 +23,7 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import Din, make_din
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 FACILITY = "G1234"
 _serials = count(1)

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.entrypoints.cli.eligibility import app
+from bloodbank.entrypoints.cli.donors.eligibility import app
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 console = Console()
 err_console = Console(stderr=True)

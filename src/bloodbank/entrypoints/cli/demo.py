@@ -4,8 +4,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bloodbank.entrypoints.cli.context import console, database, uow
-from bloodbank.service_layer import demo_data, demo_users
-from bloodbank.service_layer.unit_of_work import UnitOfWork
+from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
 def demo(

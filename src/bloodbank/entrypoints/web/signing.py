@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from bloodbank.entrypoints.web.security import Caller
-from bloodbank.service_layer import signatures
+from bloodbank.service_layer.staff import signatures
 
 T = TypeVar("T")
 

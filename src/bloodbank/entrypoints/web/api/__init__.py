@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from bloodbank.entrypoints.web.api import (
-    admin, appointments, collection, donors, hospitals, inventory, lab, orders, scan, sites, trace, transfusion,
-    units, visits,
-)
+from bloodbank.entrypoints.web.api.blood import inventory, lab, scan, units
+from bloodbank.entrypoints.web.api.donors import appointments, collection, donors, sites, visits
+from bloodbank.entrypoints.web.api.hospital import hospitals, orders, transfusion
+from bloodbank.entrypoints.web.api.staff import admin
+from bloodbank.entrypoints.web.api.traceability import trace
 
 router = APIRouter(prefix="/api")
 for module in (admin, sites, donors, visits, appointments, collection, units, lab, inventory, hospitals, orders,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from bloodbank.domain.blood_groups import ALL_GROUPS
 from bloodbank.entrypoints.web.security import Caller, logged_in
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.overview import overview
+from bloodbank.service_layer.reporting.overview import overview
 
 router = APIRouter()
 

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bloodbank.adapters.labels.donor_card import donor_card_pdf
+from bloodbank.domain.donor_numbers import validate_donor_number
+from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
+from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.service_layer.donors import merge as donor_merge, registry as donors
+from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
+
+app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards.", no_args_is_help=True)
+
+# Whoever types the command is recorded in the audit log: there is no default.
+Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        # Only year-month-day: 03/04/1990 means two different days on two sides of the Atlantic.
+        raise InvalidInput(f"The {what} '{text}' must be written YYYY-MM-DD, e.g. 1990-04-03.") from None
+
+
+def _donor_table(views: list[DonorView]) -> Table:
+    table = Table("Number", "Name", "Born", "Sex", "Group", "Phone", "Postcode")
+    for column in table.columns:
+        column.overflow = "fold"  # a number cut short with an ellipsis would be misread
+    for v in views:
+        table.add_row(v.donor_number, escape(v.full_name), v.date_of_birth.isoformat(), v.sex,
+                      v.blood_group or "", v.phone or "", escape(v.postcode))
+    return table
+
+
+def _candidate_table(candidates: list[DuplicateCandidate]) -> Table:
+    table = Table("Number", "Name", "Born", "Phone", "Match", title="Records that may be this person")
+    for column in table.columns:
+        column.overflow = "fold"
+    for c in candidates:
+        table.add_row(c.donor.donor_number, escape(c.donor.full_name), c.donor.date_of_birth.isoformat(),
+                      c.donor.phone or "", f"{c.score:.2f}" + (" likely" if c.likely else ""))
+    return table
+
+
+def _show(view: DonorView) -> None:
+    console.print(f"[bold]{view.donor_number}[/bold]  {escape(view.full_name)}")
+    console.print(f"Born {view.date_of_birth.isoformat()}, sex {view.sex}, "
+                  f"blood group {view.blood_group or 'not yet known'}"
+                  + ("  [red](group discrepancy: units blocked)[/red]" if view.group_discrepancy else ""))
+    for label, value in (("Phone", view.phone), ("Email", view.email), ("Address", view.address),
+                         ("Postcode", view.postcode), ("Preferred site", view.preferred_site_id)):
+        if value not in (None, ""):
+            console.print(f"{label}: {escape(str(value))}")
+    console.print(f"Appeals: {'yes' if view.appeals_opt_in else 'no'}")
+
+
+def _ids_of(numbers: list[str]) -> tuple[int, ...]:
+    return tuple(donors.find_donor_by_number(uow(), number).id for number in numbers)
+
+
+@app.command()
+def register(
+    given_name: str = typer.Option(..., "--given", help="Given name(s)."),
+    family_name: str = typer.Option(..., "--family", help="Family name."),
+    date_of_birth: str = typer.Option(..., "--dob", help="Date of birth, YYYY-MM-DD."),
+    sex: str = typer.Option(..., "--sex", help="F or M."),
+    phone: Optional[str] = typer.Option(None, "--phone"),
+    email: Optional[str] = typer.Option(None, "--email"),
+    address: str = typer.Option("", "--address"),
+    postcode: str = typer.Option("", "--postcode"),
+    latitude: Optional[float] = typer.Option(None, "--lat", help="Home latitude (with --lon), for appeals nearby."),
+    longitude: Optional[float] = typer.Option(None, "--lon"),
+    blood_group: Optional[str] = typer.Option(None, "--group", help="Blood group if already known, e.g. 'O-'."),
+    preferred_site_id: Optional[int] = typer.Option(None, "--site", help="Preferred site's id."),
+    appeals: bool = typer.Option(False, "--appeals/--no-appeals", help="The donor agrees to receive appeals."),
+    confirm_new: list[str] = typer.Option(
+        [], "--confirm-new", metavar="NUMBER",
+        help="A record checked with the donor and found to be someone else (repeat for each)."),
+    actor: str = Actor,
+) -> None:
+    """Register a new donor; stops and lists any record that may already be this person."""
+    with clerk_errors():
+        try:
+            view = donors.register_donor(
+                uow(actor), given_name=given_name, family_name=family_name,
+                date_of_birth=_date(date_of_birth, "date of birth"), sex=sex, phone=phone, email=email,
+                address=address, postcode=postcode, latitude=latitude, longitude=longitude,
+                blood_group=blood_group, preferred_site_id=preferred_site_id, appeals_opt_in=appeals,
+                confirm_new_person_despite=_ids_of(confirm_new),
+            )
+        except PossibleDuplicate as error:
+            _explain_duplicates(error)
+            raise typer.Exit(1) from None
+    console.print(f"Registered {escape(view.full_name)} as donor [bold]{view.donor_number}[/bold].")
+
+
+def _explain_duplicates(error: PossibleDuplicate) -> None:
+    err_console.print(f"[red]{error.message}[/red]")
+    err_console.print(_candidate_table(error.candidates))
+    for c in error.candidates:
+        err_console.print(f"[bold]{c.donor.donor_number}[/bold]: " + escape("; ".join(c.reasons)) + ".")
+    numbers = [c.donor.donor_number for c in error.candidates]
+    err_console.print(
+        "If the donor is on file, use that record (`bloodbank donors show NUMBER`); to combine two records "
+        "of one person run `bloodbank donors merge KEEP_NUMBER DUPLICATE_NUMBER --reason ...`.\n"
+        "If the donor is none of them, run the same command again with "
+        + " ".join(f"--confirm-new {n}" for n in numbers)
+    )
+
+
+@app.command()
+def search(
+    text: str = typer.Argument("", help="Words to look for in names, donor number or phone."),
+    date_of_birth: Optional[str] = typer.Option(None, "--dob", help="Only donors born on this day (YYYY-MM-DD)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Only donors with this phone number."),
+    limit: int = typer.Option(50, "--limit"),
+    offset: int = typer.Option(0, "--offset"),
+) -> None:
+    """Find donors by name, number, phone or date of birth (merged records are not listed)."""
+    with clerk_errors():
+        views = donors.search_donors(uow(), text=text, date_of_birth=_date(date_of_birth, "date of birth"),
+                                     phone=phone, limit=limit, offset=offset)
+    if not views:
+        console.print("No donor found.")
+        return
+    console.print(_donor_table(views))
+
+
+@app.command()
+def show(number: str = typer.Argument(..., help="Donor number, e.g. D00004213.")) -> None:
+    """Show a donor's record (a merged number shows the record it was merged into)."""
+    with clerk_errors():
+        view = donors.find_donor_by_number(uow(), number)
+    _show(view)
+
+
+@app.command()
+def merge(
+    survivor_number: str = typer.Argument(..., metavar="KEEP_NUMBER", help="The record to keep."),
+    duplicate_number: str = typer.Argument(..., metavar="DUPLICATE_NUMBER", help="The second record of the same person."),
+    reason: str = typer.Option(..., "--reason", help="How you know both records are the same person."),
+    actor: str = Actor,
+) -> None:
+    """Merge a duplicate record into the one kept: all history moves over, nothing is deleted."""
+    with clerk_errors():
+        survivor = _unmerged(survivor_number)
+        duplicate = _unmerged(duplicate_number)
+        view = donor_merge.merge_donors(uow(actor), survivor_id=survivor.id, duplicate_id=duplicate.id,
+                                        reason=reason)
+    console.print(f"Merged {duplicate.donor_number} into {view.donor_number} ({escape(view.full_name)}).")
+
+
+def _unmerged(number: str) -> DonorView:
+    asked = validate_donor_number(number)
+    view = donors.find_donor_by_number(uow(), asked)
+    if view.donor_number != asked:
+        raise Conflict(f"Record {asked} was already merged into {view.donor_number}: use that number.")
+    return view
+
+
+@app.command()
+def card(
+    number: str = typer.Argument(..., help="Donor number."),
+    out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+) -> None:
+    """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
+    with clerk_errors():
+        view = donors.find_donor_by_number(uow(), number)
+    try:
+        out.write_bytes(donor_card_pdf(view))
+    except OSError as error:
+        err_console.print(f"[red]Could not write {escape(str(out))}: {escape(str(error.strerror or error))}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Card for {view.donor_number} written to {escape(str(out))}.")

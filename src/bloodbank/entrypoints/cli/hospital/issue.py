@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.service_layer.hospital import allocation, crossmatch, issue
+from bloodbank.service_layer.hospital.allocation import AllocationView
+from bloodbank.service_layer.hospital.issue import IssueView
+
+app = typer.Typer(help="Allocation, crossmatch and issue of units for patients.", no_args_is_help=True)
+
+# Whoever types the command is recorded in the audit log: there is no default.
+Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
+UnitScan = typer.Option(..., "--unit-scan", help="The DIN barcode scanned from the unit's label.")
+PatientScan = typer.Option(..., "--patient-scan", help="The identifier scanned from the patient's wristband.")
+ProductScan = typer.Option(None, "--product-scan", help="The product code barcode from the label (optional).")
+
+
+def _show_allocation(view: AllocationView) -> None:
+    console.print(f"Order {view.order_id}: [bold]{view.order_status}[/bold], "
+                  f"{len(view.reserved)} of {view.quantity} units held")
+    for r in view.reserved:
+        console.print(f"  reservation {r.id:>5}  unit {r.unit_id:>5}  {r.din} {r.product_code}  "
+                      f"{r.blood_group or '?':<3}  expires {r.expires_at:%Y-%m-%d %H:%M} UTC"
+                      + (f"  [yellow]{r.note}[/yellow]" if r.note else ""))
+    for note in view.notes:
+        console.print(f"[yellow]Note:[/yellow] {note}")
+    if view.shortfall:
+        console.print(f"[red]{view.shortfall} unit(s) short.[/red]")
+
+
+def _show_issue(view: IssueView) -> None:
+    how = "EMERGENCY release, uncrossmatched" if view.emergency else (
+        "electronic issue" if view.electronic else
+        (f"crossmatch {view.crossmatch_id}" if view.crossmatch_id else "no crossmatch needed"))
+    console.print(f"[green]Issued[/green]: unit {view.din} {view.product_code} ({view.blood_group}) to patient "
+                  f"{view.patient_id}, issue {view.id}, {how}, by {view.issued_by} "
+                  f"at {view.issued_at:%Y-%m-%d %H:%M} UTC")
+    for check in view.manual_checks:
+        console.print(f"[bold yellow]{check}[/bold yellow]")
+    if view.emergency and view.follow_up_done_at is None:
+        console.print("[yellow]Follow up: group the patient and crossmatch this unit as soon as a sample "
+                      "is tested.[/yellow]")
+
+
+@app.command("allocate")
+def allocate(order_id: int = typer.Argument(..., help="The order's id."), actor: str = Actor) -> None:
+    """Reserve the best units in stock for an order (a shortfall leaves it open)."""
+    with clerk_errors():
+        _show_allocation(allocation.allocate(uow(actor), order_id=order_id))
+
+
+@app.command("reserve")
+def reserve(order_id: int = typer.Argument(..., help="The order's id."),
+            unit_id: int = typer.Argument(..., help="The unit's id."), actor: str = Actor) -> None:
+    """Reserve one unit chosen by hand for an order, under the same rules as allocate."""
+    with clerk_errors():
+        _show_allocation(allocation.reserve_unit(uow(actor), order_id=order_id, unit_id=unit_id))
+
+
+@app.command("release")
+def release(reservation_id: int = typer.Argument(..., help="The reservation's id."),
+            reason: str = typer.Option(..., "--reason", help="Why the unit goes back to stock."),
+            actor: str = Actor) -> None:
+    """Give a reserved unit back to stock."""
+    with clerk_errors():
+        view = allocation.release_reservation(uow(actor), reservation_id=reservation_id, reason=reason)
+    console.print(f"Reservation {view.id} released: unit {view.din} {view.product_code} is available again.")
+
+
+@app.command("show")
+def show(order_id: int = typer.Argument(..., help="The order's id.")) -> None:
+    """The units held for an order."""
+    with clerk_errors():
+        _show_allocation(allocation.get_allocation(uow(), order_id=order_id))
+
+
+@app.command("crossmatch")
+def record_crossmatch(
+    patient_id: int = typer.Argument(..., help="The patient's record id."),
+    unit_id: int = typer.Argument(..., help="The unit's id."),
+    sample_id: int = typer.Option(..., "--sample", help="The patient sample tested."),
+    result: str = typer.Option(..., "--result", help="compatible or incompatible."),
+    method: str = typer.Option("serological", "--method", help=", ".join(crossmatch.METHODS)),
+    actor: str = Actor,
+) -> None:
+    """Record a serological crossmatch of a unit against a patient's sample."""
+    with clerk_errors():
+        view = crossmatch.record_crossmatch(uow(actor), patient_id=patient_id, unit_id=unit_id,
+                                            sample_id=sample_id, result=result, method=method)
+    colour = "green" if view.result == "compatible" else "red"
+    console.print(f"Crossmatch {view.id}: unit {view.din} with patient {view.patient_id}: "
+                  f"[{colour}]{view.result}[/{colour}] ({view.method}).")
+
+
+@app.command("issue")
+def issue_command(
+    reservation_id: int = typer.Argument(..., help="The reservation holding the unit."),
+    unit_scan: str = UnitScan, patient_scan: str = PatientScan, product_scan: Optional[str] = ProductScan,
+    actor: str = Actor,
+) -> None:
+    """Issue a reserved unit: scan the unit's label and the patient's wristband."""
+    with clerk_errors():
+        _show_issue(issue.issue_unit(uow(actor), reservation_id=reservation_id, scanned_unit=unit_scan,
+                                     scanned_patient=patient_scan, scanned_product=product_scan))
+
+
+@app.command("emergency")
+def emergency(
+    patient_id: int = typer.Argument(..., help="The patient's record id (an emergency number is fine)."),
+    unit_id: int = typer.Argument(..., help="The group O red cell or AB plasma unit."),
+    unit_scan: str = UnitScan, patient_scan: str = PatientScan, product_scan: Optional[str] = ProductScan,
+    reason: str = typer.Option(..., "--reason", help="Why blood goes before testing."),
+    order_id: Optional[int] = typer.Option(None, "--order", help="The order, if one was placed."),
+    actor: str = Actor,
+) -> None:
+    """Emergency release of uncrossmatched blood; it must be followed up (see follow-ups)."""
+    with clerk_errors():
+        _show_issue(issue.emergency_issue(uow(actor), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan,
+                                          scanned_patient=patient_scan, reason=reason, order_id=order_id,
+                                          scanned_product=product_scan))
+
+
+@app.command("follow-ups")
+def follow_ups() -> None:
+    """Emergency releases still waiting for grouping and crossmatch."""
+    with clerk_errors():
+        pending = issue.pending_emergency_follow_ups(uow())
+    if not pending:
+        console.print("No emergency release is waiting for follow-up.")
+    for item in pending:
+        i = item.issue
+        console.print(f"Issue {i.id}: unit {i.din} ({i.blood_group}) to patient {i.patient_id} "
+                      f"at {i.issued_at:%Y-%m-%d %H:%M} UTC by {i.issued_by}")
+        for line in item.missing:
+            console.print(f"  to do: {line}")
+        for line in item.findings:
+            console.print(f"  [red]{line}[/red]")
+
+
+@app.command("follow-up-done")
+def follow_up_done(issue_id: int = typer.Argument(..., help="The emergency issue's id."),
+                   note: str = typer.Option(..., "--note", help="What the follow-up found."),
+                   actor: str = Actor) -> None:
+    """Close the follow-up of an emergency release once grouping and crossmatch are done."""
+    with clerk_errors():
+        view = issue.complete_emergency_follow_up(uow(actor), issue_id=issue_id, note=note)
+    console.print(f"Follow-up of issue {view.id} recorded.")
+
+
+@app.command("electronic-check")
+def electronic_check(patient_id: int = typer.Argument(..., help="The patient's record id.")) -> None:
+    """Whether red cells may be issued to this patient without a serological crossmatch."""
+    with clerk_errors():
+        allowed, reasons = issue.electronic_issue_status(uow(), patient_id=patient_id)
+    if allowed:
+        console.print("[green]Electronic issue allowed.[/green]")
+        return
+    console.print("[yellow]Electronic issue not allowed:[/yellow]")
+    for reason in reasons:
+        console.print(f"  - {reason}")

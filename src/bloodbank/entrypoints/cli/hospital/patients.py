@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bloodbank.domain.errors import InvalidInput, PossibleDuplicate
+from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
+from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.service_layer.hospital import hospitals, patient_lab, patient_merge, patients
+from bloodbank.service_layer.hospital.patients import PatientView
+
+app = typer.Typer(help="Patients: register, identify, record groupings, antibodies and special requirements, "
+                       "merge duplicate records.", no_args_is_help=True)
+hospitals_app = typer.Typer(help="Hospitals served by the blood bank.", no_args_is_help=True)
+
+# Whoever types the command is recorded in the audit log: there is no default.
+Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
+PatientArg = typer.Argument(..., help="Identifier (mrn:RXH:123456, nhs:9434765919, EM-2026-0001) or id:42.")
+SYSTEMS_HELP = "; ".join(f"{code} = {s.name} (e.g. {s.example})" for code, s in IDENTIFIER_SYSTEMS.items())
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"The {what} '{text}' must be written YYYY-MM-DD, e.g. 1990-04-03.") from None
+
+
+def _identifier_pairs(texts: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for text in texts:
+        system, sep, value = text.partition(":")
+        if not sep:
+            raise InvalidInput(f"Write each identifier as TYPE:VALUE, e.g. mrn:RXH:123456; got '{text}'.")
+        pairs.append((system, value))
+    return pairs
+
+
+def _patient_id(text: str) -> int:
+    return patients.lookup_patient(uow(), text).id
+
+
+def _hospital_id(code: str) -> int:
+    return hospitals.get_hospital(uow(), code).id
+
+
+def _describe(view: PatientView) -> str:
+    born = "born unknown" if view.date_of_birth is None else (
+        f"born ~{view.date_of_birth.year} (estimated)" if view.date_of_birth_estimated
+        else f"born {view.date_of_birth.isoformat()}")
+    ids = ", ".join(f"{s}:{v}" for s, v in view.identifiers)
+    return f"[bold]id:{view.id}[/bold]  {escape(view.display_name)}, {born}, sex {view.sex or '?'}  ({escape(ids)})"
+
+
+# ---------------------------------------------------------------- hospitals
+
+
+@hospitals_app.command("create")
+def create_hospital(
+    code: str = typer.Argument(..., help="Short code, letters and digits, e.g. RXH (prefixes hospital numbers)."),
+    name: str = typer.Option(..., "--name"),
+    site: int = typer.Option(..., "--site", help="Id of the site whose stock serves the hospital."),
+    address: str = typer.Option("", "--address"),
+    actor: str = Actor,
+) -> None:
+    """Add a hospital served by a site."""
+    with clerk_errors():
+        view = hospitals.create_hospital(uow(actor), code=code, name=name, site_id=site, address=address)
+    console.print(f"Hospital [bold]{view.code}[/bold] created (id {view.id}).")
+
+
+@hospitals_app.command("list")
+def list_hospitals(site: Optional[int] = typer.Option(None, "--site", help="Only those served by this site.")) -> None:
+    """List hospitals."""
+    with clerk_errors():
+        views = hospitals.list_hospitals(uow(), site_id=site)
+    table = Table("Id", "Code", "Name", "Site")
+    for v in views:
+        table.add_row(str(v.id), v.code, escape(v.name), str(v.site_id or ""))
+    console.print(table)
+
+
+# ---------------------------------------------------------------- patients
+
+
+@app.command()
+def register(
+    hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
+    identifier: list[str] = typer.Option(..., "--id", help=f"TYPE:VALUE, repeat for each. {SYSTEMS_HELP}."),
+    given_name: str = typer.Option("", "--given"),
+    family_name: str = typer.Option("", "--family"),
+    date_of_birth: Optional[str] = typer.Option(None, "--dob", help="YYYY-MM-DD."),
+    sex: Optional[str] = typer.Option(None, "--sex", help="F or M; leave out if not known."),
+    actor: str = Actor,
+) -> None:
+    """Register a patient; refused if any identifier is already on file."""
+    with clerk_errors():
+        try:
+            view = patients.register_patient(
+                uow(actor), hospital_id=_hospital_id(hospital), identifiers=_identifier_pairs(identifier),
+                given_name=given_name, family_name=family_name, date_of_birth=_date(date_of_birth, "date of birth"),
+                sex=sex)
+        except PossibleDuplicate as error:
+            err_console.print(f"[red]{escape(error.message)}[/red]")
+            for candidate in error.candidates:
+                err_console.print(_describe(candidate))
+            raise typer.Exit(1) from None
+    console.print(f"Registered {_describe(view)}")
+
+
+@app.command()
+def emergency(
+    hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
+    sex: Optional[str] = typer.Option(None, "--sex", help="F or M; leave out if not known."),
+    age: Optional[int] = typer.Option(None, "--age", help="Approximate age in years."),
+    actor: str = Actor,
+) -> None:
+    """Register an unidentified patient under the next emergency number."""
+    with clerk_errors():
+        view = patients.register_emergency_patient(uow(actor), hospital_id=_hospital_id(hospital), sex=sex,
+                                                   approximate_age=age)
+    console.print(f"Emergency number [bold]{view.identifier('emergency')}[/bold]: {_describe(view)}")
+
+
+@app.command()
+def identifier(
+    patient: str = PatientArg,
+    new: str = typer.Argument(..., help="The identifier to add, TYPE:VALUE."),
+    reason: str = typer.Option("", "--reason"),
+    actor: str = Actor,
+) -> None:
+    """Add an identifier to a patient (e.g. the NHS number once known)."""
+    with clerk_errors():
+        [(system, value)] = _identifier_pairs([new])
+        view = patients.add_identifier(uow(actor), patient_id=_patient_id(patient), system=system, value=value,
+                                       reason=reason)
+    console.print(_describe(view))
+
+
+@app.command()
+def find(text: str = typer.Argument(..., help="An identifier, or words of the names.")) -> None:
+    """Find patients by any identifier or by name."""
+    with clerk_errors():
+        views = patients.find_patients(uow(), text)
+    if not views:
+        console.print("No patient found.")
+    for view in views:
+        console.print(_describe(view))
+
+
+@app.command()
+def show(patient: str = PatientArg) -> None:
+    """Show a patient with everything recorded under any of their records."""
+    with clerk_errors():
+        view = patients.lookup_patient(uow(), patient)
+        record = patient_lab.get_patient_record(uow(), view.id)
+    profile = record.profile
+    console.print(_describe(view))
+    groups = ", ".join(g.blood_group for g in profile.groupings) or "none"
+    colour = "red" if record.grouping_status == "discrepant" else "bold"
+    console.print(f"Groupings: {groups}  [{colour}]{record.grouping_status}[/{colour}]")
+    screens = ", ".join("positive" if s.positive else "negative" for s in profile.antibody_screens) or "none"
+    console.print(f"Antibody screens: {screens}")
+    console.print(f"Antibodies: {', '.join(profile.antibodies) or 'none'}")
+    for r in record.requirements:
+        until = f" until {r.until.isoformat()}" if r.until else ""
+        console.print(f"Requirement #{r.id} {r.requirement} since {r.since.isoformat()}{until}"
+                      f"{'' if r.active else ' (not active)'}: {escape(r.reason)}")
+
+
+@app.command()
+def sample(
+    patient: str = PatientArg,
+    number: str = typer.Argument(..., help="Sample number from the tube label."),
+    taken_by: str = typer.Option(..., "--taken-by", help="Who took the sample at the bedside."),
+    actor: str = Actor,
+) -> None:
+    """Record a sample received from a patient (time is the server's)."""
+    with clerk_errors():
+        view = patient_lab.record_sample(uow(actor), patient_id=_patient_id(patient), sample_number=number,
+                                         taken_by=taken_by)
+    console.print(f"Sample {view.sample_number} recorded (id {view.id}).")
+
+
+@app.command()
+def group(
+    patient: str = PatientArg,
+    sample_id: int = typer.Option(..., "--sample", help="Sample id."),
+    blood_group: str = typer.Argument(..., help="e.g. 'A+' or 'O neg'."),
+    manual: bool = typer.Option(False, "--manual", help="Typed in by hand, not from the analyser."),
+    actor: str = Actor,
+) -> None:
+    """Record an ABO/RhD grouping; a result that disagrees with earlier ones is stored and flagged."""
+    with clerk_errors():
+        view = patient_lab.record_grouping(uow(actor), patient_id=_patient_id(patient), sample_id=sample_id,
+                                           blood_group=blood_group, manually_edited=manual)
+    if view.status == "discrepant":
+        console.print(f"[red]Grouping {view.blood_group} DISAGREES with an earlier grouping: group O red cells "
+                      "only until the lab resolves it.[/red]")
+    else:
+        console.print(f"Grouping {view.blood_group} recorded; group is {view.status}.")
+
+
+@app.command()
+def screen(
+    patient: str = PatientArg,
+    sample_id: int = typer.Option(..., "--sample", help="Sample id."),
+    positive: bool = typer.Option(..., "--positive/--negative"),
+    manual: bool = typer.Option(False, "--manual", help="Typed in by hand, not from the analyser."),
+    actor: str = Actor,
+) -> None:
+    """Record an antibody screen result."""
+    with clerk_errors():
+        patient_lab.record_antibody_screen(uow(actor), patient_id=_patient_id(patient), sample_id=sample_id,
+                                           positive=positive, manually_edited=manual)
+    console.print(f"Antibody screen {'positive' if positive else 'negative'} recorded.")
+
+
+@app.command()
+def antibody(
+    patient: str = PatientArg,
+    name: str = typer.Argument(..., help="e.g. anti-K, anti-Fya; 'other:...' for one not listed."),
+    significant: bool = typer.Option(True, "--significant/--not-significant"),
+    note: str = typer.Option("", "--note"),
+    actor: str = Actor,
+) -> None:
+    """Record an antibody identified in the patient (kept for life)."""
+    with clerk_errors():
+        view = patient_lab.record_antibody(uow(actor), patient_id=_patient_id(patient), antibody=name,
+                                           clinically_significant=significant, note=note)
+    console.print(f"Antibody {view.antibody} recorded.")
+
+
+@app.command()
+def require(
+    patient: str = PatientArg,
+    requirement: str = typer.Argument(..., help=", ".join(SPECIAL_REQUIREMENTS)),
+    reason: str = typer.Option(..., "--reason"),
+    until: Optional[str] = typer.Option(None, "--until", help="Last day it applies, YYYY-MM-DD."),
+    actor: str = Actor,
+) -> None:
+    """Add a special requirement (irradiated, CMV-negative...) from today."""
+    with clerk_errors():
+        view = patient_lab.add_requirement(uow(actor), patient_id=_patient_id(patient), requirement=requirement,
+                                           reason=reason, until=_date(until, "end date"))
+    console.print(f"Requirement #{view.id} {view.requirement} active from {view.since.isoformat()}.")
+    console.print(SPECIAL_REQUIREMENTS[view.requirement])
+
+
+@app.command("end-requirement")
+def end_requirement(
+    requirement_id: int = typer.Argument(..., help="Requirement number, as shown by `patients show`."),
+    reason: str = typer.Option(..., "--reason"),
+    actor: str = Actor,
+) -> None:
+    """End a special requirement from today (the record is kept)."""
+    with clerk_errors():
+        view = patient_lab.end_requirement(uow(actor), requirement_id=requirement_id, reason=reason)
+    console.print(f"Requirement #{view.id} {view.requirement} ended.")
+
+
+@app.command()
+def merge(
+    keep: str = typer.Argument(..., help="The record to keep."),
+    duplicate: str = typer.Argument(..., help="The record to merge into it."),
+    reason: str = typer.Option(..., "--reason", help="How you know they are the same person."),
+    actor: str = Actor,
+) -> None:
+    """Merge two records of one patient; every grouping, antibody and requirement is kept."""
+    with clerk_errors():
+        view = patient_merge.merge_patients(uow(actor), survivor_id=_patient_id(keep),
+                                            duplicate_id=_patient_id(duplicate), reason=reason)
+        record = patient_lab.get_patient_record(uow(), view.id)
+    console.print(f"Merged: {_describe(view)}")
+    if record.grouping_status == "discrepant":
+        console.print("[red]The two records disagree on blood group: group O red cells only until the lab "
+                      "resolves it.[/red]")

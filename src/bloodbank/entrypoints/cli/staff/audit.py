@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import typer
+
+from bloodbank.entrypoints.cli.context import console, err_console, uow
+from bloodbank.service_layer.shared import audit
+
+app = typer.Typer(help="Inspect the hash-chained audit log.", no_args_is_help=True)
+
+
+@app.command()
+def verify() -> None:
+    """Recompute the audit chain and report the first broken entry, if any (exit 1)."""
+    report = audit.verify_chain(uow())
+    if report.ok:
+        console.print(f"Audit chain intact: {report.entries} entries verified.")
+        return
+    err_console.print(
+        f"[red]Audit chain BROKEN at entry {report.first_broken_id}: {report.problem}.[/red] "
+        f"{report.entries} entries before it verified."
+    )
+    raise typer.Exit(1)

@@ -1,0 +1,38 @@
+"""One demo account per role, so a new user of the demo can try every screen.
+
+The password is printed by `make run`: these accounts are for a demo database only.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import User
+from bloodbank.domain.access import ROLE_LABELS, Role
+from bloodbank.service_layer.staff import users
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+DEMO_PASSWORD = "bloodbank-demo"
+
+DEMO_ACCOUNTS = (
+    ("clerk", "Dana Desk", Role.CLERK),
+    ("phlebotomist", "Pat Needle", Role.PHLEBOTOMIST),
+    ("lab", "Lee Lab", Role.LAB_TECHNICIAN),
+    ("inventory", "Ira Stock", Role.INVENTORY_MANAGER),
+    ("hospital", "Hana Ward", Role.HOSPITAL_STAFF),
+    ("director", "Dr Mira Director", Role.MEDICAL_DIRECTOR),
+    ("admin", "Ada Admin", Role.ADMINISTRATOR),
+)
+
+
+def ensure_demo_users(make_uow: Callable[[], UnitOfWork]) -> list[tuple[str, str]]:
+    """Create whichever demo accounts are missing; every demo account as (user name, role label)."""
+    with make_uow() as uow:
+        existing = set(uow.session.execute(select(User.username)).scalars())
+    for username, full_name, role in DEMO_ACCOUNTS:
+        if username not in existing:
+            users.create_user(make_uow(), username=username, full_name=full_name, role=role.value,
+                              password=DEMO_PASSWORD)
+    return [(username, ROLE_LABELS[role]) for username, _, role in DEMO_ACCOUNTS]

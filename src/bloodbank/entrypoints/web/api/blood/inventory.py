@@ -1,0 +1,234 @@
+"""REST endpoints: inventory. Stock by site, component, group and age; days of supply; what expires
+soon; transfers between sites; temperature excursions; discards and the waste report.
+
+Reading needs UNITS_READ, changing stock INVENTORY_WRITE; a discard needs DISCARD and the signer's
+password (`signature_password`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from bloodbank.domain.access import Permission
+from bloodbank.domain.components import ComponentKind
+from bloodbank.domain.unit_status import IN_STOCK
+from bloodbank.entrypoints.web.api.common import Id, IdField, MAX_ID, Page, PageParams, page_params, paginate
+from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.signing import signed
+from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
+from bloodbank.service_layer.blood.discards import DiscardCandidate, DiscardView
+from bloodbank.service_layer.blood.excursions import ExcursionSummary, ExcursionView
+from bloodbank.service_layer.blood.inventory import (
+    ExpiringUnit, GroupSupply, StockGrid, StockReport, StockUnit, UnitLocation,
+)
+from bloodbank.service_layer.blood.transfers import TransferUnitView, TransferView
+
+router = APIRouter(prefix="/inventory", tags=["inventory"])
+
+Kind = Literal[tuple(k.value for k in ComponentKind)]  # type: ignore[valid-type]
+StockStatus = Literal[tuple(sorted(s.value for s in IN_STOCK))]  # type: ignore[valid-type]
+DiscardReason = Literal[tuple(code for code, _ in discards.discard_reasons())]  # type: ignore[valid-type]
+MAX_UNITS = 500
+SiteQuery = Query(None, ge=1, le=MAX_ID, description="Only this site.")
+GroupQuery = Query(None, max_length=20, description="A blood group: O-, O+, A-, … AB+.")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dispatch(Strict):
+    from_site_id: IdField
+    to_site_id: IdField
+    unit_ids: list[IdField] = Field(min_length=1, max_length=MAX_UNITS)
+    note: str = Field("", max_length=transfers.MAX_NOTE)
+
+
+class Receipt(Strict):
+    received_unit_ids: list[IdField] = Field(max_length=MAX_UNITS, description="The units found in the box.")
+    cold_chain_ok: bool = Field(description="False when the box arrived too warm or too cold: the units go to "
+                                            "quarantine for the lab.")
+    storage_location: str = Field("", max_length=transfers.MAX_LOCATION)
+
+
+class TransferOut(BaseModel):
+    id: int
+    from_site_id: int
+    from_site_code: str
+    to_site_id: int
+    to_site_code: str
+    status: str
+    dispatched_at: datetime
+    dispatched_by: str
+    received_at: datetime | None
+    received_by: str | None
+    note: str
+    units: list[TransferUnitView]
+    in_transit: list[int]
+    missing: list[int]
+    quarantined: list[int]
+
+
+class NewExcursion(Strict):
+    site_id: IdField
+    storage_location: str = Field(min_length=1, max_length=excursions.MAX_LOCATION)
+    started_at: AwareDatetime = Field(description="From the monitor, with its time zone.")
+    ended_at: AwareDatetime
+    lowest_c: float = Field(ge=-200, le=200, allow_inf_nan=False)
+    highest_c: float = Field(ge=-200, le=200, allow_inf_nan=False)
+    note: str = Field("", max_length=excursions.MAX_NOTE)
+
+
+class SignedNote(Strict):
+    note: str = Field("", max_length=discards.MAX_NOTE)
+    signature_password: str = Field(min_length=1, max_length=200, description="Your own password, to sign.")
+
+
+class DiscardRequest(SignedNote):
+    reason_code: DiscardReason = Field(description="Why the unit is discarded; 'other' needs a note.")
+
+
+class Swept(BaseModel):
+    discarded: list[int]
+    count: int
+
+
+def _transfer(view: TransferView) -> TransferOut:
+    return TransferOut(
+        id=view.id, from_site_id=view.from_site_id, from_site_code=view.from_site_code, to_site_id=view.to_site_id,
+        to_site_code=view.to_site_code, status=view.status, dispatched_at=view.dispatched_at,
+        dispatched_by=view.dispatched_by, received_at=view.received_at, received_by=view.received_by,
+        note=view.note, units=list(view.units), in_transit=list(view.in_transit), missing=list(view.missing),
+        quarantined=list(view.quarantined),
+    )
+
+
+def _discard_subject(view: DiscardView) -> tuple[str, str, int]:
+    return discards.unit_subject(view.din, view.product_code, view.division), "unit", view.unit_id
+
+
+@router.get("/stock", summary="Stock by site, component kind and blood group, with age bands and days of supply")
+def stock(site_id: int | None = SiteQuery, kind: Kind | None = None, blood_group: str | None = GroupQuery,
+          caller: Caller = Depends(require(Permission.UNITS_READ))) -> StockReport:
+    return inventory.stock_filtered(caller.uow(), site_id=site_id, kind=kind, blood_group=blood_group)
+
+
+@router.get("/stock/grid", summary="Blood group × component kind: units available and days of supply")
+def stock_grid(site_id: int | None = SiteQuery,
+               caller: Caller = Depends(require(Permission.UNITS_READ))) -> StockGrid:
+    return inventory.stock_grid(caller.uow(), site_id=site_id)
+
+
+@router.get("/units", summary="Units in stock, soonest expiry first, by site, kind, group, status and age")
+def stock_units(site_id: int | None = SiteQuery, kind: Kind | None = None, blood_group: str | None = GroupQuery,
+                status: StockStatus | None = None,
+                min_age_days: int | None = Query(None, ge=0, le=3650, description="Days since collection, at least"),
+                max_age_days: int | None = Query(None, ge=0, le=3650, description="Days since collection, at most"),
+                page: PageParams = Depends(page_params),
+                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[StockUnit]:
+    items, total = inventory.stock_units(caller.uow(), site_id=site_id, kind=kind, blood_group=blood_group,
+                                         status=status, min_age_days=min_age_days, max_age_days=max_age_days,
+                                         limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/days-of-supply", summary="Days of supply of one component kind for every blood group")
+def days_of_supply(site_id: int | None = SiteQuery, kind: Kind = "red_cells",
+                   caller: Caller = Depends(require(Permission.UNITS_READ))) -> list[GroupSupply]:
+    return list(inventory.supply_by_group(caller.uow(), site_id=site_id, kind=kind))
+
+
+@router.get("/expiring", summary="Units still to be used that expire within the next hours (or already have)")
+def expiring(hours: int = Query(48, ge=1, le=inventory.MAX_EXPIRY_HOURS), site_id: int | None = SiteQuery,
+             kind: Kind | None = None, page: PageParams = Depends(page_params),
+             caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[ExpiringUnit]:
+    return paginate(inventory.expiring_within(caller.uow(), hours=hours, site_id=site_id, kind=kind), page)
+
+
+@router.get("/where", summary="Every unit made under a DIN and where it is now")
+def where(din: str = Query(..., min_length=1, max_length=40),
+          caller: Caller = Depends(require(Permission.UNITS_READ))) -> list[UnitLocation]:
+    return inventory.unit_locations(caller.uow(), din)
+
+
+@router.post("/transfers", status_code=201, summary="Dispatch available units to another site (all or none)")
+def dispatch(body: Dispatch, caller: Caller = Depends(require(Permission.INVENTORY_WRITE))) -> TransferOut:
+    return _transfer(transfers.dispatch(caller.uow(), from_site_id=body.from_site_id, to_site_id=body.to_site_id,
+                                        unit_ids=body.unit_ids, note=body.note))
+
+
+@router.get("/transfers/in-transit", summary="Transfers with units still on the road, oldest first")
+def in_transit(page: PageParams = Depends(page_params),
+               caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[TransferOut]:
+    views = [_transfer(v) for v in transfers.list_in_transit(caller.uow())]
+    return paginate(views, page)
+
+
+@router.get("/transfers/{transfer_id}", summary="One transfer and its units")
+def get_transfer(transfer_id: Id, caller: Caller = Depends(require(Permission.UNITS_READ))) -> TransferOut:
+    return _transfer(transfers.get_transfer(caller.uow(), transfer_id))
+
+
+@router.post("/transfers/{transfer_id}/receive", summary="Book in the units that arrived; the rest are missing")
+def receive(transfer_id: Id, body: Receipt,
+            caller: Caller = Depends(require(Permission.INVENTORY_WRITE))) -> TransferOut:
+    return _transfer(transfers.receive(caller.uow(), transfer_id=transfer_id,
+                                       received_unit_ids=body.received_unit_ids, cold_chain_ok=body.cold_chain_ok,
+                                       storage_location=body.storage_location))
+
+
+@router.post("/excursions", status_code=201,
+             summary="Record a temperature excursion: every unit at that location it touched goes to quarantine")
+def record_excursion(body: NewExcursion,
+                     caller: Caller = Depends(require(Permission.INVENTORY_WRITE))) -> ExcursionView:
+    return excursions.record_excursion(caller.uow(), **body.model_dump())
+
+
+@router.get("/excursions", summary="Recorded temperature excursions, newest first")
+def list_excursions(site_id: int | None = SiteQuery, page: PageParams = Depends(page_params),
+                    caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[ExcursionSummary]:
+    items, total = excursions.list_excursions(caller.uow(), site_id=site_id, limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/excursions/{excursion_id}/units/{unit_id}/discard",
+             summary="Discard a unit the lab judged unfit after an excursion, under your signature")
+def discard_after_excursion(excursion_id: Id, unit_id: Id, body: SignedNote,
+                            caller: Caller = Depends(require(Permission.DISCARD))) -> DiscardView:
+    return signed(caller, password=body.signature_password, action="discard",
+                  act=lambda: excursions.discard_after_review(caller.uow(), excursion_id=excursion_id,
+                                                              unit_id=unit_id, note=body.note),
+                  record=_discard_subject)
+
+
+@router.get("/discard-check", summary="The unit whose label was scanned, and whether it can be discarded")
+def discard_check(din: str = Query(..., min_length=1, max_length=40),
+                  product_code: str = Query(..., min_length=1, max_length=40),
+                  caller: Caller = Depends(require(Permission.DISCARD))) -> DiscardCandidate:
+    return discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
+
+
+@router.post("/units/{unit_id}/discard", summary="Discard a unit with a reason, under your signature")
+def discard_unit(unit_id: Id, body: DiscardRequest,
+                 caller: Caller = Depends(require(Permission.DISCARD))) -> DiscardView:
+    return signed(caller, password=body.signature_password, action="discard",
+                  act=lambda: discards.discard(caller.uow(), unit_id=unit_id, reason_code=body.reason_code,
+                                               note=body.note),
+                  record=_discard_subject)
+
+
+@router.post("/discards/expired", summary="Discard every unit in stock whose expiry has passed (server time)")
+def discard_expired(caller: Caller = Depends(require(Permission.DISCARD))) -> Swept:
+    ids = discards.discard_expired(caller.uow())
+    return Swept(discarded=ids, count=len(ids))
+
+
+@router.get("/discards/report", summary="Units discarded since a day: reason → component kind → count")
+def discards_report(since: date = Query(..., description="First day (UTC), e.g. 2026-01-01."),
+                    site_id: int | None = SiteQuery,
+                    caller: Caller = Depends(require(Permission.UNITS_READ))) -> dict[str, dict[str, int]]:
+    return discards.discards_report(caller.uow(), since=since, site_id=site_id)

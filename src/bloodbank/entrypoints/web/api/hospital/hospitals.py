@@ -1,0 +1,228 @@
+"""REST endpoints: hospitals, and their patients with everything the lab knows of them.
+
+Patients are found by any identifier (hospital number, NHS number, emergency
+number…); a record merged into another answers as the record it now lives in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from bloodbank.domain.access import Permission
+from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
+from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
+from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.service_layer.hospital import hospitals, patient_lab, patient_merge, patients
+
+router = APIRouter(tags=["hospitals"])
+
+Id = Annotated[int, Path(ge=1, le=2**31)]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**31)]
+System = Literal[tuple(IDENTIFIER_SYSTEMS)]  # type: ignore[valid-type]
+Requirement = Literal[tuple(SPECIAL_REQUIREMENTS)]  # type: ignore[valid-type]
+Sex = Literal["F", "M", "U"]
+
+READ = Depends(require(Permission.PATIENTS_READ))
+WRITE = Depends(require(Permission.PATIENTS_WRITE))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewHospital(Strict):
+    code: str = Field(min_length=2, max_length=20, description="Letters and digits, e.g. RXH.")
+    name: str = Field(min_length=1, max_length=200)
+    site_id: int = Field(ge=1, le=2**31, description="The blood bank site whose stock serves the hospital.")
+    address: str = Field("", max_length=300)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class Identifier(Strict):
+    system: System = Field(description="mrn (written HOSPITALCODE:NUMBER), nhs, national, emergency, passport.")
+    value: str = Field(min_length=1, max_length=60)
+
+
+class NewPatient(Strict):
+    hospital_id: int = Field(ge=1, le=2**31)
+    identifiers: list[Identifier] = Field(min_length=1, max_length=10)
+    given_name: str = Field("", max_length=100)
+    family_name: str = Field("", max_length=100)
+    date_of_birth: date | None = None
+    sex: Sex | None = None
+
+
+class NewEmergencyPatient(Strict):
+    hospital_id: int = Field(ge=1, le=2**31)
+    sex: Sex | None = None
+    approximate_age: int | None = Field(None, ge=0, le=120)
+
+
+class NewIdentifier(Identifier):
+    reason: str = Field("", max_length=500)
+
+
+class Merge(Strict):
+    survivor_id: int = Field(ge=1, le=2**31, description="The record to keep.")
+    duplicate_id: int = Field(ge=1, le=2**31, description="The record merged into it; it stays, pointing at it.")
+    reason: str = Field(min_length=1, max_length=500, description="How you know they are the same person.")
+
+
+class NewSample(Strict):
+    sample_number: str = Field(min_length=1, max_length=40)
+    taken_by: str = Field(min_length=1, max_length=100)
+
+
+class NewGrouping(Strict):
+    sample_id: int = Field(ge=1, le=2**31)
+    blood_group: str = Field(min_length=1, max_length=20, description="e.g. A+, O neg, AB RhD positive.")
+    manually_edited: bool = False
+
+
+class NewScreen(Strict):
+    sample_id: int = Field(ge=1, le=2**31)
+    positive: bool
+    manually_edited: bool = False
+
+
+class NewAntibody(Strict):
+    antibody: str = Field(min_length=1, max_length=40, description="e.g. anti-K, anti-Fya, other:anti-Yta.")
+    clinically_significant: bool = True
+    note: str = Field("", max_length=500)
+
+
+class NewRequirement(Strict):
+    requirement: Requirement
+    reason: str = Field(min_length=1, max_length=500)
+    until: date | None = Field(None, description="Last day it applies (inclusive); empty for no end.")
+
+
+class EndRequirement(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+# ---------------------------------------------------------------- hospitals
+
+
+@router.get("/hospitals", summary="Hospitals served, by code")
+def list_hospitals(site_id: OptionalId = None, page: PageParams = Depends(page_params),
+                   caller: Caller = READ) -> Page[hospitals.HospitalView]:
+    return paginate(hospitals.list_hospitals(caller.uow(), site_id=site_id), page)
+
+
+@router.post("/hospitals", status_code=201, summary="A hospital supplied from one site's stock")
+def create_hospital(body: NewHospital,
+                    caller: Caller = Depends(require(Permission.SITES_WRITE))) -> hospitals.HospitalView:
+    return hospitals.create_hospital(caller.uow(), **body.model_dump())
+
+
+@router.get("/hospitals/{hospital_id}")
+def get_hospital(hospital_id: Id, caller: Caller = READ) -> hospitals.HospitalView:
+    return hospitals.get_hospital(caller.uow(), hospital_id)
+
+
+# ---------------------------------------------------------------- patients
+
+
+@router.post("/patients", status_code=201,
+             summary="Register a patient under one or more identifiers (refused if any is already on file)")
+def register_patient(body: NewPatient, caller: Caller = WRITE) -> patients.PatientView:
+    return patients.register_patient(
+        caller.uow(), hospital_id=body.hospital_id,
+        identifiers=[(i.system, i.value) for i in body.identifiers], given_name=body.given_name,
+        family_name=body.family_name, date_of_birth=body.date_of_birth, sex=body.sex)
+
+
+@router.post("/patients/emergency", status_code=201,
+             summary="Register an unidentified patient under the next emergency number")
+def register_emergency_patient(body: NewEmergencyPatient, caller: Caller = WRITE) -> patients.PatientView:
+    return patients.register_emergency_patient(caller.uow(), **body.model_dump())
+
+
+@router.get("/patients", summary="Patients: by any identifier or name (q), or all of a hospital")
+def find_patients(q: str | None = Query(None, max_length=200, description="An identifier or names."),
+                  hospital_id: OptionalId = None, page: PageParams = Depends(page_params),
+                  caller: Caller = READ) -> Page[patients.PatientView]:
+    if q and q.strip():
+        found = patients.find_patients(caller.uow(), q)
+        if hospital_id is not None:
+            found = [p for p in found if p.hospital_id == hospital_id]
+        return paginate(found, page)
+    items, total = patients.list_patients(caller.uow(), hospital_id=hospital_id, limit=page.limit,
+                                          offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/patients/lookup", summary="The one patient holding an identifier (mrn:RXH:123456, EM-2026-0001)")
+def lookup_patient(identifier: str = Query(..., min_length=1, max_length=200),
+                   caller: Caller = READ) -> patients.PatientView:
+    return patients.lookup_patient(caller.uow(), identifier)
+
+
+@router.post("/patients/merge", summary="Merge a duplicate record into the one kept: all its history moves")
+def merge_patients(body: Merge, caller: Caller = WRITE) -> patients.PatientView:
+    return patient_merge.merge_patients(caller.uow(), **body.model_dump())
+
+
+@router.get("/patients/{patient_id}", summary="A patient; a merged record answers as the one it was merged into")
+def get_patient(patient_id: Id, caller: Caller = READ) -> patients.PatientView:
+    return patients.get_patient(caller.uow(), patient_id)
+
+
+@router.get("/patients/{patient_id}/record",
+            summary="Everything that decides what the patient may receive: groupings, screens, antibodies, "
+                    "requirements, samples, electronic issue")
+def patient_chart(patient_id: Id, caller: Caller = READ) -> patient_lab.PatientChart:
+    return patient_lab.get_patient_chart(caller.uow(), patient_id)
+
+
+@router.post("/patients/{patient_id}/identifiers", status_code=201, summary="Another identifier for the person")
+def add_identifier(body: NewIdentifier, patient_id: Id, caller: Caller = WRITE) -> patients.PatientView:
+    return patients.add_identifier(caller.uow(), patient_id=patient_id, system=body.system, value=body.value,
+                                   reason=body.reason)
+
+
+@router.get("/patients/{patient_id}/samples")
+def list_samples(patient_id: Id, page: PageParams = Depends(page_params),
+                 caller: Caller = READ) -> Page[patient_lab.SampleView]:
+    return paginate(patient_lab.list_samples(caller.uow(), patient_id=patient_id), page)
+
+
+@router.post("/patients/{patient_id}/samples", status_code=201, summary="A sample taken from the patient")
+def record_sample(body: NewSample, patient_id: Id, caller: Caller = WRITE) -> patient_lab.SampleView:
+    return patient_lab.record_sample(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/patients/{patient_id}/groupings", status_code=201,
+             summary="An ABO/RhD grouping on one of the patient's samples")
+def record_grouping(body: NewGrouping, patient_id: Id, caller: Caller = WRITE) -> patient_lab.GroupingView:
+    return patient_lab.record_grouping(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/patients/{patient_id}/antibody-screens", status_code=201)
+def record_antibody_screen(body: NewScreen, patient_id: Id,
+                           caller: Caller = WRITE) -> patient_lab.ScreenView:
+    return patient_lab.record_antibody_screen(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/patients/{patient_id}/antibodies", status_code=201, summary="An identified red cell antibody")
+def record_antibody(body: NewAntibody, patient_id: Id, caller: Caller = WRITE) -> patient_lab.AntibodyView:
+    return patient_lab.record_antibody(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/patients/{patient_id}/requirements", status_code=201,
+             summary="A special requirement: irradiated, cmv_negative, rhd_negative_only, hla_matched, washed")
+def add_requirement(body: NewRequirement, patient_id: Id,
+                    caller: Caller = WRITE) -> patient_lab.RequirementView:
+    return patient_lab.add_requirement(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/requirements/{requirement_id}/end", summary="End a special requirement from today (the row stays)")
+def end_requirement(body: EndRequirement, requirement_id: Id,
+                    caller: Caller = WRITE) -> patient_lab.RequirementView:
+    return patient_lab.end_requirement(caller.uow(), requirement_id=requirement_id, reason=body.reason)

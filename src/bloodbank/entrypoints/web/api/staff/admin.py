@@ -1,0 +1,125 @@
+"""REST endpoints for administrators: users, API tokens, the audit chain. And `/api/me` for everyone."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from bloodbank.domain.access import Permission, Role
+from bloodbank.entrypoints.web.api.common import Id, IdField, Page, PageParams, page_params
+from bloodbank.entrypoints.web.security import Caller, logged_in, require
+from bloodbank.service_layer.reporting import overview
+from bloodbank.service_layer.shared import audit
+from bloodbank.service_layer.staff import authentication, users
+
+router = APIRouter(tags=["admin"])
+
+RoleName = Literal[tuple(r.value for r in Role)]  # type: ignore[valid-type]
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=2, max_length=60)
+    full_name: str = Field(min_length=1, max_length=200)
+    role: RoleName
+    password: str = Field(min_length=10, max_length=200)
+    site_id: IdField | None = None
+
+
+class RoleChange(BaseModel):
+    role: RoleName
+
+
+class ActiveChange(BaseModel):
+    active: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NewToken(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200,
+                          description="At least 10 characters, not the user name; tell the person in person.")
+    reason: str = Field("", max_length=500)
+
+
+@router.get("/me", summary="The person behind this request and what they may do")
+def me(caller: Caller = Depends(logged_in)) -> dict:
+    p = caller.principal
+    return {"username": p.username, "full_name": p.full_name, "role": p.role,
+            "permissions": sorted(perm.value for perm in Permission if p.may(perm))}
+
+
+@router.get("/users")
+def list_users(caller: Caller = Depends(require(Permission.USERS))) -> list[users.UserView]:
+    return users.list_users(caller.uow())
+
+
+@router.get("/users/{user_id}")
+def get_user(user_id: Id, caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.get_user(caller.uow(), user_id)
+
+
+@router.post("/users", status_code=201)
+def create_user(body: NewUser, caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.create_user(caller.uow(), **body.model_dump())
+
+
+@router.put("/users/{user_id}/role")
+def set_role(user_id: Id, body: RoleChange, caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.set_role(caller.uow(), user_id=user_id, role=body.role)
+
+
+@router.put("/users/{user_id}/active")
+def set_active(user_id: Id, body: ActiveChange,
+               caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.set_active(caller.uow(), user_id=user_id, active=body.active, reason=body.reason)
+
+
+@router.post("/users/{user_id}/tokens", status_code=201,
+             summary="Issue an API token for a machine client; the token is shown only in this answer")
+def issue_token(user_id: Id, body: NewToken, caller: Caller = Depends(require(Permission.USERS))) -> dict:
+    issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=body.name)
+    return {"id": issued.id, "name": issued.name, "token": issued.token}
+
+
+@router.get("/users/{user_id}/tokens", summary="A user's API tokens: names and use, never the secret")
+def list_tokens(user_id: Id, caller: Caller = Depends(require(Permission.USERS))) -> list[authentication.ApiTokenView]:
+    return authentication.list_api_tokens(caller.uow(), user_id=user_id)
+
+
+@router.put("/users/{user_id}/password", summary="Reset a user's password; their browser sessions end")
+def reset_password(user_id: Id, body: PasswordReset,
+                   caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.reset_password(caller.uow(), user_id=user_id, password=body.password, reason=body.reason)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: Id, caller: Caller = Depends(require(Permission.USERS))) -> None:
+    authentication.revoke_api_token(caller.uow(), token_id=token_id)
+
+
+@router.get("/audit/verify", summary="Recompute the audit hash chain")
+def verify_audit(caller: Caller = Depends(require(Permission.AUDIT_READ))) -> dict:
+    report = audit.verify_chain(caller.uow())
+    return {"ok": report.ok, "entries": report.entries, "first_broken_id": report.first_broken_id,
+            "problem": report.problem}
+
+
+@router.get("/audit", summary="Audit entries, newest first; values of records your role may not read are withheld")
+def audit_entries(actor: str | None = Query(None, max_length=100), action: str | None = Query(None, max_length=40),
+                  entity: str | None = Query(None, max_length=40), page: PageParams = Depends(page_params),
+                  caller: Caller = Depends(require(Permission.AUDIT_READ))) -> Page[audit.ShownEntryView]:
+    items, total = audit.list_entries_for(caller.uow(), role=caller.principal.role, limit=page.limit,
+                                          offset=page.offset, actor=actor, action=action, entity=entity)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/overview", summary="Live figures: sites, donors, donations, stock, quarantine, open orders")
+def live_overview(caller: Caller = Depends(logged_in)) -> overview.Overview:
+    return overview.overview(caller.uow())

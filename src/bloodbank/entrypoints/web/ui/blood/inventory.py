@@ -1,0 +1,270 @@
+"""Pages: the inventory manager's home. Stock by group × component with days of supply, units expiring
+in the next 48 hours, transfers (dispatch, receive), temperature excursions, discards and the waste report.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from bloodbank.domain.access import Permission, signature_meaning
+from bloodbank.domain.components import ComponentKind
+from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.entrypoints.web.errors import status_for
+from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.signing import signed
+from bloodbank.entrypoints.web.templating import render
+from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
+from bloodbank.service_layer.donors import sites
+
+router = APIRouter()
+
+EXPIRING_HOURS = 48
+ALWAYS_SHOWN = ("red_cells", "plasma", "platelets_pooled")
+KIND_OPTIONS = [("", "Any component")] + [(k.value, k.value.replace("_", " ")) for k in ComponentKind]
+MAX_TEXT = 200
+MAX_ID = 2**31 - 1
+
+
+def _id(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 and int(text) >= 1 else None
+
+
+def _sites(caller: Caller):
+    return sites.list_sites(caller.uow())
+
+
+def _columns(grid) -> list[int]:
+    """Kinds with something in them (or the everyday ones): a tablet has no room for seven empty columns."""
+    shown = []
+    for index, kind in enumerate(grid.kinds):
+        cells = [row.cells[index] for row in grid.rows]
+        used = any(c.available or c.reserved or c.quarantined or c.days_of_supply is not None for c in cells)
+        if used or kind in ALWAYS_SHOWN:
+            shown.append(index)
+    return shown
+
+
+def _home(request: Request, caller: Caller, *, site_id: int | None = None, since: date | None = None,
+          error: str | None = None, notice: str | None = None, status_code: int = 200, typed: dict | None = None):
+    uow = caller.uow
+    since = since or (datetime.now(timezone.utc).date() - timedelta(days=30))
+    grid = inventory.stock_grid(uow(), site_id=site_id)
+    recent_excursions, _ = excursions.list_excursions(uow(), site_id=site_id, limit=10)
+    all_sites = _sites(caller)
+    return render(
+        request, "inventory/home.html", status_code=status_code, error=error, notice=notice, grid=grid,
+        columns=_columns(grid), expiring=inventory.expiring_within(uow(), hours=EXPIRING_HOURS, site_id=site_id),
+        in_transit=transfers.list_in_transit(uow()), excursions=recent_excursions,
+        waste=discards.discards_report(uow(), since=since, site_id=site_id), since=since, site_id=site_id,
+        site_options=[("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
+        sites=all_sites, expiring_hours=EXPIRING_HOURS, typed=typed or {},
+        may_write=caller.principal.may(Permission.INVENTORY_WRITE),
+        may_discard=caller.principal.may(Permission.DISCARD),
+    )
+
+
+@router.get("/inventory")
+def inventory_home(request: Request, site_id: str = "", since: str = "", dispatched: str = "", received: str = "",
+                   caller: Caller = Depends(require(Permission.UNITS_READ))):
+    notice, error = None, None
+    try:
+        first_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        first_day, error = None, f"'{since[:20]}' is not a date: write it as 2026-01-31."
+    try:
+        if _id(dispatched):
+            view = transfers.get_transfer(caller.uow(), _id(dispatched))
+            notice = (f"Transfer {view.id} dispatched from {view.from_site_code} to {view.to_site_code} "
+                      f"with {len(view.units)} unit(s).")
+        elif _id(received):
+            view = transfers.get_transfer(caller.uow(), _id(received))
+            arrived = len(view.units) - len(view.missing)
+            notice = f"Transfer {view.id} booked in at {view.to_site_code}: {arrived} unit(s) received"
+            notice += f", {len(view.quarantined)} to quarantine (cold chain broken)" if view.quarantined else ""
+            notice += f", {len(view.missing)} missing and still on the road." if view.missing else "."
+        return _home(request, caller, site_id=_id(site_id), since=first_day, notice=notice, error=error,
+                     status_code=422 if error else 200)
+    except DomainError as failure:
+        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+
+
+# ---------------------------------------------------------------- transfers
+
+
+def _dispatch_page(request: Request, caller: Caller, *, from_site_id: int | None, kind: str = "",
+                   blood_group: str = "", error: str | None = None, status_code: int = 200, typed: dict | None = None):
+    units, total = [], 0
+    if from_site_id is not None:
+        try:
+            units, total = inventory.stock_units(caller.uow(), site_id=from_site_id, kind=kind or None,
+                                                 blood_group=blood_group or None, status="available", limit=200)
+        except DomainError as failure:
+            error, status_code = error or failure.message, status_code if error else status_for(failure)
+    all_sites = _sites(caller)
+    return render(request, "inventory/dispatch.html", status_code=status_code, error=error, units=units,
+                  total=total, from_site_id=from_site_id, kind=kind, blood_group=blood_group,
+                  site_options=[("", "Choose…")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
+                  kind_options=KIND_OPTIONS, typed=typed or {})
+
+
+@router.get("/inventory/dispatch")
+def dispatch_page(request: Request, from_site_id: str = "", kind: str = "", blood_group: str = "",
+                  caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
+    return _dispatch_page(request, caller, from_site_id=_id(from_site_id), kind=kind.strip()[:40],
+                          blood_group=blood_group.strip()[:20])
+
+
+@router.post("/inventory/dispatch")
+def dispatch(request: Request, from_site_id: int = Form(..., ge=1, le=MAX_ID), to_site_id: str = Form(""),
+             unit_ids: list[int] = Form([]), note: str = Form("", max_length=transfers.MAX_NOTE),
+             caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
+    try:
+        destination = _id(to_site_id)
+        if destination is None:
+            raise InvalidInput("Choose the site the units go to.")
+        if any(not 1 <= u <= MAX_ID for u in unit_ids):
+            raise InvalidInput("A unit number is out of range.")
+        view = transfers.dispatch(caller.uow(), from_site_id=from_site_id, to_site_id=destination,
+                                  unit_ids=unit_ids, note=note)
+    except DomainError as error:
+        return _dispatch_page(request, caller, from_site_id=from_site_id, error=error.message,
+                              status_code=status_for(error),
+                              typed={"to_site_id": to_site_id, "unit_ids": set(unit_ids), "note": note})
+    return RedirectResponse(f"/inventory?dispatched={view.id}", status_code=303)
+
+
+@router.post("/inventory/transfers/{transfer_id}/receive")
+def receive(request: Request, transfer_id: int, received_unit_ids: list[int] = Form([]),
+            cold_chain: str = Form(""), storage_location: str = Form("", max_length=transfers.MAX_LOCATION),
+            caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
+    try:
+        if not 1 <= transfer_id <= MAX_ID or any(not 1 <= u <= MAX_ID for u in received_unit_ids):
+            raise InvalidInput("A transfer or unit number is out of range.")
+        if cold_chain not in ("yes", "no"):
+            raise InvalidInput("Say whether the cold chain was kept (the box's temperature on arrival).")
+        transfers.receive(caller.uow(), transfer_id=transfer_id, received_unit_ids=received_unit_ids,
+                          cold_chain_ok=cold_chain == "yes", storage_location=storage_location)
+    except DomainError as error:
+        return _home(request, caller, error=error.message, status_code=status_for(error),
+                     typed={"transfer_id": transfer_id, "received": set(received_unit_ids), "cold_chain": cold_chain,
+                            "storage_location": storage_location})
+    return RedirectResponse(f"/inventory?received={transfer_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- temperature excursions
+
+
+def _moment(text: str, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"The {what} '{text[:30]}' is not a date and time (e.g. 2026-03-01 14:30).") from None
+    # The form says UTC: the monitor's wall clock at a site is read as UTC, like every time on these pages.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text.replace(",", ".").strip())
+    except ValueError:
+        raise InvalidInput(f"The {what} '{text[:20]}' is not a number of °C.") from None
+    if not -200 <= value <= 200:
+        raise InvalidInput(f"The {what} {value} °C is not a possible storage reading.")
+    return value
+
+
+@router.post("/inventory/excursions")
+def record_excursion(request: Request, site_id: str = Form(""), storage_location: str = Form("", max_length=MAX_TEXT),
+                     started_at: str = Form("", max_length=40), ended_at: str = Form("", max_length=40),
+                     lowest_c: str = Form("", max_length=20), highest_c: str = Form("", max_length=20),
+                     note: str = Form("", max_length=excursions.MAX_NOTE),
+                     caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
+    typed = {"site_id": site_id, "storage_location": storage_location, "started_at": started_at,
+             "ended_at": ended_at, "lowest_c": lowest_c, "highest_c": highest_c, "note": note}
+    try:
+        site = _id(site_id)
+        if site is None:
+            raise InvalidInput("Choose the site where the alarm went off.")
+        view = excursions.record_excursion(
+            caller.uow(), site_id=site, storage_location=storage_location, started_at=_moment(started_at, "start"),
+            ended_at=_moment(ended_at, "end"), lowest_c=_number(lowest_c, "lowest temperature"),
+            highest_c=_number(highest_c, "highest temperature"), note=note)
+    except DomainError as error:
+        return _home(request, caller, error=error.message, status_code=status_for(error), typed=typed)
+    held = ", ".join(f"{u.din} {u.product_code}" for u in view.affected)
+    notice = (f"Excursion {view.id} recorded at {view.storage_location}: {len(view.affected)} unit(s) held in "
+              f"quarantine for the lab to review" + (f" ({held})." if held else "."))
+    if view.unaffected_unit_ids:
+        notice += f" {len(view.unaffected_unit_ids)} unit(s) there were within their storage range."
+    return _home(request, caller, notice=notice)
+
+
+# ---------------------------------------------------------------- discards
+
+
+def _discard_page(request: Request, caller: Caller, *, candidate=None, din: str = "", product_code: str = "",
+                  error: str | None = None, notice: str | None = None, status_code: int = 200,
+                  typed: dict | None = None, done=None):
+    meaning = signature_meaning("discard", candidate.signature_subject) if candidate is not None else None
+    return render(request, "inventory/discard.html", status_code=status_code, error=error, notice=notice,
+                  candidate=candidate, din=din, product_code=product_code, meaning=meaning, done=done,
+                  reasons=discards.discard_reasons(), typed=typed or {})
+
+
+@router.get("/inventory/discard")
+def discard_page(request: Request, din: str = "", product_code: str = "",
+                 caller: Caller = Depends(require(Permission.DISCARD))):
+    din, product_code = din.strip()[:MAX_TEXT], product_code.strip()[:MAX_TEXT]
+    if not (din or product_code):
+        return _discard_page(request, caller)
+    try:
+        if not (din and product_code):
+            raise InvalidInput("Scan both the DIN and the product code of the bag.")
+        candidate = discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
+    except DomainError as error:
+        return _discard_page(request, caller, din=din, product_code=product_code, error=error.message,
+                             status_code=status_for(error))
+    return _discard_page(request, caller, candidate=candidate, din=din, product_code=product_code)
+
+
+@router.post("/inventory/discard")
+def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
+            product_code: str = Form("", max_length=MAX_TEXT),
+            reason_code: str = Form("", max_length=40), note: str = Form("", max_length=discards.MAX_NOTE),
+            signature_password: str = Form("", max_length=200),
+            caller: Caller = Depends(require(Permission.DISCARD))):
+    typed = {"reason_code": reason_code, "note": note}
+    try:
+        # The unit is found again from the bag's label: the one discarded is the one scanned.
+        candidate = discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
+    except DomainError as error:
+        return _discard_page(request, caller, din=din, product_code=product_code, error=error.message,
+                             status_code=status_for(error), typed=typed)
+    try:
+        if not reason_code:
+            raise InvalidInput("Choose why the unit is discarded.")
+        view = signed(
+            caller, password=signature_password, action="discard",
+            act=lambda: discards.discard(caller.uow(), unit_id=candidate.unit_id, reason_code=reason_code, note=note),
+            record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id),
+        )
+    except DomainError as error:
+        return _discard_page(request, caller, candidate=candidate, din=din, product_code=product_code,
+                             error=error.message, status_code=status_for(error), typed=typed)
+    label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
+    return _discard_page(request, caller, done=view,
+                         notice=f"Unit {candidate.signature_subject} discarded: {label}. Your signature is recorded.")
+
+
+@router.post("/inventory/discard-expired")
+def discard_expired(request: Request, caller: Caller = Depends(require(Permission.DISCARD))):
+    try:
+        ids = discards.discard_expired(caller.uow())
+    except DomainError as error:
+        return _home(request, caller, error=error.message, status_code=status_for(error))
+    notice = f"{len(ids)} expired unit(s) discarded." if ids else "No unit in stock had expired: nothing discarded."
+    return _home(request, caller, notice=notice)

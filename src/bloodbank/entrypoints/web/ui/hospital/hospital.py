@@ -1,0 +1,616 @@
+"""Pages: the hospital transfusion staff's home, patients, orders, issue and the bedside record.
+
+Every form posts, and on success redirects (POST-redirect-GET) to the page it
+came from with a short notice. A refusal renders the same page again with the
+rule's message (every reason of a refused issue) and what the person typed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse
+
+from bloodbank.domain import haemovigilance as hv
+from bloodbank.domain.access import Permission, signature_meaning
+from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.isbt128 import parse_din
+from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
+from bloodbank.entrypoints.web.errors import status_for
+from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
+from bloodbank.entrypoints.web.signing import signed
+from bloodbank.entrypoints.web.templating import render
+from bloodbank.service_layer.hospital import (
+    allocation, crossmatch, hospitals, issue, orders, patient_lab, patient_merge, patients, returns, transfusion,
+)
+
+router = APIRouter(prefix="/hospital")
+
+ORDERS = Depends(require(Permission.ORDERS))
+PATIENTS_READ = Depends(require(Permission.PATIENTS_READ))
+PATIENTS_WRITE = Depends(require(Permission.PATIENTS_WRITE))
+ISSUE = Depends(require(Permission.ISSUE))
+EMERGENCY = Depends(require(Permission.ISSUE, Permission.EMERGENCY_RELEASE))
+TRANSFUSION = Depends(require(Permission.TRANSFUSION))
+
+PAGE = 25
+MAX_ID = 2**31
+_DIGITS = re.compile(r"^[0-9]{1,10}$")
+_NUMBER = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,2})?$")
+NOT_SAVED = ("csrf_token", CSRF_FIELD, "signature_password")
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+NOTICES = {
+    "patient": "Patient registered.",
+    "identifier": "Identifier added.",
+    "sample": "Sample recorded.",
+    "grouping": "Grouping recorded.",
+    "screen": "Antibody screen recorded.",
+    "antibody": "Antibody recorded.",
+    "requirement": "Special requirement recorded.",
+    "requirement_ended": "Special requirement ended from today.",
+    "merged": "Records merged: every grouping, antibody, requirement, sample and order is on this record now.",
+    "order": "Order placed.",
+    "allocated": "Allocation done: the units held are listed below.",
+    "reserved": "Unit reserved.",
+    "released": "Reservation released: the unit is back in stock.",
+    "crossmatch": "Crossmatch recorded.",
+    "cancelled": "Order cancelled; units still reserved for it went back to stock.",
+    "issued": "Unit issued. Hand it over with the checks shown below.",
+    "emergency": "Emergency release signed and issued. Group the patient and crossmatch the unit as soon as "
+                 "a sample is tested.",
+    "started": "Bedside check passed: transfusion started.",
+    "vitals": "Observations recorded.",
+    "ended": "Transfusion ended.",
+    "reaction": "Reaction reported.",
+    "returned": "Return recorded.",
+}
+
+VITALS = (
+    ("temperature_c", "Temperature (°C)", False),
+    ("pulse", "Pulse (beats/min)", True),
+    ("systolic", "Systolic pressure (mmHg)", True),
+    ("diastolic", "Diastolic pressure (mmHg)", True),
+    ("respiratory_rate", "Respiratory rate (breaths/min)", True),
+    ("spo2", "Oxygen saturation (%)", True),
+)
+
+
+# ---------------------------------------------------------------- parsing form text
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if key not in NOT_SAVED}
+
+
+async def _password(request: Request) -> str:
+    return str((await request.form()).get("signature_password", ""))
+
+
+def _id(value: str | None, what: str) -> int:
+    text = (value or "").strip()
+    if not _DIGITS.match(text) or not 1 <= int(text) <= MAX_ID:
+        raise InvalidInput(f"Choose {what}.")
+    return int(text)
+
+
+def _optional_id(value: str | None, what: str) -> int | None:
+    return _id(value, what) if (value or "").strip() else None
+
+
+def _whole(value: str | None, what: str, low: int, high: int) -> int:
+    text = (value or "").strip()
+    if not _DIGITS.match(text) or not low <= int(text) <= high:
+        raise InvalidInput(f"The {what} is a whole number from {low} to {high}.")
+    return int(text)
+
+
+def _checked(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("on", "yes", "true", "1")
+
+
+def _needed_by(value: str | None) -> datetime:
+    text = (value or "").strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Give the date and time the blood is needed (YYYY-MM-DD HH:MM, UTC).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _date(value: str | None, what: str):
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(f"The {what} is a date, YYYY-MM-DD; got '{text}'.") from None
+
+
+def _vitals(form: dict[str, str], prefix: str) -> dict:
+    """The observations typed, as numbers; which are required and what is plausible is the domain's to say."""
+    values = {}
+    for code, label, whole in VITALS:
+        text = form.get(f"{prefix}_{code}", "").strip().replace(",", ".")
+        if not text:
+            continue
+        if not _NUMBER.match(text) or (whole and "." in text):
+            kind = "a whole number" if whole else "a number"
+            raise InvalidInput(f"The {hv.VITAL_SIGNS[code].name} is {kind}; got '{text}'.")
+        values[code] = int(text) if whole else float(text)
+    return values
+
+
+def _back(url: str, saved: str) -> RedirectResponse:
+    return RedirectResponse(f"{url}?saved={saved}", status_code=303)
+
+
+def _notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("saved", ""))
+
+
+def _refused(error: DomainError) -> dict:
+    """The error for the page: an issue refused shows its head line, then each reason in a list."""
+    refusals = list(getattr(error, "refusals", None) or [])
+    message = error.message.split("\n", 1)[0] if refusals else error.message
+    return {"error": message, "refusals": refusals}
+
+
+def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
+    return [(str(h.id), f"{h.name} ({h.code})") for h in hospitals.list_hospitals(caller.uow())]
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def _din(text: str | None) -> str:
+    """As printed under the barcode, so what is on the screen can be compared with the bag."""
+    try:
+        return parse_din(text or "").eye_readable
+    except InvalidInput:
+        return text or ""
+
+
+def _page(request: Request, template: str, **context):
+    return render(request, template, when=_when, din=_din, **context)
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("")
+def home(request: Request, hospital_id: str = "", urgency: str = "", offset: int = 0, caller: Caller = ORDERS):
+    error = None
+    offset = max(0, min(offset, 10_000_000))
+    try:
+        chosen = _optional_id(hospital_id, "a hospital")
+        found = orders.find_orders(caller.uow(), hospital_id=chosen, statuses=orders.OPEN_STATUSES,
+                                   urgency=urgency or None, limit=PAGE, offset=offset)
+    except DomainError as failure:
+        error, found = failure.message, orders.OrderList((), 0)
+    follow_ups = issue.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
+    return _page(request, "hospital/home.html", error=error, orders=found, hospital_id=hospital_id,
+                  urgency=urgency, offset=offset, page=PAGE, hospitals=_hospital_options(caller),
+                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], follow_ups=follow_ups)
+
+
+# ---------------------------------------------------------------- patients
+
+
+@router.get("/patients")
+def patient_search(request: Request, q: str = "", caller: Caller = PATIENTS_READ):
+    found, error = [], None
+    if q.strip():
+        try:
+            found = patients.find_patients(caller.uow(), q[:200])
+        except DomainError as failure:
+            error = failure.message
+    return _page(request, "hospital/patients.html", error=error, q=q, found=found, searched=bool(q.strip()),
+                  hospitals=dict(_hospital_options(caller)))
+
+
+def _register_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, **context):
+    return _page(request, "hospital/register.html", status_code=status_code, values=values,
+                  hospitals=_hospital_options(caller), systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
+                  examples={c: s.example for c, s in IDENTIFIER_SYSTEMS.items()}, **context)
+
+
+@router.get("/patients/new")
+def register_form(request: Request, caller: Caller = PATIENTS_WRITE):
+    return _register_page(request, caller, values={"system_1": "mrn", "system_2": "nhs", "system_3": ""})
+
+
+@router.post("/patients")
+async def register(request: Request, caller: Caller = PATIENTS_WRITE):
+    form = await _form(request)
+    try:
+        identifiers = []
+        for n in (1, 2, 3):
+            value = form.get(f"value_{n}", "").strip()
+            if value and not form.get(f"system_{n}"):
+                raise InvalidInput(f"Choose the type of identifier {n} ({value}).")
+            if value:
+                identifiers.append((form[f"system_{n}"], value))
+        view = patients.register_patient(
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the patient's hospital"),
+            identifiers=identifiers, given_name=form.get("given_name", ""), family_name=form.get("family_name", ""),
+            date_of_birth=_date(form.get("date_of_birth"), "date of birth"), sex=form.get("sex") or None)
+    except DomainError as failure:
+        return _register_page(request, caller, values=form, status_code=status_for(failure),
+                              candidates=getattr(failure, "candidates", []), **_refused(failure))
+    return _back(f"/hospital/patients/{view.id}", "patient")
+
+
+@router.post("/patients/emergency")
+async def register_emergency(request: Request, caller: Caller = PATIENTS_WRITE):
+    form = await _form(request)
+    try:
+        age = form.get("approximate_age", "").strip()
+        view = patients.register_emergency_patient(
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the hospital"), sex=form.get("sex") or None,
+            approximate_age=_whole(age, "approximate age", 0, 120) if age else None)
+    except DomainError as failure:
+        return _emergency_page(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
+    return RedirectResponse(f"/hospital/emergency?patient_id={view.id}", status_code=303)
+
+
+def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: str = "", values: dict | None = None,
+                  status_code: int = 200, **context):
+    chart = patient_lab.get_patient_chart(caller.uow(), patient_id)
+    may_order = caller.principal.may(Permission.ORDERS)
+    placed = orders.find_orders(caller.uow(), patient_id=chart.patient.id, limit=50).items if may_order else ()
+    return _page(request, "hospital/patient.html", status_code=status_code, chart=chart, p=chart.patient,
+                  orders=placed, may_order=may_order, failed=failed, values=values or {},
+                  hospitals=dict(_hospital_options(caller)),
+                  systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
+                  requirements=[(c, c.replace("_", " ")) for c in SPECIAL_REQUIREMENTS],
+                  requirement_help=SPECIAL_REQUIREMENTS,
+                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}") for s in chart.samples],
+                  active_requirements=[(str(r.id), f"{r.requirement.replace('_', ' ')} (since {r.since})")
+                                       for r in chart.requirements if r.active], **context)
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: Id, caller: Caller = PATIENTS_READ):
+    chart = patient_lab.get_patient_chart(caller.uow(), patient_id)
+    if chart.patient.id != patient_id:
+        # A merged record's page is its survivor's: one page holds the person's whole history.
+        return RedirectResponse(f"/hospital/patients/{chart.patient.id}", status_code=303)
+    return _patient_page(request, caller, patient_id, notice=_notice(request))
+
+
+async def _patient_act(request: Request, caller: Caller, patient_id: int, failed: str, act) -> object:
+    form = await _form(request)
+    try:
+        act(form)
+    except DomainError as failure:
+        return _patient_page(request, caller, patient_id, failed=failed, values=form,
+                             status_code=status_for(failure), **_refused(failure))
+    return _back(f"/hospital/patients/{patient_id}", failed)
+
+
+@router.post("/patients/{patient_id}/identifiers")
+async def add_identifier(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "identifier", lambda f: patients.add_identifier(
+        caller.uow(), patient_id=patient_id, system=f.get("id_system", ""), value=f.get("id_value", ""),
+        reason=f.get("id_reason", "")))
+
+
+@router.post("/patients/{patient_id}/samples")
+async def record_sample(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "sample", lambda f: patient_lab.record_sample(
+        caller.uow(), patient_id=patient_id, sample_number=f.get("sample_number", ""),
+        taken_by=f.get("taken_by", "")))
+
+
+@router.post("/patients/{patient_id}/groupings")
+async def record_grouping(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "grouping", lambda f: patient_lab.record_grouping(
+        caller.uow(), patient_id=patient_id, sample_id=_id(f.get("grouping_sample"), "the sample grouped"),
+        blood_group=f.get("blood_group", ""), manually_edited=_checked(f.get("grouping_edited"))))
+
+
+@router.post("/patients/{patient_id}/screens")
+async def record_screen(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    def act(f):
+        result = f.get("screen_result", "")
+        if result not in ("negative", "positive"):
+            raise InvalidInput("Choose the screen's result: negative or positive.")
+        patient_lab.record_antibody_screen(
+            caller.uow(), patient_id=patient_id, sample_id=_id(f.get("screen_sample"), "the sample screened"),
+            positive=result == "positive", manually_edited=_checked(f.get("screen_edited")))
+    return await _patient_act(request, caller, patient_id, "screen", act)
+
+
+@router.post("/patients/{patient_id}/antibodies")
+async def record_antibody(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "antibody", lambda f: patient_lab.record_antibody(
+        caller.uow(), patient_id=patient_id, antibody=f.get("antibody", ""),
+        clinically_significant=_checked(f.get("antibody_significant")), note=f.get("antibody_note", "")))
+
+
+@router.post("/patients/{patient_id}/requirements")
+async def add_requirement(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "requirement", lambda f: patient_lab.add_requirement(
+        caller.uow(), patient_id=patient_id, requirement=f.get("requirement", ""),
+        reason=f.get("requirement_reason", ""), until=_date(f.get("requirement_until"), "end date")))
+
+
+@router.post("/patients/{patient_id}/requirements/end")
+async def end_requirement(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "requirement_ended", lambda f: patient_lab.end_requirement(
+        caller.uow(), requirement_id=_id(f.get("requirement_id"), "the requirement to end"),
+        reason=f.get("end_reason", "")))
+
+
+@router.post("/patients/{patient_id}/merge")
+async def merge(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    return await _patient_act(request, caller, patient_id, "merged", lambda f: patient_merge.merge_identified_patients(
+        caller.uow(), survivor_id=patient_id, duplicate=f.get("duplicate", ""), reason=f.get("merge_reason", "")))
+
+
+# ---------------------------------------------------------------- orders
+
+
+def _order_form(request: Request, caller: Caller, *, values: dict, status_code: int = 200, **context):
+    patient = None
+    if values.get("patient_id"):
+        try:
+            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
+        except DomainError:
+            values = {**values, "patient_id": ""}
+    return _page(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
+                  hospitals=_hospital_options(caller), kinds=[(k, k.replace("_", " ")) for k in ORDER_KINDS],
+                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES, **context)
+
+
+@router.get("/orders/new")
+def order_form(request: Request, patient_id: str = "", caller: Caller = ORDERS):
+    soon = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(hours=4)
+    values = {"patient_id": patient_id, "kind": "red_cells", "quantity": "1", "urgency": "routine",
+              "needed_by": soon.strftime("%Y-%m-%dT%H:%M")}
+    if patient_id:
+        try:
+            values["hospital_id"] = str(patients.get_patient(caller.uow(), _id(patient_id, "the patient"))
+                                        .hospital_id or "")
+        except DomainError:
+            pass
+    return _order_form(request, caller, values=values)
+
+
+@router.post("/orders")
+async def place_order(request: Request, caller: Caller = ORDERS):
+    form = await _form(request)
+    try:
+        view = orders.place_requested_order(
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the hospital ordering"),
+            patient_id=_optional_id(form.get("patient_id"), "the patient"),
+            patient_identifier=form.get("patient", "") or None, for_stock=_checked(form.get("for_stock")),
+            kind=form.get("kind", ""), blood_group=form.get("blood_group", "") or None,
+            quantity=_whole(form.get("quantity"), "quantity", 1, 50), needed_by=_needed_by(form.get("needed_by")),
+            urgency=form.get("urgency", ""), note=form.get("note", ""))
+    except DomainError as failure:
+        return _order_form(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
+    return _back(f"/hospital/orders/{view.id}", "order")
+
+
+def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str = "", values: dict | None = None,
+                status_code: int = 200, **context):
+    workup = issue.order_workup(caller.uow(), order_id=order_id)
+    candidates, stock_problem = [], None
+    if workup.order.status == "open":
+        try:
+            candidates = allocation.reservation_candidates(caller.uow(), order_id=order_id)
+        except DomainError as failure:  # e.g. the hospital has no blood bank assigned: the order still shows
+            stock_problem = failure.message
+    to_issue = [h for h in workup.held if h.unit_status == "reserved" and h.issue_id is None]
+    to_crossmatch = [h for h in to_issue if h.crossmatch_needed]
+
+    def label(held) -> str:
+        r = held.reservation
+        return f"{_din(r.din)} {r.product_code} ({r.blood_group or 'group unknown'})"
+
+    return _page(request, "hospital/order.html", status_code=status_code, w=workup, o=workup.order,
+                  candidates=candidates, to_issue=to_issue, to_crossmatch=to_crossmatch, failed=failed,
+                  values=values or {}, may_issue=caller.principal.may(Permission.ISSUE),
+                  crossmatch_choices=[(str(h.reservation.unit_id), label(h)) for h in to_crossmatch],
+                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}")
+                                  for s in workup.samples],
+                  method_choices=[(m, m.replace("_", " ")) for m in crossmatch.METHODS],
+                  issue_choices=[(str(h.reservation.id), label(h)) for h in to_issue],
+                  releasable=[(str(h.reservation.id), label(h)) for h in to_issue], stock_problem=stock_problem,
+                  **context)
+
+
+@router.get("/orders/{order_id}")
+def order_page(request: Request, order_id: Id, caller: Caller = ORDERS):
+    return _order_page(request, caller, order_id, notice=_notice(request))
+
+
+async def _order_act(request: Request, caller: Caller, order_id: int, failed: str, act, then: str | None = None):
+    form = await _form(request)
+    try:
+        result = act(form)
+    except DomainError as failure:
+        return _order_page(request, caller, order_id, failed=failed, values=form, status_code=status_for(failure),
+                           **_refused(failure))
+    if then is not None:
+        return RedirectResponse(then.format(result=result), status_code=303)
+    return _back(f"/hospital/orders/{order_id}", failed)
+
+
+@router.post("/orders/{order_id}/allocate")
+async def allocate(request: Request, order_id: Id, caller: Caller = ORDERS):
+    return await _order_act(request, caller, order_id, "allocated",
+                            lambda f: allocation.allocate(caller.uow(), order_id=order_id))
+
+
+@router.post("/orders/{order_id}/reserve")
+async def reserve(request: Request, order_id: Id, caller: Caller = ORDERS):
+    return await _order_act(request, caller, order_id, "reserved", lambda f: allocation.reserve_unit(
+        caller.uow(), order_id=order_id, unit_id=_id(f.get("unit_id"), "the unit to reserve")))
+
+
+@router.post("/orders/{order_id}/release")
+async def release(request: Request, order_id: Id, caller: Caller = ORDERS):
+    return await _order_act(request, caller, order_id, "released", lambda f: allocation.release_reservation(
+        caller.uow(), reservation_id=_id(f.get("release_reservation"), "the reservation to release"),
+        reason=f.get("release_reason", "")))
+
+
+@router.post("/orders/{order_id}/crossmatch")
+async def record_crossmatch(request: Request, order_id: Id, caller: Caller = ORDERS):
+    def act(f):
+        return crossmatch.record_crossmatch(
+            caller.uow(), patient_id=_id(f.get("crossmatch_patient"), "the patient"),
+            unit_id=_id(f.get("crossmatch_unit"), "the unit crossmatched"),
+            sample_id=_id(f.get("crossmatch_sample"), "the patient's sample tested"),
+            result=f.get("crossmatch_result", ""), method=f.get("crossmatch_method", "serological"))
+    return await _order_act(request, caller, order_id, "crossmatch", act)
+
+
+@router.post("/orders/{order_id}/issue")
+async def issue_unit(request: Request, order_id: Id, caller: Caller = ISSUE):
+    return await _order_act(request, caller, order_id, "issued", lambda f: issue.issue_unit(
+        caller.uow(), reservation_id=_id(f.get("issue_reservation"), "the unit to issue"),
+        scanned_unit=f.get("scanned_unit", ""), scanned_patient=f.get("scanned_patient", "")),
+        then="/hospital/issues/{result.id}?saved=issued")
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(request: Request, order_id: Id, caller: Caller = ORDERS):
+    return await _order_act(request, caller, order_id, "cancelled", lambda f: orders.cancel_order(
+        caller.uow(), order_id=order_id, reason=f.get("cancel_reason", "")))
+
+
+# ---------------------------------------------------------------- emergency release
+
+
+def _emergency_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, **context):
+    patient, units, unusable, problem = None, [], [], None
+    kind = values.get("kind") if values.get("kind") in issue.EMERGENCY_KINDS else "red_cells"
+    if values.get("patient_id"):
+        try:
+            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
+            found = issue.emergency_units(caller.uow(), patient_id=patient.id, kind=kind)
+            units = [u for u in found if u.suitable]
+            unusable = [u for u in found if not u.suitable]
+        except DomainError as failure:
+            problem = failure.message
+    return _page(request, "hospital/emergency.html", status_code=status_code, values={**values, "kind": kind},
+                  patient=patient, units=units, unusable=unusable, problem=problem,
+                  hospitals=_hospital_options(caller),
+                  unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
+                                                 f"{_when(u.expires_at)}") for u in units],
+                  meaning=signature_meaning("emergency_release", "chosen above"), **context)
+
+
+@router.get("/emergency")
+def emergency_form(request: Request, patient_id: str = "", patient: str = "", kind: str = "red_cells",
+                   caller: Caller = EMERGENCY):
+    values = {"patient_id": patient_id, "patient": patient, "kind": kind}
+    error = None
+    if patient.strip() and not patient_id:
+        try:
+            values["patient_id"] = str(patients.lookup_patient(caller.uow(), patient[:200]).id)
+        except DomainError as failure:
+            error = failure.message
+    return _emergency_page(request, caller, values=values, error=error)
+
+
+@router.post("/emergency")
+async def emergency_release(request: Request, caller: Caller = EMERGENCY):
+    form = await _form(request)
+    password = await _password(request)
+    try:
+        patient_id = _id(form.get("patient_id"), "the patient")
+        unit_id = _id(form.get("unit_id"), "the unit to release")
+        order_id = _optional_id(form.get("order_id"), "the order")
+        view = signed(
+            caller, password=password, action="emergency_release",
+            act=lambda: issue.emergency_issue(
+                caller.uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=form.get("scanned_unit", ""),
+                scanned_patient=form.get("scanned_patient", ""), reason=form.get("reason", ""),
+                order_id=order_id),
+            record=lambda done: (f"{done.din} {done.product_code}", "issue", done.id))
+    except DomainError as failure:
+        return _emergency_page(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
+    return _back(f"/hospital/issues/{view.id}", "emergency")
+
+
+# ---------------------------------------------------------------- at the bedside
+
+
+def _bedside_page(request: Request, caller: Caller, issue_id: int, *, failed: str = "", values: dict | None = None,
+                  status_code: int = 200, **context):
+    record = transfusion.bedside_record(caller.uow(), issue_id=issue_id)
+    observed = record.transfusion.vitals if record.transfusion else {}
+    rows = [("Before", observed.get("before")), *(("During", o) for o in observed.get("during") or []),
+            ("After", observed.get("after"))]
+    return _page(request, "hospital/bedside.html", status_code=status_code, r=record, i=record.issue,
+                  t=record.transfusion, failed=failed, values=values or {}, vitals=VITALS,
+                  vitals_rows=[(label, obs) for label, obs in rows if obs],
+                  categories=[(c.code, c.name) for c in hv.REACTION_CATEGORIES.values()],
+                  severities=[(g.code, g.name) for g in hv.SEVERITIES.values()],
+                  imputability=[(g.code, g.name) for g in hv.IMPUTABILITY.values()],
+                  outcomes=[(o, o.replace("_", " ")) for o in transfusion.OUTCOMES], **context)
+
+
+@router.get("/issues/{issue_id}")
+def bedside(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return _bedside_page(request, caller, issue_id, notice=_notice(request))
+
+
+async def _bedside_act(request: Request, caller: Caller, issue_id: int, failed: str, act):
+    form = await _form(request)
+    try:
+        act(form)
+    except DomainError as failure:
+        return _bedside_page(request, caller, issue_id, failed=failed, values=form, status_code=status_for(failure),
+                             **_refused(failure))
+    return _back(f"/hospital/issues/{issue_id}", failed)
+
+
+@router.post("/issues/{issue_id}/start")
+async def start(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return await _bedside_act(request, caller, issue_id, "started", lambda f: transfusion.start_transfusion(
+        caller.uow(), issue_id=issue_id, scanned_unit=f.get("bedside_unit", ""),
+        scanned_patient=f.get("bedside_patient", ""), vitals_before=_vitals(f, "before"),
+        checked_by=f.get("checked_by", "") or None))
+
+
+@router.post("/issues/{issue_id}/vitals")
+async def vitals(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return await _bedside_act(request, caller, issue_id, "vitals", lambda f: transfusion.record_vitals(
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
+        vitals=_vitals(f, "during")))
+
+
+@router.post("/issues/{issue_id}/end")
+async def end(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return await _bedside_act(request, caller, issue_id, "ended", lambda f: transfusion.end_transfusion(
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
+        volume_given_ml=_whole(f.get("volume_given_ml"), "volume given (mL)", 0, 10_000),
+        outcome=f.get("outcome", ""), vitals_after=_vitals(f, "after")))
+
+
+@router.post("/issues/{issue_id}/reaction")
+async def reaction(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return await _bedside_act(request, caller, issue_id, "reaction", lambda f: transfusion.report_reaction(
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
+        category=f.get("category", ""), severity=f.get("severity", ""), imputability=f.get("imputability", ""),
+        description=f.get("description", "")))
+
+
+@router.post("/issues/{issue_id}/return")
+async def return_unit(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
+    return await _bedside_act(request, caller, issue_id, "returned", lambda f: returns.return_unit(
+        caller.uow(), issue_id=issue_id,
+        minutes_out_of_storage=_whole(f.get("minutes_out"), "time out of storage (minutes)", 0, 100_000),
+        kept_in_cold_chain=_checked(f.get("cold_chain")), note=f.get("return_note", "")))

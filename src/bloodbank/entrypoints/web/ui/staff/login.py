@@ -1,0 +1,68 @@
+"""Log in and out. A session cookie the page's scripts cannot read, sent only to this site."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from bloodbank.domain.access import Role
+from bloodbank.domain.errors import DomainError
+from bloodbank.entrypoints.web.security import SESSION_COOKIE, Caller, database_of, logged_in, principal_of
+from bloodbank.entrypoints.web.templating import render
+from bloodbank.service_layer.staff import authentication
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+router = APIRouter()
+
+ROLE_HOME = {
+    Role.CLERK: "/desk",
+    Role.PHLEBOTOMIST: "/collection",
+    Role.LAB_TECHNICIAN: "/lab",
+    Role.INVENTORY_MANAGER: "/inventory",
+    Role.HOSPITAL_STAFF: "/hospital",
+    Role.MEDICAL_DIRECTOR: "/",
+    Role.ADMINISTRATOR: "/admin",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: a login link must not send the person elsewhere afterwards."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None):
+    if principal_of(request) is not None:
+        return RedirectResponse(_safe_next(next) or "/", status_code=303)
+    return render(request, "login.html", next=_safe_next(next) or "")
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")):
+    client = request.client.host if request.client else ""
+    try:
+        ticket = authentication.login(UnitOfWork(database_of(request), actor="web"), username=username,
+                                      password=password, client=client)
+    except DomainError as error:
+        return render(request, "login.html", status_code=401 if error.code == "login_refused" else 429,
+                      error=error.message, username=username, next=_safe_next(next) or "")
+    target = _safe_next(next) or ROLE_HOME[Role(ticket.principal.role)]
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, ticket.token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _caller: Caller = Depends(logged_in)):
+    authentication.logout(UnitOfWork(database_of(request), actor="web"), request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

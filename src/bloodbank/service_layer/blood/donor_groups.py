@@ -1,0 +1,34 @@
+"""The donor's group as labels may use it: known, confirmed and not in dispute."""
+
+from __future__ import annotations
+
+
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Donor
+from bloodbank.domain.blood_groups import parse_group
+
+
+def recorded_group(session: Session, donor_id: int) -> str | None:
+    """The donor's group as recorded, or None while unknown or disputed: a questioned group is never labelled."""
+    donor = _current_donor(session, donor_id)
+    if donor is None or donor.group_discrepancy or not donor.blood_group:
+        return None
+    try:
+        return str(parse_group(donor.blood_group))
+    except ValueError:
+        return None
+
+
+def group_disputed(session: Session, donor_id: int) -> bool:
+    donor = _current_donor(session, donor_id)
+    return donor is None or donor.group_discrepancy
+
+
+def _current_donor(session: Session, donor_id: int) -> Donor | None:
+    """The record that holds the donor now: a merged record points at its survivor."""
+    donor, seen = session.get(Donor, donor_id), set()
+    while donor is not None and donor.merged_into_id is not None and donor.id not in seen:
+        seen.add(donor.id)
+        donor = session.get(Donor, donor.merged_into_id)
+    return donor

@@ -1,0 +1,80 @@
+"""The lab's quarantine board: units waiting in quarantine and what holds each, never why one is blocked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Unit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import release as rules
+from bloodbank.domain.lab_tests import name_of, required_tests
+from bloodbank.service_layer.blood.release_facts import release_facts
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+_RESULT_BLOCKERS = frozenset({"missing_result", "preliminary_result", "no_grouping"})
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    unit_id: int
+    din: str
+    product_code: str
+    division: str
+    kind: str
+    blood_group: str | None
+    expires_at: datetime
+    site_id: int | None
+    # "ready for release", "awaiting results", "held" or "blocked": never why a unit is blocked.
+    state: str
+    missing_tests: tuple[str, ...]
+    holds: tuple[str, ...]
+
+
+def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None) -> list[QuarantineItem]:
+    """Units in quarantine and what holds them, without any result or the reason a unit is blocked.
+
+    Soonest expiry first; `limit` keeps a board to the units that matter now, since judging each
+    unit costs a few queries.
+    """
+    with uow:
+        s = uow.session
+        query = _quarantined(site_id).order_by(Unit.expires_at, Unit.id).limit(limit)
+        now = utcnow()
+        return [_item(s, unit, now) for unit in s.execute(query).scalars()]
+
+
+def quarantine_count(uow: UnitOfWork, site_id: int | None = None) -> int:
+    with uow:
+        return uow.session.execute(select(func.count()).select_from(_quarantined(site_id).subquery())).scalar_one()
+
+
+def _quarantined(site_id: int | None):
+    query = select(Unit).where(Unit.status == "quarantined")
+    return query if site_id is None else query.where(Unit.site_id == site_id)
+
+
+def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
+    facts, _ = release_facts(session, unit, now)
+    blockers = rules.release_blockers(facts)
+    missing = sorted({
+        name_of(code)
+        for source in facts.sources for code in required_tests(facts.panel, facts.kind)
+        if code not in source.results or not source.results[code].final
+    })
+    holds = tuple(b.message for b in blockers if not b.sensitive and b.code not in _RESULT_BLOCKERS)
+    if any(b.sensitive for b in blockers):
+        state = "blocked"
+    elif missing:
+        state = "awaiting results"
+    else:
+        state = "held" if blockers else "ready for release"
+    return QuarantineItem(
+        unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
+        blood_group=unit.blood_group, expires_at=unit.expires_at, site_id=unit.site_id, state=state,
+        missing_tests=tuple(missing), holds=holds,
+    )

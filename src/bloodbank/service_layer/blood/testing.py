@@ -1,0 +1,376 @@
+"""Test results: recorded, corrected (never overwritten), read, and acted on at once.
+
+What a result means for the blood is applied in the same transaction as the
+result (`apply_consequences`): a reactive marker takes every unit holding
+the donation's blood out of use before anyone could release it, and if that
+cannot be done, the result is not stored either and the unit stays blocked
+by its missing result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Donation, Donor, TestResult, Unit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import lab_tests
+from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from bloodbank.domain.isbt128 import parse_din
+from bloodbank.service_layer.blood.follow_up import flag_group_discrepancy, follow_up_reactive
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.blood.release_facts import historical_groups
+from bloodbank.service_layer.blood.withdrawal import units_holding, withdraw_reactive
+from bloodbank.service_layer.shared.unit_moves import record_event
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: int
+    donation_id: int
+    din: str
+    test: str
+    test_name: str
+    outcome: str
+    value: str | None
+    final: bool
+    recorded_at: datetime
+    recorded_by: str
+    current: bool
+    superseded_by_id: int | None = None
+    correction_reason: str | None = None
+    # What the result set in motion (units discarded, donor follow-up opened...).
+    consequences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    line: int
+    din: str
+    test: str
+    outcome: str
+    value: str | None = None
+    final: bool = True
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    line: int
+    din: str
+    test: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    accepted: tuple[tuple[int, ResultView], ...]
+    refused: tuple[RefusedRow, ...]
+
+
+def _view(row: TestResult, din: str, consequences: Iterable[str] = ()) -> ResultView:
+    return ResultView(
+        id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
+        outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
+        recorded_by=row.recorded_by, current=row.superseded_by_id is None, superseded_by_id=row.superseded_by_id,
+        correction_reason=row.correction_reason, consequences=tuple(consequences),
+    )
+
+
+def _donation(session: Session, *, donation_id: int | None = None, din: str | None = None) -> Donation:
+    """The donation, locked: results for one donation, and its release, queue behind each other."""
+    if din is not None:
+        din = str(parse_din(din))
+        query, missing = select(Donation).where(Donation.din == din), f"No donation with DIN {din}."
+    else:
+        query, missing = select(Donation).where(Donation.id == donation_id), f"No donation with id {donation_id}."
+    donation = session.execute(query.with_for_update()).scalar_one_or_none()
+    if donation is None:
+        raise NotFound(missing)
+    return donation
+
+
+def _current(session: Session, donation_id: int, test: str) -> TestResult | None:
+    return session.execute(select(TestResult).where(
+        TestResult.donation_id == donation_id, TestResult.test == test, TestResult.superseded_by_id.is_(None),
+    ).with_for_update()).scalars().first()
+
+
+def record_result(uow: UnitOfWork, *, donation_id: int, test: str, outcome: str, value: str | None = None,
+                  final: bool = True) -> ResultView:
+    """The first result of a test on a donation; a change afterwards is a correction."""
+    return _record(uow, {"donation_id": donation_id}, test, outcome, value, final)
+
+
+def record_result_by_din(uow: UnitOfWork, *, din: str, test: str, outcome: str, value: str | None = None,
+                         final: bool = True) -> ResultView:
+    return _record(uow, {"din": din}, test, outcome, value, final)
+
+
+def _record(uow: UnitOfWork, which: dict, test: str, outcome: str, value: str | None, final: bool) -> ResultView:
+    checked = lab_tests.check_result(test, outcome, value)
+    with uow:
+        s = uow.session
+        donation = _donation(s, **which)
+        existing = _current(s, donation.id, checked.test)
+        if existing is not None:
+            raise Conflict(
+                f"Donation {donation.din} already has a {lab_tests.name_of(checked.test)} result "
+                f"(result {existing.id}, {existing.outcome}); to change it, correct that result with a reason."
+            )
+        row = TestResult(donation_id=donation.id, test=checked.test, outcome=checked.outcome, value=checked.value,
+                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor)
+        s.add(row)
+        s.flush()
+        uow.audit("record", "test_result", row.id, new=snapshot(row))
+        view = _view(row, donation.din, apply_consequences(uow, donation, row))
+        uow.commit()
+        return view
+
+
+def correct_result(uow: UnitOfWork, *, result_id: int, outcome: str, value: str | None = None, reason: str,
+                   final: bool = True) -> ResultView:
+    """A new row replaces the current one; the old row and its value are kept, pointing at the new."""
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput("A correction needs a reason: say why the result was wrong.")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason is too long ({len(reason)} characters; at most {MAX_REASON}).")
+    with uow:
+        s = uow.session
+        donation_id = s.execute(select(TestResult.donation_id).where(TestResult.id == result_id)).scalar()
+        if donation_id is None:
+            raise NotFound(f"No test result with id {result_id}.")
+        donation = _donation(s, donation_id=donation_id)
+        old = s.execute(select(TestResult).where(TestResult.id == result_id).with_for_update()).scalar_one()
+        if old.superseded_by_id is not None:
+            raise Conflict(f"Result {old.id} was already corrected (by result {old.superseded_by_id}): "
+                           "correct the current result instead.")
+        checked = lab_tests.check_result(old.test, outcome, value)
+        if (checked.outcome, checked.value, bool(final)) == (old.outcome, old.value, old.final):
+            raise InvalidInput(f"Result {old.id} already says that: there is nothing to correct.")
+        new = TestResult(donation_id=old.donation_id, test=old.test, outcome=checked.outcome, value=checked.value,
+                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor, correction_reason=reason)
+        s.add(new)
+        s.flush()
+        old.superseded_by_id = new.id
+        s.flush()
+        uow.audit("correct", "test_result", new.id,
+                  old={"result_id": old.id, "outcome": old.outcome, "value": old.value, "final": old.final},
+                  new={"result_id": new.id, "outcome": new.outcome, "value": new.value, "final": new.final},
+                  reason=reason)
+        view = _view(new, donation.din, apply_consequences(uow, donation, new))
+        uow.commit()
+        return view
+
+
+def record_results_batch(uow: UnitOfWork, rows: Iterable[BatchRow | Mapping]) -> BatchReport:
+    """Each row in its own transaction: a refused row is reported and the others are kept."""
+    accepted, refused = [], []
+    for number, raw in enumerate(rows, start=1):
+        row = raw if isinstance(raw, BatchRow) else _batch_row(raw, number)
+        try:
+            view = record_result_by_din(uow, din=row.din, test=row.test, outcome=row.outcome, value=row.value,
+                                        final=row.final)
+        except DomainError as error:
+            refused.append(RefusedRow(row.line, row.din, row.test, error.message))
+        else:
+            accepted.append((row.line, view))
+    return BatchReport(tuple(accepted), tuple(refused))
+
+
+def _batch_row(raw: Mapping, number: int) -> BatchRow:
+    text = {key: str(raw.get(key) or "") for key in ("din", "test", "outcome")}
+    return BatchRow(line=int(raw.get("line", number)), **text, value=raw.get("value") or None,
+                    final=bool(raw.get("final", True)))
+
+
+def results_for_donation(uow: UnitOfWork, donation_id: int) -> list[ResultView]:
+    """Every result of a donation, corrections and replaced rows included. A sensitive read: audited."""
+    with uow:
+        s = uow.session
+        donation = s.get(Donation, donation_id)
+        if donation is None:
+            raise NotFound(f"No donation with id {donation_id}.")
+        rows = s.execute(select(TestResult).where(TestResult.donation_id == donation_id)
+                         .order_by(TestResult.test, TestResult.id)).scalars().all()
+        uow.audit("read", "test_result", None, new={"donation_id": donation_id, "result_ids": [r.id for r in rows]})
+        views = [_view(row, donation.din) for row in rows]
+        uow.commit()
+        return views
+
+
+def donation_id_for_din(uow: UnitOfWork, din: str) -> int:
+    with uow:
+        donation = uow.session.execute(select(Donation).where(Donation.din == str(parse_din(din)))).scalar()
+        if donation is None:
+            raise NotFound(f"No donation with DIN {din}.")
+        return donation.id
+
+
+def apply_consequences(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
+    """What a new current result does, in the result's own transaction; what was done, in words."""
+    if lab_tests.is_unsafe(row.test, row.outcome):
+        return _reactive(uow, donation, row)
+    if row.test == lab_tests.GROUPING:
+        return _typing(uow, donation, row)
+    if row.test == "cmv":
+        return _cmv(uow, donation, row)
+    return []
+
+
+def _reactive(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
+    # Even a preliminary reactive takes the blood out of use: a later negative does not bring it back.
+    done = withdraw_reactive(uow, [donation.id])
+    follow_up_reactive(uow, donation, lab_tests.name_of(row.test), row.outcome,
+                       sorted(done.recalled + done.transfused))
+    notes = [f"{len(done.discarded)} unit(s) discarded"]
+    if done.recalled:
+        notes.append(f"{len(done.recalled)} issued unit(s) recalled")
+    if done.transfused:
+        notes.append(f"{len(done.transfused)} unit(s) already transfused: lookback needed")
+    return notes + ["donor follow-up opened"]
+
+
+def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
+    s = uow.session
+    units = list(s.execute(select(Unit).where(Unit.donation_id == donation.id).order_by(Unit.id)
+                           .with_for_update()).scalars())
+    history, _ = historical_groups(s, donation)
+    on_record = sorted((history | {u.blood_group for u in units if u.blood_group}) - {row.value})
+    if on_record:
+        flag_group_discrepancy(uow, donation, row.value, on_record)
+        return ["grouping disagrees with the donor's record: donor flagged, follow-up opened, release blocked"]
+    if not row.final:
+        return []
+    notes = _set_donor_group(uow, donation, row.value)
+    for unit in units:
+        if unit.blood_group is None:
+            _update_unit(uow, unit, {"blood_group": row.value, "label_verified_at": None, "label_verified_by": None},
+                         f"ABO/RhD typed {row.value} on donation {donation.din}")
+            notes.append(f"unit {unit.id} grouped {row.value}")
+    return notes
+
+
+def _set_donor_group(uow: UnitOfWork, donation: Donation, group: str) -> list[str]:
+    s = uow.session
+    donor = s.execute(select(Donor).where(Donor.id == donation.donor_id).with_for_update()).scalar_one()
+    if donor.blood_group is not None:
+        return []
+    donor.blood_group = group
+    s.flush()
+    uow.audit("update", "donor", donor.id, old={"blood_group": None}, new={"blood_group": group},
+              reason=f"first ABO/RhD typing, donation {donation.din}")
+    return [f"donor's blood group recorded as {group}"]
+
+
+def _cmv(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
+    s = uow.session
+    if row.outcome == "negative":
+        if not row.final:
+            return []
+        # A pool is CMV-negative only if every source is: left to whoever makes the pool.
+        units = s.execute(select(Unit).where(Unit.donation_id == donation.id, Unit.cmv_negative.is_(False))
+                          .order_by(Unit.id).with_for_update()).scalars()
+        value = True
+    else:
+        units = [u for u in units_holding(s, [donation.id]) if u.cmv_negative]
+        value = False
+    changed = 0
+    for unit in units:
+        if unit.status in ("discarded", "processed", "transfused") and value:
+            continue
+        _update_unit(uow, unit, {"cmv_negative": value}, f"CMV {row.outcome} on donation {donation.din}")
+        changed += 1
+    return [f"{changed} unit(s) marked {'CMV-negative' if value else 'not CMV-negative'}"] if changed else []
+
+
+def _update_unit(uow: UnitOfWork, unit: Unit, values: dict, reason: str) -> None:
+    """A column other than status: the row, the unit's history line and the audit entry."""
+    values = {key: value for key, value in values.items() if getattr(unit, key) != value}
+    old = {key: getattr(unit, key) for key in values}
+    for key, value in values.items():
+        setattr(unit, key, value)
+    uow.session.flush()
+    record_event(uow, unit, "lab_update", detail=values)
+    uow.audit("update", "unit", unit.id, old=old, new=values, reason=reason)
+
+
+MAX_CSV_ROWS = 2000
+MAX_CSV_CHARACTERS = 500_000
+CSV_COLUMNS = "din,test,outcome[,value[,final]]"
+
+
+def read_results_csv(text: str) -> tuple[list[BatchRow], list[RefusedRow]]:
+    """Rows `din,test,outcome[,value[,final]]` with an optional header; a malformed line is refused with its number.
+
+    `final` is "yes"/"no" (or true/false, 1/0, final/preliminary); left out, the result is final.
+    """
+    if not isinstance(text, str):
+        raise InvalidInput("The results file must be text (CSV).")
+    if len(text) > MAX_CSV_CHARACTERS:
+        raise InvalidInput(f"The results file is too large ({len(text)} characters; at most {MAX_CSV_CHARACTERS}): "
+                           "split it into smaller files.")
+    rows: list[BatchRow] = []
+    problems: list[RefusedRow] = []
+    try:
+        lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as error:
+        raise InvalidInput(f"The results file is not readable CSV: {error}.") from None
+    for line, fields in enumerate(lines, start=1):
+        cells = [f.strip() for f in fields]
+        if not any(cells) or (line == 1 and cells[0].lower() == "din"):
+            continue
+        din, test = (cells[0] if cells else ""), (cells[1] if len(cells) > 1 else "")
+        if len(rows) + len(problems) >= MAX_CSV_ROWS:
+            raise InvalidInput(f"The results file has more than {MAX_CSV_ROWS} rows: split it into smaller files.")
+        if len(cells) not in (3, 4, 5) or not all(cells[:3]):
+            problems.append(RefusedRow(line, din[:40], test[:40], f"expected {CSV_COLUMNS}"))
+            continue
+        final = _final_cell(cells[4]) if len(cells) == 5 and cells[4] else True
+        if final is None:
+            problems.append(RefusedRow(line, din[:40], test[:40],
+                                       f"'{cells[4][:20]}' in the final column: write yes or no"))
+            continue
+        rows.append(BatchRow(line=line, din=din, test=test, outcome=cells[2],
+                             value=cells[3] if len(cells) >= 4 and cells[3] else None, final=final))
+    return rows, problems
+
+
+def _final_cell(text: str) -> bool | None:
+    word = text.strip().lower()
+    if word in ("yes", "y", "true", "1", "final"):
+        return True
+    if word in ("no", "n", "false", "0", "preliminary", "prelim"):
+        return False
+    return None
+
+
+def record_results_csv(uow: UnitOfWork, text: str) -> BatchReport:
+    """A CSV file of results: malformed lines and refused results reported by line, every other row kept."""
+    rows, malformed = read_results_csv(text)
+    report = record_results_batch(uow, rows)
+    refused = tuple(sorted((*malformed, *report.refused), key=lambda r: r.line))
+    return BatchReport(report.accepted, refused)
+
+
+def result_by_id(uow: UnitOfWork, result_id: int) -> ResultView:
+    """One result, whichever its state. A sensitive read: audited."""
+    with uow:
+        s = uow.session
+        row = s.get(TestResult, result_id)
+        if row is None:
+            raise NotFound(f"No test result with id {result_id}.")
+        din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
+        uow.audit("read", "test_result", row.id, new={"donation_id": row.donation_id, "result_ids": [row.id]})
+        view = _view(row, din)
+        uow.commit()
+        return view

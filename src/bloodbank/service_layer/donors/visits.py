@@ -1,0 +1,281 @@
+"""Check-in at the desk: the start of every visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Appointment, Consent, Donation, Donor, Site, TestResult, Visit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import lab_tests
+from bloodbank.domain.consent import OPEN_STATUSES
+from bloodbank.domain.eligibility import DonationKind
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
+from bloodbank.service_layer.donors.deferrals import current_donor
+from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.blood.testing import ResultView
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class VisitView:
+    id: int
+    donor_id: int
+    donor_number: str
+    site_id: int
+    appointment_id: int | None
+    kind: str
+    status: str
+    checked_in_at: datetime
+    checked_in_by: str
+    eligible: bool | None
+    next_eligible_date: date | None
+    screened_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_step: str | None
+
+
+def visit_view(visit: Visit, donor_number: str) -> VisitView:
+    return VisitView(
+        id=visit.id, donor_id=visit.donor_id, donor_number=donor_number, site_id=visit.site_id,
+        appointment_id=visit.appointment_id, kind=visit.kind, status=visit.status,
+        checked_in_at=visit.checked_in_at, checked_in_by=visit.checked_in_by, eligible=visit.eligible,
+        next_eligible_date=visit.next_eligible_date, screened_at=visit.screened_at,
+        withdrawn_at=visit.withdrawn_at, withdrawn_step=visit.withdrawn_step,
+    )
+
+
+def check_kind(kind: str) -> None:
+    kinds = [k.value for k in DonationKind]
+    if kind not in kinds:
+        raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(kinds)}.")
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: int | None = None,
+             kind: str = "whole_blood") -> VisitView:
+    check_kind(kind)
+    with uow:
+        s = uow.session
+        donor = current_donor(s, donor_id)
+        # Locking the donor row queues a second desk checking in the same person at once.
+        s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
+        site = s.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"No site with id {site_id}.")
+        if not site.active:
+            raise Conflict(f"Site {site.code} is not active: donors cannot be checked in there.")
+        now = utcnow()
+        # Told at the desk, before anything is written: no visit for a deferred donor.
+        ensure_not_deferred(s, donor.id, now.date())
+        person = donor_ids_of_person(s, donor.id)
+        _refuse_second_open_visit(s, person, now.date())
+        appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
+        visit = Visit(donor_id=donor.id, site_id=site.id, appointment_id=appointment_id, kind=kind,
+                      status="checked_in", checked_in_at=now, checked_in_by=uow.actor)
+        s.add(visit)
+        s.flush()
+        uow.audit("create", "visit", visit.id, new=snapshot(visit),
+                  reason="checked in" + (f" for appointment {appointment.id}" if appointment else ""))
+        result = visit_view(visit, donor.donor_number)
+        uow.commit()
+        return result
+
+
+def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
+    start, end = day_bounds(day)
+    open_visit = s.execute(
+        select(Visit.id).where(
+            Visit.donor_id.in_(person), Visit.status.in_(OPEN_STATUSES),
+            Visit.checked_in_at >= start, Visit.checked_in_at < end,
+        )
+    ).scalar()
+    if open_visit is not None:
+        raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
+
+
+def _take_appointment(uow: UnitOfWork, appointment_id: int, person: list[int], site: Site,
+                      now: datetime) -> Appointment:
+    s = uow.session
+    appointment = s.execute(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    ).scalar_one_or_none()
+    if appointment is None:
+        raise NotFound(f"No appointment with id {appointment_id}.")
+    if appointment.donor_id not in person:
+        raise InvalidInput(f"Appointment {appointment_id} belongs to another donor.")
+    if appointment.site_id != site.id:
+        raise InvalidInput(f"Appointment {appointment_id} is at another site, not {site.code}.")
+    if appointment.status != "booked":
+        raise Conflict(f"Appointment {appointment_id} is {appointment.status.replace('_', ' ')}, not booked.")
+    before = snapshot(appointment)
+    appointment.status, appointment.status_changed_at = "checked_in", now
+    old, new = changes(before, snapshot(appointment))
+    uow.audit("update", "appointment", appointment.id, old=old, new=new, reason="donor checked in")
+    return appointment
+
+
+def get_visit(uow: UnitOfWork, visit_id: int) -> VisitView:
+    with uow:
+        visit = uow.session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound(f"No visit with id {visit_id}.")
+        return visit_view(visit, uow.session.get(Donor, visit.donor_id).donor_number)
+
+
+def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
+    """Today's visits at the site still in progress, in order of arrival."""
+    start, end = day_bounds(utcnow().date())
+    with uow:
+        if uow.session.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        rows = uow.session.execute(
+            select(Visit, Donor.donor_number).join(Donor, Donor.id == Visit.donor_id)
+            .where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
+                   Visit.checked_in_at >= start, Visit.checked_in_at < end)
+            .order_by(Visit.checked_in_at, Visit.id)
+        ).all()
+        return [visit_view(visit, number) for visit, number in rows]
+
+
+# ---------------------------------------------------------------- what the desk and the chair read
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """A visit with what the people looking after the donor need to see on one page.
+
+    The donor's confidential choice is not here, on purpose: no staff screen may know it.
+    """
+
+    visit: VisitView
+    donor_name: str
+    donor_sex: str
+    donor_date_of_birth: date
+    donor_blood_group: str | None
+    site_code: str
+    site_name: str
+    rule_set: str | None
+    decision_reasons: tuple[str, ...]
+    weight_kg: float | None
+    hemoglobin_g_dl: float | None
+    systolic: int | None
+    diastolic: int | None
+    pulse: int | None
+    temperature_c: float | None
+    consent_text_version: str | None
+    consent_given_at: datetime | None
+    consent_withdrawn_at: datetime | None
+    din: str | None
+    donation_status: str | None
+
+
+@dataclass(frozen=True)
+class VisitHistoryItem:
+    visit_id: int
+    donor_number: str
+    checked_in_at: datetime
+    site_code: str
+    kind: str
+    status: str
+    eligible: bool | None
+    next_eligible_date: date | None
+    din: str | None
+    volume_ml: int | None
+    donation_status: str | None
+
+
+def _detail(s: Session, visit: Visit) -> VisitDetail:
+    donor, site = s.get(Donor, visit.donor_id), s.get(Site, visit.site_id)
+    consent = s.execute(select(Consent).where(Consent.visit_id == visit.id)).scalar_one_or_none()
+    donation = s.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
+    return VisitDetail(
+        visit=visit_view(visit, donor.donor_number), donor_name=f"{donor.given_name} {donor.family_name}",
+        donor_sex=donor.sex, donor_date_of_birth=donor.date_of_birth, donor_blood_group=donor.blood_group,
+        site_code=site.code, site_name=site.name, rule_set=visit.rule_set,
+        decision_reasons=tuple(visit.decision_reasons or ()), weight_kg=visit.weight_kg,
+        hemoglobin_g_dl=visit.hemoglobin_g_dl, systolic=visit.systolic, diastolic=visit.diastolic,
+        pulse=visit.pulse, temperature_c=visit.temperature_c,
+        consent_text_version=consent.text_version if consent else None,
+        consent_given_at=consent.given_at if consent else None,
+        consent_withdrawn_at=consent.withdrawn_at if consent else None,
+        din=donation.din if donation else None, donation_status=donation.status if donation else None,
+    )
+
+
+def visit_detail(uow: UnitOfWork, visit_id: int) -> VisitDetail:
+    with uow:
+        visit = uow.session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound(f"No visit with id {visit_id}.")
+        return _detail(uow.session, visit)
+
+
+def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:
+    """Today's visits at the site still in progress, in order of arrival, with the donor's name."""
+    start, end = day_bounds(utcnow().date())
+    with uow:
+        s = uow.session
+        if s.get(Site, site_id) is None:
+            raise NotFound(f"No site with id {site_id}.")
+        rows = s.execute(
+            select(Visit).where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
+                                Visit.checked_in_at >= start, Visit.checked_in_at < end)
+            .order_by(Visit.checked_in_at, Visit.id)
+        ).scalars().all()
+        return [_detail(s, visit) for visit in rows]
+
+
+MAX_HISTORY = 500
+
+
+def donor_history(uow: UnitOfWork, donor_id: int) -> list[VisitHistoryItem]:
+    """The person's visits, newest first, merged records included, each with its donation if one was taken."""
+    with uow:
+        s = uow.session
+        if s.get(Donor, donor_id) is None:
+            raise NotFound(f"No donor with id {donor_id}.")
+        rows = s.execute(
+            select(Visit, Donor.donor_number, Site.code, Donation)
+            .join(Donor, Donor.id == Visit.donor_id).join(Site, Site.id == Visit.site_id)
+            .outerjoin(Donation, Donation.visit_id == Visit.id)
+            .where(Visit.donor_id.in_(donor_ids_of_person(s, donor_id)))
+            .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(MAX_HISTORY)
+        ).all()
+        return [VisitHistoryItem(
+            visit_id=visit.id, donor_number=number, checked_in_at=visit.checked_in_at, site_code=code,
+            kind=visit.kind, status=visit.status, eligible=visit.eligible,
+            next_eligible_date=visit.next_eligible_date, din=donation.din if donation else None,
+            volume_ml=donation.volume_ml if donation else None,
+            donation_status=donation.status if donation else None,
+        ) for visit, number, code, donation in rows]
+
+
+def donor_test_results(uow: UnitOfWork, donor_id: int) -> list[ResultView]:
+    """Every test result on the person's donations, newest donation first. A sensitive read: audited."""
+    with uow:
+        s = uow.session
+        if s.get(Donor, donor_id) is None:
+            raise NotFound(f"No donor with id {donor_id}.")
+        rows = s.execute(
+            select(TestResult, Donation.din).join(Donation, Donation.id == TestResult.donation_id)
+            .where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
+            .order_by(Donation.started_at.desc(), TestResult.test, TestResult.id)
+        ).all()
+        uow.audit("read", "test_result", None, new={"donor_id": donor_id, "result_ids": [r.id for r, _ in rows]})
+        views = [ResultView(
+            id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
+            outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
+            recorded_by=row.recorded_by, current=row.superseded_by_id is None,
+            superseded_by_id=row.superseded_by_id, correction_reason=row.correction_reason,
+        ) for row, din in rows]
+        uow.commit()
+        return views

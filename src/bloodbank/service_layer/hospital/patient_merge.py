@@ -1,0 +1,117 @@
+"""Merging two records of one patient: the history moves, nothing is dropped or deleted.
+
+The classic case: an unconscious patient is transfused under an emergency
+number while their antibody and their CMV-negative requirement sit on their
+hospital-number record. Once merged, every row pointing at the duplicate
+(identifiers, samples, groupings, screens, antibodies, requirements, orders,
+crossmatches, issues, transfusions, records merged into it earlier) points at
+the survivor, and the duplicate row stays with `merged_into_id` set so its
+numbers still lead to the person.
+
+Groupings that disagree across the two records are NOT a reason to refuse:
+refusing would leave the flags split over two records. The merged profile
+shows "discrepant" and issue falls back to group O until the lab resolves it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Patient
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.patients import grouping_status
+from bloodbank.service_layer.hospital.patient_profile import load_profile
+from bloodbank.service_layer.hospital.patients import PatientView, find_patient_by_identifier, patient_view, record_id
+from bloodbank.service_layer.shared.record_links import repoint_history
+from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+# Details the survivor takes from the duplicate when it has none: it never loses one it has.
+FILLABLE = ("given_name", "family_name", "sex", "hospital_id")
+
+
+def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason: str) -> PatientView:
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput("A merge needs a reason: say how you know these records are the same patient.")
+    if survivor_id == duplicate_id:
+        raise InvalidInput("A record cannot be merged into itself: choose two different records.")
+    with uow:
+        session = uow.session
+        survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
+        _refuse_unmergeable(survivor, duplicate)
+        before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
+        moved = repoint_history(session, Patient.__table__.c.id, duplicate.id, survivor.id)
+        _fill_empty_details(survivor, duplicate)
+        duplicate.merged_into_id = survivor.id
+        session.flush()
+        status = grouping_status(load_profile(session, survivor.id))
+        uow.audit(
+            "merge", "patient", survivor.id,
+            old={"survivor": before_survivor, "duplicate": before_duplicate},
+            new={"survivor": snapshot(survivor), "duplicate": snapshot(duplicate),
+                 "moved": {table: len(ids) for table, ids in moved.items()}, "moved_ids": moved,
+                 "grouping_status": status},
+            reason=reason,
+        )
+        old, new = changes(before_duplicate, snapshot(duplicate))
+        uow.audit("merged_into", "patient", duplicate.id, old=old, new=new,
+                  reason=f"merged into patient {survivor.id}: {reason}")
+        view = patient_view(session, survivor)
+        uow.commit()
+        return view
+
+
+def _lock_pair(session: Session, survivor_id: int, duplicate_id: int) -> tuple[Patient, Patient]:
+    # Locked in id order, so two merges touching the same records queue instead of deadlocking.
+    rows = session.execute(
+        select(Patient).where(Patient.id.in_([survivor_id, duplicate_id])).order_by(Patient.id).with_for_update()
+    ).scalars().all()
+    found = {row.id: row for row in rows}
+    for wanted, role in ((survivor_id, "record to keep"), (duplicate_id, "duplicate record")):
+        if wanted not in found:
+            raise NotFound(f"There is no patient record {wanted} (the {role}).")
+    return found[survivor_id], found[duplicate_id]
+
+
+def _refuse_unmergeable(survivor: Patient, duplicate: Patient) -> None:
+    if duplicate.merged_into_id is not None:
+        raise Conflict(f"Patient record {duplicate.id} was already merged into record {duplicate.merged_into_id}; "
+                       "it holds no history of its own any more.")
+    if survivor.merged_into_id is not None:
+        raise Conflict(f"Patient record {survivor.id} was itself merged into record {survivor.merged_into_id}: "
+                       "merge into that record instead.")
+
+
+def _fill_empty_details(survivor: Patient, duplicate: Patient) -> None:
+    for field in FILLABLE:
+        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
+            setattr(survivor, field, getattr(duplicate, field))
+    # A real date of birth beats a guessed one from the emergency record.
+    if duplicate.date_of_birth is not None and (
+            survivor.date_of_birth is None
+            or (survivor.date_of_birth_estimated and not duplicate.date_of_birth_estimated)):
+        survivor.date_of_birth = duplicate.date_of_birth
+        survivor.date_of_birth_estimated = duplicate.date_of_birth_estimated
+
+
+def merge_identified_patients(uow: UnitOfWork, *, survivor_id: int, duplicate: str, reason: str) -> PatientView:
+    """Merge the record found by `duplicate` (an identifier, or "id:42") into the survivor.
+
+    The identifier only names the record; `merge_patients` then takes both
+    rows under lock and applies every rule again.
+    """
+    text = duplicate.strip() if isinstance(duplicate, str) else ""
+    if not text:
+        raise InvalidInput("Type or scan an identifier of the duplicate record (or id:42 for a record number).")
+    with uow:
+        session = uow.session
+        if text.lower().startswith("id:") and text[3:].strip().isdigit():
+            found = session.get(Patient, record_id(text[3:]))
+        else:
+            found = find_patient_by_identifier(session, text)
+        if found is None:
+            raise NotFound(f"No patient record has the identifier {text}.")
+        duplicate_id = found.id
+    return merge_patients(uow, survivor_id=survivor_id, duplicate_id=duplicate_id, reason=reason)

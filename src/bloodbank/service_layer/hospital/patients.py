@@ -1,0 +1,380 @@
+"""Patient records: registration (never two records under one identifier), look-up, search.
+
+A merged record stays in the table pointing at its survivor (see
+patient_merge): look-ups follow it, so whoever scans an old wristband lands on
+the one record that holds the person's whole history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bloodbank.adapters.db.models import Hospital, Patient, PatientIdentifier
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.patients import (
+    IDENTIFIER_SYSTEMS, candidate_identifiers, emergency_number, emergency_serial, normalize_identifier,
+    normalize_sex,
+)
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+# A chain of merges longer than this means the data is corrupt (a loop), not a person.
+MAX_MERGE_DEPTH = 50
+MAX_SEARCH_RESULTS = 200
+MAX_AGE = 120
+
+
+@dataclass(frozen=True)
+class PatientView:
+    id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    date_of_birth_estimated: bool
+    sex: str | None
+    hospital_id: int | None
+    merged_into_id: int | None
+    identifiers: tuple[tuple[str, str], ...]  # (system, value) of every record of the person
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip() or "Unknown patient"
+
+    def identifier(self, system: str) -> str | None:
+        return next((value for s, value in self.identifiers if s == system), None)
+
+
+def patient_view(session: Session, row: Patient) -> PatientView:
+    ids = records_of_person(session, row.id) if row.merged_into_id is None else [row.id]
+    identifiers = session.execute(
+        select(PatientIdentifier.system, PatientIdentifier.value)
+        .where(PatientIdentifier.patient_id.in_(ids)).order_by(PatientIdentifier.id)
+    ).all()
+    return PatientView(
+        id=row.id, given_name=row.given_name, family_name=row.family_name, date_of_birth=row.date_of_birth,
+        date_of_birth_estimated=row.date_of_birth_estimated, sex=row.sex, hospital_id=row.hospital_id,
+        merged_into_id=row.merged_into_id, identifiers=tuple((s, v) for s, v in identifiers),
+    )
+
+
+def current_patient(session: Session, patient_id: int) -> Patient:
+    """The record that now holds this person's history: follows merges to the survivor."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"There is no patient record {patient_id}.")
+    seen = {patient.id}
+    while patient.merged_into_id is not None:
+        patient = session.get(Patient, patient.merged_into_id)
+        if patient is None or patient.id in seen or len(seen) > MAX_MERGE_DEPTH:
+            raise NotFound(f"Patient record {patient_id} was merged, but the record it was merged into "
+                           "cannot be found. Call the supervisor.")
+        seen.add(patient.id)
+    return patient
+
+
+def find_patient_by_identifier(session: Session, text: str) -> Patient | None:
+    """The patient (survivor of any merge) holding the identifier typed or scanned.
+
+    `text` is "SYSTEM:VALUE" (mrn:RXH:123456, nhs:9434765919) or a bare value;
+    a bare value that belongs to different patients under different systems is
+    refused rather than guessed.
+    """
+    wanted = candidate_identifiers(text)
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(PatientIdentifier).where(tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))
+    ).scalars().all()
+    owners = {}
+    for row in rows:
+        owner = current_patient(session, row.patient_id)
+        owners.setdefault(owner.id, (owner, row.system))
+    if len(owners) > 1:
+        systems = ", ".join(sorted(system for _, system in owners.values()))
+        raise InvalidInput(f"'{text}' is an identifier of more than one patient (as {systems}): "
+                           "write it with its type in front, e.g. mrn:RXH:123456.")
+    return next(iter(owners.values()))[0] if owners else None
+
+
+def records_of_person(session: Session, survivor_id: int) -> list[int]:
+    """The survivor's id and every record merged into it, directly or through another merged record."""
+    ids, frontier = [survivor_id], [survivor_id]
+    while frontier:
+        found = session.execute(
+            select(Patient.id).where(Patient.merged_into_id.in_(frontier)).order_by(Patient.id)
+        ).scalars().all()
+        frontier = [i for i in found if i not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+# ---------------------------------------------------------------- registration
+
+
+def register_patient(uow: UnitOfWork, *, hospital_id: int, identifiers: list[tuple[str, str]],
+                     given_name: str = "", family_name: str = "", date_of_birth: date | None = None,
+                     sex: str | None = None) -> PatientView:
+    """A new patient record, refused if any identifier is already on file (never a second record)."""
+    wanted = _identifiers(identifiers)
+    fields = dict(given_name=_name(given_name, "given name"), family_name=_name(family_name, "family name"),
+                  date_of_birth=_date_of_birth(date_of_birth), sex=normalize_sex(sex))
+    with uow:
+        session = uow.session
+        _hospital(session, hospital_id)
+        _check_hospital_numbers(session, wanted)
+        _refuse_taken(session, wanted)
+        patient = Patient(hospital_id=hospital_id, date_of_birth_estimated=False, **fields)
+        session.add(patient)
+        session.flush()
+        for system, value in wanted:
+            session.add(PatientIdentifier(patient_id=patient.id, system=system, value=value, added_at=utcnow()))
+        _flush_identifiers(session, wanted)
+        uow.audit("register", "patient", patient.id, new={**snapshot(patient), "identifiers": wanted})
+        view = patient_view(session, patient)
+        uow.commit()
+        return view
+
+
+def register_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | None = None,
+                               approximate_age: int | None = None) -> PatientView:
+    """An unidentified patient, given the next emergency number (EM-YYYY-NNNN).
+
+    The guessed age becomes a date of birth marked as estimated; merge the
+    record into the real one once the patient is identified.
+    """
+    sex = normalize_sex(sex)
+    today = utcnow().date()
+    born = None
+    if approximate_age is not None:
+        if isinstance(approximate_age, bool) or not isinstance(approximate_age, int) \
+                or not 0 <= approximate_age <= MAX_AGE:
+            raise InvalidInput(f"The approximate age is a whole number of years from 0 to {MAX_AGE}.")
+        born = date(today.year - approximate_age, 1, 1)
+    with uow:
+        session = uow.session
+        _hospital(session, hospital_id)
+        patient = Patient(hospital_id=hospital_id, sex=sex, date_of_birth=born,
+                          date_of_birth_estimated=born is not None)
+        session.add(patient)
+        session.flush()
+        number = _add_emergency_number(session, patient.id, today.year)
+        uow.audit("register_emergency", "patient", patient.id,
+                  new={**snapshot(patient), "identifiers": [("emergency", number)],
+                       "approximate_age": approximate_age})
+        view = patient_view(session, patient)
+        uow.commit()
+        return view
+
+
+def _add_emergency_number(session: Session, patient_id: int, year: int) -> str:
+    # Two trauma calls at once may pick the same next number: the unique index refuses the
+    # second, which takes the one after, inside a savepoint so the transaction survives.
+    for _ in range(10):
+        number = emergency_number(year, _last_emergency_serial(session, year) + 1)
+        try:
+            with session.begin_nested():
+                session.add(PatientIdentifier(patient_id=patient_id, system="emergency", value=number,
+                                              added_at=utcnow()))
+            return number
+        except IntegrityError:
+            continue
+    raise Conflict("Could not give an emergency number: too many at once. Try again.")
+
+
+def _last_emergency_serial(session: Session, year: int) -> int:
+    prefix = f"EM-{year:04d}-"
+    value = session.execute(
+        select(PatientIdentifier.value)
+        .where(PatientIdentifier.system == "emergency", PatientIdentifier.value.startswith(prefix))
+        .order_by(func.length(PatientIdentifier.value).desc(), PatientIdentifier.value.desc()).limit(1)
+    ).scalar()
+    parsed = emergency_serial(value) if value else None
+    return parsed[1] if parsed else 0
+
+
+def add_identifier(uow: UnitOfWork, *, patient_id: int, system: str, value: str,
+                   reason: str = "") -> PatientView:
+    """Another identifier for the person (e.g. the NHS number once known)."""
+    wanted = [normalize_identifier(system, value)]
+    with uow:
+        session = uow.session
+        patient = current_patient(session, patient_id)
+        _check_hospital_numbers(session, wanted)
+        _refuse_taken(session, wanted, same_person=patient.id)
+        session.add(PatientIdentifier(patient_id=patient.id, system=wanted[0][0], value=wanted[0][1],
+                                      added_at=utcnow()))
+        _flush_identifiers(session, wanted)
+        uow.audit("add_identifier", "patient", patient.id, new={"identifier": list(wanted[0])},
+                  reason=(reason or "").strip() or None)
+        view = patient_view(session, patient)
+        uow.commit()
+        return view
+
+
+# ---------------------------------------------------------------- look-up
+
+
+def get_patient(uow: UnitOfWork, patient_id: int) -> PatientView:
+    """The patient's record; a merged record gives the record it was merged into."""
+    with uow:
+        return patient_view(uow.session, current_patient(uow.session, patient_id))
+
+
+def lookup_patient(uow: UnitOfWork, text: str) -> PatientView:
+    """The patient holding an identifier ("mrn:RXH:123456", "EM-2026-0001"), or "id:42" for a record id."""
+    raw = (text or "").strip()
+    with uow:
+        session = uow.session
+        if raw.lower().startswith("id:") and raw[3:].strip().isdigit():
+            return patient_view(session, current_patient(session, record_id(raw[3:])))
+        patient = find_patient_by_identifier(session, raw)
+        if patient is None:
+            raise NotFound(f"No patient has the identifier {raw}.")
+        return patient_view(session, patient)
+
+
+MAX_RECORD_ID = 2**31
+
+
+def record_id(text: str) -> int:
+    """A record number typed after "id:"; one no database could hold is simply not on file."""
+    number = int(text.strip())
+    if number > MAX_RECORD_ID:
+        raise NotFound(f"There is no patient record {text.strip()}.")
+    return number
+
+
+def find_patients(uow: UnitOfWork, text: str) -> list[PatientView]:
+    """By any identifier, or by names: every word must start a given or family name."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("Type an identifier or a name to search for.")
+    with uow:
+        session = uow.session
+        found: dict[int, Patient] = {}
+        wanted = candidate_identifiers(text)
+        if wanted:
+            rows = session.execute(select(PatientIdentifier.patient_id).where(
+                tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))).scalars().all()
+            for row_id in rows:
+                survivor = current_patient(session, row_id)
+                found.setdefault(survivor.id, survivor)
+        for row in _by_name(session, text):
+            found.setdefault(row.id, row)
+        return [patient_view(session, row) for row in list(found.values())[:MAX_SEARCH_RESULTS]]
+
+
+def _by_name(session: Session, text: str) -> list[Patient]:
+    words = [w for w in text.lower().split() if w]
+    statement = select(Patient).where(Patient.merged_into_id.is_(None))
+    for word in words:
+        pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(func.lower(Patient.given_name).like(pattern, escape="\\"),
+                                        func.lower(Patient.family_name).like(pattern, escape="\\")))
+    return list(session.execute(statement.order_by(Patient.family_name, Patient.given_name, Patient.id)
+                                .limit(MAX_SEARCH_RESULTS)).scalars())
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _identifiers(identifiers) -> list[tuple[str, str]]:
+    if not identifiers:
+        raise InvalidInput("A patient needs at least one identifier (hospital number, NHS number, …).")
+    wanted: list[tuple[str, str]] = []
+    for pair in identifiers:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidInput(f"An identifier is a type and a value, e.g. ('mrn', 'RXH:123456'); got {pair!r}.")
+        normalized = normalize_identifier(*pair)
+        if normalized not in wanted:
+            wanted.append(normalized)
+    return wanted
+
+
+def _refuse_taken(session: Session, wanted: list[tuple[str, str]], *, same_person: int | None = None) -> None:
+    rows = session.execute(select(PatientIdentifier).where(
+        tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))).scalars().all()
+    for row in rows:
+        owner = current_patient(session, row.patient_id)
+        name = IDENTIFIER_SYSTEMS[row.system].name.lower()
+        if owner.id == same_person:
+            raise Conflict(f"This patient already has the {name} {row.value}.")
+        raise PossibleDuplicate(
+            f"The {name} {row.value} already belongs to patient {owner.id} "
+            f"({patient_view(session, owner).display_name}). Nothing was saved: use that record, "
+            "or merge the two if they are the same person.",
+            candidates=[patient_view(session, owner)],
+        )
+
+
+def _flush_identifiers(session: Session, wanted: list[tuple[str, str]]) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        values = ", ".join(f"{s}:{v}" for s, v in wanted)
+        raise Conflict(f"The identifier {values} was given to another patient a moment ago; "
+                       "search for it and use that record.") from None
+
+
+def _check_hospital_numbers(session: Session, wanted: list[tuple[str, str]]) -> None:
+    # A typo in the hospital code would make a number nobody can find again.
+    for system, value in wanted:
+        if system == "mrn":
+            code = value.split(":", 1)[0]
+            if session.execute(select(Hospital.id).where(Hospital.code == code)).first() is None:
+                raise InvalidInput(f"The hospital number {value} names hospital {code}, which is not on file.")
+
+
+def _hospital(session: Session, hospital_id: int) -> Hospital:
+    row = session.get(Hospital, hospital_id)
+    if row is None:
+        raise NotFound(f"There is no hospital {hospital_id}.")
+    return row
+
+
+def _name(value: object, what: str) -> str:
+    if value is None:
+        return ""
+    name = " ".join(value.split()) if isinstance(value, str) else None
+    if name is None or len(name) > 100:
+        raise InvalidInput(f"The {what} is text of at most 100 characters.")
+    return name
+
+
+def _date_of_birth(value: object) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        raise InvalidInput(f"The date of birth must be a date (YYYY-MM-DD); got {value!r}.")
+    today = utcnow().date()
+    if value > today or value.year < today.year - MAX_AGE:
+        raise InvalidInput(f"The date of birth {value.isoformat()} is not possible: check it.")
+    return value
+
+
+MAX_PAGE = 200
+
+
+def list_patients(uow: UnitOfWork, *, hospital_id: int | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[PatientView], int]:
+    """A page of patient records (merged-away records left out) and how many there are in all."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"Show between 1 and {MAX_PAGE} patients at a time.")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidInput("The offset is a whole number, 0 or more.")
+    with uow:
+        session = uow.session
+        conditions = [Patient.merged_into_id.is_(None)]
+        if hospital_id is not None:
+            conditions.append(Patient.hospital_id == hospital_id)
+        total = session.scalar(select(func.count()).select_from(Patient).where(*conditions))
+        rows = session.execute(select(Patient).where(*conditions)
+                               .order_by(Patient.family_name, Patient.given_name, Patient.id)
+                               .limit(limit).offset(offset)).scalars().all()
+        return [patient_view(session, row) for row in rows], total

@@ -1,0 +1,116 @@
+"""A unit sent back from the ward unused: back on the shelf, or discarded.
+
+The unit first becomes `returned` (it is physically back in the blood bank),
+then either `available` again, when the domain's return rule says its cold
+chain held, or `discarded` as returned too warm. Both moves happen in one
+transaction, so no one can allocate a unit whose return is half-recorded. A
+unit called back by a recall comes home and stays `recalled`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import Issue, Reservation, Transfusion, Unit, UnitReturn
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    return_id: int
+    issue_id: int
+    unit_id: int
+    din: str
+    product_code: str
+    minutes_out_of_storage: int
+    kept_in_cold_chain: bool
+    restocked: bool
+    unit_status: str
+    explanation: str
+    returned_at: datetime
+    received_by: str
+
+
+def return_unit(uow: UnitOfWork, *, issue_id: int, minutes_out_of_storage: int, kept_in_cold_chain: bool,
+                note: str = "", rule: ReturnRule = DEFAULT_RETURN_RULE) -> ReturnView:
+    if isinstance(minutes_out_of_storage, bool) or not isinstance(minutes_out_of_storage, int) \
+            or minutes_out_of_storage < 0:
+        raise InvalidInput("The time out of storage is a whole number of minutes, 0 or more.")
+    with uow:
+        session = uow.session
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise NotFound(f"No issue {issue_id}: only a unit that was issued can be returned.")
+        unit = load_unit(session, issue.unit_id, lock=True)
+        _ensure_returnable(session, issue, unit.status)
+        detail = {"issue_id": issue.id, "minutes_out_of_storage": minutes_out_of_storage,
+                  "kept_in_cold_chain": bool(kept_in_cold_chain)}
+        if unit.status == "recalled":
+            # Called back by a recall: it stays recalled, the bag kept for the investigation (e.g. culture).
+            restock, explanation = False, "it is under recall: keep it apart for the investigation"
+            record_event(uow, unit, "returned", detail=detail)
+        else:
+            restock, explanation = _receive(uow, unit, detail, minutes_out_of_storage, bool(kept_in_cold_chain), rule)
+        _release_reservation(uow, unit.id)
+        row = UnitReturn(issue_id=issue.id, unit_id=unit.id, returned_at=utcnow(), received_by=uow.actor,
+                         minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
+                         restocked=restock, note=(note or "").strip())
+        session.add(row)
+        session.flush()
+        uow.audit("create", "unit_return", row.id, new=snapshot(row), reason=f"unit returned: {explanation}")
+        result = ReturnView(
+            return_id=row.id, issue_id=issue.id, unit_id=unit.id, din=unit.din, product_code=unit.product_code,
+            minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
+            restocked=restock, unit_status=unit.status, explanation=explanation, returned_at=row.returned_at,
+            received_by=row.received_by,
+        )
+        uow.commit()
+        return result
+
+
+def _receive(uow: UnitOfWork, unit: Unit, detail: dict, minutes: int, cold: bool, rule: ReturnRule) -> tuple[bool, str]:
+    decision = return_decision(unit.kind, minutes, cold, rule=rule)
+    restock, explanation, discard_code = decision.restockable, decision.reason, "returned_too_warm"
+    if restock and unit.expires_at <= utcnow():
+        restock, explanation, discard_code = False, "it has expired", "expired"
+    # The transition table refuses a transfused unit here, with its own message.
+    move(uow, unit, "returned", event="returned", reason="returned from the ward unused", detail=detail)
+    if restock:
+        move(uow, unit, "available", event="restocked", reason=f"returned {explanation}")
+    else:
+        move(uow, unit, "discarded", event="discard", reason=f"not restockable: {explanation}",
+             discard_reason=discard_code, discard_note=f"returned: {explanation}")
+    return restock, explanation
+
+
+def _ensure_returnable(session, issue: Issue, status: str) -> None:
+    if session.execute(select(UnitReturn.id).where(UnitReturn.issue_id == issue.id)).first():
+        raise Conflict("This unit was already returned for this issue.")
+    running = session.execute(select(Transfusion.id).where(Transfusion.issue_id == issue.id)).first()
+    if status == "issued" and running:
+        raise Conflict("The transfusion of this unit was started: it cannot go back into stock. "
+                       "End the transfusion instead.")
+    latest = session.execute(select(Issue.id).where(Issue.unit_id == issue.unit_id)
+                             .order_by(Issue.issued_at.desc(), Issue.id.desc()).limit(1)).scalar_one()
+    if latest != issue.id:
+        raise Conflict("This unit was issued again since: return it against its latest issue.")
+
+
+def _release_reservation(uow: UnitOfWork, unit_id: int) -> None:
+    """The reservation ends with the return, or the restocked unit could never be reserved again."""
+    for reservation in uow.session.execute(select(Reservation).where(
+            Reservation.unit_id == unit_id, Reservation.released_at.is_(None)).with_for_update()).scalars():
+        reservation.released_at, reservation.released_by = utcnow(), uow.actor
+        reservation.release_reason = "unit returned from the ward"
+        uow.session.flush()
+        uow.audit("release", "reservation", reservation.id, old={"released_at": None},
+                  new={"released_at": reservation.released_at, "released_by": uow.actor},
+                  reason="unit returned from the ward")

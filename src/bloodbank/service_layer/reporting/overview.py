@@ -1,0 +1,47 @@
+"""Live figures for the home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bloodbank.adapters.db.models import Appointment, Donation, Donor, Order, Site, Unit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Overview:
+    sites: int
+    donors: int
+    donations: int
+    upcoming_appointments: int
+    donors_by_group: dict[str, int]
+    units_available: int = 0
+    units_quarantined: int = 0
+    open_orders: int = 0
+
+
+def overview(uow: UnitOfWork) -> Overview:
+    with uow:
+        s = uow.session
+        count = lambda stmt: s.execute(stmt).scalar_one()  # noqa: E731
+        by_group = dict(s.execute(
+            select(Donor.blood_group, func.count())
+            .where(Donor.merged_into_id.is_(None), Donor.blood_group.is_not(None))
+            .group_by(Donor.blood_group)
+        ).all())
+        return Overview(
+            sites=count(select(func.count()).select_from(Site).where(Site.active)),
+            donors=count(select(func.count()).select_from(Donor).where(Donor.merged_into_id.is_(None))),
+            donations=count(select(func.count()).select_from(Donation)),
+            upcoming_appointments=count(
+                select(func.count()).select_from(Appointment)
+                .where(Appointment.status == "booked", Appointment.starts_at >= utcnow())
+            ),
+            donors_by_group=by_group,
+            units_available=count(select(func.count()).select_from(Unit).where(Unit.status == "available")),
+            units_quarantined=count(select(func.count()).select_from(Unit).where(Unit.status == "quarantined")),
+            open_orders=count(select(func.count()).select_from(Order).where(Order.status == "open")),
+        )

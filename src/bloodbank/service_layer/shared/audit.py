@@ -1,0 +1,114 @@
+"""Reading the audit log: verification and listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bloodbank.adapters.db import audit_log
+from bloodbank.adapters.db.models import AuditEntry
+from bloodbank.domain import access
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+def verify_chain(uow: UnitOfWork) -> audit_log.ChainReport:
+    with uow:
+        return audit_log.verify(uow.session)
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    old: dict | None
+    new: dict | None
+    reason: str | None
+    hash: str
+
+
+# ---------------------------------------------------------------- reading the log as a role
+
+# An entry's values repeat the record it is about: whoever may not read such records (an administrator
+# reads no test result and no patient) sees that the entry exists, who wrote it and when, not its values.
+VALUES_NEED: dict[str, access.Permission] = {
+    "test_result": access.Permission.RESULTS_READ,
+    "donor_follow_up": access.Permission.RESULTS_READ,
+    "deferral": access.Permission.DEFERRAL_REASONS,
+    "patient": access.Permission.PATIENTS_READ,
+    "order": access.Permission.PATIENTS_READ,
+    "reservation": access.Permission.PATIENTS_READ,
+    "crossmatch": access.Permission.PATIENTS_READ,
+    "issue": access.Permission.PATIENTS_READ,
+    "transfusion": access.Permission.PATIENTS_READ,
+    "transfusion_reaction": access.Permission.PATIENTS_READ,
+    "unit_return": access.Permission.PATIENTS_READ,
+    "unit": access.Permission.UNITS_READ,
+    "recall": access.Permission.UNITS_READ,
+}
+
+
+@dataclass(frozen=True)
+class ShownEntryView(AuditEntryView):
+    """An entry as one reader may see it; `withheld` says why its values are not shown."""
+
+    withheld: str | None = None
+
+
+def _shown(row: AuditEntry, role: str) -> ShownEntryView:
+    needed = VALUES_NEED.get(row.entity)
+    hidden = needed is not None and not access.may(role, needed)
+    return ShownEntryView(
+        id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity, entity_id=row.entity_id,
+        old=None if hidden else row.old, new=None if hidden else row.new, reason=None if hidden else row.reason,
+        hash=row.hash,
+        withheld=f"not shown: your role does not read {row.entity.replace('_', ' ')} records" if hidden else None,
+    )
+
+
+def list_entries_for(uow: UnitOfWork, *, role: str, limit: int = 50, offset: int = 0, actor: str | None = None,
+                     action: str | None = None, entity: str | None = None) -> tuple[list[ShownEntryView], int]:
+    """Newest first, with the number that match, as the reader's role may see them (reading is not logged)."""
+    with uow:
+        query = _filtered(actor=actor, action=action, entity=entity)
+        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).scalars()
+        return [_shown(r, role) for r in rows], total
+
+
+def entry_for(uow: UnitOfWork, entry_id: int, *, role: str) -> ShownEntryView | None:
+    """One entry as stored (even if it was tampered with), or None if it is not there."""
+    with uow:
+        row = uow.session.get(AuditEntry, entry_id)
+        return None if row is None else _shown(row, role)
+
+
+@dataclass(frozen=True)
+class AuditChoices:
+    actors: tuple[str, ...]
+    actions: tuple[str, ...]
+    entities: tuple[str, ...]
+
+
+def filter_choices(uow: UnitOfWork, *, most: int = 500) -> AuditChoices:
+    """The actors, actions and entities the log holds, for the viewer's filters."""
+    with uow:
+        def distinct(column) -> tuple[str, ...]:
+            return tuple(uow.session.execute(select(column).distinct().order_by(column).limit(most)).scalars())
+        return AuditChoices(distinct(AuditEntry.actor), distinct(AuditEntry.action), distinct(AuditEntry.entity))
+
+
+def _filtered(*, actor: str | None, action: str | None, entity: str | None):
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    return query

@@ -1,0 +1,227 @@
+"""Logging in and staying logged in: passwords, throttling, browser sessions, API tokens.
+
+Every refusal is written to the audit log, so an administrator can see who
+tried what and when; the password itself never is.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import ApiToken, LoginAttempt, User, UserSession
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.adapters.passwords import new_token, token_digest, verify_password
+from bloodbank.domain import access
+from bloodbank.domain.errors import InvalidInput, LoginRefused, LoginThrottled, NotFound
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+# Every request reads its session or token; writing "last seen" on every one would make each page view a
+# write that serialises on SQLite. A minute's precision is plenty for a 30-minute idle limit.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request, and how they proved it."""
+
+    user_id: int
+    username: str
+    full_name: str
+    role: str
+    via: str  # "session" or "token"
+    csrf_token: str | None = None
+
+    def may(self, permission: access.Permission | str) -> bool:
+        return access.may(self.role, permission)
+
+    @property
+    def role_label(self) -> str:
+        return access.ROLE_LABELS[access.Role(self.role)]
+
+
+@dataclass(frozen=True)
+class SessionTicket:
+    token: str  # for the cookie; only its digest is stored
+    principal: Principal
+
+
+def _principal(user: User, via: str, csrf: str | None = None) -> Principal:
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
+                     via=via, csrf_token=csrf)
+
+
+def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:
+    rows = uow.session.execute(
+        select(LoginAttempt.at, LoginAttempt.succeeded).where(LoginAttempt.username == username)
+        .order_by(LoginAttempt.at.desc()).limit(access.LOGIN_FAILURE_LIMIT * 4)
+    ).all()
+    failures = []
+    for at, succeeded in rows:
+        if succeeded:
+            break
+        failures.append(at)
+    return failures
+
+
+def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") -> SessionTicket:
+    name = (username or "").strip().lower()
+    if not name or not password:
+        raise InvalidInput("Enter your user name and password.")
+    now = utcnow()
+    with uow:
+        until = access.locked_until(_failures_since_success(uow, name), now)
+        if until is not None:
+            uow.audit("login_throttled", "user", None, new={"username": name, "client": client})
+            uow.commit()
+            raise LoginThrottled(f"Too many failed attempts for {name}: try again after {until:%H:%M} UTC, "
+                                 "or ask an administrator.")
+        user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+        uow.session.add(LoginAttempt(username=name, at=now, succeeded=ok, client=client[:64]))
+        if not ok:
+            uow.audit("login_refused", "user", user.id if user else None, new={"username": name, "client": client})
+            uow.commit()
+            raise LoginRefused("The user name or password is wrong, or the account is disabled.")
+        token, csrf = new_token(), secrets.token_urlsafe(24)
+        uow.session.add(UserSession(token_hash=token_digest(token), user_id=user.id, csrf_token=csrf,
+                                    created_at=now, last_seen_at=now))
+        uow.audit("login", "user", user.id, new={"client": client})
+        uow.commit()
+        return SessionTicket(token=token, principal=_principal(user, "session", csrf))
+
+
+def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
+    """The session's person, or None when it is unknown, ended or idle too long (then it is ended)."""
+    if not token:
+        return None
+    now = utcnow()
+    with uow:
+        row = uow.session.execute(
+            select(UserSession).where(UserSession.token_hash == token_digest(token))
+        ).scalar_one_or_none()
+        if row is None or row.ended_at is not None:
+            return None
+        user = uow.session.get(User, row.user_id)
+        if not user.active or access.session_expired(row.last_seen_at, now):
+            row.ended_at = now
+            uow.audit("session_expired", "user", user.id)
+            uow.commit()
+            return None
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            row.last_seen_at = now
+            uow.commit()
+        return _principal(user, "session", row.csrf_token)
+
+
+def logout(uow: UnitOfWork, token: str | None) -> None:
+    if not token:
+        return
+    with uow:
+        row = uow.session.execute(
+            select(UserSession).where(UserSession.token_hash == token_digest(token))
+        ).scalar_one_or_none()
+        if row is not None and row.ended_at is None:
+            row.ended_at = utcnow()
+            uow.audit("logout", "user", row.user_id)
+            uow.commit()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: int
+    name: str
+    token: str  # shown once; only its digest is kept
+
+
+def issue_api_token(uow: UnitOfWork, *, user_id: int, name: str) -> IssuedToken:
+    label = (name or "").strip()
+    if not label:
+        raise InvalidInput("Name the token after the system that will use it.")
+    with uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"There is no user {user_id}.")
+        token = new_token()
+        row = ApiToken(token_hash=token_digest(token), user_id=user_id, name=label, created_at=utcnow())
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("create", "api_token", row.id, new={"user_id": user_id, "name": label})
+        uow.commit()
+        return IssuedToken(id=row.id, name=label, token=token)
+
+
+def revoke_api_token(uow: UnitOfWork, *, token_id: int) -> None:
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"There is no API token {token_id}.")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            uow.audit("revoke", "api_token", row.id)
+            uow.commit()
+
+
+def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    with uow:
+        row = uow.session.execute(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(token))
+        ).scalar_one_or_none()
+        if row is None or row.revoked_at is not None:
+            return None
+        user = uow.session.get(User, row.user_id)
+        if not user.active:
+            return None
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+            row.last_used_at = now
+            uow.commit()
+        return _principal(user, "token")
+
+
+def record_denied(uow: UnitOfWork, *, username: str | None, permission: str, where: str) -> None:
+    """A refused request, in the audit log: who, what they lacked, and where they tried."""
+    with uow:
+        uow.audit("access_denied", "permission", permission,
+                  new={"username": username or "(not logged in)", "where": where[:200]})
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class ApiTokenView:
+    """A token as an administrator sees it: its name and use, never the secret (only its digest is kept)."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def list_api_tokens(uow: UnitOfWork, *, user_id: int) -> list[ApiTokenView]:
+    """Every token issued to the user, revoked ones included, newest first."""
+    with uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"There is no user {user_id}.")
+        rows = uow.session.execute(select(ApiToken).where(ApiToken.user_id == user_id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars()
+        return [ApiTokenView(r.id, r.user_id, r.name, r.created_at, r.last_used_at, r.revoked_at) for r in rows]
+
+
+def api_token_owner(uow: UnitOfWork, *, token_id: int) -> int:
+    """The user a token was issued to."""
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"There is no API token {token_id}.")
+        return row.user_id

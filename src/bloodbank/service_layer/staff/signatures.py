@@ -1,0 +1,65 @@
+"""Electronic signatures: the signer re-enters their password; the record names them, the time and the meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import Signature, User
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.adapters.passwords import verify_password
+from bloodbank.domain import access
+from bloodbank.domain.errors import SignatureRefused
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SignatureView:
+    id: int
+    signer_name: str
+    username: str
+    signed_at: datetime
+    action: str
+    meaning: str
+    entity: str
+    entity_id: str
+
+
+def check_signer(uow: UnitOfWork, *, user_id: int, password: str, action: str) -> None:
+    """Before the act: the password must be the signer's own. A wrong one is logged and stops the act."""
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active or not verify_password(user.password_hash, password or ""):
+            uow.audit("signature_refused", "user", user_id, new={"action": action})
+            uow.commit()
+            raise SignatureRefused("The password does not match: the action was not signed and nothing was done.")
+
+
+def sign(uow: UnitOfWork, *, user_id: int, action: str, subject: str, entity: str, entity_id: object) -> SignatureView:
+    """After the act succeeded: the signature record, in the words the signer agreed to."""
+    meaning = access.signature_meaning(action, subject)
+    with uow:
+        user = uow.session.get(User, user_id)
+        row = Signature(user_id=user.id, signer_name=user.full_name, signed_at=utcnow(), action=action,
+                        meaning=meaning, entity=entity, entity_id=str(entity_id))
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("sign", entity, entity_id, new={"action": action, "meaning": meaning, "signer": user.username})
+        uow.commit()
+        return _view(row, user.username)
+
+
+def _view(row: Signature, username: str) -> SignatureView:
+    return SignatureView(id=row.id, signer_name=row.signer_name, username=username, signed_at=row.signed_at,
+                         action=row.action, meaning=row.meaning, entity=row.entity, entity_id=row.entity_id)
+
+
+def signatures_for(uow: UnitOfWork, *, entity: str, entity_id: object) -> list[SignatureView]:
+    with uow:
+        rows = uow.session.execute(
+            select(Signature, User.username).join(User, User.id == Signature.user_id)
+            .where(Signature.entity == entity, Signature.entity_id == str(entity_id)).order_by(Signature.id)
+        ).all()
+        return [_view(row, name) for row, name in rows]

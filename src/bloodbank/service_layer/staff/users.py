@@ -1,0 +1,157 @@
+"""Staff accounts: created, changed and disabled by an administrator, each change audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bloodbank.adapters.db.models import Site, User, UserSession
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.adapters.passwords import hash_password
+from bloodbank.domain import access
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    full_name: str
+    role: str
+    role_label: str
+    active: bool
+    site_id: int | None
+
+
+def user_view(row: User) -> UserView:
+    return UserView(id=row.id, username=row.username, full_name=row.full_name, role=row.role,
+                    role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id)
+
+
+def _username(value: str) -> str:
+    name = (value or "").strip().lower()
+    if not USERNAME.match(name):
+        raise InvalidInput("A user name is 2-60 characters: lower-case letters, digits, '.', '_' or '-', "
+                           "starting with a letter.")
+    return name
+
+
+def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, password: str,
+                site_id: int | None = None) -> UserView:
+    name = _username(username)
+    full = (full_name or "").strip()
+    if not full:
+        raise InvalidInput("Give the person's full name: it is shown on every signature.")
+    granted = access.role(role)
+    access.check_new_password(password, name)
+    with uow:
+        if uow.session.execute(select(User.id).where(User.username == name)).first():
+            raise Conflict(f"There is already a user named {name}.")
+        if site_id is not None and uow.session.get(Site, site_id) is None:
+            raise NotFound(f"There is no site {site_id}.")
+        row = User(username=name, full_name=full, role=granted.value, password_hash=hash_password(password),
+                   site_id=site_id)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("create", "user", row.id, new={"username": name, "full_name": full, "role": granted.value})
+        uow.commit()
+        return user_view(row)
+
+
+def _load(uow: UnitOfWork, user_id: int) -> User:
+    row = uow.session.get(User, user_id)
+    if row is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return row
+
+
+def set_role(uow: UnitOfWork, *, user_id: int, role: str) -> UserView:
+    granted = access.role(role)
+    with uow:
+        row = _load(uow, user_id)
+        old = row.role
+        row.role = granted.value
+        uow.audit("update", "user", row.id, old={"role": old}, new={"role": granted.value})
+        uow.commit()
+        return user_view(row)
+
+
+def set_active(uow: UnitOfWork, *, user_id: int, active: bool, reason: str) -> UserView:
+    """Accounts are disabled, never deleted: every signature and audit entry keeps naming its person."""
+    why = (reason or "").strip()
+    if not why:
+        raise InvalidInput("Give the reason for enabling or disabling the account.")
+    with uow:
+        row = _load(uow, user_id)
+        old, row.active = row.active, bool(active)
+        uow.audit("update", "user", row.id, old={"active": old}, new={"active": row.active}, reason=why)
+        uow.commit()
+        return user_view(row)
+
+
+def set_password(uow: UnitOfWork, *, user_id: int, password: str) -> None:
+    with uow:
+        row = _load(uow, user_id)
+        access.check_new_password(password, row.username)
+        row.password_hash = hash_password(password)
+        uow.audit("set_password", "user", row.id)  # that it changed, never what to
+        uow.commit()
+
+
+def list_users(uow: UnitOfWork) -> list[UserView]:
+    with uow:
+        return [user_view(r) for r in uow.session.execute(select(User).order_by(User.username)).scalars()]
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> UserView:
+    with uow:
+        return user_view(_load(uow, user_id))
+
+
+def has_users(uow: UnitOfWork) -> bool:
+    with uow:
+        return uow.session.execute(select(User.id).limit(1)).first() is not None
+
+
+def reset_password(uow: UnitOfWork, *, user_id: int, password: str, reason: str = "") -> UserView:
+    """An administrator sets a new password for someone who lost theirs.
+
+    Every browser session of that person ends with it: whoever held the old
+    password must not stay logged in. API tokens are kept (they are revoked
+    one by one, as the machine client each serves is replaced).
+    """
+    with uow:
+        row = _load(uow, user_id)
+        access.check_new_password(password, row.username)
+        row.password_hash = hash_password(password)
+        now = utcnow()
+        ended = 0
+        for live in uow.session.execute(select(UserSession).where(
+                UserSession.user_id == row.id, UserSession.ended_at.is_(None))).scalars():
+            live.ended_at = now
+            ended += 1
+        # That it changed and who did it, never what to.
+        uow.audit("reset_password", "user", row.id, new={"sessions_ended": ended},
+                  reason=(reason or "").strip() or None)
+        uow.commit()
+        return user_view(row)
+
+
+def list_users_page(uow: UnitOfWork, *, role: str | None = None, active: bool | None = None,
+                    limit: int = 50, offset: int = 0) -> tuple[list[UserView], int]:
+    """Accounts by user name, filtered by role and by whether they are enabled."""
+    wanted = access.role(role).value if role else None
+    with uow:
+        stmt = select(User)
+        if wanted:
+            stmt = stmt.where(User.role == wanted)
+        if active is not None:
+            stmt = stmt.where(User.active.is_(bool(active)))
+        total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = uow.session.execute(stmt.order_by(User.username).limit(limit).offset(offset)).scalars()
+        return [user_view(r) for r in rows], total
