@@ -10,21 +10,20 @@ its start cannot be typed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import AdverseReaction, Consent, Donation, Donor, Site, Visit
+from bloodbank.adapters.db.models import AdverseReaction, Donation, Donor, Site, Visit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.adapters.labels.din_labels import din_label_sheet
 from bloodbank.domain import collection as rules
-from bloodbank.domain.eligibility import check_collection_volume, load_rule_set, max_collection_volume_ml
+from bloodbank.domain.eligibility import check_collection_volume, load_rule_set
 from bloodbank.domain.errors import (
-    Conflict, ConsentWithdrawn, DomainError, DonorIneligible, InvalidInput, NotFound,
+    Conflict, ConsentWithdrawn, DonorIneligible, InvalidInput, NotFound,
 )
 from bloodbank.domain.isbt128 import Din, parse_din
-from bloodbank.service_layer.donors.consent import consent_of, ensure_consent_for_collection
+from bloodbank.service_layer.donors.consent import ensure_consent_for_collection
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
@@ -68,8 +67,8 @@ class ReactionView:
     recorded_at: datetime
 
 
-def _view(row: Donation) -> CollectionView:
-    din = _din(row)
+def donation_view(row: Donation) -> CollectionView:
+    din = donation_din(row)
     return CollectionView(
         donation_id=row.id, din=str(din), din_eye_readable=din.eye_readable, din_check_character=din.check,
         din_barcode=din.barcode, visit_id=row.visit_id, donor_id=row.donor_id, site_id=row.site_id,
@@ -79,7 +78,7 @@ def _view(row: Donation) -> CollectionView:
     )
 
 
-def _din(row: Donation) -> Din:
+def donation_din(row: Donation) -> Din:
     return Din(row.din[:5], row.din[5:7], row.din[7:])
 
 
@@ -96,7 +95,7 @@ def start_collection(uow: UnitOfWork, *, visit_id: int, bag_type: str, bag_lot: 
         _refuse_second_collection(s, visit)
         ensure_not_deferred(s, visit.donor_id, now.date())
         ensure_consent_for_collection(s, visit)
-        _refuse_ineligible(visit)
+        refuse_ineligible(visit)
         rules.ensure_bag_fits(bag, visit.kind)
         planned = planned_volume_ml if planned_volume_ml is not None else rules.planned_volume_for(visit.kind, bag)
         rules.check_planned_fits_bag(planned, bag)
@@ -117,7 +116,7 @@ def start_collection(uow: UnitOfWork, *, visit_id: int, bag_type: str, bag_lot: 
         uow.audit("create", "donation", row.id, new=snapshot(row), reason=f"collection started, DIN {din}")
         uow.audit("update", "visit", visit.id, old={"status": old_status}, new={"status": visit.status},
                   reason=f"collection started, DIN {din}")
-        result = _view(row)
+        result = donation_view(row)
         uow.commit()
         return result
 
@@ -134,12 +133,12 @@ def _refuse_second_collection(session: Session, visit: Visit) -> None:
     existing = session.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
     if existing is not None:
         raise Conflict(
-            f"This visit already has a donation (DIN {_din(existing).eye_readable}, {existing.status}). "
+            f"This visit already has a donation (DIN {donation_din(existing).eye_readable}, {existing.status}). "
             "One visit, one collection: a new attempt needs a new visit."
         )
 
 
-def _refuse_ineligible(visit: Visit) -> None:
+def refuse_ineligible(visit: Visit) -> None:
     if visit.eligible is True:
         return
     reasons = list(visit.decision_reasons or [])
@@ -177,7 +176,7 @@ def finish_collection(uow: UnitOfWork, *, donation_id: int, volume_ml: int) -> C
         old, new = changes(before, snapshot(row))
         uow.audit("finish", "donation", row.id, old=old, new=new,
                   reason=assessment.flag_message or "collection complete")
-        result = _view(row)
+        result = donation_view(row)
         uow.commit()
         return result
 
@@ -210,7 +209,7 @@ def abort_collection(uow: UnitOfWork, *, donation_id: int, reason: str,
         s.flush()
         old, new = changes(before, snapshot(row))
         uow.audit("abort", "donation", row.id, old=old, new=new, reason=why)
-        result = _view(row)
+        result = donation_view(row)
         uow.commit()
         return result
 
@@ -227,7 +226,7 @@ def _refuse_unless_in_progress(row: Donation, verb: str) -> None:
     if row.status == IN_PROGRESS:
         return
     when = f" at {row.ended_at:%Y-%m-%d %H:%M} UTC" if row.ended_at else ""
-    raise Conflict(f"Donation {_din(row).eye_readable} cannot be {verb}: it was already {row.status}{when}.")
+    raise Conflict(f"Donation {donation_din(row).eye_readable} cannot be {verb}: it was already {row.status}{when}.")
 
 
 def _end_time(row: Donation) -> datetime:
@@ -250,7 +249,7 @@ def record_adverse_reaction(uow: UnitOfWork, *, donation_id: int, kind: str, sev
         s.add(row)
         s.flush()
         uow.audit("create", "adverse_reaction", row.id, new=snapshot(row),
-                  reason=f"{grade} {reaction.code} during donation {_din(donation)}")
+                  reason=f"{grade} {reaction.code} during donation {donation_din(donation)}")
         result = ReactionView(id=row.id, donation_id=donation.id, din=donation.din, kind=row.kind,
                               severity=row.severity, outcome=row.outcome, recorded_by=row.recorded_by,
                               recorded_at=row.created_at)
@@ -263,7 +262,7 @@ def get_donation(uow: UnitOfWork, donation_id: int) -> CollectionView:
         row = uow.session.get(Donation, donation_id)
         if row is None:
             raise NotFound(f"No donation with id {donation_id}.")
-        return _view(row)
+        return donation_view(row)
 
 
 def find_by_din(uow: UnitOfWork, text: str) -> CollectionView:
@@ -273,245 +272,10 @@ def find_by_din(uow: UnitOfWork, text: str) -> CollectionView:
         row = uow.session.execute(select(Donation).where(Donation.din == str(din))).scalar_one_or_none()
         if row is None:
             raise NotFound(f"No donation with DIN {din.eye_readable}.")
-        return _view(row)
+        return donation_view(row)
 
 
-# ---------------------------------------------------------------- what the collection room reads
-
-
-@dataclass(frozen=True)
-class ReadyVisitView:
-    """A visit waiting at the chair: screened eligible, the donor's consent given and not withdrawn."""
-
-    visit_id: int
-    donor_id: int
-    donor_number: str
-    donor_name: str
-    site_id: int
-    kind: str
-    checked_in_at: datetime
-    consented_at: datetime
-    weight_kg: float | None
-
-
-@dataclass(frozen=True)
-class DonationLine:
-    donation_id: int
-    visit_id: int
-    din: str
-    din_eye_readable: str
-    donor_number: str
-    donor_name: str
-    kind: str
-    status: str
-    started_at: datetime
-    ended_at: datetime | None
-    volume_ml: int | None
-    volume_flag: str | None
-
-
-@dataclass(frozen=True)
-class BagChoice:
-    code: str
-    description: str
-    nominal_ml: int | None
-
-
-@dataclass(frozen=True)
-class CollectionVisitView:
-    """Everything the phlebotomist needs at the chair for one visit, and whether the needle may go in."""
-
-    visit_id: int
-    donor_id: int
-    donor_number: str
-    donor_name: str
-    date_of_birth: date
-    site_id: int
-    site_name: str
-    kind: str
-    visit_status: str
-    weight_kg: float | None
-    eligible: bool | None
-    consent_given: bool
-    consent_withdrawn: bool
-    ready: bool
-    not_ready_reason: str | None
-    max_volume_ml: int | None
-    default_planned_volume_ml: int | None
-    bag_types: tuple[BagChoice, ...]
-    donation: CollectionView | None
-    reactions: tuple[ReactionView, ...]
-
-
-@dataclass(frozen=True)
-class SiteChoice:
-    id: int
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class CollectionBoard:
-    site: SiteChoice | None
-    sites: tuple[SiteChoice, ...]
-    ready: tuple[ReadyVisitView, ...]
-    in_progress: tuple[DonationLine, ...]
-    today: tuple[DonationLine, ...]
-
-
-def _donor_name(donor: Donor) -> str:
-    return f"{donor.given_name} {donor.family_name}"
-
-
-def _today_bounds() -> tuple[datetime, datetime]:
-    # The desk's "today" (visits.list_open_visits): the same visits on both screens.
-    start = datetime.combine(utcnow().date(), datetime.min.time(), tzinfo=timezone.utc)
-    return start, start + timedelta(days=1)
-
-
-def _ready_query(site_id: int):
-    start, end = _today_bounds()
-    return (
-        select(Visit, Donor, Consent.given_at)
-        .join(Donor, Donor.id == Visit.donor_id)
-        .join(Consent, Consent.visit_id == Visit.id)
-        .outerjoin(Donation, Donation.visit_id == Visit.id)
-        .where(Visit.site_id == site_id, Visit.status == "consented", Visit.eligible.is_(True),
-               Consent.withdrawn_at.is_(None), Donation.id.is_(None),
-               Visit.checked_in_at >= start, Visit.checked_in_at < end)
-        .order_by(Consent.given_at, Visit.id)
-    )
-
-
-def _ready_view(visit: Visit, donor: Donor, consented_at: datetime) -> ReadyVisitView:
-    return ReadyVisitView(
-        visit_id=visit.id, donor_id=donor.id, donor_number=donor.donor_number, donor_name=_donor_name(donor),
-        site_id=visit.site_id, kind=visit.kind, checked_in_at=visit.checked_in_at, consented_at=consented_at,
-        weight_kg=visit.weight_kg,
-    )
-
-
-def ready_for_collection(uow: UnitOfWork, *, site_id: int) -> list[ReadyVisitView]:
-    """Today's visits at the site that may go to the chair, first consented first."""
-    with uow:
-        if uow.session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
-        rows = uow.session.execute(_ready_query(site_id)).all()
-        return [_ready_view(visit, donor, at) for visit, donor, at in rows]
-
-
-def _line(row: Donation, donor: Donor) -> DonationLine:
-    din = _din(row)
-    return DonationLine(
-        donation_id=row.id, visit_id=row.visit_id, din=str(din), din_eye_readable=din.eye_readable,
-        donor_number=donor.donor_number, donor_name=_donor_name(donor), kind=row.kind, status=row.status,
-        started_at=row.started_at, ended_at=row.ended_at, volume_ml=row.volume_ml, volume_flag=row.volume_flag,
-    )
-
-
-def collection_board(uow: UnitOfWork, *, site_id: int | None = None, recent: int = 30) -> CollectionBoard:
-    """The phlebotomist's home: who is waiting, which bags are filling, what was collected today, at one site.
-
-    Without a site, the first active site with someone waiting (or a bag filling) is shown, so the
-    screen opens on work to do.
-    """
-    with uow:
-        s = uow.session
-        sites = tuple(SiteChoice(id=row.id, code=row.code, name=row.name) for row in
-                      s.execute(select(Site).where(Site.active).order_by(Site.code)).scalars())
-        if site_id is not None:
-            row = s.get(Site, site_id)
-            if row is None:
-                raise NotFound(f"No site with id {site_id}.")
-            site = SiteChoice(id=row.id, code=row.code, name=row.name)
-        else:
-            site = _busiest(s, sites)
-        if site is None:
-            return CollectionBoard(site=None, sites=sites, ready=(), in_progress=(), today=())
-        ready = tuple(_ready_view(v, d, at) for v, d, at in s.execute(_ready_query(site.id)).all())
-        filling = s.execute(
-            select(Donation, Donor).join(Donor, Donor.id == Donation.donor_id)
-            .where(Donation.site_id == site.id, Donation.status == IN_PROGRESS)
-            .order_by(Donation.started_at, Donation.id)
-        ).all()
-        start, end = _today_bounds()
-        done = s.execute(
-            select(Donation, Donor).join(Donor, Donor.id == Donation.donor_id)
-            .where(Donation.site_id == site.id, Donation.status != IN_PROGRESS,
-                   Donation.started_at >= start, Donation.started_at < end)
-            .order_by(Donation.started_at.desc(), Donation.id.desc()).limit(recent)
-        ).all()
-        return CollectionBoard(site=site, sites=sites, ready=ready,
-                               in_progress=tuple(_line(r, d) for r, d in filling),
-                               today=tuple(_line(r, d) for r, d in done))
-
-
-def _busiest(session: Session, sites: tuple[SiteChoice, ...]) -> SiteChoice | None:
-    for site in sites:
-        if session.execute(_ready_query(site.id).limit(1)).first() is not None:
-            return site
-    for site in sites:
-        filling = select(Donation.id).where(Donation.site_id == site.id, Donation.status == IN_PROGRESS).limit(1)
-        if session.execute(filling).first() is not None:
-            return site
-    return sites[0] if sites else None
-
-
-def collection_visit(uow: UnitOfWork, *, visit_id: int) -> CollectionVisitView:
-    """One visit as the chair sees it. `ready` repeats the gates of `start_collection` to explain, never to decide."""
-    with uow:
-        s = uow.session
-        visit = s.get(Visit, visit_id)
-        if visit is None:
-            raise NotFound(f"No visit with id {visit_id}.")
-        donor = s.get(Donor, visit.donor_id)
-        site = s.get(Site, visit.site_id)
-        consent = consent_of(s, visit.id)
-        donation = s.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
-        reason = _not_ready_reason(s, visit) if donation is None else None
-        maximum = _shown_maximum(visit, donor, site)
-        bags = tuple(BagChoice(code=b.code, description=b.description, nominal_ml=b.nominal_ml)
-                     for b in rules.BAG_TYPES if b.fits(visit.kind))
-        reactions = () if donation is None else tuple(_reactions(s, donation))
-        return CollectionVisitView(
-            visit_id=visit.id, donor_id=donor.id, donor_number=donor.donor_number, donor_name=_donor_name(donor),
-            date_of_birth=donor.date_of_birth, site_id=site.id, site_name=site.name, kind=visit.kind,
-            visit_status=visit.status, weight_kg=visit.weight_kg, eligible=visit.eligible,
-            consent_given=consent is not None,
-            consent_withdrawn=consent is not None and consent.withdrawn_at is not None,
-            ready=donation is None and reason is None, not_ready_reason=reason, max_volume_ml=maximum,
-            default_planned_volume_ml=_default_planned(visit.kind), bag_types=bags,
-            donation=None if donation is None else _view(donation), reactions=reactions,
-        )
-
-
-def _not_ready_reason(session: Session, visit: Visit) -> str | None:
-    try:
-        ensure_not_deferred(session, visit.donor_id, utcnow().date())
-        ensure_consent_for_collection(session, visit)
-        _refuse_ineligible(visit)
-    except DomainError as error:
-        return error.message
-    return None
-
-
-def _shown_maximum(visit: Visit, donor: Donor, site: Site) -> int | None:
-    if visit.kind != rules.WHOLE_BLOOD or visit.weight_kg is None:
-        return None
-    try:
-        return int(max_collection_volume_ml(visit.weight_kg, donor.sex, load_rule_set(visit.rule_set or site.rule_set)))
-    except DomainError:
-        return None  # start_collection says why when it is asked
-
-
-def _default_planned(kind: str) -> int | None:
-    try:
-        return rules.planned_volume_for(kind)
-    except DomainError:
-        return None
-
-
-def _reactions(session: Session, donation: Donation) -> list[ReactionView]:
+def reactions_at(session: Session, donation: Donation) -> list[ReactionView]:
     rows = session.execute(
         select(AdverseReaction).where(AdverseReaction.donation_id == donation.id).order_by(AdverseReaction.id)
     ).scalars()
@@ -524,7 +288,7 @@ def reactions_of(uow: UnitOfWork, *, donation_id: int) -> list[ReactionView]:
         donation = uow.session.get(Donation, donation_id)
         if donation is None:
             raise NotFound(f"No donation with id {donation_id}.")
-        return _reactions(uow.session, donation)
+        return reactions_at(uow.session, donation)
 
 
 DONATION_STATUSES = (IN_PROGRESS, COMPLETE, ABORTED)
@@ -549,27 +313,4 @@ def list_donations(uow: UnitOfWork, *, site_id: int | None = None, status: str |
             select(Donation).where(*where).order_by(Donation.started_at.desc(), Donation.id.desc())
             .limit(limit).offset(offset)
         ).scalars()
-        return [_view(row) for row in rows], int(total or 0)
-
-
-# ---------------------------------------------------------------- the DIN labels for the bag and tubes
-
-SAMPLE_TUBES = 4
-
-
-def din_labels_pdf(uow: UnitOfWork, *, donation_id: int, tubes: int = SAMPLE_TUBES) -> bytes:
-    """The sheet printed when the needle goes in: the bag, each sample tube and the donor record carry one DIN.
-
-    Reading it changes nothing: the unit label that release checks is printed later, in processing.
-    """
-    if isinstance(tubes, bool) or not isinstance(tubes, int) or not 1 <= tubes <= 6:
-        raise InvalidInput("Print 1 to 6 sample tube labels.")
-    with uow:
-        s = uow.session
-        row = s.get(Donation, donation_id)
-        if row is None:
-            raise NotFound(f"No donation with id {donation_id}.")
-        site = s.get(Site, row.site_id)
-        din = _din(row)
-        captions = ["BAG", *[f"SAMPLE TUBE {n}" for n in range(1, tubes + 1)], "DONOR RECORD"]
-        return din_label_sheet(din, captions, site=site.name if site else "", collected=row.started_at)
+        return [donation_view(row) for row in rows], int(total or 0)

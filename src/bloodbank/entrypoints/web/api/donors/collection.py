@@ -12,7 +12,10 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.donors import collection
-from bloodbank.service_layer.donors.collection import CollectionView, CollectionVisitView, ReactionView, ReadyVisitView
+from bloodbank.service_layer.donors import din_labels as din_sheets
+from bloodbank.service_layer.donors import chair
+from bloodbank.service_layer.donors.collection import CollectionView, ReactionView
+from bloodbank.service_layer.donors.chair import CollectionVisitView, ReadyVisitView
 
 router = APIRouter(tags=["collection"])
 
@@ -65,14 +68,14 @@ class NewReaction(BaseModel):
             summary="Today's visits at a site that are screened eligible and consented, first consented first")
 def ready_visits(site_id: int = Query(..., ge=1, le=MAX_ID), page: PageParams = Depends(page_params),
                  caller: Caller = Depends(require(Permission.COLLECTION))) -> Page[ReadyVisitView]:
-    return paginate(collection.ready_for_collection(caller.uow(), site_id=site_id), page)
+    return paginate(chair.ready_for_collection(caller.uow(), site_id=site_id), page)
 
 
 @router.get("/collection/visits/{visit_id}",
             summary="One visit at the chair: donor, consent, eligibility, safe volume, and its donation if any")
 def collection_visit(visit_id: int = _id("visit"),
                      caller: Caller = Depends(require(Permission.COLLECTION))) -> CollectionVisitView:
-    return collection.collection_visit(caller.uow(), visit_id=visit_id)
+    return chair.collection_visit(caller.uow(), visit_id=visit_id)
 
 
 @router.post("/donations", status_code=201,
@@ -137,8 +140,8 @@ def list_reactions(donation_id: int = _id("donation"),
 
 @router.get("/donations/{donation_id}/din-labels.pdf", response_class=Response, responses=PDF,
             summary="The DIN labels for the bag, the sample tubes and the donor record")
-def din_labels(donation_id: int = _id("donation"), tubes: int = Query(collection.SAMPLE_TUBES, ge=1, le=6),
+def din_labels(donation_id: int = _id("donation"), tubes: int = Query(din_sheets.SAMPLE_TUBES, ge=1, le=6),
                caller: Caller = Depends(require(Permission.COLLECTION))) -> Response:
-    pdf = collection.din_labels_pdf(caller.uow(), donation_id=donation_id, tubes=tubes)
+    pdf = din_sheets.din_labels_pdf(caller.uow(), donation_id=donation_id, tubes=tubes)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="din-labels-{donation_id}.pdf"'})

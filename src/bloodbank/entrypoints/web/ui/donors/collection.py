@@ -14,6 +14,8 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.donors import collection
+from bloodbank.service_layer.donors import din_labels as din_sheets
+from bloodbank.service_layer.donors import chair
 
 router = APIRouter()
 
@@ -52,17 +54,17 @@ def collection_home(request: Request, site_id: str = "", caller: Caller = Depend
     site = int(site_id) if site_id.isdigit() and len(site_id) < 10 else None
     error, status_code = None, 200
     try:
-        board = collection.collection_board(caller.uow(), site_id=site)
+        board = chair.collection_board(caller.uow(), site_id=site)
     except DomainError as refused:  # a site id from an old bookmark: show the default site and say so
         error, status_code = refused.message, status_for(refused)
-        board = collection.collection_board(caller.uow())
+        board = chair.collection_board(caller.uow())
     return render(request, "collection/home.html", status_code=status_code, error=error, board=board,
                   site_options=[(s.id, f"{s.code} · {s.name}") for s in board.sites], status_words=STATUS_WORDS)
 
 
 def _visit_page(request: Request, caller: Caller, visit_id: int, *, typed: dict | None = None,
                 error: str | None = None, notice: str | None = None, status_code: int = 200):
-    visit = collection.collection_visit(caller.uow(), visit_id=visit_id)
+    visit = chair.collection_visit(caller.uow(), visit_id=visit_id)
     return render(request, "collection/visit.html", status_code=status_code, error=error, notice=notice,
                   visit=visit, typed=typed or {}, status_words=STATUS_WORDS,
                   bag_options=[(b.code, b.description) for b in visit.bag_types],
@@ -147,6 +149,6 @@ def record_reaction(request: Request, visit_id: int = _id("visit"), donation_id:
 
 @router.get("/collection/donations/{donation_id}/din-labels.pdf")
 def din_labels(donation_id: int = _id("donation"), caller: Caller = Depends(COLLECT)):
-    pdf = collection.din_labels_pdf(caller.uow(), donation_id=donation_id)
+    pdf = din_sheets.din_labels_pdf(caller.uow(), donation_id=donation_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="din-labels-{donation_id}.pdf"'})
