@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.donors.donors import app
-from bloodbank.service_layer.donors.registry import find_donor_by_number
+from bloodbank.service_layer.donors.search import find_donor_by_number
 from tests.integration.donor_fixtures import audit_entries, clerk, counts, donor_row, make_deferral, register
 
 runner = CliRunner()

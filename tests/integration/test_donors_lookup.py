@@ -4,9 +4,8 @@ import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.service_layer.donors.merge import merge_donors
-from bloodbank.service_layer.donors.registry import (
-    find_donor_by_number, get_donor, search_donors, set_appeals_opt_in, update_donor,
-)
+from bloodbank.service_layer.donors.registry import get_donor, set_appeals_opt_in, update_donor
+from bloodbank.service_layer.donors.search import find_donor_by_number, search_donors
 from tests.integration.donor_fixtures import audit_entries, clerk, counts, donor_row, make_site, register
 
 

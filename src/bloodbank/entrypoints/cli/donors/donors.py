@@ -13,6 +13,7 @@ from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors
+from bloodbank.service_layer.donors import search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
 app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards.", no_args_is_help=True)
@@ -64,7 +65,7 @@ def _show(view: DonorView) -> None:
 
 
 def _ids_of(numbers: list[str]) -> tuple[int, ...]:
-    return tuple(donors.find_donor_by_number(uow(), number).id for number in numbers)
+    return tuple(donor_search.find_donor_by_number(uow(), number).id for number in numbers)
 
 
 @app.command()
@@ -127,7 +128,7 @@ def search(
 ) -> None:
     """Find donors by name, number, phone or date of birth (merged records are not listed)."""
     with clerk_errors():
-        views = donors.search_donors(uow(), text=text, date_of_birth=_date(date_of_birth, "date of birth"),
+        views = donor_search.search_donors(uow(), text=text, date_of_birth=_date(date_of_birth, "date of birth"),
                                      phone=phone, limit=limit, offset=offset)
     if not views:
         console.print("No donor found.")
@@ -139,7 +140,7 @@ def search(
 def show(number: str = typer.Argument(..., help="Donor number, e.g. D00004213.")) -> None:
     """Show a donor's record (a merged number shows the record it was merged into)."""
     with clerk_errors():
-        view = donors.find_donor_by_number(uow(), number)
+        view = donor_search.find_donor_by_number(uow(), number)
     _show(view)
 
 
@@ -161,7 +162,7 @@ def merge(
 
 def _unmerged(number: str) -> DonorView:
     asked = validate_donor_number(number)
-    view = donors.find_donor_by_number(uow(), asked)
+    view = donor_search.find_donor_by_number(uow(), asked)
     if view.donor_number != asked:
         raise Conflict(f"Record {asked} was already merged into {view.donor_number}: use that number.")
     return view
@@ -174,7 +175,7 @@ def card(
 ) -> None:
     """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
     with clerk_errors():
-        view = donors.find_donor_by_number(uow(), number)
+        view = donor_search.find_donor_by_number(uow(), number)
     try:
         out.write_bytes(donor_card_pdf(view))
     except OSError as error:

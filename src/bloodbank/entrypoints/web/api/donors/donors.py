@@ -19,6 +19,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.donors import deferrals, merge as donor_merge, registry as donors, visits
+from bloodbank.service_layer.donors import search as donor_search
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.registry import DonorView
 from bloodbank.service_layer.blood.testing import ResultView
@@ -111,7 +112,7 @@ def search(
     page: PageParams = Depends(page_params),
     caller: Caller = Depends(require(Permission.DONORS_READ)),
 ) -> Page[DonorView]:
-    found = donors.find_donors(caller.uow(), text=q, date_of_birth=date_of_birth, phone=phone,
+    found = donor_search.find_donors(caller.uow(), text=q, date_of_birth=date_of_birth, phone=phone,
                                donor_number=donor_number, limit=page.limit, offset=page.offset)
     return Page(items=found.items, total=found.total, limit=page.limit, offset=page.offset)
 

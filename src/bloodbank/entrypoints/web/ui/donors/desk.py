@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.service_layer.donors import search as donor_search
 from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire
 from bloodbank.domain.access import Permission
@@ -149,7 +150,7 @@ def desk(request: Request, q: str = Query("", max_length=200), date_of_birth: st
         return render(request, "desk/home.html", **context)
     try:
         born = parse_date(date_of_birth, "Date of birth", required=False)
-        context["results"] = donors.find_donors(caller.uow(), text=q, date_of_birth=born, limit=PAGE_SIZE,
+        context["results"] = donor_search.find_donors(caller.uow(), text=q, date_of_birth=born, limit=PAGE_SIZE,
                                                 offset=offset)
     except DomainError as error:
         return render(request, "desk/home.html", status_code=status_for(error), error=error.message, **context)
