@@ -41,6 +41,7 @@ from bloodbank.service_layer.blood import (
 )
 from bloodbank.service_layer.donors import collection, consent, screening, visits
 from bloodbank.service_layer.hospital import allocation, hospitals, issue, orders, patient_lab, patients, transfusion
+from bloodbank.service_layer.hospital import emergency as emergencies
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.donors.sites import SiteView
@@ -627,7 +628,7 @@ def _emergency(make_uow: MakeUow, hospital) -> int:
     if found:
         with make_uow() as uow:
             din = uow.session.get(Unit, found[0]).din
-        issue.emergency_issue(make_uow(), patient_id=view.id, unit_id=found[0], scanned_unit=din_of(din).barcode,
+        emergencies.emergency_issue(make_uow(), patient_id=view.id, unit_id=found[0], scanned_unit=din_of(din).barcode,
                               scanned_patient=f"emergency:{view.identifier('emergency')}",
                               reason="Major haemorrhage after a road traffic collision: resus bay 2")
     return 1

@@ -6,6 +6,7 @@ import typer
 
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.service_layer.hospital import allocation, crossmatch, issue
+from bloodbank.service_layer.hospital import emergency as emergencies
 from bloodbank.service_layer.hospital.allocation import AllocationView
 from bloodbank.service_layer.hospital.issue import IssueView
 
@@ -118,7 +119,7 @@ def emergency(
 ) -> None:
     """Emergency release of uncrossmatched blood; it must be followed up (see follow-ups)."""
     with clerk_errors():
-        _show_issue(issue.emergency_issue(uow(actor), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan,
+        _show_issue(emergencies.emergency_issue(uow(actor), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan,
                                           scanned_patient=patient_scan, reason=reason, order_id=order_id,
                                           scanned_product=product_scan))
 
@@ -127,7 +128,7 @@ def emergency(
 def follow_ups() -> None:
     """Emergency releases still waiting for grouping and crossmatch."""
     with clerk_errors():
-        pending = issue.pending_emergency_follow_ups(uow())
+        pending = emergencies.pending_emergency_follow_ups(uow())
     if not pending:
         console.print("No emergency release is waiting for follow-up.")
     for item in pending:
@@ -146,7 +147,7 @@ def follow_up_done(issue_id: int = typer.Argument(..., help="The emergency issue
                    actor: str = Actor) -> None:
     """Close the follow-up of an emergency release once grouping and crossmatch are done."""
     with clerk_errors():
-        view = issue.complete_emergency_follow_up(uow(actor), issue_id=issue_id, note=note)
+        view = emergencies.complete_emergency_follow_up(uow(actor), issue_id=issue_id, note=note)
     console.print(f"Follow-up of issue {view.id} recorded.")
 
 

@@ -17,6 +17,8 @@ from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.hospital import allocation, crossmatch, issue, orders
+from bloodbank.service_layer.hospital import workup as order_workups
+from bloodbank.service_layer.hospital import emergency as emergencies
 
 router = APIRouter(tags=["orders"])
 
@@ -163,8 +165,8 @@ def release_reservation(body: Reason, reservation_id: Id, caller: Caller = ORDER
 @router.get("/orders/{order_id}/workup",
             summary="The order with its patient's group, requirements, electronic issue status, held units, "
                     "their crossmatches and issues")
-def order_workup(order_id: Id, caller: Caller = ORDERS) -> issue.OrderWorkup:
-    return issue.order_workup(caller.uow(), order_id=order_id)
+def order_workup(order_id: Id, caller: Caller = ORDERS) -> order_workups.OrderWorkup:
+    return order_workups.order_workup(caller.uow(), order_id=order_id)
 
 
 # ---------------------------------------------------------------- crossmatch
@@ -202,7 +204,7 @@ def issue_unit(body: NewIssue, caller: Caller = ISSUE) -> issue.IssueView:
 def emergency_units(patient_id: Id, kind: Literal["red_cells", "plasma"] = "red_cells",
                     limit: Annotated[int, Query(ge=1, le=50)] = 20,
                     caller: Caller = Depends(require(Permission.EMERGENCY_RELEASE))) -> list[allocation.CandidateUnit]:
-    return issue.emergency_units(caller.uow(), patient_id=patient_id, kind=kind, limit=limit)
+    return emergencies.emergency_units(caller.uow(), patient_id=patient_id, kind=kind, limit=limit)
 
 
 @router.post("/issues/emergency", status_code=201,
@@ -212,7 +214,7 @@ def emergency_release(body: EmergencyRelease,
                       ) -> issue.IssueView:
     return signed(
         caller, password=body.signature_password, action="emergency_release",
-        act=lambda: issue.emergency_issue(
+        act=lambda: emergencies.emergency_issue(
             caller.uow(), patient_id=body.patient_id, unit_id=body.unit_id, scanned_unit=body.scanned_unit,
             scanned_patient=body.scanned_patient, reason=body.reason, order_id=body.order_id,
             scanned_product=body.scanned_product),
@@ -222,13 +224,13 @@ def emergency_release(body: EmergencyRelease,
 
 @router.get("/issues/emergency-follow-ups",
             summary="Emergency releases still waiting for the patient's grouping and a retrospective crossmatch")
-def pending_follow_ups(caller: Caller = ISSUE) -> list[issue.FollowUpView]:
-    return issue.pending_emergency_follow_ups(caller.uow())
+def pending_follow_ups(caller: Caller = ISSUE) -> list[emergencies.FollowUpView]:
+    return emergencies.pending_emergency_follow_ups(caller.uow())
 
 
 @router.post("/issues/{issue_id}/follow-up", summary="Close the follow-up of an emergency release")
 def complete_follow_up(body: FollowUp, issue_id: Id, caller: Caller = ISSUE) -> issue.IssueView:
-    return issue.complete_emergency_follow_up(caller.uow(), issue_id=issue_id, note=body.note)
+    return emergencies.complete_emergency_follow_up(caller.uow(), issue_id=issue_id, note=body.note)
 
 
 @router.get("/issues/{issue_id}")

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse
 
 from bloodbank.domain import haemovigilance as hv
+from bloodbank.service_layer.hospital import workup as order_workups
+from bloodbank.service_layer.hospital import emergency as emergencies
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
@@ -194,7 +196,7 @@ def home(request: Request, hospital_id: str = "", urgency: str = "", offset: int
                                    urgency=urgency or None, limit=PAGE, offset=offset)
     except DomainError as failure:
         error, found = failure.message, orders.OrderList((), 0)
-    follow_ups = issue.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
+    follow_ups = emergencies.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
     return _page(request, "hospital/home.html", error=error, orders=found, hospital_id=hospital_id,
                   urgency=urgency, offset=offset, page=PAGE, hospitals=_hospital_options(caller),
                   urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], follow_ups=follow_ups)
@@ -402,7 +404,7 @@ async def place_order(request: Request, caller: Caller = ORDERS):
 
 def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str = "", values: dict | None = None,
                 status_code: int = 200, **context):
-    workup = issue.order_workup(caller.uow(), order_id=order_id)
+    workup = order_workups.order_workup(caller.uow(), order_id=order_id)
     candidates, stock_problem = [], None
     if workup.order.status == "open":
         try:
@@ -494,11 +496,11 @@ async def cancel(request: Request, order_id: Id, caller: Caller = ORDERS):
 
 def _emergency_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, **context):
     patient, units, unusable, problem = None, [], [], None
-    kind = values.get("kind") if values.get("kind") in issue.EMERGENCY_KINDS else "red_cells"
+    kind = values.get("kind") if values.get("kind") in emergencies.EMERGENCY_KINDS else "red_cells"
     if values.get("patient_id"):
         try:
             patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
-            found = issue.emergency_units(caller.uow(), patient_id=patient.id, kind=kind)
+            found = emergencies.emergency_units(caller.uow(), patient_id=patient.id, kind=kind)
             units = [u for u in found if u.suitable]
             unusable = [u for u in found if not u.suitable]
         except DomainError as failure:
@@ -534,7 +536,7 @@ async def emergency_release(request: Request, caller: Caller = EMERGENCY):
         order_id = _optional_id(form.get("order_id"), "the order")
         view = signed(
             caller, password=password, action="emergency_release",
-            act=lambda: issue.emergency_issue(
+            act=lambda: emergencies.emergency_issue(
                 caller.uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=form.get("scanned_unit", ""),
                 scanned_patient=form.get("scanned_patient", ""), reason=form.get("reason", ""),
                 order_id=order_id),
