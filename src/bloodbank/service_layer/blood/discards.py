@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Reservation, Site, Unit
+from bloodbank.adapters.db.models import Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.unit_status import (
@@ -22,6 +22,7 @@ from bloodbank.domain.unit_status import (
 )
 from bloodbank.service_layer.blood.labels import read_din_scan, read_product_scan
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
+from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.blood.units import din_of, product_name
 
@@ -63,22 +64,6 @@ def check_note(note: str, reason_code: str) -> str | None:
     return note or None
 
 
-def release_live_reservation(uow: UnitOfWork, unit: Unit, reason: str) -> int | None:
-    """End the unit's live reservation, if any (audited); the reservation's id."""
-    reservation = uow.session.execute(
-        select(Reservation).where(Reservation.unit_id == unit.id, Reservation.released_at.is_(None))
-        .with_for_update()
-    ).scalar_one_or_none()
-    if reservation is None:
-        return None
-    reservation.released_at, reservation.released_by, reservation.release_reason = utcnow(), uow.actor, reason
-    uow.session.flush()
-    uow.audit("release_reservation", "reservation", reservation.id, old={"released_at": None},
-              new={"released_at": reservation.released_at, "released_by": uow.actor, "unit_id": unit.id,
-                   "order_id": reservation.order_id}, reason=reason)
-    return reservation.id
-
-
 def discard_unit(uow: UnitOfWork, unit: Unit, reason_code: str, note: str | None, *,
                  detail: dict | None = None) -> None:
     """Discard inside the caller's transaction (no commit): reservation released, event, audit."""
@@ -86,7 +71,7 @@ def discard_unit(uow: UnitOfWork, unit: Unit, reason_code: str, note: str | None
     # Ask the table first, so a refused discard never touches the reservation.
     transition(unit.status, S.DISCARDED)
     if unit.status == S.RESERVED.value:
-        release_live_reservation(uow, unit, f"unit discarded: {label}")
+        end_live_reservation(uow, unit.id, f"unit discarded: {label}")
     move(uow, unit, S.DISCARDED, event="discard", reason=f"{label}: {note}" if note else label,
          detail={"reason": reason_code, "note": note, **(detail or {})},
          discard_reason=reason_code, discard_note=note)

@@ -34,9 +34,10 @@ from bloodbank.domain import inventory as rules
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
 from bloodbank.service_layer.blood.discards import (
-    DiscardView, check_note, discard_unit, discard_view, release_live_reservation,
+    DiscardView, check_note, discard_unit, discard_view,
 )
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
+from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
@@ -124,7 +125,7 @@ def _hold(uow: UnitOfWork, unit: Unit, excursion: TemperatureExcursion) -> Excur
     detail = {"excursion_id": excursion.id, "lowest_c": excursion.lowest_c, "highest_c": excursion.highest_c}
     uow.session.add(ExcursionUnit(excursion_id=excursion.id, unit_id=unit.id))
     if before == S.RESERVED.value:
-        release_live_reservation(uow, unit, REASON)
+        end_live_reservation(uow, unit.id, REASON)
     if before in (S.RESERVED.value, S.RETURNED.value):
         move(uow, unit, S.AVAILABLE, event="excursion_hold", reason=f"{REASON}: on the way to quarantine",
              detail=detail)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Unit
 from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus
 from bloodbank.service_layer.traceability import unit_graph
-from bloodbank.service_layer.blood.discards import discard_unit, release_live_reservation
+from bloodbank.service_layer.blood.discards import discard_unit
+from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -76,7 +77,7 @@ def withdraw_not_suitable(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn
             recalled.append(unit.id)
             continue
         if unit.status == S.RESERVED.value:
-            release_live_reservation(uow, unit, f"unit discarded: {NOT_SUITABLE_LABEL}")
+            end_live_reservation(uow, unit.id, f"unit discarded: {NOT_SUITABLE_LABEL}")
         move(uow, unit, S.DISCARDED, event="discard", reason=NOT_SUITABLE_LABEL, detail=neutral)
         # Set apart from `move`, whose audit entry lists every field it sets.
         uow.session.execute(update(Unit).where(Unit.id == unit.id).values(discard_reason="self_excluded")

@@ -27,6 +27,7 @@ from bloodbank.domain.requirements import UnitFacts
 from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.hospital.orders import set_order_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
+from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 EMERGENCY_URGENCIES = ("emergency", "massive_transfusion")
@@ -136,12 +137,9 @@ def release_reservation(uow: UnitOfWork, *, reservation_id: int, reason: str) ->
         if unit.status != "reserved":
             raise Conflict(f"Unit {unit.din} {unit.product_code} is {unit.status}: only a reserved unit can go back "
                            "to stock this way.")
-        now = utcnow()
-        reservation.released_at, reservation.released_by, reservation.release_reason = now, uow.actor, reason
+        end_reservation(uow, reservation, reason)
         unit_moves.move(uow, unit, "available", event="reservation_released", reason=reason,
                         detail={"reservation_id": reservation.id, "order_id": reservation.order_id})
-        uow.audit("release_reservation", "reservation", reservation.id, old={"released_at": None},
-                  new={"released_at": now, "released_by": uow.actor}, reason=reason)
         order = session.get(Order, reservation.order_id)
         update_order_status(uow, order)
         session.flush()

@@ -25,6 +25,7 @@ from bloodbank.service_layer.hospital.hospitals import load_hospital
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier, records_of_person
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
+from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Further ahead than this is almost always a mistyped date.
@@ -123,8 +124,7 @@ def release_reservations(uow: UnitOfWork, order_id: int, *, reason: str) -> list
         unit = load_unit(session, reservation.unit_id, lock=True)
         if unit.status != UnitStatus.RESERVED.value:
             continue
-        reservation.released_at, reservation.released_by = utcnow(), uow.actor
-        reservation.release_reason = reason
+        end_reservation(uow, reservation, reason, audit=False)
         move(uow, unit, UnitStatus.AVAILABLE, event="reservation_released", reason=reason,
              detail={"order_id": order_id, "reservation_id": reservation.id})
         released.append(unit.id)

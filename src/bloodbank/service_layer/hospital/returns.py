@@ -14,12 +14,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Issue, Reservation, Transfusion, Unit, UnitReturn
+from bloodbank.adapters.db.models import Issue, Transfusion, Unit, UnitReturn
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
+from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -59,7 +60,7 @@ def return_unit(uow: UnitOfWork, *, issue_id: int, minutes_out_of_storage: int, 
             record_event(uow, unit, "returned", detail=detail)
         else:
             restock, explanation = _receive(uow, unit, detail, minutes_out_of_storage, bool(kept_in_cold_chain), rule)
-        _release_reservation(uow, unit.id)
+        end_live_reservation(uow, unit.id, "unit returned from the ward")
         row = UnitReturn(issue_id=issue.id, unit_id=unit.id, returned_at=utcnow(), received_by=uow.actor,
                          minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
                          restocked=restock, note=(note or "").strip())
@@ -102,15 +103,3 @@ def _ensure_returnable(session, issue: Issue, status: str) -> None:
                              .order_by(Issue.issued_at.desc(), Issue.id.desc()).limit(1)).scalar_one()
     if latest != issue.id:
         raise Conflict("This unit was issued again since: return it against its latest issue.")
-
-
-def _release_reservation(uow: UnitOfWork, unit_id: int) -> None:
-    """The reservation ends with the return, or the restocked unit could never be reserved again."""
-    for reservation in uow.session.execute(select(Reservation).where(
-            Reservation.unit_id == unit_id, Reservation.released_at.is_(None)).with_for_update()).scalars():
-        reservation.released_at, reservation.released_by = utcnow(), uow.actor
-        reservation.release_reason = "unit returned from the ward"
-        uow.session.flush()
-        uow.audit("release", "reservation", reservation.id, old={"released_at": None},
-                  new={"released_at": reservation.released_at, "released_by": uow.actor},
-                  reason="unit returned from the ward")

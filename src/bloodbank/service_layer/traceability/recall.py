@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Donation, Recall, RecallUnit, Reservation, Transfusion, Unit
+from bloodbank.adapters.db.models import Donation, Recall, RecallUnit, Transfusion, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
@@ -27,6 +27,7 @@ from bloodbank.service_layer.traceability import unit_graph
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.traceability.trace import find_person
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
+from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 RECALL_IN_STOCK = frozenset({"collected", "quarantined", "available", "reserved", "returned", "in_transit"})
@@ -146,7 +147,7 @@ def _recall_unit(uow: UnitOfWork, recall_id: int, unit_id: int, reason: str) -> 
         action = "in_transfusion"
     elif before in RECALL_IN_STOCK or before == "issued":
         if before == "reserved":
-            _release_reservation(uow, unit.id, recall_id)
+            end_live_reservation(uow, unit.id, f"unit recalled (recall {recall_id})")
         move(uow, unit, "recalled", event="recall", reason=f"recall {recall_id}: {reason}",
              detail={"recall_id": recall_id})
         action = "recalled" if before != "issued" else "recalled_from_ward"
@@ -166,17 +167,6 @@ def _running(session, unit_id: int) -> bool:
 def _line(line: RecallUnit, unit: Unit) -> RecallUnitView:
     return RecallUnitView(unit.id, unit.din, unit.product_code, unit.division, unit.kind, line.status_before,
                           unit.status, line.action)
-
-
-def _release_reservation(uow: UnitOfWork, unit_id: int, recall_id: int) -> None:
-    for reservation in uow.session.execute(select(Reservation).where(
-            Reservation.unit_id == unit_id, Reservation.released_at.is_(None)).with_for_update()).scalars():
-        reservation.released_at, reservation.released_by = utcnow(), uow.actor
-        reservation.release_reason = f"unit recalled (recall {recall_id})"
-        uow.session.flush()
-        uow.audit("release", "reservation", reservation.id, old={"released_at": None},
-                  new={"released_at": reservation.released_at, "released_by": uow.actor},
-                  reason=f"unit recalled (recall {recall_id})")
 
 
 def get_recall(uow: UnitOfWork, recall_id: int) -> RecallView:
