@@ -10,17 +10,16 @@ file and look-ups by its number lead to the survivor.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors.registry import DonorView, donor_view
-from bloodbank.service_layer.shared.record_links import repoint_history
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
-# Details the survivor takes from the duplicate when it has none: it never loses one it has.
+# Details the survivor takes from the duplicate when it has none.
 FILLABLE = ("phone", "email", "address", "postcode", "blood_group", "preferred_site_id", "notes")
 
 
@@ -32,7 +31,7 @@ def merge_donors(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason
         raise InvalidInput("A record cannot be merged into itself: choose two different records.")
     with uow:
         session = uow.session
-        survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
+        survivor, duplicate = lock_pair(session, Donor, survivor_id, duplicate_id, record="donor record")
         _refuse_unmergeable(survivor, duplicate)
         before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
         moved = repoint_history(session, Donor.__table__.c.id, duplicate.id, survivor.id)
@@ -56,18 +55,6 @@ def merge_donors(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason
         return donor_view(survivor)
 
 
-def _lock_pair(session: Session, survivor_id: int, duplicate_id: int) -> tuple[Donor, Donor]:
-    # Locked in id order, so two merges touching the same records queue instead of deadlocking.
-    rows = session.execute(
-        select(Donor).where(Donor.id.in_([survivor_id, duplicate_id])).order_by(Donor.id).with_for_update()
-    ).scalars().all()
-    found = {row.id: row for row in rows}
-    for wanted, role in ((survivor_id, "record to keep"), (duplicate_id, "duplicate record")):
-        if wanted not in found:
-            raise NotFound(f"There is no donor record {wanted} (the {role}).")
-    return found[survivor_id], found[duplicate_id]
-
-
 def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
     if duplicate.merged_into_id is not None:
         raise Conflict(f"Record {duplicate.donor_number} was already merged into another record; "
@@ -84,9 +71,7 @@ def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
 
 
 def _fill_empty_details(survivor: Donor, duplicate: Donor) -> None:
-    for field in FILLABLE:
-        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
-            setattr(survivor, field, getattr(duplicate, field))
+    fill_empty_details(survivor, duplicate, FILLABLE)
     # Coordinates are one fact: take both or neither.
     if survivor.latitude is None and survivor.longitude is None:
         survivor.latitude, survivor.longitude = duplicate.latitude, duplicate.longitude

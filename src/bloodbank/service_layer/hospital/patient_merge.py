@@ -15,19 +15,17 @@ shows "discrepant" and issue falls back to group O until the lab resolves it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Patient
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import PatientView, find_patient_by_identifier, patient_view, record_id
-from bloodbank.service_layer.shared.record_links import repoint_history
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
-# Details the survivor takes from the duplicate when it has none: it never loses one it has.
+# Details the survivor takes from the duplicate when it has none.
 FILLABLE = ("given_name", "family_name", "sex", "hospital_id")
 
 
@@ -39,7 +37,7 @@ def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reas
         raise InvalidInput("A record cannot be merged into itself: choose two different records.")
     with uow:
         session = uow.session
-        survivor, duplicate = _lock_pair(session, survivor_id, duplicate_id)
+        survivor, duplicate = lock_pair(session, Patient, survivor_id, duplicate_id, record="patient record")
         _refuse_unmergeable(survivor, duplicate)
         before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
         moved = repoint_history(session, Patient.__table__.c.id, duplicate.id, survivor.id)
@@ -63,18 +61,6 @@ def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reas
         return view
 
 
-def _lock_pair(session: Session, survivor_id: int, duplicate_id: int) -> tuple[Patient, Patient]:
-    # Locked in id order, so two merges touching the same records queue instead of deadlocking.
-    rows = session.execute(
-        select(Patient).where(Patient.id.in_([survivor_id, duplicate_id])).order_by(Patient.id).with_for_update()
-    ).scalars().all()
-    found = {row.id: row for row in rows}
-    for wanted, role in ((survivor_id, "record to keep"), (duplicate_id, "duplicate record")):
-        if wanted not in found:
-            raise NotFound(f"There is no patient record {wanted} (the {role}).")
-    return found[survivor_id], found[duplicate_id]
-
-
 def _refuse_unmergeable(survivor: Patient, duplicate: Patient) -> None:
     if duplicate.merged_into_id is not None:
         raise Conflict(f"Patient record {duplicate.id} was already merged into record {duplicate.merged_into_id}; "
@@ -85,9 +71,7 @@ def _refuse_unmergeable(survivor: Patient, duplicate: Patient) -> None:
 
 
 def _fill_empty_details(survivor: Patient, duplicate: Patient) -> None:
-    for field in FILLABLE:
-        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
-            setattr(survivor, field, getattr(duplicate, field))
+    fill_empty_details(survivor, duplicate, FILLABLE)
     # A real date of birth beats a guessed one from the emergency record.
     if duplicate.date_of_birth is not None and (
             survivor.date_of_birth is None

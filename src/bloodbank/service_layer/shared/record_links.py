@@ -1,4 +1,4 @@
-"""Moving a merged record's history: every row that points at the duplicate comes to the survivor.
+"""Merging two records of one person: both rows locked, the history moved, empty details filled.
 
 Shared by donor and patient merges. The columns are found from the schema
 rather than listed, so a table added later cannot be left behind pointing at
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Base
-from bloodbank.domain.errors import Conflict
+from bloodbank.domain.errors import Conflict, NotFound
 
 
 def links_to(id_column: Column) -> list[Column]:
@@ -42,3 +42,23 @@ def repoint_history(session: Session, id_column: Column, duplicate_id: int, surv
     # Rows in the session still hold the old links: reload them from the database when next read.
     session.expire_all()
     return moved
+
+
+def lock_pair(session: Session, model: type, survivor_id: int, duplicate_id: int, *, record: str) -> tuple:
+    """Both rows of a merge, locked; `record` names the kind in the refusal ("donor record")."""
+    # Locked in id order, so two merges touching the same records queue instead of deadlocking.
+    rows = session.execute(
+        select(model).where(model.id.in_([survivor_id, duplicate_id])).order_by(model.id).with_for_update()
+    ).scalars().all()
+    found = {row.id: row for row in rows}
+    for wanted, role in ((survivor_id, "record to keep"), (duplicate_id, "duplicate record")):
+        if wanted not in found:
+            raise NotFound(f"There is no {record} {wanted} (the {role}).")
+    return found[survivor_id], found[duplicate_id]
+
+
+def fill_empty_details(survivor, duplicate, fields: tuple[str, ...]) -> None:
+    """The survivor takes each detail it lacks from the duplicate; it never loses one it has."""
+    for field in fields:
+        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
+            setattr(survivor, field, getattr(duplicate, field))
