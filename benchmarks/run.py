@@ -22,15 +22,14 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models import Site, Unit
-from bloodbank.domain.isbt128 import make_din
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation, evaluate, load_rule_set
+from bloodbank.domain.isbt128 import make_din
 from bloodbank.entrypoints.demo import region as demo_data
 from bloodbank.service_layer.blood import inventory
 from bloodbank.service_layer.donors import sites
-from bloodbank.service_layer.hospital import allocation, hospitals, patient_lab, patients
-from bloodbank.service_layer.hospital import orders as orders_
-from bloodbank.service_layer.shared.audit import verify_chain
 from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.hospital import allocation, hospitals, orders as orders_, patient_lab, patients
+from bloodbank.service_layer.shared.audit import verify_chain
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 ROWS: list[tuple[str, str, str]] = []

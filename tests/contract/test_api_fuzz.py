@@ -19,10 +19,10 @@ from schemathesis.checks import not_a_server_error
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.migrate import upgrade
-from bloodbank.entrypoints.web.app import create_app
 from bloodbank.entrypoints.demo import region as demo_data
-from bloodbank.service_layer.staff import authentication, users
+from bloodbank.entrypoints.web.app import create_app
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import authentication, users
 
 EXAMPLES = int(os.environ.get("BLOODBANK_FUZZ_EXAMPLES", "15"))
 ADMIN_TAGS = {"admin", "sites"}

@@ -17,7 +17,7 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import make_din
-from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.blood import processing, units
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -76,12 +76,12 @@ def make_donation(database: Database, *, site_id: int, donor_id: int | None = No
 
 
 def processed(database: Database, *, site_id: int, method: str = "buffy_coat", group: str | None = "O+",
-              age: timedelta = timedelta(hours=3)) -> tuple[int, list[processing.UnitView]]:
+              age: timedelta = timedelta(hours=3)) -> tuple[int, list[units.UnitView]]:
     donation_id = make_donation(database, site_id=site_id, group=group, age=age)
     return donation_id, processing.process_donation(clerk(database), donation_id=donation_id, method=method)
 
 
-def unit_of(views: list[processing.UnitView], kind: str) -> processing.UnitView:
+def unit_of(views: list[units.UnitView], kind: str) -> units.UnitView:
     return next(view for view in views if view.kind == kind)
 
 

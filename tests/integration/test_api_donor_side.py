@@ -9,9 +9,8 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import AuditEntry, Consent, Donor, SelfExclusion, Visit
 from bloodbank.config import get_settings
 
-from tests.integration.appointment_fixtures import NOW, WEEKDAYS
+from tests.integration.appointment_fixtures import make_site as make_open_site, NOW, WEEKDAYS
 from tests.integration.visit_fixtures import all_clear, counts, make_deferral, make_donation
-from tests.integration.appointment_fixtures import make_site as make_open_site
 from tests.integration.web_fixtures import api
 
 HEALTHY = dict(weight_kg=72, hemoglobin_g_dl=14.1, systolic=128, diastolic=82, pulse=68, temperature_c=36.6)

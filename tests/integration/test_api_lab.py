@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import AuditEntry, Donation, Signature, Unit
-from bloodbank.adapters.db.models import TestResult as ResultRow
+from bloodbank.adapters.db.models import AuditEntry, Donation, Signature, TestResult as ResultRow, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.access import signature_meaning
 from bloodbank.domain.isbt128 import encode_product_code

@@ -3,8 +3,8 @@ import time_machine
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Appointment, Donor
-from bloodbank.entrypoints.cli.donors import appointments as cli
 from bloodbank.entrypoints.cli.context import set_database_url
+from bloodbank.entrypoints.cli.donors import appointments as cli
 from tests.integration.appointment_fixtures import NOW, at, counts, get, make_donor, make_site
 
 runner = CliRunner()

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
+from bloodbank.adapters.db.models import Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, InvalidTransition, NotFound
-from bloodbank.adapters.db.models import Unit
 from bloodbank.service_layer.blood.discards import discard, discard_expired, discard_view, discards_report
 from tests.integration.inventory_fixtures import (
     audit_actions, clerk, counts, events, make_reservation, make_site, make_unit, reservation, unit,

@@ -2,8 +2,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Issue, Reservation
-from bloodbank.entrypoints.cli.hospital import issue as cli
 from bloodbank.entrypoints.cli.context import set_database_url
+from bloodbank.entrypoints.cli.hospital import issue as cli
 from tests.integration.issue_fixtures import (
     add_grouping, audit_actions, din_scan, make_order, make_patient, make_unit, make_ward, snapshot, unit_status,
 )

@@ -7,10 +7,10 @@ from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.issue import IssueRefused
 from bloodbank.service_layer.hospital.allocation import reserve_unit
 from bloodbank.service_layer.hospital.crossmatch import record_crossmatch
-from bloodbank.service_layer.hospital.issue import get_issue
 from bloodbank.service_layer.hospital.emergency import (
     complete_emergency_follow_up, emergency_issue, pending_emergency_follow_ups,
 )
+from bloodbank.service_layer.hospital.issue import get_issue
 from tests.integration.issue_fixtures import (
     add_grouping, audit_actions, clerk, din_scan, get, make_order, make_patient, make_unit, make_ward, snapshot,
     unit_status,

@@ -6,7 +6,7 @@ import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import encode_product_code, parse_din
-from bloodbank.service_layer.blood import labels, processing
+from bloodbank.service_layer.blood import aliquots, labels, processing
 from tests.integration.processing_fixtures import (
     clerk, counts, events, make_site, processed, unit_of, unit_row,
 )
@@ -129,7 +129,7 @@ def test_reprinting_a_label_clears_its_verification(database, units):
 
 def test_no_label_is_printed_for_a_unit_that_was_split(database, units):
     red = units[0]
-    processing.split_unit(clerk(database), unit_id=red.id, parts=2)
+    aliquots.split_unit(clerk(database), unit_id=red.id, parts=2)
     before = counts(database)
 
     with pytest.raises(Conflict, match="is processed: its label is not printed any more"):
@@ -139,7 +139,7 @@ def test_no_label_is_printed_for_a_unit_that_was_split(database, units):
 
 
 def test_an_aliquot_label_carries_its_division(database, units):
-    first, _ = processing.split_unit(clerk(database), unit_id=units[0].id, parts=2)
+    first, _ = aliquots.split_unit(clerk(database), unit_id=units[0].id, parts=2)
 
     text = labels.print_label(clerk(database), unit_id=first.id).decode("latin-1")
     view = labels.verify_label(clerk(database), unit_id=first.id, scanned_din=scans(first)[0],

@@ -12,9 +12,9 @@ from bloodbank.adapters.db.models import (
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital.patient_merge import merge_patients
-from bloodbank.service_layer.shared.record_links import links_to
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import find_patient_by_identifier, register_emergency_patient
+from bloodbank.service_layer.shared.record_links import links_to
 from tests.integration.patient_fixtures import (
     audit_count, clerk, make_antibody, make_grouping, make_hospital, make_issue_and_transfusion, make_order,
     make_patient, make_requirement, make_sample, make_screen, make_unit,

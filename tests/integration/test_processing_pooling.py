@@ -6,7 +6,7 @@ import pytest
 
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.blood import pooling
 from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from tests.integration.processing_fixtures import (
     FACILITY, clerk, counts, donation_row, end_of_day, events, make_site, processed, unit_of,
@@ -25,7 +25,7 @@ def test_four_buffy_coats_of_one_group_make_a_pool_with_its_own_din(database):
     ages = [timedelta(hours=h) for h in (2, 30, 5, 8)]
     donation_ids, red_cells = buffy_coats(database, site_id, ["A+"] * 4, ages)
 
-    pool = processing.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
+    pool = pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
     din = parse_din(pool.din)
     assert din.facility == FACILITY and pool.din not in {r.din for r in red_cells}
@@ -58,7 +58,7 @@ def test_a_pool_needs_four_to_six_buffy_coats(database, how_many):
     before = counts(database)
 
     with pytest.raises(InvalidInput, match=f"4 to 6 buffy coats; {how_many} given"):
-        processing.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
     assert counts(database) == before
 
@@ -69,7 +69,7 @@ def test_buffy_coats_of_different_groups_are_not_pooled(database):
     before = counts(database)
 
     with pytest.raises(InvalidInput, match="one ABO/RhD group; these are mixed"):
-        processing.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
     assert counts(database) == before
 
@@ -80,7 +80,7 @@ def test_a_buffy_coat_of_unknown_group_is_not_pooled(database):
     before = counts(database)
 
     with pytest.raises(InvalidInput, match="not known or not confirmed"):
-        processing.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
     assert counts(database) == before
 
@@ -88,11 +88,11 @@ def test_a_buffy_coat_of_unknown_group_is_not_pooled(database):
 def test_a_buffy_coat_already_pooled_is_not_pooled_again(database):
     site_id = make_site(database)
     donation_ids, _ = buffy_coats(database, site_id, ["AB+"] * 7)
-    first = processing.pool_platelets(clerk(database), donation_ids=donation_ids[:4], site_id=site_id)
+    first = pooling.pool_platelets(clerk(database), donation_ids=donation_ids[:4], site_id=site_id)
     before = counts(database)
 
     with pytest.raises(Conflict, match=f"already in pool {first.din_eye_readable}"):
-        processing.pool_platelets(clerk(database), donation_ids=donation_ids[3:], site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=donation_ids[3:], site_id=site_id)
 
     assert counts(database) == before
 
@@ -104,7 +104,7 @@ def test_only_donations_processed_by_the_buffy_coat_method_have_a_buffy_coat(dat
     before = counts(database)
 
     with pytest.raises(Conflict, match="not processed by the buffy-coat method"):
-        processing.pool_platelets(clerk(database), donation_ids=[*donation_ids, prp_donation], site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=[*donation_ids, prp_donation], site_id=site_id)
 
     assert counts(database) == before
 
@@ -114,7 +114,7 @@ def test_a_donation_listed_twice_is_refused(database):
     donation_ids, _ = buffy_coats(database, site_id, ["A+"] * 3)
 
     with pytest.raises(InvalidInput, match="listed twice"):
-        processing.pool_platelets(clerk(database), donation_ids=[*donation_ids, donation_ids[0]], site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=[*donation_ids, donation_ids[0]], site_id=site_id)
 
 
 def test_a_pool_whose_oldest_buffy_coat_is_too_old_is_refused(database):
@@ -124,7 +124,7 @@ def test_a_pool_whose_oldest_buffy_coat_is_too_old_is_refused(database):
     before = counts(database)
 
     with pytest.raises(InvalidInput, match="would already be expired"):
-        processing.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
     assert counts(database) == before
 
@@ -134,6 +134,6 @@ def test_an_unknown_donation_or_site_is_refused(database):
     donation_ids, _ = buffy_coats(database, site_id, ["O+"] * 3)
 
     with pytest.raises(NotFound, match="No donation with id 9999"):
-        processing.pool_platelets(clerk(database), donation_ids=[*donation_ids, 9999], site_id=site_id)
+        pooling.pool_platelets(clerk(database), donation_ids=[*donation_ids, 9999], site_id=site_id)
     with pytest.raises(NotFound, match="No site with id 777"):
-        processing.pool_platelets(clerk(database), donation_ids=[*donation_ids, 9999], site_id=777)
+        pooling.pool_platelets(clerk(database), donation_ids=[*donation_ids, 9999], site_id=777)

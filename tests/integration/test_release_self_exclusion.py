@@ -5,9 +5,9 @@ import pytest
 from bloodbank.adapters.db.models import Unit
 from bloodbank.domain.errors import InvalidTransition
 from bloodbank.domain.release import NOT_SUITABLE
+from bloodbank.service_layer.blood.quarantine import quarantine_list
 from bloodbank.service_layer.blood.release import release_blockers_for, release_unit
 from bloodbank.service_layer.donors.consent import apply_self_exclusion
-from bloodbank.service_layer.blood.quarantine import quarantine_list
 from tests.integration.lab_fixtures import (
     audit_entries, get, lab, make_donation, make_pool, make_site, make_unit, pass_all_tests, self_exclude,
     status_of, unit_events, visit_of,

@@ -1,8 +1,8 @@
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.entrypoints.cli.donors import sites as cli
 from bloodbank.entrypoints.cli.context import set_database_url
+from bloodbank.entrypoints.cli.donors import sites as cli
 from tests.integration.appointment_fixtures import audit_entries, counts
 
 runner = CliRunner()

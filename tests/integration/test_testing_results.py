@@ -1,7 +1,6 @@
 import pytest
 
-from bloodbank.adapters.db.models import Donation
-from bloodbank.adapters.db.models import TestResult as ResultRow
+from bloodbank.adapters.db.models import Donation, TestResult as ResultRow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.blood.testing import (
     BatchRow, correct_result, record_result, record_results_batch, results_for_donation,

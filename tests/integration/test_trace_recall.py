@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.traceability.recall import list_recalls, recall
 from bloodbank.service_layer.hospital.transfusion import end_transfusion, start_transfusion
+from bloodbank.service_layer.traceability.recall import list_recalls, recall
 from tests.integration.trace_fixtures import (
     VITALS, audit_actions, build_chain, clerk, counts, issue_unit, live_reservations, make_patient, make_unit,
     reserve_unit, unit_status,

@@ -11,8 +11,7 @@ from bloodbank.adapters.db.models import Appointment, Consent, Donor, SelfExclus
 from bloodbank.config import get_settings
 from bloodbank.domain.questionnaire import questions
 
-from tests.integration.appointment_fixtures import NOW, WEEKDAYS
-from tests.integration.appointment_fixtures import make_site as make_open_site
+from tests.integration.appointment_fixtures import make_site as make_open_site, NOW, WEEKDAYS
 from tests.integration.visit_fixtures import make_deferral
 from tests.integration.web_fixtures import browser
 

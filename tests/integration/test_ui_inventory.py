@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Signature
-from bloodbank.adapters.db.models import Unit as UnitRow
+from bloodbank.adapters.db.models import Signature, Unit as UnitRow
 from bloodbank.domain.isbt128 import encode_product_code
 from bloodbank.service_layer.blood.units import din_of
 from tests.integration import lab_fixtures

@@ -6,8 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Donation, Signature, Unit
-from bloodbank.adapters.db.models import TestResult as ResultRow
+from bloodbank.adapters.db.models import Donation, Signature, TestResult as ResultRow, Unit
 from bloodbank.domain.isbt128 import encode_product_code
 from bloodbank.service_layer.blood.testing import record_result
 from bloodbank.service_layer.blood.units import din_of

@@ -1,7 +1,7 @@
 import re
 
-from bloodbank.entrypoints.web.ui.blood import lab as lab_pages
 from bloodbank.entrypoints.demo import region as demo_data
+from bloodbank.entrypoints.web.ui.blood import lab as lab_pages
 from bloodbank.service_layer.blood import quarantine
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 

@@ -3,8 +3,8 @@ import re
 from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli.app import app
-from bloodbank.service_layer.staff import authentication
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import authentication
 
 
 def run(database, *args, input=None):

@@ -12,8 +12,8 @@ from bloodbank.service_layer.blood import aliquots, labels, processing, release,
 from bloodbank.service_layer.donors import collection, consent, screening
 from bloodbank.service_layer.hospital import allocation, hospitals, issue, orders, patient_lab, patients, transfusion
 from bloodbank.service_layer.shared.audit import verify_chain
-from bloodbank.service_layer.traceability.trace import lookback, trace_din
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.traceability.trace import lookback, trace_din
 from tests.integration.test_donor_journey import HEALTHY, all_no, donor_arrives, open_site, register
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)

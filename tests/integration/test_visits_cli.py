@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Deferral, Visit
-from bloodbank.entrypoints.cli.donors import visits as cli
 from bloodbank.entrypoints.cli.context import set_database_url
+from bloodbank.entrypoints.cli.donors import visits as cli
 from tests.integration.visit_fixtures import FROZEN_AT, all_clear, audit_entries, counts, get, make_donor, make_site
 
 runner = CliRunner()

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import AuditEntry
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import SignatureRefused
-from bloodbank.service_layer.staff import authentication, signatures
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import authentication, signatures
 
 from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
 

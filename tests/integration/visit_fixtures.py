@@ -14,8 +14,8 @@ from bloodbank.config import get_settings
 from bloodbank.domain.questionnaire import questions
 from bloodbank.service_layer.donors.consent import give_consent
 from bloodbank.service_layer.donors.screening import record_screening
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.donors.visits import check_in
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 _numbers = count(1)
 

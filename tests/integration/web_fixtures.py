@@ -7,8 +7,8 @@ import re
 from fastapi.testclient import TestClient
 
 from bloodbank.entrypoints.web.app import create_app
-from bloodbank.service_layer.staff import authentication, users
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import authentication, users
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,11 +8,11 @@ import typer
 
 from bloodbank.entrypoints.cli import database, demo, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
+from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.staff import audit, users
 from bloodbank.entrypoints.cli.traceability import trace
-from bloodbank.entrypoints.cli.context import set_database_url
 
 app = typer.Typer(
     help="bloodbank: voluntary, safe, type-correct, traceable blood donation and transfusion.",

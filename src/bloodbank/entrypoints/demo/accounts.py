@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import User
 from bloodbank.domain.access import ROLE_LABELS, Role
-from bloodbank.service_layer.staff import users
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import users
 
 DEMO_PASSWORD = "bloodbank-demo"
 

@@ -39,14 +39,15 @@ from bloodbank.domain.questionnaire import questions
 from bloodbank.service_layer.blood import (
     aliquots, discards, irradiation, labels, pooling, processing, release, testing, transfers,
 )
-from bloodbank.service_layer.donors import collection, consent, screening, visits
-from bloodbank.service_layer.hospital import allocation, hospitals, issue, orders, patient_lab, patients, transfusion
-from bloodbank.service_layer.hospital import emergency as emergencies
-from bloodbank.service_layer.donors.din_allocation import next_din
-from bloodbank.service_layer.shared.audit_snapshots import snapshot
-from bloodbank.service_layer.donors.sites import SiteView
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.blood.units import UnitView, din_of
+from bloodbank.service_layer.donors import collection, consent, screening, visits
+from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.donors.sites import SiteView
+from bloodbank.service_layer.hospital import (
+    allocation, emergency as emergencies, hospitals, issue, orders, patient_lab, patients, transfusion,
+)
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.simulation.population import FAMILY, GIVEN_F, GIVEN_M, US_GROUP_MIX
 
 MakeUow = Callable[[], UnitOfWork]

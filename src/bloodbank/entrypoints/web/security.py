@@ -16,9 +16,9 @@ from fastapi import Request
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.domain.access import Permission
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication
 from bloodbank.service_layer.staff.authentication import Principal
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 SESSION_COOKIE = "bloodbank_session"
 CSRF_FIELD = "csrf_token"

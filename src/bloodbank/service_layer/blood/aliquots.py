@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from bloodbank.adapters.db.models import Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import components
-from bloodbank.domain import processing as rules
+from bloodbank.domain import components, processing as rules
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
 
 CRYO = ComponentKind.CRYO
 # Carried from a unit to its aliquots unchanged: they are the same blood.

@@ -21,10 +21,10 @@ from bloodbank.domain.unit_status import (
     DISCARD_REASONS, SYSTEM_DISCARD_REASONS, UnitStatus, discard_reason, public_discard_code, transition,
 )
 from bloodbank.service_layer.blood.labels import read_din_scan, read_product_scan
-from bloodbank.service_layer.shared.unit_moves import load_unit, move
-from bloodbank.service_layer.shared.reservations import end_live_reservation
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.blood.units import din_of, product_name
+from bloodbank.service_layer.shared.reservations import end_live_reservation
+from bloodbank.service_layer.shared.unit_moves import load_unit, move
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
 # Swept when expired. A recalled unit is left to its recall, which records

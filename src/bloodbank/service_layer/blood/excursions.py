@@ -36,8 +36,8 @@ from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
 from bloodbank.service_layer.blood.discards import (
     DiscardView, check_note, discard_unit, discard_view,
 )
-from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.reservations import end_live_reservation
+from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus

@@ -8,14 +8,13 @@ printed and not verified, and the unit needs a new one before release.
 from __future__ import annotations
 
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import components
-from bloodbank.domain import processing as rules
+from bloodbank.domain import components, processing as rules
 from bloodbank.domain.errors import Conflict
 from bloodbank.domain.unit_status import UnitStatus
+from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, unit_view, update_unit
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, unit_view, update_unit
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
 
 IRRADIABLE_STATUSES = (UnitStatus.QUARANTINED.value, UnitStatus.AVAILABLE.value)
 

@@ -22,10 +22,10 @@ from bloodbank.domain import isbt128
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import Din, ProductCode
 from bloodbank.domain.unit_status import UnitStatus
+from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, zone
+from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, product_name, unit_view, update_unit
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, product_name, unit_view, update_unit
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, zone
 
 S = UnitStatus
 # A label is printed and checked only for a unit in the bank's hands and still to be used.

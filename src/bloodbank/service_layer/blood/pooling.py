@@ -17,16 +17,15 @@ from sqlalchemy.orm import Session, aliased
 
 from bloodbank.adapters.db.models import Donation, Unit, UnitEvent, UnitParent
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import components
-from bloodbank.domain import processing as rules
+from bloodbank.domain import components, processing as rules
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import Conflict, NotFound
 from bloodbank.domain.isbt128 import parse_din
+from bloodbank.service_layer.blood.donor_groups import group_disputed
+from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
-from bloodbank.service_layer.blood.donor_groups import group_disputed
 
 POOLED = ComponentKind.PLATELETS_POOLED
 

@@ -20,26 +20,17 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donation, Unit, UnitParent
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import components
-from bloodbank.domain import processing as rules
+from bloodbank.domain import components, processing as rules
 from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.blood.aliquots import make_cryo, split_unit
-from bloodbank.service_layer.blood.irradiation import irradiate
+from bloodbank.service_layer.blood.donor_groups import recorded_group
 from bloodbank.service_layer.blood.labels import LABEL_STATUSES
-from bloodbank.service_layer.blood.pooling import pool_platelets
+from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
-from bloodbank.service_layer.blood.donor_groups import recorded_group
 
-__all__ = [
-    "AwaitingDonation", "DonationWork", "UnitView", "UnitWork", "awaiting_processing", "donation_work",
-    "donation_work_by_id", "find_units_by_din", "get_unit", "irradiate", "list_units", "make_cryo", "pool_platelets",
-    "process_donation", "process_donation_by_din", "split_unit", "unit_work", "units_of_donation",
-]
 
 COMPLETE = "complete"
 

@@ -24,15 +24,15 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import release as rules
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.donors.consent import is_self_excluded
 from bloodbank.service_layer.blood.discards import unit_subject
-from bloodbank.service_layer.blood.release_facts import release_facts
-from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
 from bloodbank.service_layer.blood.labels import read_din_scan, read_product_scan
+from bloodbank.service_layer.blood.release_facts import release_facts
+from bloodbank.service_layer.blood.unit_sources import source_donation_ids
+from bloodbank.service_layer.blood.units import din_of, product_name
+from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
+from bloodbank.service_layer.donors.consent import is_self_excluded
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.units import din_of, product_name
-from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 
 S = UnitStatus
 

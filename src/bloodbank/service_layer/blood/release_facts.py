@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
 from bloodbank.domain import release as rules
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL
+from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from bloodbank.service_layer.donors.consent import consent_of, is_self_excluded
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
-from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 
 
 def release_facts(session: Session, unit: Unit, now: datetime) -> tuple[rules.ReleaseFacts, list[Donation]]:

@@ -24,9 +24,9 @@ from bloodbank.domain import lab_tests
 from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood.follow_up import flag_group_discrepancy, follow_up_reactive
-from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.blood.release_facts import historical_groups
 from bloodbank.service_layer.blood.withdrawal import units_holding, withdraw_reactive
+from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Donation, Site, TestResult, Unit
 from bloodbank.domain.errors import NotFound
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL, name_of, required_tests
-from bloodbank.service_layer.blood.release_facts import panel_for
 from bloodbank.service_layer.blood.labels import read_din_scan
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.blood.release_facts import panel_for
 from bloodbank.service_layer.blood.units import din_of
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
 # Not a release requirement of its own (a positive screen blocks), but entered with every donation's tests.

@@ -20,10 +20,10 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import consent as rules
 from bloodbank.domain.errors import ConsentMissing, Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
 
 NEUTRAL_WITHDRAWAL = "The donor chose not to continue."
 

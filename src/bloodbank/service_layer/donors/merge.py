@@ -15,8 +15,8 @@ from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors.registry import DonorView, donor_view
-from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Details the survivor takes from the duplicate when it has none.

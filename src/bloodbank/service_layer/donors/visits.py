@@ -14,10 +14,10 @@ from bloodbank.domain import lab_tests
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
-from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 

@@ -24,9 +24,9 @@ from bloodbank.domain.allocation import (
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import UnitFacts
-from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.hospital.orders import set_order_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
+from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 

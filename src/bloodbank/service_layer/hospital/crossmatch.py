@@ -12,9 +12,9 @@ from bloodbank.adapters.db.models import Crossmatch, PatientSample, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.issue import COMPATIBLE, INCOMPATIBLE, SAMPLE_VALIDITY
-from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.hospital.patient_profile import records_of_person
 from bloodbank.service_layer.hospital.patients import current_patient
+from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 METHODS = ("serological", "immediate_spin", "iat")

@@ -19,14 +19,14 @@ from bloodbank.domain.issue import (
 from bloodbank.domain.requirements import (
     RED_CELL_KINDS, compatible_with_patient, group_status,
 )
-from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.hospital.allocation import (
     CandidateUnit, held_count, hold_unit, ranked_candidates, unit_facts,
 )
 from bloodbank.service_layer.hospital.crossmatch import any_crossmatch, current_crossmatch
+from bloodbank.service_layer.hospital.issue import IssueView, issue_view, live_reservation, record_issue, refuse_if_any
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import current_patient
-from bloodbank.service_layer.hospital.issue import IssueView, issue_view, live_reservation, record_issue, refuse_if_any
+from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 

@@ -26,7 +26,6 @@ from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
     RED_CELL_KINDS, manual_checks,
 )
-from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.hospital.allocation import (
     unit_facts,
     update_order_status,
@@ -34,6 +33,7 @@ from bloodbank.service_layer.hospital.allocation import (
 from bloodbank.service_layer.hospital.crossmatch import current_crossmatch
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import find_patient_by_identifier
+from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 

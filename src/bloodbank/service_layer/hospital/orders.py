@@ -24,8 +24,8 @@ from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.hospital.hospitals import load_hospital
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier, records_of_person
-from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.reservations import end_reservation
+from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Further ahead than this is almost always a mistyped date.

@@ -21,8 +21,8 @@ from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import PatientView, find_patient_by_identifier, patient_view, record_id
-from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Details the survivor takes from the duplicate when it has none.

@@ -19,8 +19,8 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
-from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.reservations import end_live_reservation
+from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 

@@ -21,14 +21,14 @@ from bloodbank.domain import access
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
-from bloodbank.service_layer.traceability import unit_graph
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.hospital.patients import current_patient
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.traceability import unit_graph
 from bloodbank.service_layer.traceability.trace_views import (
     DonorRef, EventLine, Lookback, LookbackDonation, LookbackRecipient, RecentIssue, Recipient, SourceRef, TestLine,
     Trace, TraceDonation, TraceSearch, TraceUnit,
 )
-from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Never says why: the donor's confidential self-exclusion must not be readable from a trace.
 CONFIDENTIAL_DISCARD = "self_excluded"

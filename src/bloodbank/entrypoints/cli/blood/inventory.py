@@ -10,10 +10,10 @@ from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
-from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.blood.discards import DiscardView
 from bloodbank.service_layer.blood.inventory import StockReport
 from bloodbank.service_layer.blood.transfers import TransferView
+from bloodbank.service_layer.donors import sites
 
 app = typer.Typer(help="Inventory: stock and days of supply, transfers, temperature excursions, discards.",
                   no_args_is_help=True)

@@ -10,8 +10,7 @@ import typer
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.lab_tests import TESTS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
-from bloodbank.service_layer.blood import follow_up, release, testing
-from bloodbank.service_layer.blood import quarantine as quarantine_board
+from bloodbank.service_layer.blood import follow_up, quarantine as quarantine_board, release, testing
 from bloodbank.service_layer.blood.testing import BatchRow, RefusedRow, ResultView
 
 app = typer.Typer(help="The lab: test results, quarantine, release and donor follow-ups.", no_args_is_help=True)

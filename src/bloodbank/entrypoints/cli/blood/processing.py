@@ -8,9 +8,9 @@ import typer
 from bloodbank.domain import scheduling
 from bloodbank.domain.processing import METHODS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.service_layer.blood import labels, processing, testing
+from bloodbank.service_layer.blood import aliquots, irradiation, labels, pooling, processing, testing
+from bloodbank.service_layer.blood.units import UnitView
 from bloodbank.service_layer.donors import sites
-from bloodbank.service_layer.blood.processing import UnitView
 
 app = typer.Typer(help="Processing: components from donations, pools, cryo, aliquots, irradiation and labels.",
                   no_args_is_help=True)
@@ -73,7 +73,7 @@ def pool(
     """Pool buffy coats of one ABO/RhD group into one platelet unit with a new DIN."""
     with clerk_errors():
         site = sites.site_by_code(uow(), site_code)
-        view = processing.pool_platelets(uow(actor), donation_ids=[_donation_id(d) for d in donations],
+        view = pooling.pool_platelets(uow(actor), donation_ids=[_donation_id(d) for d in donations],
                                          site_id=site.id, tz=tz)
     console.print("[green]Pool made, in quarantine.[/green] Its own DIN:")
     _show([view])
@@ -87,7 +87,7 @@ def cryo(
 ) -> None:
     """Make cryoprecipitate from a plasma unit (the plasma becomes processed)."""
     with clerk_errors():
-        view = processing.make_cryo(uow(actor), plasma_unit_id=unit_id, tz=tz)
+        view = aliquots.make_cryo(uow(actor), plasma_unit_id=unit_id, tz=tz)
     console.print("[green]Cryoprecipitate made, in quarantine.[/green]")
     _show([view])
 
@@ -101,7 +101,7 @@ def split(
 ) -> None:
     """Split a unit into aliquots (divisions A0, B0...), e.g. paediatric packs."""
     with clerk_errors():
-        views = processing.split_unit(uow(actor), unit_id=unit_id, parts=parts, volume_each_ml=volume_each)
+        views = aliquots.split_unit(uow(actor), unit_id=unit_id, parts=parts, volume_each_ml=volume_each)
     console.print(f"[green]{len(views)} aliquots made, in quarantine.[/green] Label each one.")
     _show(views)
 
@@ -114,7 +114,7 @@ def irradiate(
 ) -> None:
     """Record irradiation now: new product code and expiry; the unit needs a new label."""
     with clerk_errors():
-        view = processing.irradiate(uow(actor), unit_id=unit_id, tz=tz)
+        view = irradiation.irradiate(uow(actor), unit_id=unit_id, tz=tz)
     console.print("[green]Irradiated.[/green] Print and verify a new label.")
     _show([view])
 

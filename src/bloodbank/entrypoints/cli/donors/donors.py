@@ -12,8 +12,7 @@ from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
-from bloodbank.service_layer.donors import merge as donor_merge, registry as donors
-from bloodbank.service_layer.donors import search as donor_search
+from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
 app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards.", no_args_is_help=True)

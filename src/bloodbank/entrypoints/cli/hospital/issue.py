@@ -5,8 +5,7 @@ from typing import Optional
 import typer
 
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.service_layer.hospital import allocation, crossmatch, issue
-from bloodbank.service_layer.hospital import emergency as emergencies
+from bloodbank.service_layer.hospital import allocation, crossmatch, emergency as emergencies, issue
 from bloodbank.service_layer.hospital.allocation import AllocationView
 from bloodbank.service_layer.hospital.issue import IssueView
 

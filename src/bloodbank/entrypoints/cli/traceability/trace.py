@@ -15,8 +15,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.service_layer.traceability import recall as recalls
-from bloodbank.service_layer.traceability import trace as tracing
+from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
 from bloodbank.service_layer.traceability.recall import ACTIONS, RecallView
 from bloodbank.service_layer.traceability.trace_views import Lookback, Recipient, Trace, TraceUnit
 

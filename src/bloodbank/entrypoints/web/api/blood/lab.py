@@ -17,15 +17,16 @@ from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.web.api.common import Id, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.blood import follow_up, release, testing
-from bloodbank.service_layer.blood import quarantine as quarantine_board, tests_due as due_tests
-from bloodbank.service_layer.staff import signatures
+from bloodbank.service_layer.blood import (
+    follow_up, quarantine as quarantine_board, release, testing, tests_due as due_tests,
+)
 from bloodbank.service_layer.blood.follow_up import FollowUpView
-from bloodbank.service_layer.blood.release import ReleaseCheck, ReleasedUnitView
-from bloodbank.service_layer.blood.tests_due import DonationTests
 from bloodbank.service_layer.blood.quarantine import QuarantineItem
-from bloodbank.service_layer.staff.signatures import SignatureView
+from bloodbank.service_layer.blood.release import ReleaseCheck, ReleasedUnitView
 from bloodbank.service_layer.blood.testing import RefusedRow, ResultView
+from bloodbank.service_layer.blood.tests_due import DonationTests
+from bloodbank.service_layer.staff import signatures
+from bloodbank.service_layer.staff.signatures import SignatureView
 
 router = APIRouter(prefix="/lab", tags=["lab"])
 

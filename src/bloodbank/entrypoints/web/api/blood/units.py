@@ -20,7 +20,8 @@ from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.blood import aliquots, irradiation, labels, pooling, processing
 from bloodbank.service_layer.blood.pooling import PoolCandidate
-from bloodbank.service_layer.blood.processing import AwaitingDonation, DonationWork, UnitView, UnitWork
+from bloodbank.service_layer.blood.processing import AwaitingDonation, DonationWork, UnitWork
+from bloodbank.service_layer.blood.units import UnitView
 
 router = APIRouter(tags=["units"])
 

@@ -11,11 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
-from bloodbank.service_layer.donors import collection
-from bloodbank.service_layer.donors import din_labels as din_sheets
-from bloodbank.service_layer.donors import chair
-from bloodbank.service_layer.donors.collection import CollectionView, ReactionView
+from bloodbank.service_layer.donors import chair, collection, din_labels as din_sheets
 from bloodbank.service_layer.donors.chair import CollectionVisitView, ReadyVisitView
+from bloodbank.service_layer.donors.collection import CollectionView, ReactionView
 
 router = APIRouter(tags=["collection"])
 

@@ -18,11 +18,12 @@ from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
-from bloodbank.service_layer.donors import deferrals, merge as donor_merge, registry as donors, visits
-from bloodbank.service_layer.donors import search as donor_search
+from bloodbank.service_layer.blood.testing import ResultView
+from bloodbank.service_layer.donors import (
+    deferrals, merge as donor_merge, registry as donors, search as donor_search, visits,
+)
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.registry import DonorView
-from bloodbank.service_layer.blood.testing import ResultView
 
 router = APIRouter(tags=["donors"])
 

@@ -16,9 +16,9 @@ from bloodbank.domain.patients import ORDER_KINDS, ORDER_TRANSITIONS, URGENCIES
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.hospital import allocation, crossmatch, issue, orders
-from bloodbank.service_layer.hospital import workup as order_workups
-from bloodbank.service_layer.hospital import emergency as emergencies
+from bloodbank.service_layer.hospital import (
+    allocation, crossmatch, emergency as emergencies, issue, orders, workup as order_workups,
+)
 
 router = APIRouter(tags=["orders"])
 

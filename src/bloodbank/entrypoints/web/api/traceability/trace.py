@@ -13,8 +13,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, Id, IdField, Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.traceability import recall as recalls
-from bloodbank.service_layer.traceability import trace as tracing
+from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
 from bloodbank.service_layer.traceability.recall import RecallView
 from bloodbank.service_layer.traceability.trace_views import Lookback, RecentIssue, Trace, TraceSearch
 

@@ -17,8 +17,9 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.blood import follow_up, release, testing
-from bloodbank.service_layer.blood import quarantine as quarantine_board, tests_due as due_tests
+from bloodbank.service_layer.blood import (
+    follow_up, quarantine as quarantine_board, release, testing, tests_due as due_tests,
+)
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.staff import signatures
 

@@ -13,9 +13,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.donors import collection
-from bloodbank.service_layer.donors import din_labels as din_sheets
-from bloodbank.service_layer.donors import chair
+from bloodbank.service_layer.donors import chair, collection, din_labels as din_sheets
 
 router = APIRouter()
 

@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.service_layer.donors import search as donor_search
 from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire
 from bloodbank.domain.access import Permission
@@ -28,6 +27,7 @@ from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.donors import (
     appointments, consent, deferrals, merge as donor_merge, registry as donors, screening, sites, visits,
 )
+from bloodbank.service_layer.donors import search as donor_search
 
 router = APIRouter()
 

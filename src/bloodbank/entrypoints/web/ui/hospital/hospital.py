@@ -15,8 +15,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse
 
 from bloodbank.domain import haemovigilance as hv
-from bloodbank.service_layer.hospital import workup as order_workups
-from bloodbank.service_layer.hospital import emergency as emergencies
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
@@ -28,6 +26,7 @@ from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.hospital import (
     allocation, crossmatch, hospitals, issue, orders, patient_lab, patient_merge, patients, returns, transfusion,
 )
+from bloodbank.service_layer.hospital import emergency as emergencies, workup as order_workups
 
 router = APIRouter(prefix="/hospital")
 

@@ -11,8 +11,8 @@ from bloodbank.domain.access import Role
 from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.web.security import SESSION_COOKIE, Caller, database_of, logged_in, principal_of
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.staff import authentication
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import authentication
 
 router = APIRouter()
 

@@ -20,8 +20,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.traceability import recall as recalls
-from bloodbank.service_layer.traceability import trace as tracing
+from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
 from bloodbank.service_layer.traceability.recall import ACTIONS
 
 router = APIRouter()
