@@ -7,7 +7,7 @@ from bloodbank.domain.errors import InvalidTransition
 from bloodbank.domain.release import NOT_SUITABLE
 from bloodbank.service_layer.blood.quarantine import quarantine_list
 from bloodbank.service_layer.blood.release import release_blockers_for, release_unit
-from bloodbank.service_layer.donors.consent import apply_self_exclusion
+from bloodbank.service_layer.blood.self_exclusion import apply_self_exclusion
 from tests.integration.lab_fixtures import (
     audit_entries, get, lab, make_donation, make_pool, make_site, make_unit, pass_all_tests, self_exclude,
     status_of, unit_events, visit_of,
@@ -86,7 +86,7 @@ def test_applying_it_to_a_visit_that_is_not_excluded_does_nothing(database):
 
 
 def test_a_self_exclusion_given_after_processing_takes_the_units_out_of_use_at_once(database):
-    from bloodbank.service_layer.donors.consent import record_self_exclusion
+    from bloodbank.service_layer.blood.self_exclusion import record_self_exclusion
 
     site = make_site(database)
     donation = make_donation(database, site_id=site)

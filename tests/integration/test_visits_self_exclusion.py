@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import SelfExclusion, Visit
 from bloodbank.domain.errors import NotFound
-from bloodbank.service_layer.donors.consent import is_self_excluded, record_self_exclusion
+from bloodbank.service_layer.blood.self_exclusion import record_self_exclusion
+from bloodbank.service_layer.donors.consent import is_self_excluded
 from bloodbank.service_layer.donors.visits import check_in
 from tests.integration.visit_fixtures import (
     FROZEN_AT, audit_entries, clerk, consented_visit, counts, make_donor, make_site, make_visit,

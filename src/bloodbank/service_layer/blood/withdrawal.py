@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Unit
 from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus
 from bloodbank.service_layer.blood.discards import discard_unit
+from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.traceability import unit_graph
 
 S = UnitStatus
 NOT_SUITABLE_LABEL = DISCARD_REASONS["self_excluded"]

@@ -1,9 +1,8 @@
-"""The donor's consent, their withdrawal, and their confidential self-exclusion.
+"""The donor's consent and its withdrawal.
 
 The clerk records consent; only the donor gives it. A withdrawal is recorded
-neutrally, with no reason asked. A self-exclusion ("do not use my blood") is
-kept where no ordinary screen looks: its audit entry names neither visit nor
-donor, because administrators can read the audit log.
+neutrally, with no reason asked. The confidential self-exclusion ("do not use
+my blood") is `blood.self_exclusion`'s: it takes units out of use.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Consent, Donation, SelfExclusion, Visit
@@ -20,7 +18,6 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import consent as rules
 from bloodbank.domain.errors import ConsentMissing, Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -52,7 +49,7 @@ def _view(row: Consent) -> ConsentView:
                        given_at=row.given_at, recorded_by=row.recorded_by, withdrawn_at=row.withdrawn_at)
 
 
-def _visit(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
+def load_visit(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
     stmt = select(Visit).where(Visit.id == visit_id)
     visit = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if visit is None:
@@ -77,7 +74,7 @@ def give_consent(uow: UnitOfWork, *, visit_id: int, text_version: str, confirmed
         )
     with uow:
         s = uow.session
-        visit = _visit(s, visit_id, lock=True)
+        visit = load_visit(s, visit_id, lock=True)
         refusal = rules.consent_refusal(visit.status, eligible=visit.eligible)
         if refusal:
             raise refusal
@@ -107,7 +104,7 @@ def withdraw(uow: UnitOfWork, *, visit_id: int, step: str) -> WithdrawalView:
     """
     with uow:
         s = uow.session
-        visit = _visit(s, visit_id, lock=True)
+        visit = load_visit(s, visit_id, lock=True)
         refusal = rules.withdrawal_refusal(visit.status, step,
                                            collection_in_progress=_collection_in_progress(s, visit_id))
         if refusal:
@@ -136,26 +133,6 @@ def _collection_in_progress(session: Session, visit_id: int) -> bool:
     ).first() is not None
 
 
-def record_self_exclusion(uow: UnitOfWork, *, visit_id: int) -> None:
-    """Idempotent on purpose: a repeat looks exactly like the first time to whoever asks."""
-    with uow:
-        s = uow.session
-        _visit(s, visit_id)
-        if is_self_excluded(s, visit_id):
-            return
-        try:
-            with s.begin_nested():
-                s.add(SelfExclusion(visit_id=visit_id, recorded_at=utcnow()))
-        except IntegrityError:
-            return  # recorded at the same moment by another request: already done
-        # Entity "confidential" and no id: the link lives only in self_exclusion.
-        uow.audit("record", "confidential", None, new={"recorded": True})
-        # Blood already taken at this visit goes out of use in the same transaction.
-        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
-        withdraw_not_suitable(uow, donation_ids)
-        uow.commit()
-
-
 def is_self_excluded(session: Session, visit_id: int) -> bool:
     """For the system (unit release), never for a screen."""
     return session.execute(
@@ -173,48 +150,3 @@ def ensure_consent_for_collection(session: Session, visit: Visit) -> None:
     )
     if refusal:
         raise refusal
-
-
-CONFIDENTIAL_CHOICES = ("use", "not")  # the same length, so not even the size of a request tells them apart
-
-
-def record_confidential_choice(uow: UnitOfWork, *, visit_id: int, choice: str) -> None:
-    """The donor's private answer at the kiosk: "use" my blood, or do "not" use it.
-
-    Only a "not" is stored (as a self-exclusion). Both answers read the same rows and
-    write the same audit entry, naming neither donor nor visit, so neither the audit log
-    nor the time the request takes tells an onlooker which one the donor chose. A later
-    "use" never undoes a "not": the donor who doubted their blood is believed the first time.
-    """
-    if choice not in CONFIDENTIAL_CHOICES:
-        raise InvalidInput("Choose one of the two answers on the screen.")
-    with uow:
-        s = uow.session
-        _visit(s, visit_id)
-        already = is_self_excluded(s, visit_id)
-        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
-        if choice == "not" and not already:
-            try:
-                with s.begin_nested():
-                    s.add(SelfExclusion(visit_id=visit_id, recorded_at=utcnow()))
-            except IntegrityError:
-                pass  # recorded at the same moment by another request: already done
-            else:
-                # Blood already taken at this visit goes out of use in the same transaction.
-                withdraw_not_suitable(uow, donation_ids)
-        uow.audit("record", "confidential", None, new={"recorded": True})
-        uow.commit()
-
-
-def apply_self_exclusion(uow: UnitOfWork, *, visit_id: int) -> None:
-    """Take the blood of a self-excluded visit out of use (own transaction).
-
-    Returns nothing on purpose: whoever calls it learns nothing they could show.
-    """
-    with uow:
-        s = uow.session
-        if not is_self_excluded(s, visit_id):
-            return
-        donation_ids = list(s.execute(select(Donation.id).where(Donation.visit_id == visit_id)).scalars())
-        withdraw_not_suitable(uow, donation_ids)
-        uow.commit()

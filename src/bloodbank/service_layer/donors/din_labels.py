@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bloodbank.adapters.db.models import Donation, Site
 from bloodbank.adapters.labels.din_labels import din_label_sheet
 from bloodbank.domain.errors import (

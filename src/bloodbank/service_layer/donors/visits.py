@@ -8,13 +8,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Appointment, Consent, Donation, Donor, Site, TestResult, Visit
+from bloodbank.adapters.db.models import Appointment, Consent, Donation, Donor, Site, Visit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import lab_tests
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
@@ -257,25 +255,3 @@ def donor_history(uow: UnitOfWork, donor_id: int) -> list[VisitHistoryItem]:
             volume_ml=donation.volume_ml if donation else None,
             donation_status=donation.status if donation else None,
         ) for visit, number, code, donation in rows]
-
-
-def donor_test_results(uow: UnitOfWork, donor_id: int) -> list[ResultView]:
-    """Every test result on the person's donations, newest donation first. A sensitive read: audited."""
-    with uow:
-        s = uow.session
-        if s.get(Donor, donor_id) is None:
-            raise NotFound(f"No donor with id {donor_id}.")
-        rows = s.execute(
-            select(TestResult, Donation.din).join(Donation, Donation.id == TestResult.donation_id)
-            .where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
-            .order_by(Donation.started_at.desc(), TestResult.test, TestResult.id)
-        ).all()
-        uow.audit("read", "test_result", None, new={"donor_id": donor_id, "result_ids": [r.id for r, _ in rows]})
-        views = [ResultView(
-            id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
-            outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
-            recorded_by=row.recorded_by, current=row.superseded_by_id is None,
-            superseded_by_id=row.superseded_by_id, correction_reason=row.correction_reason,
-        ) for row, din in rows]
-        uow.commit()
-        return views

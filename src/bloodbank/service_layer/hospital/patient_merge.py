@@ -15,7 +15,6 @@ shows "discrepant" and issue falls back to group O until the lab resolves it.
 
 from __future__ import annotations
 
-
 from bloodbank.adapters.db.models import Patient
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status

@@ -22,15 +22,15 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import haemovigilance as hv
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
+from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, find_patient_by_identifier, patient_view, records_of_person,
 )
+from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.traceability import unit_graph
-from bloodbank.service_layer.traceability.trace import find_person
 
 OUTCOMES = ("completed", "stopped_reaction", "stopped_other")
 FOLLOW_UP_REASON = "transfusion_reaction"

@@ -24,11 +24,11 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.donors.person import find_person
+from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.traceability import unit_graph
-from bloodbank.service_layer.traceability.trace import find_person
 
 RECALL_IN_STOCK = frozenset({"collected", "quarantined", "available", "reserved", "returned", "in_transit"})
 # What was done to each unit, as stored in recall_unit.action.

@@ -22,9 +22,10 @@ from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.hospital.patients import current_patient
+from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.traceability import unit_graph
 from bloodbank.service_layer.traceability.trace_views import (
     DonorRef, EventLine, Lookback, LookbackDonation, LookbackRecipient, RecentIssue, Recipient, SourceRef, TestLine,
     Trace, TraceDonation, TraceSearch, TraceUnit,
@@ -227,22 +228,6 @@ def lookback(uow: UnitOfWork, donor_ref: str | int) -> Lookback:
         _audit_reads(uow, {donor.id}, set(result.patient_ids), view="lookback", key=donor.donor_number)
         uow.commit()
         return result
-
-
-def find_person(session: Session, donor_ref: str | int) -> Donor:
-    """By id or donor number; a merged record leads to the record it was merged into."""
-    if isinstance(donor_ref, int) and not isinstance(donor_ref, bool):
-        donor = session.get(Donor, donor_ref)
-    else:
-        number = re.sub(r"[\s\-]+", "", str(donor_ref or "")).upper()
-        donor = session.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
-    if donor is None:
-        raise NotFound(f"No donor {donor_ref}.")
-    seen = {donor.id}
-    while donor.merged_into_id is not None and donor.merged_into_id not in seen:
-        donor = session.get(Donor, donor.merged_into_id)
-        seen.add(donor.id)
-    return donor
 
 
 # ---------------------------------------------------------------- one search box

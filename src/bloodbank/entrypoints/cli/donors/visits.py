@@ -12,6 +12,7 @@ from bloodbank.domain import questionnaire
 from bloodbank.domain.consent import WITHDRAWAL_STEPS
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.service_layer.blood import self_exclusion
 from bloodbank.service_layer.donors import consent, deferrals, screening, visits
 from bloodbank.service_layer.donors.visits import VisitView
 
@@ -149,7 +150,7 @@ def withdraw(
 def self_exclude(visit_id: int = typer.Argument(..., help="The visit."), actor: str = Actor) -> None:
     """Record the donor's confidential "do not use my blood"; repeating it changes nothing."""
     with clerk_errors():
-        consent.record_self_exclusion(uow(actor), visit_id=visit_id)
+        self_exclusion.record_self_exclusion(uow(actor), visit_id=visit_id)
     console.print("Recorded.")
 
 

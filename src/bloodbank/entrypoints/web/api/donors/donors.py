@@ -18,9 +18,10 @@ from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.service_layer.blood import donor_results
 from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors import (
-    deferrals, merge as donor_merge, registry as donors, search as donor_search, visits,
+    deferrals, merge as donor_merge, registry as donors, search as donor_search,
 )
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.registry import DonorView
@@ -141,7 +142,7 @@ def merge(body: MergeDonors, donor_id: int = record_id("record to keep"),
 @router.get("/donors/{donor_id}/results", summary="Test results of the donor's donations (a sensitive read)")
 def results(donor_id: int = record_id("donor"),
             caller: Caller = Depends(require(Permission.RESULTS_READ))) -> list[ResultView]:
-    return visits.donor_test_results(caller.uow(), donor_id)
+    return donor_results.donor_test_results(caller.uow(), donor_id)
 
 
 # ---------------------------------------------------------------- deferrals

@@ -18,6 +18,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.api.donors.donors import MAX_ID, RecordId, record_id
 from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.service_layer.blood import self_exclusion
 from bloodbank.service_layer.donors import consent, screening, visits
 from bloodbank.service_layer.donors.consent import ConsentView, WithdrawalView
 from bloodbank.service_layer.donors.screening import ScreeningView
@@ -160,5 +161,5 @@ def withdraw(body: Withdraw, visit_id: int = record_id("visit"),
              summary="The donor's private answer: use my blood, or do not (the reply is the same for both)")
 def confidential(body: ConfidentialChoice, visit_id: int = record_id("visit"),
                  caller: Caller = Depends(require(Permission.VISITS))) -> ConfidentialAnswer:
-    consent.record_confidential_choice(caller.uow(), visit_id=visit_id, choice=body.choice)
+    self_exclusion.record_confidential_choice(caller.uow(), visit_id=visit_id, choice=body.choice)
     return ConfidentialAnswer(message=THANK_YOU)

@@ -19,7 +19,8 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.entrypoints.web.ui.donors.desk import MAX_ID, form_of
-from bloodbank.service_layer.donors import consent, visits
+from bloodbank.service_layer.blood import self_exclusion
+from bloodbank.service_layer.donors import visits
 
 router = APIRouter()
 
@@ -36,7 +37,7 @@ def choose(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), form: F
            caller: Caller = Depends(require(Permission.VISITS))):
     choice = form.get("choice")
     try:
-        consent.record_confidential_choice(caller.uow(), visit_id=visit_id,
+        self_exclusion.record_confidential_choice(caller.uow(), visit_id=visit_id,
                                            choice=choice if isinstance(choice, str) else "")
     except DomainError as error:
         return render(request, "kiosk/choice.html", status_code=status_for(error), error=error.message,
