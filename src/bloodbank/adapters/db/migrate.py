@@ -9,6 +9,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from bloodbank.adapters.db.engine import make_engine
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -26,6 +28,15 @@ def upgrade(url: str, revision: str = "head") -> None:
 def current_revision(engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def revision_at(url: str) -> str | None:
+    """The schema revision of the database at `url`, or None while it is empty."""
+    engine = make_engine(url)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def head_revision(url: str) -> str | None:

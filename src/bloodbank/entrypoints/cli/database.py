@@ -20,8 +20,4 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @app.command()
 def current() -> None:
     """Show the schema revision the database is at."""
-    from bloodbank.adapters.db.engine import make_engine
-
-    engine = make_engine(database_url())
-    console.print(migrate.current_revision(engine) or "empty (run `bloodbank db upgrade`)")
-    engine.dispose()
+    console.print(migrate.revision_at(database_url()) or "empty (run `bloodbank db upgrade`)")

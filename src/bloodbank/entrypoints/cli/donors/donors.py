@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.service_layer.donors import card as card_pdfs
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
@@ -174,10 +174,10 @@ def card(
 ) -> None:
     """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
     with clerk_errors():
-        view = donor_search.find_donor_by_number(uow(), number)
+        made = card_pdfs.donor_card_by_number(uow(), number)
     try:
-        out.write_bytes(donor_card_pdf(view))
+        out.write_bytes(made.pdf)
     except OSError as error:
         err_console.print(f"[red]Could not write {escape(str(out))}: {escape(str(error.strerror or error))}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"Card for {view.donor_number} written to {escape(str(out))}.")
+    console.print(f"Card for {made.donor_number} written to {escape(str(out))}.")

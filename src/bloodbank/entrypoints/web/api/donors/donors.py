@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
@@ -23,6 +22,7 @@ from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors import (
     deferrals, merge as donor_merge, registry as donors, search as donor_search,
 )
+from bloodbank.service_layer.donors import card as card_pdfs
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.registry import DonorView
 
@@ -127,9 +127,9 @@ def get(donor_id: int = record_id("donor"), caller: Caller = Depends(require(Per
 @router.get("/donors/{donor_id}/card.pdf", response_class=Response, summary="The donor card, as a PDF",
             responses={200: {"content": {"application/pdf": {}}}})
 def card(donor_id: int = record_id("donor"), caller: Caller = Depends(require(Permission.DONORS_READ))) -> Response:
-    view = donors.get_donor(caller.uow(), donor_id)
-    return Response(donor_card_pdf(view), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="donor-card-{view.donor_number}.pdf"'})
+    made = card_pdfs.donor_card(caller.uow(), donor_id)
+    return Response(made.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="donor-card-{made.donor_number}.pdf"'})
 
 
 @router.post("/donors/{donor_id}/merge", summary="Merge a duplicate record of the same person into this one")

@@ -7,14 +7,13 @@ Phlebotomists read the same visit page; the collection itself is on theirs.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire
 from bloodbank.domain.access import Permission
@@ -206,7 +205,7 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
     upcoming = (appointments.upcoming_for_donor(caller.uow(), donor.id)
                 if principal.may(Permission.APPOINTMENTS) else [])
     history = visits.donor_history(caller.uow(), donor.id)
-    today = utcnow().date()
+    today = datetime.now(timezone.utc).date()
     open_visit = next((v for v in history if v.status in OPEN_STATUSES and v.checked_in_at.date() == today), None)
     site_names = {s.id: f"{s.code} — {s.name}" for s in sites.list_sites(caller.uow(), active_only=False)}
     chosen = check_in or {"site_id": str(donor.preferred_site_id or ""), "kind": "whole_blood",
@@ -381,9 +380,9 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
                        booking: dict | None = None):
     options = _site_options(caller)
     chosen = site_id or (int(options[0][0]) if options else None)
-    today = utcnow().date()
+    today = datetime.now(timezone.utc).date()
     context = dict(site_options=options, site_id=str(chosen or ""), day_text=day_text, day=None, today=today,
-                   listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=utcnow(),
+                   listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=datetime.now(timezone.utc),
                    site_label=dict(options).get(str(chosen), ""))
     try:
         day = parse_date(day_text, "Day", required=False) or today
