@@ -1,1 +1,1 @@
-
+"""Figures across areas: the overview a medical director opens on."""

@@ -1,1 +1,1 @@
-
+"""Staff: accounts and API tokens, logins and sessions, electronic signatures."""

@@ -1,1 +1,1 @@
-
+"""Vein to vein: tracing a DIN, looking back from a donor, and recalling units."""

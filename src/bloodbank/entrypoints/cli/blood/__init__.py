@@ -1,0 +1,1 @@
+"""Commands of the blood side: processing, the lab, inventory."""

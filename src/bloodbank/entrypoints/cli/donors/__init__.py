@@ -1,0 +1,1 @@
+"""Commands of the donor side: sites, donors, appointments, visits, collection, eligibility."""

@@ -1,0 +1,1 @@
+"""Commands of the hospital side: hospitals and patients, orders, issue, transfusion."""

@@ -1,0 +1,1 @@
+"""Commands for staff accounts, tokens and the audit log."""

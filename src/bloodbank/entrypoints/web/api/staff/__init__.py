@@ -1,0 +1,1 @@
+"""REST endpoints of administration: accounts, API tokens, the audit chain; `/api/me`."""

@@ -1,0 +1,1 @@
+"""Pages of the blood side: processing, the lab, inventory."""

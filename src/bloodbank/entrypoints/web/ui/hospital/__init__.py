@@ -1,0 +1,1 @@
+"""Pages of the hospital transfusion laboratory and the ward."""
