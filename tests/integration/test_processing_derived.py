@@ -9,7 +9,7 @@ import pytest
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.components import IrradiationTooLate
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition
-from bloodbank.service_layer.blood import aliquots, irradiation, pooling, processing
+from bloodbank.service_layer.blood import aliquots as derived, irradiation, pooling, processing
 from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from tests.integration.processing_fixtures import (
     clerk, counts, end_of_day, events, make_site, processed, set_unit, unit_of, unit_row,
@@ -24,7 +24,7 @@ def red_cells(database, *, age=timedelta(hours=3), method="buffy_coat", rule_set
 def test_a_split_makes_aliquots_with_divisions_linked_to_their_parent(database):
     donation_id, _, parent = red_cells(database)
 
-    aliquots = aliquots.split_unit(clerk(database), unit_id=parent.id, parts=3)
+    aliquots = derived.split_unit(clerk(database), unit_id=parent.id, parts=3)
 
     assert [a.division for a in aliquots] == ["A0", "B0", "C0"]
     for aliquot in aliquots:
@@ -44,7 +44,7 @@ def test_an_aliquot_of_a_pool_still_leads_to_every_donation(database):
     donation_ids = [processed(database, site_id=site_id, group="O-")[0] for _ in range(4)]
     pool = pooling.pool_platelets(clerk(database), donation_ids=donation_ids, site_id=site_id)
 
-    first, _ = aliquots.split_unit(clerk(database), unit_id=pool.id, parts=2, volume_each_ml=120)
+    first, _ = derived.split_unit(clerk(database), unit_id=pool.id, parts=2, volume_each_ml=120)
 
     assert first.volume_ml == 120 and first.donation_id is None
     with database.sessions() as session:
@@ -61,20 +61,20 @@ def test_a_split_outside_the_limits_is_refused(database, parts, each, error, mes
     before = counts(database)
 
     with pytest.raises(error, match=message):
-        aliquots.split_unit(clerk(database), unit_id=parent.id, parts=parts, volume_each_ml=each)
+        derived.split_unit(clerk(database), unit_id=parent.id, parts=parts, volume_each_ml=each)
 
     assert counts(database) == before
 
 
 def test_an_aliquot_or_a_split_unit_is_not_split_again(database):
     _, _, parent = red_cells(database)
-    first, _ = aliquots.split_unit(clerk(database), unit_id=parent.id, parts=2)
+    first, _ = derived.split_unit(clerk(database), unit_id=parent.id, parts=2)
     before = counts(database)
 
     with pytest.raises(InvalidInput, match="already an aliquot"):
-        aliquots.split_unit(clerk(database), unit_id=first.id, parts=2)
+        derived.split_unit(clerk(database), unit_id=first.id, parts=2)
     with pytest.raises(InvalidTransition, match="processed cannot become processed"):
-        aliquots.split_unit(clerk(database), unit_id=parent.id, parts=2)
+        derived.split_unit(clerk(database), unit_id=parent.id, parts=2)
 
     assert counts(database) == before
 
@@ -83,7 +83,7 @@ def test_cryoprecipitate_is_made_from_plasma_which_becomes_processed(database):
     donation_id, views, _ = red_cells(database)
     plasma = unit_of(views, "plasma")
 
-    cryo = aliquots.make_cryo(clerk(database), plasma_unit_id=plasma.id)
+    cryo = derived.make_cryo(clerk(database), plasma_unit_id=plasma.id)
 
     assert (cryo.kind, cryo.product_code, cryo.din, cryo.division) == ("cryo", "X0009", plasma.din, "00")
     assert cryo.parent_ids == (plasma.id,) and cryo.donation_id == donation_id and cryo.status == "quarantined"
@@ -94,13 +94,13 @@ def test_cryoprecipitate_is_made_from_plasma_which_becomes_processed(database):
 def test_cryoprecipitate_is_not_made_from_red_cells_or_twice_from_one_plasma(database):
     _, views, red = red_cells(database)
     plasma = unit_of(views, "plasma")
-    aliquots.make_cryo(clerk(database), plasma_unit_id=plasma.id)
+    derived.make_cryo(clerk(database), plasma_unit_id=plasma.id)
     before = counts(database)
 
     with pytest.raises(InvalidInput, match="made from plasma; unit .* is red cells"):
-        aliquots.make_cryo(clerk(database), plasma_unit_id=red.id)
+        derived.make_cryo(clerk(database), plasma_unit_id=red.id)
     with pytest.raises(InvalidTransition, match="processed cannot become processed"):
-        aliquots.make_cryo(clerk(database), plasma_unit_id=plasma.id)
+        derived.make_cryo(clerk(database), plasma_unit_id=plasma.id)
 
     assert counts(database) == before
 
@@ -156,7 +156,7 @@ def test_a_unit_is_irradiated_once_and_only_if_it_can_be(database):
 
 def test_a_processed_unit_is_not_irradiated(database):
     _, _, red = red_cells(database)
-    aliquots.split_unit(clerk(database), unit_id=red.id, parts=2)
+    derived.split_unit(clerk(database), unit_id=red.id, parts=2)
     before = counts(database)
 
     with pytest.raises(Conflict, match="is processed: only a unit in quarantine or available"):
