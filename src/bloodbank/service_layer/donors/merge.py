@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.donor_numbers import validate_donor_number
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, NotFound
 from bloodbank.service_layer.donors.registry import DonorView, donor_view
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
-from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, merge_reason, repoint_history
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Details the survivor takes from the duplicate when it has none.
@@ -24,11 +24,7 @@ FILLABLE = ("phone", "email", "address", "postcode", "blood_group", "preferred_s
 
 
 def merge_donors(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason: str) -> DonorView:
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise InvalidInput("A merge needs a reason: say how you know these records are the same person.")
-    if survivor_id == duplicate_id:
-        raise InvalidInput("A record cannot be merged into itself: choose two different records.")
+    reason = merge_reason(reason, survivor_id, duplicate_id, person="person")
     with uow:
         session = uow.session
         survivor, duplicate = lock_pair(session, Donor, survivor_id, duplicate_id, record="donor record")

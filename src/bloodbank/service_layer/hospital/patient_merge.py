@@ -21,7 +21,7 @@ from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import PatientView, find_patient_by_identifier, patient_view, record_id
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
-from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, repoint_history
+from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, merge_reason, repoint_history
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # Details the survivor takes from the duplicate when it has none.
@@ -29,11 +29,7 @@ FILLABLE = ("given_name", "family_name", "sex", "hospital_id")
 
 
 def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason: str) -> PatientView:
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise InvalidInput("A merge needs a reason: say how you know these records are the same patient.")
-    if survivor_id == duplicate_id:
-        raise InvalidInput("A record cannot be merged into itself: choose two different records.")
+    reason = merge_reason(reason, survivor_id, duplicate_id, person="patient")
     with uow:
         session = uow.session
         survivor, duplicate = lock_pair(session, Patient, survivor_id, duplicate_id, record="patient record")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Base
-from bloodbank.domain.errors import Conflict, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 
 
 def links_to(id_column: Column) -> list[Column]:
@@ -42,6 +42,16 @@ def repoint_history(session: Session, id_column: Column, duplicate_id: int, surv
     # Rows in the session still hold the old links: reload them from the database when next read.
     session.expire_all()
     return moved
+
+
+def merge_reason(reason: object, survivor_id: int, duplicate_id: int, *, person: str) -> str:
+    """The reason a merge is asked for, refused when missing or when both records are one."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput(f"A merge needs a reason: say how you know these records are the same {person}.")
+    if survivor_id == duplicate_id:
+        raise InvalidInput("A record cannot be merged into itself: choose two different records.")
+    return reason
 
 
 def lock_pair(session: Session, model: type, survivor_id: int, duplicate_id: int, *, record: str) -> tuple:
