@@ -21,6 +21,7 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models import Base
+from tests.tools import missing_tool
 
 PG_URL = os.environ.get("BLOODBANK_TEST_DATABASE_URL")
 PG_SKIP = "set BLOODBANK_TEST_DATABASE_URL to a PostgreSQL URL to run the PostgreSQL tests"
@@ -55,7 +56,7 @@ def migrated_database(request, tmp_path_factory):
         database.dispose()
         return
     if not PG_URL:
-        pytest.skip(PG_SKIP)
+        missing_tool(PG_SKIP)
     url, name = _pg_database_url()
     upgrade(url)
     database = Database(url)

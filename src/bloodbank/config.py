@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     rule_set: str = Field(default="who", description="Default eligibility regime for new sites.")
     # Collection is refused without consent to this text version; bump it when the wording changes.
     consent_text_version: str = "2026-01"
+    # "test" makes password hashes cheap for the test suite only; a server refuses to start with it.
+    password_hashing: str = "standard"
 
 
 @lru_cache(maxsize=1)

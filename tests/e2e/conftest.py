@@ -20,6 +20,7 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from tests.tools import missing_tool
 
 CHROMIUM = os.environ.get("BLOODBANK_CHROMIUM", "/usr/bin/chromium")
 # Without these, chromium keeps calling home and this machine's closed network refuses it, slowly.
@@ -39,7 +40,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"no chromium at {CHROMIUM} (install Debian's chromium): the browser tests are skipped")
+        missing_tool(f"no chromium at {CHROMIUM} (install Debian's chromium): the browser tests are skipped")
     import uvicorn
 
     from bloodbank.entrypoints.web.app import create_app

@@ -13,12 +13,15 @@ from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood import labels
 from tests.integration.processing_fixtures import clerk, make_site, processed, unit_of
 from tests.integration.test_donors_card import DONOR
+from tests.tools import missing_tool
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
-    reason="pdftoppm (poppler-utils) and zbarimg (zbar-tools) are needed to read labels back; "
-           "`make test` installs them with apt when it may",
-)
+
+
+@pytest.fixture(autouse=True)
+def label_readers():
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        missing_tool("pdftoppm (poppler-utils) and zbarimg (zbar-tools) are needed to read labels back; "
+                     "`make test` installs them with apt when it may")
 
 
 def read_barcodes(pdf: bytes, tmp_path) -> list[str]:
