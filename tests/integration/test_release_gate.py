@@ -98,7 +98,7 @@ def test_a_grouping_that_disagrees_with_the_donors_history_blocks_release(databa
     refused(database, unit, "Typed A+ but the donor's history says O+", "flagged for a blood group discrepancy")
 
 
-def test_a_label_group_that_differs_from_the_typing_blocks_release(database):
+def test_a_label_group_that_agrees_with_the_typing_is_released(database):
     site = make_site(database)
     donation = make_donation(database, site_id=site)
     unit = make_unit(database, donation_id=donation, site_id=site, blood_group="B+")
@@ -106,6 +106,16 @@ def test_a_label_group_that_differs_from_the_typing_blocks_release(database):
     for marker in ("hiv", "hbv", "hcv", "syphilis"):
         record_result(lab(database), donation_id=donation, test=marker, outcome="negative")
     assert release_unit(lab(database), unit_id=unit).blood_group == "B+"
+
+
+def test_a_label_group_that_differs_from_the_typing_blocks_release(database):
+    site = make_site(database)
+    donation = make_donation(database, site_id=site)
+    unit = make_unit(database, donation_id=donation, site_id=site, blood_group="B+")
+    record_result(lab(database), donation_id=donation, test="abo_rh", outcome="O+")
+    for marker in ("hiv", "hbv", "hcv", "syphilis"):
+        record_result(lab(database), donation_id=donation, test=marker, outcome="negative")
+    refused(database, unit, "The unit is labelled B+ but donation")
 
 
 def test_an_unverified_label_refuses_release(database):
