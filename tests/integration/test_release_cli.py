@@ -1,10 +1,11 @@
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import Donation, Unit
+from bloodbank.adapters.db.models import Donation, Signature, Unit
 from bloodbank.entrypoints.cli.blood import lab as cli
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.service_layer.blood.testing import results_for_donation
+from tests.integration.web_fixtures import PASSWORD, make_user
 from tests.integration.lab_fixtures import (
     audit_entries, counts, get, lab, make_donation, make_site, make_unit, pass_all_tests, self_exclude, status_of,
 )
@@ -15,12 +16,14 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def cli_database(database):
     set_database_url(database.url)
+    make_user(database, "lab_technician", "lab.lee")
     yield
     set_database_url(None)
 
 
-def run(*args, user="lab.lee"):
+def run(*args, user="lab.lee", password=PASSWORD):
     env = {"BLOODBANK_USER": user} if user else {}
+    env["BLOODBANK_PASSWORD"] = password
     return runner.invoke(cli.app, [str(a) for a in args], env=env)
 
 
@@ -41,6 +44,7 @@ def din_of(database, donation):
 
 def test_results_are_recorded_and_the_unit_released_from_the_command_line(database):
     donation, unit, _ = donation_and_unit(database)
+    set_up = len(audit_entries(database))
     din = din_of(database, donation)
     for test, outcome in (("abo_rh", "A+"), ("hiv", "negative"), ("hbv", "negative"), ("hcv", "negative")):
         result = run("result", din, test, outcome)
@@ -51,7 +55,7 @@ def test_results_are_recorded_and_the_unit_released_from_the_command_line(databa
     result = run("release", unit)
     assert result.exit_code == 0 and "Released" in said(result), result.output
     assert status_of(database, unit) == "available"
-    assert {e.actor for e in audit_entries(database)} == {"lab.lee"}
+    assert {e.actor for e in audit_entries(database)[set_up:]} == {"lab.lee"}
 
 
 def test_writes_need_a_user_name(database):
@@ -132,3 +136,43 @@ def test_the_quarantine_board_and_follow_ups_from_the_command_line(database):
     assert result.exit_code == 0 and "reactive_marker" in said(result), result.output
     assert audit_entries(database)[-1].action == "read"
     assert run("quarantine").output.strip() == "No units in quarantine."
+
+
+def test_a_release_is_signed_with_the_releasers_own_password(database):
+    donation, unit, _ = donation_and_unit(database)
+    pass_all_tests(database, donation)
+    result = run("release", unit)
+    assert result.exit_code == 0, result.output
+    with database.sessions() as s:
+        [signature] = s.query(Signature).all()
+    assert signature.action == "release" and signature.entity_id == str(unit)
+    assert signature.signer_name == "Test lab_technician"
+
+
+def test_a_release_with_a_wrong_password_releases_nothing_and_is_logged(database):
+    donation, unit, _ = donation_and_unit(database)
+    pass_all_tests(database, donation)
+    result = run("release", unit, password="not my password at all")
+    assert result.exit_code == 1 and "password does not match" in said(result)
+    assert status_of(database, unit) == "quarantined"
+    assert audit_entries(database)[-1].action == "signature_refused"
+
+
+def test_a_release_in_the_name_of_someone_without_an_account_is_refused_and_logged(database):
+    donation, unit, _ = donation_and_unit(database)
+    pass_all_tests(database, donation)
+    result = run("release", unit, user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert status_of(database, unit) == "quarantined"
+    denied = audit_entries(database)[-1]
+    assert denied.action == "access_denied" and denied.entity_id == "release"
+
+
+def test_a_clerk_reads_no_test_result_from_the_command_line(database):
+    make_user(database, "clerk", "clerk.ann")
+    donation, _, _ = donation_and_unit(database)
+    pass_all_tests(database, donation)
+    result = run("results", din_of(database, donation), user="clerk.ann")
+    assert result.exit_code == 1 and "may not do this" in said(result)
+    assert "negative" not in said(result)
+    assert audit_entries(database)[-1].action == "access_denied"

@@ -8,7 +8,10 @@ from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.traceability import trace as cli_trace
+from bloodbank.adapters.db.models import Signature
+from tests.integration.lab_fixtures import audit_entries
 from tests.integration.trace_fixtures import build_chain, unit_status
+from tests.integration.web_fixtures import PASSWORD, make_user
 
 runner = CliRunner()
 
@@ -20,10 +23,15 @@ root.add_typer(cli_trace.recall_app, name="recall")
 root.add_typer(cli_trace.trace_app, name="trace-group")
 
 
+def invoke(*args, user="bms.lee", password=PASSWORD):
+    return runner.invoke(root, [str(a) for a in args], env={"BLOODBANK_USER": user, "BLOODBANK_PASSWORD": password})
+
+
 @pytest.fixture
 def cli(database):
     context.set_database_url(database.url)
-    yield lambda *args: runner.invoke(root, [str(a) for a in args], env={"BLOODBANK_USER": "bms.lee"})
+    make_user(database, "medical_director", "bms.lee")
+    yield invoke
     context.set_database_url(None)
 
 
@@ -87,3 +95,42 @@ def test_trace_needs_to_know_who_reads(database):
     finally:
         context.set_database_url(None)
     assert result.exit_code != 0 and "--as" in result.output
+
+
+def test_a_recall_is_signed_with_the_signers_own_password(database, cli):
+    chain = build_chain(database)
+
+    created = cli("recall", "create", "--reason", "donor seroconverted", "--donor", chain.donor_numbers["D"])
+
+    assert created.exit_code == 0, created.output
+    with database.sessions() as s:
+        [signature] = s.query(Signature).all()
+    assert signature.action == "recall" and signature.meaning.startswith("I recall every unit named in")
+
+
+def test_a_recall_with_a_wrong_password_recalls_nothing(database, cli):
+    chain = build_chain(database)
+
+    refused = invoke("recall", "create", "--reason", "x", "--donor", chain.donor_numbers["D"], password="wrong one!")
+
+    assert refused.exit_code == 1 and "password does not match" in " ".join(refused.output.split())
+    assert unit_status(database, chain.units["RC_D"]) != "recalled"
+
+
+def test_an_inventory_manager_traces_without_test_results_and_a_clerk_not_at_all(database, cli):
+    chain = build_chain(database)
+    make_user(database, "inventory_manager", "inv.ida")
+    make_user(database, "clerk", "clerk.cal")
+
+    director = json.loads(cli("trace", str(chain.dins["A"]), "--json").output)
+    manager = invoke("trace", str(chain.dins["A"]), "--json", user="inv.ida")
+    clerk = invoke("trace", str(chain.dins["A"]), user="clerk.cal")
+
+    assert manager.exit_code == 0, manager.output
+    def tests_shown(trace: dict) -> list:
+        return [t for d in trace["donations"] for u in d["units"] for t in u["tests"]]
+
+    assert tests_shown(director)
+    assert tests_shown(json.loads(manager.output)) == []
+    assert clerk.exit_code == 1 and "may not do this" in " ".join(clerk.output.split())
+    assert audit_entries(database)[-1].action == "access_denied"

@@ -1,8 +1,9 @@
-"""What every command needs: the database chosen by --database or the environment."""
+"""What every command needs: the database chosen by --database or the environment, and who runs it."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff.authentication import Principal
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,8 +33,43 @@ def database() -> Database:
     return Database(database_url())
 
 
-def uow(actor: str = "cli") -> UnitOfWork:
-    return UnitOfWork(database(), actor=actor)
+@dataclass(frozen=True)
+class Running:
+    """The account a command runs as, for this invocation only."""
+
+    principal: Principal | None
+    installer: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.principal.username if self.principal else str(self.installer)
+
+
+# Set by `--as` once the account is checked (identity.py), cleared when the command's context closes,
+# so no invocation ever runs as the account of the one before it.
+_running: dict[str, Running | None] = {"now": None}
+
+
+def start_running(ctx: typer.Context, who: Running) -> None:
+    _running["now"] = who
+    ctx.call_on_close(lambda: _running.update(now=None))
+
+
+def running() -> Running:
+    who = _running["now"]
+    if who is None:
+        raise RuntimeError("a command touched records before its --as account was checked")
+    return who
+
+
+def installing() -> bool:
+    """True while the first account of an empty installation is being made."""
+    return running().principal is None
+
+
+def uow() -> UnitOfWork:
+    """A unit of work run as the account checked by the command's `--as`; refused before that check."""
+    return UnitOfWork(database(), actor=running().actor)
 
 
 @contextmanager

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bloodbank.entrypoints.cli.context import console, database, uow
+from bloodbank.entrypoints.cli.context import console, database
 from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -14,7 +14,7 @@ def demo(
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already has donors."),
 ) -> None:
     """Load a synthetic demo region: sites, donors with histories, appointments, stock, patients and orders."""
-    if if_empty and demo_data.has_donors(uow()):
+    if if_empty and demo_data.has_donors(_loader()):
         console.print("Demo data already present; nothing added.")
         _print_accounts()
         return
@@ -54,7 +54,12 @@ def demo(
     _print_accounts()
 
 
+def _loader() -> UnitOfWork:
+    """The demo writes as its own loader, not as a person: it is seeding, not work done by staff."""
+    return UnitOfWork(database(), actor=demo_data.DEMO_ACTOR)
+
+
 def _print_accounts() -> None:
-    accounts = demo_users.ensure_demo_users(lambda: uow(actor=demo_data.DEMO_ACTOR))
+    accounts = demo_users.ensure_demo_users(_loader)
     console.print(f"Demo accounts (password [bold]{demo_users.DEMO_PASSWORD}[/bold]): "
                   + ", ".join(f"[bold]{name}[/bold] ({label})" for name, label in accounts))

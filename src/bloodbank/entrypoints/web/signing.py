@@ -18,9 +18,5 @@ T = TypeVar("T")
 def signed(caller: Caller, *, password: str, action: str, act: Callable[[], T],
            record: Callable[[T], tuple[str, str, object]]) -> T:
     """Run `act` under the caller's signature; `record(result)` gives (subject, entity, entity_id)."""
-    signatures.check_signer(caller.uow(), user_id=caller.user_id, password=password, action=action)
-    result = act()
-    subject, entity, entity_id = record(result)
-    signatures.sign(caller.uow(), user_id=caller.user_id, action=action, subject=subject, entity=entity,
-                    entity_id=entity_id)
-    return result
+    return signatures.signed_act(caller.uow, user_id=caller.user_id, password=password, action=action, act=act,
+                                 record=record)

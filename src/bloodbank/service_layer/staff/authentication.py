@@ -184,6 +184,16 @@ def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
         return _principal(user, "token")
 
 
+def account_principal(uow: UnitOfWork, *, username: str, via: str) -> Principal | None:
+    """The active account with this user name (a command line acts as it), or None."""
+    name = (username or "").strip().lower()
+    with uow:
+        user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        if user is None or not user.active:
+            return None
+        return _principal(user, via)
+
+
 def record_denied(uow: UnitOfWork, *, username: str | None, permission: str, where: str) -> None:
     """A refused request, in the audit log: who, what they lacked, and where they tried."""
     with uow:

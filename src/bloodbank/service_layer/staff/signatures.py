@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -13,6 +15,9 @@ from bloodbank.adapters.passwords import verify_password
 from bloodbank.domain import access
 from bloodbank.domain.errors import SignatureRefused
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,21 @@ def sign(uow: UnitOfWork, *, user_id: int, action: str, subject: str, entity: st
         uow.audit("sign", entity, entity_id, new={"action": action, "meaning": meaning, "signer": user.username})
         uow.commit()
         return _view(row, user.username)
+
+
+def signed_act(make_uow: Callable[[], UnitOfWork], *, user_id: int, password: str, action: str,
+               act: Callable[[], T], record: Callable[[T], tuple[str, str, object]]) -> T:
+    """Run `act` under the signer's signature, whatever the entry point.
+
+    The password is checked before the act (a wrong one stops it, logged); the
+    signature is written once the act has succeeded. `record(result)` gives
+    (subject, entity, entity_id).
+    """
+    check_signer(make_uow(), user_id=user_id, password=password, action=action)
+    result = act()
+    subject, entity, entity_id = record(result)
+    sign(make_uow(), user_id=user_id, action=action, subject=subject, entity=entity, entity_id=entity_id)
+    return result
 
 
 def _view(row: Signature, username: str) -> SignatureView:

@@ -7,16 +7,16 @@ from typing import Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.lab_tests import TESTS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.blood import follow_up, quarantine as quarantine_board, release, testing
 from bloodbank.service_layer.blood.testing import BatchRow, RefusedRow, ResultView
 
 app = typer.Typer(help="The lab: test results, quarantine, release and donor follow-ups.", no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 TEST_HELP = ", ".join(TESTS)
 
 
@@ -29,6 +29,7 @@ def _show_result(view: ResultView) -> None:
 
 
 @app.command()
+@needs(P.RESULTS_WRITE)
 def result(
     din: str = typer.Argument(..., help="The donation's DIN (13 characters, or as scanned)."),
     test: str = typer.Argument(..., help=TEST_HELP),
@@ -39,12 +40,13 @@ def result(
 ) -> None:
     """Record a test result; a reactive marker discards every unit holding the donation's blood at once."""
     with clerk_errors():
-        view = testing.record_result_by_din(uow(actor), din=din, test=test, outcome=outcome, value=value,
+        view = testing.record_result_by_din(uow(), din=din, test=test, outcome=outcome, value=value,
                                             final=not preliminary)
     _show_result(view)
 
 
 @app.command()
+@needs(P.RESULTS_WRITE)
 def correct(
     result_id: int = typer.Argument(..., help="The result to correct."),
     outcome: str = typer.Argument(..., help="The right outcome."),
@@ -55,16 +57,17 @@ def correct(
 ) -> None:
     """Correct a result: the old one is kept, marked as replaced. A discarded unit stays discarded."""
     with clerk_errors():
-        view = testing.correct_result(uow(actor), result_id=result_id, outcome=outcome, value=value, reason=reason,
+        view = testing.correct_result(uow(), result_id=result_id, outcome=outcome, value=value, reason=reason,
                                       final=not preliminary)
     _show_result(view)
 
 
 @app.command()
+@needs(P.RESULTS_READ)
 def results(din: str = typer.Argument(..., help="The donation's DIN."), actor: str = Actor) -> None:
     """Every result of a donation, corrections included (this read is logged)."""
     with clerk_errors():
-        views = testing.results_for_donation(uow(actor), testing.donation_id_for_din(uow(actor), din))
+        views = testing.results_for_donation(uow(), testing.donation_id_for_din(uow(), din))
     if not views:
         console.print("No results recorded.")
     for v in views:
@@ -91,6 +94,7 @@ def read_results_csv(text: str) -> tuple[list[BatchRow], list[RefusedRow]]:
 
 
 @app.command()
+@needs(P.RESULTS_WRITE)
 def batch(path: Path = typer.Argument(..., help="CSV file: din,test,outcome,value"), actor: str = Actor) -> None:
     """Record many results; each line stands alone: a bad line is reported, the others are kept."""
     with clerk_errors():
@@ -99,7 +103,7 @@ def batch(path: Path = typer.Argument(..., help="CSV file: din,test,outcome,valu
         except OSError as error:
             raise InvalidInput(f"Cannot read {path}: {error}") from None
     rows, malformed = read_results_csv(text)
-    report = testing.record_results_batch(uow(actor), rows)
+    report = testing.record_results_batch(uow(), rows)
     for line, view in report.accepted:
         console.print(f"line {line}: recorded result {view.id} ({view.din} {view.test_name} {view.outcome})")
         for note in view.consequences:
@@ -113,7 +117,9 @@ def batch(path: Path = typer.Argument(..., help="CSV file: din,test,outcome,valu
 
 
 @app.command()
-def quarantine(site_id: Optional[int] = typer.Option(None, "--site", help="Only this site's units.")) -> None:
+@needs(P.UNITS_READ)
+def quarantine(site_id: Optional[int] = typer.Option(None, "--site", help="Only this site's units."),
+               actor: str = Actor) -> None:
     """Units in quarantine and what they wait for."""
     with clerk_errors():
         items = quarantine_board.quarantine_list(uow(), site_id)
@@ -128,16 +134,20 @@ def quarantine(site_id: Optional[int] = typer.Option(None, "--site", help="Only 
 
 
 @app.command("release")
+@needs(P.RELEASE)
 def release_unit(unit_id: int = typer.Argument(..., help="The quarantined unit."), actor: str = Actor) -> None:
-    """Release a unit for transfusion: refused, with every reason, unless every check passes."""
+    """Release a unit for transfusion, signed with your password: refused, with every reason, unless every check
+    passes."""
     with clerk_errors():
-        view = release.release_unit(uow(actor), unit_id=unit_id)
+        view = signed(action="release", act=lambda: release.release_unit(uow(), unit_id=unit_id),
+                      record=lambda v: (release.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
     console.print(f"[green]Released[/green] unit {view.unit_id} {view.din} {view.product_code} "
                   f"{view.blood_group}: now available.")
 
 
 @app.command()
-def why(unit_id: int = typer.Argument(..., help="The unit.")) -> None:
+@needs(P.RELEASE)
+def why(unit_id: int = typer.Argument(..., help="The unit."), actor: str = Actor) -> None:
     """Why a unit cannot be released yet (nothing is changed)."""
     with clerk_errors():
         blockers = release.release_blockers_for(uow(), unit_id)
@@ -148,6 +158,7 @@ def why(unit_id: int = typer.Argument(..., help="The unit.")) -> None:
 
 
 @app.command("follow-ups")
+@needs(P.FOLLOW_UPS)
 def follow_ups(
     show_all: bool = typer.Option(False, "--all", help="Closed ones too."),
     donor_id: Optional[int] = typer.Option(None, "--donor", help="Only this donor's."),
@@ -155,7 +166,7 @@ def follow_ups(
 ) -> None:
     """Donor follow-ups opened by the lab (this read is logged)."""
     with clerk_errors():
-        views = follow_up.list_follow_ups(uow(actor), open_only=not show_all, donor_id=donor_id)
+        views = follow_up.list_follow_ups(uow(), open_only=not show_all, donor_id=donor_id)
     if not views:
         console.print("No follow-ups.")
     for v in views:
@@ -164,6 +175,7 @@ def follow_ups(
 
 
 @app.command("close-follow-up")
+@needs(P.FOLLOW_UPS)
 def close_follow_up(
     follow_up_id: int = typer.Argument(..., help="The follow-up."),
     outcome: str = typer.Option(..., "--outcome", help="What was found or done."),
@@ -172,6 +184,6 @@ def close_follow_up(
 ) -> None:
     """Close a follow-up with its outcome."""
     with clerk_errors():
-        view = follow_up.close_follow_up(uow(actor), follow_up_id=follow_up_id, outcome=outcome,
+        view = follow_up.close_follow_up(uow(), follow_up_id=follow_up_id, outcome=outcome,
                                          confirmed_group=group)
     console.print(f"Follow-up {view.id} closed.")

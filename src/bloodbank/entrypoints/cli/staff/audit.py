@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.cli.context import console, err_console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.shared import audit
 
 app = typer.Typer(help="Inspect the hash-chained audit log.", no_args_is_help=True)
 
 
 @app.command()
-def verify() -> None:
+@needs(P.AUDIT_READ)
+def verify(actor: str = Actor) -> None:
     """Recompute the audit chain and report the first broken entry, if any (exit 1)."""
     report = audit.verify_chain(uow())
     if report.ok:

@@ -1,21 +1,27 @@
-"""Staff accounts from the command line: how the first administrator of a new installation is made."""
+"""Staff accounts from the command line, and how the first administrator of a new installation is made.
+
+On a database with no account at all, `users create NAME --role administrator --as installer`
+makes the first administrator (recorded under the `--as` name); every other use needs an
+administrator's account.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from bloodbank.domain.access import Role
-from bloodbank.domain.errors import NotFound
-from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.domain.access import Permission as P, Role
+from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.entrypoints.cli.context import clerk_errors, console, installing, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.staff import authentication, users
 
 app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 ROLES = ", ".join(r.value for r in Role)
 
 
 @app.command("create")
+@needs(P.USERS, first_account=True)
 def create(
     username: str = typer.Argument(..., help="Lower-case login name, e.g. a.smith."),
     full_name: str = typer.Option(..., "--name", help="Full name, shown on every signature."),
@@ -26,12 +32,16 @@ def create(
 ) -> None:
     """Create a staff account."""
     with clerk_errors():
-        view = users.create_user(uow(actor), username=username, full_name=full_name, role=role, password=password)
+        if installing() and role != Role.ADMINISTRATOR.value:
+            raise InvalidInput("This installation has no account yet: its first account is its administrator "
+                               "(--role administrator), who then creates the others.")
+        view = users.create_user(uow(), username=username, full_name=full_name, role=role, password=password)
     console.print(f"Created [bold]{view.username}[/bold] ({view.role_label}).")
 
 
 @app.command("list")
-def list_users() -> None:
+@needs(P.USERS)
+def list_users(actor: str = Actor) -> None:
     """Every account with its role; disabled ones are marked."""
     for view in users.list_users(uow()):
         state = "" if view.active else "  (disabled)"
@@ -39,6 +49,7 @@ def list_users() -> None:
 
 
 @app.command("token")
+@needs(P.USERS)
 def token(
     username: str = typer.Argument(..., help="The account the machine client acts as."),
     name: str = typer.Option(..., help="The system that will use the token, e.g. 'hospital LIS'."),
@@ -49,5 +60,5 @@ def token(
         found = [u for u in users.list_users(uow()) if u.username == username.strip().lower()]
         if not found:
             raise NotFound(f"There is no user named {username}.")
-        issued = authentication.issue_api_token(uow(actor), user_id=found[0].id, name=name)
+        issued = authentication.issue_api_token(uow(), user_id=found[0].id, name=name)
     console.print(f"Token {issued.id} for {username}: [bold]{issued.token}[/bold]")

@@ -1,7 +1,9 @@
 """Trace a DIN, look back from a donor, recall units.
 
-Trace and lookback show donors and recipients by name and identifier: the
-reader's name (--as) goes into the audit log with every read.
+Trace and lookback show donors and recipients by name and identifier: they run
+as the reader's checked account (--as), which goes into the audit log with every
+read, and a role sees what it sees on the pages (no results without RESULTS_READ).
+A recall is signed with the signer's password, as on the pages.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.domain.access import Permission as P
+from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
 from bloodbank.service_layer.traceability.recall import ACTIONS, RecallView
 from bloodbank.service_layer.traceability.trace_views import Lookback, Recipient, Trace, TraceUnit
@@ -24,7 +28,6 @@ trace_app = typer.Typer(help="Trace a donation or a pool from its DIN: donor, un
 lookback_app = typer.Typer(help="Find every patient who received blood from one donor.", no_args_is_help=True)
 recall_app = typer.Typer(help="Recall every unit holding blood from a donor or a DIN.", no_args_is_help=True)
 
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a tree.")
 
 
@@ -35,6 +38,7 @@ def _echo_json(data: dict) -> None:
 # ---------------------------------------------------------------- trace
 
 
+@needs(P.TRACE)
 def trace_command(
     din: str = typer.Argument(..., help="Scanned or typed; spaces and check character optional."),
     as_json: bool = AsJson,
@@ -42,7 +46,7 @@ def trace_command(
 ) -> None:
     """Show where the blood of a DIN came from and went: donor, units, tests, movements, recipients."""
     with clerk_errors():
-        result = tracing.trace_din(uow(actor), din)
+        result = tracing.trace_din_as(uow(), din, role=running().principal.role)
     if as_json:
         _echo_json(result.to_dict())
     else:
@@ -107,6 +111,7 @@ def _recipient_line(r: Recipient) -> str:
 # ---------------------------------------------------------------- lookback
 
 
+@needs(P.TRACE)
 def lookback_command(
     donor: str = typer.Argument(..., help="Donor number, e.g. D00004213."),
     as_json: bool = AsJson,
@@ -114,7 +119,7 @@ def lookback_command(
 ) -> None:
     """List every patient who received any unit holding this donor's blood (splits, pools, merged records)."""
     with clerk_errors():
-        result = tracing.lookback(uow(actor), donor)
+        result = tracing.lookback(uow(), donor)
     if as_json:
         _echo_json(result.to_dict())
     else:
@@ -144,15 +149,18 @@ def lookback_tree(result: Lookback) -> Tree:
 
 
 @recall_app.command("create")
+@needs(P.RECALL)
 def create(
     reason: str = typer.Option(..., "--reason", help="Why: e.g. donor reported an infection after donating."),
     donor: Optional[str] = typer.Option(None, "--donor", help="Donor number: every donation of the person."),
     din: Optional[str] = typer.Option(None, "--din", help="One donation's DIN, or a pool's."),
     actor: str = Actor,
 ) -> None:
-    """Recall every unit holding the blood: stock is taken out, issued units called back, transfused ones listed."""
+    """Recall every unit holding the blood, signed with your password: stock is taken out, issued units called
+    back, transfused ones listed."""
     with clerk_errors():
-        view = recalls.recall(uow(actor), reason=reason, donor_number=donor, din=din)
+        view = signed(action="recall", act=lambda: recalls.recall(uow(), reason=reason, donor_number=donor, din=din),
+                      record=lambda result: (recalls.recall_subject(result), "recall", result.recall_id))
     console.print(f"[bold]Recall {view.recall_id}[/bold] opened by {escape(view.opened_by)}: {escape(view.reason)}")
     console.print(_recall_table(view))
     if view.count("in_transfusion"):
@@ -164,7 +172,8 @@ def create(
 
 
 @recall_app.command("list")
-def list_command(limit: int = typer.Option(20, "--limit")) -> None:
+@needs(P.TRACE)
+def list_command(limit: int = typer.Option(20, "--limit", min=1, max=200), actor: str = Actor) -> None:
     """The latest recalls and what happened to each unit."""
     with clerk_errors():
         views = recalls.list_recalls(uow(), limit=limit)
