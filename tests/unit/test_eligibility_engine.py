@@ -639,3 +639,36 @@ def test_on_the_promised_next_date_no_time_limited_rule_stands_in_the_way(facts,
     after = replace(facts, on=day, kind=kind, donations=(*facts.donations, PastDonation(facts.on, facts.kind)))
     time_rules = ("interval.", "frequency.", "deferral.", "age.", "kind.")
     assert [f.rule for f in evaluate(after, rules).failed if f.rule.startswith(time_rules)] == []
+
+
+# -- fever, and figures checked against the regimes ------------------------------
+
+@pytest.mark.parametrize("name", ["eu", "uk"])
+def test_a_measured_fever_defers_even_where_the_regime_sets_no_temperature_limit(name):
+    failed = evaluate(donor(temperature_c=38.4), load_rule_set(name)).failed
+    assert [f.rule for f in failed] == ["fever"]
+    assert "38.4 °C is a fever (above 38 °C)" in failed[0].message
+
+
+@pytest.mark.parametrize("name", ["eu", "uk"])
+def test_a_temperature_of_38_is_not_yet_a_fever(name):
+    assert evaluate(donor(temperature_c=38.0), load_rule_set(name)).eligible
+
+
+@pytest.mark.parametrize("name", ["who", "us-fda"])
+def test_a_fever_is_refused_once_in_the_temperature_limits_own_words(name):
+    assert rules_failed(donor(temperature_c=38.6), name) == ["temperature.high"]
+
+
+@pytest.mark.parametrize("sex", ["F", "M"])
+def test_us_double_red_cells_need_haemoglobin_13_3_whatever_the_sex(sex):
+    heavy = donor(kind=DRC, sex=sex, weight_kg=80.0)
+    assert rules_failed(replace(heavy, hemoglobin_g_dl=12.6), "us-fda") == ["haemoglobin.minimum"]
+    assert rules_failed(replace(heavy, hemoglobin_g_dl=13.2), "us-fda") == ["haemoglobin.minimum"]
+    assert evaluate(replace(heavy, hemoglobin_g_dl=13.3), load_rule_set("us-fda")).eligible
+
+
+def test_us_transfusion_received_defers_three_months():
+    since = ON - timedelta(days=80)
+    failed = evaluate(donor(deferrals=deferred("blood_transfusion_received", since)), load_rule_set("us-fda")).failed
+    assert [(f.rule, f.clears_on) for f in failed] == [("deferral.blood_transfusion_received", add_months(since, 3))]

@@ -247,6 +247,17 @@ def temperature_failures(facts: DonorFacts, rules: RuleSet) -> list[FailedRule]:
     return _range_failures("temperature", "Temperature", facts.temperature_c, "°C", None, rule.maximum_c, rule.source)
 
 
+def fever_failures(facts: DonorFacts, rules: RuleSet) -> list[FailedRule]:
+    """A temperature taken and found feverish defers, whether or not the regime asks for it to be taken."""
+    value, rule = facts.temperature_c, rules.fever
+    if value is None or value <= rule.above_c:
+        return []
+    if rules.temperature is not None and value > rules.temperature.maximum_c:
+        return []  # already refused, in the temperature rule's own words
+    return [FailedRule("fever", f"Temperature {_n(value)} °C is a fever (above {_n(rule.above_c)} °C): no donation "
+                                f"until after recovery ({rule.source}).")]
+
+
 def volume_basis(weight_kg: float, sex: Sex | None, rules: RuleSet) -> str:
     volume = rules.volume
     if volume.max_ml_per_kg is not None:

@@ -24,6 +24,7 @@ from bloodbank.domain.eligibility.checks import (
     age_failures,
     blood_pressure_failures,
     collection_limit_ml,
+    fever_failures,
     haemoglobin_failures,
     history_failures,
     kind_failures,
@@ -60,6 +61,7 @@ def evaluate(facts: DonorFacts, rules: RuleSet) -> Decision:
         *blood_pressure_failures(facts, rules),
         *pulse_failures(facts, rules),
         *temperature_failures(facts, rules),
+        *fever_failures(facts, rules),
         *volume_failures(facts, rules),
         *history_failures(facts, rules),
     )

@@ -155,6 +155,14 @@ class TemperatureRule:
 
 
 @dataclass(frozen=True)
+class FeverRule:
+    """A measured fever defers under every regime, even one that does not ask for the measurement."""
+
+    above_c: float
+    source: str
+
+
+@dataclass(frozen=True)
 class IntervalRule:
     previous: str
     days: Mapping[str, BySex]
@@ -229,6 +237,7 @@ class RuleSet:
     blood_pressure: BloodPressureRule | None
     pulse: PulseRule | None
     temperature: TemperatureRule | None
+    fever: FeverRule
     intervals: Mapping[str, IntervalRule]
     frequency: tuple[FrequencyRule, ...]
     volume: VolumeRule
@@ -401,6 +410,12 @@ def _read_pulse(table: _Table) -> PulseRule:
     return rule
 
 
+def _read_fever(table: _Table) -> FeverRule:
+    rule = FeverRule(above_c=table.take("above_c", check=_number), source=table.source())
+    table.done()
+    return rule
+
+
 def _read_temperature(table: _Table) -> TemperatureRule:
     rule = TemperatureRule(maximum_c=table.take("maximum_c", check=_number), source=table.source())
     table.done()
@@ -538,6 +553,7 @@ def rule_set_from_toml(text: str) -> RuleSet:
         blood_pressure=_optional(data, "blood_pressure", _read_blood_pressure),
         pulse=_optional(data, "pulse", _read_pulse),
         temperature=_optional(data, "temperature", _read_temperature),
+        fever=_read_fever(_Table(data.pop("fever", None), "fever")),
         intervals=_read_intervals(_Table(data.pop("intervals", None), "intervals"), kinds),
         frequency=_read_frequency(data.pop("frequency", [])),
         volume=_read_volume(_Table(data.pop("volume", None), "volume")),
