@@ -5,7 +5,8 @@ from typer.testing import CliRunner
 from bloodbank.adapters.db.models import Appointment, Donor
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.donors import appointments as cli
-from tests.integration.appointment_fixtures import NOW, at, counts, get, make_donor, make_site
+from tests.integration.appointment_fixtures import NOW, at, audit_entries, counts, get, make_donor, make_site
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 
@@ -13,13 +14,23 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def cli_database(database):
     set_database_url(database.url)
+    make_user(database, "clerk", "clerk.ann")
     with time_machine.travel(NOW, tick=False):
         yield
     set_database_url(None)
 
 
-def run(*args):
-    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": "clerk.ann"})
+def run(*args, user="clerk.ann"):
+    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": user})
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def apart_from_the_audit_log(found: dict) -> dict:
+    return {table: rows for table, rows in found.items() if table != "audit"}
 
 
 def test_slots_booking_listing_and_cancelling_from_the_command_line(database):
@@ -71,3 +82,31 @@ def test_unreadable_input_is_a_clear_message(database, args, message):
     result = run(*args)
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_a_booking_in_the_name_of_someone_without_an_account_is_refused_and_logged(database):
+    make_site(database, code="NORTH")
+    donor = make_donor(database)
+    before, set_up = counts(database), len(audit_entries(database))
+    result = run("book", "NORTH", "2026-03-02 09:00", donor, user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert apart_from_the_audit_log(counts(database)) == apart_from_the_audit_log(before)
+    [denied] = audit_entries(database)[set_up:]
+    assert denied.action == "access_denied" and denied.entity_id == "appointments"
+    assert denied.new["username"] == "nobody"
+
+
+def test_a_lab_technician_may_not_book_or_read_the_days_appointments(database):
+    make_user(database, "lab_technician", "lab.lee")
+    make_site(database, code="NORTH")
+    donor = make_donor(database)
+    assert run("book", "NORTH", "2026-03-02 09:00", donor).exit_code == 0
+    before, set_up = counts(database), len(audit_entries(database))
+    booked = run("book", "NORTH", "2026-03-02 09:15", donor, user="lab.lee")
+    listed = run("list", "NORTH", "2026-03-02", user="lab.lee")
+    for result in (booked, listed):
+        assert result.exit_code == 1 and "may not do this" in said(result) and "'appointments'" in said(result)
+    assert "09:00" not in listed.output
+    assert apart_from_the_audit_log(counts(database)) == apart_from_the_audit_log(before)
+    assert [(e.action, e.actor, e.entity_id) for e in audit_entries(database)[set_up:]] == [
+        ("access_denied", "lab.lee", "appointments")] * 2

@@ -4,6 +4,7 @@ from typer.testing import CliRunner
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.donors import sites as cli
 from tests.integration.appointment_fixtures import audit_entries, counts
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 
@@ -11,15 +12,22 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def cli_database(database):
     set_database_url(database.url)
+    make_user(database, "administrator", "site.admin")
     yield
     set_database_url(None)
 
 
-def run(*args):
-    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": "clerk.ann"})
+def run(*args, user="site.admin"):
+    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": user})
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
 
 
 def test_a_site_is_created_shown_listed_and_updated_from_the_command_line(database):
+    set_up = len(audit_entries(database))
     result = run("create", "north", "North Centre", "--facility", "A9999", "--chairs", 6,
                  "--hours", "mon-fri=08:00-12:00,13:00-17:00", "--hours", "sat=09:00-13:00")
     assert result.exit_code == 0, result.output
@@ -32,7 +40,7 @@ def test_a_site_is_created_shown_listed_and_updated_from_the_command_line(databa
     run("deactivate", "north", "--reason", "closed for works")
     assert "NORTH" not in run("list").output
     assert "(inactive)" in run("list", "--all").output
-    assert {e.actor for e in audit_entries(database)} == {"clerk.ann"}
+    assert {e.actor for e in audit_entries(database)[set_up:]} == {"site.admin"}
 
 
 def test_hours_may_be_given_as_json(database):
@@ -52,3 +60,38 @@ def test_a_command_without_a_user_name_is_refused(database):
     result = runner.invoke(cli.app, ["create", "north", "North", "--facility", "A9999"], env={"BLOODBANK_USER": ""})
     assert result.exit_code != 0
     assert counts(database)["site"] == 0
+
+
+def test_a_site_created_in_the_name_of_someone_without_an_account_is_refused_and_logged(database):
+    set_up = len(audit_entries(database))
+    result = run("create", "north", "North Centre", "--facility", "A9999", user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert counts(database)["site"] == 0
+    [denied] = audit_entries(database)[set_up:]
+    assert denied.action == "access_denied" and denied.entity_id == "sites.write"
+    assert denied.new["username"] == "nobody"
+
+
+def test_a_clerk_reads_the_sites_but_may_not_create_or_deactivate_one(database):
+    make_user(database, "clerk", "clerk.ann")
+    assert run("create", "north", "North Centre", "--facility", "A9999").exit_code == 0
+    set_up = len(audit_entries(database))
+    listed = run("list", user="clerk.ann")
+    assert listed.exit_code == 0 and "NORTH" in listed.output
+    assert run("show", "north", user="clerk.ann").exit_code == 0
+    created = run("create", "south", "South Centre", "--facility", "A9999", user="clerk.ann")
+    closed = run("deactivate", "north", "--reason", "closed for works", user="clerk.ann")
+    for result in (created, closed):
+        assert result.exit_code == 1 and "may not do this" in said(result) and "'sites.write'" in said(result)
+    assert counts(database)["site"] == 1
+    assert "(inactive)" not in run("list", "--all").output
+    assert [(e.action, e.actor, e.entity_id) for e in audit_entries(database)[set_up:]] == [
+        ("access_denied", "clerk.ann", "sites.write")] * 2
+
+
+def test_a_hospital_account_may_not_list_the_sites(database):
+    make_user(database, "hospital_staff", "ward.wu")
+    assert run("create", "north", "North Centre", "--facility", "A9999").exit_code == 0
+    result = run("list", user="ward.wu")
+    assert result.exit_code == 1 and "may not do this" in said(result) and "NORTH" not in result.output
+    assert audit_entries(database)[-1].action == "access_denied"

@@ -4,16 +4,16 @@ from datetime import date, datetime
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain import scheduling
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import appointments, sites
 from bloodbank.service_layer.donors.appointments import AppointmentView
 
 app = typer.Typer(help="Appointments: free slots, booking, cancellation and no-shows.", no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 Zone = typer.Option(scheduling.DEFAULT_TIMEZONE, "--tz", envvar="BLOODBANK_SITE_TIMEZONE",
                     help="The sites' time zone (IANA name); times are read and shown on this clock.")
 
@@ -38,10 +38,12 @@ def _line(view: AppointmentView) -> str:
 
 
 @app.command()
+@needs(P.APPOINTMENTS)
 def slots(
     site_code: str = typer.Argument(..., help="The site's code."),
     day: str = typer.Argument(..., metavar="DATE", help="YYYY-MM-DD."),
     tz: str = Zone,
+    actor: str = Actor,
 ) -> None:
     """The day's slots not yet started, with the chairs still free in each."""
     with clerk_errors():
@@ -56,6 +58,7 @@ def slots(
 
 
 @app.command()
+@needs(P.APPOINTMENTS)
 def book(
     site_code: str = typer.Argument(..., help="The site's code."),
     when: str = typer.Argument(..., help="Slot start on the site's clock, 'YYYY-MM-DD HH:MM'."),
@@ -69,13 +72,14 @@ def book(
         starts_at = _when(when)
         site = sites.site_by_code(uow(), site_code)
         donor_id = appointments.donor_id_for(uow(), donor)
-        view = appointments.book(uow(actor), donor_id=donor_id, site_id=site.id, starts_at=starts_at,
+        view = appointments.book(uow(), donor_id=donor_id, site_id=site.id, starts_at=starts_at,
                                  kind=kind, tz=tz)
     console.print(f"Booked: appointment {view.id}, {view.donor_number} at {view.site_code} "
                   f"{view.starts_at:%a %Y-%m-%d %H:%M}.")
 
 
 @app.command()
+@needs(P.APPOINTMENTS)
 def cancel(
     appointment_id: int = typer.Argument(..., help="The appointment number."),
     reason: str = typer.Option("", "--reason", help="Why (recorded in the audit log)."),
@@ -84,11 +88,12 @@ def cancel(
 ) -> None:
     """Cancel a booked appointment and free its chair."""
     with clerk_errors():
-        view = appointments.cancel(uow(actor), appointment_id=appointment_id, reason=reason, tz=tz)
+        view = appointments.cancel(uow(), appointment_id=appointment_id, reason=reason, tz=tz)
     console.print(f"Cancelled appointment {view.id} ({view.site_code} {view.starts_at:%a %Y-%m-%d %H:%M}).")
 
 
 @app.command("no-show")
+@needs(P.APPOINTMENTS)
 def no_show(
     appointment_id: int = typer.Argument(..., help="The appointment number."),
     tz: str = Zone,
@@ -96,15 +101,17 @@ def no_show(
 ) -> None:
     """Record that the donor did not come (only once the slot has started)."""
     with clerk_errors():
-        view = appointments.mark_no_show(uow(actor), appointment_id=appointment_id, tz=tz)
+        view = appointments.mark_no_show(uow(), appointment_id=appointment_id, tz=tz)
     console.print(f"Appointment {view.id} recorded as a no-show.")
 
 
 @app.command("list")
+@needs(P.APPOINTMENTS)
 def list_(
     site_code: str = typer.Argument(..., help="The site's code."),
     day: str = typer.Argument(..., metavar="DATE", help="YYYY-MM-DD."),
     tz: str = Zone,
+    actor: str = Actor,
 ) -> None:
     """Every appointment at the site that day, whatever its status."""
     with clerk_errors():

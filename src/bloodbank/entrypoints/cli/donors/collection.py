@@ -4,16 +4,15 @@ from typing import Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.collection import BAG_TYPES, REACTION_KINDS, SEVERITIES
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import collection
 from bloodbank.service_layer.donors.collection import CollectionView
 
 app = typer.Typer(help="Collect blood: assign the DIN, record the bag, volume and any reaction.",
                   no_args_is_help=True)
-
-# Whoever types the command is recorded as the phlebotomist or recorder: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 
 
 def _show(view: CollectionView) -> None:
@@ -32,6 +31,7 @@ def _show(view: CollectionView) -> None:
 
 
 @app.command()
+@needs(P.COLLECTION)
 def start(
     visit_id: int = typer.Argument(..., help="The consented visit."),
     bag_type: str = typer.Option(..., "--bag-type", help=", ".join(b.code for b in BAG_TYPES)),
@@ -42,13 +42,14 @@ def start(
 ) -> None:
     """Start a collection: checks deferral, consent, eligibility and the safe volume, then assigns the DIN."""
     with clerk_errors():
-        view = collection.start_collection(uow(actor), visit_id=visit_id, bag_type=bag_type, bag_lot=lot,
+        view = collection.start_collection(uow(), visit_id=visit_id, bag_type=bag_type, bag_lot=lot,
                                            planned_volume_ml=planned_volume)
     console.print("[green]Collection started.[/green] Label the bag and the sample tubes with:")
     _show(view)
 
 
 @app.command()
+@needs(P.COLLECTION)
 def finish(
     donation_id: int = typer.Argument(...),
     volume: int = typer.Option(..., "--volume", help="Collected volume in mL, anticoagulant excluded."),
@@ -56,12 +57,13 @@ def finish(
 ) -> None:
     """Record the collected volume and end the collection (the end time is the server's)."""
     with clerk_errors():
-        view = collection.finish_collection(uow(actor), donation_id=donation_id, volume_ml=volume)
+        view = collection.finish_collection(uow(), donation_id=donation_id, volume_ml=volume)
     console.print("[green]Collection complete.[/green]")
     _show(view)
 
 
 @app.command()
+@needs(P.COLLECTION)
 def abort(
     donation_id: int = typer.Argument(...),
     reason: str = typer.Option(..., "--reason", help="For example: vein lost, donor withdrew."),
@@ -70,12 +72,13 @@ def abort(
 ) -> None:
     """Stop a collection before a full bag. The DIN stays used and is never given again."""
     with clerk_errors():
-        view = collection.abort_collection(uow(actor), donation_id=donation_id, reason=reason, volume_ml=volume)
+        view = collection.abort_collection(uow(), donation_id=donation_id, reason=reason, volume_ml=volume)
     console.print("[yellow]Collection aborted.[/yellow]")
     _show(view)
 
 
 @app.command()
+@needs(P.COLLECTION)
 def reaction(
     donation_id: int = typer.Argument(...),
     kind: str = typer.Option(..., "--kind", help=", ".join(k.code for k in REACTION_KINDS)),
@@ -85,14 +88,16 @@ def reaction(
 ) -> None:
     """Record an adverse reaction to a donation (ISBT 2014 categories)."""
     with clerk_errors():
-        view = collection.record_adverse_reaction(uow(actor), donation_id=donation_id, kind=kind,
+        view = collection.record_adverse_reaction(uow(), donation_id=donation_id, kind=kind,
                                                   severity=severity, outcome=outcome)
     what = view.kind.replace("_", " ")
     console.print(f"Recorded: {view.severity} {what} on DIN {view.din} (reaction {view.id}).")
 
 
 @app.command()
-def show(din: str = typer.Argument(..., help="Scanned or typed; spaces and check character optional.")) -> None:
+@needs(P.COLLECTION)
+def show(din: str = typer.Argument(..., help="Scanned or typed; spaces and check character optional."),
+         actor: str = Actor) -> None:
     """Show a donation found by its DIN."""
     with clerk_errors():
         view = collection.find_by_din(uow(), din)

@@ -8,17 +8,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import card as card_pdfs
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
 app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards.", no_args_is_help=True)
-
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 
 
 def _date(text: str | None, what: str) -> date | None:
@@ -68,6 +67,7 @@ def _ids_of(numbers: list[str]) -> tuple[int, ...]:
 
 
 @app.command()
+@needs(P.DONORS_WRITE)
 def register(
     given_name: str = typer.Option(..., "--given", help="Given name(s)."),
     family_name: str = typer.Option(..., "--family", help="Family name."),
@@ -91,7 +91,7 @@ def register(
     with clerk_errors():
         try:
             view = donors.register_donor(
-                uow(actor), given_name=given_name, family_name=family_name,
+                uow(), given_name=given_name, family_name=family_name,
                 date_of_birth=_date(date_of_birth, "date of birth"), sex=sex, phone=phone, email=email,
                 address=address, postcode=postcode, latitude=latitude, longitude=longitude,
                 blood_group=blood_group, preferred_site_id=preferred_site_id, appeals_opt_in=appeals,
@@ -118,12 +118,14 @@ def _explain_duplicates(error: PossibleDuplicate) -> None:
 
 
 @app.command()
+@needs(P.DONORS_READ)
 def search(
     text: str = typer.Argument("", help="Words to look for in names, donor number or phone."),
     date_of_birth: Optional[str] = typer.Option(None, "--dob", help="Only donors born on this day (YYYY-MM-DD)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Only donors with this phone number."),
     limit: int = typer.Option(50, "--limit"),
     offset: int = typer.Option(0, "--offset"),
+    actor: str = Actor,
 ) -> None:
     """Find donors by name, number, phone or date of birth (merged records are not listed)."""
     with clerk_errors():
@@ -136,7 +138,9 @@ def search(
 
 
 @app.command()
-def show(number: str = typer.Argument(..., help="Donor number, e.g. D00004213.")) -> None:
+@needs(P.DONORS_READ)
+def show(number: str = typer.Argument(..., help="Donor number, e.g. D00004213."),
+         actor: str = Actor) -> None:
     """Show a donor's record (a merged number shows the record it was merged into)."""
     with clerk_errors():
         view = donor_search.find_donor_by_number(uow(), number)
@@ -144,6 +148,7 @@ def show(number: str = typer.Argument(..., help="Donor number, e.g. D00004213.")
 
 
 @app.command()
+@needs(P.DONORS_MERGE)
 def merge(
     survivor_number: str = typer.Argument(..., metavar="KEEP_NUMBER", help="The record to keep."),
     duplicate_number: str = typer.Argument(..., metavar="DUPLICATE_NUMBER", help="The second record of the same person."),
@@ -154,7 +159,7 @@ def merge(
     with clerk_errors():
         survivor = _unmerged(survivor_number)
         duplicate = _unmerged(duplicate_number)
-        view = donor_merge.merge_donors(uow(actor), survivor_id=survivor.id, duplicate_id=duplicate.id,
+        view = donor_merge.merge_donors(uow(), survivor_id=survivor.id, duplicate_id=duplicate.id,
                                         reason=reason)
     console.print(f"Merged {duplicate.donor_number} into {view.donor_number} ({escape(view.full_name)}).")
 
@@ -168,9 +173,11 @@ def _unmerged(number: str) -> DonorView:
 
 
 @app.command()
+@needs(P.DONORS_READ)
 def card(
     number: str = typer.Argument(..., help="Donor number."),
     out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+    actor: str = Actor,
 ) -> None:
     """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
     with clerk_errors():

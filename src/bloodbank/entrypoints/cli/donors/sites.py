@@ -5,17 +5,17 @@ from typing import Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain import scheduling
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.donors.sites import SiteView
 
 app = typer.Typer(help="Sites: fixed centres and mobile drives, their chairs and opening hours.",
                   no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 HOURS_HELP = "Opening hours, repeatable: DAY[-DAY]=HH:MM-HH:MM[,HH:MM-HH:MM], e.g. mon-fri=08:00-12:00,13:00-17:00."
 HOURS_JSON_HELP = 'Opening hours as JSON instead, e.g. {"mon": ["08:00", "16:00"]}.'
 
@@ -44,6 +44,7 @@ def _show(view: SiteView) -> None:
 
 
 @app.command()
+@needs(P.SITES_WRITE)
 def create(
     code: str = typer.Argument(..., help="Short unique code, e.g. NORTH."),
     name: str = typer.Argument(..., help="The site's name as donors know it."),
@@ -62,7 +63,7 @@ def create(
     """Create a site; without hours it is closed every day until they are set."""
     with clerk_errors():
         view = sites.create_site(
-            uow(actor), code=code, name=name, kind=kind, facility_code=facility, rule_set=rule_set,
+            uow(), code=code, name=name, kind=kind, facility_code=facility, rule_set=rule_set,
             opening_hours=_hours(hours, hours_json) or {}, chairs=chairs, slot_minutes=slot_minutes,
             address=address, latitude=latitude, longitude=longitude,
         )
@@ -71,7 +72,9 @@ def create(
 
 
 @app.command("list")
-def list_(all_: bool = typer.Option(False, "--all", help="Include inactive sites.")) -> None:
+@needs(P.DONORS_READ)
+def list_(all_: bool = typer.Option(False, "--all", help="Include inactive sites."),
+          actor: str = Actor) -> None:
     """List the sites, active ones only unless --all."""
     with clerk_errors():
         views = sites.list_sites(uow(), active_only=not all_)
@@ -83,7 +86,8 @@ def list_(all_: bool = typer.Option(False, "--all", help="Include inactive sites
 
 
 @app.command()
-def show(code: str = typer.Argument(..., help="The site's code.")) -> None:
+@needs(P.DONORS_READ)
+def show(code: str = typer.Argument(..., help="The site's code."), actor: str = Actor) -> None:
     """Show one site in full."""
     with clerk_errors():
         view = sites.site_by_code(uow(), code)
@@ -91,6 +95,7 @@ def show(code: str = typer.Argument(..., help="The site's code.")) -> None:
 
 
 @app.command()
+@needs(P.SITES_WRITE)
 def update(
     code: str = typer.Argument(..., help="The site's code."),
     reason: str = typer.Option(..., "--reason", help="Why it changes (recorded in the audit log)."),
@@ -115,12 +120,13 @@ def update(
                      address=address, latitude=latitude, longitude=longitude)
         fields = {key: value for key, value in given.items() if value is not None}
         site = sites.site_by_code(uow(), code)
-        view = sites.update_site(uow(actor), site.id, reason=reason, **fields)
+        view = sites.update_site(uow(), site.id, reason=reason, **fields)
     console.print("Site updated.")
     _show(view)
 
 
 @app.command()
+@needs(P.SITES_WRITE)
 def deactivate(
     code: str = typer.Argument(..., help="The site's code."),
     reason: str = typer.Option(..., "--reason"),
@@ -129,11 +135,12 @@ def deactivate(
     """Stop new bookings at a site; the appointments it holds are kept."""
     with clerk_errors():
         site = sites.site_by_code(uow(), code)
-        view = sites.deactivate_site(uow(actor), site.id, reason=reason)
+        view = sites.deactivate_site(uow(), site.id, reason=reason)
     console.print(f"Site {view.code} is inactive: it takes no new bookings.")
 
 
 @app.command()
+@needs(P.SITES_WRITE)
 def reactivate(
     code: str = typer.Argument(..., help="The site's code."),
     reason: str = typer.Option(..., "--reason"),
@@ -142,5 +149,5 @@ def reactivate(
     """Let an inactive site take bookings again."""
     with clerk_errors():
         site = sites.site_by_code(uow(), code)
-        view = sites.reactivate_site(uow(actor), site.id, reason=reason)
+        view = sites.reactivate_site(uow(), site.id, reason=reason)
     console.print(f"Site {view.code} is active again.")

@@ -7,19 +7,18 @@ from typing import Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire
 from bloodbank.domain.consent import WITHDRAWAL_STEPS
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.blood import self_exclusion
 from bloodbank.service_layer.donors import consent, deferrals, screening, visits
 from bloodbank.service_layer.donors.visits import VisitView
 
 app = typer.Typer(help="The visit: check-in, screening, consent, withdrawal and deferrals.", no_args_is_help=True)
-
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 
 
 def _show_visit(view: VisitView) -> None:
@@ -29,6 +28,7 @@ def _show_visit(view: VisitView) -> None:
 
 
 @app.command("check-in")
+@needs(P.VISITS)
 def check_in(
     donor_id: int = typer.Argument(..., help="The donor's record id."),
     site_id: int = typer.Option(..., "--site", help="The site's id."),
@@ -38,13 +38,14 @@ def check_in(
 ) -> None:
     """Check a donor in; a deferred donor is told here and no visit is opened."""
     with clerk_errors():
-        view = visits.check_in(uow(actor), donor_id=donor_id, site_id=site_id, appointment_id=appointment_id,
+        view = visits.check_in(uow(), donor_id=donor_id, site_id=site_id, appointment_id=appointment_id,
                                kind=kind)
     _show_visit(view)
 
 
 @app.command("open")
-def open_visits(site_id: int = typer.Argument(..., help="The site's id.")) -> None:
+@needs(P.VISITS)
+def open_visits(site_id: int = typer.Argument(..., help="The site's id."), actor: str = Actor) -> None:
     """Today's visits at a site that are still in progress."""
     with clerk_errors():
         views = visits.list_open_visits(uow(), site_id)
@@ -85,6 +86,7 @@ def _answers(answers_file: Path | None, pairs: list[str]) -> dict:
 
 
 @app.command()
+@needs(P.VISITS)
 def screen(
     visit_id: int = typer.Argument(..., help="The checked-in visit."),
     answers_file: Optional[Path] = typer.Option(None, "--answers", help="JSON file: question id → answer."),
@@ -100,7 +102,7 @@ def screen(
     """Record the questionnaire and measurements; the site's rule set decides (a missing measurement defers)."""
     with clerk_errors():
         view = screening.record_screening(
-            uow(actor), visit_id=visit_id, answers=_answers(answers_file, answer), weight_kg=weight,
+            uow(), visit_id=visit_id, answers=_answers(answers_file, answer), weight_kg=weight,
             hemoglobin_g_dl=hemoglobin, systolic=systolic, diastolic=diastolic, pulse=pulse,
             temperature_c=temperature,
         )
@@ -118,6 +120,7 @@ def screen(
 
 
 @app.command("consent")
+@needs(P.VISITS)
 def give_consent(
     visit_id: int = typer.Argument(..., help="The screened visit."),
     donor_confirmed: bool = typer.Option(False, "--donor-confirmed",
@@ -129,12 +132,13 @@ def give_consent(
     """Record the donor's own consent to this donation."""
     version = text_version or get_settings().consent_text_version
     with clerk_errors():
-        view = consent.give_consent(uow(actor), visit_id=visit_id, text_version=version,
+        view = consent.give_consent(uow(), visit_id=visit_id, text_version=version,
                                     confirmed_by_donor=donor_confirmed)
     console.print(f"Consent recorded for visit {view.visit_id} (text {view.text_version}).")
 
 
 @app.command()
+@needs(P.VISITS)
 def withdraw(
     visit_id: int = typer.Argument(..., help="The visit."),
     step: str = typer.Option(..., "--step", help=", ".join(WITHDRAWAL_STEPS)),
@@ -142,19 +146,21 @@ def withdraw(
 ) -> None:
     """The donor stops, at any step. No reason is asked."""
     with clerk_errors():
-        consent.withdraw(uow(actor), visit_id=visit_id, step=step)
+        consent.withdraw(uow(), visit_id=visit_id, step=step)
     console.print(f"Visit {visit_id}: the donor has withdrawn. The visit is closed.")
 
 
 @app.command("self-exclude")
+@needs(P.VISITS)
 def self_exclude(visit_id: int = typer.Argument(..., help="The visit."), actor: str = Actor) -> None:
     """Record the donor's confidential "do not use my blood"; repeating it changes nothing."""
     with clerk_errors():
-        self_exclusion.record_self_exclusion(uow(actor), visit_id=visit_id)
+        self_exclusion.record_self_exclusion(uow(), visit_id=visit_id)
     console.print("Recorded.")
 
 
 @app.command()
+@needs(P.DEFERRALS_WRITE)
 def defer(
     donor_id: int = typer.Argument(..., help="The donor's record id."),
     code: str = typer.Option(..., "--code", help="A deferral code (see `bloodbank eligibility`)."),
@@ -166,13 +172,14 @@ def defer(
 ) -> None:
     """Defer a donor, temporarily (until a date) or permanently."""
     with clerk_errors():
-        view = deferrals.add_deferral(uow(actor), donor_id=donor_id, code=code, kind=kind, reason=reason,
+        view = deferrals.add_deferral(uow(), donor_id=donor_id, code=code, kind=kind, reason=reason,
                                       starts_on=_date(starts_on, "--from"), ends_on=_date(ends_on, "--until"))
     until = f"until {view.ends_on.isoformat()}" if view.ends_on else "permanently"
     console.print(f"Deferral {view.id}: donor deferred {until}.")
 
 
 @app.command("lift-deferral")
+@needs(P.DEFERRALS_WRITE)
 def lift_deferral(
     deferral_id: int = typer.Argument(..., help="The deferral's id."),
     reason: str = typer.Option(..., "--reason", help="Why it no longer applies."),
@@ -180,11 +187,12 @@ def lift_deferral(
 ) -> None:
     """Lift a deferral; the record is kept."""
     with clerk_errors():
-        deferrals.lift_deferral(uow(actor), deferral_id=deferral_id, reason=reason)
+        deferrals.lift_deferral(uow(), deferral_id=deferral_id, reason=reason)
     console.print(f"Deferral {deferral_id} lifted.")
 
 
 @app.command("deferrals")
+@needs(P.DEFERRAL_REASONS)
 def list_deferrals(
     donor_id: int = typer.Argument(..., help="The donor's record id."),
     with_reasons: bool = typer.Option(False, "--with-reasons", help="Show reasons (this read is logged)."),
@@ -192,7 +200,7 @@ def list_deferrals(
 ) -> None:
     """A donor's deferrals, current and past; reasons only on request."""
     with clerk_errors():
-        views = deferrals.list_deferrals(uow(actor), donor_id, include_reasons=with_reasons)
+        views = deferrals.list_deferrals(uow(), donor_id, include_reasons=with_reasons)
     if not views:
         console.print("No deferrals on record.")
     for v in views:
