@@ -44,7 +44,7 @@ def test_slots_already_started_are_not_offered(database):
 
 
 def test_a_booking_takes_a_chair_and_is_audited(database):
-    site, donor = make_site(database), make_donor(database)
+    site, donor = make_site(database, rule_set="eu"), make_donor(database)
     appointment = book(database, donor, site, at(10, 15), kind="plasma")
     assert (appointment.status, appointment.kind, appointment.booked_by) == ("booked", "plasma", "clerk.ann")
     assert appointment.starts_at == at(10, 15)

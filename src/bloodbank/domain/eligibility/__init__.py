@@ -11,6 +11,7 @@ from bloodbank.domain.eligibility.engine import (
     check_collection_volume,
     deferral_codes,
     evaluate,
+    evaluate_in_advance,
     max_collection_volume_ml,
     next_eligible_date,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "check_collection_volume",
     "deferral_codes",
     "evaluate",
+    "evaluate_in_advance",
     "facts_from_mapping",
     "load_rule_set",
     "max_collection_volume_ml",

@@ -130,6 +130,15 @@ def _decide(failed: tuple[FailedRule, ...]) -> Decision:
     )
 
 
+def evaluate_in_advance(facts: DonorFacts, rules: RuleSet) -> Decision:
+    """What can be decided before the day's measurements: kind, age, intervals, yearly limits, deferrals.
+
+    Booking and check-in ask it, so a donor who may not give on that day is told so at once, with the date
+    they may, instead of after the questionnaire and a finger prick. The measurements are `evaluate`'s.
+    """
+    return _decide(_time_failures(facts, rules))
+
+
 def _time_failures(facts: DonorFacts, rules: RuleSet) -> tuple[FailedRule, ...]:
     return (*kind_failures(facts, rules), *age_failures(facts, rules), *history_failures(facts, rules))
 

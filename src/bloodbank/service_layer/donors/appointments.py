@@ -28,6 +28,7 @@ from bloodbank.domain import scheduling
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import CapacityFull, Conflict, InvalidInput, InvalidTransition, NotFound, OutOfHours
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
+from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -115,6 +116,7 @@ def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime, k
         s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
         # Booking someone who may not give that day only wastes a chair and their journey.
         ensure_not_deferred(s, donor.id, wall.date())
+        ensure_may_give(s, donor, on=wall.date(), kind=kind, rule_set=site.rule_set)
         _refuse_clash(s, donor_ids_of_person(s, donor.id), instant, site.slot_minutes, zone)
         _take_chair(s, site, instant, zone)
         row = Appointment(site_id=site.id, donor_id=donor.id, starts_at=instant, kind=kind, status="booked",

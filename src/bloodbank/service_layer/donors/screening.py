@@ -15,16 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Deferral, Donation, Donor, Site, Visit
+from bloodbank.adapters.db.models import Deferral, Donor, Site, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import eligibility, questionnaire
 from bloodbank.domain.consent import visit_closed
 from bloodbank.domain.eligibility import (
-    Decision, DeferralRecord, DonationKind, DonorFacts, FailedRule, PastDonation,
+    Decision, DeferralRecord, DonorFacts, FailedRule,
 )
 from bloodbank.domain.errors import DonorDeferred, InvalidInput, InvalidTransition, NotFound
-from bloodbank.service_layer.donors.deferral_lookup import CANNOT_CONFIRM, active_deferrals, donor_ids_of_person
+from bloodbank.service_layer.donors.deferral_lookup import CANNOT_CONFIRM, active_deferrals
 from bloodbank.service_layer.donors.deferrals import create_deferral
+from bloodbank.service_layer.donors.readiness import donor_facts
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # field: (label, unit, lowest plausible, highest plausible)
@@ -131,21 +132,8 @@ def _screenable_visit(s: Session, visit_id: int) -> Visit:
 
 def _facts(s: Session, visit: Visit, donor: Donor, today: date, measurements: dict,
            declared: tuple[DeferralRecord, ...], on_record: list[Deferral]) -> DonorFacts:
-    donations = _past_donations(s, donor.id)
-    return DonorFacts(
-        on=today, date_of_birth=donor.date_of_birth, sex=donor.sex,  # type: ignore[arg-type]
-        first_time=not donations, kind=DonationKind(visit.kind), donations=donations,
-        deferrals=(*(_record(row) for row in on_record), *declared),
-        **{k: None if v is None else float(v) for k, v in measurements.items()},
-    )
-
-
-def _past_donations(s: Session, donor_id: int) -> tuple[PastDonation, ...]:
-    """Every collection of the person, merged records included; an aborted one still counts."""
-    rows = s.execute(
-        select(Donation.started_at, Donation.kind).where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
-    ).all()
-    return tuple(PastDonation(date=started.date(), kind=DonationKind(kind)) for started, kind in rows)
+    return donor_facts(s, donor, on=today, kind=visit.kind, measurements=measurements,
+                       deferrals=(*(_record(row) for row in on_record), *declared))
 
 
 def _deferrals_on_record(s: Session, donor_id: int, today: date) -> list[Deferral]:

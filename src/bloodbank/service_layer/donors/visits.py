@@ -15,6 +15,7 @@ from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
+from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -74,6 +75,7 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         now = utcnow()
         # Told at the desk, before anything is written: no visit for a deferred donor.
         ensure_not_deferred(s, donor.id, now.date())
+        ensure_may_give(s, donor, on=now.date(), kind=kind, rule_set=site.rule_set)
         person = donor_ids_of_person(s, donor.id)
         _refuse_second_open_visit(s, person, now.date())
         appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
