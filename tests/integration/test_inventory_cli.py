@@ -3,10 +3,13 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from bloodbank.adapters.db.models import Signature
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.entrypoints.cli.blood import inventory as cli
 from bloodbank.entrypoints.cli.context import set_database_url
-from tests.integration.inventory_fixtures import counts, make_issue, make_site, make_unit, unit
+from tests.integration.inventory_fixtures import audit_actions, counts, make_issue, make_site, make_unit, unit
+from tests.integration.lab_fixtures import audit_entries
+from tests.integration.web_fixtures import PASSWORD, make_user
 
 runner = CliRunner()
 
@@ -14,12 +17,40 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def cli_database(database):
     set_database_url(database.url)
+    make_user(database, "inventory_manager", "stock.sam")
     yield
     set_database_url(None)
 
 
-def run(*args, user="clerk.ann"):
-    return runner.invoke(cli.app, [str(a) for a in args], env={"BLOODBANK_USER": user, "COLUMNS": "200"})
+def run(*args, user="stock.sam", password=PASSWORD):
+    return runner.invoke(cli.app, [str(a) for a in args],
+                         env={"BLOODBANK_USER": user, "BLOODBANK_PASSWORD": password, "COLUMNS": "200"})
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def records(database) -> dict[str, object]:
+    """Everything but the audit log, which a refusal writes to."""
+    return {name: value for name, value in counts(database).items() if name != "audit"}
+
+
+def signatures(database) -> list[Signature]:
+    with database.sessions() as session:
+        return session.query(Signature).order_by(Signature.id).all()
+
+
+def held_by_an_excursion(database) -> tuple[str, int]:
+    """An excursion recorded at EAST's fridge 1 and the unit it put in quarantine."""
+    site_id = make_site(database, code="EAST")
+    red = make_unit(database, site_id=site_id, location="fridge 1")
+    result = run("excursion", "--site", "EAST", "--location", "fridge 1",
+                 "--started", (utcnow() - timedelta(hours=2)).isoformat(),
+                 "--ended", (utcnow() - timedelta(hours=1)).isoformat(), "--lowest", 4, "--highest", 12.5)
+    assert result.exit_code == 0, result.output
+    return result.output.split("Excursion ")[1].split(" ")[0], red
 
 
 def test_stock_shows_groups_kinds_days_of_supply_and_what_expires_soon(database):
@@ -106,3 +137,90 @@ def test_writes_without_a_user_name_are_refused(database):
     result = run("discard", a, "--reason", "broken", user="")
     assert result.exit_code != 0
     assert counts(database) == before
+
+
+def test_a_discard_as_a_name_with_no_account_is_refused_and_logged(database):
+    a = make_unit(database, site_id=make_site(database, code="NORTH"))
+    before, entries = records(database), len(audit_entries(database))
+    result = run("discard", a, "--reason", "broken", user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert records(database) == before and unit(database, a).status == "available"
+    [denied] = audit_entries(database)[entries:]
+    assert denied.action == "access_denied" and denied.entity_id == "discard"
+
+
+def test_hospital_staff_may_not_discard_a_unit_from_the_command_line(database):
+    make_user(database, "hospital_staff", "ward.wes")
+    a = make_unit(database, site_id=make_site(database, code="NORTH"))
+    before = records(database)
+    result = run("discard", a, "--reason", "broken", user="ward.wes")
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'discard'" in said(result)
+    assert records(database) == before and signatures(database) == []
+    assert audit_actions(database)[-1] == "access_denied"
+
+
+def test_a_clerk_may_not_read_the_stock_from_the_command_line(database):
+    make_user(database, "clerk", "clerk.ann")
+    make_unit(database, site_id=make_site(database, code="NORTH"))
+    result = run("stock", user="clerk.ann")
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'units.read'" in said(result)
+    assert "NORTH" not in said(result)
+    assert audit_actions(database)[-1] == "access_denied"
+
+
+def test_a_discard_is_signed_with_the_discarders_own_password(database):
+    a = make_unit(database, site_id=make_site(database, code="NORTH"))
+    result = run("discard", a, "--reason", "broken")
+    assert result.exit_code == 0, result.output
+    [signature] = signatures(database)
+    assert (signature.action, signature.entity, signature.entity_id) == ("discard", "unit", str(a))
+    assert signature.signer_name == "Test inventory_manager" and "E0001" in signature.meaning
+
+
+def test_a_discard_with_a_wrong_password_discards_nothing_and_is_logged(database):
+    a = make_unit(database, site_id=make_site(database, code="NORTH"))
+    before = records(database)
+    result = run("discard", a, "--reason", "broken", password="not my password at all")
+    assert result.exit_code == 1 and "password does not match" in said(result)
+    assert records(database) == before and unit(database, a).status == "available"
+    assert signatures(database) == [] and audit_actions(database)[-1] == "signature_refused"
+
+
+def test_an_excursion_discard_is_signed_with_the_discarders_own_password(database):
+    excursion_id, red = held_by_an_excursion(database)
+    result = run("excursion-discard", excursion_id, red, "--note", "12.5 °C for an hour")
+    assert result.exit_code == 0, result.output
+    assert unit(database, red).status == "discarded"
+    [signature] = signatures(database)
+    assert (signature.action, signature.entity, signature.entity_id) == ("discard", "unit", str(red))
+    assert signature.signer_name == "Test inventory_manager"
+
+
+def test_an_excursion_discard_with_a_wrong_password_discards_nothing(database):
+    excursion_id, red = held_by_an_excursion(database)
+    before = records(database)
+    result = run("excursion-discard", excursion_id, red, password="not my password at all")
+    assert result.exit_code == 1 and "password does not match" in said(result)
+    assert records(database) == before and unit(database, red).status == "quarantined"
+    assert signatures(database) == [] and audit_actions(database)[-1] == "signature_refused"
+
+
+def test_the_expiry_sweep_is_signed_naming_the_units_it_discarded(database):
+    site = make_site(database, code="NORTH")
+    old = make_unit(database, site_id=site, expires_in=timedelta(hours=-3))
+    make_unit(database, site_id=site)
+    result = run("expire")
+    assert result.exit_code == 0, result.output
+    [signature] = signatures(database)
+    assert (signature.action, signature.entity, signature.entity_id) == ("discard", "inventory", "expiry_sweep")
+    assert f"1 expired unit(s) in stock at every site (unit ids {old})" in signature.meaning
+    assert signature.signer_name == "Test inventory_manager"
+
+
+def test_the_expiry_sweep_with_a_wrong_password_discards_nothing(database):
+    old = make_unit(database, site_id=make_site(database, code="NORTH"), expires_in=timedelta(hours=-3))
+    before = records(database)
+    result = run("expire", password="not my password at all")
+    assert result.exit_code == 1 and "password does not match" in said(result)
+    assert records(database) == before and unit(database, old).status == "available"
+    assert signatures(database) == [] and audit_actions(database)[-1] == "signature_refused"

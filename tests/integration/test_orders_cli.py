@@ -10,7 +10,9 @@ from bloodbank.adapters.db.models import Order, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.orders import app
+from tests.integration.lab_fixtures import audit_entries
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_patient, make_reservation, make_unit
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 
@@ -18,9 +20,15 @@ runner = CliRunner()
 @pytest.fixture
 def cli(database):
     context.set_database_url(database.url)
-    env = {"BLOODBANK_USER": "dr.cli", "COLUMNS": "250"}
-    yield lambda *args: runner.invoke(app, [str(a) for a in args], env=env)
+    make_user(database, "hospital_staff", "dr.cli")
+    yield lambda *args, user="dr.cli": runner.invoke(app, [str(a) for a in args],
+                                                     env={"BLOODBANK_USER": user, "COLUMNS": "250"})
     context.set_database_url(None)
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
 
 
 def soon(hours: int = 4) -> str:
@@ -60,3 +68,26 @@ def test_a_stock_order_and_a_refused_order(database, cli):
     assert bad.exit_code == 1 and "YYYY-MM-DD HH:MM" in bad.output
     assert count_rows(database, Order) == 1
     assert "No order found" in cli("list", "--status", "cancelled").output
+
+
+def test_an_order_placed_as_a_name_with_no_account_is_refused_and_logged(database, cli):
+    make_hospital(database, code="RXH")
+    entries = len(audit_entries(database))
+    result = cli("place", "--hospital", "RXH", "--for-stock", "--kind", "plasma", "--quantity", 2,
+                 "--needed-by", soon(24), user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert count_rows(database, Order) == 0
+    [denied] = audit_entries(database)[entries:]
+    assert denied.action == "access_denied" and denied.entity_id == "orders"
+
+
+def test_an_inventory_manager_may_not_place_or_list_orders_from_the_command_line(database, cli):
+    make_user(database, "inventory_manager", "stock.sam")
+    make_hospital(database, code="RXH")
+    placed = cli("place", "--hospital", "RXH", "--for-stock", "--kind", "plasma", "--quantity", 2,
+                 "--needed-by", soon(24), user="stock.sam")
+    assert placed.exit_code == 1 and "may not do this" in said(placed) and "'orders'" in said(placed)
+    assert count_rows(database, Order) == 0
+    listed = cli("list", user="stock.sam")
+    assert listed.exit_code == 1 and "may not do this" in said(listed)
+    assert [e.action for e in audit_entries(database)[-2:]] == ["access_denied", "access_denied"]

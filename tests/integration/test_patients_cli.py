@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import AuditEntry, Patient, PatientSample
+from bloodbank.adapters.db.models import AuditEntry, Hospital, Patient, PatientSample
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.patients import app, hospitals_app
+from tests.integration.lab_fixtures import audit_entries
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_site
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 
@@ -17,9 +19,21 @@ runner = CliRunner()
 @pytest.fixture
 def cli(database):
     context.set_database_url(database.url)
-    env = {"BLOODBANK_USER": "clerk.cli", "COLUMNS": "250"}
-    yield lambda *args, sub=app: runner.invoke(sub, [str(a) for a in args], env=env)
+    make_user(database, "hospital_staff", "clerk.cli")
+    make_user(database, "administrator", "admin.ada")  # hospitals are added by an administrator, as on the web
+    yield lambda *args, sub=app, user="clerk.cli": runner.invoke(sub, [str(a) for a in args],
+                                                               env={"BLOODBANK_USER": user, "COLUMNS": "250"})
     context.set_database_url(None)
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def actors(database) -> list[str]:
+    with database.sessions() as session:
+        return list(session.execute(select(AuditEntry.actor).order_by(AuditEntry.id)).scalars())
 
 
 def ok(result):
@@ -29,7 +43,9 @@ def ok(result):
 
 def test_a_patient_is_registered_grouped_flagged_and_shown(database, cli):
     site = make_site(database)
-    ok(cli("create", "RXH", "--name", "Royal Example", "--site", site, sub=hospitals_app))
+    set_up = len(actors(database))
+    ok(cli("create", "RXH", "--name", "Royal Example", "--site", site, sub=hospitals_app, user="admin.ada"))
+    created = len(actors(database))
     assert "RXH" in ok(cli("list", sub=hospitals_app))
     out = ok(cli("register", "--hospital", "rxh", "--id", "mrn:RXH:123456", "--id", "nhs:943 476 5919",
                  "--given", "Mary", "--family", "Example", "--dob", "1980-05-17", "--sex", "F"))
@@ -48,12 +64,13 @@ def test_a_patient_is_registered_grouped_flagged_and_shown(database, cli):
     assert "discrepant" in shown and "anti-Fya" in shown and "irradiated" in shown and "positive" in shown
     ok(cli("end-requirement", number, "--reason", "finished"))
     assert "(not active)" in ok(cli("show", "RXH:123456"))
-    with database.sessions() as session:
-        assert set(session.execute(select(AuditEntry.actor)).scalars()) == {"clerk.cli"}
+    assert set(actors(database)[set_up:created]) == {"admin.ada"}
+    assert set(actors(database)[created:]) == {"clerk.cli"}
 
 
 def test_a_duplicate_identifier_is_refused_naming_the_patient_on_file(database, cli):
-    ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app))
+    ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app,
+           user="admin.ada"))
     ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "First"))
     result = cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Second")
     assert result.exit_code == 1
@@ -62,7 +79,8 @@ def test_a_duplicate_identifier_is_refused_naming_the_patient_on_file(database, 
 
 
 def test_an_emergency_patient_is_identified_and_merged_from_the_command_line(database, cli):
-    ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app))
+    ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app,
+           user="admin.ada"))
     ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Known", "--sex", "M"))
     ok(cli("antibody", "RXH:1", "anti-K"))
     out = ok(cli("emergency", "--hospital", "RXH", "--age", "40"))
@@ -84,3 +102,30 @@ def test_writes_need_a_user_and_errors_are_clerk_messages(database, cli):
     assert result.exit_code == 1 and "No patient has the identifier" in result.output
     result = cli("register", "--hospital", "NOPE", "--id", "RXH1")
     assert result.exit_code == 1 and "no hospital NOPE" in result.output
+
+
+def test_a_registration_as_a_name_with_no_account_is_refused_and_logged(database, cli):
+    make_hospital(database, code="RXH")
+    entries = len(audit_entries(database))
+    result = cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "First", user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert count_rows(database, Patient) == 0
+    [denied] = audit_entries(database)[entries:]
+    assert denied.action == "access_denied" and denied.entity_id == "patients.write"
+
+
+def test_a_donor_desk_clerk_may_not_read_a_patient_from_the_command_line(database, cli):
+    make_user(database, "clerk", "desk.dot")
+    make_hospital(database, code="RXH")
+    ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Private"))
+    result = cli("show", "mrn:RXH:1", user="desk.dot")
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'patients.read'" in said(result)
+    assert "Private" not in said(result)
+    assert audit_entries(database)[-1].action == "access_denied"
+
+
+def test_hospital_staff_may_not_add_a_hospital_from_the_command_line(database, cli):
+    result = cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app)
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'sites.write'" in said(result)
+    assert count_rows(database, Hospital) == 0
+    assert audit_entries(database)[-1].action == "access_denied"

@@ -5,12 +5,14 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import Donation, Site
+from bloodbank.adapters.db.models import Donation, Site, Unit
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.blood.processing import app
 from tests.integration.collection_fixtures import audit_entries
+from tests.integration.lab_fixtures import audit_entries as audit_log
 from tests.integration.processing_fixtures import make_donation, make_site
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 
@@ -18,8 +20,19 @@ runner = CliRunner()
 @pytest.fixture
 def cli(database):
     context.set_database_url(database.url)
-    yield lambda *args: runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": "proc.fay"})
+    make_user(database, "lab_technician", "proc.fay")
+    yield lambda *args, user="proc.fay": runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": user})
     context.set_database_url(None)
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def unit_count(database) -> int:
+    with database.sessions() as session:
+        return session.query(Unit).count()
 
 
 def unit_ids(output: str) -> list[str]:
@@ -108,3 +121,41 @@ def test_a_donation_is_processed_from_the_scanned_din_on_its_bag(database, cli):
 
     wrong = cli("process", din.eye_readable[:-1] + ("A" if din.eye_readable[-1] != "A" else "B"), "--method", "prp")
     assert wrong.exit_code == 1 and "Check character" in wrong.output and "Traceback" not in wrong.output
+
+
+def test_processing_as_a_name_with_no_account_is_refused_and_logged(database, cli):
+    donation_id = make_donation(database, site_id=make_site(database))
+    entries = len(audit_log(database))
+
+    result = cli("process", donation_id, "--method", "prp", user="nobody")
+
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert unit_count(database) == 0
+    [denied] = audit_log(database)[entries:]
+    assert denied.action == "access_denied" and denied.entity_id == "processing"
+
+
+def test_a_clerk_may_not_process_a_donation_from_the_command_line(database, cli):
+    make_user(database, "clerk", "clerk.ann")
+    donation_id = make_donation(database, site_id=make_site(database))
+    entries = len(audit_log(database))
+
+    result = cli("process", donation_id, "--method", "prp", user="clerk.ann")
+
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'processing'" in said(result)
+    assert unit_count(database) == 0
+    [denied] = audit_log(database)[entries:]
+    assert denied.action == "access_denied" and denied.actor == "clerk.ann"
+
+
+def test_a_phlebotomist_may_not_list_a_dins_units_from_the_command_line(database, cli):
+    make_user(database, "phlebotomist", "phleb.pat")
+    donation_id = make_donation(database, site_id=make_site(database))
+    made = cli("process", donation_id, "--method", "prp")
+    din = parse_din(re.search(r"(\w{5} \d\d \d{6} [0-9A-Z*])", made.output).group(1))
+
+    result = cli("show", din.eye_readable, user="phleb.pat")
+
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'units.read'" in said(result)
+    assert din.eye_readable not in said(result)
+    assert audit_log(database)[-1].action == "access_denied"

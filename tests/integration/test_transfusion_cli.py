@@ -7,9 +7,11 @@ from typer.testing import CliRunner
 
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.transfusion import app
+from tests.integration.lab_fixtures import audit_entries
 from tests.integration.trace_fixtures import (
     build_chain, counts, follow_ups, issue_unit, make_donation, make_donor, make_patient, make_unit, unit_status,
 )
+from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
 BASELINE = ("--temp", "36.8", "--pulse", "72", "--bp", "124/78", "--resp", "16")
@@ -18,8 +20,19 @@ BASELINE = ("--temp", "36.8", "--pulse", "72", "--bp", "124/78", "--resp", "16")
 @pytest.fixture
 def cli(database):
     context.set_database_url(database.url)
-    yield lambda *args: runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": "nurse.kim"})
+    make_user(database, "hospital_staff", "nurse.kim")
+    yield lambda *args, user="nurse.kim": runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": user})
     context.set_database_url(None)
+
+
+def said(result) -> str:
+    """The output with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def records(database) -> dict[str, object]:
+    """Everything at the bedside but the audit log, which a refusal writes to."""
+    return {name: value for name, value in counts(database).items() if name != "audit_entry"}
 
 
 @pytest.fixture
@@ -80,3 +93,22 @@ def test_return_restocks_or_discards(database, cli, bedside):
     assert warm.exit_code == 0 and "discarded" in warm.output
     assert unit_status(database, bedside.units["E1"]) == "available"
     assert unit_status(database, bedside.units["E2"]) == "discarded"
+
+
+def test_a_transfusion_started_as_a_name_with_no_account_is_refused_and_logged(database, cli, bedside):
+    before, entries = records(database), len(audit_entries(database))
+    result = cli("start", bedside.issues["E1"], "--unit", bedside.dins["E"].barcode,
+                 "--patient", bedside.wristbands["P9"], *BASELINE, user="nobody")
+    assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
+    assert records(database) == before
+    [denied] = audit_entries(database)[entries:]
+    assert denied.action == "access_denied" and denied.entity_id == "transfusion"
+
+
+def test_an_inventory_manager_may_not_take_a_unit_back_from_the_ward_on_the_command_line(database, cli, bedside):
+    make_user(database, "inventory_manager", "stock.sam")
+    before = records(database)
+    result = cli("return", bedside.issues["E1"], "--minutes", "20", user="stock.sam")
+    assert result.exit_code == 1 and "may not do this" in said(result) and "'transfusion'" in said(result)
+    assert records(database) == before and unit_status(database, bedside.units["E1"]) == "issued"
+    assert audit_entries(database)[-1].action == "access_denied"

@@ -6,9 +6,11 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
 from bloodbank.service_layer.blood.discards import DiscardView
 from bloodbank.service_layer.blood.inventory import StockReport
@@ -18,8 +20,6 @@ from bloodbank.service_layer.donors import sites
 app = typer.Typer(help="Inventory: stock and days of supply, transfers, temperature excursions, discards.",
                   no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 REASONS_HELP = ", ".join(f"{code} ({label})" for code, label in DISCARD_REASONS.items())
 
 
@@ -88,6 +88,17 @@ def _show_transfer(view: TransferView) -> None:
         console.print(f"[yellow]Quarantined (cold chain broken):[/yellow] {', '.join(map(str, view.quarantined))}")
 
 
+def _discard_subject(view: DiscardView) -> tuple[str, str, int]:
+    """What a discard's signature names: the unit, as the web's signature names it."""
+    return discards.unit_subject(view.din, view.product_code, view.division), "unit", view.unit_id
+
+
+def _expired_subject(ids: list[int]) -> tuple[str, str, str]:
+    """What the expiry sweep's signature names: how many units it discarded, and which."""
+    which = f" (unit ids {', '.join(map(str, ids))})" if ids else ""
+    return f"{len(ids)} expired unit(s) in stock at every site{which}", "inventory", "expiry_sweep"
+
+
 def _show_discard(view: DiscardView) -> None:
     note = f" ({view.discard_note})" if view.discard_note else ""
     console.print(f"Unit {view.unit_id} {view.din} {view.product_code}/{view.division} discarded: "
@@ -95,9 +106,11 @@ def _show_discard(view: DiscardView) -> None:
 
 
 @app.command()
+@needs(P.UNITS_READ)
 def stock(
     site: Optional[str] = typer.Option(None, "--site", help="A site's code; default: every site."),
     kind: Optional[str] = typer.Option(None, "--kind", help="One component kind, e.g. red_cells."),
+    actor: str = Actor,
 ) -> None:
     """Units on the shelf by site, kind and group, days of supply, and what expires soon."""
     with clerk_errors():
@@ -106,7 +119,9 @@ def stock(
 
 
 @app.command()
-def where(din: str = typer.Argument(..., help="The donation number (DIN), typed or scanned.")) -> None:
+@needs(P.UNITS_READ)
+def where(din: str = typer.Argument(..., help="The donation number (DIN), typed or scanned."),
+          actor: str = Actor) -> None:
     """Where every unit of one donation is now."""
     with clerk_errors():
         rows = inventory.unit_locations(uow(), din)
@@ -118,6 +133,7 @@ def where(din: str = typer.Argument(..., help="The donation number (DIN), typed 
 
 
 @app.command()
+@needs(P.INVENTORY_WRITE)
 def dispatch(
     unit_ids: list[int] = typer.Argument(..., help="The units to send (their ids)."),
     from_site: str = typer.Option(..., "--from", help="Sending site's code."),
@@ -127,13 +143,14 @@ def dispatch(
 ) -> None:
     """Send available units to another site; all of them, or none if one cannot go."""
     with clerk_errors():
-        view = transfers.dispatch(uow(actor), from_site_id=_site_id(from_site), to_site_id=_site_id(to_site),
+        view = transfers.dispatch(uow(), from_site_id=_site_id(from_site), to_site_id=_site_id(to_site),
                                   unit_ids=unit_ids, note=note)
     console.print("[green]Dispatched.[/green] Put the transfer number on the box.")
     _show_transfer(view)
 
 
 @app.command()
+@needs(P.INVENTORY_WRITE)
 def receive(
     transfer_id: int = typer.Argument(...),
     unit_ids: Optional[list[int]] = typer.Argument(None, help="The units in the box; the others are missing."),
@@ -144,14 +161,15 @@ def receive(
 ) -> None:
     """Book in a transfer's units at the receiving site (once per transfer)."""
     with clerk_errors():
-        view = transfers.receive(uow(actor), transfer_id=transfer_id, received_unit_ids=unit_ids or [],
+        view = transfers.receive(uow(), transfer_id=transfer_id, received_unit_ids=unit_ids or [],
                                  cold_chain_ok=not cold_chain_broken, storage_location=location)
     console.print("[green]Received.[/green]")
     _show_transfer(view)
 
 
 @app.command("in-transit")
-def in_transit() -> None:
+@needs(P.UNITS_READ)
+def in_transit(actor: str = Actor) -> None:
     """Transfers with units still on the road."""
     with clerk_errors():
         views = transfers.list_in_transit(uow())
@@ -162,6 +180,7 @@ def in_transit() -> None:
 
 
 @app.command()
+@needs(P.INVENTORY_WRITE)
 def excursion(
     site: str = typer.Option(..., "--site", help="The site's code."),
     location: str = typer.Option(..., "--location", help="The fridge, freezer or incubator."),
@@ -175,7 +194,7 @@ def excursion(
     """Record a storage temperature excursion; units whose range it breached go to quarantine."""
     with clerk_errors():
         view = excursions.record_excursion(
-            uow(actor), site_id=_site_id(site), storage_location=location, started_at=_moment(started, "--started"),
+            uow(), site_id=_site_id(site), storage_location=location, started_at=_moment(started, "--started"),
             ended_at=_moment(ended, "--ended"), lowest_c=lowest, highest_c=highest, note=note)
     console.print(f"Excursion {view.id} recorded at {location}: {len(view.affected)} unit(s) held.")
     for u in view.affected:
@@ -186,43 +205,53 @@ def excursion(
 
 
 @app.command("excursion-discard")
+@needs(P.DISCARD)
 def excursion_discard(
     excursion_id: int = typer.Argument(...),
     unit_id: int = typer.Argument(...),
     note: str = typer.Option("", "--note", help="The review's conclusion."),
     actor: str = Actor,
 ) -> None:
-    """Discard a unit held by an excursion that the laboratory judged unfit."""
+    """Discard a unit held by an excursion that the laboratory judged unfit, signed with your password."""
     with clerk_errors():
-        view = excursions.discard_after_review(uow(actor), excursion_id=excursion_id, unit_id=unit_id, note=note)
+        view = signed(action="discard",
+                      act=lambda: excursions.discard_after_review(uow(), excursion_id=excursion_id,
+                                                                  unit_id=unit_id, note=note),
+                      record=_discard_subject)
     _show_discard(view)
 
 
 @app.command()
+@needs(P.DISCARD)
 def discard(
     unit_id: int = typer.Argument(...),
     reason: str = typer.Option(..., "--reason", help=REASONS_HELP),
     note: str = typer.Option("", "--note", help="Required with --reason other."),
     actor: str = Actor,
 ) -> None:
-    """Discard one unit, with a reason."""
+    """Discard one unit, with a reason, signed with your password."""
     with clerk_errors():
-        view = discards.discard(uow(actor), unit_id=unit_id, reason_code=reason, note=note)
+        view = signed(action="discard",
+                      act=lambda: discards.discard(uow(), unit_id=unit_id, reason_code=reason, note=note),
+                      record=_discard_subject)
     _show_discard(view)
 
 
 @app.command()
+@needs(P.DISCARD)
 def expire(actor: str = Actor) -> None:
-    """Discard every unit in stock whose expiry has passed (by the server's clock)."""
+    """Discard every unit in stock whose expiry has passed (by the server's clock), signed with your password."""
     with clerk_errors():
-        ids = discards.discard_expired(uow(actor))
+        ids = signed(action="discard", act=lambda: discards.discard_expired(uow()), record=_expired_subject)
     console.print(f"{len(ids)} expired unit(s) discarded" + (f": {', '.join(map(str, ids))}." if ids else "."))
 
 
 @app.command()
+@needs(P.UNITS_READ)
 def waste(
     since: str = typer.Option(..., "--since", help="First day, YYYY-MM-DD."),
     site: Optional[str] = typer.Option(None, "--site", help="A site's code; default: every site."),
+    actor: str = Actor,
 ) -> None:
     """Units discarded since a day, by reason and kind."""
     with clerk_errors():

@@ -5,9 +5,11 @@ from typing import List, Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain import scheduling
 from bloodbank.domain.processing import METHODS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.blood import aliquots, irradiation, labels, pooling, processing, testing
 from bloodbank.service_layer.blood.units import UnitView
 from bloodbank.service_layer.donors import sites
@@ -15,8 +17,6 @@ from bloodbank.service_layer.donors import sites
 app = typer.Typer(help="Processing: components from donations, pools, cryo, aliquots, irradiation and labels.",
                   no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log and the unit's history: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 Zone = typer.Option(scheduling.DEFAULT_TIMEZONE, "--tz", envvar="BLOODBANK_SITE_TIMEZONE",
                     help="The sites' time zone (IANA name): units expire at 23:59 on this clock.")
 
@@ -44,6 +44,7 @@ def _show(views: list[UnitView]) -> None:
 
 
 @app.command()
+@needs(P.PROCESSING)
 def process(
     donation: str = typer.Argument(..., help="A completed whole blood donation: its DIN (scan or type) or its id."),
     method: str = typer.Option(..., "--method", help=", ".join(METHODS)),
@@ -56,13 +57,14 @@ def process(
 ) -> None:
     """Make a donation's components; every unit starts in quarantine."""
     with clerk_errors():
-        views = processing.process_donation(uow(actor), donation_id=_donation_id(donation), method=method,
+        views = processing.process_donation(uow(), donation_id=_donation_id(donation), method=method,
                                             leucoreduced=leucoreduced, low_titer=low_titer, tz=tz)
     console.print(f"[green]{len(views)} unit(s) made, in quarantine.[/green]")
     _show(views)
 
 
 @app.command()
+@needs(P.PROCESSING)
 def pool(
     donations: List[str] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method: "
                                                      "DINs or ids."),
@@ -73,13 +75,14 @@ def pool(
     """Pool buffy coats of one ABO/RhD group into one platelet unit with a new DIN."""
     with clerk_errors():
         site = sites.site_by_code(uow(), site_code)
-        view = pooling.pool_platelets(uow(actor), donation_ids=[_donation_id(d) for d in donations],
+        view = pooling.pool_platelets(uow(), donation_ids=[_donation_id(d) for d in donations],
                                          site_id=site.id, tz=tz)
     console.print("[green]Pool made, in quarantine.[/green] Its own DIN:")
     _show([view])
 
 
 @app.command()
+@needs(P.PROCESSING)
 def cryo(
     unit_id: int = typer.Argument(..., help="A plasma unit."),
     tz: str = Zone,
@@ -87,12 +90,13 @@ def cryo(
 ) -> None:
     """Make cryoprecipitate from a plasma unit (the plasma becomes processed)."""
     with clerk_errors():
-        view = aliquots.make_cryo(uow(actor), plasma_unit_id=unit_id, tz=tz)
+        view = aliquots.make_cryo(uow(), plasma_unit_id=unit_id, tz=tz)
     console.print("[green]Cryoprecipitate made, in quarantine.[/green]")
     _show([view])
 
 
 @app.command()
+@needs(P.PROCESSING)
 def split(
     unit_id: int = typer.Argument(..., help="An undivided unit."),
     parts: int = typer.Option(..., "--parts", help="2 to 4 aliquots."),
@@ -101,12 +105,13 @@ def split(
 ) -> None:
     """Split a unit into aliquots (divisions A0, B0...), e.g. paediatric packs."""
     with clerk_errors():
-        views = aliquots.split_unit(uow(actor), unit_id=unit_id, parts=parts, volume_each_ml=volume_each)
+        views = aliquots.split_unit(uow(), unit_id=unit_id, parts=parts, volume_each_ml=volume_each)
     console.print(f"[green]{len(views)} aliquots made, in quarantine.[/green] Label each one.")
     _show(views)
 
 
 @app.command()
+@needs(P.PROCESSING)
 def irradiate(
     unit_id: int = typer.Argument(...),
     tz: str = Zone,
@@ -114,12 +119,13 @@ def irradiate(
 ) -> None:
     """Record irradiation now: new product code and expiry; the unit needs a new label."""
     with clerk_errors():
-        view = irradiation.irradiate(uow(actor), unit_id=unit_id, tz=tz)
+        view = irradiation.irradiate(uow(), unit_id=unit_id, tz=tz)
     console.print("[green]Irradiated.[/green] Print and verify a new label.")
     _show([view])
 
 
 @app.command()
+@needs(P.PROCESSING)
 def label(
     unit_id: int = typer.Argument(...),
     out: Path = typer.Option(..., "--out", help="Where to write the label PDF."),
@@ -128,12 +134,13 @@ def label(
 ) -> None:
     """Print the unit's 100 x 100 mm label; it must then be verified by scanning it back."""
     with clerk_errors():
-        pdf = labels.print_label(uow(actor), unit_id=unit_id, tz=tz)
+        pdf = labels.print_label(uow(), unit_id=unit_id, tz=tz)
     out.write_bytes(pdf)
     console.print(f"Label written to {out}. Stick it on the bag, then run verify-label.")
 
 
 @app.command("verify-label")
+@needs(P.PROCESSING)
 def verify_label(
     unit_id: int = typer.Argument(...),
     din: str = typer.Option(..., "--din", help="Scan the label's DIN barcode (or type the DIN)."),
@@ -142,13 +149,15 @@ def verify_label(
 ) -> None:
     """Scan the label back: it is verified only if its DIN and product code are this unit's."""
     with clerk_errors():
-        view = labels.verify_label(uow(actor), unit_id=unit_id, scanned_din=din, scanned_product=product)
+        view = labels.verify_label(uow(), unit_id=unit_id, scanned_din=din, scanned_product=product)
     console.print("[green]Label verified.[/green]")
     _show([view])
 
 
 @app.command()
-def show(din: str = typer.Argument(..., help="Scanned or typed; spaces and check character optional.")) -> None:
+@needs(P.UNITS_READ)
+def show(din: str = typer.Argument(..., help="Scanned or typed; spaces and check character optional."),
+         actor: str = Actor) -> None:
     """List every unit carrying a DIN."""
     with clerk_errors():
         views = processing.find_units_by_din(uow(), din)

@@ -4,15 +4,15 @@ from typing import Optional
 
 import typer
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.hospital import allocation, crossmatch, emergency as emergencies, issue
 from bloodbank.service_layer.hospital.allocation import AllocationView
 from bloodbank.service_layer.hospital.issue import IssueView
 
 app = typer.Typer(help="Allocation, crossmatch and issue of units for patients.", no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 UnitScan = typer.Option(..., "--unit-scan", help="The DIN barcode scanned from the unit's label.")
 PatientScan = typer.Option(..., "--patient-scan", help="The identifier scanned from the patient's wristband.")
 ProductScan = typer.Option(None, "--product-scan", help="The product code barcode from the label (optional).")
@@ -46,38 +46,43 @@ def _show_issue(view: IssueView) -> None:
 
 
 @app.command("allocate")
+@needs(P.ORDERS)
 def allocate(order_id: int = typer.Argument(..., help="The order's id."), actor: str = Actor) -> None:
     """Reserve the best units in stock for an order (a shortfall leaves it open)."""
     with clerk_errors():
-        _show_allocation(allocation.allocate(uow(actor), order_id=order_id))
+        _show_allocation(allocation.allocate(uow(), order_id=order_id))
 
 
 @app.command("reserve")
+@needs(P.ORDERS)
 def reserve(order_id: int = typer.Argument(..., help="The order's id."),
             unit_id: int = typer.Argument(..., help="The unit's id."), actor: str = Actor) -> None:
     """Reserve one unit chosen by hand for an order, under the same rules as allocate."""
     with clerk_errors():
-        _show_allocation(allocation.reserve_unit(uow(actor), order_id=order_id, unit_id=unit_id))
+        _show_allocation(allocation.reserve_unit(uow(), order_id=order_id, unit_id=unit_id))
 
 
 @app.command("release")
+@needs(P.ORDERS)
 def release(reservation_id: int = typer.Argument(..., help="The reservation's id."),
             reason: str = typer.Option(..., "--reason", help="Why the unit goes back to stock."),
             actor: str = Actor) -> None:
     """Give a reserved unit back to stock."""
     with clerk_errors():
-        view = allocation.release_reservation(uow(actor), reservation_id=reservation_id, reason=reason)
+        view = allocation.release_reservation(uow(), reservation_id=reservation_id, reason=reason)
     console.print(f"Reservation {view.id} released: unit {view.din} {view.product_code} is available again.")
 
 
 @app.command("show")
-def show(order_id: int = typer.Argument(..., help="The order's id.")) -> None:
+@needs(P.ORDERS)
+def show(order_id: int = typer.Argument(..., help="The order's id."), actor: str = Actor) -> None:
     """The units held for an order."""
     with clerk_errors():
         _show_allocation(allocation.get_allocation(uow(), order_id=order_id))
 
 
 @app.command("crossmatch")
+@needs(P.ORDERS)
 def record_crossmatch(
     patient_id: int = typer.Argument(..., help="The patient's record id."),
     unit_id: int = typer.Argument(..., help="The unit's id."),
@@ -88,7 +93,7 @@ def record_crossmatch(
 ) -> None:
     """Record a serological crossmatch of a unit against a patient's sample."""
     with clerk_errors():
-        view = crossmatch.record_crossmatch(uow(actor), patient_id=patient_id, unit_id=unit_id,
+        view = crossmatch.record_crossmatch(uow(), patient_id=patient_id, unit_id=unit_id,
                                             sample_id=sample_id, result=result, method=method)
     colour = "green" if view.result == "compatible" else "red"
     console.print(f"Crossmatch {view.id}: unit {view.din} with patient {view.patient_id}: "
@@ -96,6 +101,7 @@ def record_crossmatch(
 
 
 @app.command("issue")
+@needs(P.ISSUE)
 def issue_command(
     reservation_id: int = typer.Argument(..., help="The reservation holding the unit."),
     unit_scan: str = UnitScan, patient_scan: str = PatientScan, product_scan: Optional[str] = ProductScan,
@@ -103,11 +109,12 @@ def issue_command(
 ) -> None:
     """Issue a reserved unit: scan the unit's label and the patient's wristband."""
     with clerk_errors():
-        _show_issue(issue.issue_unit(uow(actor), reservation_id=reservation_id, scanned_unit=unit_scan,
+        _show_issue(issue.issue_unit(uow(), reservation_id=reservation_id, scanned_unit=unit_scan,
                                      scanned_patient=patient_scan, scanned_product=product_scan))
 
 
 @app.command("emergency")
+@needs(P.EMERGENCY_RELEASE)
 def emergency(
     patient_id: int = typer.Argument(..., help="The patient's record id (an emergency number is fine)."),
     unit_id: int = typer.Argument(..., help="The group O red cell or AB plasma unit."),
@@ -116,15 +123,21 @@ def emergency(
     order_id: Optional[int] = typer.Option(None, "--order", help="The order, if one was placed."),
     actor: str = Actor,
 ) -> None:
-    """Emergency release of uncrossmatched blood; it must be followed up (see follow-ups)."""
+    """Emergency release of uncrossmatched blood, signed with your password; it must be followed up (see
+    follow-ups)."""
     with clerk_errors():
-        _show_issue(emergencies.emergency_issue(uow(actor), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan,
-                                          scanned_patient=patient_scan, reason=reason, order_id=order_id,
-                                          scanned_product=product_scan))
+        view = signed(
+            action="emergency_release",
+            act=lambda: emergencies.emergency_issue(
+                uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan, scanned_patient=patient_scan,
+                reason=reason, order_id=order_id, scanned_product=product_scan),
+            record=lambda done: (f"{done.din} {done.product_code}", "issue", done.id))
+    _show_issue(view)
 
 
 @app.command("follow-ups")
-def follow_ups() -> None:
+@needs(P.ISSUE)
+def follow_ups(actor: str = Actor) -> None:
     """Emergency releases still waiting for grouping and crossmatch."""
     with clerk_errors():
         pending = emergencies.pending_emergency_follow_ups(uow())
@@ -141,17 +154,20 @@ def follow_ups() -> None:
 
 
 @app.command("follow-up-done")
+@needs(P.ISSUE)
 def follow_up_done(issue_id: int = typer.Argument(..., help="The emergency issue's id."),
                    note: str = typer.Option(..., "--note", help="What the follow-up found."),
                    actor: str = Actor) -> None:
     """Close the follow-up of an emergency release once grouping and crossmatch are done."""
     with clerk_errors():
-        view = emergencies.complete_emergency_follow_up(uow(actor), issue_id=issue_id, note=note)
+        view = emergencies.complete_emergency_follow_up(uow(), issue_id=issue_id, note=note)
     console.print(f"Follow-up of issue {view.id} recorded.")
 
 
 @app.command("electronic-check")
-def electronic_check(patient_id: int = typer.Argument(..., help="The patient's record id.")) -> None:
+@needs(P.ISSUE)
+def electronic_check(patient_id: int = typer.Argument(..., help="The patient's record id."),
+                     actor: str = Actor) -> None:
     """Whether red cells may be issued to this patient without a serological crossmatch."""
     with clerk_errors():
         allowed, reasons = issue.electronic_issue_status(uow(), patient_id=patient_id)

@@ -7,16 +7,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patients import ORDER_KINDS, URGENCIES
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.hospital import hospitals, orders, patients
 from bloodbank.service_layer.hospital.orders import OrderView
 
 app = typer.Typer(help="Orders for blood from hospitals: place, cancel, list, show.", no_args_is_help=True)
-
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 
 
 def _needed_by(text: str) -> datetime:
@@ -43,6 +42,7 @@ def _table(views: list[OrderView]) -> Table:
 
 
 @app.command()
+@needs(P.ORDERS)
 def place(
     hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
     kind: str = typer.Option(..., "--kind", help=", ".join(ORDER_KINDS)),
@@ -58,7 +58,7 @@ def place(
     with clerk_errors():
         hospital_id = hospitals.get_hospital(uow(), hospital).id
         patient_id = patients.lookup_patient(uow(), patient).id if patient else None
-        view = orders.place_order(uow(actor), hospital_id=hospital_id, patient_id=patient_id, for_stock=for_stock,
+        view = orders.place_order(uow(), hospital_id=hospital_id, patient_id=patient_id, for_stock=for_stock,
                                   kind=kind, quantity=quantity, needed_by=_needed_by(needed_by), urgency=urgency,
                                   note=note)
     console.print(f"Order [bold]{view.id}[/bold] placed: {view.quantity} × {view.kind}, {view.urgency}, "
@@ -66,6 +66,7 @@ def place(
 
 
 @app.command()
+@needs(P.ORDERS)
 def cancel(
     order_id: int = typer.Argument(...),
     reason: str = typer.Option(..., "--reason"),
@@ -73,16 +74,18 @@ def cancel(
 ) -> None:
     """Cancel an order; units reserved for it go back to available stock."""
     with clerk_errors():
-        view = orders.cancel_order(uow(actor), order_id=order_id, reason=reason)
+        view = orders.cancel_order(uow(), order_id=order_id, reason=reason)
     console.print(f"Order {view.id} cancelled.")
 
 
 @app.command("list")
+@needs(P.ORDERS)
 def list_orders(
     hospital: Optional[str] = typer.Option(None, "--hospital", help="Hospital code."),
     status: Optional[str] = typer.Option(None, "--status", help="open, allocated, issued, fulfilled, cancelled."),
     limit: int = typer.Option(50, "--limit"),
     offset: int = typer.Option(0, "--offset"),
+    actor: str = Actor,
 ) -> None:
     """List orders, soonest needed first."""
     with clerk_errors():
@@ -95,7 +98,8 @@ def list_orders(
 
 
 @app.command()
-def show(order_id: int = typer.Argument(...)) -> None:
+@needs(P.ORDERS)
+def show(order_id: int = typer.Argument(...), actor: str = Actor) -> None:
     """Show one order and the units reserved for it."""
     with clerk_errors():
         view = orders.get_order(uow(), order_id)

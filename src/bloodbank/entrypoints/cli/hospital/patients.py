@@ -7,9 +7,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput, PossibleDuplicate
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.hospital import hospitals, patient_lab, patient_merge, patients
 from bloodbank.service_layer.hospital.patients import PatientView
 
@@ -17,8 +19,6 @@ app = typer.Typer(help="Patients: register, identify, record groupings, antibodi
                        "merge duplicate records.", no_args_is_help=True)
 hospitals_app = typer.Typer(help="Hospitals served by the blood bank.", no_args_is_help=True)
 
-# Whoever types the command is recorded in the audit log: there is no default.
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 PatientArg = typer.Argument(..., help="Identifier (mrn:RXH:123456, nhs:9434765919, EM-2026-0001) or id:42.")
 SYSTEMS_HELP = "; ".join(f"{code} = {s.name} (e.g. {s.example})" for code, s in IDENTIFIER_SYSTEMS.items())
 
@@ -62,6 +62,7 @@ def _describe(view: PatientView) -> str:
 
 
 @hospitals_app.command("create")
+@needs(P.SITES_WRITE)
 def create_hospital(
     code: str = typer.Argument(..., help="Short code, letters and digits, e.g. RXH (prefixes hospital numbers)."),
     name: str = typer.Option(..., "--name"),
@@ -71,12 +72,14 @@ def create_hospital(
 ) -> None:
     """Add a hospital served by a site."""
     with clerk_errors():
-        view = hospitals.create_hospital(uow(actor), code=code, name=name, site_id=site, address=address)
+        view = hospitals.create_hospital(uow(), code=code, name=name, site_id=site, address=address)
     console.print(f"Hospital [bold]{view.code}[/bold] created (id {view.id}).")
 
 
 @hospitals_app.command("list")
-def list_hospitals(site: Optional[int] = typer.Option(None, "--site", help="Only those served by this site.")) -> None:
+@needs(P.PATIENTS_READ)
+def list_hospitals(site: Optional[int] = typer.Option(None, "--site", help="Only those served by this site."),
+                   actor: str = Actor) -> None:
     """List hospitals."""
     with clerk_errors():
         views = hospitals.list_hospitals(uow(), site_id=site)
@@ -90,6 +93,7 @@ def list_hospitals(site: Optional[int] = typer.Option(None, "--site", help="Only
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def register(
     hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
     identifier: list[str] = typer.Option(..., "--id", help=f"TYPE:VALUE, repeat for each. {SYSTEMS_HELP}."),
@@ -103,7 +107,7 @@ def register(
     with clerk_errors():
         try:
             view = patients.register_patient(
-                uow(actor), hospital_id=_hospital_id(hospital), identifiers=_identifier_pairs(identifier),
+                uow(), hospital_id=_hospital_id(hospital), identifiers=_identifier_pairs(identifier),
                 given_name=given_name, family_name=family_name, date_of_birth=_date(date_of_birth, "date of birth"),
                 sex=sex)
         except PossibleDuplicate as error:
@@ -115,6 +119,7 @@ def register(
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def emergency(
     hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
     sex: Optional[str] = typer.Option(None, "--sex", help="F or M; leave out if not known."),
@@ -123,12 +128,13 @@ def emergency(
 ) -> None:
     """Register an unidentified patient under the next emergency number."""
     with clerk_errors():
-        view = patients.register_emergency_patient(uow(actor), hospital_id=_hospital_id(hospital), sex=sex,
+        view = patients.register_emergency_patient(uow(), hospital_id=_hospital_id(hospital), sex=sex,
                                                    approximate_age=age)
     console.print(f"Emergency number [bold]{view.identifier('emergency')}[/bold]: {_describe(view)}")
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def identifier(
     patient: str = PatientArg,
     new: str = typer.Argument(..., help="The identifier to add, TYPE:VALUE."),
@@ -138,13 +144,14 @@ def identifier(
     """Add an identifier to a patient (e.g. the NHS number once known)."""
     with clerk_errors():
         [(system, value)] = _identifier_pairs([new])
-        view = patients.add_identifier(uow(actor), patient_id=_patient_id(patient), system=system, value=value,
+        view = patients.add_identifier(uow(), patient_id=_patient_id(patient), system=system, value=value,
                                        reason=reason)
     console.print(_describe(view))
 
 
 @app.command()
-def find(text: str = typer.Argument(..., help="An identifier, or words of the names.")) -> None:
+@needs(P.PATIENTS_READ)
+def find(text: str = typer.Argument(..., help="An identifier, or words of the names."), actor: str = Actor) -> None:
     """Find patients by any identifier or by name."""
     with clerk_errors():
         views = patients.find_patients(uow(), text)
@@ -155,7 +162,8 @@ def find(text: str = typer.Argument(..., help="An identifier, or words of the na
 
 
 @app.command()
-def show(patient: str = PatientArg) -> None:
+@needs(P.PATIENTS_READ)
+def show(patient: str = PatientArg, actor: str = Actor) -> None:
     """Show a patient with everything recorded under any of their records."""
     with clerk_errors():
         view = patients.lookup_patient(uow(), patient)
@@ -175,6 +183,7 @@ def show(patient: str = PatientArg) -> None:
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def sample(
     patient: str = PatientArg,
     number: str = typer.Argument(..., help="Sample number from the tube label."),
@@ -183,12 +192,13 @@ def sample(
 ) -> None:
     """Record a sample received from a patient (time is the server's)."""
     with clerk_errors():
-        view = patient_lab.record_sample(uow(actor), patient_id=_patient_id(patient), sample_number=number,
+        view = patient_lab.record_sample(uow(), patient_id=_patient_id(patient), sample_number=number,
                                          taken_by=taken_by)
     console.print(f"Sample {view.sample_number} recorded (id {view.id}).")
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def group(
     patient: str = PatientArg,
     sample_id: int = typer.Option(..., "--sample", help="Sample id."),
@@ -198,7 +208,7 @@ def group(
 ) -> None:
     """Record an ABO/RhD grouping; a result that disagrees with earlier ones is stored and flagged."""
     with clerk_errors():
-        view = patient_lab.record_grouping(uow(actor), patient_id=_patient_id(patient), sample_id=sample_id,
+        view = patient_lab.record_grouping(uow(), patient_id=_patient_id(patient), sample_id=sample_id,
                                            blood_group=blood_group, manually_edited=manual)
     if view.status == "discrepant":
         console.print(f"[red]Grouping {view.blood_group} DISAGREES with an earlier grouping: group O red cells "
@@ -208,6 +218,7 @@ def group(
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def screen(
     patient: str = PatientArg,
     sample_id: int = typer.Option(..., "--sample", help="Sample id."),
@@ -217,12 +228,13 @@ def screen(
 ) -> None:
     """Record an antibody screen result."""
     with clerk_errors():
-        patient_lab.record_antibody_screen(uow(actor), patient_id=_patient_id(patient), sample_id=sample_id,
+        patient_lab.record_antibody_screen(uow(), patient_id=_patient_id(patient), sample_id=sample_id,
                                            positive=positive, manually_edited=manual)
     console.print(f"Antibody screen {'positive' if positive else 'negative'} recorded.")
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def antibody(
     patient: str = PatientArg,
     name: str = typer.Argument(..., help="e.g. anti-K, anti-Fya; 'other:...' for one not listed."),
@@ -232,12 +244,13 @@ def antibody(
 ) -> None:
     """Record an antibody identified in the patient (kept for life)."""
     with clerk_errors():
-        view = patient_lab.record_antibody(uow(actor), patient_id=_patient_id(patient), antibody=name,
+        view = patient_lab.record_antibody(uow(), patient_id=_patient_id(patient), antibody=name,
                                            clinically_significant=significant, note=note)
     console.print(f"Antibody {view.antibody} recorded.")
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def require(
     patient: str = PatientArg,
     requirement: str = typer.Argument(..., help=", ".join(SPECIAL_REQUIREMENTS)),
@@ -247,13 +260,14 @@ def require(
 ) -> None:
     """Add a special requirement (irradiated, CMV-negative...) from today."""
     with clerk_errors():
-        view = patient_lab.add_requirement(uow(actor), patient_id=_patient_id(patient), requirement=requirement,
+        view = patient_lab.add_requirement(uow(), patient_id=_patient_id(patient), requirement=requirement,
                                            reason=reason, until=_date(until, "end date"))
     console.print(f"Requirement #{view.id} {view.requirement} active from {view.since.isoformat()}.")
     console.print(SPECIAL_REQUIREMENTS[view.requirement])
 
 
 @app.command("end-requirement")
+@needs(P.PATIENTS_WRITE)
 def end_requirement(
     requirement_id: int = typer.Argument(..., help="Requirement number, as shown by `patients show`."),
     reason: str = typer.Option(..., "--reason"),
@@ -261,11 +275,12 @@ def end_requirement(
 ) -> None:
     """End a special requirement from today (the record is kept)."""
     with clerk_errors():
-        view = patient_lab.end_requirement(uow(actor), requirement_id=requirement_id, reason=reason)
+        view = patient_lab.end_requirement(uow(), requirement_id=requirement_id, reason=reason)
     console.print(f"Requirement #{view.id} {view.requirement} ended.")
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
 def merge(
     keep: str = typer.Argument(..., help="The record to keep."),
     duplicate: str = typer.Argument(..., help="The record to merge into it."),
@@ -274,7 +289,7 @@ def merge(
 ) -> None:
     """Merge two records of one patient; every grouping, antibody and requirement is kept."""
     with clerk_errors():
-        view = patient_merge.merge_patients(uow(actor), survivor_id=_patient_id(keep),
+        view = patient_merge.merge_patients(uow(), survivor_id=_patient_id(keep),
                                             duplicate_id=_patient_id(duplicate), reason=reason)
         record = patient_lab.get_patient_record(uow(), view.id)
     console.print(f"Merged: {_describe(view)}")

@@ -5,16 +5,17 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
+from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.haemovigilance import IMPUTABILITY, REACTION_CATEGORIES, SEVERITIES
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.hospital import returns, transfusion
 from bloodbank.service_layer.hospital.transfusion import OUTCOMES, TransfusionView
 
 app = typer.Typer(help="At the bedside: check, transfuse, observe, report reactions, return unused units.",
                   no_args_is_help=True)
 
-Actor = typer.Option(..., "--as", envvar="BLOODBANK_USER", help="Your user name, recorded in the audit log.")
 Temp = typer.Option(None, "--temp", help="Temperature, °C.")
 Pulse = typer.Option(None, "--pulse", help="Beats per minute.")
 Bp = typer.Option(None, "--bp", help="Blood pressure as SYSTOLIC/DIASTOLIC, e.g. 120/80.")
@@ -49,6 +50,7 @@ def _show(view: TransfusionView) -> None:
 
 
 @app.command()
+@needs(P.TRANSFUSION)
 def start(
     issue_id: int = typer.Argument(..., help="The issue on the unit's compatibility label."),
     unit: str = typer.Option(..., "--unit", help="Scan the unit's DIN (optionally followed by its product code)."),
@@ -61,13 +63,14 @@ def start(
     """Bedside check and start: unit and patient must match the issue, or it is a hard stop."""
     with clerk_errors():
         view = transfusion.start_transfusion(
-            uow(actor), issue_id=issue_id, scanned_unit=unit, scanned_patient=patient,
+            uow(), issue_id=issue_id, scanned_unit=unit, scanned_patient=patient,
             vitals_before=_vitals(temp, pulse, bp, resp, spo2), checked_by=checked_by)
     console.print("[green]Bedside check passed: transfusion started.[/green]")
     _show(view)
 
 
 @app.command()
+@needs(P.TRANSFUSION)
 def vitals(
     transfusion_id: int = typer.Argument(...),
     temp: Optional[float] = Temp, pulse: Optional[int] = Pulse, bp: Optional[str] = Bp,
@@ -76,12 +79,13 @@ def vitals(
 ) -> None:
     """Record observations during the transfusion (the time is the server's)."""
     with clerk_errors():
-        view = transfusion.record_vitals(uow(actor), transfusion_id=transfusion_id,
+        view = transfusion.record_vitals(uow(), transfusion_id=transfusion_id,
                                          vitals=_vitals(temp, pulse, bp, resp, spo2))
     _show(view)
 
 
 @app.command()
+@needs(P.TRANSFUSION)
 def end(
     transfusion_id: int = typer.Argument(...),
     volume: int = typer.Option(..., "--volume", help="mL given."),
@@ -92,13 +96,14 @@ def end(
 ) -> None:
     """End the transfusion with the observations after it: the unit becomes transfused."""
     with clerk_errors():
-        view = transfusion.end_transfusion(uow(actor), transfusion_id=transfusion_id, volume_given_ml=volume,
+        view = transfusion.end_transfusion(uow(), transfusion_id=transfusion_id, volume_given_ml=volume,
                                            outcome=outcome, vitals_after=_vitals(temp, pulse, bp, resp, spo2))
     console.print("[green]Transfusion ended.[/green]")
     _show(view)
 
 
 @app.command()
+@needs(P.TRANSFUSION)
 def reaction(
     transfusion_id: int = typer.Argument(...),
     category: str = typer.Option(..., "--category", help=", ".join(REACTION_CATEGORIES)),
@@ -109,7 +114,7 @@ def reaction(
 ) -> None:
     """Report a transfusion reaction (ISBT categories); a serious one opens a follow-up of the donor(s)."""
     with clerk_errors():
-        view = transfusion.report_reaction(uow(actor), transfusion_id=transfusion_id, category=category,
+        view = transfusion.report_reaction(uow(), transfusion_id=transfusion_id, category=category,
                                            severity=severity, imputability=imputability, description=description)
     console.print(f"Reaction {view.reaction_id} recorded: {escape(view.category_name)}, {view.severity}"
                   + (" [bold red](serious: report to the haemovigilance officer)[/bold red]" if view.serious else ""))
@@ -119,6 +124,7 @@ def reaction(
 
 
 @app.command("return")
+@needs(P.TRANSFUSION)
 def return_command(
     issue_id: int = typer.Argument(...),
     minutes: int = typer.Option(..., "--minutes", help="Minutes since the unit left controlled storage."),
@@ -129,7 +135,7 @@ def return_command(
 ) -> None:
     """Receive a unit back unused: restocked if its cold chain held, otherwise discarded."""
     with clerk_errors():
-        view = returns.return_unit(uow(actor), issue_id=issue_id, minutes_out_of_storage=minutes,
+        view = returns.return_unit(uow(), issue_id=issue_id, minutes_out_of_storage=minutes,
                                    kept_in_cold_chain=cold_chain, note=note)
     if view.restocked:
         console.print(f"[green]Unit {escape(view.din)} back in stock[/green]: {escape(view.explanation)}.")
@@ -138,7 +144,8 @@ def return_command(
 
 
 @app.command()
-def show(transfusion_id: int = typer.Argument(...)) -> None:
+@needs(P.TRANSFUSION)
+def show(transfusion_id: int = typer.Argument(...), actor: str = Actor) -> None:
     """Show a transfusion, its observations and reactions."""
     with clerk_errors():
         view = transfusion.get_transfusion(uow(), transfusion_id)
