@@ -12,7 +12,7 @@ from bloodbank.adapters.db.models import Appointment, Consent, Donation, Donor, 
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, DonorIneligible, InvalidInput, NotFound
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.donors.readiness import ensure_may_give
@@ -76,6 +76,7 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         # Told at the desk, before anything is written: no visit for a deferred donor.
         ensure_not_deferred(s, donor.id, now.date())
         ensure_may_give(s, donor, on=now.date(), kind=kind, rule_set=site.rule_set)
+        _refuse_if_found_not_eligible_today(s, donor.id, now.date())
         person = donor_ids_of_person(s, donor.id)
         _refuse_second_open_visit(s, person, now.date())
         appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
@@ -100,6 +101,26 @@ def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
     ).scalar()
     if open_visit is not None:
         raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
+
+
+def _found_not_eligible(s: Session, person: list[int], day: date) -> list[Visit]:
+    start, end = day_bounds(day)
+    return list(s.execute(
+        select(Visit).where(
+            Visit.donor_id.in_(person), Visit.status == "deferred", Visit.eligible.is_(False),
+            Visit.checked_in_at >= start, Visit.checked_in_at < end,
+        ).order_by(Visit.id)
+    ).scalars())
+
+
+def _refuse_if_found_not_eligible_today(s: Session, donor_id: int, day: date) -> None:
+    person = donor_ids_of_person(s, donor_id)
+    standing = [v for v in _found_not_eligible(s, person, day) if v.rescreen_allowed_at is None]
+    if standing:
+        raise DonorIneligible(
+            f"This donor was found not eligible at screening today (visit {standing[-1].id}): the day's result "
+            "stands. Another screening today needs a medical director's signed override."
+        )
 
 
 def _take_appointment(uow: UnitOfWork, appointment_id: int, person: list[int], site: Site,

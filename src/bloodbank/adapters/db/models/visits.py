@@ -41,6 +41,10 @@ class Visit(Timestamped, Base):
     screened_by: Mapped[str | None] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None]
     withdrawn_step: Mapped[str | None] = mapped_column(String(20))
+    # A visit found not eligible stands for the day; only a signed override allows another screening.
+    rescreen_allowed_at: Mapped[datetime | None]
+    rescreen_allowed_by: Mapped[str | None] = mapped_column(String(100))
+    rescreen_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Consent(Timestamped, Base):

@@ -13,9 +13,9 @@ from bloodbank.domain import questionnaire
 from bloodbank.domain.consent import WITHDRAWAL_STEPS
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.entrypoints.cli.identity import Actor, needs
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.blood import self_exclusion
-from bloodbank.service_layer.donors import consent, deferrals, screening, visits
+from bloodbank.service_layer.donors import consent, deferrals, same_day, screening, visits
 from bloodbank.service_layer.donors.visits import VisitView
 
 app = typer.Typer(help="The visit: check-in, screening, consent, withdrawal and deferrals.", no_args_is_help=True)
@@ -157,6 +157,21 @@ def self_exclude(visit_id: int = typer.Argument(..., help="The visit."), actor: 
     with clerk_errors():
         self_exclusion.record_self_exclusion(uow(), visit_id=visit_id)
     console.print("Recorded.")
+
+
+@app.command("allow-rescreen")
+@needs(P.DEFERRALS_WRITE)
+def allow_rescreen(
+    visit_id: int = typer.Argument(..., help="Today's visit at which the donor was found not eligible."),
+    reason: str = typer.Option(..., "--reason", help="Why the donor may be screened again today."),
+    actor: str = Actor,
+) -> None:
+    """Override the day's result, signed with your password: the donor may be checked in and screened again today."""
+    with clerk_errors():
+        view = signed(action="override",
+                      act=lambda: same_day.allow_rescreen(uow(), visit_id=visit_id, reason=reason),
+                      record=lambda v: (same_day.override_subject(v), "visit", v.id))
+    console.print(f"Donor {view.donor_number} may be screened once more today.")
 
 
 @app.command()

@@ -18,8 +18,9 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.api.donors.donors import MAX_ID, RecordId, record_id
 from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.blood import self_exclusion
-from bloodbank.service_layer.donors import consent, screening, visits
+from bloodbank.service_layer.donors import consent, same_day, screening, visits
 from bloodbank.service_layer.donors.consent import ConsentView, WithdrawalView
 from bloodbank.service_layer.donors.screening import ScreeningView
 from bloodbank.service_layer.donors.visits import VisitDetail, VisitHistoryItem, VisitView
@@ -141,6 +142,23 @@ def donor_visits(donor_id: int = record_id("donor"), page: PageParams = Depends(
 def screen(body: Screening, visit_id: int = record_id("visit"),
            caller: Caller = Depends(require(Permission.VISITS))) -> ScreeningView:
     return screening.record_screening(caller.uow(), visit_id=visit_id, **body.model_dump())
+
+
+class AllowRescreen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the donor may be screened again today.")
+    signature_password: str = Field(min_length=1, max_length=200,
+                                    description="Your own password: you sign the override.")
+
+
+@router.post("/visits/{visit_id}/rescreen-override",
+             summary="A medical director's signed override: a donor found not eligible today may be screened again")
+def allow_rescreen(body: AllowRescreen, visit_id: int = record_id("visit"),
+                   caller: Caller = Depends(require(Permission.DEFERRALS_WRITE))) -> VisitView:
+    return signed(caller, password=body.signature_password, action="override",
+                  act=lambda: same_day.allow_rescreen(caller.uow(), visit_id=visit_id, reason=body.reason),
+                  record=lambda view: (same_day.override_subject(view), "visit", view.id))
 
 
 @router.post("/visits/{visit_id}/consent", status_code=201, summary="Record the donor's own consent")
