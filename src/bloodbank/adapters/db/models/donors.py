@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
@@ -37,6 +37,9 @@ class Donor(Timestamped, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"))
     # Set when lab grouping disagrees with history: release of this donor's units is blocked.
     group_discrepancy: Mapped[bool] = mapped_column(default=False)
+    # Only the laboratory's typing (or the resolution of a discrepancy) confirms a group; one the donor
+    # declared is a hint for appeals and is never printed on a label.
+    blood_group_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
