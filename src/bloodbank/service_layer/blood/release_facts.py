@@ -62,7 +62,7 @@ def person_of(session: Session, donor_id: int) -> list[Donor]:
 def historical_groups(session: Session, donation: Donation) -> tuple[frozenset[str], bool]:
     """The groups the person is known by (other than this donation's typing), and their discrepancy flag."""
     people = person_of(session, donation.donor_id)
-    groups = {d.blood_group for d in people if d.blood_group}
+    groups = {d.blood_group for d in people if d.blood_group and d.blood_group_confirmed}
     groups |= set(session.execute(
         select(TestResult.value).join(Donation, Donation.id == TestResult.donation_id).where(
             Donation.donor_id.in_([d.id for d in people]), Donation.id != donation.id,
