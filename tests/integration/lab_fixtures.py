@@ -51,10 +51,12 @@ def make_site(database: Database, *, panel: list[str] | None = None) -> int:
     return insert(database, site)
 
 
-def make_donor(database: Database, *, blood_group: str | None = None) -> int:
+def make_donor(database: Database, *, blood_group: str | None = None, confirmed: bool | None = None) -> int:
+    """A repeat donor; a group given here is one the laboratory typed before, unless `confirmed=False`."""
     n = next(_numbers)
     return insert(database, Donor(donor_number=f"L{n:06d}", given_name="Mary", family_name=f"Seacole{n}",
-                                  date_of_birth=date(1985, 3, 1), sex="F", blood_group=blood_group))
+                                  date_of_birth=date(1985, 3, 1), sex="F", blood_group=blood_group,
+                                  blood_group_confirmed=blood_group is not None if confirmed is None else confirmed))
 
 
 def make_donation(database: Database, *, site_id: int, donor_id: int | None = None, consent: bool = True,

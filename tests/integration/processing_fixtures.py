@@ -40,11 +40,13 @@ def make_site(database: Database, *, rule_set: str = "eu", facility_code: str = 
         return site.id
 
 
-def make_donor(database: Database, *, group: str | None = "O+", discrepancy: bool = False) -> int:
+def make_donor(database: Database, *, group: str | None = "O+", discrepancy: bool = False,
+               confirmed: bool | None = None) -> int:
     n = next(_numbers)
     with database.sessions() as session, session.begin():
         donor = Donor(donor_number=f"PD{n:06d}", given_name="Grace", family_name=f"Hopper{n}",
-                      date_of_birth=date(1985, 3, 9), sex="F", blood_group=group, group_discrepancy=discrepancy)
+                      date_of_birth=date(1985, 3, 9), sex="F", blood_group=group, group_discrepancy=discrepancy,
+                      blood_group_confirmed=group is not None if confirmed is None else confirmed)
         session.add(donor)
         session.flush()
         return donor.id

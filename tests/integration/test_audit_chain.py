@@ -99,9 +99,11 @@ def test_the_audit_verify_command_names_the_tampered_entry(database):
     from typer.testing import CliRunner
 
     from bloodbank.entrypoints.cli import app
+    from tests.integration.web_fixtures import make_user
 
+    make_user(database, "administrator", "admin.ada")
     write_entries(database, 4)
     tamper(database, "UPDATE audit_entry SET new = :v WHERE id = 2", v='{"phone": "forged"}')
-    result = CliRunner().invoke(app, ["--database", database.url, "audit", "verify"])
+    result = CliRunner().invoke(app, ["--database", database.url, "audit", "verify", "--as", "admin.ada"])
     assert result.exit_code == 1
     assert "BROKEN at entry 2" in result.output

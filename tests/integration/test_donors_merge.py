@@ -95,9 +95,17 @@ def test_records_already_merged_into_the_duplicate_follow_it_to_the_survivor(dat
     assert get_donor(clerk(database), older.id).id == survivor.id
 
 
+def typed(database, donor_id: int, group: str) -> None:
+    """The laboratory's typing confirms the group (as `testing` does on a donation's ABO/RhD result)."""
+    with database.sessions() as session, session.begin():
+        row = session.get(Donor, donor_id)
+        row.blood_group, row.blood_group_confirmed = group, True
+
+
 def test_conflicting_blood_groups_must_be_resolved_by_the_lab_before_a_merge(database, pair):
     survivor, duplicate = pair
-    update_donor(clerk(database), duplicate.id, reason="card shown by donor", blood_group="A+")
+    typed(database, survivor.id, "O+")
+    typed(database, duplicate.id, "A+")
     before = counts(database)
     with pytest.raises(Conflict, match="disagree on blood group.*O\\+.*A\\+.*resolved by the lab first"):
         merge_donors(clerk(database), survivor_id=survivor.id, duplicate_id=duplicate.id, reason="same person")
@@ -140,3 +148,11 @@ def test_a_merge_needs_a_reason_and_two_existing_records(database, pair):
     with pytest.raises(NotFound, match="no donor record 9999 \\(the duplicate record\\)"):
         merge_donors(clerk(database), survivor_id=survivor.id, duplicate_id=9999, reason="same person")
     assert donor_row(database, duplicate.id).merged_into_id is None
+
+
+def test_a_declared_group_gives_way_to_the_confirmed_group_of_the_other_record(database, pair):
+    survivor, duplicate = pair  # the survivor only declared O+
+    update_donor(clerk(database), duplicate.id, reason="card shown by donor", blood_group="A+")
+    typed(database, duplicate.id, "A+")
+    view = merge_donors(clerk(database), survivor_id=survivor.id, duplicate_id=duplicate.id, reason="same person")
+    assert (view.blood_group, view.blood_group_confirmed) == ("A+", True)

@@ -98,7 +98,7 @@ def test_the_first_typing_sets_the_donors_group_and_the_units_group(database):
     # A label verified before the group was known cannot carry it: verify again.
     assert (row.blood_group, row.label_verified_at) == ("O-", None)
     donor_audit = [e for e in audit_entries(database, "donor") if e.action == "update"]
-    assert donor_audit[-1].new == {"blood_group": "O-"}
+    assert donor_audit[-1].new == {"blood_group": "O-", "blood_group_confirmed": True}
     assert [e.event for e in unit_events(database, unit)] == ["lab_update"]
 
 

@@ -107,6 +107,7 @@ SIGNATURE_MEANINGS = {
     "emergency_release": "I authorise the emergency release of uncrossmatched unit {subject}.",
     "override": "I take responsibility for this override: {subject}.",
     "recall": "I recall every unit named in {subject}.",
+    "confirm_group": "I confirm blood group {subject} after repeat typing; it replaces any other on record.",
 }
 
 

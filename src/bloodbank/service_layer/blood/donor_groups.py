@@ -9,9 +9,13 @@ from bloodbank.domain.blood_groups import parse_group
 
 
 def recorded_group(session: Session, donor_id: int) -> str | None:
-    """The donor's group as recorded, or None while unknown or disputed: a questioned group is never labelled."""
+    """The donor's group as the laboratory confirmed it, or None while unknown, only declared or disputed.
+
+    A group the donor declared at registration is a hint for appeals: a unit labelled with it would be
+    refused at release the day the typing disagreed, with nothing left to regroup it.
+    """
     donor = _current_donor(session, donor_id)
-    if donor is None or donor.group_discrepancy or not donor.blood_group:
+    if donor is None or donor.group_discrepancy or not donor.blood_group or not donor.blood_group_confirmed:
         return None
     try:
         return str(parse_group(donor.blood_group))

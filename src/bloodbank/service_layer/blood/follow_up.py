@@ -14,10 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Donation, Donor, DonorFollowUp
+from bloodbank.adapters.db.models import Donation, Donor, DonorFollowUp, TestResult, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.blood.units import update_unit
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -151,6 +152,11 @@ def close_follow_up(uow: UnitOfWork, *, follow_up_id: int, outcome: str,
         return view
 
 
+def group_subject(confirmed_group: str, view: FollowUpView) -> str:
+    """What the signature of a confirmed group names: the group and the donor."""
+    return f"{_confirmed(confirmed_group)} for donor {view.donor_number}"
+
+
 def _confirmed(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
@@ -163,21 +169,55 @@ def _confirmed(text: str | None) -> str | None:
 def _settle_group(uow: UnitOfWork, row: DonorFollowUp, group: str | None, outcome: str) -> None:
     s = uow.session
     donor = s.execute(select(Donor).where(Donor.id == row.donor_id).with_for_update()).scalar_one()
-    before = {"blood_group": donor.blood_group, "group_discrepancy": donor.group_discrepancy}
+    before = {"blood_group": donor.blood_group, "blood_group_confirmed": donor.blood_group_confirmed,
+              "group_discrepancy": donor.group_discrepancy}
     if group is not None:
-        donor.blood_group = group
+        _refuse_unless_typed(s, row, group)
+        donor.blood_group, donor.blood_group_confirmed = group, True
+        _regroup_held_units(uow, row, group)
     still_open = s.execute(select(DonorFollowUp.id).where(
         DonorFollowUp.donor_id == donor.id, DonorFollowUp.reason == "group_discrepancy",
         DonorFollowUp.closed_at.is_(None),
     )).first()
     if still_open is None:
         donor.group_discrepancy = False
-    after = {"blood_group": donor.blood_group, "group_discrepancy": donor.group_discrepancy}
+    after = {"blood_group": donor.blood_group, "blood_group_confirmed": donor.blood_group_confirmed,
+             "group_discrepancy": donor.group_discrepancy}
     if after != before:
         s.flush()
         changed = [k for k in after if after[k] != before[k]]
         uow.audit("update", "donor", donor.id, old={k: before[k] for k in changed},
                   new={k: after[k] for k in changed}, reason=f"grouping follow-up {row.id} closed: {outcome}")
+
+
+def _refuse_unless_typed(s, row: DonorFollowUp, group: str) -> None:
+    """The confirmed group is the repeat typing's: a resolution that disagrees with it is refused."""
+    if row.donation_id is None:
+        return
+    typed = s.execute(select(TestResult.value).where(
+        TestResult.donation_id == row.donation_id, TestResult.test == "abo_rh",
+        TestResult.superseded_by_id.is_(None), TestResult.final.is_(True),
+    ).order_by(TestResult.id.desc()).limit(1)).scalar()
+    if typed != group:
+        raise InvalidInput(
+            f"The donation's current typing is {typed or 'missing'}, not {group}: record the repeat typing first "
+            "(correct the result), then confirm the group it gives."
+        )
+
+
+def _regroup_held_units(uow: UnitOfWork, row: DonorFollowUp, group: str) -> None:
+    """Units of the donation still in quarantine take the confirmed group; each label must be printed anew
+    and scanned back before release, so a label with the old group cannot pass."""
+    if row.donation_id is None:
+        return
+    units = uow.session.execute(select(Unit).where(
+        Unit.donation_id == row.donation_id, Unit.status == "quarantined",
+    ).order_by(Unit.id).with_for_update()).scalars().all()
+    for unit in units:
+        if unit.blood_group != group:
+            update_unit(uow, unit, event="regrouped", reason=f"grouping follow-up {row.id}: confirmed {group}",
+                        detail={"from": unit.blood_group, "to": group}, blood_group=group,
+                        label_printed_at=None, label_verified_at=None, label_verified_by=None)
 
 
 def follow_up_reactive(uow: UnitOfWork, donation: Donation, test_name: str, outcome: str,

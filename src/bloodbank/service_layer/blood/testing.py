@@ -263,13 +263,17 @@ def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
 def _set_donor_group(uow: UnitOfWork, donation: Donation, group: str) -> list[str]:
     s = uow.session
     donor = s.execute(select(Donor).where(Donor.id == donation.donor_id).with_for_update()).scalar_one()
-    if donor.blood_group is not None:
+    if donor.blood_group_confirmed and donor.blood_group is not None:
         return []
-    donor.blood_group = group
+    declared = donor.blood_group
+    donor.blood_group, donor.blood_group_confirmed = group, True
     s.flush()
-    uow.audit("update", "donor", donor.id, old={"blood_group": None}, new={"blood_group": group},
+    uow.audit("update", "donor", donor.id, old={"blood_group": declared, "blood_group_confirmed": False},
+              new={"blood_group": group, "blood_group_confirmed": True},
               reason=f"first ABO/RhD typing, donation {donation.din}")
-    return [f"donor's blood group recorded as {group}"]
+    if declared is not None and declared != group:
+        return [f"donor's blood group confirmed as {group} (the donor had declared {declared})"]
+    return [f"donor's blood group confirmed as {group}"]
 
 
 def _cmv(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:

@@ -58,7 +58,9 @@ def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
     if survivor.merged_into_id is not None:
         raise Conflict(f"Record {survivor.donor_number} was itself merged into another record: "
                        "merge into that record instead.")
-    if survivor.blood_group and duplicate.blood_group and survivor.blood_group != duplicate.blood_group:
+    # Only groups the laboratory confirmed can disagree; a declared one gives way to a confirmed one.
+    if (survivor.blood_group_confirmed and duplicate.blood_group_confirmed
+            and survivor.blood_group != duplicate.blood_group):
         raise Conflict(
             f"The records disagree on blood group ({survivor.donor_number}: {survivor.blood_group}, "
             f"{duplicate.donor_number}: {duplicate.blood_group}). A group conflict must be resolved by the "
@@ -67,6 +69,8 @@ def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
 
 
 def _fill_empty_details(survivor: Donor, duplicate: Donor) -> None:
+    if duplicate.blood_group_confirmed and not survivor.blood_group_confirmed:
+        survivor.blood_group, survivor.blood_group_confirmed = duplicate.blood_group, True
     fill_empty_details(survivor, duplicate, FILLABLE)
     # Coordinates are one fact: take both or neither.
     if survivor.latitude is None and survivor.longitude is None:

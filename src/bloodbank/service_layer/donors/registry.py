@@ -48,6 +48,8 @@ class DonorView:
     appeals_opt_in: bool
     group_discrepancy: bool
     notes: str
+    # False while the group is only what the donor declared: a hint for appeals, never for a label.
+    blood_group_confirmed: bool = False
 
     @property
     def full_name(self) -> str:
@@ -69,7 +71,7 @@ def donor_view(row: Donor) -> DonorView:
         id=row.id, donor_number=row.donor_number, given_name=row.given_name, family_name=row.family_name,
         date_of_birth=row.date_of_birth, sex=row.sex, phone=row.phone, email=row.email, address=row.address,
         postcode=row.postcode, latitude=row.latitude, longitude=row.longitude, blood_group=row.blood_group,
-        preferred_site_id=row.preferred_site_id, appeals_opt_in=row.appeals_opt_in,
+        blood_group_confirmed=bool(row.blood_group_confirmed), preferred_site_id=row.preferred_site_id, appeals_opt_in=row.appeals_opt_in,
         group_discrepancy=row.group_discrepancy, notes=row.notes,
     )
 
@@ -200,6 +202,9 @@ def update_donor(uow: UnitOfWork, donor_id: int, *, reason: str, **fields) -> Do
     with uow:
         donor = _live(uow.session, donor_id)
         cleaned = cleaned_updates(uow.session, donor, fields)
+        if "blood_group" in cleaned and donor.blood_group_confirmed and cleaned["blood_group"] != donor.blood_group:
+            raise InvalidInput(f"The blood group {donor.blood_group} was confirmed by the laboratory: it changes only "
+                               "through the lab's grouping follow-up, never at the desk.")
         before = snapshot(donor)
         for key, value in cleaned.items():
             setattr(donor, key, value)

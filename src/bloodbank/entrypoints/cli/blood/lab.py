@@ -182,8 +182,13 @@ def close_follow_up(
     group: Optional[str] = typer.Option(None, "--group", help="Grouping follow-up: the donor's confirmed group."),
     actor: str = Actor,
 ) -> None:
-    """Close a follow-up with its outcome."""
+    """Close a follow-up with its outcome; confirming a blood group is signed with your password."""
     with clerk_errors():
-        view = follow_up.close_follow_up(uow(), follow_up_id=follow_up_id, outcome=outcome,
-                                         confirmed_group=group)
+        if group:
+            view = signed(action="confirm_group",
+                          act=lambda: follow_up.close_follow_up(uow(), follow_up_id=follow_up_id, outcome=outcome,
+                                                                confirmed_group=group),
+                          record=lambda v: (follow_up.group_subject(group, v), "donor", v.donor_id))
+        else:
+            view = follow_up.close_follow_up(uow(), follow_up_id=follow_up_id, outcome=outcome)
     console.print(f"Follow-up {view.id} closed.")

@@ -103,6 +103,8 @@ class FollowUpClosing(Strict):
     outcome: str = Field(min_length=1, max_length=follow_up.MAX_TEXT)
     confirmed_group: str | None = Field(None, max_length=20, description="For a grouping follow-up: the group "
                                                                          "confirmed, recorded on the donor.")
+    signature_password: str | None = Field(None, max_length=200, description="Your own password: confirming a "
+                                                                              "group is signed.")
 
 
 def _batch_answer(report: testing.BatchReport) -> BatchAnswer:
@@ -225,5 +227,9 @@ def open_follow_up(body: NewFollowUp, caller: Caller = Depends(require(Permissio
 @router.post("/follow-ups/{follow_up_id}/close", summary="Close a follow-up with its outcome")
 def close_follow_up(follow_up_id: Id, body: FollowUpClosing,
                     caller: Caller = Depends(require(Permission.FOLLOW_UPS))) -> FollowUpView:
-    return follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=body.outcome,
-                                     confirmed_group=body.confirmed_group)
+    if not body.confirmed_group:
+        return follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=body.outcome)
+    return signed(caller, password=body.signature_password or "", action="confirm_group",
+                  act=lambda: follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=body.outcome,
+                                                        confirmed_group=body.confirmed_group),
+                  record=lambda v: (follow_up.group_subject(body.confirmed_group, v), "donor", v.donor_id))

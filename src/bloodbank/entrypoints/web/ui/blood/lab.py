@@ -266,10 +266,16 @@ def follow_ups(request: Request, caller: Caller = Depends(require(Permission.FOL
 def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=2**31 - 1),
                     outcome: str = Form("", max_length=follow_up.MAX_TEXT),
                     confirmed_group: str = Form("", max_length=MAX_TEXT),
+                    signature_password: str = Form("", max_length=200),
                     caller: Caller = Depends(require(Permission.FOLLOW_UPS))):
     try:
-        view = follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=outcome,
-                                         confirmed_group=confirmed_group or None)
+        if confirmed_group.strip():
+            view = signed(caller, password=signature_password, action="confirm_group",
+                          act=lambda: follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id,
+                                                                outcome=outcome, confirmed_group=confirmed_group),
+                          record=lambda v: (follow_up.group_subject(confirmed_group, v), "donor", v.donor_id))
+        else:
+            view = follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=outcome)
     except DomainError as error:
         return _follow_ups_page(request, caller, error=error.message, status_code=status_for(error),
                                 typed={"id": follow_up_id, "outcome": outcome, "confirmed_group": confirmed_group})
