@@ -61,3 +61,28 @@ def test_a_self_exclusion_discard_never_says_why():
     assert "exclu" not in discard_reason("self_excluded")
     with pytest.raises(InvalidTransition, match="Unknown discard reason"):
         discard_reason("because")
+
+
+@pytest.mark.parametrize("held_from", [S.AVAILABLE, S.RESERVED, S.RETURNED, S.IN_TRANSIT])
+def test_a_unit_in_stock_or_on_the_road_goes_straight_to_quarantine_when_held(held_from):
+    assert transition(held_from, S.QUARANTINED) == S.QUARANTINED
+
+
+@given(statuses)
+def test_quarantine_is_reached_only_from_where_a_hold_can_find_the_unit(current):
+    """Collection, stock, a reservation, a return or the road; never from a patient, a bin or a recall."""
+    reachable = {S.COLLECTED, S.AVAILABLE, S.RESERVED, S.RETURNED, S.IN_TRANSIT}
+    assert can_transition(current, S.QUARANTINED) == (current in reachable)
+
+
+@given(st.sampled_from([S.AVAILABLE, S.RESERVED, S.RETURNED, S.IN_TRANSIT]), st.lists(statuses, max_size=12))
+def test_a_held_unit_leaves_quarantine_for_stock_only_by_the_release_move(held_from, path):
+    """Whatever walk through the table follows a hold, the one way from quarantine towards a patient is
+    quarantined → available, the move only the release check may make: no other state is a back door."""
+    towards_patient = {S.AVAILABLE, S.RESERVED, S.ISSUED, S.RETURNED, S.IN_TRANSIT, S.TRANSFUSED}
+    state = transition(held_from, S.QUARANTINED)
+    for target in path:
+        if can_transition(state, target):
+            if state == S.QUARANTINED:
+                assert target not in towards_patient or target == S.AVAILABLE
+            state = target

@@ -10,6 +10,11 @@ expired unit each keep the unit out of stock, and nothing here can waive them.
 A donor's confidential self-exclusion blocks with a message that does not
 say so (`not_suitable`): whoever reads the refusal learns only that the unit
 is unsuitable.
+
+An open hold (`domain.holds`: a temperature excursion, a cold chain broken in
+transit, a recall investigation) blocks too, one blocker per hold with its
+reason: the unit waits for a signed review decision, not for results, and
+final negative tests do not let it out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime
 from typing import Mapping
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.holds import OpenHold, hold_label
 from bloodbank.domain.lab_tests import (
     GROUPING, TESTS, TestKind, is_unsafe, name_of, required_tests, validate_panel,
 )
@@ -30,6 +36,10 @@ SENSITIVE = frozenset({
     "reactive_marker", "antibody_positive", "grouping_discrepancy", "donor_group_discrepancy",
     "not_suitable", "consent_withdrawn", "no_consent", "volume_flag",
 })
+
+
+# The code of an open hold's blocker: a unit held for a decision, which results alone never clear.
+HELD = "held_for_review"
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class ReleaseFacts:
     unit_group: str | None = None
     label_verified: bool = False
     self_excluded: bool = False
+    # Holds on the unit not yet decided by a review.
+    holds: tuple[OpenHold, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ class Blocker:
 
 
 def release_blockers(facts: ReleaseFacts) -> tuple[Blocker, ...]:
-    blockers = [*_unit_blockers(facts), *_panel_blockers(facts.panel)]
+    blockers = [*_unit_blockers(facts), *_hold_blockers(facts.holds), *_panel_blockers(facts.panel)]
     if not facts.sources:
         blockers.append(Blocker("no_source", "No source donation is recorded for this unit: it cannot be traced."))
     for source in facts.sources:
@@ -103,6 +115,13 @@ def _unit_blockers(facts: ReleaseFacts) -> list[Blocker]:
     if not facts.label_verified:
         found.append(Blocker("label_not_verified", "The label has not been verified against the unit."))
     return found
+
+
+def _hold_blockers(holds: tuple[OpenHold, ...]) -> list[Blocker]:
+    return [Blocker(HELD, f"Held for review ({hold_label(h.kind)}): {h.reason.rstrip('.')}. Opened "
+                          f"{h.opened_at:%Y-%m-%d %H:%M} UTC by {h.opened_by}; only a signed review decision "
+                          "releases it.")
+            for h in holds]
 
 
 def _panel_blockers(panel: tuple[str, ...]) -> list[Blocker]:

@@ -6,12 +6,18 @@
                      │              └──► in_transit ─► available (received)
                      ├──► processed (split into children; no longer a unit in stock)
                      └──► discarded
+    available, reserved, returned, in_transit ──► quarantined (held: excursion, cold chain)
     any state except transfused ──► discarded / recalled, with a reason
 
 Every entry point reaches a status change through `transition()`, so a move
 that is not in this table is impossible whatever the route (UI, API, CLI,
 admin). Release out of quarantine has its own conditions (`release.py`); this
-table only says the move exists.
+table only says the move exists, and `service_layer.shared.unit_moves.move`
+refuses it to any caller but the release check.
+
+A unit taken into a hold goes to quarantine straight from where it is: a
+reserved or returned unit never passes through "available" on the way, so
+nobody can see or take it as stock in between.
 """
 
 from __future__ import annotations
@@ -40,10 +46,10 @@ _FORWARD: dict[UnitStatus, frozenset[UnitStatus]] = {
     S.COLLECTED: frozenset({S.QUARANTINED, S.PROCESSED}),
     S.QUARANTINED: frozenset({S.AVAILABLE, S.PROCESSED}),
     S.AVAILABLE: frozenset({S.RESERVED, S.IN_TRANSIT, S.PROCESSED, S.QUARANTINED}),
-    S.RESERVED: frozenset({S.AVAILABLE, S.ISSUED}),
+    S.RESERVED: frozenset({S.AVAILABLE, S.ISSUED, S.QUARANTINED}),
     S.IN_TRANSIT: frozenset({S.AVAILABLE, S.QUARANTINED}),
     S.ISSUED: frozenset({S.TRANSFUSED, S.RETURNED}),
-    S.RETURNED: frozenset({S.AVAILABLE}),
+    S.RETURNED: frozenset({S.AVAILABLE, S.QUARANTINED}),
     S.TRANSFUSED: frozenset(),
     S.PROCESSED: frozenset(),
     S.DISCARDED: frozenset(),

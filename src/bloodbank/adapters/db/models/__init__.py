@@ -16,7 +16,7 @@ from bloodbank.adapters.db.models.patients import (
 )
 from bloodbank.adapters.db.models.sites import Site
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
-from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitParent
+from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitHold, UnitParent
 from bloodbank.adapters.db.models.users import ApiToken, LoginAttempt, Signature, User, UserSession
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
@@ -26,5 +26,5 @@ __all__ = [
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
-    "Unit", "UnitEvent", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
+    "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
 ]

@@ -80,3 +80,36 @@ class UnitEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(12))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class UnitHold(Base):
+    """A unit held in quarantine for a decision (domain.holds): open until a signed review decides it.
+
+    `kind` is text without a CHECK, so a kind added later needs no migration; the
+    decision's four columns are all set together, or none is.
+    """
+
+    __tablename__ = "unit_hold"
+    __table_args__ = (
+        CheckConstraint("decision IS NULL OR decision IN ('released', 'discarded')", name="decision_known"),
+        CheckConstraint(
+            "(decision IS NULL AND decided_at IS NULL AND decided_by IS NULL AND decision_reason IS NULL)"
+            " OR (decision IS NOT NULL AND decided_at IS NOT NULL AND decided_by IS NOT NULL"
+            " AND decision_reason IS NOT NULL)",
+            name="decided_in_full",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    # Where the hold came from: {"excursion_id": 3}, {"transfer_id": 7}, {"from_hold_id": 2} (a parent's).
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(100))
+    # How the review decided it: released (after review) or discarded; by whom, why and when.
+    decision: Mapped[str | None] = mapped_column(String(12))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
