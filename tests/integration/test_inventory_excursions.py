@@ -59,7 +59,8 @@ def test_a_reserved_unit_loses_its_reservation_and_goes_to_quarantine(database):
     assert [(a.status_before, a.status_after) for a in view.affected] == [("reserved", "quarantined")]
     released = reservation(database, reservation_id)
     assert released.released_at is not None and released.release_reason == "temperature excursion"
-    assert [e[1:] for e in events(database, held)] == [("reserved", "available"), ("available", "quarantined")]
+    # Straight to quarantine: never "available" on the way, not even inside the transaction.
+    assert [e[1:] for e in events(database, held)] == [("reserved", "quarantined")]
 
 
 def test_returned_quarantined_and_recalled_units_are_held_too(database):

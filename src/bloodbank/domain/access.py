@@ -103,6 +103,8 @@ def may(who: Role | str, permission: Permission | str) -> bool:
 # What a signature means, in the words the signer agrees to; `{subject}` names the record.
 SIGNATURE_MEANINGS = {
     "release": "I confirm that unit {subject} meets every release requirement and release it to stock.",
+    "review_release": "I have reviewed why unit {subject} was held, judge it fit for use, and release it to stock "
+                      "under every release requirement.",
     "discard": "I discard unit {subject} for the reason recorded.",
     "emergency_release": "I authorise the emergency release of uncrossmatched unit {subject}.",
     "override": "I take responsibility for this override: {subject}.",

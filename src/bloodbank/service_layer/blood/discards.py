@@ -2,8 +2,9 @@
 
 A reserved unit loses its reservation in the same transaction as the discard
 (the order it was held for then needs another unit: the allocation screens
-show it as short). Blood already transfused cannot be discarded: the
-transition table refuses it, whatever the route.
+show it as short); a unit held for review has its open holds decided
+"discarded" in the same transaction. Blood already transfused cannot be
+discarded: the transition table refuses it, whatever the route.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.unit_status import (
     DISCARD_REASONS, SYSTEM_DISCARD_REASONS, UnitStatus, discard_reason, public_discard_code, transition,
 )
+from bloodbank.service_layer.blood.hold_records import end_holds_of_discarded
 from bloodbank.service_layer.blood.labels import read_din_scan, read_product_scan
 from bloodbank.service_layer.blood.units import din_of, product_name
 from bloodbank.service_layer.shared.reservations import end_live_reservation
@@ -75,6 +77,7 @@ def discard_unit(uow: UnitOfWork, unit: Unit, reason_code: str, note: str | None
     move(uow, unit, S.DISCARDED, event="discard", reason=f"{label}: {note}" if note else label,
          detail={"reason": reason_code, "note": note, **(detail or {})},
          discard_reason=reason_code, discard_note=note)
+    end_holds_of_discarded(uow, unit.id, f"unit discarded: {label}" + (f": {note}" if note else ""))
 
 
 def discard(uow: UnitOfWork, *, unit_id: int, reason_code: str, note: str = "") -> DiscardView:

@@ -2,23 +2,25 @@
 
 Every unit in stock at that site and storage location whose kind's storage
 range was breached (`domain.inventory.excursion_affects`, any duration) is
-quarantined and linked to the excursion (ExcursionUnit), whatever its state:
+quarantined, linked to the excursion (ExcursionUnit) and held for review (a
+`unit_hold` of kind temperature excursion), whatever its state:
 
 - available → quarantined (one move);
 - reserved → the reservation is released ("temperature excursion"), then
-  reserved → available → quarantined: the table has no direct move, and both
-  steps happen in one transaction, so nobody can see or take the unit as
-  available in between;
-- returned → available → quarantined, likewise;
-- already quarantined or recalled: linked and noted in the unit's history,
-  status unchanged.
+  reserved → quarantined, straight: the unit is never available on the way;
+- returned → quarantined, likewise;
+- already quarantined: held, status unchanged (complete results no longer
+  make it ready for release);
+- recalled: linked and noted in the unit's history, status unchanged (a
+  recalled unit only ever leaves to be discarded).
 
 The excursion's times come from the monitoring device: they describe the
 past, so they are accepted (not server time), but never in the future.
-Release after review belongs to the release module, which sees the
-ExcursionUnit link; this module only discards units the lab judged unfit.
-Units are matched by where they are now: a unit moved out of the location
-before the excursion was recorded is not found, one moved in afterwards is.
+Release after review belongs to `holds.release_after_review` (signed, and
+through the release check); a unit judged unfit is discarded here or through
+`holds.discard_after_review`. Units are matched by where they are now: a unit
+moved out of the location before the excursion was recorded is not found,
+one moved in afterwards is.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ from bloodbank.adapters.db.models import ExcursionUnit, Site, TemperatureExcursi
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import inventory as rules
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.holds import HoldKind
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
 from bloodbank.service_layer.blood.discards import (
     DiscardView, check_note, discard_unit, discard_view,
 )
+from bloodbank.service_layer.blood.hold_records import open_hold
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -126,19 +130,24 @@ def _hold(uow: UnitOfWork, unit: Unit, excursion: TemperatureExcursion) -> Excur
     uow.session.add(ExcursionUnit(excursion_id=excursion.id, unit_id=unit.id))
     if before == S.RESERVED.value:
         end_live_reservation(uow, unit.id, REASON)
-    if before in (S.RESERVED.value, S.RETURNED.value):
-        move(uow, unit, S.AVAILABLE, event="excursion_hold", reason=f"{REASON}: on the way to quarantine",
-             detail=detail)
-    if unit.status == S.AVAILABLE.value:
+    if before in (S.AVAILABLE.value, S.RESERVED.value, S.RETURNED.value):
         move(uow, unit, S.QUARANTINED, event="excursion_hold", reason=REASON, detail=detail)
     else:
         record_event(uow, unit, "excursion_hold", detail=detail)
+    if unit.status == S.QUARANTINED.value:
+        open_hold(uow, unit, HoldKind.TEMPERATURE_EXCURSION, _hold_reason(excursion), detail=detail)
     return ExcursionUnitView(unit_id=unit.id, din=unit.din, product_code=unit.product_code, kind=unit.kind,
                              status_before=before, status_after=unit.status)
 
 
+def _hold_reason(excursion: TemperatureExcursion) -> str:
+    return (f"Temperature excursion {excursion.id} at {excursion.storage_location}: {excursion.lowest_c:g} to "
+            f"{excursion.highest_c:g} °C from {excursion.started_at:%Y-%m-%d %H:%M} to "
+            f"{excursion.ended_at:%Y-%m-%d %H:%M} UTC" + (f" ({excursion.note})" if excursion.note else ""))
+
+
 def discard_after_review(uow: UnitOfWork, *, excursion_id: int, unit_id: int, note: str = "") -> DiscardView:
-    """Discard a unit the lab judged unfit after an excursion (reason 'temperature')."""
+    """Discard a unit the lab judged unfit after an excursion (reason 'temperature'); its holds end with it."""
     checked = check_note(note, "temperature")
     with uow:
         session = uow.session

@@ -33,6 +33,8 @@ class QuarantineItem:
     state: str
     missing_tests: tuple[str, ...]
     holds: tuple[str, ...]
+    # An open hold (excursion, cold chain, recall investigation): only a signed review decision lets it out.
+    held_for_review: bool = False
 
 
 def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None) -> list[QuarantineItem]:
@@ -67,8 +69,12 @@ def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
         if code not in source.results or not source.results[code].final
     })
     holds = tuple(b.message for b in blockers if not b.sensitive and b.code not in _RESULT_BLOCKERS)
+    held_for_review = any(b.code == rules.HELD for b in blockers)
     if any(b.sensitive for b in blockers):
         state = "blocked"
+    elif held_for_review:
+        # Waiting for a decision, not for results: complete results never make it ready.
+        state = "held"
     elif missing:
         state = "awaiting results"
     else:
@@ -76,5 +82,5 @@ def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
     return QuarantineItem(
         unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
         blood_group=unit.blood_group, expires_at=unit.expires_at, site_id=unit.site_id, state=state,
-        missing_tests=tuple(missing), holds=holds,
+        missing_tests=tuple(missing), holds=holds, held_for_review=held_for_review,
     )

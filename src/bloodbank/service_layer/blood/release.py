@@ -1,11 +1,14 @@
 """Release out of quarantine, and taking a donation's blood out of use.
 
-`release_unit` is the ONLY code path that moves a unit from quarantined to
-available: no other module may call `move(..., "available")` on a
-quarantined unit. It gathers the facts from the database (every source
-donation of a pool included), asks `domain.release.release_blockers`, and
-moves the unit only when the list is empty; otherwise nothing is changed and
-the refusal lists every reason. There is no override.
+`release_locked` (behind `release_unit`, and behind the release after a
+hold's review in `holds`) is the ONLY code path that moves a unit from
+quarantined to available, and the code holds it to that: `move` refuses the
+move without the `ReleaseClearance` made here from an empty list of blockers,
+and no other module may import `shared.release_clearance` (lint-imports). It
+gathers the facts from the database (every source donation of a pool
+included, and the unit's open holds), asks `domain.release.release_blockers`,
+and moves the unit only when the list is empty; otherwise nothing is changed
+and the refusal lists every reason. There is no override.
 
 A donor's confidential self-exclusion is acted on without being named (see
 `withdrawal`): the unit is discarded as "not suitable for transfusion".
@@ -31,6 +34,7 @@ from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from bloodbank.service_layer.blood.units import din_of, product_name
 from bloodbank.service_layer.blood.withdrawal import withdraw_not_suitable
 from bloodbank.service_layer.donors.consent import is_self_excluded
+from bloodbank.service_layer.shared.release_clearance import clearance_for
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -53,31 +57,42 @@ class ReleasedUnitView:
 
 def release_unit(uow: UnitOfWork, *, unit_id: int) -> ReleasedUnitView:
     with uow:
-        s = uow.session
-        unit = _lock_for_release(s, unit_id)
-        now = utcnow()
-        facts, donations = release_facts(s, unit, now)
-        if facts.self_excluded:
-            # The system acts at once, and says only that the unit is unsuitable.
-            excluded = [d.id for d in donations if is_self_excluded(s, d.visit_id)]
-            withdraw_not_suitable(uow, excluded)
-            uow.commit()
-            raise InvalidTransition(rules.NOT_SUITABLE)
-        blockers = rules.release_blockers(facts)
-        if blockers:
-            raise InvalidTransition(refusal_message(unit, blockers))
-        move(uow, unit, S.AVAILABLE, event="released", reason="every release check passed",
-             released_at=now, released_by=uow.actor)
-        view = ReleasedUnitView(
-            unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
-            blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at, released_at=now,
-            released_by=uow.actor,
-        )
+        view = release_locked(uow, lock_for_release(uow.session, unit_id))
         uow.commit()
         return view
 
 
-def _lock_for_release(session: Session, unit_id: int) -> Unit:
+def release_locked(uow: UnitOfWork, unit: Unit, *, reason: str = "every release check passed",
+                   detail: dict | None = None) -> ReleasedUnitView:
+    """Inside the caller's transaction (no commit), with `unit` locked by `lock_for_release`: release it, or refuse
+    with every blocker and change nothing.
+
+    A self-excluded donor's blood is the one exception: the system acts at once. The caller's transaction is
+    rolled back (whatever it did is undone), the blood is withdrawn and committed, and the refusal says only
+    that the unit is not suitable.
+    """
+    s = uow.session
+    now = utcnow()
+    facts, donations = release_facts(s, unit, now)
+    if facts.self_excluded:
+        excluded = [d.id for d in donations if is_self_excluded(s, d.visit_id)]
+        s.rollback()
+        withdraw_not_suitable(uow, excluded)
+        uow.commit()
+        raise InvalidTransition(rules.NOT_SUITABLE)
+    blockers = rules.release_blockers(facts)
+    if blockers:
+        raise InvalidTransition(refusal_message(unit, blockers))
+    move(uow, unit, S.AVAILABLE, event="released", reason=reason, detail=detail,
+         clearance=clearance_for(unit.id, blockers), released_at=now, released_by=uow.actor)
+    return ReleasedUnitView(
+        unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
+        blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at, released_at=now,
+        released_by=uow.actor,
+    )
+
+
+def lock_for_release(session: Session, unit_id: int) -> Unit:
     """Lock the source donations, then the unit: the order recording a result takes them in.
 
     A result being recorded for a source donation is then either committed

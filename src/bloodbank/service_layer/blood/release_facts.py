@@ -1,4 +1,5 @@
-"""The facts release is judged on, read from the database: every source donation, its results, its donor's history and consent."""
+"""The facts release is judged on, read from the database: every source donation, its results, its donor's
+history and consent, and the unit's open holds."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
 from bloodbank.domain import release as rules
+from bloodbank.domain.holds import OpenHold
+from bloodbank.service_layer.blood.hold_records import open_holds
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL
 from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from bloodbank.service_layer.donors.consent import consent_of, is_self_excluded
@@ -26,6 +29,7 @@ def release_facts(session: Session, unit: Unit, now: datetime) -> tuple[rules.Re
         sources=tuple(_source(session, d, results.get(d.id, {})) for d in donations),
         unit_group=unit.blood_group, label_verified=unit.label_verified_at is not None,
         self_excluded=any(is_self_excluded(session, d.visit_id) for d in donations),
+        holds=tuple(OpenHold(h.kind, h.reason, h.opened_at, h.opened_by) for h in open_holds(session, [unit.id])),
     )
     return facts, donations
 

@@ -3,8 +3,10 @@
 While on the road a unit has no site (`in_transit`, site_id NULL), so it is
 in neither site's stock; the transfer item says where it went. At receipt a
 unit whose cold chain was broken goes to quarantine at the destination,
-never straight onto the shelf. A unit listed but not in the box stays in
-transit, reported as missing, until it is found or discarded.
+never straight onto the shelf, held for review (a `unit_hold` of kind cold
+chain broken): only a signed review decision lets it out. A unit listed but
+not in the box stays in transit, reported as missing, until it is found or
+discarded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import select, update
 from bloodbank.adapters.db.models import Site, Transfer, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.holds import HoldKind
 from bloodbank.domain.unit_status import UnitStatus
+from bloodbank.service_layer.blood.hold_records import open_hold
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -193,6 +197,10 @@ def _book_in(uow: UnitOfWork, unit: Unit, item: TransferItem, transfer: Transfer
     else:
         move(uow, unit, S.QUARANTINED, event="receive", reason="cold chain broken in transit",
              detail=detail, site_id=destination.id, storage_location=location)
+        source = uow.session.get(Site, transfer.from_site_id)
+        open_hold(uow, unit, HoldKind.COLD_CHAIN_BROKEN,
+                  f"Received at {destination.code} with the cold chain broken (transfer {transfer.id} from "
+                  f"{source.code})", detail={"transfer_id": transfer.id})
     item.received_ok = cold_chain_ok
 
 

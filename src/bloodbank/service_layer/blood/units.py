@@ -19,6 +19,7 @@ from bloodbank.adapters.db.models import Unit, UnitParent
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import Din, default_product_table
 from bloodbank.domain.unit_status import UnitStatus
+from bloodbank.service_layer.blood.hold_records import carry_holds
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -74,7 +75,10 @@ def unit_view(session: Session, unit: Unit) -> UnitView:
 
 def create_unit(uow: UnitOfWork, *, parents: tuple[int, ...] = (), reason: str, detail: dict,
                 **fields) -> Unit:
-    """A new unit in quarantine, linked to its parents, with its first event and audit entry."""
+    """A new unit in quarantine, linked to its parents, with its first event and audit entry.
+
+    It carries its parents' open holds: the same blood is held for the same reasons until its own review.
+    """
     unit = Unit(status=UnitStatus.QUARANTINED.value, **fields)
     uow.session.add(unit)
     uow.session.flush()
@@ -83,6 +87,8 @@ def create_unit(uow: UnitOfWork, *, parents: tuple[int, ...] = (), reason: str, 
     record_event(uow, unit, "created", to_status=unit.status, detail=detail)
     uow.audit("create", "unit", unit.id, new={**snapshot(unit), "parent_ids": list(parents)}, reason=reason)
     uow.session.flush()
+    if parents:
+        carry_holds(uow, unit, parents)
     return unit
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Unit
 from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus
 from bloodbank.service_layer.blood.discards import discard_unit
+from bloodbank.service_layer.blood.hold_records import end_holds_of_discarded
 from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import move
@@ -79,6 +80,7 @@ def withdraw_not_suitable(uow: UnitOfWork, donation_ids: list[int]) -> Withdrawn
         if unit.status == S.RESERVED.value:
             end_live_reservation(uow, unit.id, f"unit discarded: {NOT_SUITABLE_LABEL}")
         move(uow, unit, S.DISCARDED, event="discard", reason=NOT_SUITABLE_LABEL, detail=neutral)
+        end_holds_of_discarded(uow, unit.id, f"unit discarded: {NOT_SUITABLE_LABEL}")
         # Set apart from `move`, whose audit entry lists every field it sets.
         uow.session.execute(update(Unit).where(Unit.id == unit.id).values(discard_reason="self_excluded")
                             .execution_options(synchronize_session=False))

@@ -5,6 +5,11 @@ compare-and-set UPDATE (`WHERE status = <what this transaction read>`): if
 another transaction moved the unit in between, this one fails with a clear
 Conflict instead of overwriting it. The unit's event and the audit entry are
 written in the same transaction.
+
+Quarantined → available is release, and `move` makes it only with the
+`ReleaseClearance` the release check hands over (`shared.release_clearance`,
+which only `blood.release` may import): any other caller is refused, whatever
+the route.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bloodbank.adapters.db.models import Unit, UnitEvent
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import Conflict, NotFound
+from bloodbank.domain.errors import Conflict, InvalidTransition, NotFound
 from bloodbank.domain.unit_status import UnitStatus, transition
+from bloodbank.service_layer.shared.release_clearance import ReleaseClearance
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -31,10 +37,20 @@ def load_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
 
 
 def move(uow: UnitOfWork, unit: Unit, target: UnitStatus | str, *, event: str,
-         reason: str | None = None, detail: dict | None = None, **fields) -> UnitStatus:
-    """Move `unit` to `target`, setting any other `fields` in the same UPDATE."""
+         reason: str | None = None, detail: dict | None = None, clearance: ReleaseClearance | None = None,
+         **fields) -> UnitStatus:
+    """Move `unit` to `target`, setting any other `fields` in the same UPDATE.
+
+    Out of quarantine into stock only with the release check's `clearance` for this unit.
+    """
     before = unit.status
     after = transition(before, target)
+    if before == UnitStatus.QUARANTINED.value and after is UnitStatus.AVAILABLE and not (
+            isinstance(clearance, ReleaseClearance) and clearance.unit_id == unit.id):
+        raise InvalidTransition(
+            f"Unit {unit.din} {unit.product_code} is in quarantine: only the release check puts it in stock "
+            "(release it, or release it after review if it is held); nothing was changed."
+        )
     now = utcnow()
     values = {"status": after.value, "status_changed_at": now, **fields}
     result = uow.session.execute(
