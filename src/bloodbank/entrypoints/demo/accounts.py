@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import select
-
-from bloodbank.adapters.db.models import User
 from bloodbank.domain.access import ROLE_LABELS, Role
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import users
@@ -29,8 +26,7 @@ DEMO_ACCOUNTS = (
 
 def ensure_demo_users(make_uow: Callable[[], UnitOfWork]) -> list[tuple[str, str]]:
     """Create whichever demo accounts are missing; every demo account as (user name, role label)."""
-    with make_uow() as uow:
-        existing = set(uow.session.execute(select(User.username)).scalars())
+    existing = {user.username for user in users.list_users(make_uow())}
     for username, full_name, role in DEMO_ACCOUNTS:
         if username not in existing:
             users.create_user(make_uow(), username=username, full_name=full_name, role=role.value,

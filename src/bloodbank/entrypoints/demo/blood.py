@@ -1,17 +1,23 @@
 """The demo region's blood side: stock, hospitals, patients, orders, transfusions.
 
-Everything from the bag onwards goes through the project's own use cases:
+Everything goes through the project's own use cases. From the bag onwards:
 processing, test results (with their consequences), irradiation, cryo,
 pooling, label printing and scan-back, release, discards, transfers,
 patient registration and lab records, orders, allocation, issue and the
 bedside. A unit is in stock only because `release.release_unit` let it out.
 
-Only the collections of the last days are written in bulk, as the donor
-histories are (see `demo_data`): they describe the past, and the collection
-use case stamps its own clock. Today's collections do go through check-in,
-screening, consent and collection. Donations already in the histories that
+The collections of the last days are past donations, brought in through the
+donor history import as the region's histories are (see `region`): the
+collection use case stamps its own clock. Today's collections go through
+check-in, screening, consent and collection. Donations in the histories that
 are recent enough to still give red cells are processed too, so the shelf
 holds units of every age.
+
+The demo does not read back what it made: it knows its donors, their
+donations and deferrals and whom it booked, so it chooses donors and plans
+the lab from memory. What only the database knows (the shelf once units are
+released, moved or discarded; the counts for numbering and the summary)
+comes from read use cases.
 
 Time is real: units are made from donations dated relative to now, with the
 expiry the processing use case computes, and none is out of date at load
@@ -21,17 +27,11 @@ time. The same seed on the same day gives the same blood.
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, or_, select
-
-from bloodbank.adapters.db.models import (
-    Appointment, Consent, Deferral, Donation, Donor, Order, Patient, PatientSample, Site, Transfer, Unit, Visit,
-)
-from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import isbt128
 from bloodbank.domain.errors import DomainError
@@ -40,13 +40,13 @@ from bloodbank.service_layer.blood import (
     aliquots, discards, irradiation, labels, pooling, processing, release, testing, transfers,
 )
 from bloodbank.service_layer.blood.units import UnitView, din_of
-from bloodbank.service_layer.donors import collection, consent, screening, visits
-from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.donors import collection, consent, history_import, screening, visits
+from bloodbank.service_layer.donors.history_import import Measurements, PastDonation
 from bloodbank.service_layer.donors.sites import SiteView
 from bloodbank.service_layer.hospital import (
     allocation, emergency as emergencies, hospitals, issue, orders, patient_lab, patients, transfusion,
 )
-from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.reporting import overview
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.simulation.population import FAMILY, GIVEN_F, GIVEN_M, US_GROUP_MIX
 
@@ -68,7 +68,7 @@ DEMO_HOSPITALS = [
 MOBILE_BASE = {"ASHBN": "DERBY", "CAMPUS": "NOTTM"}
 STOCK_SITES = ("DERBY", "NOTTM", "CHEST")
 
-RECENT_DAYS = 13             # collections written in bulk: yesterday back to this many days ago
+RECENT_DAYS = 13             # collections imported as past: yesterday back to this many days ago
 OLDEST_DONATION_DAYS = 33    # red cells keep 35 days (day 0 = collection): older history is not made into stock
 POOL_DAYS = 4                # buffy coats this recent are pooled into platelets (day 0 + 5 days of shelf life)
 IRRADIATE_WITHIN_DAYS = 13   # red cells are irradiated up to day 14 after collection (UK)
@@ -86,6 +86,23 @@ BEDSIDE_CHECKER = "demo-second-checker"
 VITALS = {"temperature_c": 36.8, "pulse": 78, "systolic": 124, "diastolic": 76, "respiratory_rate": 16}
 HEALTHY = dict(weight_kg=74.0, systolic=126, diastolic=79, pulse=68, temperature_c=36.6)
 HAEMOGLOBIN = {"F": 13.6, "M": 14.7}
+SHELF_PAGE = 200
+
+
+@dataclass(frozen=True)
+class DemoDonor:
+    """A donor this load created, as the region remembers them."""
+
+    donor_id: int
+    sex: str
+    site: SiteView                 # their preferred site, where they give
+    blood_group: str | None        # known once the lab has typed a first donation
+    donations: tuple[tuple[int, datetime], ...] = ()  # (donation id, needle in), oldest first
+    deferred_until: date | None = None
+
+    def may_give(self, day: date) -> bool:
+        deferred = self.deferred_until is not None and self.deferred_until > day
+        return not deferred and may_give(self.sex, [at.date() for _, at in self.donations], day)
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,7 @@ class BloodSummary:
 
     hospitals: int = 0             # created by this load (an existing region keeps its own)
     patients: int = 0
-    donations_collected: int = 0   # new donations: the last days' (bulk) and today's (use cases)
+    donations_collected: int = 0   # new donations: the last days' (imported) and today's (collected)
     donations_processed: int = 0   # made into components, recent history included
     units: int = 0                 # every unit row, plasma made into cryo included
     available: int = 0
@@ -126,21 +143,21 @@ class _Plan:
     unit_ids: list[int] = field(default_factory=list)
 
 
-def load_blood(make_uow: MakeUow, *, site_views: list[SiteView], first_donor_id: int, donors: int, seed: int,
-               tick: Tick | None = None) -> BloodSummary:
-    """Add the blood side for the donors with ids from `first_donor_id` (those of this load)."""
+def load_blood(make_uow: MakeUow, *, site_views: list[SiteView], donors: list[DemoDonor], booked: set[int],
+               seed: int, tick: Tick | None = None) -> BloodSummary:
+    """Add the blood side for the donors of this load; those in `booked` are expected at a session soon."""
     tick = tick or (lambda _step, _n: None)
     rng = random.Random(f"demo-blood-{seed}")
-    now = utcnow()
+    now = datetime.now(timezone.utc)
     today = now.date()
     by_code = {s.code: s for s in site_views}
     hospital_views, hospitals_made = _ensure_hospitals(make_uow, by_code)
 
-    pools = _donor_pools(make_uow, first_donor_id, now, rng)
-    scale = donors / REFERENCE_DONORS
-    recent = _write_recent(make_uow, site_views, pools, today, scale, rng)
+    pools = _donor_pools(donors, booked, today, rng)
+    scale = len(donors) / REFERENCE_DONORS
+    recent = _import_recent(make_uow, site_views, pools, today, scale, rng)
     collected_today = _collect_today(make_uow, site_views, pools, today, scale, rng)
-    plans = _plan_lab(make_uow, first_donor_id, now, rng)
+    plans = _plan_lab(_history_bags(donors) + recent + collected_today, now, rng)
     tick("blood_total", len(plans) + 3)
 
     irradiate_left = {code: dict(IRRADIATED_STOCK) for code in STOCK_SITES}
@@ -155,7 +172,7 @@ def load_blood(make_uow: MakeUow, *, site_views: list[SiteView], first_donor_id:
     tick("blood", 1)
     made_patients = _patients_and_orders(make_uow, hospital_views, today, rng)
     tick("blood", 1)
-    return _summary(make_uow, hospitals_made, made_patients, len(recent) + collected_today, len(plans))
+    return _summary(make_uow, hospitals_made, made_patients, len(recent) + len(collected_today), len(plans))
 
 
 # ---------------------------------------------------------------- hospitals
@@ -175,49 +192,41 @@ def _ensure_hospitals(make_uow: MakeUow, by_code: dict[str, SiteView]) -> tuple[
 # ---------------------------------------------------------------- donors and collections
 
 
+def may_give(sex: str, dates: list[date], day: date) -> bool:
+    """The demo's own spacing and yearly limit, within the UK rules the sites apply."""
+    before = [d for d in dates if d < day]
+    if before and (day - max(before)).days < GAP_DAYS.get(sex, GAP_DAYS["F"]):
+        return False
+    in_year = [d for d in dates if day - timedelta(days=365) < d <= day]
+    return len(in_year) < PER_YEAR.get(sex, PER_YEAR["F"])
+
+
 @dataclass
 class _Candidate:
     donor_id: int
     sex: str
-    site_id: int
+    blood_group: str
     dates: list[date]
 
     def may_give(self, day: date) -> bool:
-        before = [d for d in self.dates if d < day]
-        if before and (day - max(before)).days < GAP_DAYS.get(self.sex, GAP_DAYS["F"]):
-            return False
-        in_year = [d for d in self.dates if day - timedelta(days=365) < d <= day]
-        return len(in_year) < PER_YEAR.get(self.sex, PER_YEAR["F"])
+        return may_give(self.sex, self.dates, day)
 
 
-def _donor_pools(make_uow: MakeUow, first_donor_id: int, now: datetime,
+def _donor_pools(donors: list[DemoDonor], booked: set[int], today: date,
                  rng: random.Random) -> dict[int, list[_Candidate]]:
     """Returning donors of this load who could have given lately, shuffled, by their preferred site.
 
-    Left out: anyone booked to come in, and anyone with a deferral that is
-    permanent or ran into the last weeks.
+    Left out: anyone booked to come in, and anyone whose deferral ran into the last weeks.
     """
-    today = now.date()
-    with make_uow() as uow:
-        s = uow.session
-        booked = select(Appointment.donor_id).where(Appointment.status == "booked", Appointment.starts_at > now)
-        deferred = select(Deferral.donor_id).where(
-            or_(Deferral.ends_on.is_(None), Deferral.ends_on >= today - timedelta(days=RECENT_DAYS + 1)))
-        rows = s.execute(
-            select(Donor.id, Donor.sex, Donor.preferred_site_id).where(
-                Donor.id >= first_donor_id, Donor.blood_group.is_not(None), Donor.merged_into_id.is_(None),
-                Donor.preferred_site_id.is_not(None), Donor.id.not_in(booked), Donor.id.not_in(deferred),
-            ).order_by(Donor.id)
-        ).all()
-        dates: dict[int, list[date]] = defaultdict(list)
-        for donor_id, started in s.execute(
-            select(Donation.donor_id, Donation.started_at).where(Donation.donor_id >= first_donor_id)
-            .order_by(Donation.donor_id, Donation.started_at)
-        ):
-            dates[donor_id].append(started.date())
+    deferral_horizon = today - timedelta(days=RECENT_DAYS + 1)
     pools: dict[int, list[_Candidate]] = defaultdict(list)
-    for donor_id, sex, site_id in rows:
-        pools[site_id].append(_Candidate(donor_id, sex, site_id, dates.get(donor_id, [])))
+    for donor in sorted(donors, key=lambda d: d.donor_id):
+        if donor.blood_group is None or donor.donor_id in booked:
+            continue
+        if donor.deferred_until is not None and donor.deferred_until >= deferral_horizon:
+            continue
+        dates = sorted(at.date() for _, at in donor.donations)
+        pools[donor.site.id].append(_Candidate(donor.donor_id, donor.sex, donor.blood_group, dates))
     for site_id in sorted(pools):
         rng.shuffle(pools[site_id])
     return pools
@@ -243,9 +252,24 @@ def _open_on(site: SiteView, day: date) -> list[tuple[time, time]]:
     return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in sessions]
 
 
-def _write_recent(make_uow: MakeUow, site_views: list[SiteView], pools: dict[int, list[_Candidate]], today: date,
-                  scale: float, rng: random.Random) -> list[int]:
-    """Collections of the last days, in bulk, at each site on the days it was open."""
+@dataclass(frozen=True)
+class _Bag:
+    """A donation of this load, as the lab will see it."""
+
+    started_at: datetime
+    donation_id: int
+    blood_group: str | None
+    site_code: str
+
+
+def _history_bags(donors: list[DemoDonor]) -> list[_Bag]:
+    return [_Bag(at, donation_id, donor.blood_group, donor.site.code)
+            for donor in donors for donation_id, at in donor.donations]
+
+
+def _import_recent(make_uow: MakeUow, site_views: list[SiteView], pools: dict[int, list[_Candidate]], today: date,
+                   scale: float, rng: random.Random) -> list[_Bag]:
+    """Collections of the last days, at each site on the days it was open, imported as past donations."""
     planned = []
     for days_ago in range(RECENT_DAYS, 0, -1):
         day = today - timedelta(days=days_ago)
@@ -264,39 +288,17 @@ def _write_recent(make_uow: MakeUow, site_views: list[SiteView], pools: dict[int
                 planned.append((donor, site, at))
     if not planned:
         return []
-    version = get_settings().consent_text_version
-    ids = []
-    with make_uow() as uow:
-        s = uow.session
-        for donor, site, at in planned:
-            visit = Visit(
-                donor_id=donor.donor_id, site_id=site.id, status="collected", kind="whole_blood",
-                checked_in_at=at - timedelta(minutes=35), checked_in_by=uow.actor, rule_set=site.rule_set,
-                questionnaire={}, weight_kg=HEALTHY["weight_kg"], hemoglobin_g_dl=HAEMOGLOBIN.get(donor.sex, 14.0),
-                systolic=HEALTHY["systolic"], diastolic=HEALTHY["diastolic"], pulse=HEALTHY["pulse"],
-                temperature_c=HEALTHY["temperature_c"], eligible=True, decision_reasons=[],
-                screened_at=at - timedelta(minutes=25), screened_by=uow.actor,
-            )
-            s.add(visit)
-            s.flush()
-            s.add(Consent(visit_id=visit.id, donor_id=donor.donor_id, text_version=version,
-                          given_at=at - timedelta(minutes=15), recorded_by=uow.actor))
-            din = next_din(s, site.facility_code, at.year)
-            donation = Donation(
-                din=str(din), facility_code=din.facility, din_year=at.year, serial=int(din.serial),
-                visit_id=visit.id, donor_id=donor.donor_id, site_id=site.id, kind="whole_blood",
-                bag_type="quadruple", bag_lot="DEMO-LOT-2", phlebotomist=uow.actor, planned_volume_ml=450,
-                volume_ml=450 + rng.randint(-12, 12), started_at=at,
-                ended_at=at + timedelta(minutes=rng.randint(7, 12)), status="complete",
-            )
-            s.add(donation)
-            s.flush()
-            uow.audit("create", "donation", donation.id, new=snapshot(donation),
-                      reason=f"demo data: collected {at:%Y-%m-%d}, written with its visit and consent")
-            donor.dates.append(at.date())
-            ids.append(donation.id)
-        uow.commit()
-    return ids
+    ids = history_import.import_past_donations(make_uow(), [
+        (donor.donor_id, PastDonation(
+            site_id=site.id, needle_in=at, volume_ml=450 + rng.randint(-12, 12), bag_type="quadruple",
+            bag_lot="DEMO-LOT-2", minutes=rng.randint(7, 12),
+            measurements=Measurements(hemoglobin_g_dl=HAEMOGLOBIN.get(donor.sex, 14.0), **HEALTHY)))
+        for donor, site, at in planned
+    ], source="demo data: the region's collections of the last days")
+    for donor, _site, at in planned:
+        donor.dates.append(at.date())
+    return [_Bag(at, donation_id, donor.blood_group, site.code)
+            for donation_id, (donor, site, at) in zip(ids, planned)]
 
 
 def _answers() -> dict:
@@ -305,10 +307,10 @@ def _answers() -> dict:
 
 
 def _collect_today(make_uow: MakeUow, site_views: list[SiteView], pools: dict[int, list[_Candidate]], today: date,
-                   scale: float, rng: random.Random) -> int:
+                   scale: float, rng: random.Random) -> list[_Bag]:
     """Today's donors so far, through check-in, screening, consent and collection."""
     version = get_settings().consent_text_version
-    done = 0
+    done = []
     for site in site_views:
         if not _open_on(site, today):
             continue
@@ -326,37 +328,27 @@ def _collect_today(make_uow: MakeUow, site_views: list[SiteView], pools: dict[in
                 consent.give_consent(make_uow(), visit_id=visit.id, text_version=version, confirmed_by_donor=True)
                 bag = collection.start_collection(make_uow(), visit_id=visit.id, bag_type="quadruple",
                                                   bag_lot="DEMO-LOT-2")
-                collection.finish_collection(make_uow(), donation_id=bag.donation_id,
-                                             volume_ml=450 + rng.randint(-12, 12))
+                full = collection.finish_collection(make_uow(), donation_id=bag.donation_id,
+                                                    volume_ml=450 + rng.randint(-12, 12))
             except DomainError:
                 continue
             donor.dates.append(today)
-            done += 1
+            done.append(_Bag(full.started_at, full.donation_id, donor.blood_group, site.code))
     return done
 
 
 # ---------------------------------------------------------------- the laboratory
 
 
-def _plan_lab(make_uow: MakeUow, first_donor_id: int, now: datetime, rng: random.Random) -> list[_Plan]:
-    """Every unprocessed donation of this load young enough to give red cells, oldest first."""
+def _plan_lab(bags: list[_Bag], now: datetime, rng: random.Random) -> list[_Plan]:
+    """Every donation of this load young enough to give red cells, oldest first."""
     oldest = datetime.combine(now.date() - timedelta(days=OLDEST_DONATION_DAYS), time(0, 0), tzinfo=timezone.utc)
-    with make_uow() as uow:
-        s = uow.session
-        processed = select(Unit.donation_id).where(Unit.donation_id.is_not(None))
-        rows = s.execute(
-            select(Donation.id, Donation.started_at, Donor.blood_group, Donation.site_id)
-            .join(Donor, Donor.id == Donation.donor_id)
-            .where(Donation.donor_id >= first_donor_id, Donation.started_at >= oldest,
-                   Donation.status == "complete", Donation.kind == "whole_blood",
-                   Donor.blood_group.is_not(None), Donation.id.not_in(processed))
-            .order_by(Donation.started_at, Donation.id)
-        ).all()
-        site_codes = dict(s.execute(select(Site.id, Site.code)).all())
+    rows = sorted((b for b in bags if b.started_at >= oldest and b.blood_group is not None),
+                  key=lambda b: (b.started_at, b.donation_id))
     plans = []
-    for donation_id, started, group, site_id in rows:
-        age = (now.date() - started.date()).days
-        plan = _Plan(donation_id, group, site_codes[site_id], age)
+    for bag in rows:
+        age = (now.date() - bag.started_at.date()).days
+        plan = _Plan(bag.donation_id, bag.blood_group, bag.site_code, age)
         if age == 0:
             plan.tests = "none"
         elif age == 1 and rng.random() < 0.5:
@@ -444,16 +436,19 @@ def _make_pools(make_uow: MakeUow, plans: list[_Plan], by_code: dict[str, SiteVi
 
 
 def _available(make_uow: MakeUow, site_id: int, kind: str | None = None, group: str | None = None,
-               irradiated: bool | None = None) -> list[int]:
-    with make_uow() as uow:
-        query = select(Unit.id).where(Unit.site_id == site_id, Unit.status == "available")
-        if kind is not None:
-            query = query.where(Unit.kind == kind)
-        if group is not None:
-            query = query.where(Unit.blood_group == group)
-        if irradiated is not None:
-            query = query.where(Unit.irradiated.is_(irradiated))
-        return list(uow.session.execute(query.order_by(Unit.expires_at.desc(), Unit.id)).scalars())
+               irradiated: bool | None = None) -> list[UnitView]:
+    """The shelf at a site as it is now, freshest first (latest expiry; then by id, for the same seed)."""
+    shelf, offset, total = [], 0, 1
+    while offset < total:
+        page, total = processing.list_units(make_uow(), status="available", kind=kind, site_id=site_id,
+                                            limit=SHELF_PAGE, offset=offset)
+        if not page:
+            break
+        shelf += page
+        offset += len(page)
+    wanted = [u for u in shelf if (group is None or u.blood_group == group)
+              and (irradiated is None or u.irradiated == irradiated)]
+    return sorted(wanted, key=lambda u: (-u.expires_at.timestamp(), u.id))
 
 
 def _discard_some(make_uow: MakeUow, by_code: dict[str, SiteView]) -> None:
@@ -464,7 +459,7 @@ def _discard_some(make_uow: MakeUow, by_code: dict[str, SiteView]) -> None:
     ):
         found = _available(make_uow, by_code[site].id, kind)
         if found:
-            discards.discard(make_uow(), unit_id=found[-1], reason_code="broken", note=note)
+            discards.discard(make_uow(), unit_id=found[-1].id, reason_code="broken", note=note)
 
 
 def _move_stock(make_uow: MakeUow, by_code: dict[str, SiteView]) -> None:
@@ -472,7 +467,7 @@ def _move_stock(make_uow: MakeUow, by_code: dict[str, SiteView]) -> None:
     for mobile, base in MOBILE_BASE.items():
         if mobile not in by_code or base not in by_code:
             continue
-        ids = sorted(_available(make_uow, by_code[mobile].id))
+        ids = sorted(u.id for u in _available(make_uow, by_code[mobile].id))
         if not ids:
             continue
         sent = transfers.dispatch(make_uow(), from_site_id=by_code[mobile].id, to_site_id=by_code[base].id,
@@ -480,7 +475,8 @@ def _move_stock(make_uow: MakeUow, by_code: dict[str, SiteView]) -> None:
         transfers.receive(make_uow(), transfer_id=sent.id, received_unit_ids=ids, cold_chain_ok=True)
     box = []
     for group, count in (("O+", 2), ("A+", 1), ("O-", 1)):
-        box += _available(make_uow, by_code["NOTTM"].id, "red_cells", group, irradiated=False)[:count]
+        fresh = _available(make_uow, by_code["NOTTM"].id, "red_cells", group, irradiated=False)
+        box += [u.id for u in fresh[:count]]
     if box:
         transfers.dispatch(make_uow(), from_site_id=by_code["NOTTM"].id, to_site_id=by_code["CHEST"].id,
                            unit_ids=sorted(box), note="Stock top-up for Chesterfield: group O and A red cells")
@@ -550,9 +546,9 @@ def _nhs_numbers(start: int):
 
 
 def _patients_and_orders(make_uow: MakeUow, hospital_views: dict, today: date, rng: random.Random) -> int:
-    with make_uow() as uow:
-        first = uow.session.scalar(select(func.count()).select_from(Patient))
-        samples = uow.session.scalar(select(func.count()).select_from(PatientSample))
+    # New numbers start after every record and sample already there, merged-away ones included.
+    counts = overview.tally(make_uow())
+    first, samples = counts.patient_records, counts.patient_samples
     numbers = _nhs_numbers(1000 + first * 7)
     serial = iter(range(samples + 1, samples + 10_000))
     groups, weights = zip(*US_GROUP_MIX.items())
@@ -592,7 +588,8 @@ def _patients_and_orders(make_uow: MakeUow, hospital_views: dict, today: date, r
 def _order(make_uow: MakeUow, case: _Case, hospital_id: int, patient_id: int, scan: str) -> None:
     kind, quantity, urgency, hours = case.order
     order = orders.place_order(make_uow(), hospital_id=hospital_id, kind=kind, quantity=quantity,
-                               needed_by=utcnow() + timedelta(hours=hours), urgency=urgency, patient_id=patient_id)
+                               needed_by=datetime.now(timezone.utc) + timedelta(hours=hours), urgency=urgency,
+                               patient_id=patient_id)
     if case.fate == "open":
         return
     held = allocation.allocate(make_uow(), order_id=order.id)
@@ -610,15 +607,14 @@ def _order(make_uow: MakeUow, case: _Case, hospital_id: int, patient_id: int, sc
         transfusion.record_vitals(make_uow(), transfusion_id=running.transfusion_id,
                                   vitals={"temperature_c": 36.9, "pulse": 80, "systolic": 122, "diastolic": 75})
         return
-    with make_uow() as uow:
-        volume = uow.session.get(Unit, first.unit_id).volume_ml
+    volume = processing.get_unit(make_uow(), first.unit_id).volume_ml
     transfusion.end_transfusion(make_uow(), transfusion_id=running.transfusion_id, volume_given_ml=volume,
                                 outcome="completed", vitals_after=VITALS)
 
 
 def _stock_order(make_uow: MakeUow, hospital_id: int) -> None:
     orders.place_order(make_uow(), hospital_id=hospital_id, kind="red_cells", quantity=2,
-                       needed_by=utcnow() + timedelta(days=1), for_stock=True,
+                       needed_by=datetime.now(timezone.utc) + timedelta(days=1), for_stock=True,
                        note="Emergency fridge: O-negative red cells")
 
 
@@ -627,9 +623,8 @@ def _emergency(make_uow: MakeUow, hospital) -> int:
     view = patients.register_emergency_patient(make_uow(), hospital_id=hospital.id, sex="M", approximate_age=40)
     found = _available(make_uow, hospital.site_id, "red_cells", "O+", irradiated=False)
     if found:
-        with make_uow() as uow:
-            din = uow.session.get(Unit, found[0]).din
-        emergencies.emergency_issue(make_uow(), patient_id=view.id, unit_id=found[0], scanned_unit=din_of(din).barcode,
+        emergencies.emergency_issue(make_uow(), patient_id=view.id, unit_id=found[0].id,
+                                    scanned_unit=din_of(found[0].din).barcode,
                               scanned_patient=f"emergency:{view.identifier('emergency')}",
                               reason="Major haemorrhage after a road traffic collision: resus bay 2")
     return 1
@@ -640,16 +635,13 @@ def _emergency(make_uow: MakeUow, hospital) -> int:
 
 def _summary(make_uow: MakeUow, hospitals_made: int, patients_made: int, collected: int,
              processed: int) -> BloodSummary:
-    with make_uow() as uow:
-        s = uow.session
-        units = Counter(dict(s.execute(select(Unit.status, func.count()).group_by(Unit.status)).all()))
-        order_states = Counter(dict(s.execute(select(Order.status, func.count()).group_by(Order.status)).all()))
-        in_transit = s.scalar(select(func.count()).select_from(Transfer).where(Transfer.status == "dispatched"))
+    counts = overview.tally(make_uow())
+    units, orders_by = counts.units_by_status, counts.orders_by_status
     return BloodSummary(
         hospitals=hospitals_made, patients=patients_made, donations_collected=collected,
-        donations_processed=processed, units=sum(units.values()), available=units["available"],
-        quarantined=units["quarantined"], reserved=units["reserved"], issued=units["issued"],
-        transfused=units["transfused"], discarded=units["discarded"], transfers_in_transit=in_transit or 0,
-        orders_open=order_states["open"], orders_allocated=order_states["allocated"],
-        orders_issued=order_states["issued"],
+        donations_processed=processed, units=sum(units.values()), available=units.get("available", 0),
+        quarantined=units.get("quarantined", 0), reserved=units.get("reserved", 0), issued=units.get("issued", 0),
+        transfused=units.get("transfused", 0), discarded=units.get("discarded", 0),
+        transfers_in_transit=counts.transfers_in_transit or 0, orders_open=orders_by.get("open", 0),
+        orders_allocated=orders_by.get("allocated", 0), orders_issued=orders_by.get("issued", 0),
     )

@@ -1,4 +1,4 @@
-"""Live figures for the home page."""
+"""Live figures for the home page, and whole-database counts for bulk jobs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Appointment, Donation, Donor, Order, Site, Unit
+from bloodbank.adapters.db.models import (
+    Appointment, Donation, Donor, Order, Patient, PatientSample, Site, Transfer, Unit,
+)
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -44,4 +46,28 @@ def overview(uow: UnitOfWork) -> Overview:
             units_available=count(select(func.count()).select_from(Unit).where(Unit.status == "available")),
             units_quarantined=count(select(func.count()).select_from(Unit).where(Unit.status == "quarantined")),
             open_orders=count(select(func.count()).select_from(Order).where(Order.status == "open")),
+        )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts over the whole database: for a bulk job's summary, and to number what it adds after what is there."""
+
+    units_by_status: dict[str, int]
+    orders_by_status: dict[str, int]
+    transfers_in_transit: int
+    patient_records: int  # merged-away records included: a count that never goes down
+    patient_samples: int
+
+
+def tally(uow: UnitOfWork) -> Tally:
+    with uow:
+        s = uow.session
+        return Tally(
+            units_by_status=dict(s.execute(select(Unit.status, func.count()).group_by(Unit.status)).all()),
+            orders_by_status=dict(s.execute(select(Order.status, func.count()).group_by(Order.status)).all()),
+            transfers_in_transit=s.scalar(select(func.count()).select_from(Transfer)
+                                          .where(Transfer.status == "dispatched")),
+            patient_records=s.scalar(select(func.count()).select_from(Patient)),
+            patient_samples=s.scalar(select(func.count()).select_from(PatientSample)),
         )
