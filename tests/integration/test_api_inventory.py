@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bloodbank.adapters.db.models import Signature
 from bloodbank.domain.access import signature_meaning
@@ -262,3 +262,71 @@ def test_the_expiry_sweep_discards_expired_units_and_the_report_counts_them(data
 def test_each_role_reaches_only_what_its_permissions_allow(database, role, method, path, status):
     body = {"json": {}} if method == "post" else {}
     assert getattr(api(database, role), method)(path, **body).status_code == status
+
+
+def held_ready_unit(database) -> tuple[int, int]:
+    """A red cell unit with final negative tests and a verified label, held by an excursion: (site, unit)."""
+    site = lab_fixtures.make_site(database)
+    donation = lab_fixtures.make_donation(database, site_id=site)
+    red = lab_fixtures.make_unit(database, donation_id=donation, site_id=site)
+    lab_fixtures.pass_all_tests(database, donation)
+    with database.sessions() as session, session.begin():
+        session.execute(update(lab_fixtures.Unit).where(lab_fixtures.Unit.id == red)
+                        .values(storage_location="fridge 1"))
+    answer = api(database, "inventory_manager", "stock.kay").post("/api/inventory/excursions", json={
+        "site_id": site, "storage_location": "fridge 1", "started_at": hours_ago(3).isoformat(),
+        "ended_at": hours_ago(2).isoformat(), "lowest_c": 4.0, "highest_c": 11.0})
+    assert answer.status_code == 201, answer.text
+    return site, red
+
+
+def test_a_held_unit_is_released_after_a_signed_review_and_not_before(database):
+    site, red = held_ready_unit(database)
+    lab = api(database, "lab_technician")
+    bench = lab.post(f"/api/lab/units/{red}/release", json={"signature_password": PASSWORD})
+    assert bench.status_code == 409 and "Held for review (temperature excursion)" in bench.json()["message"]
+    board = lab.get("/api/lab/quarantine", params={"site_id": site}).json()["items"]
+    assert [(i["unit_id"], i["state"], i["held_for_review"]) for i in board] == [(red, "held", True)]
+    held = lab.get("/api/inventory/holds", params={"site_id": site}).json()
+    assert held["total"] == 1 and held["items"][0]["holds"][0]["kind"] == "temperature_excursion"
+    before = counts(database)
+    wrong = lab.post(f"/api/inventory/units/{red}/review-release",
+                     json={"reason": "Probe fault", "signature_password": "not mine"})
+    assert wrong.status_code == 403 and wrong.json()["code"] == "signature_refused"
+    assert {k: v for k, v in counts(database).items() if k != "audit"} == \
+        {k: v for k, v in before.items() if k != "audit"}
+    done = lab.post(f"/api/inventory/units/{red}/review-release",
+                    json={"reason": "Probe fault: the product stayed at 4 °C", "signature_password": PASSWORD})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "available" and unit(database, red).status == "available"
+    with database.sessions() as s:
+        [signature] = s.execute(select(Signature).where(Signature.entity_id == str(red))).scalars().all()
+    row = unit(database, red)
+    assert signature.action == "review_release"
+    assert signature.meaning == signature_meaning("review_release", f"{din_of(row.din).eye_readable} "
+                                                                    f"{row.product_code}")
+    [hold] = lab.get(f"/api/inventory/units/{red}/holds").json()["holds"]
+    assert (hold["decision"], hold["decision_reason"]) == ("released", "Probe fault: the product stayed at 4 °C")
+
+
+def test_a_held_unit_is_discarded_after_a_signed_review(database):
+    _, red = held_ready_unit(database)
+    client = api(database, "inventory_manager")
+    done = client.post(f"/api/inventory/units/{red}/review-discard",
+                       json={"reason": "Unfit: 11 °C for an hour", "signature_password": PASSWORD})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["discard_reason"]) == ("discarded", "temperature")
+    again = client.post(f"/api/inventory/units/{red}/review-discard",
+                        json={"reason": "again", "signature_password": PASSWORD})
+    assert again.status_code == 409 and "not in quarantine" in again.json()["message"]
+
+
+@pytest.mark.parametrize("role, path, status", [
+    ("inventory_manager", "/api/inventory/units/1/review-release", 403),
+    ("hospital_staff", "/api/inventory/units/1/review-discard", 403),
+    ("clerk", "/api/inventory/holds", 403),
+])
+def test_a_review_needs_the_release_or_discard_permission(database, role, path, status):
+    client = api(database, role)
+    body = {"json": {"reason": "x", "signature_password": PASSWORD}} if "review" in path else {}
+    assert getattr(client, "post" if "review" in path else "get")(path, **body).status_code == status

@@ -1,12 +1,14 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import Signature
+from bloodbank.adapters.db.models import Signature, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.entrypoints.cli.blood import inventory as cli
 from bloodbank.entrypoints.cli.context import set_database_url
+from tests.integration import lab_fixtures
 from tests.integration.inventory_fixtures import audit_actions, counts, make_issue, make_site, make_unit, unit
 from tests.integration.lab_fixtures import audit_entries
 from tests.integration.web_fixtures import PASSWORD, make_user
@@ -224,3 +226,59 @@ def test_the_expiry_sweep_with_a_wrong_password_discards_nothing(database):
     assert result.exit_code == 1 and "password does not match" in said(result)
     assert records(database) == before and unit(database, old).status == "available"
     assert signatures(database) == [] and audit_actions(database)[-1] == "signature_refused"
+
+
+def held_ready_unit(database) -> int:
+    """A red cell unit whose tests are final and negative and label verified, held by an excursion at WEST."""
+    site_id = lab_fixtures.make_site(database)
+    with database.sessions() as session, session.begin():
+        session.execute(update(Site).where(Site.id == site_id).values(code="WEST"))
+    donation = lab_fixtures.make_donation(database, site_id=site_id)
+    red = lab_fixtures.make_unit(database, donation_id=donation, site_id=site_id)
+    lab_fixtures.pass_all_tests(database, donation)
+    with database.sessions() as session, session.begin():
+        session.execute(update(Unit).where(Unit.id == red).values(storage_location="fridge 1"))
+    result = run("excursion", "--site", "WEST", "--location", "fridge 1",
+                 "--started", (utcnow() - timedelta(hours=2)).isoformat(),
+                 "--ended", (utcnow() - timedelta(hours=1)).isoformat(), "--lowest", 4, "--highest", 11)
+    assert result.exit_code == 0 and "1 unit(s) held" in result.output, result.output
+    return red
+
+
+def test_a_held_unit_is_listed_and_released_after_a_signed_review(database):
+    red = held_ready_unit(database)
+    make_user(database, "lab_technician", "lab.rev")
+    listed = run("holds", "--site", "WEST")
+    assert listed.exit_code == 0 and f"unit {red}" in said(listed) and "temperature excursion, open" in said(listed)
+    result = run("review-release", red, "--reason", "Probe fault: product stayed at 4 °C", user="lab.rev")
+    assert result.exit_code == 0 and "Released after review" in result.output, result.output
+    assert unit(database, red).status == "available"
+    [signature] = signatures(database)
+    assert (signature.action, signature.entity_id, signature.signer_name) == ("review_release", str(red),
+                                                                               "Test lab_technician")
+    assert "release_after_review" in audit_actions(database)
+    history = run("holds", red)
+    assert "released after review by lab.rev" in said(history) and "Probe fault" in said(history)
+
+
+def test_a_review_release_with_a_wrong_password_or_without_the_release_permission_does_nothing(database):
+    red = held_ready_unit(database)
+    make_user(database, "lab_technician", "lab.rev")
+    before = records(database)
+    wrong = run("review-release", red, "--reason", "fine", user="lab.rev", password="not my password at all")
+    assert wrong.exit_code == 1 and "password does not match" in said(wrong)
+    not_mine = run("review-release", red, "--reason", "fine")  # stock.sam: an inventory manager
+    assert not_mine.exit_code == 1 and "'release' permission" in said(not_mine)
+    assert records(database) == before and unit(database, red).status == "quarantined"
+    assert signatures(database) == []
+
+
+def test_a_held_unit_is_discarded_after_a_signed_review(database):
+    red = held_ready_unit(database)
+    result = run("review-discard", red, "--reason", "11 °C for an hour: unfit")
+    assert result.exit_code == 0 and "storage temperature excursion (11 °C for an hour: unfit)" in said(result), \
+        result.output
+    assert unit(database, red).status == "discarded"
+    [signature] = signatures(database)
+    assert (signature.action, signature.entity_id) == ("discard", str(red))
+    assert "No unit is held for review." in run("holds").output

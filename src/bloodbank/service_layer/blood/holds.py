@@ -84,8 +84,8 @@ class HeldUnit:
         return self.status == S.QUARANTINED.value and bool(self.open_holds)
 
 
-def held_units(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 200) -> list[HeldUnit]:
-    """Quarantined units with at least one open hold, oldest hold first."""
+def held_units(uow: UnitOfWork, *, site_id: int | None = None, limit: int | None = None) -> list[HeldUnit]:
+    """Quarantined units with at least one open hold, oldest hold first (`limit` for a board)."""
     with uow:
         session = uow.session
         if site_id is not None and session.get(Site, site_id) is None:

@@ -11,14 +11,15 @@ from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
-from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
+from bloodbank.service_layer.blood import discards, excursions, holds, inventory, transfers
 from bloodbank.service_layer.blood.discards import DiscardView
+from bloodbank.service_layer.blood.holds import HeldUnit
 from bloodbank.service_layer.blood.inventory import StockReport
 from bloodbank.service_layer.blood.transfers import TransferView
 from bloodbank.service_layer.donors import sites
 
-app = typer.Typer(help="Inventory: stock and days of supply, transfers, temperature excursions, discards.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Inventory: stock and days of supply, transfers, temperature excursions, units held for "
+                       "review, discards.", no_args_is_help=True)
 
 REASONS_HELP = ", ".join(f"{code} ({label})" for code, label in DISCARD_REASONS.items())
 
@@ -217,6 +218,65 @@ def excursion_discard(
         view = signed(action="discard",
                       act=lambda: excursions.discard_after_review(uow(), excursion_id=excursion_id,
                                                                   unit_id=unit_id, note=note),
+                      record=_discard_subject)
+    _show_discard(view)
+
+
+def _show_held(view: HeldUnit) -> None:
+    place = f"{view.site_code or '-'} {view.storage_location}".strip()
+    console.print(f"unit {view.unit_id}  {view.din} {view.product_code}/{view.division}  "
+                  f"{view.kind.replace('_', ' ')} {view.blood_group or '-'}  {view.status.replace('_', ' ')}  {place}")
+    for h in view.holds:
+        decided = (f" — {h.decision} after review by {h.decided_by} {h.decided_at:%Y-%m-%d %H:%M} UTC: "
+                   f"{h.decision_reason}" if h.decision else "")
+        state = "[yellow]open[/yellow]" if h.decision is None else "decided"
+        console.print(f"  hold {h.id} ({h.kind_label}, {state}): {h.reason}; opened "
+                      f"{h.opened_at:%Y-%m-%d %H:%M} UTC by {h.opened_by}{decided}")
+
+
+@app.command("holds")
+@needs(P.UNITS_READ)
+def held(
+    unit_id: Optional[int] = typer.Argument(None, help="One unit: every hold it had; default: every held unit."),
+    site: Optional[str] = typer.Option(None, "--site", help="A site's code; default: every site."),
+    actor: str = Actor,
+) -> None:
+    """Units held in quarantine for a review decision (excursion, broken cold chain), or one unit's holds."""
+    with clerk_errors():
+        views = [holds.unit_holds(uow(), unit_id=unit_id)] if unit_id is not None \
+            else holds.held_units(uow(), site_id=_site_id(site))
+    if not views:
+        console.print("No unit is held for review.")
+    for view in views:
+        _show_held(view)
+
+
+@app.command("review-release")
+@needs(P.RELEASE)
+def review_release(
+    unit_id: int = typer.Argument(..., help="The held unit."),
+    reason: str = typer.Option(..., "--reason", help="The review's conclusion: why the unit is fit for use."),
+    actor: str = Actor,
+) -> None:
+    """Release a held unit after review, signed with your password; every other release check still applies."""
+    with clerk_errors():
+        view = signed(action="review_release",
+                      act=lambda: holds.release_after_review(uow(), unit_id=unit_id, reason=reason),
+                      record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
+    console.print(f"[green]Released after review[/green] unit {view.unit_id} {view.din} {view.product_code} "
+                  f"{view.blood_group or ''}: now available.")
+
+
+@app.command("review-discard")
+@needs(P.DISCARD)
+def review_discard(
+    unit_id: int = typer.Argument(..., help="The held unit."),
+    reason: str = typer.Option(..., "--reason", help="The review's conclusion: why the unit is unfit."),
+    actor: str = Actor,
+) -> None:
+    """Discard a held unit the review judged unfit, signed with your password."""
+    with clerk_errors():
+        view = signed(action="discard", act=lambda: holds.discard_after_review(uow(), unit_id=unit_id, reason=reason),
                       record=_discard_subject)
     _show_discard(view)
 

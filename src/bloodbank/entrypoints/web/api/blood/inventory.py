@@ -2,7 +2,8 @@
 soon; transfers between sites; temperature excursions; discards and the waste report.
 
 Reading needs UNITS_READ, changing stock INVENTORY_WRITE; a discard needs DISCARD and the signer's
-password (`signature_password`).
+password (`signature_password`). A unit held for review (an excursion, a broken cold chain) leaves its
+hold only by a signed review: release after review needs RELEASE, discard after review DISCARD.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.components import ComponentKind
+from bloodbank.domain.holds import MAX_REASON
 from bloodbank.domain.unit_status import IN_STOCK
 from bloodbank.entrypoints.web.api.common import Id, IdField, MAX_ID, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
+from bloodbank.service_layer.blood import discards, excursions, holds, inventory, transfers
 from bloodbank.service_layer.blood.discards import DiscardCandidate, DiscardView
 from bloodbank.service_layer.blood.excursions import ExcursionSummary, ExcursionView
+from bloodbank.service_layer.blood.holds import HeldUnit
+from bloodbank.service_layer.blood.release import ReleasedUnitView
 from bloodbank.service_layer.blood.inventory import (
     ExpiringUnit, GroupSupply, StockGrid, StockReport, StockUnit, UnitLocation,
 )
@@ -90,6 +94,12 @@ class SignedNote(Strict):
 
 class DiscardRequest(SignedNote):
     reason_code: DiscardReason = Field(description="Why the unit is discarded; 'other' needs a note.")
+
+
+class ReviewDecision(Strict):
+    reason: str = Field(min_length=1, max_length=MAX_REASON, description="The review's conclusion, kept with "
+                                                                           "each hold it decides.")
+    signature_password: str = Field(min_length=1, max_length=200, description="Your own password, to sign.")
 
 
 class Swept(BaseModel):
@@ -202,6 +212,36 @@ def discard_after_excursion(excursion_id: Id, unit_id: Id, body: SignedNote,
     return signed(caller, password=body.signature_password, action="discard",
                   act=lambda: excursions.discard_after_review(caller.uow(), excursion_id=excursion_id,
                                                               unit_id=unit_id, note=body.note),
+                  record=_discard_subject)
+
+
+@router.get("/holds", summary="Units held in quarantine for a review decision, oldest hold first")
+def held_units(site_id: int | None = SiteQuery, page: PageParams = Depends(page_params),
+               caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[HeldUnit]:
+    return paginate(holds.held_units(caller.uow(), site_id=site_id), page)
+
+
+@router.get("/units/{unit_id}/holds", summary="A unit's holds, open and decided")
+def unit_holds(unit_id: Id, caller: Caller = Depends(require(Permission.UNITS_READ))) -> HeldUnit:
+    return holds.unit_holds(caller.uow(), unit_id=unit_id)
+
+
+@router.post("/units/{unit_id}/review-release",
+             summary="Release a held unit after review, under your signature: every other release check still "
+                     "applies")
+def release_after_review(unit_id: Id, body: ReviewDecision,
+                         caller: Caller = Depends(require(Permission.RELEASE))) -> ReleasedUnitView:
+    return signed(caller, password=body.signature_password, action="review_release",
+                  act=lambda: holds.release_after_review(caller.uow(), unit_id=unit_id, reason=body.reason),
+                  record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
+
+
+@router.post("/units/{unit_id}/review-discard",
+             summary="Discard a held unit the review judged unfit, under your signature")
+def discard_after_review(unit_id: Id, body: ReviewDecision,
+                         caller: Caller = Depends(require(Permission.DISCARD))) -> DiscardView:
+    return signed(caller, password=body.signature_password, action="discard",
+                  act=lambda: holds.discard_after_review(caller.uow(), unit_id=unit_id, reason=body.reason),
                   record=_discard_subject)
 
 
