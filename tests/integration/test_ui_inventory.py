@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bloodbank.adapters.db.models import Signature, Unit as UnitRow
 from bloodbank.domain.isbt128 import encode_product_code
@@ -180,3 +180,79 @@ def test_every_form_on_the_inventory_pages_carries_the_sessions_own_token(databa
         page = client.get(path).text
         tokens = re.findall(r'name="csrf_token" value="([^"]*)"', page)
         assert len(tokens) >= page.count('method="post"') and set(tokens) == {client.csrf}, path
+
+
+def held_ready_unit(database) -> int:
+    """A red cell unit with final negative tests and a verified label, held by an excursion entered on the page."""
+    site = lab_fixtures.make_site(database)
+    donation = lab_fixtures.make_donation(database, site_id=site)
+    red = lab_fixtures.make_unit(database, donation_id=donation, site_id=site)
+    lab_fixtures.pass_all_tests(database, donation)
+    with database.sessions() as session, session.begin():
+        session.execute(update(UnitRow).where(UnitRow.id == red).values(storage_location="fridge 1"))
+    client = browser(database, "inventory_manager", "stock.kay")
+    answer = client.post("/inventory/excursions", data={
+        "csrf_token": client.csrf, "site_id": site, "storage_location": "fridge 1",
+        "started_at": hours_ago(3).strftime("%Y-%m-%dT%H:%M"), "ended_at": hours_ago(2).strftime("%Y-%m-%dT%H:%M"),
+        "lowest_c": "4", "highest_c": "11"})
+    assert answer.status_code == 200 and "1 unit(s) held in quarantine" in text_of(answer)
+    return red
+
+
+def test_a_held_unit_is_shown_held_on_the_lab_board_and_released_after_review_on_its_page(database):
+    red = held_ready_unit(database)
+    lab = browser(database, "lab_technician")
+    board = text_of(lab.get("/lab")).split('id="quarantine-list"')[1].split("</table>")[0]
+    assert "held" in board and "ready for release" not in board
+    assert "Held for review (temperature excursion)" in board and f"Review the hold on unit {red}" in board
+    bench = lab.get(f"/lab/release?unit_id={red}").text
+    assert f'href="/inventory/holds/{red}">review the hold' in bench
+    listed = text_of(lab.get("/inventory")).split('id="held-units"')[1].split("</table>")[0]
+    assert f"Review unit {red}" in listed and "Temperature excursion: Temperature excursion" in listed
+    page = lab.get(f"/inventory/holds/{red}")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Every other release check passes: only the review decides." in text
+    assert "I have reviewed why unit" in text and "Sign and release after review" in text
+    wrong = lab.post(f"/inventory/holds/{red}/release", data={
+        "csrf_token": lab.csrf, "reason": "Probe fault", "signature_password": "not mine"})
+    assert wrong.status_code == 403 and "The password does not match" in text_of(wrong)
+    assert "Probe fault</textarea>" in wrong.text
+    assert lab_fixtures.status_of(database, red) == "quarantined"
+    done = lab.post(f"/inventory/holds/{red}/release", data={
+        "csrf_token": lab.csrf, "reason": "Probe fault: the product stayed at 4 °C", "signature_password": PASSWORD})
+    assert done.status_code == 200 and "released after review: it is now available" in text_of(done)
+    assert "released after review by lab-technician" in text_of(done)
+    assert lab_fixtures.status_of(database, red) == "available"
+    with database.sessions() as s:
+        signature = s.execute(select(Signature).where(Signature.entity_id == str(red))).scalar_one()
+    assert signature.action == "review_release"
+
+
+def test_a_held_unit_is_discarded_after_review_on_its_page_and_an_inventory_manager_cannot_release_it(database):
+    red = held_ready_unit(database)
+    client = browser(database, "inventory_manager")
+    page = text_of(client.get(f"/inventory/holds/{red}"))
+    assert "Sign and discard after review" in page and "Sign and release after review" not in page
+    refused = client.post(f"/inventory/holds/{red}/release", data={
+        "csrf_token": client.csrf, "reason": "fine", "signature_password": PASSWORD})
+    assert refused.status_code == 403 and lab_fixtures.status_of(database, red) == "quarantined"
+    done = client.post(f"/inventory/holds/{red}/discard", data={
+        "csrf_token": client.csrf, "reason": "Unfit: 11 °C for an hour", "signature_password": PASSWORD})
+    assert done.status_code == 200 and "discarded after review: storage temperature excursion" in text_of(done)
+    assert lab_fixtures.status_of(database, red) == "discarded"
+    assert "Sign and discard" not in done.text
+
+
+def test_a_held_unit_that_fails_another_release_check_stays_held_and_the_page_says_why(database):
+    red = held_ready_unit(database)
+    with database.sessions() as session, session.begin():
+        session.execute(update(UnitRow).where(UnitRow.id == red).values(label_verified_at=None))
+    lab = browser(database, "lab_technician")
+    assert "The label has not been verified against the unit." in text_of(lab.get(f"/inventory/holds/{red}"))
+    refused = lab.post(f"/inventory/holds/{red}/release", data={
+        "csrf_token": lab.csrf, "reason": "Probe fault", "signature_password": PASSWORD})
+    assert refused.status_code == 409
+    assert "Release refused: nothing was changed and the hold stays open" in text_of(refused)
+    assert "The label has not been verified" in refused.text.split('id="refusal"')[1].split("</ul>")[0]
+    assert lab_fixtures.status_of(database, red) == "quarantined"

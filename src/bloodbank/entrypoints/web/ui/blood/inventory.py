@@ -1,5 +1,6 @@
 """Pages: the inventory manager's home. Stock by group × component with days of supply, units expiring
-in the next 48 hours, transfers (dispatch, receive), temperature excursions, discards and the waste report.
+in the next 48 hours, transfers (dispatch, receive), temperature excursions and the units they hold for
+review (released or discarded after a signed review), discards and the waste report.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from fastapi.responses import RedirectResponse
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.holds import MAX_REASON as MAX_HOLD_REASON
+from bloodbank.domain.release import HELD, SENSITIVE
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.blood import discards, excursions, inventory, transfers
+from bloodbank.service_layer.blood import discards, excursions, holds, inventory, release, transfers
 from bloodbank.service_layer.donors import sites
 
 router = APIRouter()
 
 EXPIRING_HOURS = 48
+HELD_SHOWN = 50
 ALWAYS_SHOWN = ("red_cells", "plasma", "platelets_pooled")
 KIND_OPTIONS = [("", "Any component")] + [(k.value, k.value.replace("_", " ")) for k in ComponentKind]
 MAX_TEXT = 200
@@ -59,6 +63,7 @@ def _home(request: Request, caller: Caller, *, site_id: int | None = None, since
         request, "inventory/home.html", status_code=status_code, error=error, notice=notice, grid=grid,
         columns=_columns(grid), expiring=inventory.expiring_within(uow(), hours=EXPIRING_HOURS, site_id=site_id),
         in_transit=transfers.list_in_transit(uow()), excursions=recent_excursions,
+        held=holds.held_units(uow(), site_id=site_id, limit=HELD_SHOWN), held_shown=HELD_SHOWN,
         waste=discards.discards_report(uow(), since=since, site_id=site_id), since=since, site_id=site_id,
         site_options=[("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
         sites=all_sites, expiring_hours=EXPIRING_HOURS, typed=typed or {},
@@ -201,6 +206,83 @@ def record_excursion(request: Request, site_id: str = Form(""), storage_location
     if view.unaffected_unit_ids:
         notice += f" {len(view.unaffected_unit_ids)} unit(s) there were within their storage range."
     return _home(request, caller, notice=notice)
+
+
+# ---------------------------------------------------------------- units held for review
+
+
+def _hold_page(request: Request, caller: Caller, unit_id: int, *, error: str | None = None,
+               notice: str | None = None, status_code: int = 200, typed: dict | None = None, reasons=()):
+    held = holds.unit_holds(caller.uow(), unit_id=unit_id)
+    check = release.release_check(caller.uow(), unit_id=unit_id) if held.awaiting_review else None
+    # What else keeps it in quarantine; a reason about the donor (SENSITIVE) is the lab's own, only counted here.
+    others = [b for b in check.blockers if b.code != HELD] if check is not None else []
+    return render(request, "inventory/hold.html", status_code=status_code, error=error, notice=notice, held=held,
+                  others=[b.message for b in others if b.code not in SENSITIVE],
+                  others_unsaid=sum(b.code in SENSITIVE for b in others), reasons=list(reasons), typed=typed or {},
+                  release_meaning=signature_meaning("review_release", held.signature_subject),
+                  discard_meaning=signature_meaning("discard", held.signature_subject),
+                  may_release=caller.principal.may(Permission.RELEASE),
+                  may_discard=caller.principal.may(Permission.DISCARD))
+
+
+@router.get("/inventory/holds/{unit_id}")
+def hold_page(request: Request, unit_id: int, caller: Caller = Depends(require(Permission.UNITS_READ))):
+    try:
+        if not 1 <= unit_id <= MAX_ID:
+            raise InvalidInput("The unit number is out of range.")
+        return _hold_page(request, caller, unit_id)
+    except DomainError as error:
+        return _home(request, caller, error=error.message, status_code=status_for(error))
+
+
+@router.post("/inventory/holds/{unit_id}/release")
+def release_after_review(request: Request, unit_id: int, reason: str = Form("", max_length=MAX_HOLD_REASON),
+                         signature_password: str = Form("", max_length=200),
+                         caller: Caller = Depends(require(Permission.RELEASE))):
+    try:
+        if not 1 <= unit_id <= MAX_ID:
+            raise InvalidInput("The unit number is out of range.")
+        view = signed(
+            caller, password=signature_password, action="review_release",
+            act=lambda: holds.release_after_review(caller.uow(), unit_id=unit_id, reason=reason),
+            record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id),
+        )
+    except DomainError as error:
+        # A refused release lists one reason a line; say them apart, as the release bench does.
+        reasons = [line[2:] for line in error.message.splitlines() if line.startswith("- ")]
+        try:
+            return _hold_page(request, caller, unit_id, status_code=status_for(error), reasons=reasons,
+                              error="Release refused: nothing was changed and the hold stays open. Every reason "
+                                    "is listed below." if reasons else error.message,
+                              typed={"release_reason": reason})
+        except DomainError as missing:
+            return _home(request, caller, error=missing.message, status_code=status_for(missing))
+    subject = discards.unit_subject(view.din, view.product_code, view.division)
+    return _hold_page(request, caller, unit_id, notice=f"Unit {subject} released after review: it is now available. "
+                      "Your signature is recorded.")
+
+
+@router.post("/inventory/holds/{unit_id}/discard")
+def discard_after_review(request: Request, unit_id: int, reason: str = Form("", max_length=MAX_HOLD_REASON),
+                         signature_password: str = Form("", max_length=200),
+                         caller: Caller = Depends(require(Permission.DISCARD))):
+    try:
+        if not 1 <= unit_id <= MAX_ID:
+            raise InvalidInput("The unit number is out of range.")
+        view = signed(caller, password=signature_password, action="discard",
+                      act=lambda: holds.discard_after_review(caller.uow(), unit_id=unit_id, reason=reason),
+                      record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
+    except DomainError as error:
+        try:
+            return _hold_page(request, caller, unit_id, error=error.message, status_code=status_for(error),
+                              typed={"discard_reason": reason})
+        except DomainError as missing:
+            return _home(request, caller, error=missing.message, status_code=status_for(missing))
+    label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
+    subject = discards.unit_subject(view.din, view.product_code, view.division)
+    return _hold_page(request, caller, unit_id, notice=f"Unit {subject} discarded after review: {label}. "
+                      "Your signature is recorded.")
 
 
 # ---------------------------------------------------------------- discards
