@@ -240,7 +240,9 @@ def test_the_expiry_sweep_discards_expired_units_and_the_report_counts_them(data
     old_plasma = make_unit(database, site_id=site, kind="plasma", expires_in=timedelta(hours=-1))
     fresh = make_unit(database, site_id=site)
     client = api(database, "inventory_manager")
-    swept = client.post("/api/inventory/discards/expired").json()
+    refused = client.post("/api/inventory/discards/expired", json={"signature_password": "not my password!"})
+    assert refused.status_code == 403 and unit(database, old_red).status == "available"
+    swept = client.post("/api/inventory/discards/expired", json={"signature_password": PASSWORD}).json()
     assert swept == {"discarded": [old_red, old_plasma], "count": 2}
     assert unit(database, fresh).status == "available"
     report = client.get("/api/inventory/discards/report", params={"since": date.today().isoformat()}).json()

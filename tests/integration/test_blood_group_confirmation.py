@@ -69,3 +69,20 @@ def test_the_resolution_confirms_the_group_and_regroups_the_held_units_for_a_new
     for unit in units:
         stored = get(database, Unit, unit.id)
         assert (stored.blood_group, stored.label_printed_at, stored.label_verified_at) == ("A+", None, None)
+
+
+def test_confirming_a_group_through_the_api_is_signed(database):
+    from bloodbank.adapters.db.models import Signature
+    from tests.integration.web_fixtures import PASSWORD, api
+
+    donor, donation, _, case = discrepancy(database)
+    client = api(database, "lab_technician")
+    body = {"outcome": "repeat typing B+", "confirmed_group": "B+"}
+    unsigned = client.post(f"/api/lab/follow-ups/{case.id}/close", json=body)
+    assert unsigned.status_code == 403 and unsigned.json()["code"] == "signature_refused"
+    assert get(database, Donor, donor).group_discrepancy
+    signed = client.post(f"/api/lab/follow-ups/{case.id}/close", json={**body, "signature_password": PASSWORD})
+    assert signed.status_code == 200, signed.text
+    with database.sessions() as s:
+        [signature] = s.query(Signature).all()
+    assert signature.action == "confirm_group" and signature.meaning.startswith("I confirm blood group B+ for donor")

@@ -155,7 +155,10 @@ def test_the_expiry_sweep_button_discards_expired_units(database):
     site = make_site(database)
     old = make_unit(database, site_id=site, expires_in=timedelta(hours=-1))
     client = browser(database, "inventory_manager")
-    answer = client.post("/inventory/discard-expired", data={"csrf_token": client.csrf})
+    unsigned = client.post("/inventory/discard-expired", data={"csrf_token": client.csrf})
+    assert unsigned.status_code == 403 and unit(database, old).status == "available"
+    answer = client.post("/inventory/discard-expired", data={"csrf_token": client.csrf,
+                                                            "signature_password": PASSWORD})
     assert answer.status_code == 200 and "1 expired unit(s) discarded." in text_of(answer)
     assert unit(database, old).status == "discarded"
     assert "expired" in answer.text.split('id="waste-report"')[1]

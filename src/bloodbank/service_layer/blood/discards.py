@@ -115,6 +115,12 @@ def discard_expired(uow: UnitOfWork) -> list[int]:
         return ids
 
 
+def expiry_sweep_subject(ids: list[int]) -> tuple[str, str, str]:
+    """What the expiry sweep's signature names, whichever entry point signs it: how many units, and which."""
+    which = f" (unit ids {', '.join(map(str, ids))})" if ids else ""
+    return f"{len(ids)} expired unit(s) in stock at every site{which}", "inventory", "expiry_sweep"
+
+
 def discards_report(uow: UnitOfWork, *, since: date, site_id: int | None = None) -> dict[str, dict[str, int]]:
     """Units discarded since the start of `since` (UTC): reason → kind → count."""
     if not isinstance(since, date) or isinstance(since, datetime):

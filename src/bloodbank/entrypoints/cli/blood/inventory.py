@@ -94,12 +94,6 @@ def _discard_subject(view: DiscardView) -> tuple[str, str, int]:
     return discards.unit_subject(view.din, view.product_code, view.division), "unit", view.unit_id
 
 
-def _expired_subject(ids: list[int]) -> tuple[str, str, str]:
-    """What the expiry sweep's signature names: how many units it discarded, and which."""
-    which = f" (unit ids {', '.join(map(str, ids))})" if ids else ""
-    return f"{len(ids)} expired unit(s) in stock at every site{which}", "inventory", "expiry_sweep"
-
-
 def _show_discard(view: DiscardView) -> None:
     note = f" ({view.discard_note})" if view.discard_note else ""
     console.print(f"Unit {view.unit_id} {view.din} {view.product_code}/{view.division} discarded: "
@@ -302,7 +296,7 @@ def discard(
 def expire(actor: str = Actor) -> None:
     """Discard every unit in stock whose expiry has passed (by the server's clock), signed with your password."""
     with clerk_errors():
-        ids = signed(action="discard", act=lambda: discards.discard_expired(uow()), record=_expired_subject)
+        ids = signed(action="discard", act=lambda: discards.discard_expired(uow()), record=discards.expiry_sweep_subject)
     console.print(f"{len(ids)} expired unit(s) discarded" + (f": {', '.join(map(str, ids))}." if ids else "."))
 
 

@@ -261,9 +261,15 @@ def discard_unit(unit_id: Id, body: DiscardRequest,
                   record=_discard_subject)
 
 
+class SignedSweep(Strict):
+    signature_password: str = Field(min_length=1, max_length=200, description="Your own password, to sign.")
+
+
 @router.post("/discards/expired", summary="Discard every unit in stock whose expiry has passed (server time)")
-def discard_expired(caller: Caller = Depends(require(Permission.DISCARD))) -> Swept:
-    ids = discards.discard_expired(caller.uow())
+def discard_expired(body: SignedSweep, caller: Caller = Depends(require(Permission.DISCARD))) -> Swept:
+    """Signed like a single discard: a wrong password is refused and nothing is discarded."""
+    ids = signed(caller, password=body.signature_password, action="discard",
+                 act=lambda: discards.discard_expired(caller.uow()), record=discards.expiry_sweep_subject)
     return Swept(discarded=ids, count=len(ids))
 
 

@@ -343,9 +343,11 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
 
 
 @router.post("/inventory/discard-expired")
-def discard_expired(request: Request, caller: Caller = Depends(require(Permission.DISCARD))):
+def discard_expired(request: Request, signature_password: str = Form("", max_length=200),
+                    caller: Caller = Depends(require(Permission.DISCARD))):
     try:
-        ids = discards.discard_expired(caller.uow())
+        ids = signed(caller, password=signature_password, action="discard",
+                     act=lambda: discards.discard_expired(caller.uow()), record=discards.expiry_sweep_subject)
     except DomainError as error:
         return _home(request, caller, error=error.message, status_code=status_for(error))
     notice = f"{len(ids)} expired unit(s) discarded." if ids else "No unit in stock had expired: nothing discarded."
