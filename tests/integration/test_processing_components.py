@@ -38,16 +38,18 @@ def test_the_buffy_coat_method_makes_red_cells_and_plasma_in_quarantine(database
     assert audit_entries(database, "donation", donation_id)[-1].new["unit_ids"] == [red.id, plasma.id]
 
 
-def test_the_prp_method_also_makes_a_platelet_unit_that_lives_five_days(database):
+def test_the_prp_method_makes_a_single_platelet_concentrate_that_lives_five_days_not_a_pooled_dose(database):
     site_id = make_site(database)
     donation_id = make_donation(database, site_id=site_id)
 
     views = processing.process_donation(clerk(database), donation_id=donation_id, method="prp")
 
-    platelets = unit_of(views, "platelets_pooled")
-    assert [v.kind for v in views] == ["red_cells", "plasma", "platelets_pooled"]
-    assert platelets.product_code == "X0008" and platelets.volume_ml == 60
-    assert platelets.expires_at == end_of_day(donation_row(database, donation_id)["started_at"], 5)
+    concentrate = unit_of(views, "platelet_concentrate")
+    assert [v.kind for v in views] == ["red_cells", "plasma", "platelet_concentrate"]
+    assert concentrate.product_code == "X0011" and concentrate.volume_ml == 60 and concentrate.leucoreduced
+    assert "for pooling only" in concentrate.product_name
+    assert concentrate.status == "quarantined" and concentrate.donation_id == donation_id
+    assert concentrate.expires_at == end_of_day(donation_row(database, donation_id)["started_at"], 5)
 
 
 def test_a_us_site_gives_red_cells_the_us_shelf_life(database):

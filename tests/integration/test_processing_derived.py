@@ -148,10 +148,24 @@ def test_a_unit_is_irradiated_once_and_only_if_it_can_be(database):
         irradiation.irradiate(clerk(database), unit_id=red.id)
     with pytest.raises(InvalidInput, match="Plasma is not irradiated"):
         irradiation.irradiate(clerk(database), unit_id=unit_of(views, "plasma").id)
-    with pytest.raises(InvalidInput, match="no product for platelets pooled, irradiated, leucocyte-reduced"):
-        irradiation.irradiate(clerk(database), unit_id=unit_of(views, "platelets_pooled").id)
+    with pytest.raises(InvalidInput, match="Irradiate the pool, not the unit on its own: a single platelet "
+                                           "concentrate is a fraction of an adult dose: pool it first"):
+        irradiation.irradiate(clerk(database), unit_id=unit_of(views, "platelet_concentrate").id)
 
     assert counts(database) == before
+
+
+def test_a_platelet_concentrate_is_not_split_into_aliquots_and_the_bench_does_not_offer_it(database):
+    _, views, _ = red_cells(database, method="prp")
+    concentrate = unit_of(views, "platelet_concentrate")
+    before = counts(database)
+
+    with pytest.raises(InvalidInput, match="not split into aliquots: a single platelet concentrate is a fraction"):
+        derived.split_unit(clerk(database), unit_id=concentrate.id, parts=2)
+
+    assert counts(database) == before
+    work = processing.unit_work(clerk(database), unit_id=concentrate.id)
+    assert not work.splittable and not work.irradiable and not work.cryo_possible
 
 
 def test_a_processed_unit_is_not_irradiated(database):

@@ -4,8 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bloodbank.domain.allocation import O_NEGATIVE, choose_units, needs_o_negative, possible_groups, unit_refusals
+from bloodbank.domain.allocation import (
+    O_NEGATIVE, choose_units, kinds_for_order, needs_o_negative, possible_groups, unit_refusals,
+)
 from bloodbank.domain.blood_groups import ALL_GROUPS
+from bloodbank.domain.components import dose_refusal
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patient_profile import Grouping, PatientProfile
 from bloodbank.domain.requirements import (
@@ -16,6 +19,9 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 NEEDED_BY = NOW + timedelta(hours=6)
 GROUPS = [str(g) for g in ALL_GROUPS]
 KINDS = ["red_cells", "plasma", "platelets_apheresis", "cryo", "whole_blood", "ltowb"]
+# Stock may hold what no order is ever filled with: a single platelet concentrate.
+STOCK_KINDS = KINDS + ["platelets_pooled", "platelet_concentrate"]
+NOT_A_DOSE = "a single platelet concentrate is a fraction of an adult dose: pool it first"
 
 
 def confirmed(group, *, sex="M", born=date(1960, 1, 1), requirements=()):
@@ -108,6 +114,27 @@ def test_platelet_orders_are_filled_by_apheresis_or_pooled_units():
     assert [u.id for u in choose(stock, confirmed("A+"), kind="platelets", quantity=3).units] == [1, 2]
 
 
+@pytest.mark.parametrize("order_kind", ["platelets", "platelets_pooled", "platelet_concentrate"])
+def test_a_single_platelet_concentrate_never_fills_an_order_even_when_it_is_all_there_is(order_kind):
+    stock = [unit(1, "A+", kind="platelet_concentrate", days=3), unit(2, "A+", kind="platelet_concentrate", days=4)]
+    chosen = choose(stock, confirmed("A+"), kind=order_kind, quantity=1)
+    assert chosen.units == () and chosen.shortfall == 1
+    assert "platelet_concentrate" not in kinds_for_order(order_kind)
+
+
+@pytest.mark.parametrize("order_kind", ["platelets", "platelets_pooled", "platelet_concentrate", "red_cells"])
+def test_a_platelet_concentrate_held_by_hand_is_refused_with_the_reason(order_kind):
+    concentrate = unit(1, "A+", kind="platelet_concentrate", days=3)
+    reasons = unit_refusals(concentrate, kind=order_kind, profile=confirmed("A+"), needed_by=NEEDED_BY, now=NOW)
+    assert reasons[0] == f"Unit {concentrate.label}: {NOT_A_DOSE} (4 to 6 of one ABO/RhD group make one adult dose)."
+
+
+def test_a_pool_of_concentrates_fills_a_platelet_order_beside_them():
+    stock = [unit(1, "A+", kind="platelet_concentrate", days=1), unit(2, "A+", kind="platelets_pooled", days=4)]
+    assert [u.id for u in choose(stock, confirmed("A+"), kind="platelets").units] == [2]
+    assert [u.id for u in choose(stock, confirmed("A+"), kind="platelets_pooled").units] == [2]
+
+
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, True, "2"])
 def test_a_quantity_that_is_not_a_positive_whole_number_is_refused(quantity):
     with pytest.raises(InvalidInput, match="whole number of units"):
@@ -141,7 +168,7 @@ def profiles(draw):
 @st.composite
 def stocks(draw):
     size = draw(st.integers(0, 14))
-    return [UnitFacts(id=i, din=f"G1234260{i:05d}", kind=draw(st.sampled_from(KINDS)), blood_group=draw(groups),
+    return [UnitFacts(id=i, din=f"G1234260{i:05d}", kind=draw(st.sampled_from(STOCK_KINDS)), blood_group=draw(groups),
                       expires_at=NOW + timedelta(hours=draw(st.integers(-24, 24 * 30))),
                       irradiated=draw(st.booleans()), cmv_negative=draw(st.booleans()),
                       low_titer=draw(st.booleans()), status=draw(st.sampled_from(["available"] * 4 + ["reserved"])))
@@ -163,6 +190,7 @@ def test_every_allocation_obeys_the_rules(stock, profile, kind, quantity, emerge
     assert len({u.id for u in result.units}) == len(result.units)
     for chosen in result.units:
         assert chosen.kind == kind and chosen.status == "available"
+        assert dose_refusal(chosen.kind) is None
         assert compatible_with_patient(chosen, profile, now=NOW)
         assert chosen.expires_at > NEEDED_BY
         assert unmet_requirements(chosen, profile) == ()
@@ -199,6 +227,18 @@ def test_an_rhd_negative_patient_never_gets_rhd_positive_red_cells_whatever_the_
     status = group_status(profile)
     if status.confirmed and not status.group.rhd_positive:
         assert all(not u.group.rhd_positive for u in result.units)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stock=stocks(), profile=profiles(),
+       kind=st.sampled_from(KINDS + ["platelets", "platelets_pooled", "platelet_concentrate"]),
+       quantity=st.integers(1, 6))
+def test_no_order_of_any_kind_is_ever_filled_with_a_fraction_of_a_dose(stock, profile, kind, quantity):
+    result = choose(stock, profile, kind=kind, quantity=quantity)
+    assert all(u.kind != "platelet_concentrate" for u in result.units)
+    for concentrate in (u for u in stock if u.kind == "platelet_concentrate"):
+        reasons = unit_refusals(concentrate, kind=kind, profile=profile, needed_by=NEEDED_BY, now=NOW)
+        assert NOT_A_DOSE in reasons[0]
 
 
 @settings(max_examples=300, deadline=None)

@@ -13,6 +13,7 @@ from bloodbank.domain.components import (
     IrradiationTooLate,
     build_rules,
     can_derive,
+    dose_refusal,
     expiry,
     pool_size_ok,
     read_packaged_data,
@@ -28,9 +29,10 @@ regimes = st.sampled_from(REGIMES)
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1))
 
 
-def test_the_component_kinds_are_exactly_the_seven_stored_values():
+def test_the_component_kinds_are_exactly_the_eight_stored_values():
     assert {k.value for k in ComponentKind} == {
-        "whole_blood", "ltowb", "red_cells", "plasma", "platelets_apheresis", "platelets_pooled", "cryo",
+        "whole_blood", "ltowb", "red_cells", "plasma", "platelets_apheresis", "platelets_pooled",
+        "platelet_concentrate", "cryo",
     }
 
 
@@ -48,6 +50,8 @@ def test_every_kind_has_a_sourced_specification_in_every_regime(kind, regime):
     ("cryo", "eu", 1095), ("cryo", "us", 365),
     ("whole_blood", "us", 35), ("ltowb", "eu", 35),
     ("platelets_apheresis", "eu", 5), ("platelets_pooled", "us", 5),
+    ("platelet_concentrate", "eu", 5), ("platelet_concentrate", "uk", 5), ("platelet_concentrate", "us", 5),
+    ("platelet_concentrate", "who", 5),
 ])
 def test_shelf_lives_differ_by_regime_as_the_regulations_say(kind, regime, days):
     assert spec(kind, regime=regime).shelf_life == timedelta(days=days)
@@ -55,7 +59,8 @@ def test_shelf_lives_differ_by_regime_as_the_regulations_say(kind, regime, days)
 
 def test_only_platelets_are_agitated():
     agitated = {k for k in ComponentKind if spec(k).agitated}
-    assert agitated == {ComponentKind.PLATELETS_APHERESIS, ComponentKind.PLATELETS_POOLED}
+    assert agitated == {ComponentKind.PLATELETS_APHERESIS, ComponentKind.PLATELETS_POOLED,
+                        ComponentKind.PLATELET_CONCENTRATE}
 
 
 # --- storage -----------------------------------------------------------------
@@ -64,6 +69,7 @@ def test_only_platelets_are_agitated():
     ("red_cells", "eu", 4.0, True), ("red_cells", "eu", 1.5, False), ("red_cells", "us", 1.5, True),
     ("red_cells", "eu", 6.0, True), ("red_cells", "eu", 6.1, False),
     ("platelets_pooled", "eu", 22.0, True), ("platelets_pooled", "eu", 4.0, False),
+    ("platelet_concentrate", "eu", 22.0, True), ("platelet_concentrate", "us", 4.0, False),
     ("plasma", "eu", -30.0, True), ("plasma", "eu", -20.0, False), ("plasma", "us", -20.0, True),
     ("plasma", "us", -10.0, False), ("cryo", "uk", -80.0, True),
 ])
@@ -89,7 +95,7 @@ def test_the_time_of_day_of_collection_does_not_change_the_expiry():
     assert expiry("red_cells", early) == expiry("red_cells", late)
 
 
-@pytest.mark.parametrize("kind", ["platelets_apheresis", "platelets_pooled"])
+@pytest.mark.parametrize("kind", ["platelets_apheresis", "platelets_pooled", "platelet_concentrate"])
 def test_platelets_keep_5_days_or_7_with_bacterial_screening(kind):
     assert expiry(kind, COLLECTED) == datetime(2024, 3, 6, 23, 59)
     assert expiry(kind, COLLECTED, bacterial_screened=True) == datetime(2024, 3, 8, 23, 59)
@@ -183,8 +189,10 @@ def test_the_buffy_coat_method_yields_red_cells_and_plasma_and_leaves_a_buffy_co
     assert components.SPLITS["buffy_coat"].pooled_into is ComponentKind.PLATELETS_POOLED
 
 
-def test_the_platelet_rich_plasma_method_yields_red_cells_plasma_and_platelets():
-    assert split_whole_blood("prp") == (ComponentKind.RED_CELLS, ComponentKind.PLASMA, ComponentKind.PLATELETS_POOLED)
+def test_the_platelet_rich_plasma_method_yields_red_cells_plasma_and_a_platelet_concentrate_not_a_pool():
+    assert split_whole_blood("prp") == (ComponentKind.RED_CELLS, ComponentKind.PLASMA,
+                                        ComponentKind.PLATELET_CONCENTRATE)
+    assert components.SPLITS["prp"].intermediate is None
 
 
 def test_an_unknown_split_method_is_refused():
@@ -196,6 +204,8 @@ def test_an_unknown_split_method_is_refused():
     ("whole_blood", "red_cells", True), ("whole_blood", "plasma", True), ("whole_blood", "platelets_pooled", True),
     ("plasma", "cryo", True), ("whole_blood", "cryo", False), ("whole_blood", "platelets_apheresis", False),
     ("red_cells", "plasma", False), ("cryo", "plasma", False), ("ltowb", "red_cells", False),
+    ("whole_blood", "platelet_concentrate", True), ("platelet_concentrate", "platelets_pooled", True),
+    ("platelet_concentrate", "platelets_apheresis", False), ("platelets_pooled", "platelet_concentrate", False),
 ])
 def test_only_the_listed_derivations_are_possible(parent, child, ok):
     assert can_derive(parent, child) is ok
@@ -204,6 +214,38 @@ def test_only_the_listed_derivations_are_possible(parent, child, ok):
 @pytest.mark.parametrize("n, ok", [(3, False), (4, True), (5, True), (6, True), (7, False), (0, False)])
 def test_a_platelet_pool_takes_four_to_six_buffy_coats(n, ok):
     assert pool_size_ok(n) is ok
+
+
+# --- what is a dose ----------------------------------------------------------
+
+NOT_A_DOSE = ("a single platelet concentrate is a fraction of an adult dose: pool it first "
+              "(4 to 6 of one ABO/RhD group make one adult dose)")
+
+
+@pytest.mark.parametrize("kind, refusal", [
+    ("platelet_concentrate", NOT_A_DOSE),
+    (ComponentKind.PLATELET_CONCENTRATE, NOT_A_DOSE),
+    ("platelets_pooled", None), ("platelets_apheresis", None), ("red_cells", None), ("plasma", None),
+    ("cryo", None), ("whole_blood", None), ("ltowb", None),
+    ("platelets", None),  # an order kind, not a stock kind: filled by doses only
+    ("granulocytes", None),  # not a kind at all: refused elsewhere, not called a fraction of a dose
+])
+def test_only_a_single_platelet_concentrate_is_never_a_dose(kind, refusal):
+    assert dose_refusal(kind) == refusal
+
+
+@given(kinds)
+def test_a_kind_that_is_never_a_dose_can_always_be_pooled_into_one(kind):
+    if dose_refusal(kind) is None:
+        return
+    assert "pool it first" in dose_refusal(kind)
+    assert any(can_derive(kind, child) and dose_refusal(child) is None for child in ComponentKind)
+    assert spec(kind).agitated == spec(ComponentKind.PLATELETS_POOLED).agitated  # kept as platelets are
+
+
+@given(st.text(max_size=30))
+def test_no_text_outside_the_pool_only_kinds_is_called_a_fraction_of_a_dose(text):
+    assert (dose_refusal(text) is None) is (text != "platelet_concentrate")
 
 
 # --- inputs ------------------------------------------------------------------
@@ -250,6 +292,24 @@ def test_a_shelf_life_written_as_true_refuses_to_load(data):
 def test_a_screened_shelf_life_shorter_than_the_plain_one_refuses_to_load(data):
     data["kinds"]["platelets_pooled"]["uk"]["screened_shelf_life_days"] = 3
     with pytest.raises(ComponentRulesError, match="screening cannot shorten"):
+        build_rules(data)
+
+
+def test_a_pool_only_kind_made_into_nothing_refuses_to_load(data):
+    data["pooling"]["pool_only"].append("cryo")
+    with pytest.raises(ComponentRulesError, match="pool_only: cryo is made into nothing"):
+        build_rules(data)
+
+
+def test_pool_only_kinds_without_a_source_refuse_to_load(data):
+    del data["pooling"]["pool_only_source"]
+    with pytest.raises(ComponentRulesError, match="pooling is missing 'pool_only_source'"):
+        build_rules(data)
+
+
+def test_a_pool_only_kind_that_is_not_a_kind_refuses_to_load(data):
+    data["pooling"]["pool_only"].append("buffy")
+    with pytest.raises(ComponentRulesError, match="pooling.pool_only: 'buffy' is not a component kind"):
         build_rules(data)
 
 

@@ -199,6 +199,27 @@ def test_emergency_release_still_stops_on_an_incompatible_crossmatch_or_a_known_
                         reserved_for=None)) == ["incompatible"]
 
 
+@pytest.mark.parametrize("emergency, status, reserved_for", [
+    (False, "reserved", 7),  # held for this very patient: still not a dose
+    (True, "available", None),
+    (True, "reserved", 7),
+])
+@pytest.mark.parametrize("group", ["O-", "A+", "AB+"])
+def test_a_single_platelet_concentrate_is_never_issued_to_a_patient(emergency, status, reserved_for, group):
+    facts = unit(group, kind="platelet_concentrate", status=status)
+    refusals = checks(facts, ready(group), crossmatch="compatible", emergency=emergency, reserved_for=reserved_for)
+    concentrate = [r for r in refusals if r.code == "not_a_dose"]
+    assert len(concentrate) == 1 and concentrate[0].hard_stop
+    assert concentrate[0].message == (f"Unit {facts.label}: a single platelet concentrate is a fraction of an adult "
+                                      "dose: pool it first (4 to 6 of one ABO/RhD group make one adult dose).")
+    assert "STOP: do not issue" in IssueRefused(refusals).message
+
+
+def test_pooled_platelets_are_issued_where_a_concentrate_is_not():
+    assert codes(checks(unit("A+", kind="platelets_pooled"), ready("A+"))) == []
+    assert codes(checks(unit("A+", kind="platelet_concentrate"), ready("A+"))) == ["not_a_dose"]
+
+
 @given(donor=st.sampled_from(ALL_GROUPS), recipient=st.sampled_from(ALL_GROUPS),
        kind=st.sampled_from(["red_cells", "plasma", "platelets_apheresis", "cryo", "whole_blood"]),
        emergency=st.booleans())
@@ -222,7 +243,7 @@ def test_malformed_or_hostile_patient_scans_are_refused_safely(scan):
 
 
 @given(group=st.sampled_from(ALL_GROUPS), unit_group=st.sampled_from(ALL_GROUPS),
-       kind=st.sampled_from(["red_cells", "plasma", "platelets_pooled", "cryo", "ltowb"]),
+       kind=st.sampled_from(["red_cells", "plasma", "platelets_pooled", "platelet_concentrate", "cryo", "ltowb"]),
        hours_left=st.integers(-48, 48), irradiated=st.booleans(), needs_irradiated=st.booleans(),
        crossmatch=st.sampled_from([None, "compatible", "incompatible"]), emergency=st.booleans(),
        antibodies=st.booleans(), status=st.sampled_from(["reserved", "available", "issued"]))
@@ -235,6 +256,7 @@ def test_nothing_unsafe_ever_passes_the_issue_checks(group, unit_group, kind, ho
     if checks(facts, profile, crossmatch=crossmatch, emergency=emergency):
         return
     assert compatible_with_patient(facts, profile, now=NOW)
+    assert kind != "platelet_concentrate"
     assert facts.expires_at > NOW and crossmatch != "incompatible"
     assert not (needs_irradiated and kind != "plasma" and kind != "cryo" and not irradiated)
     assert status == "reserved" or (emergency and status == "available")

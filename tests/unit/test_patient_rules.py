@@ -10,7 +10,8 @@ from bloodbank.domain.blood_groups import ALL_GROUPS
 from bloodbank.domain.errors import InvalidInput, InvalidTransition
 from bloodbank.domain.patient_profile import Grouping, PatientProfile
 from bloodbank.domain.patients import (
-    ANTIBODIES, ENFORCED_REQUIREMENTS, IDENTIFIER_SYSTEMS, ORDER_TRANSITIONS, SPECIAL_REQUIREMENTS, URGENCIES,
+    ANTIBODIES, ENFORCED_REQUIREMENTS, IDENTIFIER_SYSTEMS, ORDER_KINDS, ORDER_TRANSITIONS, SPECIAL_REQUIREMENTS,
+    URGENCIES,
     antibody_name, candidate_identifiers, emergency_number, emergency_serial, grouping_status, nhs_number_valid,
     normalize_group, normalize_identifier, normalize_sex, order_kind, order_quantity, order_transition,
     requirement_code, split_identifier, urgency_code,
@@ -233,3 +234,11 @@ def test_an_order_kind_is_a_component_kind():
     assert order_kind("Red cells") == "red_cells"
     with pytest.raises(InvalidInput, match="not a component that can be ordered"):
         order_kind("granulocytes")
+
+
+def test_a_single_platelet_concentrate_cannot_be_ordered_pooled_platelets_can():
+    assert "platelet_concentrate" not in ORDER_KINDS and "platelets_pooled" in ORDER_KINDS
+    assert order_kind("platelets pooled") == "platelets_pooled"
+    with pytest.raises(InvalidInput, match="cannot be ordered: a single platelet concentrate is a fraction of an "
+                                           "adult dose: pool it first"):
+        order_kind("Platelet concentrate")

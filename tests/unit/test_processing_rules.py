@@ -92,20 +92,21 @@ def test_chosen_aliquot_volumes_fit_in_the_parent_or_are_refused(parent_ml, each
 
 @given(st.integers(min_value=100, max_value=600))
 def test_component_volumes_scale_with_the_donation_in_steps_of_five(volume):
-    for kind in (K.RED_CELLS, K.PLASMA, K.PLATELETS_POOLED):
+    for kind in (K.RED_CELLS, K.PLASMA, K.PLATELET_CONCENTRATE):
         ml = rules.component_volume_ml(kind, volume)
         assert ml % 5 == 0 and ml > 0
     assert rules.component_volume_ml(K.WHOLE_BLOOD, volume) == volume
 
 
 def test_a_standard_donation_gives_the_typical_volumes():
-    assert [rules.component_volume_ml(k, 450) for k in (K.RED_CELLS, K.PLASMA, K.PLATELETS_POOLED)] == [280, 250, 60]
+    assert [rules.component_volume_ml(k, 450) for k in (K.RED_CELLS, K.PLASMA, K.PLATELET_CONCENTRATE)] == [
+        280, 250, 60]
     assert rules.component_volume_ml(K.RED_CELLS, None) is None
 
 
 @pytest.mark.parametrize("method, kinds", [
     ("buffy_coat", (K.RED_CELLS, K.PLASMA)),
-    ("prp", (K.RED_CELLS, K.PLASMA, K.PLATELETS_POOLED)),
+    ("prp", (K.RED_CELLS, K.PLASMA, K.PLATELET_CONCENTRATE)),
     ("whole_blood", (K.WHOLE_BLOOD,)),
 ])
 def test_each_method_gives_its_components(method, kinds):
@@ -141,6 +142,47 @@ def test_a_pool_takes_the_one_group_of_its_sources():
         rules.pool_group([("D1", "A+"), ("D2", "A-")])
     with pytest.raises(InvalidInput, match="group of D2 is not known"):
         rules.pool_group([("D1", "A+"), ("D2", None)])
+
+
+@given(st.integers(min_value=0, max_value=12))
+def test_a_pool_is_four_to_six_platelet_concentrates(count):
+    if 4 <= count <= 6:
+        rules.check_pool_size(count, rules.PRP)
+    else:
+        with pytest.raises(InvalidInput, match=f"4 to 6 platelet concentrates; {count} given"):
+            rules.check_pool_size(count, rules.PRP)
+
+
+def test_a_pool_is_made_from_buffy_coats_or_from_platelet_concentrates_never_both():
+    assert rules.pool_method([("D1", "prp"), ("D2", "prp")]) == "prp"
+    assert rules.pool_method([("D1", "buffy_coat")]) == "buffy_coat"
+    with pytest.raises(InvalidInput, match="never both; these are mixed: D1 buffy coat; D2 platelet concentrate"):
+        rules.pool_method([("D1", "buffy_coat"), ("D2", "prp")])
+    with pytest.raises(InvalidInput, match="4 to 6 buffy coats or platelet concentrates; none given"):
+        rules.pool_method([])
+
+
+def test_a_pool_of_concentrates_takes_their_one_group_and_names_them():
+    assert rules.pool_group([("D1", "O-"), ("D2", "O-")], rules.PRP) == "O-"
+    with pytest.raises(InvalidInput, match="platelet concentrates of one ABO/RhD group; these are mixed"):
+        rules.pool_group([("D1", "O-"), ("D2", "O+")], rules.PRP)
+
+
+def test_a_pool_of_concentrates_is_labelled_as_such_and_holds_what_they_held():
+    assert rules.choose_product(K.PLATELETS_POOLED, leucoreduced=True).code == "X0008"
+    assert rules.choose_product(K.PLATELETS_POOLED, leucoreduced=True,
+                                choices=rules.CONCENTRATE_POOL_CHOICES).code == "X0012"
+    assert rules.choose_product(K.PLATELET_CONCENTRATE, leucoreduced=True).code == "X0011"
+    assert rules.concentrate_pool_volume_ml([60, 55, 65, 60]) == 240
+    assert rules.concentrate_pool_volume_ml([60, None, 65, 60]) is None
+
+
+def test_a_platelet_concentrate_is_neither_irradiated_nor_split_on_its_own():
+    with pytest.raises(InvalidInput, match="Irradiate the pool.*fraction of an adult dose: pool it first"):
+        rules.check_irradiable(K.PLATELET_CONCENTRATE)
+    with pytest.raises(InvalidInput, match="not split into aliquots.*fraction of an adult dose: pool it first"):
+        rules.check_splittable("00", "platelet_concentrate")
+    rules.check_splittable("00", "platelets_pooled")
 
 
 def test_acellular_components_are_not_irradiated():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bloodbank.domain.blood_groups import ABO, ALL_GROUPS, BloodGroup
+from bloodbank.domain.components import dose_refusal
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
@@ -33,15 +34,22 @@ class Allocation:
 
 
 def kinds_for_order(kind: str) -> frozenset[str]:
-    """Stock kinds that fill an order: "platelets" is filled by apheresis or pooled units."""
-    return PLATELET_KINDS - {"platelets"} if kind == "platelets" else frozenset({kind})
+    """Stock kinds that fill an order: "platelets" is filled by apheresis or pooled units.
+
+    Never a kind that is not a dose (a single platelet concentrate), whatever the order says.
+    """
+    wanted = PLATELET_KINDS - {"platelets"} if kind == "platelets" else frozenset({kind})
+    return frozenset(k for k in wanted if dose_refusal(k) is None)
 
 
 def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None, needed_by: datetime,
                   now: datetime) -> tuple[str, ...]:
     """Why this unit may not be held for this order; empty when it may."""
     reasons: list[str] = []
-    if unit.kind not in kinds_for_order(kind):
+    not_a_dose = dose_refusal(unit.kind)
+    if not_a_dose:
+        reasons.append(f"Unit {unit.label}: {not_a_dose}.")
+    elif unit.kind not in kinds_for_order(kind):
         reasons.append(f"Unit {unit.label} is {unit.kind.replace('_', ' ')}, but the order is for "
                        f"{kind.replace('_', ' ')}.")
     if unit.status != "available":

@@ -34,6 +34,7 @@ class ComponentKind(str, Enum):
     PLASMA = "plasma"  # fresh frozen plasma
     PLATELETS_APHERESIS = "platelets_apheresis"
     PLATELETS_POOLED = "platelets_pooled"
+    PLATELET_CONCENTRATE = "platelet_concentrate"  # one donation's platelets (PRP): pooled, never a dose
     CRYO = "cryo"
 
 
@@ -83,6 +84,7 @@ class ComponentRules:
     derivations: Mapping[ComponentKind, frozenset[ComponentKind]]
     pool_sizes: range
     pool_source: str
+    pool_only: frozenset[ComponentKind]  # a fraction of an adult dose: only ever pooled
 
 
 # --- loading and checking the data ------------------------------------------
@@ -188,14 +190,21 @@ def build_rules(data: Mapping[str, Any]) -> ComponentRules:
     if not 1 < low <= high:
         raise _fail("pooling: buffy_coats_min must be at least 2 and not above buffy_coats_max.")
     shortens = _get(irradiation, "shortens", "irradiation", list)
+    derivations = _derivations(data, splits)
+    pool_only = frozenset(_kind_in_data(k, "pooling.pool_only") for k in _get(pooling, "pool_only", "pooling", list))
+    _get(pooling, "pool_only_source", "pooling", str)
+    for kind in pool_only:
+        if not derivations.get(kind):
+            raise _fail(f"pooling.pool_only: {kind.value} is made into nothing, so it could never be used.")
     return ComponentRules(
         specs=MappingProxyType(_specs(data)),
         irradiation=MappingProxyType(_irradiation(irradiation)),
         irradiation_shortens=frozenset(_kind_in_data(k, "irradiation.shortens") for k in shortens),
         splits=MappingProxyType(splits),
-        derivations=MappingProxyType(_derivations(data, splits)),
+        derivations=MappingProxyType(derivations),
         pool_sizes=range(low, high + 1),
         pool_source=_get(pooling, "source", "pooling", str),
+        pool_only=pool_only,
     )
 
 
@@ -298,7 +307,8 @@ def split_whole_blood(method: str) -> tuple[ComponentKind, ...]:
     """The units one whole blood donation yields by `method` ("buffy_coat" or "prp").
 
     The buffy-coat method also leaves a buffy coat, which is not a unit: see
-    `SPLITS[method].intermediate` and `pool_size_ok`.
+    `SPLITS[method].intermediate` and `pool_size_ok`. The platelet-rich plasma
+    method's platelet concentrate is a unit, but never a dose: see `dose_refusal`.
     """
     splits = rules().splits
     if method not in splits:
@@ -313,3 +323,25 @@ def can_derive(parent_kind: ComponentKind | str, child_kind: ComponentKind | str
 
 def pool_size_ok(n: int) -> bool:
     return n in rules().pool_sizes
+
+
+def dose_refusal(kind: ComponentKind | str) -> str | None:
+    """Why a unit of `kind` may never be allocated, reserved or issued to a patient; None when it may.
+
+    The one rule every path asks (allocation, manual reservation, issue,
+    emergency release, orders, irradiation, splitting). A single
+    whole-blood-derived platelet concentrate is a fraction of an adult dose:
+    it is only pooled, 4-6 of one group, into pooled platelets, and the pool
+    is the dose. Which kinds are pool-only is data (`pooling.pool_only`). A
+    name that is not a stock kind (the order kind "platelets") is not
+    refused here.
+    """
+    try:
+        kind = ComponentKind(kind)
+    except ValueError:
+        return None
+    r = rules()
+    if kind not in r.pool_only:
+        return None
+    return (f"a single {spec(kind).display_name.lower()} is a fraction of an adult dose: pool it first "
+            f"({r.pool_sizes.start} to {r.pool_sizes.stop - 1} of one ABO/RhD group make one adult dose)")

@@ -39,6 +39,7 @@ EXPIRING_SOON: Mapping[ComponentKind, timedelta] = MappingProxyType({
     ComponentKind.RED_CELLS: timedelta(days=3),
     ComponentKind.PLATELETS_APHERESIS: timedelta(days=1),
     ComponentKind.PLATELETS_POOLED: timedelta(days=1),
+    ComponentKind.PLATELET_CONCENTRATE: timedelta(days=1),  # to pool first
     ComponentKind.PLASMA: timedelta(days=30),
     ComponentKind.CRYO: timedelta(days=30),
 })

@@ -529,7 +529,8 @@ def _is_leap(year: int) -> bool:
 # ---------------------------------------------------------------- product codes (003)
 
 COMPONENT_KINDS = (
-    "whole_blood", "ltowb", "red_cells", "plasma", "platelets_apheresis", "platelets_pooled", "cryo",
+    "whole_blood", "ltowb", "red_cells", "plasma", "platelets_apheresis", "platelets_pooled",
+    "platelet_concentrate", "cryo",
 )
 COLLECTION_TYPES: Mapping[str, str] = MappingProxyType({
     "V": "volunteer allogeneic",

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bloodbank.domain import isbt128
 from bloodbank.domain.blood_groups import ABO
+from bloodbank.domain.components import dose_refusal
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import candidate_identifiers
@@ -97,6 +98,9 @@ def issue_checks(unit: UnitFacts, profile: PatientProfile, *, now: datetime, sca
     group AB plasma go uncrossmatched, but the scans must still match.
     """
     refusals = [*_unit_scan(unit, scanned_unit_din, scanned_product), *_patient_scan(profile, scanned_patient_id)]
+    not_a_dose = dose_refusal(unit.kind)
+    if not_a_dose:
+        refusals.append(Refusal("not_a_dose", f"Unit {unit.label}: {not_a_dose}.", hard_stop=True))
     refusals.extend(_holding(unit, profile, reserved_for, emergency))
     if unit.expires_at <= now:
         refusals.append(Refusal("expired", f"Unit {unit.label} expired at {unit.expires_at:%Y-%m-%d %H:%M} UTC.",

@@ -57,7 +57,8 @@ GROUPING = "abo_rh"
 # WHO's minimum for every donation: a site may add markers, never drop these.
 DEFAULT_PANEL: tuple[str, ...] = ("hiv", "hbv", "hcv", "syphilis")
 MINIMUM_PANEL = DEFAULT_PANEL
-PLATELET_KINDS = frozenset({ComponentKind.PLATELETS_APHERESIS.value, ComponentKind.PLATELETS_POOLED.value})
+PLATELET_KINDS = frozenset({ComponentKind.PLATELETS_APHERESIS.value, ComponentKind.PLATELETS_POOLED.value,
+                            ComponentKind.PLATELET_CONCENTRATE.value})
 MAX_VALUE = 20
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bloodbank.domain.blood_groups import parse_group
-from bloodbank.domain.components import ComponentKind
+from bloodbank.domain.components import ComponentKind, dose_refusal
 from bloodbank.domain.errors import InvalidInput, InvalidTransition
 from bloodbank.domain.patient_profile import REQUIREMENTS as PROFILE_REQUIREMENTS
 
@@ -306,7 +306,19 @@ URGENCIES: dict[str, str] = {
                            "cryo) issued in fixed ratios without waiting for tests.",
 }
 MAX_ORDER_QUANTITY = 50
-ORDER_KINDS = tuple(kind.value for kind in ComponentKind)
+
+
+def order_kinds() -> tuple[str, ...]:
+    """Every component kind a ward may order: a kind that is never a dose (a platelet concentrate) is not one."""
+    return tuple(kind.value for kind in ComponentKind if dose_refusal(kind) is None)
+
+
+def __getattr__(name: str):
+    # ORDER_KINDS is read from the component data on first use, not at import.
+    if name == "ORDER_KINDS":
+        return order_kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"allocated", "issued", "cancelled"}),
@@ -334,8 +346,12 @@ def urgency_code(text: str) -> str:
 
 def order_kind(text: str) -> str:
     code = re.sub(r"[\s-]+", "_", (text or "").strip().lower())
-    if code not in ORDER_KINDS:
-        raise InvalidInput(f"'{text}' is not a component that can be ordered: use one of {', '.join(ORDER_KINDS)}.")
+    not_a_dose = dose_refusal(code)
+    if not_a_dose:
+        raise InvalidInput(f"'{text}' cannot be ordered: {not_a_dose}. Order platelets_pooled or platelets_apheresis.")
+    kinds = order_kinds()
+    if code not in kinds:
+        raise InvalidInput(f"'{text}' is not a component that can be ordered: use one of {', '.join(kinds)}.")
     return code
 
 

@@ -8,6 +8,12 @@ one adult platelet dose under a new DIN. The pool's sources are its donations;
 in the database it links to each donation's red cell unit (the nearest unit
 of that donation), so trace and release reach every donor.
 
+Platelet concentrates. The platelet-rich plasma method leaves one platelet
+concentrate per donation, a unit of its own but a fraction of an adult dose
+(`components.dose_refusal`): it is pooled with 3-5 others of its group in the
+same way, the pool links to the concentrates, and they become `processed`.
+A pool is made from buffy coats or from concentrates, never both.
+
 Divisions (ISBT 128 product code, last two characters): `00` is an undivided
 product; a first-level split gives `A0`, `B0`, `C0`... (a capital letter and
 `0`); a second-level split of `A0` would give `Aa`, `Ab`..., which this
@@ -86,8 +92,10 @@ def usual_leucoreduction(method: str) -> bool:
 
 # Plasma and cryoprecipitate carry no leucoreduction attribute in the product
 # table: leucoreduction is a property of the cellular components.
-LEUCOREDUCIBLE = frozenset({K.WHOLE_BLOOD, K.LTOWB, K.RED_CELLS, K.PLATELETS_APHERESIS, K.PLATELETS_POOLED})
+LEUCOREDUCIBLE = frozenset({K.WHOLE_BLOOD, K.LTOWB, K.RED_CELLS, K.PLATELETS_APHERESIS, K.PLATELETS_POOLED,
+                            K.PLATELET_CONCENTRATE})
 # Irradiation stops donor lymphocytes dividing; acellular plasma and cryo are never irradiated.
+# A platelet concentrate is not irradiated on its own: the pool it goes into is.
 IRRADIABLE = frozenset({K.WHOLE_BLOOD, K.LTOWB, K.RED_CELLS, K.PLATELETS_APHERESIS, K.PLATELETS_POOLED})
 
 # Where a table holds several products for one combination (the shipped table
@@ -105,6 +113,11 @@ DEFAULT_CHOICES: Mapping[tuple[ComponentKind, bool, bool], str] = MappingProxyTy
     (K.PLATELETS_POOLED, False, True): "X0008",
     (K.CRYO, False, False): "X0009",
     (K.LTOWB, False, False): "X0010",
+    (K.PLATELET_CONCENTRATE, False, True): "X0011",
+})
+# A pool of platelet concentrates is labelled as such, not as a buffy-coat pool.
+CONCENTRATE_POOL_CHOICES: Mapping[tuple[ComponentKind, bool, bool], str] = MappingProxyType({
+    **DEFAULT_CHOICES, (K.PLATELETS_POOLED, False, True): "X0012",
 })
 
 
@@ -152,6 +165,9 @@ def _kind(kind: ComponentKind | str) -> ComponentKind:
 
 def check_irradiable(kind: ComponentKind | str) -> ComponentKind:
     kind = _kind(kind)
+    not_a_dose = components.dose_refusal(kind)
+    if not_a_dose:
+        raise InvalidInput(f"Irradiate the pool, not the unit on its own: {not_a_dose}.")
     if kind not in IRRADIABLE:
         raise InvalidInput(
             f"{kind.value.replace('_', ' ').capitalize()} is not irradiated: it holds no living white cells. "
@@ -173,7 +189,10 @@ def division_codes(parts: int) -> tuple[str, ...]:
     return tuple(f"{chr(ord('A') + i)}0" for i in range(parts))
 
 
-def check_splittable(division: str) -> None:
+def check_splittable(division: str, kind: ComponentKind | str | None = None) -> None:
+    not_a_dose = components.dose_refusal(kind) if kind is not None else None
+    if not_a_dose:
+        raise InvalidInput(f"This unit is not split into aliquots: {not_a_dose}.")
     if division != UNDIVIDED:
         raise InvalidInput(
             f"This unit is already an aliquot (division {division}): only an undivided unit (division 00) is split."
@@ -193,7 +212,7 @@ REFERENCE_DONATION_ML = 450
 TYPICAL_VOLUME_ML: Mapping[ComponentKind, int] = MappingProxyType({
     K.RED_CELLS: 280,
     K.PLASMA: 250,
-    K.PLATELETS_POOLED: 60,  # one donation's platelets (PRP concentrate or its buffy coat share)
+    K.PLATELET_CONCENTRATE: 60,  # one donation's platelets by the PRP method
     K.CRYO: 40,
 })
 # A buffy-coat pool is suspended in platelet additive solution and plasma:
@@ -222,6 +241,13 @@ def pool_volume_ml(buffy_coats: int) -> int:
     return buffy_coats * POOL_ML_PER_BUFFY_COAT
 
 
+def concentrate_pool_volume_ml(volumes: Sequence[int | None]) -> int | None:
+    """A pool of platelet concentrates holds what they held; unknown if any volume is."""
+    if not volumes or any(v is None for v in volumes):
+        return None
+    return sum(volumes)
+
+
 def aliquot_volume_ml(parent_ml: int | None, parts: int, each_ml: int | None = None) -> int | None:
     """Each aliquot's volume: an equal share, or `each_ml` if the parent holds that much."""
     division_codes(parts)
@@ -239,11 +265,15 @@ def aliquot_volume_ml(parent_ml: int | None, parts: int, each_ml: int | None = N
 # ---------------------------------------------------------------- pooling
 
 
-def check_pool_size(count: int) -> None:
+# What a pool is made from, by the method that processed its donations.
+SOURCE_NAMES: Mapping[str, str] = MappingProxyType({BUFFY_COAT: "buffy coats", PRP: "platelet concentrates"})
+
+
+def check_pool_size(count: int, method: str = BUFFY_COAT) -> None:
     sizes = components.rules().pool_sizes
     if not components.pool_size_ok(count):
         raise InvalidInput(
-            f"A platelet pool is made from {sizes.start} to {sizes.stop - 1} buffy coats; {count} given."
+            f"A platelet pool is made from {sizes.start} to {sizes.stop - 1} {SOURCE_NAMES[method]}; {count} given."
         )
 
 
@@ -251,21 +281,37 @@ def check_distinct(ids: Iterable[int]) -> list[int]:
     ids = list(ids)
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
-        raise InvalidInput(f"Donation {', '.join(map(str, repeated))} is listed twice: each buffy coat goes in once.")
+        raise InvalidInput(f"Donation {', '.join(map(str, repeated))} is listed twice: each goes in a pool once.")
     return ids
 
 
-def pool_group(groups: Sequence[tuple[str, str | None]]) -> str:
+def pool_method(sources: Sequence[tuple[str, str]]) -> str:
+    """The one method (buffy coat or PRP) behind every (DIN, method) source: a pool never mixes the two."""
+    if not sources:
+        sizes = components.rules().pool_sizes
+        raise InvalidInput(f"A platelet pool is made from {sizes.start} to {sizes.stop - 1} buffy coats or "
+                           "platelet concentrates; none given.")
+    methods = sorted({method for _, method in sources})
+    if len(methods) > 1:
+        detail = "; ".join(f"{din} {SOURCE_NAMES[method][:-1]}" for din, method in sources)
+        raise InvalidInput(
+            f"A pool is made from buffy coats or from platelet concentrates, never both; these are mixed: {detail}."
+        )
+    return methods[0]
+
+
+def pool_group(groups: Sequence[tuple[str, str | None]], method: str = BUFFY_COAT) -> str:
     """The one ABO/RhD group shared by every (DIN, group) source, or a refusal naming the odd ones."""
+    what = SOURCE_NAMES[method]
     unknown = [din for din, group in groups if group is None]
     if unknown:
         raise InvalidInput(
-            f"The group of {', '.join(unknown)} is not known or not confirmed: pool only buffy coats "
+            f"The group of {', '.join(unknown)} is not known or not confirmed: pool only {what} "
             "whose group the laboratory has confirmed."
         )
     parsed = {din: str(parse_group(group)) for din, group in groups}
     distinct = sorted(set(parsed.values()))
     if len(distinct) > 1:
         detail = "; ".join(f"{din} {group}" for din, group in parsed.items())
-        raise InvalidInput(f"A pool is made from buffy coats of one ABO/RhD group; these are mixed: {detail}.")
+        raise InvalidInput(f"A pool is made from {what} of one ABO/RhD group; these are mixed: {detail}.")
     return distinct[0]

@@ -17,7 +17,8 @@ from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, grouping_status
 
 RED_CELL_KINDS = frozenset({"red_cells", "whole_blood", "ltowb"})
-PLATELET_KINDS = frozenset({"platelets", "platelets_apheresis", "platelets_pooled"})
+# A platelet concentrate is platelets too, but never a dose on its own: see `components.dose_refusal`.
+PLATELET_KINDS = frozenset({"platelets", "platelets_apheresis", "platelets_pooled", "platelet_concentrate"})
 # Irradiation prevents graft-versus-host disease from donor lymphocytes and CMV
 # lives in leucocytes: both matter for cellular components only. BSH guidelines
 # on irradiated blood components (Foukaneli et al., 2020) and SaBTO on

@@ -63,7 +63,7 @@ def split_unit(uow: UnitOfWork, *, unit_id: int, parts: int, volume_each_ml: int
     with uow:
         s = uow.session
         parent = load_unit(s, unit_id, lock=True)
-        rules.check_splittable(parent.division)
+        rules.check_splittable(parent.division, parent.kind)
         each = rules.aliquot_volume_ml(parent.volume_ml, parts, volume_each_ml)
         refuse_if_expired(parent.expires_at, utcnow(), f"An aliquot of {din_of(parent.din).eye_readable}")
         move(uow, parent, "processed", event="split", reason=f"split into {parts} aliquots",

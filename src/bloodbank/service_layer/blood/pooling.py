@@ -1,10 +1,15 @@
-"""Pooling buffy coats into one adult platelet dose.
+"""Pooling buffy coats, or platelet concentrates, into one adult platelet dose.
 
 A pool is a new product with its own DIN (ISBT 128 practice): it has no
 donation of its own, so it links to one unit of each source donation (the red
-cell unit made alongside the buffy coat) and its "created" event lists the
-donation ids. Release must find every source donation's tests negative;
-`unit_sources.source_donation_ids` walks those links.
+cell unit made alongside the buffy coat, or the donation's platelet
+concentrate) and its "created" event lists the donation ids. Release must find
+every source donation's tests negative; `unit_sources.source_donation_ids`
+walks those links.
+
+A platelet concentrate (platelet-rich plasma method) is a unit in stock but a
+fraction of a dose (`components.dose_refusal`): pooling is the only way it
+reaches a patient. Once pooled it is `processed`, living on in the pool.
 """
 
 from __future__ import annotations
@@ -19,46 +24,69 @@ from bloodbank.adapters.db.models import Donation, Unit, UnitEvent, UnitParent
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import components, processing as rules
 from bloodbank.domain.components import ComponentKind
-from bloodbank.domain.errors import Conflict, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood.donor_groups import group_disputed
 from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 POOLED = ComponentKind.PLATELETS_POOLED
+CONCENTRATE = ComponentKind.PLATELET_CONCENTRATE
+# A concentrate still on the shelf (released or not) can go into a pool.
+_IN_HAND = ("quarantined", "available")
 
 
 def pool_platelets(uow: UnitOfWork, *, donation_ids: list[int], site_id: int,
                    tz: Zone = SITE_TIMEZONE) -> UnitView:
+    """One pool of 4-6 buffy coats, or 4-6 platelet concentrates, of one group, under a new DIN."""
     ids = sorted(rules.check_distinct(donation_ids))
-    rules.check_pool_size(len(ids))
     clock = zone(tz)
     with uow:
         s = uow.session
         site = site_of(s, site_id)
         donations = _locked_donations(s, ids)
-        sources = [_buffy_coat_source(s, donation) for donation in donations]
+        found = [_source(s, donation) for donation in donations]
+        method = rules.pool_method([(din_of(d.din).eye_readable, m) for d, (m, _) in zip(donations, found)])
+        rules.check_pool_size(len(ids), method)
+        sources = [unit for _, unit in found]
         group = rules.pool_group([(din_of(d.din).eye_readable, _confirmed_group(s, d, unit))
-                                  for d, unit in zip(donations, sources)])
-        product = rules.choose_product(POOLED, leucoreduced=True)
+                                  for d, unit in zip(donations, sources)], method)
+        concentrates = method == rules.PRP
+        if concentrates:
+            for unit in sources:
+                _refuse_unless_poolable(unit)
         earliest = min(d.started_at for d in donations)
-        # The pool is as old as its oldest buffy coat.
+        # The pool is as old as its oldest source, and never outlives a concentrate in it.
         expires = components.expiry(POOLED, earliest.astimezone(clock), regime=regime_of(site))
-        refuse_if_expired(expires, utcnow(), "A pool including the buffy coat collected "
+        if concentrates:
+            expires = min([expires, *(unit.expires_at for unit in sources)])
+        what = rules.SOURCE_NAMES[method]
+        refuse_if_expired(expires, utcnow(), f"A pool including the {what[:-1]} collected "
                                              f"{earliest.astimezone(clock):%Y-%m-%d}")
+        leucoreduced = all(unit.leucoreduced for unit in sources) if concentrates else True
+        choices = rules.CONCENTRATE_POOL_CHOICES if concentrates else rules.DEFAULT_CHOICES
+        product = rules.choose_product(POOLED, leucoreduced=leucoreduced, choices=choices)
         din = next_din(s, site.facility_code, utcnow().year)
         source_dins = [d.din for d in donations]
+        volume = (rules.concentrate_pool_volume_ml([unit.volume_ml for unit in sources]) if concentrates
+                  else rules.pool_volume_ml(len(ids)))
         pool = create_unit(
             uow, parents=tuple(unit.id for unit in sources),
-            reason=f"{len(ids)} buffy coats pooled into DIN {din}",
-            detail={"source_donation_ids": ids, "source_dins": source_dins, "method": "buffy_coat_pool"},
+            reason=f"{len(ids)} {what} pooled into DIN {din}",
+            detail={"source_donation_ids": ids, "source_dins": source_dins,
+                    "method": "concentrate_pool" if concentrates else "buffy_coat_pool"},
             din=str(din), product_code=product.code, division=rules.UNDIVIDED, kind=POOLED.value,
-            donation_id=None, blood_group=group, volume_ml=rules.pool_volume_ml(len(ids)),
+            donation_id=None, blood_group=group, volume_ml=volume,
             collected_at=earliest, expires_at=expires, site_id=site.id, leucoreduced=product.leucoreduced,
             cmv_negative=all(unit.cmv_negative for unit in sources),
         )
+        if concentrates:
+            for unit in sources:
+                move(uow, unit, "processed", event="pooled", reason=f"pooled into DIN {din}",
+                     detail={"into_unit_id": pool.id, "into_din": str(din)})
         result = unit_view(s, pool)
         uow.commit()
         return result
@@ -75,18 +103,40 @@ def _locked_donations(session: Session, ids: list[int]) -> list[Donation]:
     return list(rows)
 
 
-def _buffy_coat_source(session: Session, donation: Donation) -> Unit:
-    """The unit a pool links to for this donation, once its buffy coat is known to be free."""
+def _source(session: Session, donation: Donation) -> tuple[str, Unit]:
+    """The method behind this donation's platelets and the unit a pool links to, once known to be free."""
     din = din_of(donation.din).eye_readable
-    if not _processed_by_buffy_coat(session, donation.id):
-        raise Conflict(f"Donation {din} has no buffy coat: it was not processed by the buffy-coat method.")
+    if _processed_by_buffy_coat(session, donation.id):
+        pool = _pool_holding(session, donation.id)
+        if pool is not None:
+            raise Conflict(f"The buffy coat of {din} is already in pool {din_of(pool).eye_readable}.")
+        return rules.BUFFY_COAT, session.execute(
+            select(Unit).where(Unit.donation_id == donation.id)
+            .order_by((Unit.kind == ComponentKind.RED_CELLS.value).desc(), Unit.id).limit(1)
+        ).scalar_one()
+    # Locked: two pools reaching for one concentrate queue, and the second finds it processed.
+    concentrates = session.execute(
+        select(Unit).where(Unit.donation_id == donation.id, Unit.kind == CONCENTRATE.value)
+        .order_by(Unit.id).with_for_update()
+    ).scalars().all()
+    if not concentrates:
+        raise Conflict(f"Donation {din} has no buffy coat or platelet concentrate: it was not processed by the "
+                       "buffy-coat method nor by the platelet-rich plasma method.")
+    in_hand = [unit for unit in concentrates if unit.status in _IN_HAND]
+    if len(in_hand) == 1:
+        return rules.PRP, in_hand[0]
     pool = _pool_holding(session, donation.id)
     if pool is not None:
-        raise Conflict(f"The buffy coat of {din} is already in pool {din_of(pool).eye_readable}.")
-    return session.execute(
-        select(Unit).where(Unit.donation_id == donation.id)
-        .order_by((Unit.kind == ComponentKind.RED_CELLS.value).desc(), Unit.id).limit(1)
-    ).scalar_one()
+        raise Conflict(f"The platelet concentrate of {din} is already in pool {din_of(pool).eye_readable}.")
+    states = ", ".join(sorted({unit.status.replace("_", " ") for unit in concentrates}))
+    raise Conflict(f"The platelet concentrate of {din} is {states}: only one in quarantine or available "
+                   "goes into a pool.")
+
+
+def _refuse_unless_poolable(unit: Unit) -> None:
+    if not components.can_derive(unit.kind, POOLED):
+        raise InvalidInput(f"Unit {din_of(unit.din).eye_readable} {unit.product_code} is "
+                           f"{unit.kind.replace('_', ' ')}: it is not pooled into platelets.")
 
 
 def _confirmed_group(session: Session, donation: Donation, unit: Unit) -> str | None:
@@ -114,7 +164,7 @@ def _pool_holding(session: Session, donation_id: int) -> str | None:
 
 @dataclass(frozen=True)
 class PoolCandidate:
-    """A donation whose buffy coat is free and young enough to go into a pool today."""
+    """A donation whose buffy coat or platelet concentrate is free and young enough to go into a pool today."""
 
     donation_id: int
     din: str
@@ -123,6 +173,7 @@ class PoolCandidate:
     site_id: int
     collected_at: datetime
     pool_expires_at: datetime
+    source: str = "buffy_coat"  # or "prp": a pool takes one or the other, never both
 
 
 # No pooled platelet outlives a week, screened or not: older buffy coats are never candidates.
@@ -132,7 +183,8 @@ _OUT_OF_USE = ("discarded", "recalled")
 
 def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 100,
                     tz: Zone = SITE_TIMEZONE) -> list[PoolCandidate]:
-    """Buffy coats free for a pool, grouped for the bench: by group, then oldest first.
+    """Buffy coats and platelet concentrates free for a pool, grouped for the bench: by group and source,
+    then oldest first.
 
     Only a list to choose from: `pool_platelets` checks every condition again.
     """
@@ -161,11 +213,20 @@ def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
             .join(child, child.id == UnitParent.child_id)
             .where(parent.donation_id.in_(buffy), child.kind == POOLED.value, child.donation_id.is_(None))
         ).scalars())
+        # A concentrate on the shelf is free: once pooled it is processed.
+        concentrates = dict(s.execute(
+            select(Unit.donation_id, Unit.expires_at)
+            .where(Unit.donation_id.in_(donations), Unit.kind == CONCENTRATE.value, Unit.status.in_(_IN_HAND))
+        ).all())
+        sources = {**{d: rules.BUFFY_COAT for d in buffy & in_use - pooled},
+                   **{d: rules.PRP for d in set(concentrates) - buffy}}
         found = []
-        for donation_id in sorted(buffy & in_use - pooled):
+        for donation_id in sorted(sources):
             donation = donations[donation_id]
             site = site_of(s, donation.site_id)
             expires = components.expiry(POOLED, donation.started_at.astimezone(clock), regime=regime_of(site))
+            if donation_id in concentrates and sources[donation_id] == rules.PRP:
+                expires = min(expires, concentrates[donation_id])
             if expires <= now:
                 continue
             group = None if group_disputed(s, donation.donor_id) else s.execute(
@@ -174,15 +235,15 @@ def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
             found.append(PoolCandidate(
                 donation_id=donation_id, din=donation.din, din_eye_readable=din_of(donation.din).eye_readable,
                 blood_group=group, site_id=donation.site_id, collected_at=donation.started_at,
-                pool_expires_at=expires,
+                pool_expires_at=expires, source=sources[donation_id],
             ))
-        found.sort(key=lambda c: (c.blood_group or "~", c.collected_at, c.donation_id))
+        found.sort(key=lambda c: (c.blood_group or "~", c.source, c.collected_at, c.donation_id))
         return found[:limit]
 
 
 def pool_platelets_by_din(uow: UnitOfWork, *, dins: list[str], site_id: int,
                           tz: Zone = SITE_TIMEZONE) -> UnitView:
-    """`pool_platelets` for the DINs scanned from the buffy coat bags."""
+    """`pool_platelets` for the DINs scanned from the buffy coat or platelet concentrate bags."""
     wanted = [parse_din(text) for text in dins if (text or "").strip()]
     with uow:
         found = dict(uow.session.execute(

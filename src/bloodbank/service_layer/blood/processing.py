@@ -5,6 +5,8 @@ verified label before release (someone else's step). Its expiry follows the
 site's regime on the site's clock. The buffy coat of the buffy-coat method is
 not a unit: the donation's "created" events remember the method, and
 `pooling.pool_platelets` takes buffy coats from donations processed that way.
+The platelet-rich plasma method makes a platelet concentrate, a unit that is
+never a dose on its own: `pooling.pool_platelets` pools it with others.
 
 The other steps live beside this module and are re-exported here: pooling,
 cryoprecipitate and aliquots, irradiation.
@@ -295,7 +297,7 @@ def unit_work(uow: UnitOfWork, *, unit_id: int) -> UnitWork:
             label_verified_at=unit.label_verified_at, label_verified_by=unit.label_verified_by,
             labellable=unit.status in LABEL_STATUSES,
             irradiable=in_hand and not unit.irradiated and unit.kind in {k.value for k in rules.IRRADIABLE},
-            splittable=in_hand and unit.division == rules.UNDIVIDED,
+            splittable=in_hand and unit.division == rules.UNDIVIDED and components.dose_refusal(unit.kind) is None,
             cryo_possible=in_hand and components.can_derive(unit.kind, components.ComponentKind.CRYO),
             children=tuple(unit_view(s, child) for child in children),
         )

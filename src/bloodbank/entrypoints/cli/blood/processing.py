@@ -66,13 +66,14 @@ def process(
 @app.command()
 @needs(P.PROCESSING)
 def pool(
-    donations: List[str] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method: "
-                                                     "DINs or ids."),
+    donations: List[str] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method, or 4 to "
+                                                     "6 by the platelet-rich plasma method: DINs or ids."),
     site_code: str = typer.Option(..., "--site", help="The code of the site making the pool."),
     tz: str = Zone,
     actor: str = Actor,
 ) -> None:
-    """Pool buffy coats of one ABO/RhD group into one platelet unit with a new DIN."""
+    """Pool 4 to 6 buffy coats, or 4 to 6 platelet concentrates, of one ABO/RhD group into one platelet unit
+    with a new DIN."""
     with clerk_errors():
         site = sites.site_by_code(uow(), site_code)
         view = pooling.pool_platelets(uow(), donation_ids=[_donation_id(d) for d in donations],

@@ -55,7 +55,8 @@ class Pool(BaseModel):
     site_id: int = Field(ge=1, le=MAX_ID,
                          description="The site making the pool: its facility code goes in the new DIN.")
     donation_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
-        None, max_length=12, description="4 to 6 donations processed by the buffy-coat method...")
+        None, max_length=12, description="4 to 6 donations processed by the buffy-coat method, or 4 to 6 by the "
+                                         "platelet-rich plasma method...")
     dins: list[Annotated[str, Field(max_length=40)]] | None = Field(
         None, max_length=12, description="...or their DINs, scanned or typed.")
 
@@ -160,7 +161,8 @@ def pool_candidates(site_id: int | None = Query(None, ge=1, le=MAX_ID),
 
 
 @router.post("/units/pools", status_code=201,
-             summary="Pool 4 to 6 buffy coats of one group into one platelet unit with a new DIN")
+             summary="Pool 4 to 6 buffy coats, or 4 to 6 platelet concentrates, of one group into one platelet "
+                     "unit with a new DIN")
 def pool(body: Pool, caller: Caller = Depends(require(Permission.PROCESSING))) -> UnitView:
     if (body.donation_ids is None) == (body.dins is None):
         raise InvalidInput("Give the buffy coats either as donation_ids or as dins, not both and not neither.")

@@ -26,7 +26,7 @@ PROCESS = require(Permission.PROCESSING)
 
 METHOD_OPTIONS = [
     ("buffy_coat", "Buffy coat: red cells, plasma, and a buffy coat for pooling"),
-    ("prp", "Platelet-rich plasma: red cells, plasma, platelets"),
+    ("prp", "Platelet-rich plasma: red cells, plasma, a platelet concentrate to pool"),
     ("whole_blood", "Kept as whole blood"),
 ]
 LEUCO_OPTIONS = [("", "The method's usual (filtered unless kept whole)"), ("yes", "Leucocyte-reduced"),
