@@ -110,6 +110,7 @@ SIGNATURE_MEANINGS = {
     "override": "I take responsibility for this override: {subject}.",
     "recall": "I recall every unit named in {subject}.",
     "confirm_group": "I confirm blood group {subject} after repeat typing; it replaces any other on record.",
+    "grouping_in_error": "I declare grouping {subject} entered in error; it no longer counts for this patient.",
 }
 
 

@@ -15,7 +15,7 @@ from bloodbank.domain import isbt128
 from bloodbank.domain.blood_groups import ABO
 from bloodbank.domain.components import dose_refusal
 from bloodbank.domain.errors import Conflict, InvalidInput
-from bloodbank.domain.patient_profile import PatientProfile
+from bloodbank.domain.patient_profile import PatientProfile, counted_groupings
 from bloodbank.domain.patients import candidate_identifiers
 from bloodbank.domain.requirements import (
     RED_CELL_KINDS, UnitFacts, compatible_with_patient, emergency_group, group_status, unmet_requirements,
@@ -57,7 +57,7 @@ def electronic_issue_allowed(profile: PatientProfile, *, now: datetime) -> tuple
     status = group_status(profile)
     if not status.confirmed:
         reasons.append(status.message)
-    if any(g.manually_edited for g in profile.groupings):
+    if any(g.manually_edited for g in counted_groupings(profile)):
         reasons.append("A grouping result was entered or edited by hand.")
     if profile.antibodies:
         reasons.append(f"The patient has a history of clinically significant antibodies "

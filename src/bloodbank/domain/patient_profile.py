@@ -24,6 +24,13 @@ class Grouping:
     tested_at: datetime
     manually_edited: bool = False
     historical: bool = False
+    # Entered in error (e.g. wrong blood in tube), confirmed by a second person: kept, never counted.
+    in_error: bool = False
+
+
+def counted_groupings(groupings) -> tuple:
+    """The groupings that count for the patient: every one not marked entered in error."""
+    return tuple(g for g in getattr(groupings, "groupings", groupings) if not getattr(g, "in_error", False))
 
 
 @dataclass(frozen=True)

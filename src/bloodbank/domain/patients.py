@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import ComponentKind, dose_refusal
 from bloodbank.domain.errors import InvalidInput, InvalidTransition
-from bloodbank.domain.patient_profile import REQUIREMENTS as PROFILE_REQUIREMENTS
+from bloodbank.domain.patient_profile import REQUIREMENTS as PROFILE_REQUIREMENTS, counted_groupings
 
 # ---------------------------------------------------------------- identifiers
 
@@ -280,7 +280,7 @@ def grouping_status(groupings) -> str:
     result counts as a separate sample; a grouping typed in with no sample does
     not confirm anything, though it can still disagree.
     """
-    groupings = tuple(getattr(groupings, "groupings", groupings))
+    groupings = counted_groupings(groupings)  # one entered in error no longer counts
     if not groupings:
         return "none"
     try:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, BloodGroup, parse_group
-from bloodbank.domain.patient_profile import PatientProfile
+from bloodbank.domain.patient_profile import PatientProfile, counted_groupings
 from bloodbank.domain.patients import ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, grouping_status
 
 RED_CELL_KINDS = frozenset({"red_cells", "whole_blood", "ltowb"})
@@ -80,11 +80,12 @@ def group_status(profile: PatientProfile | None) -> GroupStatus:
     guards against wrong blood in tube. The rule itself is
     `patients.grouping_status`, shared with the patient screens.
     """
-    if profile is None or not profile.groupings:
+    groupings = counted_groupings(profile) if profile is not None else ()
+    if not groupings:
         return GroupStatus(UNKNOWN, None, "The patient has no blood group on record.")
-    state = grouping_status(profile.groupings)
+    state = grouping_status(groupings)
     readable = set()
-    for grouping in profile.groupings:
+    for grouping in groupings:
         try:
             readable.add(parse_group(grouping.blood_group))
         except ValueError:
@@ -149,6 +150,18 @@ def compatible_with_patient(unit: UnitFacts, profile: PatientProfile | None, *, 
     rhd_positive = emergency_group(profile, now=now).rhd_positive
     return all(component_compatible(unit.kind, donor, BloodGroup(abo, rhd_positive), low_titer=unit.low_titer,
                                     recipient_is_child=child) for abo in ABO)
+
+
+def incompatibility(unit: UnitFacts, profile: PatientProfile | None, *, now: datetime) -> str | None:
+    """Why this unit may not go to this patient's current profile, naming both groups; None when it may."""
+    if compatible_with_patient(unit, profile, now=now):
+        return None
+    status = group_status(profile)
+    what = unit.blood_group or "of unknown group"
+    if status.confirmed:
+        return f"Unit {unit.label} is {what}: NOT compatible with the patient's group {status.group}."
+    return (f"Unit {unit.label} is {what}: not one that may be given until the patient's group is confirmed. "
+            f"{status.message}")
 
 
 def abo_identical(unit: UnitFacts, profile: PatientProfile | None) -> bool:

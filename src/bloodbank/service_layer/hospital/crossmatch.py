@@ -12,7 +12,9 @@ from bloodbank.adapters.db.models import Crossmatch, PatientSample, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.issue import COMPATIBLE, INCOMPATIBLE, SAMPLE_VALIDITY
-from bloodbank.service_layer.hospital.patient_profile import records_of_person
+from bloodbank.domain.requirements import incompatibility
+from bloodbank.service_layer.hospital.allocation import unit_facts
+from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import current_patient
 from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -51,6 +53,13 @@ def record_crossmatch(uow: UnitOfWork, *, patient_id: int, unit_id: int, sample_
         if sample.patient_id not in records_of_person(session, person.id):
             raise InvalidInput(f"Sample {sample.sample_number} was not taken from this patient: "
                                "crossmatch against the patient's own sample.")
+        if result == COMPATIBLE:
+            # A "compatible" crossmatch of a unit the patient's group rules out would clear a wrong-group
+            # unit for issue (e.g. while the groupings disagree after a wrong blood in tube).
+            wrong = incompatibility(unit_facts(unit), load_profile(session, person.id), now=utcnow())
+            if wrong:
+                raise InvalidInput(f"{wrong} A compatible crossmatch of this unit is not recorded: choose a "
+                                   "unit compatible with the patient, or record the crossmatch as incompatible.")
         row = Crossmatch(patient_id=person.id, unit_id=unit.id, sample_id=sample.id, result=result, method=method,
                          recorded_at=utcnow(), recorded_by=uow.actor)
         session.add(row)

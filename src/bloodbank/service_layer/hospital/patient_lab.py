@@ -275,6 +275,10 @@ class GroupingRow:
     recorded_by: str
     manually_edited: bool
     historical: bool
+    in_error_at: datetime | None = None  # entered in error: shown, never counted
+    in_error_by: str | None = None
+    in_error_reason: str | None = None
+    in_error_confirmed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +350,9 @@ def get_patient_chart(uow: UnitOfWork, patient_id: int) -> PatientChart:
             samples=tuple(SampleRow(s.id, s.sample_number, s.taken_at, s.taken_by,
                                     s.taken_at >= now - SAMPLE_VALIDITY) for s in samples),
             groupings=tuple(GroupingRow(g.id, g.sample_id, numbers.get(g.sample_id), g.blood_group, g.tested_at,
-                                        g.recorded_by, g.manually_edited, g.historical) for g in groupings),
+                                        g.recorded_by, g.manually_edited, g.historical, g.in_error_at,
+                                        g.in_error_by, g.in_error_reason, g.in_error_confirmed_by)
+                            for g in groupings),
             screens=tuple(ScreenRow(s.id, s.sample_id, numbers.get(s.sample_id), s.positive, s.tested_at,
                                     s.recorded_by, s.manually_edited) for s in screens),
             antibodies=tuple(AntibodyRow(a.id, a.antibody, a.clinically_significant, a.identified_at,

@@ -54,7 +54,8 @@ def _identifiers(session: Session, ids: list[int]) -> tuple[tuple[str, str], ...
 
 def _groupings(session: Session, ids: list[int]) -> tuple[Grouping, ...]:
     rows = session.execute(
-        select(PatientGrouping).where(PatientGrouping.patient_id.in_(ids))
+        # A grouping entered in error (e.g. wrong blood in tube) stays on file but no longer counts.
+        select(PatientGrouping).where(PatientGrouping.patient_id.in_(ids), PatientGrouping.in_error_at.is_(None))
         .order_by(PatientGrouping.tested_at, PatientGrouping.id)
     ).scalars().all()
     return tuple(Grouping(blood_group=r.blood_group, sample_id=r.sample_id, tested_at=r.tested_at,

@@ -17,11 +17,12 @@ from bloodbank.domain.issue import (
     COMPATIBLE, SAMPLE_VALIDITY, electronic_issue_allowed,
 )
 from bloodbank.domain.patients import grouping_status
+from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
-    RED_CELL_KINDS, emergency_group, group_status, manual_checks,
+    RED_CELL_KINDS, emergency_group, group_status, incompatibility, manual_checks,
 )
 from bloodbank.service_layer.hospital.allocation import (
-    ReservationView, reservation_view,
+    ReservationView, reservation_view, unit_facts,
 )
 from bloodbank.service_layer.hospital.crossmatch import CrossmatchView, crossmatch_view, current_crossmatch
 from bloodbank.service_layer.hospital.orders import OrderView, order_view
@@ -41,6 +42,9 @@ class HeldUnit:
     crossmatch_needed: bool  # red cells for a patient not cleared for electronic issue, no compatible crossmatch
     issue_id: int | None
     transfusion_id: int | None
+    # Why the unit does not suit the patient's current profile (e.g. its group, while the groupings disagree):
+    # flagged, never offered for a crossmatch. None when it suits.
+    incompatible: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def order_workup(uow: UnitOfWork, *, order_id: int) -> OrderWorkup:
             select(Reservation, Unit).join(Unit, Unit.id == Reservation.unit_id)
             .where(Reservation.order_id == order.id, Reservation.released_at.is_(None)).order_by(Reservation.id)
         ).all()
-        held = [_held(session, reservation, unit, person_ids, allowed, now) for reservation, unit in rows]
+        held = [_held(session, reservation, unit, person_ids, allowed, now, profile) for reservation, unit in rows]
         samples = session.execute(
             select(PatientSample).where(PatientSample.patient_id.in_(person_ids),
                                         PatientSample.taken_at >= now - SAMPLE_VALIDITY)
@@ -101,14 +105,16 @@ def order_workup(uow: UnitOfWork, *, order_id: int) -> OrderWorkup:
 
 
 def _held(session: Session, reservation: Reservation, unit: Unit, person_ids: list[int], allowed: bool,
-          now: datetime) -> HeldUnit:
+          now: datetime, profile: PatientProfile | None) -> HeldUnit:
     crossmatch = current_crossmatch(session, patient_ids=person_ids, unit_id=unit.id, now=now) \
         if person_ids else None
     issue = session.execute(select(Issue.id).where(Issue.reservation_id == reservation.id)).scalar()
     transfusion = session.execute(select(Transfusion.id).where(Transfusion.issue_id == issue)).scalar() \
         if issue is not None else None
-    needed = (unit.kind in RED_CELL_KINDS and not allowed
+    # A stock order (no patient) has no profile to check against; a patient's order does.
+    wrong = incompatibility(unit_facts(unit), profile, now=now) if profile is not None and issue is None else None
+    needed = (wrong is None and unit.kind in RED_CELL_KINDS and not allowed
               and (crossmatch is None or crossmatch.result != COMPATIBLE))
     return HeldUnit(reservation=reservation_view(reservation, unit), unit_status=unit.status,
                     crossmatch=crossmatch_view(crossmatch, unit.din) if crossmatch else None,
-                    crossmatch_needed=needed, issue_id=issue, transfusion_id=transfusion)
+                    crossmatch_needed=needed, issue_id=issue, transfusion_id=transfusion, incompatible=wrong)

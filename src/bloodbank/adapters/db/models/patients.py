@@ -73,6 +73,12 @@ class PatientGrouping(Base):
     # Typed in by hand rather than from an analyser: electronic issue is then not allowed.
     manually_edited: Mapped[bool] = mapped_column(default=False)
     historical: Mapped[bool] = mapped_column(default=False)
+    # Entered in error (e.g. wrong blood in tube): kept for the record, no longer counted for the patient.
+    # Marked by one account under signature and confirmed by a second.
+    in_error_at: Mapped[datetime | None]
+    in_error_by: Mapped[str | None] = mapped_column(String(100))
+    in_error_reason: Mapped[str | None] = mapped_column(Text)
+    in_error_confirmed_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AntibodyScreen(Base):

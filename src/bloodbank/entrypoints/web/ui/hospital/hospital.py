@@ -424,7 +424,7 @@ def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str 
                   sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}")
                                   for s in workup.samples],
                   method_choices=[(m, m.replace("_", " ")) for m in crossmatch.METHODS],
-                  issue_choices=[(str(h.reservation.id), label(h)) for h in to_issue],
+                  issue_choices=[(str(h.reservation.id), label(h)) for h in to_issue if not h.incompatible],
                   releasable=[(str(h.reservation.id), label(h)) for h in to_issue], stock_problem=stock_problem,
                   **context)
 
