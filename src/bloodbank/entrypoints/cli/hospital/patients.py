@@ -11,8 +11,8 @@ from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput, PossibleDuplicate
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
-from bloodbank.entrypoints.cli.identity import Actor, needs
-from bloodbank.service_layer.hospital import hospitals, patient_lab, patient_merge, patients
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.service_layer.hospital import grouping_errors, hospitals, patient_lab, patient_merge, patients
 from bloodbank.service_layer.hospital.patients import PatientView
 
 app = typer.Typer(help="Patients: register, identify, record groupings, antibodies and special requirements, "
@@ -168,11 +168,17 @@ def show(patient: str = PatientArg, actor: str = Actor) -> None:
     with clerk_errors():
         view = patients.lookup_patient(uow(), patient)
         record = patient_lab.get_patient_record(uow(), view.id)
+        chart = patient_lab.get_patient_chart(uow(), view.id)
     profile = record.profile
     console.print(_describe(view))
     groups = ", ".join(g.blood_group for g in profile.groupings) or "none"
     colour = "red" if record.grouping_status == "discrepant" else "bold"
     console.print(f"Groupings: {groups}  [{colour}]{record.grouping_status}[/{colour}]")
+    for g in chart.groupings:
+        where = f"sample {g.sample_number}" if g.sample_number else "no sample"
+        note = (f" ENTERED IN ERROR, not counted: {escape(g.in_error_reason or '')} (by {g.in_error_by}, "
+                f"confirmed by {g.in_error_confirmed_by})" if g.in_error_at else "")
+        console.print(f"  Grouping #{g.id} {g.blood_group} on {where}{note}")
     screens = ", ".join("positive" if s.positive else "negative" for s in profile.antibody_screens) or "none"
     console.print(f"Antibody screens: {screens}")
     console.print(f"Antibodies: {', '.join(profile.antibodies) or 'none'}")
@@ -215,6 +221,29 @@ def group(
                       "only until the lab resolves it.[/red]")
     else:
         console.print(f"Grouping {view.blood_group} recorded; group is {view.status}.")
+
+
+@app.command("grouping-in-error")
+@needs(P.PATIENTS_WRITE)
+def grouping_in_error(
+    patient: str = PatientArg,
+    grouping_id: int = typer.Option(..., "--grouping", help="The grouping's id (see 'show')."),
+    reason: str = typer.Option(..., "--reason", help="Why, e.g. 'wrong blood in tube'."),
+    confirmed_by: str = typer.Option(..., "--confirmed-by", help="User name of the second person who confirmed it."),
+    actor: str = Actor,
+) -> None:
+    """Mark a grouping entered in error, confirmed by a second person, signed with your password; it stays on
+    the record and no longer counts for the patient's group."""
+    with clerk_errors():
+        patient_id = _patient_id(patient)
+        view = signed(
+            action="grouping_in_error",
+            act=lambda: grouping_errors.mark_grouping_in_error(
+                uow(), grouping_id=grouping_id, reason=reason, confirmed_by=confirmed_by, patient_id=patient_id),
+            record=lambda done: (grouping_errors.grouping_subject(done), "patient", done.person_id))
+    console.print(f"Grouping #{view.id} {view.blood_group} marked entered in error, signed; confirmed by "
+                  f"{view.in_error_confirmed_by}. The patient's group is now {view.status_after} "
+                  f"(was {view.status_before}).")
 
 
 @app.command()

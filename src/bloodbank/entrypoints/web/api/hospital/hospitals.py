@@ -16,7 +16,8 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
-from bloodbank.service_layer.hospital import hospitals, patient_lab, patient_merge, patients
+from bloodbank.entrypoints.web.signing import signed
+from bloodbank.service_layer.hospital import grouping_errors, hospitals, patient_lab, patient_merge, patients
 
 router = APIRouter(tags=["hospitals"])
 
@@ -82,6 +83,14 @@ class NewGrouping(Strict):
     sample_id: int = Field(ge=1, le=2**31)
     blood_group: str = Field(min_length=1, max_length=20, description="e.g. A+, O neg, AB RhD positive.")
     manually_edited: bool = False
+
+
+class GroupingInError(Strict):
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. 'wrong blood in tube: sample S-2 "
+                                                                  "was taken from another patient'.")
+    confirmed_by: str = Field(min_length=1, max_length=100,
+                              description="User name of the second person who confirmed it (not you).")
+    signature_password: str = Field(min_length=1, max_length=200, description="Your password, to sign.")
 
 
 class NewScreen(Strict):
@@ -202,6 +211,20 @@ def record_sample(body: NewSample, patient_id: Id, caller: Caller = WRITE) -> pa
              summary="An ABO/RhD grouping on one of the patient's samples")
 def record_grouping(body: NewGrouping, patient_id: Id, caller: Caller = WRITE) -> patient_lab.GroupingView:
     return patient_lab.record_grouping(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.post("/patients/{patient_id}/groupings/{grouping_id}/in-error",
+             summary="Mark a grouping entered in error (e.g. wrong blood in tube), confirmed by a second person, "
+                     "under your signature: it stays on file and no longer counts")
+def mark_grouping_in_error(body: GroupingInError, patient_id: Id, grouping_id: Id,
+                           caller: Caller = WRITE) -> grouping_errors.GroupingInError:
+    return signed(
+        caller, password=body.signature_password, action="grouping_in_error",
+        act=lambda: grouping_errors.mark_grouping_in_error(
+            caller.uow(), grouping_id=grouping_id, reason=body.reason, confirmed_by=body.confirmed_by,
+            patient_id=patient_id),
+        record=lambda view: (grouping_errors.grouping_subject(view), "patient", view.person_id),
+    )
 
 
 @router.post("/patients/{patient_id}/antibody-screens", status_code=201)

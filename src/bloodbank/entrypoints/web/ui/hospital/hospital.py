@@ -24,7 +24,8 @@ from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.hospital import (
-    allocation, crossmatch, hospitals, issue, orders, patient_lab, patient_merge, patients, returns, transfusion,
+    allocation, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge, patients, returns,
+    transfusion,
 )
 from bloodbank.service_layer.hospital import emergency as emergencies, workup as order_workups
 
@@ -49,6 +50,7 @@ NOTICES = {
     "identifier": "Identifier added.",
     "sample": "Sample recorded.",
     "grouping": "Grouping recorded.",
+    "grouping_in_error": "Grouping marked entered in error, signed: it no longer counts for the patient's group.",
     "screen": "Antibody screen recorded.",
     "antibody": "Antibody recorded.",
     "requirement": "Special requirement recorded.",
@@ -274,7 +276,11 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
                   requirement_help=SPECIAL_REQUIREMENTS,
                   sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}") for s in chart.samples],
                   active_requirements=[(str(r.id), f"{r.requirement.replace('_', ' ')} (since {r.since})")
-                                       for r in chart.requirements if r.active], **context)
+                                       for r in chart.requirements if r.active],
+                  in_error_choices=[(str(g.id), f"{g.blood_group}, sample {g.sample_number or 'none'}, tested "
+                                     f"{_when(g.tested_at)}") for g in chart.groupings if g.in_error_at is None]
+                  if caller.principal.may(Permission.PATIENTS_WRITE) else [],
+                  in_error_meaning=signature_meaning("grouping_in_error", "chosen above"), **context)
 
 
 @router.get("/patients/{patient_id}")
@@ -315,6 +321,23 @@ async def record_grouping(request: Request, patient_id: Id, caller: Caller = PAT
     return await _patient_act(request, caller, patient_id, "grouping", lambda f: patient_lab.record_grouping(
         caller.uow(), patient_id=patient_id, sample_id=_id(f.get("grouping_sample"), "the sample grouped"),
         blood_group=f.get("blood_group", ""), manually_edited=_checked(f.get("grouping_edited"))))
+
+
+@router.post("/patients/{patient_id}/groupings/in-error")
+async def mark_grouping_in_error(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    form = await _form(request)
+    password = await _password(request)
+    try:
+        grouping_id = _id(form.get("grouping_id"), "the grouping entered in error")
+        signed(caller, password=password, action="grouping_in_error",
+               act=lambda: grouping_errors.mark_grouping_in_error(
+                   caller.uow(), grouping_id=grouping_id, reason=form.get("in_error_reason", ""),
+                   confirmed_by=form.get("in_error_confirmed_by", ""), patient_id=patient_id),
+               record=lambda view: (grouping_errors.grouping_subject(view), "patient", view.person_id))
+    except DomainError as failure:
+        return _patient_page(request, caller, patient_id, failed="grouping_in_error", values=form,
+                             status_code=status_for(failure), **_refused(failure))
+    return _back(f"/hospital/patients/{patient_id}", "grouping_in_error")
 
 
 @router.post("/patients/{patient_id}/screens")
