@@ -73,3 +73,7 @@ class RecallUnit(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     status_before: Mapped[str] = mapped_column(String(12))
     action: Mapped[str] = mapped_column(String(20))  # quarantined | listed (already issued/transfused)
+    # What the site holding the unit did about it; until then the recall stays on that site's home page.
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_note: Mapped[str | None] = mapped_column(Text)

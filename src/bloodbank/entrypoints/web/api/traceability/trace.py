@@ -13,7 +13,8 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, Id, IdField, Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
+from bloodbank.service_layer.traceability import recall as recalls, recall_follow_up, trace as tracing
+from bloodbank.service_layer.traceability.recall_follow_up import RecallTask
 from bloodbank.service_layer.traceability.recall import RecallView
 from bloodbank.service_layer.traceability.trace_views import Lookback, RecentIssue, Trace, TraceSearch
 
@@ -85,6 +86,36 @@ def list_recalls(page: PageParams = Depends(page_params),
                  caller: Caller = Depends(require(Permission.TRACE))) -> Page[RecallView]:
     items, total = recalls.recalls_page(caller.uow(), limit=page.limit, offset=page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+class Handling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=recall_follow_up.MAX_NOTE,
+                      description="What was done with the unit: returned, destroyed, the recipient's doctor told…")
+
+
+@router.get("/recalls/open", summary="Units recalled that the stock or the wards must still act on")
+def open_recall_tasks(side: recall_follow_up.Side = Query(..., description="stock or ward"),
+                      site_id: int | None = Query(None, ge=1, le=MAX_ID),
+                      caller: Caller = Depends(require(Permission.UNITS_READ))) -> list[RecallTask]:
+    return recall_follow_up.open_recall_tasks(caller.uow(), side=side, site_id=site_id)
+
+
+@router.post("/recalls/{recall_id}/units/{unit_id}/handled-in-stock",
+             summary="What the blood bank did with a unit the recall took out of its stock")
+def handled_in_stock(body: Handling, recall_id: Id, unit_id: Id,
+                     caller: Caller = Depends(require(Permission.INVENTORY_WRITE))) -> RecallTask:
+    return recall_follow_up.record_handling(caller.uow(), recall_id=recall_id, unit_id=unit_id, side="stock",
+                                            note=body.note)
+
+
+@router.post("/recalls/{recall_id}/units/{unit_id}/handled-on-ward",
+             summary="What the ward did with an issued or transfused unit the recall reached")
+def handled_on_ward(body: Handling, recall_id: Id, unit_id: Id,
+                    caller: Caller = Depends(require(Permission.TRANSFUSION))) -> RecallTask:
+    return recall_follow_up.record_handling(caller.uow(), recall_id=recall_id, unit_id=unit_id, side="ward",
+                                            note=body.note)
 
 
 @router.get("/recalls/{recall_id}", summary="One recall and its units: status then and now, what to do")

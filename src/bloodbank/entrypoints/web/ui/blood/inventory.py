@@ -21,6 +21,7 @@ from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.blood import discards, excursions, holds, inventory, release, transfers
 from bloodbank.service_layer.donors import sites
+from bloodbank.service_layer.traceability import recall_follow_up
 
 router = APIRouter()
 
@@ -64,6 +65,7 @@ def _home(request: Request, caller: Caller, *, site_id: int | None = None, since
         columns=_columns(grid), expiring=inventory.expiring_within(uow(), hours=EXPIRING_HOURS, site_id=site_id),
         in_transit=transfers.list_in_transit(uow()), excursions=recent_excursions,
         held=holds.held_units(uow(), site_id=site_id, limit=HELD_SHOWN), held_shown=HELD_SHOWN,
+        recall_tasks=recall_follow_up.open_recall_tasks(uow(), side="stock", site_id=site_id),
         waste=discards.discards_report(uow(), since=since, site_id=site_id), since=since, site_id=site_id,
         site_options=[("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
         sites=all_sites, expiring_hours=EXPIRING_HOURS, typed=typed or {},
@@ -340,6 +342,18 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
     label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
     return _discard_page(request, caller, done=view,
                          notice=f"Unit {candidate.signature_subject} discarded: {label}. Your signature is recorded.")
+
+
+@router.post("/inventory/recalls/handled")
+def recall_handled(request: Request, recall_id: int = Form(..., ge=1, le=2**31 - 1),
+                   unit_id: int = Form(..., ge=1, le=2**31 - 1), note: str = Form("", max_length=2000),
+                   caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
+    try:
+        task = recall_follow_up.record_handling(caller.uow(), recall_id=recall_id, unit_id=unit_id, side="stock",
+                                                note=note)
+    except DomainError as error:
+        return _home(request, caller, error=error.message, status_code=status_for(error))
+    return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
 
 
 @router.post("/inventory/discard-expired")

@@ -28,6 +28,7 @@ from bloodbank.service_layer.hospital import (
     transfusion,
 )
 from bloodbank.service_layer.hospital import emergency as emergencies, workup as order_workups
+from bloodbank.service_layer.traceability import recall_follow_up
 
 router = APIRouter(prefix="/hospital")
 
@@ -189,7 +190,11 @@ def _page(request: Request, template: str, **context):
 
 @router.get("")
 def home(request: Request, hospital_id: str = "", urgency: str = "", offset: int = 0, caller: Caller = ORDERS):
-    error = None
+    return _home(request, caller, hospital_id=hospital_id, urgency=urgency, offset=offset)
+
+
+def _home(request: Request, caller: Caller, *, hospital_id: str = "", urgency: str = "", offset: int = 0,
+          notice: str | None = None, error: str | None = None, status_code: int = 200):
     offset = max(0, min(offset, 10_000_000))
     try:
         chosen = _optional_id(hospital_id, "a hospital")
@@ -198,9 +203,24 @@ def home(request: Request, hospital_id: str = "", urgency: str = "", offset: int
     except DomainError as failure:
         error, found = failure.message, orders.OrderList((), 0)
     follow_ups = emergencies.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
-    return _page(request, "hospital/home.html", error=error, orders=found, hospital_id=hospital_id,
-                  urgency=urgency, offset=offset, page=PAGE, hospitals=_hospital_options(caller),
-                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], follow_ups=follow_ups)
+    may_transfuse = caller.principal.may(Permission.TRANSFUSION)
+    recall_tasks = recall_follow_up.open_recall_tasks(caller.uow(), side="ward") if may_transfuse else []
+    return _page(request, "hospital/home.html", status_code=status_code, error=error, notice=notice, orders=found,
+                  hospital_id=hospital_id, urgency=urgency, offset=offset, page=PAGE,
+                  hospitals=_hospital_options(caller), urgencies=[(u, u.replace("_", " ")) for u in URGENCIES],
+                  follow_ups=follow_ups, recall_tasks=recall_tasks, may_transfuse=may_transfuse)
+
+
+@router.post("/recalls/handled")
+async def recall_handled(request: Request, caller: Caller = Depends(require(Permission.TRANSFUSION))):
+    form = await _form(request)
+    try:
+        task = recall_follow_up.record_handling(
+            caller.uow(), recall_id=_id(form.get("recall_id"), "the recall"),
+            unit_id=_id(form.get("unit_id"), "the unit"), side="ward", note=form.get("note", "")[:5000])
+    except DomainError as failure:
+        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+    return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
 
 
 # ---------------------------------------------------------------- patients
