@@ -53,22 +53,22 @@ def _authorise(ctx: typer.Context, value: str | None) -> str | None:
     if ctx.resilient_parsing or value is None:
         return value
     command = ctx.command.callback
-    permission = permission_of(getattr(command, "__wrapped__", command)) or permission_of(command)
+    declared = getattr(command, "__wrapped__", command)
+    permission = permission_of(declared)
     if permission is None:
         _refuse("This command declares no permission, so it runs for nobody. Report it as a defect.")
-    where = f"command line: {ctx.command_path}"
-    found = authentication.account_principal(UnitOfWork(database(), actor="cli"), username=value, via="cli")
+    db, where = database(), f"command line: {ctx.command_path}"
+    found = authentication.account_principal(UnitOfWork(db, actor="cli"), username=value, via="cli")
     if found is None:
-        if getattr(getattr(command, "__wrapped__", command), _BOOTSTRAP, False) \
-                and not users.has_users(UnitOfWork(database(), actor="cli")):
+        if getattr(declared, _BOOTSTRAP, False) and not users.has_users(UnitOfWork(db, actor="cli")):
             start_running(ctx, Running(None, value.strip() or "installer"))
             return value
-        authentication.record_denied(UnitOfWork(database(), actor="cli"), username=value, permission=permission,
+        authentication.record_denied(UnitOfWork(db, actor="cli"), username=value, permission=permission,
                                      where=where)
         _refuse(f"There is no active account named {value!r}. Run commands as yourself: "
                 "--as YOUR-USER-NAME, or set BLOODBANK_USER.")
     if not found.may(permission):
-        authentication.record_denied(UnitOfWork(database(), actor=found.username), username=found.username,
+        authentication.record_denied(UnitOfWork(db, actor=found.username), username=found.username,
                                      permission=permission, where=where)
         _refuse(f"{found.username} ({found.role_label}) may not do this: it needs the {permission.value!r} "
                 "permission. Nothing was done.")

@@ -76,8 +76,8 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         # Told at the desk, before anything is written: no visit for a deferred donor.
         ensure_not_deferred(s, donor.id, now.date())
         ensure_may_give(s, donor, on=now.date(), kind=kind, rule_set=site.rule_set)
-        _refuse_if_found_not_eligible_today(s, donor.id, now.date())
         person = donor_ids_of_person(s, donor.id)
+        _refuse_if_found_not_eligible_today(s, person, now.date())
         _refuse_second_open_visit(s, person, now.date())
         appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
         visit = Visit(donor_id=donor.id, site_id=site.id, appointment_id=appointment_id, kind=kind,
@@ -91,34 +91,28 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         return result
 
 
-def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
+def _first_visit_today(s: Session, person: list[int], day: date, *conditions) -> int | None:
+    """The person's latest visit checked in on `day` that meets `conditions`, if any."""
     start, end = day_bounds(day)
-    open_visit = s.execute(
-        select(Visit.id).where(
-            Visit.donor_id.in_(person), Visit.status.in_(OPEN_STATUSES),
-            Visit.checked_in_at >= start, Visit.checked_in_at < end,
-        )
+    return s.execute(
+        select(Visit.id).where(Visit.donor_id.in_(person), Visit.checked_in_at >= start, Visit.checked_in_at < end,
+                               *conditions).order_by(Visit.id.desc()).limit(1)
     ).scalar()
+
+
+def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
+    open_visit = _first_visit_today(s, person, day, Visit.status.in_(OPEN_STATUSES))
     if open_visit is not None:
         raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
 
 
-def _found_not_eligible(s: Session, person: list[int], day: date) -> list[Visit]:
-    start, end = day_bounds(day)
-    return list(s.execute(
-        select(Visit).where(
-            Visit.donor_id.in_(person), Visit.status == "deferred", Visit.eligible.is_(False),
-            Visit.checked_in_at >= start, Visit.checked_in_at < end,
-        ).order_by(Visit.id)
-    ).scalars())
-
-
-def _refuse_if_found_not_eligible_today(s: Session, donor_id: int, day: date) -> None:
-    person = donor_ids_of_person(s, donor_id)
-    standing = [v for v in _found_not_eligible(s, person, day) if v.rescreen_allowed_at is None]
-    if standing:
+def _refuse_if_found_not_eligible_today(s: Session, person: list[int], day: date) -> None:
+    """A result found not eligible stands for its day unless a medical director allowed another screening."""
+    standing = _first_visit_today(s, person, day, Visit.status == "deferred", Visit.eligible.is_(False),
+                                  Visit.rescreen_allowed_at.is_(None))
+    if standing is not None:
         raise DonorIneligible(
-            f"This donor was found not eligible at screening today (visit {standing[-1].id}): the day's result "
+            f"This donor was found not eligible at screening today (visit {standing}): the day's result "
             "stands. Another screening today needs a medical director's signed override."
         )
 
