@@ -75,3 +75,27 @@ def test_the_api_lists_open_recall_units_and_records_what_the_stock_did(database
     done = client.post(path, json={"note": "destroyed"})
     assert done.status_code == 200 and done.json()["handled_note"] == "destroyed"
     assert client.get("/api/recalls/open", params={"side": "stock"}).json() == []
+
+
+def test_the_command_line_lists_and_records_with_the_same_permissions(database):
+    from typer.testing import CliRunner
+
+    from bloodbank.entrypoints.cli.context import set_database_url
+    from bloodbank.entrypoints.cli.traceability import trace as cli
+    from tests.integration.web_fixtures import make_user
+
+    chain, issued, view = recalled_donor_b(database)
+    make_user(database, "inventory_manager", "stock.sam")
+    set_database_url(database.url)
+    try:
+        def run(*args, user):
+            return CliRunner().invoke(cli.recall_app, [str(a) for a in args], env={"BLOODBANK_USER": user})
+        listed = run("open", "--side", "stock", user="stock.sam")
+        ward = run("handled-on-ward", view.recall_id, issued, "--note", "sent back", user="stock.sam")
+        done = run("handled-in-stock", view.recall_id, chain.units["RC_B"], "--note", "destroyed", user="stock.sam")
+    finally:
+        set_database_url(None)
+    assert listed.exit_code == 0 and f"unit {chain.units['RC_B']}" in listed.output
+    assert ward.exit_code == 1 and "may not do this" in " ".join(ward.output.split())
+    assert done.exit_code == 0, done.output
+    assert open_recall_tasks(clerk(database), side="stock") == []

@@ -19,7 +19,7 @@ from rich.tree import Tree
 from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
-from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
+from bloodbank.service_layer.traceability import recall as recalls, recall_follow_up, trace as tracing
 from bloodbank.service_layer.traceability.recall import ACTIONS, RecallView
 from bloodbank.service_layer.traceability.trace_views import Lookback, Recipient, Trace, TraceUnit
 
@@ -183,6 +183,53 @@ def list_command(limit: int = typer.Option(20, "--limit", min=1, max=200), actor
         console.print(f"[bold]Recall {view.recall_id}[/bold] {view.opened_at:%Y-%m-%d %H:%M} by "
                       f"{escape(view.opened_by)} ({escape(json.dumps(view.scope))}): {escape(view.reason)}")
         console.print(_recall_table(view))
+
+
+@recall_app.command("open")
+@needs(P.UNITS_READ)
+def open_command(
+    side: str = typer.Option(..., "--side", help="stock (units taken out of stock) or ward (issued or transfused)."),
+    site_id: Optional[int] = typer.Option(None, "--site", help="Only units of this site."),
+    actor: str = Actor,
+) -> None:
+    """Units recalled that the stock or the wards must still act on, until what was done is recorded."""
+    with clerk_errors():
+        tasks = recall_follow_up.open_recall_tasks(uow(), side=side, site_id=site_id)
+    if not tasks:
+        console.print("No recall is waiting.")
+    for t in tasks:
+        console.print(f"Recall {t.recall_id} ({escape(t.reason)}): unit {t.unit_id} {t.din} {t.product_code} "
+                      f"{t.division} at {t.site_code or '—'}: {escape(t.to_do)}")
+
+
+def _record_handling(recall_id: int, unit_id: int, side: str, note: str) -> None:
+    with clerk_errors():
+        task = recall_follow_up.record_handling(uow(), recall_id=recall_id, unit_id=unit_id, side=side, note=note)
+    console.print(f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
+
+
+@recall_app.command("handled-in-stock")
+@needs(P.INVENTORY_WRITE)
+def handled_in_stock(
+    recall_id: int = typer.Argument(..., help="The recall."),
+    unit_id: int = typer.Argument(..., help="A unit it took out of stock."),
+    note: str = typer.Option(..., "--note", help="What was done with it (returned, destroyed…)."),
+    actor: str = Actor,
+) -> None:
+    """Record what the blood bank did with a unit the recall took out of its stock."""
+    _record_handling(recall_id, unit_id, "stock", note)
+
+
+@recall_app.command("handled-on-ward")
+@needs(P.TRANSFUSION)
+def handled_on_ward(
+    recall_id: int = typer.Argument(..., help="The recall."),
+    unit_id: int = typer.Argument(..., help="An issued or transfused unit it reached."),
+    note: str = typer.Option(..., "--note", help="What the ward did (sent back, recipient's doctor told…)."),
+    actor: str = Actor,
+) -> None:
+    """Record what the ward did with an issued or transfused unit the recall reached."""
+    _record_handling(recall_id, unit_id, "ward", note)
 
 
 def _recall_table(view: RecallView) -> Table:
