@@ -74,3 +74,23 @@ def test_the_override_from_the_command_line_is_signed(database):
     assert result.exit_code == 0, result.output
     with database.sessions() as s:
         assert [x.action for x in s.query(Signature).all()] == ["override"]
+
+
+def test_the_override_on_the_desks_visit_page_is_signed_and_offered_only_to_a_director(database):
+    from bloodbank.adapters.db.models import Visit
+    from tests.integration.web_fixtures import browser
+
+    _, _, visit = found_anaemic(database)
+    clerk_page = browser(database, "clerk").get(f"/desk/visits/{visit}")
+    assert clerk_page.status_code == 200 and "rescreen-override" not in clerk_page.text
+    director = browser(database, "medical_director")
+    assert 'id="rescreen-override"' in director.get(f"/desk/visits/{visit}").text
+    path = f"/desk/visits/{visit}/rescreen-override"
+    wrong = director.post(path, data={"csrf_token": director.csrf, "reason": "analyser fault",
+                                      "signature_password": "not mine at all"})
+    assert wrong.status_code == 403
+    done = director.post(path, data={"csrf_token": director.csrf, "reason": "analyser fault",
+                                     "signature_password": PASSWORD}, follow_redirects=True)
+    assert done.status_code == 200 and "Override signed" in done.text
+    with database.sessions() as s:
+        assert s.get(Visit, visit).rescreen_allowed_by == "medical-director"

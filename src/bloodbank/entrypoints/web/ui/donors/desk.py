@@ -22,11 +22,12 @@ from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import DomainError, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.donors import (
     appointments, consent, deferrals, merge as donor_merge, registry as donors, screening, sites, visits,
 )
-from bloodbank.service_layer.donors import search as donor_search
+from bloodbank.service_layer.donors import same_day, search as donor_search
 
 router = APIRouter()
 
@@ -51,6 +52,7 @@ NOTICES = {
     "screened": "Screening recorded.",
     "consented": "Consent recorded. The donor can go to collection.",
     "withdrawn": "The donor has withdrawn. The visit is closed; no reason is asked.",
+    "rescreen": "Override signed: the donor may be checked in and screened once more today.",
     "booked": "Appointment booked.",
     "cancelled": "Appointment cancelled; the chair is free again.",
     "no_show": "Marked as a no-show.",
@@ -286,6 +288,18 @@ def withdraw(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), form:
     except DomainError as error:
         return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error.message)
     return _see_other(f"/desk/visits/{visit_id}", notice="withdrawn")
+
+
+@router.post("/desk/visits/{visit_id}/rescreen-override")
+def rescreen_override(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), form: FormData = Depends(form_of),
+                      caller: Caller = Depends(require(Permission.DEFERRALS_WRITE))):
+    try:
+        signed(caller, password=str(form.get("signature_password") or ""), action="override",
+               act=lambda: same_day.allow_rescreen(caller.uow(), visit_id=visit_id, reason=_text(form, "reason")),
+               record=lambda view: (same_day.override_subject(view), "visit", view.id))
+    except DomainError as error:
+        return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error.message)
+    return _see_other(f"/desk/visits/{visit_id}", notice="rescreen")
 
 
 def _questions(sex: str) -> list[questionnaire.Question]:
