@@ -90,7 +90,7 @@ def bench_demo_and_audit(database: Database, label: str, donors: int) -> None:
 
 def bench_din_allocation(database: Database, label: str, threads: int = 8, per_thread: int = 100) -> None:
     with database.sessions() as s, s.begin():
-        s.add(Site(code="BENCH", name="Bench", facility_code="W9999", rule_set="eu"))
+        s.add(Site(code="BENCH", name="Bench", facility_code="W9999", rule_set="eu", time_zone="Europe/Paris"))
     barrier = threading.Barrier(threads)
     latencies: list[float] = []
 
@@ -118,7 +118,7 @@ def bench_din_allocation(database: Database, label: str, threads: int = 8, per_t
 def bench_allocation(database: Database, label: str, stock: int = 20000, orders: int = 200) -> None:
     """Allocate from a large shelf: the candidate query and the choice must stay quick as stock grows."""
     clerk = lambda: UnitOfWork(database, actor="bench")  # noqa: E731
-    site = sites.create_site(clerk(), code="ALLOC", name="Allocation bench", kind="fixed", facility_code="W9998",
+    site = sites.create_site(clerk(), code="ALLOC", name="Allocation bench", kind="fixed", facility_code="W9998", time_zone="Europe/Paris",
                              opening_hours={}, rule_set="eu")
     hospital = hospitals.create_hospital(clerk(), code="HBENCH", name="Bench Hospital", site_id=site.id)
     rng = random.Random(7)

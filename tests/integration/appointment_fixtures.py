@@ -32,7 +32,8 @@ def _insert(database, row) -> int:
 def make_site(database, **overrides) -> int:
     n = next(_numbers)
     fields = dict(code=f"S{n}", name=f"Centre {n}", kind="fixed", facility_code="A9999", rule_set="who",
-                  chairs=4, slot_minutes=15, opening_hours=WEEKDAYS, active=True)
+                  chairs=4, slot_minutes=15, opening_hours=WEEKDAYS, active=True,
+                  time_zone="UTC")
     return _insert(database, Site(**{**fields, **overrides}))
 
 

@@ -22,7 +22,7 @@ _numbers = count(1)
 def make_site(database: Database, *, facility_code: str = FACILITY, rule_set: str = "who") -> int:
     with database.sessions() as session, session.begin():
         site = Site(code=f"S{next(_numbers)}", name="Central donor centre",
-                    facility_code=facility_code, rule_set=rule_set)
+                    facility_code=facility_code, rule_set=rule_set, time_zone="UTC")
         session.add(site)
         session.flush()
         return site.id

@@ -51,7 +51,7 @@ def _insert(database: Database, row) -> int:
 
 def make_site(database: Database) -> int:
     n = next(_numbers)
-    return _insert(database, Site(code=f"DS{n}", name=f"Donor centre {n}", facility_code="B1234"))
+    return _insert(database, Site(code=f"DS{n}", name=f"Donor centre {n}", facility_code="B1234", time_zone="UTC"))
 
 
 def make_visit(database: Database, donor_id: int, site_id: int, *, status: str = "collected") -> int:

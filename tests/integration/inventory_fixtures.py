@@ -36,7 +36,7 @@ def insert(database: Database, row) -> int:
 def make_site(database: Database, *, code: str | None = None, rule_set: str = "eu") -> int:
     n = next(_numbers)
     return insert(database, Site(code=code or f"INV{n}", name=f"Blood bank {n}", facility_code=FACILITY,
-                                 rule_set=rule_set))
+                                 rule_set=rule_set, time_zone="UTC"))
 
 
 def make_unit(database: Database, *, site_id: int | None, kind: str = "red_cells", group: str | None = "O+",

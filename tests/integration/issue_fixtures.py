@@ -44,7 +44,7 @@ def insert(database: Database, *rows) -> int:
 
 def make_site(database: Database) -> int:
     n = next(_numbers)
-    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="G1234"))
+    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="G1234", time_zone="UTC"))
 
 
 def make_hospital(database: Database, site_id: int) -> int:

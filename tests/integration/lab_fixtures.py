@@ -45,7 +45,7 @@ def get(database: Database, model, row_id: int):
 
 def make_site(database: Database, *, panel: list[str] | None = None) -> int:
     n = next(_numbers)
-    site = Site(code=f"L{n}", name=f"Lab {n}", facility_code=FACILITY)
+    site = Site(code=f"L{n}", name=f"Lab {n}", facility_code=FACILITY, time_zone="UTC")
     if panel is not None:
         site.test_panel = panel
     return insert(database, site)

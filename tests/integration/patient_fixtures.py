@@ -35,7 +35,7 @@ def insert(database: Database, row) -> int:
 
 def make_site(database: Database) -> int:
     n = next(_numbers)
-    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="B1234"))
+    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="B1234", time_zone="UTC"))
 
 
 def make_hospital(database: Database, *, code: str | None = None, site_id: int | None = None) -> int:

@@ -34,7 +34,7 @@ def clerk(database: Database, actor: str = "clerk.ann") -> UnitOfWork:
 def make_site(database: Database, *, rule_set: str = "eu", facility_code: str = FACILITY) -> int:
     with database.sessions() as session, session.begin():
         site = Site(code=f"P{next(_numbers)}", name="Central processing centre",
-                    facility_code=facility_code, rule_set=rule_set)
+                    facility_code=facility_code, rule_set=rule_set, time_zone="UTC")
         session.add(site)
         session.flush()
         return site.id

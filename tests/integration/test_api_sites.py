@@ -8,7 +8,7 @@ from bloodbank.adapters.db.models import AuditEntry, Site
 from tests.integration.web_fixtures import api
 
 NORTH = {
-    "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "a9999", "rule_set": "eu",
+    "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "a9999", "rule_set": "eu", "time_zone": "America/New_York",
     "opening_hours": {"mon": ["08:00", "16:00"], "tue": [["08:00", "12:00"], ["13:00", "17:00"]]},
     "chairs": 6, "slot_minutes": 20, "address": "1 High Street",
     "test_panel": ["hiv", "hbv", "hcv", "syphilis", "htlv"],

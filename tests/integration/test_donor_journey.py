@@ -34,7 +34,7 @@ def all_no(database):
 def open_site(database, rule_set="eu"):
     return sites.create_site(
         as_(database, "admin.ola"), code="CITY", name="City Donor Centre", kind="fixed",
-        facility_code="G1234", rule_set=rule_set, chairs=2, slot_minutes=15,
+        facility_code="G1234", rule_set=rule_set, chairs=2, slot_minutes=15, time_zone="UTC",
         opening_hours={d: ["08:00", "16:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
     )
 

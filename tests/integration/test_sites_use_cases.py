@@ -8,7 +8,8 @@ LUNCH = {"mon": [["08:00", "12:00"], ["13:00", "17:00"]], "tue": ["08:00", "16:0
 
 
 def create(database, **overrides):
-    fields = dict(code="north", name="North Centre", kind="fixed", facility_code="A9999", opening_hours=LUNCH)
+    fields = dict(code="north", name="North Centre", kind="fixed", facility_code="A9999", opening_hours=LUNCH,
+                  time_zone="Asia/Damascus")
     return sites.create_site(clerk(database), **{**fields, **overrides})
 
 
@@ -149,3 +150,19 @@ def test_a_site_is_found_by_id_or_by_code(database):
         sites.site_by_code(clerk(database), "west")
     with pytest.raises(NotFound, match="No site with id 999"):
         sites.get_site(clerk(database), 999)
+
+
+@pytest.mark.parametrize("zone", ["", "  ", "Mars/Olympus", "Etc/GMT+3", "EST", 3])
+def test_a_site_needs_a_real_place_time_zone_and_a_refused_one_writes_nothing(database, zone):
+    with pytest.raises(InvalidInput, match="time zone"):
+        create(database, time_zone=zone)
+    assert counts(database)["site"] == 0
+
+
+def test_a_site_keeps_its_time_zone_and_a_change_of_zone_is_audited(database):
+    site = create(database, time_zone=" Asia/Damascus ")
+    assert site.time_zone == "Asia/Damascus"
+    changed = sites.update_site(clerk(database), site.id, reason="moved", time_zone="America/New_York")
+    assert changed.time_zone == "America/New_York"
+    entry = audit_entries(database)[-1]
+    assert (entry.old, entry.new) == ({"time_zone": "Asia/Damascus"}, {"time_zone": "America/New_York"})

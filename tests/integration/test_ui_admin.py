@@ -15,7 +15,7 @@ from tests.integration.trace_fixtures import make_donation, make_donor, make_sit
 from tests.integration.web_fixtures import PASSWORD, browser, make_user
 
 SITE_FORM = {
-    "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "A9999", "rule_set": "eu",
+    "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "A9999", "rule_set": "eu", "time_zone": "Europe/Paris",
     "chairs": "6", "slot_minutes": "20", "address": "1 High Street", "latitude": "", "longitude": "",
     "hours_mon": "08:00-12:00, 13:00-17:00", "hours_sat": "09:00-13:00",
     "test_panel": ["hiv", "hbv", "hcv", "syphilis", "htlv"],

@@ -47,7 +47,7 @@ def insert(database: Database, *rows) -> int:
 
 def make_site(database: Database) -> int:
     n = next(_numbers)
-    return insert(database, Site(code=f"T{n}", name=f"Blood centre {n}", facility_code=FACILITY))
+    return insert(database, Site(code=f"T{n}", name=f"Blood centre {n}", facility_code=FACILITY, time_zone="UTC"))
 
 
 def make_donor(database: Database, *, merged_into_id: int | None = None, name: str = "Ada") -> tuple[int, str]:

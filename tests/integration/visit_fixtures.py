@@ -35,7 +35,8 @@ def _insert(database, row):
 
 def make_site(database, **overrides) -> int:
     n = next(_numbers)
-    fields = dict(code=f"S{n}", name=f"Centre {n}", facility_code="A9999", rule_set="who", chairs=4)
+    fields = dict(code=f"S{n}", name=f"Centre {n}", facility_code="A9999", rule_set="who", chairs=4,
+                  time_zone="UTC")
     return _insert(database, Site(**{**fields, **overrides}))
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bloodbank.domain.errors import InvalidInput
 
@@ -219,6 +219,28 @@ def zone(tz: str | tzinfo | None = None) -> tzinfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"Unknown time zone {tz!r}: use an IANA name such as Europe/Paris or UTC.") from None
+
+
+def check_time_zone(value: object) -> str:
+    """An IANA zone name as stored for a site; "Etc/..." offsets and abbreviations are refused.
+
+    A fixed offset would be wrong half the year wherever clocks change, so only a place's zone is taken.
+    """
+    name = value.strip() if isinstance(value, str) else ""
+    if not name:
+        raise InvalidInput("Give the site's time zone, an IANA name such as Asia/Damascus or Europe/Paris.")
+    if name not in TIME_ZONES:
+        raise InvalidInput(f"Unknown time zone {name!r}: use an IANA name such as Asia/Damascus, "
+                           "Europe/Paris or America/New_York.")
+    return name
+
+
+def _zone_names() -> frozenset[str]:
+    names = {n for n in available_timezones() if "/" in n and not n.startswith(("Etc/", "SystemV/", "posix/", "right/"))}
+    return frozenset(names | {"UTC"})
+
+
+TIME_ZONES = _zone_names()
 
 
 def local_to_utc(wall: datetime, tz: str | tzinfo | None = None) -> datetime | None:

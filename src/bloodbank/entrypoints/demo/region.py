@@ -31,6 +31,8 @@ DEMO_ACTOR = "demo-loader"
 # Fictitious facility codes: ISBT 128 FINs are assigned by ICCBBA, and a real
 # service must use its own.
 WEEKDAYS = {d: ["08:00", "16:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+# The demo region is the English East Midlands: its sites keep British time, summer time included.
+DEMO_TIME_ZONE = "Europe/London"
 DEMO_SITES = [
     dict(code="DERBY", name="Derby Donor Centre", kind="fixed", facility_code="Z0001",
          address="Bradshaw Way, Derby", latitude=52.9180, longitude=-1.4730, chairs=8,
@@ -94,7 +96,7 @@ def _ensure_sites(make_uow) -> tuple[list[sites.SiteView], int]:
     created = 0
     for spec in DEMO_SITES:
         if spec["code"] not in have:
-            have[spec["code"]] = sites.create_site(make_uow(), rule_set="uk", **spec)
+            have[spec["code"]] = sites.create_site(make_uow(), rule_set="uk", time_zone=DEMO_TIME_ZONE, **spec)
             created += 1
     return [have[spec["code"]] for spec in DEMO_SITES], created
 

@@ -30,8 +30,8 @@ MAX_CHAIRS = 500
 # ISBT 128 FIN: O and 0 are never first, so a DIN's facility cannot be misread.
 _FIN = re.compile(r"^[A-NP-Z1-9][0-9]{4}$")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
-UPDATABLE = ("code", "name", "kind", "facility_code", "rule_set", "address", "latitude", "longitude",
-             "chairs", "slot_minutes", "opening_hours")
+UPDATABLE = ("code", "name", "kind", "facility_code", "rule_set", "time_zone", "address", "latitude",
+             "longitude", "chairs", "slot_minutes", "opening_hours")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class SiteView:
     kind: str
     facility_code: str
     rule_set: str
+    time_zone: str
     address: str
     latitude: float | None
     longitude: float | None
@@ -58,7 +59,7 @@ class SiteView:
 def site_view(row: Site) -> SiteView:
     return SiteView(
         id=row.id, code=row.code, name=row.name, kind=row.kind, facility_code=row.facility_code,
-        rule_set=row.rule_set, address=row.address, latitude=row.latitude, longitude=row.longitude,
+        rule_set=row.rule_set, time_zone=row.time_zone, address=row.address, latitude=row.latitude, longitude=row.longitude,
         chairs=row.chairs, slot_minutes=row.slot_minutes, opening_hours=dict(row.opening_hours or {}),
         active=row.active,
     )
@@ -149,6 +150,7 @@ def _checked(fields: dict) -> dict:
     checks = {
         "code": _check_code, "name": _check_name, "kind": _check_kind,
         "facility_code": check_facility_code, "rule_set": _check_rule_set, "address": _check_address,
+        "time_zone": scheduling.check_time_zone,
         "chairs": _check_chairs, "slot_minutes": scheduling.check_slot_minutes,
         "opening_hours": scheduling.normalise_opening_hours,
     }
@@ -162,12 +164,12 @@ def _checked(fields: dict) -> dict:
 
 
 def create_site(uow: UnitOfWork, *, code: str, name: str, kind: str, facility_code: str,
-                opening_hours: dict, rule_set: str = "who", address: str = "",
+                opening_hours: dict, time_zone: str, rule_set: str = "who", address: str = "",
                 latitude: float | None = None, longitude: float | None = None, chairs: int = 4,
                 slot_minutes: int = 15) -> SiteView:
     fields = _checked(dict(
-        code=code, name=name, kind=kind, facility_code=facility_code, rule_set=rule_set, address=address,
-        latitude=latitude, longitude=longitude, chairs=chairs, slot_minutes=slot_minutes,
+        code=code, name=name, kind=kind, facility_code=facility_code, rule_set=rule_set, time_zone=time_zone,
+        address=address, latitude=latitude, longitude=longitude, chairs=chairs, slot_minutes=slot_minutes,
         opening_hours=opening_hours,
     ))
     with uow:
@@ -332,13 +334,13 @@ def get_site_detail(uow: UnitOfWork, site_id: int) -> SiteDetail:
 
 
 def create_site_with_panel(uow: UnitOfWork, *, code: str, name: str, kind: str, facility_code: str,
-                           opening_hours: dict, rule_set: str = "who", address: str = "",
+                           opening_hours: dict, time_zone: str, rule_set: str = "who", address: str = "",
                            latitude: float | None = None, longitude: float | None = None, chairs: int = 4,
                            slot_minutes: int = 15, test_panel: list[str] | None = None) -> SiteDetail:
     """`create_site` with the site's mandatory test panel set in the same transaction."""
     checked = _checked(dict(
-        code=code, name=name, kind=kind, facility_code=facility_code, rule_set=rule_set, address=address,
-        latitude=latitude, longitude=longitude, chairs=chairs, slot_minutes=slot_minutes,
+        code=code, name=name, kind=kind, facility_code=facility_code, rule_set=rule_set, time_zone=time_zone,
+        address=address, latitude=latitude, longitude=longitude, chairs=chairs, slot_minutes=slot_minutes,
         opening_hours=opening_hours,
     ))
     panel = list(lab_tests.validate_panel(lab_tests.DEFAULT_PANEL if test_panel is None else test_panel))

@@ -16,6 +16,8 @@ class Hospital(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     # The blood bank (site) whose stock serves this hospital.
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    # IANA zone name for "needed by" and the ward's day; empty means the serving site's zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]

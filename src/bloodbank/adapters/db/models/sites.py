@@ -26,6 +26,8 @@ class Site(Timestamped, Base):
     # ISBT 128 Facility Identification Number: the first five characters of every DIN it assigns.
     facility_code: Mapped[str] = mapped_column(String(5))
     rule_set: Mapped[str] = mapped_column(String(20), default="who")
+    # IANA zone name: days, shelf-life "end of day", opening hours and "today" are cut on this clock.
+    time_zone: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]

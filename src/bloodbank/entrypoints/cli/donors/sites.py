@@ -34,7 +34,7 @@ def _hours(specs: list[str] | None, as_json: str | None) -> dict | None:
 def _show(view: SiteView) -> None:
     state = "" if view.active else "  [red](inactive)[/red]"
     console.print(f"[bold]{view.code}[/bold] {view.name} (id {view.id}){state}")
-    console.print(f"  {view.kind} site, facility {view.facility_code}, rules {view.rule_set}")
+    console.print(f"  {view.kind} site, facility {view.facility_code}, rules {view.rule_set}, clock {view.time_zone}")
     console.print(f"  {view.chairs} chairs, {view.slot_minutes}-minute slots")
     console.print(f"  Hours: {view.hours_text}")
     if view.address:
@@ -49,6 +49,7 @@ def create(
     code: str = typer.Argument(..., help="Short unique code, e.g. NORTH."),
     name: str = typer.Argument(..., help="The site's name as donors know it."),
     facility: str = typer.Option(..., "--facility", help="ISBT 128 facility code (FIN), e.g. A9999."),
+    time_zone: str = typer.Option(..., "--time-zone", help="IANA zone of the site's clock, e.g. Asia/Damascus."),
     kind: str = typer.Option("fixed", "--kind", help="fixed (a centre) or mobile (a drive)."),
     rule_set: str = typer.Option("who", "--rule-set", help="Eligibility rules applied at the site."),
     hours: Optional[list[str]] = typer.Option(None, "--hours", help=HOURS_HELP),
@@ -64,7 +65,7 @@ def create(
     with clerk_errors():
         view = sites.create_site(
             uow(), code=code, name=name, kind=kind, facility_code=facility, rule_set=rule_set,
-            opening_hours=_hours(hours, hours_json) or {}, chairs=chairs, slot_minutes=slot_minutes,
+            time_zone=time_zone, opening_hours=_hours(hours, hours_json) or {}, chairs=chairs, slot_minutes=slot_minutes,
             address=address, latitude=latitude, longitude=longitude,
         )
     console.print("Site created.")
@@ -104,6 +105,7 @@ def update(
     kind: Optional[str] = typer.Option(None, "--kind", help="fixed or mobile."),
     facility: Optional[str] = typer.Option(None, "--facility", help="ISBT 128 facility code (FIN)."),
     rule_set: Optional[str] = typer.Option(None, "--rule-set"),
+    time_zone: Optional[str] = typer.Option(None, "--time-zone", help="IANA zone of the site's clock."),
     hours: Optional[list[str]] = typer.Option(None, "--hours", help=HOURS_HELP + " Replaces all hours."),
     hours_json: Optional[str] = typer.Option(None, "--hours-json", help=HOURS_JSON_HELP),
     chairs: Optional[int] = typer.Option(None, "--chairs", help="Fewer chairs never cancels existing bookings."),
@@ -116,7 +118,7 @@ def update(
     """Change a site's details; bookings already made keep their time and chair."""
     with clerk_errors():
         given = dict(code=new_code, name=name, kind=kind, facility_code=facility, rule_set=rule_set,
-                     opening_hours=_hours(hours, hours_json), chairs=chairs, slot_minutes=slot_minutes,
+                     time_zone=time_zone, opening_hours=_hours(hours, hours_json), chairs=chairs, slot_minutes=slot_minutes,
                      address=address, latitude=latitude, longitude=longitude)
         fields = {key: value for key, value in given.items() if value is not None}
         site = sites.site_by_code(uow(), code)

@@ -24,6 +24,7 @@ HOURS_HELP = ('Per day, one interval or several: {"mon": ["08:00", "16:00"], "tu
               '["13:00", "17:00"]]}; a day left out is closed.')
 RULES_HELP = "Eligibility rules applied at the site: who, eu, us-fda or uk."
 Marker = Annotated[str, Field(min_length=1, max_length=40)]
+ZONE_HELP = "IANA time zone of the site's clock, e.g. Asia/Damascus, Europe/Paris, America/New_York."
 PANEL_HELP = "Mandatory infection markers (at least hiv, hbv, hcv, syphilis); e.g. add htlv, nat_hiv, bacterial."
 
 
@@ -35,6 +36,7 @@ class NewSite(BaseModel):
     kind: Kind = "fixed"
     facility_code: str = Field(min_length=1, max_length=10, description="ISBT 128 facility code (FIN), e.g. A9999.")
     rule_set: str = Field("who", min_length=1, max_length=20, description=RULES_HELP)
+    time_zone: str = Field(min_length=1, max_length=64, description=ZONE_HELP)
     opening_hours: dict[str, Any] = Field(default_factory=dict, max_length=7, description=HOURS_HELP)
     chairs: int = Field(4, ge=1, le=sites.MAX_CHAIRS)
     slot_minutes: int = Field(15, ge=1, le=24 * 60)
@@ -55,6 +57,7 @@ class SiteChange(BaseModel):
     kind: Kind | None = None
     facility_code: str | None = Field(None, min_length=1, max_length=10)
     rule_set: str | None = Field(None, min_length=1, max_length=20, description=RULES_HELP)
+    time_zone: str | None = Field(None, min_length=1, max_length=64, description=ZONE_HELP)
     opening_hours: dict[str, Any] | None = Field(None, max_length=7, description=HOURS_HELP)
     chairs: int | None = Field(None, ge=1, le=sites.MAX_CHAIRS)
     slot_minutes: int | None = Field(None, ge=1, le=24 * 60)

@@ -193,12 +193,13 @@ def _hours_text(opening_hours: dict) -> dict[str, str]:
 
 def _site_form(site: sites.SiteDetail | None = None) -> dict:
     if site is None:
-        return {"code": "", "name": "", "kind": "fixed", "facility_code": "", "rule_set": "who", "address": "",
+        return {"code": "", "name": "", "kind": "fixed", "facility_code": "", "rule_set": "who", "time_zone": "",
+                "address": "",
                 "latitude": "", "longitude": "", "chairs": "4", "slot_minutes": "15", "reason": "",
                 "hours": {day: ("08:00-16:00" if day in scheduling.DAYS[:5] else "") for day in scheduling.DAYS},
                 "test_panel": list(lab_tests.DEFAULT_PANEL)}
     return {"code": site.code, "name": site.name, "kind": site.kind, "facility_code": site.facility_code,
-            "rule_set": site.rule_set, "address": site.address,
+            "rule_set": site.rule_set, "time_zone": site.time_zone, "address": site.address,
             "latitude": "" if site.latitude is None else str(site.latitude),
             "longitude": "" if site.longitude is None else str(site.longitude),
             "chairs": str(site.chairs), "slot_minutes": str(site.slot_minutes), "reason": "",
@@ -209,7 +210,7 @@ async def typed_site(request: Request) -> dict:
     """The site form as typed; read here so that the routes stay synchronous (the use cases block)."""
     form = await request.form()
     text = {name: str(form.get(name, "")).strip()[:300] for name in (
-        "code", "name", "kind", "facility_code", "rule_set", "address", "latitude", "longitude", "chairs",
+        "code", "name", "kind", "facility_code", "rule_set", "time_zone", "address", "latitude", "longitude", "chairs",
         "slot_minutes", "reason")}
     text["hours"] = {day: str(form.get(f"hours_{day}", "")).strip()[:200] for day in scheduling.DAYS}
     text["test_panel"] = [str(v)[:40] for v in form.getlist("test_panel")][:20]
@@ -239,7 +240,7 @@ def _site_fields(typed: dict) -> dict:
     specs = [f"{day}={hours}" for day, hours in typed["hours"].items() if hours]
     return {
         "code": typed["code"], "name": typed["name"], "kind": typed["kind"], "facility_code": typed["facility_code"],
-        "rule_set": typed["rule_set"], "address": typed["address"],
+        "rule_set": typed["rule_set"], "time_zone": typed["time_zone"], "address": typed["address"],
         "latitude": _decimal(typed["latitude"], "latitude"), "longitude": _decimal(typed["longitude"], "longitude"),
         "chairs": _whole(typed["chairs"], "number of chairs"),
         "slot_minutes": _whole(typed["slot_minutes"], "slot length in minutes"),
@@ -251,7 +252,7 @@ def _site_edit(request: Request, *, site: sites.SiteDetail | None, form: dict, s
                error: str | None = None, notice: str | None = None):
     return render(request, "admin/site.html", status_code=status_code, error=error, notice=notice, site=site,
                   form=form, kind_options=KIND_OPTIONS, rule_set_options=RULE_SET_OPTIONS, day_labels=DAY_LABELS,
-                  markers=sites.panel_choices())
+                  markers=sites.panel_choices(), time_zones=sorted(scheduling.TIME_ZONES))
 
 
 @router.get("/admin/sites")
