@@ -27,7 +27,7 @@ from bloodbank.domain.errors import InvalidInput
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
-# One zone for every site until sites carry their own; callers pass it in explicitly.
+# The clock of a record tied to no site; every site names its own zone.
 DEFAULT_TIMEZONE = "UTC"
 MAX_SLOT_MINUTES = 24 * 60
 

@@ -13,7 +13,8 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import components, processing as rules
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -25,7 +26,7 @@ INHERITED = ("din", "product_code", "kind", "donation_id", "blood_group", "colle
              "low_titer", "bacterial_screened")
 
 
-def make_cryo(uow: UnitOfWork, *, plasma_unit_id: int, tz: Zone = SITE_TIMEZONE) -> UnitView:
+def make_cryo(uow: UnitOfWork, *, plasma_unit_id: int) -> UnitView:
     """Cryoprecipitate from a plasma unit; the rest of the plasma (cryo-poor plasma) is not kept as a unit."""
     with uow:
         s = uow.session
@@ -39,7 +40,8 @@ def make_cryo(uow: UnitOfWork, *, plasma_unit_id: int, tz: Zone = SITE_TIMEZONE)
         product = rules.choose_product(CRYO)
         # Never outlives the plasma it came from.
         expires = min(plasma.expires_at,
-                      components.expiry(CRYO, plasma.collected_at.astimezone(zone(tz)), regime=regime_of(site)))
+                      components.expiry(CRYO, plasma.collected_at.astimezone(site_clock(site)),
+                                        regime=regime_of(site)))
         refuse_if_expired(expires, utcnow(), f"Cryoprecipitate from {din_of(plasma.din).eye_readable}")
         move(uow, plasma, "processed", event="made_into_cryo", reason="plasma made into cryoprecipitate",
              detail={"into": CRYO.value, "product_code": product.code})

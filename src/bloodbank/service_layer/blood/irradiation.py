@@ -11,7 +11,8 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import components, processing as rules
 from bloodbank.domain.errors import Conflict
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.shared.clocks import clock_of_site, site_clock
 from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, unit_view, update_unit
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -19,9 +20,8 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 IRRADIABLE_STATUSES = (UnitStatus.QUARANTINED.value, UnitStatus.AVAILABLE.value)
 
 
-def irradiate(uow: UnitOfWork, *, unit_id: int, tz: Zone = SITE_TIMEZONE) -> UnitView:
-    """Record irradiation now (server time); refused once too late for the site's regime."""
-    clock = zone(tz)
+def irradiate(uow: UnitOfWork, *, unit_id: int) -> UnitView:
+    """Record irradiation now; refused once too late for the site's regime, days counted on the site's clock."""
     with uow:
         s = uow.session
         unit = load_unit(s, unit_id, lock=True)
@@ -29,15 +29,18 @@ def irradiate(uow: UnitOfWork, *, unit_id: int, tz: Zone = SITE_TIMEZONE) -> Uni
         kind = rules.check_irradiable(unit.kind)
         if unit.irradiated:
             raise Conflict(
-                f"Unit {din} {unit.product_code} was already irradiated at {unit.irradiated_at:%Y-%m-%d %H:%M} UTC."
+                f"Unit {din} {unit.product_code} was already irradiated at "
+                f"{unit.irradiated_at.astimezone(clock_of_site(s, unit.site_id)):%Y-%m-%d %H:%M %Z}."
             )
         if unit.status not in IRRADIABLE_STATUSES:
             raise Conflict(f"Unit {din} is {unit.status.replace('_', ' ')}: only a unit in quarantine or "
                            "available in stock is irradiated.")
         product = rules.choose_product(kind, irradiated=True, leucoreduced=unit.leucoreduced)
         now = utcnow()
+        site = site_of(s, unit.site_id)
+        clock = site_clock(site)
         recomputed = components.expiry(
-            kind, unit.collected_at.astimezone(clock), regime=regime_of(site_of(s, unit.site_id)),
+            kind, unit.collected_at.astimezone(clock), regime=regime_of(site),
             irradiated_at=now.astimezone(clock), bacterial_screened=unit.bacterial_screened,
         )
         # Never later than it was: an aliquot or a cryo may already expire before the component rule says.

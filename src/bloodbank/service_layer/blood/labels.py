@@ -22,7 +22,7 @@ from bloodbank.domain import isbt128
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import Din, ProductCode
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, zone
+from bloodbank.service_layer.shared.clocks import clock_of_site
 from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, product_name, unit_view, update_unit
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -33,14 +33,13 @@ LABEL_STATUSES = frozenset({S.COLLECTED.value, S.QUARANTINED.value, S.AVAILABLE.
                             S.RETURNED.value})
 
 
-def print_label(uow: UnitOfWork, *, unit_id: int, tz: Zone = SITE_TIMEZONE) -> bytes:
-    """The label PDF; records the printing and clears any earlier verification."""
-    clock = zone(tz)
+def print_label(uow: UnitOfWork, *, unit_id: int) -> bytes:
+    """The label PDF, its expiry on the site's clock; records the printing and clears any earlier verification."""
     with uow:
         s = uow.session
         unit = load_unit(s, unit_id, lock=True)
         _refuse_unless_labellable(unit, "printed")
-        label = _label(s, unit, clock)
+        label = _label(s, unit, clock_of_site(s, unit.site_id))
         pdf = unit_label_pdf(label)
         update_unit(
             uow, unit, event="label_printed",

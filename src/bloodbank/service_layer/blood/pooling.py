@@ -27,7 +27,8 @@ from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood.donor_groups import group_disputed
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.shared.unit_moves import move
@@ -39,14 +40,13 @@ CONCENTRATE = ComponentKind.PLATELET_CONCENTRATE
 _IN_HAND = ("quarantined", "available")
 
 
-def pool_platelets(uow: UnitOfWork, *, donation_ids: list[int], site_id: int,
-                   tz: Zone = SITE_TIMEZONE) -> UnitView:
+def pool_platelets(uow: UnitOfWork, *, donation_ids: list[int], site_id: int) -> UnitView:
     """One pool of 4-6 buffy coats, or 4-6 platelet concentrates, of one group, under a new DIN."""
     ids = sorted(rules.check_distinct(donation_ids))
-    clock = zone(tz)
     with uow:
         s = uow.session
         site = site_of(s, site_id)
+        clock = site_clock(site)
         donations = _locked_donations(s, ids)
         found = [_source(s, donation) for donation in donations]
         method = rules.pool_method([(din_of(d.din).eye_readable, m) for d, (m, _) in zip(donations, found)])
@@ -181,14 +181,13 @@ CANDIDATE_DAYS = 8
 _OUT_OF_USE = ("discarded", "recalled")
 
 
-def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 100,
-                    tz: Zone = SITE_TIMEZONE) -> list[PoolCandidate]:
+def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int = 100) -> list[PoolCandidate]:
     """Buffy coats and platelet concentrates free for a pool, grouped for the bench: by group and source,
     then oldest first.
 
     Only a list to choose from: `pool_platelets` checks every condition again.
     """
-    clock, now = zone(tz), utcnow()
+    now = utcnow()
     with uow:
         s = uow.session
         where = [Donation.started_at >= now - timedelta(days=CANDIDATE_DAYS), Donation.status == "complete"]
@@ -224,7 +223,8 @@ def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
         for donation_id in sorted(sources):
             donation = donations[donation_id]
             site = site_of(s, donation.site_id)
-            expires = components.expiry(POOLED, donation.started_at.astimezone(clock), regime=regime_of(site))
+            expires = components.expiry(POOLED, donation.started_at.astimezone(site_clock(site)),
+                                        regime=regime_of(site))
             if donation_id in concentrates and sources[donation_id] == rules.PRP:
                 expires = min(expires, concentrates[donation_id])
             if expires <= now:
@@ -241,8 +241,7 @@ def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
         return found[:limit]
 
 
-def pool_platelets_by_din(uow: UnitOfWork, *, dins: list[str], site_id: int,
-                          tz: Zone = SITE_TIMEZONE) -> UnitView:
+def pool_platelets_by_din(uow: UnitOfWork, *, dins: list[str], site_id: int) -> UnitView:
     """`pool_platelets` for the DINs scanned from the buffy coat or platelet concentrate bags."""
     wanted = [parse_din(text) for text in dins if (text or "").strip()]
     with uow:
@@ -252,4 +251,4 @@ def pool_platelets_by_din(uow: UnitOfWork, *, dins: list[str], site_id: int,
     missing = [d.eye_readable for d in wanted if str(d) not in found]
     if missing:
         raise NotFound(f"No donation with DIN {', '.join(missing)}.")
-    return pool_platelets(uow, donation_ids=[found[str(d)] for d in wanted], site_id=site_id, tz=tz)
+    return pool_platelets(uow, donation_ids=[found[str(d)] for d in wanted], site_id=site_id)

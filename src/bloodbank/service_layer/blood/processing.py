@@ -28,7 +28,8 @@ from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.donor_groups import recorded_group
 from bloodbank.service_layer.blood.labels import LABEL_STATUSES
-from bloodbank.service_layer.blood.site_rules import SITE_TIMEZONE, Zone, regime_of, site_of, zone
+from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -38,10 +39,9 @@ COMPLETE = "complete"
 
 
 def process_donation(uow: UnitOfWork, *, donation_id: int, method: str, leucoreduced: bool | None = None,
-                     low_titer: bool = False, tz: Zone = SITE_TIMEZONE) -> list[UnitView]:
+                     low_titer: bool = False) -> list[UnitView]:
     """Make the donation's components. `leucoreduced=None` means the method's usual (filtered unless kept whole)."""
     rules.check_method(method)
-    clock = zone(tz)
     with uow:
         s = uow.session
         donation = _locked_donation(s, donation_id)
@@ -50,7 +50,8 @@ def process_donation(uow: UnitOfWork, *, donation_id: int, method: str, leucored
         kinds = rules.components_for(method, low_titer=low_titer, donor_group=group)
         filtered = rules.usual_leucoreduction(method) if leucoreduced is None else bool(leucoreduced)
         site = site_of(s, donation.site_id)
-        regime, collected = regime_of(site), donation.started_at.astimezone(clock)
+        # A component's days count from the collection day on the collecting site's clock.
+        regime, collected = regime_of(site), donation.started_at.astimezone(site_clock(site))
         din, now = din_of(donation.din), utcnow()
         units = []
         for kind in kinds:
@@ -203,7 +204,7 @@ def donation_work_by_id(uow: UnitOfWork, *, donation_id: int) -> DonationWork:
 
 
 def process_donation_by_din(uow: UnitOfWork, *, din: str, method: str, leucoreduced: bool | None = None,
-                            low_titer: bool = False, tz: Zone = SITE_TIMEZONE) -> list[UnitView]:
+                            low_titer: bool = False) -> list[UnitView]:
     """`process_donation` for the DIN on the bag, scanned or typed."""
     rules.check_method(method)
     wanted = parse_din(din)
@@ -212,7 +213,7 @@ def process_donation_by_din(uow: UnitOfWork, *, din: str, method: str, leucoredu
     if donation_id is None:
         raise NotFound(f"No donation with DIN {wanted.eye_readable}.")
     return process_donation(uow, donation_id=donation_id, method=method, leucoreduced=leucoreduced,
-                            low_titer=low_titer, tz=tz)
+                            low_titer=low_titer)
 
 
 AWAITING_DAYS = 3

@@ -7,9 +7,8 @@ that UPDATE takes queues concurrent bookings of the same slot, and the WHERE
 is re-checked once the lock is granted, so the last chair goes to exactly one
 clerk on PostgreSQL (SQLite already serialises writers).
 
-Times: sites keep local wall-clock hours in one zone (`tz`, default
-scheduling.DEFAULT_TIMEZONE); appointments are stored as UTC instants and
-views give them back on the site's clock. Check-in of an appointment belongs
+Times: each site keeps local wall-clock hours in its own zone; appointments
+are stored as UTC instants and views give them back on their site's clock. Check-in of an appointment belongs
 to the visit use case, which marks it checked_in.
 """
 
@@ -31,15 +30,15 @@ from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, 
 from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.clocks import site_clock, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
-SITE_TIMEZONE = scheduling.DEFAULT_TIMEZONE
 # A donor holding either of these on a day has that day taken.
 HELD = ("booked", "checked_in")
 NEXT_FREE_SEARCH_DAYS = 14
+# The local day begins at most 14 hours before UTC's (Pacific/Kiritimati, UTC+14).
+EARLIEST_DAY_HOURS = 14
 KINDS = tuple(kind.value for kind in DonationKind)
-
-Zone = str | tzinfo
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,11 @@ def _view(row: Appointment, site: Site, donor: Donor, zone: tzinfo) -> Appointme
 # ---------------------------------------------------------------- reading slots
 
 
-def available_slots(uow: UnitOfWork, *, site_id: int, on: date, tz: Zone = SITE_TIMEZONE) -> list[SlotView]:
+def available_slots(uow: UnitOfWork, *, site_id: int, on: date) -> list[SlotView]:
     """Every slot of the day not yet started, with its free chairs (0 when full)."""
-    zone = scheduling.zone(tz)
     with uow:
         site = _open_site(uow.session, site_id)
-        return _slots_with_room(uow.session, site, on, zone, after=utcnow())
+        return _slots_with_room(uow.session, site, on, site_clock(site), after=utcnow())
 
 
 def _slots_with_room(s: Session, site: Site, on: date, zone: tzinfo, *, after: datetime) -> list[SlotView]:
@@ -97,16 +95,16 @@ def _slots_with_room(s: Session, site: Site, on: date, zone: tzinfo, *, after: d
 # ---------------------------------------------------------------- booking
 
 
-def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime, kind: str = "whole_blood",
-         tz: Zone = SITE_TIMEZONE) -> AppointmentView:
+def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime,
+         kind: str = "whole_blood") -> AppointmentView:
     """Book the donor into the slot starting at `starts_at` (naive = the site's wall clock)."""
     if kind not in KINDS:
         raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(KINDS)}.")
-    zone = scheduling.zone(tz)
-    wall = scheduling.as_site_wall_clock(starts_at, zone)
     with uow:
         s = uow.session
         site = _open_site(s, site_id)
+        zone = site_clock(site)
+        wall = scheduling.as_site_wall_clock(starts_at, zone)
         instant = _slot_instant(site, wall, zone)
         now = utcnow()
         if instant <= now:
@@ -214,30 +212,28 @@ def _next_free(s: Session, site: Site, after: datetime, zone: tzinfo) -> str:
 # ---------------------------------------------------------------- after booking
 
 
-def cancel(uow: UnitOfWork, *, appointment_id: int, reason: str = "", tz: Zone = SITE_TIMEZONE) -> AppointmentView:
+def cancel(uow: UnitOfWork, *, appointment_id: int, reason: str = "") -> AppointmentView:
     """Cancel a booked appointment and give its chair back."""
-    zone = scheduling.zone(tz)
     with uow:
         s = uow.session
         row = _locked_appointment(s, appointment_id, doing="cancelled")
         _add_to_counter(s, row.site_id, row.starts_at, -1, SlotCounter.booked > 0)
-        result = _change_status(uow, row, "cancelled", (reason or "").strip() or "cancelled", zone)
+        result = _change_status(uow, row, "cancelled", (reason or "").strip() or "cancelled")
         uow.commit()
         return result
 
 
-def mark_no_show(uow: UnitOfWork, *, appointment_id: int, tz: Zone = SITE_TIMEZONE) -> AppointmentView:
+def mark_no_show(uow: UnitOfWork, *, appointment_id: int) -> AppointmentView:
     """The donor did not come. The chair stays counted: the slot is in the past."""
-    zone = scheduling.zone(tz)
     with uow:
         row = _locked_appointment(uow.session, appointment_id, doing="marked as a no-show")
         if utcnow() <= row.starts_at:
-            local = row.starts_at.astimezone(zone)
+            local = row.starts_at.astimezone(site_clock(uow.session.get(Site, row.site_id)))
             raise InvalidTransition(
                 f"Appointment {row.id} starts at {local:%H:%M} on {local:%a %Y-%m-%d}: "
                 "it cannot be a no-show before its start time."
             )
-        result = _change_status(uow, row, "no_show", "donor did not attend", zone)
+        result = _change_status(uow, row, "no_show", "donor did not attend")
         uow.commit()
         return result
 
@@ -255,51 +251,54 @@ def _locked_appointment(s: Session, appointment_id: int, *, doing: str) -> Appoi
     return row
 
 
-def _change_status(uow: UnitOfWork, row: Appointment, status: str, reason: str, zone: tzinfo) -> AppointmentView:
+def _change_status(uow: UnitOfWork, row: Appointment, status: str, reason: str) -> AppointmentView:
     before = snapshot(row)
     row.status, row.status_changed_at = status, utcnow()
     old, new = changes(before, snapshot(row))
     uow.audit("update", "appointment", row.id, old=old, new=new, reason=reason)
-    return _view(row, uow.session.get(Site, row.site_id), uow.session.get(Donor, row.donor_id), zone)
+    site = uow.session.get(Site, row.site_id)
+    return _view(row, site, uow.session.get(Donor, row.donor_id), site_clock(site))
 
 
 # ---------------------------------------------------------------- lists
 
 
-def upcoming_for_donor(uow: UnitOfWork, donor_id: int, *, tz: Zone = SITE_TIMEZONE) -> list[AppointmentView]:
+def upcoming_for_donor(uow: UnitOfWork, donor_id: int) -> list[AppointmentView]:
     """Booked appointments from the start of today on, merged records included.
 
-    Today's earlier ones stay listed so a donor who arrives late can still be checked in.
+    Today's earlier ones stay listed so a donor who arrives late can still be checked in. "Today" is
+    each appointment's own site's day: the earliest zone on Earth starts the search, each row then
+    kept if it is today or later on its site's clock.
     """
-    zone = scheduling.zone(tz)
     with uow:
         s = uow.session
         if s.get(Donor, donor_id) is None:
             raise NotFound(f"No donor with id {donor_id}.")
-        today_starts, _ = scheduling.day_bounds_utc(utcnow().astimezone(zone).date(), zone)
-        return _listed(s, zone, Appointment.donor_id.in_(donor_ids_of_person(s, donor_id)),
-                       Appointment.status == "booked", Appointment.starts_at >= today_starts)
+        now = utcnow()
+        rows = _listed(s, Appointment.donor_id.in_(donor_ids_of_person(s, donor_id)),
+                       Appointment.status == "booked", Appointment.starts_at >= now - timedelta(hours=EARLIEST_DAY_HOURS))
+        return [row for row in rows if row.starts_at.date() >= today_on(row.starts_at.tzinfo, now)]
 
 
-def list_for_site_day(uow: UnitOfWork, *, site_id: int, on: date, tz: Zone = SITE_TIMEZONE) -> list[AppointmentView]:
-    """Every appointment at the site that day, whatever its status, in slot order."""
-    zone = scheduling.zone(tz)
+def list_for_site_day(uow: UnitOfWork, *, site_id: int, on: date) -> list[AppointmentView]:
+    """Every appointment at the site that day (on its clock), whatever its status, in slot order."""
     with uow:
         s = uow.session
-        if s.get(Site, site_id) is None:
+        site = s.get(Site, site_id)
+        if site is None:
             raise NotFound(f"No site with id {site_id}.")
-        starts, ends = scheduling.day_bounds_utc(on, zone)
-        return _listed(s, zone, Appointment.site_id == site_id,
+        starts, ends = scheduling.day_bounds_utc(on, site_clock(site))
+        return _listed(s, Appointment.site_id == site_id,
                        Appointment.starts_at >= starts, Appointment.starts_at < ends)
 
 
-def _listed(s: Session, zone: tzinfo, *conditions) -> list[AppointmentView]:
+def _listed(s: Session, *conditions) -> list[AppointmentView]:
     rows = s.execute(
         select(Appointment, Site, Donor)
         .join(Site, Site.id == Appointment.site_id).join(Donor, Donor.id == Appointment.donor_id)
         .where(*conditions).order_by(Appointment.starts_at, Appointment.id)
     ).all()
-    return [_view(row, site, donor, zone) for row, site, donor in rows]
+    return [_view(row, site, donor, site_clock(site)) for row, site, donor in rows]
 
 
 def donor_id_for(uow: UnitOfWork, ref: str) -> int:
@@ -314,16 +313,19 @@ def donor_id_for(uow: UnitOfWork, ref: str) -> int:
         return found
 
 
-def book_for(uow: UnitOfWork, *, donor_ref: str, site_id: int, starts_at: datetime, kind: str = "whole_blood",
-             tz: Zone = SITE_TIMEZONE) -> AppointmentView:
+def book_for(uow: UnitOfWork, *, donor_ref: str, site_id: int, starts_at: datetime,
+             kind: str = "whole_blood") -> AppointmentView:
     """Book from what the clerk typed at the desk: the donor number (or the record id)."""
-    return book(uow, donor_id=donor_id_for(uow, donor_ref), site_id=site_id, starts_at=starts_at, kind=kind, tz=tz)
+    return book(uow, donor_id=donor_id_for(uow, donor_ref), site_id=site_id, starts_at=starts_at, kind=kind)
 
 
-def next_booked_day(uow: UnitOfWork, *, site_id: int, after: date, tz: Zone = SITE_TIMEZONE) -> date | None:
+def next_booked_day(uow: UnitOfWork, *, site_id: int, after: date) -> date | None:
     """The first day after `after` with a booked appointment at the site: where an empty day's list points."""
-    zone = scheduling.zone(tz)
     with uow:
+        site = uow.session.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"No site with id {site_id}.")
+        zone = site_clock(site)
         _, starts = scheduling.day_bounds_utc(after, zone)
         first = uow.session.execute(
             select(Appointment.starts_at).where(Appointment.site_id == site_id, Appointment.status == "booked",

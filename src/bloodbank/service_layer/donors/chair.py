@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Consent, Donation, Donor, Site, Visit
-from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import collection as rules
 from bloodbank.domain.eligibility import load_rule_set, max_collection_volume_ml
 from bloodbank.domain.errors import (
@@ -20,6 +19,7 @@ from bloodbank.service_layer.donors.collection import (
 )
 from bloodbank.service_layer.donors.consent import consent_of, ensure_consent_for_collection
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
+from bloodbank.service_layer.shared.clocks import UTC, clock_of_site, day_bounds, site_day_bounds, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -107,14 +107,14 @@ def _donor_name(donor: Donor) -> str:
     return f"{donor.given_name} {donor.family_name}"
 
 
-def _today_bounds() -> tuple[datetime, datetime]:
-    # The desk's "today" (visits.list_open_visits): the same visits on both screens.
-    start = datetime.combine(utcnow().date(), datetime.min.time(), tzinfo=timezone.utc)
-    return start, start + timedelta(days=1)
+def _today_bounds(session: Session, site_id: int) -> tuple[datetime, datetime]:
+    # The desk's "today" (visits.list_open_visits), on the site's clock: the same visits on both screens.
+    site = session.get(Site, site_id)
+    return site_day_bounds(site) if site is not None else day_bounds(today_on(UTC), UTC)
 
 
-def _ready_query(site_id: int):
-    start, end = _today_bounds()
+def _ready_query(session: Session, site_id: int):
+    start, end = _today_bounds(session, site_id)
     return (
         select(Visit, Donor, Consent.given_at)
         .join(Donor, Donor.id == Visit.donor_id)
@@ -140,7 +140,7 @@ def ready_for_collection(uow: UnitOfWork, *, site_id: int) -> list[ReadyVisitVie
     with uow:
         if uow.session.get(Site, site_id) is None:
             raise NotFound(f"No site with id {site_id}.")
-        rows = uow.session.execute(_ready_query(site_id)).all()
+        rows = uow.session.execute(_ready_query(uow.session, site_id)).all()
         return [_ready_view(visit, donor, at) for visit, donor, at in rows]
 
 
@@ -172,13 +172,13 @@ def collection_board(uow: UnitOfWork, *, site_id: int | None = None, recent: int
             site = _busiest(s, sites)
         if site is None:
             return CollectionBoard(site=None, sites=sites, ready=(), in_progress=(), today=())
-        ready = tuple(_ready_view(v, d, at) for v, d, at in s.execute(_ready_query(site.id)).all())
+        ready = tuple(_ready_view(v, d, at) for v, d, at in s.execute(_ready_query(s, site.id)).all())
         filling = s.execute(
             select(Donation, Donor).join(Donor, Donor.id == Donation.donor_id)
             .where(Donation.site_id == site.id, Donation.status == IN_PROGRESS)
             .order_by(Donation.started_at, Donation.id)
         ).all()
-        start, end = _today_bounds()
+        start, end = _today_bounds(s, site.id)
         done = s.execute(
             select(Donation, Donor).join(Donor, Donor.id == Donation.donor_id)
             .where(Donation.site_id == site.id, Donation.status != IN_PROGRESS,
@@ -192,7 +192,7 @@ def collection_board(uow: UnitOfWork, *, site_id: int | None = None, recent: int
 
 def _busiest(session: Session, sites: tuple[SiteChoice, ...]) -> SiteChoice | None:
     for site in sites:
-        if session.execute(_ready_query(site.id).limit(1)).first() is not None:
+        if session.execute(_ready_query(session, site.id).limit(1)).first() is not None:
             return site
     for site in sites:
         filling = select(Donation.id).where(Donation.site_id == site.id, Donation.status == IN_PROGRESS).limit(1)
@@ -231,7 +231,7 @@ def collection_visit(uow: UnitOfWork, *, visit_id: int) -> CollectionVisitView:
 
 def _not_ready_reason(session: Session, visit: Visit) -> str | None:
     try:
-        ensure_not_deferred(session, visit.donor_id, utcnow().date())
+        ensure_not_deferred(session, visit.donor_id, today_on(clock_of_site(session, visit.site_id)))
         ensure_consent_for_collection(session, visit)
         refuse_ineligible(visit)
     except DomainError as error:

@@ -27,6 +27,7 @@ from bloodbank.service_layer.donors.consent import ensure_consent_for_collection
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 IN_PROGRESS, COMPLETE, ABORTED = "in_progress", "complete", "aborted"
@@ -93,7 +94,7 @@ def start_collection(uow: UnitOfWork, *, visit_id: int, bag_type: str, bag_lot: 
         now = utcnow()
         visit = _locked_visit(s, visit_id)
         _refuse_second_collection(s, visit)
-        ensure_not_deferred(s, visit.donor_id, now.date())
+        ensure_not_deferred(s, visit.donor_id, today_on(clock_of_site(s, visit.site_id), now))
         ensure_consent_for_collection(s, visit)
         refuse_ineligible(visit)
         rules.ensure_bag_fits(bag, visit.kind)

@@ -20,6 +20,7 @@ from bloodbank.domain import consent as rules
 from bloodbank.domain.errors import ConsentMissing, Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 NEUTRAL_WITHDRAWAL = "The donor chose not to continue."
@@ -82,7 +83,7 @@ def give_consent(uow: UnitOfWork, *, visit_id: int, text_version: str, confirmed
             raise Conflict("Consent is already recorded for this visit.")
         # A deferral may have been added since screening: check again before the donor signs.
         now = utcnow()
-        ensure_not_deferred(s, visit.donor_id, now.date())
+        ensure_not_deferred(s, visit.donor_id, today_on(clock_of_site(s, visit.site_id), now))
         row = Consent(visit_id=visit.id, donor_id=visit.donor_id, text_version=text_version,
                       given_at=now, recorded_by=uow.actor)
         s.add(row)

@@ -13,19 +13,24 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Donation, Donor
-from bloodbank.domain import eligibility
+from bloodbank.adapters.db.models import Donation, Donor, Site
+from bloodbank.domain import eligibility, scheduling
 from bloodbank.domain.eligibility import DeferralRecord, DonationKind, DonorFacts, PastDonation
 from bloodbank.domain.errors import DonorIneligible
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 
 
 def past_donations(s: Session, donor_id: int) -> tuple[PastDonation, ...]:
-    """Every collection of the person, merged records included; an aborted one still counts."""
+    """Every collection of the person, merged records included; an aborted one still counts.
+
+    A donation's day is its date on the collecting site's clock: the interval counts local days.
+    """
     rows = s.execute(
-        select(Donation.started_at, Donation.kind).where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
+        select(Donation.started_at, Donation.kind, Site.time_zone).outerjoin(Site, Site.id == Donation.site_id)
+        .where(Donation.donor_id.in_(donor_ids_of_person(s, donor_id)))
     ).all()
-    return tuple(PastDonation(date=started.date(), kind=DonationKind(kind)) for started, kind in rows)
+    return tuple(PastDonation(date=started.astimezone(scheduling.zone(zone)).date(), kind=DonationKind(kind))
+                 for started, kind, zone in rows)
 
 
 def donor_facts(s: Session, donor: Donor, *, on: date, kind: str, deferrals: tuple[DeferralRecord, ...] = (),

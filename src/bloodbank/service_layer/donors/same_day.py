@@ -13,6 +13,7 @@ from bloodbank.adapters.db.models import Donor, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors.visits import VisitView, visit_view
+from bloodbank.service_layer.shared.clocks import clock_of_site, local_date, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -29,7 +30,8 @@ def allow_rescreen(uow: UnitOfWork, *, visit_id: int, reason: str) -> VisitView:
             raise NotFound(f"No visit with id {visit_id}.")
         if visit.status != "deferred" or visit.eligible is not False:
             raise Conflict(f"Visit {visit_id} was not found not eligible at screening: there is nothing to override.")
-        if visit.checked_in_at.date() != utcnow().date():
+        clock = clock_of_site(s, visit.site_id)
+        if local_date(visit.checked_in_at, clock) != today_on(clock):
             raise Conflict(f"Visit {visit_id} was not today: its result only stood for its own day.")
         if visit.rescreen_allowed_at is not None:
             raise Conflict(f"Another screening after visit {visit_id} was already allowed by "

@@ -26,6 +26,7 @@ from bloodbank.domain.errors import DonorDeferred, InvalidInput, InvalidTransiti
 from bloodbank.service_layer.donors.deferral_lookup import CANNOT_CONFIRM, active_deferrals
 from bloodbank.service_layer.donors.deferrals import create_deferral
 from bloodbank.service_layer.donors.readiness import donor_facts
+from bloodbank.service_layer.shared.clocks import site_clock, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # field: (label, unit, lowest plausible, highest plausible)
@@ -82,7 +83,8 @@ def record_screening(uow: UnitOfWork, *, visit_id: int, answers: dict, weight_kg
         donor, site = s.get(Donor, visit.donor_id), s.get(Site, visit.site_id)
         rules = eligibility.load_rule_set(site.rule_set)
         now = utcnow()
-        today = now.date()
+        # Deferral end dates and intervals count in the donor's local days, as the site's calendar shows them.
+        today = today_on(site_clock(site), now)
         read = questionnaire.read_answers(answers, today, sex=donor.sex)
         declared = questionnaire.deferrals_from_answers(answers, today, sex=donor.sex)
         on_record = _deferrals_on_record(s, donor.id, today)

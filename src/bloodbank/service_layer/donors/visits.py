@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, 
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.clocks import day_bounds, site_clock, site_day_bounds, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -54,11 +55,6 @@ def check_kind(kind: str) -> None:
         raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(kinds)}.")
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=timezone.utc)
-    return start, start + timedelta(days=1)
-
-
 def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: int | None = None,
              kind: str = "whole_blood") -> VisitView:
     check_kind(kind)
@@ -73,12 +69,14 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         if not site.active:
             raise Conflict(f"Site {site.code} is not active: donors cannot be checked in there.")
         now = utcnow()
+        clock = site_clock(site)
+        today = today_on(clock, now)
         # Told at the desk, before anything is written: no visit for a deferred donor.
-        ensure_not_deferred(s, donor.id, now.date())
-        ensure_may_give(s, donor, on=now.date(), kind=kind, rule_set=site.rule_set)
+        ensure_not_deferred(s, donor.id, today)
+        ensure_may_give(s, donor, on=today, kind=kind, rule_set=site.rule_set)
         person = donor_ids_of_person(s, donor.id)
-        _refuse_if_found_not_eligible_today(s, person, now.date())
-        _refuse_second_open_visit(s, person, now.date())
+        _refuse_if_found_not_eligible_today(s, person, today, clock)
+        _refuse_second_open_visit(s, person, today, clock)
         appointment = _take_appointment(uow, appointment_id, person, site, now) if appointment_id else None
         visit = Visit(donor_id=donor.id, site_id=site.id, appointment_id=appointment_id, kind=kind,
                       status="checked_in", checked_in_at=now, checked_in_by=uow.actor)
@@ -91,24 +89,24 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         return result
 
 
-def _first_visit_today(s: Session, person: list[int], day: date, *conditions) -> int | None:
-    """The person's latest visit checked in on `day` that meets `conditions`, if any."""
-    start, end = day_bounds(day)
+def _first_visit_today(s: Session, person: list[int], day: date, clock: tzinfo, *conditions) -> int | None:
+    """The person's latest visit checked in on `day` (on the site's clock) that meets `conditions`, if any."""
+    start, end = day_bounds(day, clock)
     return s.execute(
         select(Visit.id).where(Visit.donor_id.in_(person), Visit.checked_in_at >= start, Visit.checked_in_at < end,
                                *conditions).order_by(Visit.id.desc()).limit(1)
     ).scalar()
 
 
-def _refuse_second_open_visit(s: Session, person: list[int], day: date) -> None:
-    open_visit = _first_visit_today(s, person, day, Visit.status.in_(OPEN_STATUSES))
+def _refuse_second_open_visit(s: Session, person: list[int], day: date, clock: tzinfo) -> None:
+    open_visit = _first_visit_today(s, person, day, clock, Visit.status.in_(OPEN_STATUSES))
     if open_visit is not None:
         raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
 
 
-def _refuse_if_found_not_eligible_today(s: Session, person: list[int], day: date) -> None:
+def _refuse_if_found_not_eligible_today(s: Session, person: list[int], day: date, clock: tzinfo) -> None:
     """A result found not eligible stands for its day unless a medical director allowed another screening."""
-    standing = _first_visit_today(s, person, day, Visit.status == "deferred", Visit.eligible.is_(False),
+    standing = _first_visit_today(s, person, day, clock, Visit.status == "deferred", Visit.eligible.is_(False),
                                   Visit.rescreen_allowed_at.is_(None))
     if standing is not None:
         raise DonorIneligible(
@@ -147,11 +145,12 @@ def get_visit(uow: UnitOfWork, visit_id: int) -> VisitView:
 
 
 def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
-    """Today's visits at the site still in progress, in order of arrival."""
-    start, end = day_bounds(utcnow().date())
+    """Today's visits at the site (its day, on its clock) still in progress, in order of arrival."""
     with uow:
-        if uow.session.get(Site, site_id) is None:
+        site = uow.session.get(Site, site_id)
+        if site is None:
             raise NotFound(f"No site with id {site_id}.")
+        start, end = site_day_bounds(site)
         rows = uow.session.execute(
             select(Visit, Donor.donor_number).join(Donor, Donor.id == Visit.donor_id)
             .where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
@@ -235,12 +234,13 @@ def visit_detail(uow: UnitOfWork, visit_id: int) -> VisitDetail:
 
 
 def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:
-    """Today's visits at the site still in progress, in order of arrival, with the donor's name."""
-    start, end = day_bounds(utcnow().date())
+    """Today's visits at the site (its day, on its clock) still in progress, in order of arrival, with names."""
     with uow:
         s = uow.session
-        if s.get(Site, site_id) is None:
+        site = s.get(Site, site_id)
+        if site is None:
             raise NotFound(f"No site with id {site_id}.")
+        start, end = site_day_bounds(site)
         rows = s.execute(
             select(Visit).where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
                                 Visit.checked_in_at >= start, Visit.checked_in_at < end)

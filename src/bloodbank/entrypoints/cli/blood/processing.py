@@ -6,7 +6,6 @@ from typing import List, Optional
 import typer
 
 from bloodbank.domain.access import Permission as P
-from bloodbank.domain import scheduling
 from bloodbank.domain.processing import METHODS
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
@@ -17,8 +16,6 @@ from bloodbank.service_layer.donors import sites
 app = typer.Typer(help="Processing: components from donations, pools, cryo, aliquots, irradiation and labels.",
                   no_args_is_help=True)
 
-Zone = typer.Option(scheduling.DEFAULT_TIMEZONE, "--tz", envvar="BLOODBANK_SITE_TIMEZONE",
-                    help="The sites' time zone (IANA name): units expire at 23:59 on this clock.")
 
 
 def _line(view: UnitView) -> str:
@@ -52,13 +49,12 @@ def process(
         None, "--leucoreduced/--not-leucoreduced",
         help="Default: leucoreduced for separated components, not for whole blood kept whole."),
     low_titer: bool = typer.Option(False, "--low-titer", help="Low-titer group O whole blood (method whole_blood)."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Make a donation's components; every unit starts in quarantine."""
     with clerk_errors():
         views = processing.process_donation(uow(), donation_id=_donation_id(donation), method=method,
-                                            leucoreduced=leucoreduced, low_titer=low_titer, tz=tz)
+                                            leucoreduced=leucoreduced, low_titer=low_titer)
     console.print(f"[green]{len(views)} unit(s) made, in quarantine.[/green]")
     _show(views)
 
@@ -69,7 +65,6 @@ def pool(
     donations: List[str] = typer.Argument(..., help="4 to 6 donations processed by the buffy-coat method, or 4 to "
                                                      "6 by the platelet-rich plasma method: DINs or ids."),
     site_code: str = typer.Option(..., "--site", help="The code of the site making the pool."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Pool 4 to 6 buffy coats, or 4 to 6 platelet concentrates, of one ABO/RhD group into one platelet unit
@@ -77,7 +72,7 @@ def pool(
     with clerk_errors():
         site = sites.site_by_code(uow(), site_code)
         view = pooling.pool_platelets(uow(), donation_ids=[_donation_id(d) for d in donations],
-                                         site_id=site.id, tz=tz)
+                                         site_id=site.id)
     console.print("[green]Pool made, in quarantine.[/green] Its own DIN:")
     _show([view])
 
@@ -86,12 +81,11 @@ def pool(
 @needs(P.PROCESSING)
 def cryo(
     unit_id: int = typer.Argument(..., help="A plasma unit."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Make cryoprecipitate from a plasma unit (the plasma becomes processed)."""
     with clerk_errors():
-        view = aliquots.make_cryo(uow(), plasma_unit_id=unit_id, tz=tz)
+        view = aliquots.make_cryo(uow(), plasma_unit_id=unit_id)
     console.print("[green]Cryoprecipitate made, in quarantine.[/green]")
     _show([view])
 
@@ -115,12 +109,11 @@ def split(
 @needs(P.PROCESSING)
 def irradiate(
     unit_id: int = typer.Argument(...),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Record irradiation now: new product code and expiry; the unit needs a new label."""
     with clerk_errors():
-        view = irradiation.irradiate(uow(), unit_id=unit_id, tz=tz)
+        view = irradiation.irradiate(uow(), unit_id=unit_id)
     console.print("[green]Irradiated.[/green] Print and verify a new label.")
     _show([view])
 
@@ -130,12 +123,11 @@ def irradiate(
 def label(
     unit_id: int = typer.Argument(...),
     out: Path = typer.Option(..., "--out", help="Where to write the label PDF."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Print the unit's 100 x 100 mm label; it must then be verified by scanning it back."""
     with clerk_errors():
-        pdf = labels.print_label(uow(), unit_id=unit_id, tz=tz)
+        pdf = labels.print_label(uow(), unit_id=unit_id)
     out.write_bytes(pdf)
     console.print(f"Label written to {out}. Stick it on the bag, then run verify-label.")
 

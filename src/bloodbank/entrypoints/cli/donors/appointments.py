@@ -5,7 +5,6 @@ from datetime import date, datetime
 import typer
 
 from bloodbank.domain.access import Permission as P
-from bloodbank.domain import scheduling
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
@@ -14,8 +13,6 @@ from bloodbank.service_layer.donors.appointments import AppointmentView
 
 app = typer.Typer(help="Appointments: free slots, booking, cancellation and no-shows.", no_args_is_help=True)
 
-Zone = typer.Option(scheduling.DEFAULT_TIMEZONE, "--tz", envvar="BLOODBANK_SITE_TIMEZONE",
-                    help="The sites' time zone (IANA name); times are read and shown on this clock.")
 
 
 def _day(text: str) -> date:
@@ -33,7 +30,7 @@ def _when(text: str) -> datetime:
 
 
 def _line(view: AppointmentView) -> str:
-    return (f"{view.starts_at:%Y-%m-%d %H:%M}  #{view.id:<6} {view.status:<10} {view.donor_number:<12} "
+    return (f"{view.starts_at:%Y-%m-%d %H:%M %Z}  #{view.id:<6} {view.status:<10} {view.donor_number:<12} "
             f"{view.donor_name}  [{view.kind.replace('_', ' ')}, {view.site_code}]")
 
 
@@ -42,29 +39,27 @@ def _line(view: AppointmentView) -> str:
 def slots(
     site_code: str = typer.Argument(..., help="The site's code."),
     day: str = typer.Argument(..., metavar="DATE", help="YYYY-MM-DD."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """The day's slots not yet started, with the chairs still free in each."""
     with clerk_errors():
         on = _day(day)
         site = sites.site_by_code(uow(), site_code)
-        views = appointments.available_slots(uow(), site_id=site.id, on=on, tz=tz)
+        views = appointments.available_slots(uow(), site_id=site.id, on=on)
     if not views:
         console.print(f"No slots at {site.code} on {day}. Opening hours: {site.hours_text}.")
     for view in views:
         free = "[red]full[/red]" if view.free == 0 else f"{view.free} free"
-        console.print(f"{view.starts_at:%H:%M}  {free}")
+        console.print(f"{view.starts_at:%H:%M %Z}  {free}")
 
 
 @app.command()
 @needs(P.APPOINTMENTS)
 def book(
     site_code: str = typer.Argument(..., help="The site's code."),
-    when: str = typer.Argument(..., help="Slot start on the site's clock, 'YYYY-MM-DD HH:MM'."),
+    when: str = typer.Argument(..., help="Slot start on the site's own clock, 'YYYY-MM-DD HH:MM'."),
     donor: str = typer.Argument(..., help="The donor's number (or record id)."),
     kind: str = typer.Option("whole_blood", "--kind", help="whole_blood, double_red_cells, plasma or platelets."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Book a donor into a slot; a full slot names the next free one."""
@@ -73,9 +68,9 @@ def book(
         site = sites.site_by_code(uow(), site_code)
         donor_id = appointments.donor_id_for(uow(), donor)
         view = appointments.book(uow(), donor_id=donor_id, site_id=site.id, starts_at=starts_at,
-                                 kind=kind, tz=tz)
+                                 kind=kind)
     console.print(f"Booked: appointment {view.id}, {view.donor_number} at {view.site_code} "
-                  f"{view.starts_at:%a %Y-%m-%d %H:%M}.")
+                  f"{view.starts_at:%a %Y-%m-%d %H:%M %Z}.")
 
 
 @app.command()
@@ -83,25 +78,23 @@ def book(
 def cancel(
     appointment_id: int = typer.Argument(..., help="The appointment number."),
     reason: str = typer.Option("", "--reason", help="Why (recorded in the audit log)."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Cancel a booked appointment and free its chair."""
     with clerk_errors():
-        view = appointments.cancel(uow(), appointment_id=appointment_id, reason=reason, tz=tz)
-    console.print(f"Cancelled appointment {view.id} ({view.site_code} {view.starts_at:%a %Y-%m-%d %H:%M}).")
+        view = appointments.cancel(uow(), appointment_id=appointment_id, reason=reason)
+    console.print(f"Cancelled appointment {view.id} ({view.site_code} {view.starts_at:%a %Y-%m-%d %H:%M %Z}).")
 
 
 @app.command("no-show")
 @needs(P.APPOINTMENTS)
 def no_show(
     appointment_id: int = typer.Argument(..., help="The appointment number."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Record that the donor did not come (only once the slot has started)."""
     with clerk_errors():
-        view = appointments.mark_no_show(uow(), appointment_id=appointment_id, tz=tz)
+        view = appointments.mark_no_show(uow(), appointment_id=appointment_id)
     console.print(f"Appointment {view.id} recorded as a no-show.")
 
 
@@ -110,14 +103,13 @@ def no_show(
 def list_(
     site_code: str = typer.Argument(..., help="The site's code."),
     day: str = typer.Argument(..., metavar="DATE", help="YYYY-MM-DD."),
-    tz: str = Zone,
     actor: str = Actor,
 ) -> None:
     """Every appointment at the site that day, whatever its status."""
     with clerk_errors():
         on = _day(day)
         site = sites.site_by_code(uow(), site_code)
-        views = appointments.list_for_site_day(uow(), site_id=site.id, on=on, tz=tz)
+        views = appointments.list_for_site_day(uow(), site_id=site.id, on=on)
     if not views:
         console.print(f"No appointments at {site.code} on {day}.")
     for view in views:
