@@ -33,15 +33,17 @@ def insert(database: Database, row) -> int:
         return row.id
 
 
-def make_site(database: Database) -> int:
+def make_site(database: Database, *, time_zone: str = "UTC") -> int:
     n = next(_numbers)
-    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="B1234", time_zone="UTC"))
+    return insert(database, Site(code=f"BB{n}", name=f"Blood bank {n}", facility_code="B1234", time_zone=time_zone))
 
 
-def make_hospital(database: Database, *, code: str | None = None, site_id: int | None = None) -> int:
+def make_hospital(database: Database, *, code: str | None = None, site_id: int | None = None,
+                  time_zone: str | None = None) -> int:
     n = next(_numbers)
     site_id = site_id if site_id is not None else make_site(database)
-    return insert(database, Hospital(code=code or f"H{n}", name=f"Hospital {n}", site_id=site_id))
+    return insert(database, Hospital(code=code or f"H{n}", name=f"Hospital {n}", site_id=site_id,
+                                     time_zone=time_zone))
 
 
 def make_patient(database: Database, *identifiers: tuple[str, str], hospital_id: int | None = None,

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 
 from bloodbank.adapters.db.models import Order
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from bloodbank.service_layer.hospital.orders import get_order, list_orders, load_order, place_order, set_order_status
 from tests.integration.patient_fixtures import (
-    audit_count, clerk, count_rows, make_hospital, make_order, make_patient,
+    audit_count, clerk, count_rows, make_hospital, make_order, make_patient, make_site,
 )
 
 
@@ -47,7 +48,7 @@ def test_a_stock_order_names_no_patient(database):
 @pytest.mark.parametrize(("fields", "message"), [
     ({"needed_by": utcnow() - timedelta(minutes=1)}, "already passed"),
     ({"needed_by": utcnow() + timedelta(days=400)}, "more than 90 days"),
-    ({"needed_by": datetime(2099, 1, 1)}, "time zone"),
+    ({"needed_by": "tomorrow at ten"}, "date and time the blood is needed"),
     ({"quantity": 0}, "between 1 and 50"), ({"quantity": 51}, "between 1 and 50"),
     ({"kind": "granulocytes"}, "not a component that can be ordered"),
     ({"urgency": "asap"}, "not an urgency"),
@@ -63,6 +64,29 @@ def test_an_invalid_order_is_refused_with_nothing_written(database, fields, mess
         order(database, **{"hospital_id": hospital, "patient_id": patient, **fields})
     assert count_rows(database, Order) == 0
     assert audit_count(database) == before
+
+
+def test_a_time_needed_without_a_zone_is_read_on_the_hospitals_own_clock(database):
+    hospital = make_hospital(database, time_zone="Asia/Damascus")
+    with time_machine.travel(datetime(2026, 12, 4, 6, 0, tzinfo=timezone.utc), tick=False):
+        placed = order(database, hospital_id=hospital, for_stock=True, needed_by=datetime(2026, 12, 4, 14, 0))
+    # 14:00 in Damascus (UTC+3 all year) is 11:00 UTC.
+    assert placed.needed_by == datetime(2026, 12, 4, 11, 0, tzinfo=timezone.utc)
+
+
+def test_a_hospital_without_a_zone_keeps_the_clock_of_the_site_that_serves_it(database):
+    hospital = make_hospital(database, site_id=make_site(database, time_zone="America/New_York"))
+    with time_machine.travel(datetime(2026, 12, 4, 6, 0, tzinfo=timezone.utc), tick=False):
+        placed = order(database, hospital_id=hospital, for_stock=True, needed_by=datetime(2026, 12, 4, 14, 0))
+    assert placed.needed_by == datetime(2026, 12, 4, 19, 0, tzinfo=timezone.utc)
+
+
+def test_a_time_needed_that_the_clocks_skip_is_refused_with_nothing_written(database):
+    hospital = make_hospital(database, time_zone="Europe/London")
+    with time_machine.travel(datetime(2027, 3, 27, 12, 0, tzinfo=timezone.utc), tick=False):
+        with pytest.raises(InvalidInput, match="01:30 on 2027-03-28 does not exist on the hospital's clock"):
+            order(database, hospital_id=hospital, for_stock=True, needed_by=datetime(2027, 3, 28, 1, 30))
+    assert count_rows(database, Order) == 0
 
 
 def test_an_order_for_an_unknown_hospital_or_patient_is_refused(database):

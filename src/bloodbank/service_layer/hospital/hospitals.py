@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Hospital, Site
+from bloodbank.domain import scheduling
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -24,19 +25,24 @@ class HospitalView:
     code: str
     name: str
     site_id: int | None
+    time_zone: str | None  # None: the serving site's clock
     address: str
     latitude: float | None
     longitude: float | None
 
 
 def hospital_view(row: Hospital) -> HospitalView:
-    return HospitalView(id=row.id, code=row.code, name=row.name, site_id=row.site_id, address=row.address,
+    return HospitalView(id=row.id, code=row.code, name=row.name, site_id=row.site_id, time_zone=row.time_zone,
+                        address=row.address,
                         latitude=row.latitude, longitude=row.longitude)
 
 
 def create_hospital(uow: UnitOfWork, *, code: str, name: str, site_id: int, address: str = "",
-                    latitude: float | None = None, longitude: float | None = None) -> HospitalView:
+                    latitude: float | None = None, longitude: float | None = None,
+                    time_zone: str | None = None) -> HospitalView:
+    """A hospital served by a site; without a time zone it keeps the site's clock."""
     fields = dict(code=_code(code), name=_name(name), address=_address(address),
+                  time_zone=None if time_zone in (None, "") else scheduling.check_time_zone(time_zone),
                   **_position(latitude, longitude))
     with uow:
         session = uow.session

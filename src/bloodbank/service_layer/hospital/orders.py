@@ -9,13 +9,14 @@ hospital's own fridge (`for_stock=True`).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields as dataclass_fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bloodbank.adapters.db.models import Hospital, Issue, Order, Patient, PatientIdentifier, Reservation
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import scheduling
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import (
     normalize_group, order_kind, order_quantity, order_transition, urgency_code,
@@ -24,6 +25,7 @@ from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.hospital.hospitals import load_hospital
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier, records_of_person
+from bloodbank.service_layer.shared.clocks import hospital_clock
 from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -67,7 +69,7 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
                 urgency: str = "routine", patient_id: int | None = None, for_stock: bool = False,
                 note: str = "") -> OrderView:
     fields = dict(kind=order_kind(kind), quantity=order_quantity(quantity), urgency=urgency_code(urgency),
-                  needed_by=_needed_by(needed_by), note=_note(note))
+                  note=_note(note))
     if for_stock and patient_id is not None:
         raise InvalidInput("A stock order is for the hospital's fridge, not a patient: leave the patient out.")
     if not for_stock and patient_id is None:
@@ -75,7 +77,8 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
                            "or mark the order as for stock.")
     with uow:
         session = uow.session
-        load_hospital(session, hospital_id)
+        hospital = load_hospital(session, hospital_id)
+        fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
         # The surviving record: an order under a merged-away number must still meet the person's flags.
         patient = current_patient(session, patient_id).id if patient_id is not None else None
         view = _insert_order(uow, hospital_id, patient, fields)
@@ -183,9 +186,16 @@ def load_order(session, order_id: int, *, lock: bool = False) -> Order:
     return row
 
 
-def _needed_by(value: object) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidInput("Give the date and time the blood is needed, with its time zone.")
+def _needed_by(value: object, clock: tzinfo) -> datetime:
+    """An aware time as given; a naive one is read on the hospital's wall clock, as the ward says it."""
+    if not isinstance(value, datetime):
+        raise InvalidInput("Give the date and time the blood is needed.")
+    if value.tzinfo is None:
+        wall = value
+        value = scheduling.local_to_utc(wall, clock)
+        if value is None:
+            raise InvalidInput(f"{wall:%H:%M} on {wall:%Y-%m-%d} does not exist on the hospital's clock "
+                               "(the clocks go forward then): give another time.")
     now = utcnow()
     if value <= now:
         raise InvalidInput(f"The time needed ({value.isoformat(timespec='minutes')}) has already passed: "
@@ -242,7 +252,7 @@ def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quant
     is refused rather than quietly corrected.
     """
     fields = dict(kind=order_kind(kind), quantity=order_quantity(quantity), urgency=urgency_code(urgency),
-                  needed_by=_needed_by(needed_by), note=_note(note))
+                  note=_note(note))
     identifier = (patient_identifier or "").strip() if isinstance(patient_identifier, str) else ""
     if patient_id is not None and identifier:
         raise InvalidInput("Name the patient by record id or by identifier, not both.")
@@ -257,7 +267,8 @@ def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quant
         raise InvalidInput("A stock order is not for one group of patient: leave the blood group out.")
     with uow:
         session = uow.session
-        load_hospital(session, hospital_id)
+        hospital = load_hospital(session, hospital_id)
+        fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
         patient = None
         if patient_id is not None:
             patient = current_patient(session, patient_id).id

@@ -26,7 +26,9 @@ from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import antibody_name, grouping_status, normalize_group, requirement_code
 from bloodbank.domain.requirements import group_status, manual_checks
 from bloodbank.service_layer.hospital.patient_profile import active_requirements, load_profile
-from bloodbank.service_layer.hospital.patients import PatientView, current_patient, patient_view, records_of_person
+from bloodbank.service_layer.hospital.patients import (
+    PatientView, current_patient, patient_today, patient_view, records_of_person,
+)
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -174,12 +176,14 @@ def add_requirement(uow: UnitOfWork, *, patient_id: int, requirement: str, reaso
     """From today; `until` (inclusive) for a time-limited one, e.g. irradiated for 7 days after a transplant."""
     code = requirement_code(requirement)
     reason = _required(reason, "the reason for the requirement (e.g. 'fludarabine since March')")
-    today = utcnow().date()
-    if until is not None and (not isinstance(until, date) or until < today):
+    if until is not None and not isinstance(until, date):
         raise InvalidInput("The requirement's end date must be today or later; leave it empty for no end.")
     with uow:
         session = uow.session
         patient = current_patient(session, patient_id)
+        today = patient_today(session, patient)
+        if until is not None and until < today:
+            raise InvalidInput("The requirement's end date must be today or later; leave it empty for no end.")
         if code in _active_codes(session, patient.id, today):
             raise Conflict(f"This patient already has an active '{code}' requirement: end it first to change it.")
         row = SpecialRequirement(patient_id=patient.id, requirement=code, reason=reason, since=today, until=until,
@@ -187,7 +191,7 @@ def add_requirement(uow: UnitOfWork, *, patient_id: int, requirement: str, reaso
         session.add(row)
         session.flush()
         uow.audit("add_requirement", "patient", patient.id, new=snapshot(row), reason=reason)
-        view = requirement_view(row)
+        view = requirement_view(row, today)
         uow.commit()
         return view
 
@@ -195,11 +199,12 @@ def add_requirement(uow: UnitOfWork, *, patient_id: int, requirement: str, reaso
 def end_requirement(uow: UnitOfWork, *, requirement_id: int, reason: str) -> RequirementView:
     """No longer active from today; the row stays, with its end date, for the record."""
     reason = _required(reason, "the reason for ending the requirement")
-    yesterday = utcnow().date() - timedelta(days=1)
     with uow:
         row = uow.session.get(SpecialRequirement, requirement_id)
         if row is None:
             raise NotFound(f"There is no special requirement {requirement_id}.")
+        today = patient_today(uow.session, current_patient(uow.session, row.patient_id))
+        yesterday = today - timedelta(days=1)
         if row.until is not None and row.until <= yesterday:
             raise Conflict(f"The '{row.requirement}' requirement already ended on {row.until.isoformat()}.")
         before = snapshot(row)
@@ -208,7 +213,7 @@ def end_requirement(uow: UnitOfWork, *, requirement_id: int, reason: str) -> Req
         old, new = changes(before, snapshot(row))
         uow.audit("end_requirement", "patient", row.patient_id, old={"id": row.id, **old},
                   new={"id": row.id, **new}, reason=reason)
-        view = requirement_view(row)
+        view = requirement_view(row, today)
         uow.commit()
         return view
 
@@ -217,16 +222,17 @@ def get_patient_record(uow: UnitOfWork, patient_id: int) -> PatientRecord:
     with uow:
         session = uow.session
         profile = load_profile(session, patient_id)
+        today = patient_today(session, current_patient(session, profile.patient_id))
         rows = session.execute(
             select(SpecialRequirement)
             .where(SpecialRequirement.patient_id.in_(records_of_person(session, profile.patient_id)))
             .order_by(SpecialRequirement.since, SpecialRequirement.id)
         ).scalars()
-        return PatientRecord(profile, grouping_status(profile), tuple(requirement_view(r) for r in rows))
+        return PatientRecord(profile, grouping_status(profile), tuple(requirement_view(r, today) for r in rows))
 
 
-def requirement_view(row: SpecialRequirement) -> RequirementView:
-    today = utcnow().date()
+def requirement_view(row: SpecialRequirement, today: date) -> RequirementView:
+    """Active on `today`, the patient's hospital's day."""
     active = row.since <= today and (row.until is None or row.until >= today)
     return RequirementView(row.id, row.patient_id, row.requirement, row.reason, row.since, row.until,
                            row.recorded_by, active)
@@ -357,7 +363,7 @@ def get_patient_chart(uow: UnitOfWork, patient_id: int) -> PatientChart:
                                     s.recorded_by, s.manually_edited) for s in screens),
             antibodies=tuple(AntibodyRow(a.id, a.antibody, a.clinically_significant, a.identified_at,
                                          a.recorded_by, a.note) for a in antibodies),
-            requirements=tuple(requirement_view(r) for r in requirements),
+            requirements=tuple(requirement_view(r, patient_today(session, survivor)) for r in requirements),
         )
 
 

@@ -15,16 +15,15 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import (
     AntibodyScreen, Patient, PatientAntibody, PatientGrouping, PatientIdentifier, SpecialRequirement,
 )
-from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.patient_profile import AntibodyScreenResult, Grouping, PatientProfile
-from bloodbank.service_layer.hospital.patients import current_patient, records_of_person
+from bloodbank.service_layer.hospital.patients import current_patient, patient_today, records_of_person
 
 
 def load_profile(session: Session, patient_id: int, *, on: date | None = None) -> PatientProfile:
-    """`on` is the day requirements must be active on; the server's date unless a test says otherwise."""
+    """`on` is the day requirements must be active on: today on the patient's hospital's clock unless given."""
     survivor = current_patient(session, patient_id)
     ids = records_of_person(session, survivor.id)
-    day = on or utcnow().date()
+    day = on or patient_today(session, survivor)
     return PatientProfile(
         patient_id=survivor.id,
         sex=survivor.sex,

@@ -22,6 +22,7 @@ from bloodbank.domain.patients import (
     normalize_sex,
 )
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.clocks import clock_of_hospital, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # A chain of merges longer than this means the data is corrupt (a loop), not a person.
@@ -76,6 +77,11 @@ def current_patient(session: Session, patient_id: int) -> Patient:
                            "cannot be found. Call the supervisor.")
         seen.add(patient.id)
     return patient
+
+
+def patient_today(session: Session, patient: Patient) -> date:
+    """Today on the clock of the patient's hospital: the day requirements and dates are judged on."""
+    return today_on(clock_of_hospital(session, patient.hospital_id))
 
 
 def find_patient_by_identifier(session: Session, text: str) -> Patient | None:

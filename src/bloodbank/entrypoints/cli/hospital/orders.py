@@ -23,8 +23,8 @@ def _needed_by(text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(f"Write the time needed as YYYY-MM-DD HH:MM; got '{text}'.") from None
-    # Without an offset, the time is this computer's local time.
-    return moment if moment.tzinfo else moment.astimezone()
+    # Without an offset the use case reads it on the hospital's clock, wherever this computer is.
+    return moment
 
 
 def _when(moment: datetime) -> str:
@@ -47,7 +47,7 @@ def place(
     hospital: str = typer.Option(..., "--hospital", help="Hospital code, e.g. RXH."),
     kind: str = typer.Option(..., "--kind", help=", ".join(ORDER_KINDS)),
     quantity: int = typer.Option(..., "--quantity", help="Number of units, 1 to 50."),
-    needed_by: str = typer.Option(..., "--needed-by", help="YYYY-MM-DD HH:MM (local time unless an offset is given)."),
+    needed_by: str = typer.Option(..., "--needed-by", help="YYYY-MM-DD HH:MM on the hospital's clock, unless an offset is given."),
     urgency: str = typer.Option("routine", "--urgency", help="; ".join(f"{k}: {v}" for k, v in URGENCIES.items())),
     patient: Optional[str] = typer.Option(None, "--patient", help="Patient identifier (mrn:RXH:1, EM-2026-0001) or id:42."),
     for_stock: bool = typer.Option(False, "--for-stock", help="Replenish the hospital's own stock (no patient)."),

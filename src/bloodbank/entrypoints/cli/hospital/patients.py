@@ -68,11 +68,14 @@ def create_hospital(
     name: str = typer.Option(..., "--name"),
     site: int = typer.Option(..., "--site", help="Id of the site whose stock serves the hospital."),
     address: str = typer.Option("", "--address"),
+    time_zone: Optional[str] = typer.Option(None, "--time-zone",
+                                            help="IANA zone of the hospital's clock; left out, the site's."),
     actor: str = Actor,
 ) -> None:
     """Add a hospital served by a site."""
     with clerk_errors():
-        view = hospitals.create_hospital(uow(), code=code, name=name, site_id=site, address=address)
+        view = hospitals.create_hospital(uow(), code=code, name=name, site_id=site, address=address,
+                                         time_zone=time_zone)
     console.print(f"Hospital [bold]{view.code}[/bold] created (id {view.id}).")
 
 

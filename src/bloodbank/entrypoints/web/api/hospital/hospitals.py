@@ -42,6 +42,8 @@ class NewHospital(Strict):
     address: str = Field("", max_length=300)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+    time_zone: str | None = Field(None, min_length=1, max_length=64,
+                                  description="IANA zone of the hospital's clock; left out, the serving site's.")
 
 
 class Identifier(Strict):

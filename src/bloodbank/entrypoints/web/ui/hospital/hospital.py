@@ -122,8 +122,10 @@ def _needed_by(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("Give the date and time the blood is needed (YYYY-MM-DD HH:MM, UTC).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise InvalidInput("Give the date and time the blood is needed (YYYY-MM-DD HH:MM, the hospital's "
+                           "local time).") from None
+    # Without an offset the use case reads it on the hospital's clock.
+    return moment
 
 
 def _date(value: str | None, what: str):
