@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from bloodbank.service_layer.blood.labels import read_din_scan, read_product_sca
 from bloodbank.service_layer.blood.units import din_of, product_name
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
+from bloodbank.service_layer.shared.clocks import UTC, day_bounds, site_clock
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
@@ -122,13 +123,14 @@ def expiry_sweep_subject(ids: list[int]) -> tuple[str, str, str]:
 
 
 def discards_report(uow: UnitOfWork, *, since: date, site_id: int | None = None) -> dict[str, dict[str, int]]:
-    """Units discarded since the start of `since` (UTC): reason → kind → count."""
+    """Units discarded since the start of `since` (on the site's clock; UTC's for every site): reason → kind → count."""
     if not isinstance(since, date) or isinstance(since, datetime):
         raise InvalidInput("Give the first day of the waste report as a date.")
-    start = datetime.combine(since, time.min, tzinfo=timezone.utc)
     with uow:
-        if site_id is not None and uow.session.get(Site, site_id) is None:
+        site = uow.session.get(Site, site_id) if site_id is not None else None
+        if site_id is not None and site is None:
             raise NotFound(f"No site with id {site_id}.")
+        start = day_bounds(since, site_clock(site) if site is not None else UTC)[0]
         statement = select(Unit.discard_reason, Unit.kind).where(
             Unit.status == S.DISCARDED.value, Unit.status_changed_at >= start)
         if site_id is not None:

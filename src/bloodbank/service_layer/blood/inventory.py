@@ -16,11 +16,13 @@ from sqlalchemy import func, select
 from bloodbank.adapters.db.models import Issue, Site, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import inventory as rules
+from bloodbank.domain import scheduling
 from bloodbank.domain.blood_groups import ALL_GROUPS, parse_group
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
+from bloodbank.service_layer.shared.clocks import UTC, day_bounds, site_clock, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
@@ -336,11 +338,13 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
     now = utcnow()
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
+        site = session.get(Site, site_id) if site_id is not None else None
+        if site_id is not None and site is None:
             raise NotFound(f"No site with id {site_id}.")
         statement = (
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.blood_group, Unit.status,
-                   Unit.site_id, Site.code, Unit.storage_location, Unit.collected_at, Unit.expires_at)
+                   Unit.site_id, Site.code, Unit.storage_location, Unit.collected_at, Unit.expires_at,
+                   Site.time_zone)
             .join(Site, Site.id == Unit.site_id)
             .where(Unit.status.in_([status] if status else in_stock))
         )
@@ -350,8 +354,10 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
             statement = statement.where(Unit.kind == kind)
         if group is not None:
             statement = statement.where(Unit.blood_group == group)
-        # Day 0 is the collection day (domain.inventory.age_days): ages are bounds on the collection date.
-        midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+        # Day 0 is the collection day (domain.inventory.age_days): ages are bounds on the collection date, on the
+        # site's clock (across sites, on UTC's: a bound may then be a few hours off for a far zone).
+        clock = site_clock(site) if site is not None else UTC
+        midnight = day_bounds(today_on(clock, now), clock)[0]
         if min_age_days is not None:
             statement = statement.where(Unit.collected_at < midnight - timedelta(days=min_age_days - 1))
         if max_age_days is not None:
@@ -361,6 +367,6 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
         return [
             StockUnit(unit_id=r[0], din=r[1], product_code=r[2], division=r[3], kind=r[4], blood_group=r[5],
                       status=r[6], site_id=r[7], site_code=r[8], storage_location=r[9], collected_at=r[10],
-                      expires_at=r[11], age_days=rules.age_days(r[10], now))
+                      expires_at=r[11], age_days=rules.age_days(r[10], now.astimezone(scheduling.zone(r[12]))))
             for r in rows
         ], total

@@ -19,6 +19,7 @@ from bloodbank.domain.eligibility import DEFERRAL_VOCABULARY
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.donors import deferral_lookup
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 KINDS = ("temporary", "permanent")
@@ -78,6 +79,11 @@ def current_donor(session: Session, donor_id: int) -> Donor:
     return donor
 
 
+def donor_today(session: Session, donor: Donor) -> date:
+    """Today on the clock of the donor's own site: the day a deferral given now starts."""
+    return today_on(clock_of_site(session, donor.preferred_site_id))
+
+
 def check_deferral_terms(code: str, kind: str, starts_on: date, ends_on: date | None) -> None:
     if code not in DEFERRAL_VOCABULARY:
         raise InvalidInput(f"Unknown deferral code {code!r}: use one of {', '.join(DEFERRAL_VOCABULARY)}.")
@@ -95,13 +101,13 @@ def check_deferral_terms(code: str, kind: str, starts_on: date, ends_on: date | 
 
 def add_deferral(uow: UnitOfWork, *, donor_id: int, code: str, kind: str, reason: str,
                  starts_on: date | None = None, ends_on: date | None = None) -> DeferralView:
-    starts_on = starts_on or utcnow().date()
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give the reason for the deferral (it is shown only to authorised staff).")
-    check_deferral_terms(code, kind, starts_on, ends_on)
     with uow:
-        current_donor(uow.session, donor_id)
+        donor = current_donor(uow.session, donor_id)
+        starts_on = starts_on or donor_today(uow.session, donor)
+        check_deferral_terms(code, kind, starts_on, ends_on)
         row = create_deferral(uow, donor_id=donor_id, code=code, kind=kind, reason=reason,
                               starts_on=starts_on, ends_on=ends_on, visit_id=None)
         result = view(row, with_reasons=True)

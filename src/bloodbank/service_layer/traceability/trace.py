@@ -25,6 +25,7 @@ from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.hospital.patients import current_patient
 from bloodbank.service_layer.shared import unit_graph
+from bloodbank.service_layer.shared.clocks import clock_of_site, local_date, site_clock
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.traceability.trace_views import (
     DonorRef, EventLine, Lookback, LookbackDonation, LookbackRecipient, RecentIssue, Recipient, SourceRef, TestLine,
@@ -148,7 +149,7 @@ class _TreeBuilder:
         site = self.session.get(Site, donation.site_id)
         roots = [u for u in self.roots() if self.units[u].donation_id == donation.id]
         return TraceDonation(
-            donation_id=donation.id, din=donation.din, collected_on=donation.started_at.date(),
+            donation_id=donation.id, din=donation.din, collected_on=local_date(donation.started_at, site_clock(site)),
             site_code=site.code, site_name=site.name, volume_ml=donation.volume_ml, status=donation.status,
             donor=_donor_ref(self.session.get(Donor, donation.donor_id)),
             units=tuple(self.node(u) for u in roots),
@@ -217,7 +218,8 @@ def lookback(uow: UnitOfWork, donor_ref: str | int) -> Lookback:
                 if units else {}
             found = recipients_of(session, units)
             donations.append(LookbackDonation(
-                donation_id=donation.id, din=donation.din, collected_on=donation.started_at.date(),
+                donation_id=donation.id, din=donation.din,
+                collected_on=local_date(donation.started_at, clock_of_site(session, donation.site_id)),
                 donor_number=numbers[donation.donor_id],
                 recipients=tuple(
                     LookbackRecipient(u.id, u.din, u.product_code, u.division, u.kind, u.din != donation.din, r)
