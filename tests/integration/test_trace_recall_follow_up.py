@@ -5,7 +5,9 @@ import pytest
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.service_layer.traceability.recall import recall
 from bloodbank.service_layer.traceability.recall_follow_up import open_recall_tasks, record_handling
-from tests.integration.trace_fixtures import audit_actions, build_chain, clerk, issue_unit, make_patient, make_unit
+from tests.integration.trace_fixtures import (
+    audit_actions, build_chain, clerk, issue_unit, make_hospital, make_patient, make_unit,
+)
 from tests.integration.web_fixtures import api, browser
 
 
@@ -27,6 +29,20 @@ def test_the_stock_and_the_wards_each_see_what_they_must_do(database):
     assert [t.unit_id for t in stock] == [chain.units["RC_B"]]
     assert {t.unit_id for t in ward} == {issued, chain.units["POOL"]}
     assert all(t.recall_id == view.recall_id and t.reason == "donor reported hepatitis" for t in stock + ward)
+
+
+def test_each_hospital_sees_only_the_recalled_units_on_its_own_wards(database):
+    chain, issued, _ = recalled_donor_b(database)
+    elsewhere = make_hospital(database, chain.site_id)
+    other_patient, _ = make_patient(database, elsewhere)
+    other_unit = make_unit(database, din=chain.dins["B"], kind="plasma", site_id=chain.site_id, status="available",
+                           donation_id=chain.donations["B"], parents=(chain.units["WB_B"],), division="B0")
+    issue_unit(database, other_unit, other_patient, elsewhere)
+    recall(clerk(database, "dr.qa"), reason="second look", donor_id=chain.donors["B"])
+    mine = {t.unit_id for t in open_recall_tasks(clerk(database), side="ward", hospital_id=chain.hospital_id)}
+    theirs = {t.unit_id for t in open_recall_tasks(clerk(database), side="ward", hospital_id=elsewhere)}
+    assert issued in mine and chain.units["POOL"] in mine and other_unit not in mine
+    assert theirs == {other_unit}
 
 
 def test_recording_what_was_done_takes_the_unit_off_the_list_and_is_audited(database):

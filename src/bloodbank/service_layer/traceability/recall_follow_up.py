@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Recall, RecallUnit, Site, Unit
+from bloodbank.adapters.db.models import Issue, Order, Patient, Recall, RecallUnit, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -68,13 +68,23 @@ def _task(link: RecallUnit, recall: Recall, unit: Unit, site_code: str | None) -
     )
 
 
-def open_recall_tasks(uow: UnitOfWork, *, side: Side, site_id: int | None = None) -> list[RecallTask]:
-    """The units recalled that the stock (or the wards) must still act on, newest recall first."""
+def open_recall_tasks(uow: UnitOfWork, *, side: Side, site_id: int | None = None,
+                      hospital_id: int | None = None) -> list[RecallTask]:
+    """The units recalled that the stock (or the wards) must still act on, newest recall first.
+
+    `hospital_id` keeps the units issued to that hospital (its order's, or else its patient's): each
+    hospital sees what is on its own wards.
+    """
     if side not in SIDES:
         raise InvalidInput(f"Unknown side {side!r}: use stock or ward.")
     query = _query().where(RecallUnit.handled_at.is_(None), RecallUnit.action.in_(SIDES[side]))
     if site_id is not None:
         query = query.where(Unit.site_id == site_id)
+    if hospital_id is not None:
+        issued_there = (select(Issue.unit_id).join(Patient, Patient.id == Issue.patient_id)
+                        .outerjoin(Order, Order.id == Issue.order_id)
+                        .where(func.coalesce(Order.hospital_id, Patient.hospital_id) == hospital_id))
+        query = query.where(Unit.id.in_(issued_there))
     with uow:
         rows = uow.session.execute(
             query.order_by(Recall.opened_at.desc(), Recall.id.desc(), Unit.id).limit(MAX_SHOWN)).all()

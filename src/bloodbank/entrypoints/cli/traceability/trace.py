@@ -190,11 +190,12 @@ def list_command(limit: int = typer.Option(20, "--limit", min=1, max=200), actor
 def open_command(
     side: str = typer.Option(..., "--side", help="stock (units taken out of stock) or ward (issued or transfused)."),
     site_id: Optional[int] = typer.Option(None, "--site", help="Only units of this site."),
+    hospital_id: Optional[int] = typer.Option(None, "--hospital", help="Only units issued to this hospital."),
     actor: str = Actor,
 ) -> None:
     """Units recalled that the stock or the wards must still act on, until what was done is recorded."""
     with clerk_errors():
-        tasks = recall_follow_up.open_recall_tasks(uow(), side=side, site_id=site_id)
+        tasks = recall_follow_up.open_recall_tasks(uow(), side=side, site_id=site_id, hospital_id=hospital_id)
     if not tasks:
         console.print("No recall is waiting.")
     for t in tasks:

@@ -98,8 +98,10 @@ class Handling(BaseModel):
 @router.get("/recalls/open", summary="Units recalled that the stock or the wards must still act on")
 def open_recall_tasks(side: recall_follow_up.Side = Query(..., description="stock or ward"),
                       site_id: int | None = Query(None, ge=1, le=MAX_ID),
+                      hospital_id: int | None = Query(None, ge=1, le=MAX_ID,
+                                                      description="Only units issued to this hospital."),
                       caller: Caller = Depends(require(Permission.UNITS_READ))) -> list[RecallTask]:
-    return recall_follow_up.open_recall_tasks(caller.uow(), side=side, site_id=site_id)
+    return recall_follow_up.open_recall_tasks(caller.uow(), side=side, site_id=site_id, hospital_id=hospital_id)
 
 
 @router.post("/recalls/{recall_id}/units/{unit_id}/handled-in-stock",

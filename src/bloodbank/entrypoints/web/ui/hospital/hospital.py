@@ -203,10 +203,11 @@ def _home(request: Request, caller: Caller, *, hospital_id: str = "", urgency: s
         found = orders.find_orders(caller.uow(), hospital_id=chosen, statuses=orders.OPEN_STATUSES,
                                    urgency=urgency or None, limit=PAGE, offset=offset)
     except DomainError as failure:
-        error, found = failure.message, orders.OrderList((), 0)
+        error, found, chosen = failure.message, orders.OrderList((), 0), None
     follow_ups = emergencies.pending_emergency_follow_ups(caller.uow()) if caller.principal.may(Permission.ISSUE) else []
     may_transfuse = caller.principal.may(Permission.TRANSFUSION)
-    recall_tasks = recall_follow_up.open_recall_tasks(caller.uow(), side="ward") if may_transfuse else []
+    recall_tasks = recall_follow_up.open_recall_tasks(caller.uow(), side="ward", hospital_id=chosen) \
+        if may_transfuse else []
     return _page(request, "hospital/home.html", status_code=status_code, error=error, notice=notice, orders=found,
                   hospital_id=hospital_id, urgency=urgency, offset=offset, page=PAGE,
                   hospitals=_hospital_options(caller), urgencies=[(u, u.replace("_", " ")) for u in URGENCIES],
