@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
+
+
+PRIVATE_FILE = 0o600
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -15,13 +19,14 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.drivername == "postgresql":
         # psycopg 3 is the project's driver; a bare postgresql:// URL would pick psycopg2.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _create_private(Path(database))
+    # Statement parameters are donors' numbers, names and notes: never written into a log or an error.
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -40,6 +45,14 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """The database file readable and writable by its owner only; SQLite gives its WAL and shared-memory
+    files the same permissions as the database file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
 
 
 def is_sqlite(engine: Engine) -> bool:
