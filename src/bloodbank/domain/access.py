@@ -62,6 +62,7 @@ class Permission(StrEnum):
     SITES_WRITE = "sites.write"
     USERS = "users"
     AUDIT_READ = "audit.read"
+    BACKUP = "backup"  # a copy of everything: the system's keeper's job, not a clinician's
 
 
 P = Permission
@@ -80,9 +81,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.HOSPITAL_STAFF: frozenset(_HOSPITAL),
     # The medical director answers for every clinical decision, so sees and may sign for all of them;
     # user accounts stay with the administrator.
-    Role.MEDICAL_DIRECTOR: frozenset(set(Permission) - {P.USERS, P.SITES_WRITE}),
+    Role.MEDICAL_DIRECTOR: frozenset(set(Permission) - {P.USERS, P.SITES_WRITE, P.BACKUP}),
     # The administrator runs the system, not the blood: no results, no release, no patients.
-    Role.ADMINISTRATOR: frozenset({P.USERS, P.SITES_WRITE, P.AUDIT_READ, P.DONORS_READ}),
+    Role.ADMINISTRATOR: frozenset({P.USERS, P.SITES_WRITE, P.AUDIT_READ, P.DONORS_READ, P.BACKUP}),
 }
 
 
