@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     consent_text_version: str = "2026-01"
     # "test" makes password hashes cheap for the test suite only; a server refuses to start with it.
     password_hashing: str = "standard"
+    # The address people use, e.g. https://blood.example.org; https:// says TLS is terminated in front.
+    public_url: str = ""
 
 
 @lru_cache(maxsize=1)

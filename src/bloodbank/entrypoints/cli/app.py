@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from bloodbank.entrypoints.cli import database, demo, serve
+from bloodbank.entrypoints.cli import database, demo, doctor, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, sites, visits
@@ -41,6 +41,7 @@ app.command("lookback")(trace.lookback_command)
 app.add_typer(trace.recall_app, name="recall")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("doctor")(doctor.doctor)
 
 
 @app.callback()

@@ -1,0 +1,45 @@
+"""Gather the facts about this installation that `domain.deployment.review` judges."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bloodbank.adapters.db.audit_log import verify
+from bloodbank.adapters.db.models import User
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.adapters.passwords import verify_password
+from bloodbank.config import Settings
+from bloodbank.domain.deployment import DeploymentFacts, Finding, review
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff.backups import last_backup
+
+
+def check(uow: UnitOfWork, settings: Settings, *, demo_usernames: frozenset[str], demo_password: str) -> list[Finding]:
+    return review(facts(uow, settings, demo_usernames=demo_usernames, demo_password=demo_password))
+
+
+def facts(uow: UnitOfWork, settings: Settings, *, demo_usernames: frozenset[str],
+          demo_password: str) -> DeploymentFacts:
+    url = make_url(uow.database.url)
+    with uow:
+        accounts = uow.session.execute(select(User.username, User.password_hash).where(User.active)).all()
+        chain = verify(uow.session)
+    demo = tuple(sorted(name for name, _ in accounts if name in demo_usernames))
+    weak = tuple(sorted(name for name, digest in accounts if verify_password(digest, demo_password)))
+    return DeploymentFacts(
+        now=utcnow(), database_kind=url.get_backend_name(), database_file_mode=_file_mode(url),
+        demo_accounts=demo, other_accounts=len(accounts) - len(demo), default_password_accounts=weak,
+        password_hashing=settings.password_hashing, host=settings.host, public_url=settings.public_url,
+        last_backup=last_backup(uow), audit_chain_ok=chain.ok,
+    )
+
+
+def _file_mode(url) -> int | None:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return stat.S_IMODE(path.stat().st_mode) if path.exists() else None
