@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     password_hashing: str = "standard"
     # The address people use, e.g. https://blood.example.org; https:// says TLS is terminated in front.
     public_url: str = ""
+    # The largest request body read; a results file or a history import larger than this is split.
+    max_body_bytes: int = 10 * 1024 * 1024
 
 
 @lru_cache(maxsize=1)

@@ -11,15 +11,17 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bloodbank import __version__
 from bloodbank.adapters.db.database import Database
+from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.web import api, ui
 from bloodbank.entrypoints.web.errors import error_body, status_for
+from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
 from bloodbank.entrypoints.web.security import Forbidden, NotAuthenticated
 from bloodbank.entrypoints.web.templating import render
 
@@ -32,9 +34,22 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in ("/health", "/openapi.json")
 
 
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bloodbank API</title>
+<link rel="stylesheet" href="/static/{assets}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/{assets}/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>"""
+SWAGGER_ASSETS = "swagger-ui-5.35.0"
+
+
 def create_app(database_url: str) -> FastAPI:
-    app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION)
+    # The explorer is served below from vendored files: no CDN, so it works offline and under our policy.
+    app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION, docs_url=None,
+                  redoc_url=None)
     app.state.database = Database(database_url)
+    app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, error: DomainError):
@@ -83,6 +98,10 @@ def create_app(database_url: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
     app.include_router(ui.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE.format(assets=SWAGGER_ASSETS))
 
     @app.get("/health", tags=["system"])
     def health() -> dict:
