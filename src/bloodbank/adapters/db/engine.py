@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 
+from bloodbank.adapters.db import input_guard
+
 
 PRIVATE_FILE = 0o600
 
@@ -19,7 +21,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.drivername == "postgresql":
         # psycopg 3 is the project's driver; a bare postgresql:// URL would pick psycopg2.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    input_guard.install(engine)
+    return engine
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
@@ -37,6 +41,8 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    input_guard.install(engine)
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn):

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from bloodbank.domain.errors import InvalidInput
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in, aware UTC datetimes out.
@@ -23,7 +25,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use an aware datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            # 0001-01-01T00:00+14:00 is before the first instant a datetime can hold.
+            raise InvalidInput(f"The time {value.isoformat()} is out of range: check the date.") from None
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:

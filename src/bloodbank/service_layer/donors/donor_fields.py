@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from bloodbank.adapters.db.models import Donor, Site
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.text import clean_name, clean_text
 
 
 # Registration, not eligibility: the rule set decides the age to donate (16 to 18 by country);
@@ -30,27 +30,6 @@ _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
-def clean_text(value: object, what: str, max_length: int, *, multiline: bool = False) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text.")
-    stripped = value.strip()
-    allowed = "\n" if multiline else ""
-    if any(unicodedata.category(c).startswith("C") and c not in allowed for c in stripped):
-        raise InvalidInput(f"The {what} contains an invisible control character: type it again.")
-    if len(stripped) > max_length:
-        raise InvalidInput(f"The {what} is {len(stripped)} characters long; at most {max_length} fit.")
-    return stripped
-
-
-def clean_name(value: object, what: str) -> str:
-    name = " ".join(clean_text(value, what, 100).split())
-    if not any(c.isalpha() for c in name):
-        raise InvalidInput(f"The {what} is missing: it must contain at least one letter.")
-    return name
 
 
 def clean_date(value: object, what: str) -> date:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Site
-from bloodbank.domain import lab_tests, scheduling
+from bloodbank.domain import lab_tests, scheduling, text
 from bloodbank.domain.eligibility import RuleSetError, load_rule_set
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
@@ -96,8 +96,8 @@ def _check_code(value: object) -> str:
 
 
 def _check_name(value: object) -> str:
-    name = value.strip() if isinstance(value, str) else ""
-    if not name or len(name) > 200:
+    name = text.clean_text(value, "site's name", 200)
+    if not name:
         raise InvalidInput("Give the site a name (at most 200 characters).")
     return name
 

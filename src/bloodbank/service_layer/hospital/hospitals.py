@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Hospital, Site
-from bloodbank.domain import scheduling
+from bloodbank.domain import scheduling, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -97,8 +97,8 @@ def _code(value: object) -> str:
 
 
 def _name(value: object) -> str:
-    name = value.strip() if isinstance(value, str) else ""
-    if not name or len(name) > 200:
+    name = text.clean_text(value, "hospital's name", 200)
+    if not name:
         raise InvalidInput("Give the hospital a name (at most 200 characters).")
     return name
 

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Hospital, Patient, PatientIdentifier
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.text import clean_name
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.patients import (
     IDENTIFIER_SYSTEMS, candidate_identifiers, emergency_number, emergency_serial, normalize_identifier,
     normalize_sex,
@@ -245,7 +247,7 @@ def lookup_patient(uow: UnitOfWork, text: str) -> PatientView:
         return patient_view(session, patient)
 
 
-MAX_RECORD_ID = 2**31
+MAX_RECORD_ID = MAX_ID
 
 
 def record_id(text: str) -> int:
@@ -345,12 +347,10 @@ def _hospital(session: Session, hospital_id: int) -> Hospital:
 
 
 def _name(value: object, what: str) -> str:
-    if value is None:
+    """Empty for a patient not yet identified; otherwise the same rule as a donor's name."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return ""
-    name = " ".join(value.split()) if isinstance(value, str) else None
-    if name is None or len(name) > 100:
-        raise InvalidInput(f"The {what} is text of at most 100 characters.")
-    return name
+    return clean_name(value, what)
 
 
 def _date_of_birth(value: object) -> date | None:

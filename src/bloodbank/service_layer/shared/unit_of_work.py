@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db import audit_log
+from bloodbank.adapters.db import audit_log, input_guard
 from bloodbank.adapters.db.database import Database
 
 
@@ -19,10 +19,13 @@ class UnitOfWork:
         self.session = self.database.sessions()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, error, trace) -> None:
         # Rolling back after a commit is a no-op; after an error it undoes everything.
         self.session.rollback()
         self.session.close()
+        translated = input_guard.as_input_error(error) if error is not None else None
+        if translated is not None and translated is not error:
+            raise translated from None
 
     def commit(self) -> None:
         self.session.commit()

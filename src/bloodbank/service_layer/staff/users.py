@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bloodbank.adapters.db.models import Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import hash_password
-from bloodbank.domain import access
+from bloodbank.domain import access, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -44,7 +44,7 @@ def _username(value: str) -> str:
 def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, password: str,
                 site_id: int | None = None) -> UserView:
     name = _username(username)
-    full = (full_name or "").strip()
+    full = " ".join(text.clean_text(full_name, "full name", 200).split())
     if not full:
         raise InvalidInput("Give the person's full name: it is shown on every signature.")
     granted = access.role(role)

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Generic, Sequence, TypeVar
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
+from bloodbank.domain.ids import MAX_ID
+
 T = TypeVar("T")
 
 MAX_PAGE = 200
-# Record ids: positive and within a 32-bit column, so an absurd number is refused by validation.
-MAX_ID = 2**31 - 1
+# Record ids (domain.ids): an absurd number is refused by validation before any query.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Id, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -174,7 +175,7 @@ def tests_due(din: str = Query(..., min_length=1, max_length=40),
 
 
 @router.get("/quarantine", summary="Units in quarantine and what each still lacks")
-def quarantine(site_id: int | None = Query(None, ge=1, le=2**31 - 1),
+def quarantine(site_id: int | None = Query(None, ge=1, le=MAX_ID),
                state: Literal["ready for release", "awaiting results", "held", "blocked"] | None = None,
                page: PageParams = Depends(page_params),
                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[QuarantineItem]:
@@ -212,7 +213,7 @@ def release_unit(unit_id: Id, body: ReleaseRequest,
 
 
 @router.get("/follow-ups", summary="Donor follow-ups opened by the lab's findings (a sensitive read, logged)")
-def list_follow_ups(open_only: bool = True, donor_id: int | None = Query(None, ge=1, le=2**31 - 1),
+def list_follow_ups(open_only: bool = True, donor_id: int | None = Query(None, ge=1, le=MAX_ID),
                     page: PageParams = Depends(page_params),
                     caller: Caller = Depends(require(Permission.FOLLOW_UPS))) -> Page[FollowUpView]:
     return paginate(follow_up.list_follow_ups(caller.uow(), open_only=open_only, donor_id=donor_id), page)

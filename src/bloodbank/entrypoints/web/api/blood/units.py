@@ -16,6 +16,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.unit_status import UnitStatus
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.blood import aliquots, irradiation, labels, pooling, processing
@@ -25,7 +26,6 @@ from bloodbank.service_layer.blood.units import UnitView
 
 router = APIRouter(tags=["units"])
 
-MAX_ID = 2**31  # SQLite integers overflow above 2**63: no real id comes near this
 Method = Literal["buffy_coat", "prp", "whole_blood"]
 Status = Literal[tuple(s.value for s in UnitStatus)]  # type: ignore[valid-type]
 Kind = Literal[tuple(k.value for k in ComponentKind)]  # type: ignore[valid-type]

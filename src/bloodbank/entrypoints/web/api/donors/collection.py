@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.donors import chair, collection, din_labels as din_sheets
@@ -17,7 +18,6 @@ from bloodbank.service_layer.donors.collection import CollectionView, ReactionVi
 
 router = APIRouter(tags=["collection"])
 
-MAX_ID = 2**31  # SQLite integers overflow above 2**63: no real id comes near this
 # Wide enough that the use case, not the validator, explains a wrong volume in the clerk's words.
 VOLUME = dict(ge=-100_000, le=100_000)
 DonationStatus = Literal["in_progress", "complete", "aborted"]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -21,8 +22,8 @@ from bloodbank.service_layer.hospital import grouping_errors, hospitals, patient
 
 router = APIRouter(tags=["hospitals"])
 
-Id = Annotated[int, Path(ge=1, le=2**31)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**31)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 System = Literal[tuple(IDENTIFIER_SYSTEMS)]  # type: ignore[valid-type]
 Requirement = Literal[tuple(SPECIAL_REQUIREMENTS)]  # type: ignore[valid-type]
 Sex = Literal["F", "M", "U"]
@@ -38,7 +39,7 @@ class Strict(BaseModel):
 class NewHospital(Strict):
     code: str = Field(min_length=2, max_length=20, description="Letters and digits, e.g. RXH.")
     name: str = Field(min_length=1, max_length=200)
-    site_id: int = Field(ge=1, le=2**31, description="The blood bank site whose stock serves the hospital.")
+    site_id: int = Field(ge=1, le=MAX_ID, description="The blood bank site whose stock serves the hospital.")
     address: str = Field("", max_length=300)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
@@ -52,7 +53,7 @@ class Identifier(Strict):
 
 
 class NewPatient(Strict):
-    hospital_id: int = Field(ge=1, le=2**31)
+    hospital_id: int = Field(ge=1, le=MAX_ID)
     identifiers: list[Identifier] = Field(min_length=1, max_length=10)
     given_name: str = Field("", max_length=100)
     family_name: str = Field("", max_length=100)
@@ -61,7 +62,7 @@ class NewPatient(Strict):
 
 
 class NewEmergencyPatient(Strict):
-    hospital_id: int = Field(ge=1, le=2**31)
+    hospital_id: int = Field(ge=1, le=MAX_ID)
     sex: Sex | None = None
     approximate_age: int | None = Field(None, ge=0, le=120)
 
@@ -71,8 +72,8 @@ class NewIdentifier(Identifier):
 
 
 class Merge(Strict):
-    survivor_id: int = Field(ge=1, le=2**31, description="The record to keep.")
-    duplicate_id: int = Field(ge=1, le=2**31, description="The record merged into it; it stays, pointing at it.")
+    survivor_id: int = Field(ge=1, le=MAX_ID, description="The record to keep.")
+    duplicate_id: int = Field(ge=1, le=MAX_ID, description="The record merged into it; it stays, pointing at it.")
     reason: str = Field(min_length=1, max_length=500, description="How you know they are the same person.")
 
 
@@ -82,7 +83,7 @@ class NewSample(Strict):
 
 
 class NewGrouping(Strict):
-    sample_id: int = Field(ge=1, le=2**31)
+    sample_id: int = Field(ge=1, le=MAX_ID)
     blood_group: str = Field(min_length=1, max_length=20, description="e.g. A+, O neg, AB RhD positive.")
     manually_edited: bool = False
 
@@ -96,7 +97,7 @@ class GroupingInError(Strict):
 
 
 class NewScreen(Strict):
-    sample_id: int = Field(ge=1, le=2**31)
+    sample_id: int = Field(ge=1, le=MAX_ID)
     positive: bool
     manually_edited: bool = False
 

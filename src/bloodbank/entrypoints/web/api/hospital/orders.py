@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.patients import ORDER_KINDS, ORDER_TRANSITIONS, URGENCIES
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -22,8 +23,8 @@ from bloodbank.service_layer.hospital import (
 
 router = APIRouter(tags=["orders"])
 
-Id = Annotated[int, Path(ge=1, le=2**31)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**31)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Kind = Literal[ORDER_KINDS]  # type: ignore[valid-type]
 Urgency = Literal[tuple(URGENCIES)]  # type: ignore[valid-type]
 Status = Literal[tuple(ORDER_TRANSITIONS)]  # type: ignore[valid-type]
@@ -37,8 +38,8 @@ class Strict(BaseModel):
 
 
 class NewOrder(Strict):
-    hospital_id: int = Field(ge=1, le=2**31)
-    patient_id: int | None = Field(None, ge=1, le=2**31, description="The patient's record id, or…")
+    hospital_id: int = Field(ge=1, le=MAX_ID)
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID, description="The patient's record id, or…")
     patient: str | None = Field(None, max_length=200,
                                 description="…an identifier of theirs (mrn:RXH:123456, EM-2026-0001).")
     for_stock: bool = Field(False, description="For the hospital's own fridge: no patient.")
@@ -57,13 +58,13 @@ class Reason(Strict):
 
 
 class Reserve(Strict):
-    unit_id: int = Field(ge=1, le=2**31)
+    unit_id: int = Field(ge=1, le=MAX_ID)
 
 
 class NewCrossmatch(Strict):
-    patient_id: int = Field(ge=1, le=2**31)
-    unit_id: int = Field(ge=1, le=2**31)
-    sample_id: int = Field(ge=1, le=2**31)
+    patient_id: int = Field(ge=1, le=MAX_ID)
+    unit_id: int = Field(ge=1, le=MAX_ID)
+    sample_id: int = Field(ge=1, le=MAX_ID)
     result: Literal["compatible", "incompatible"]
     method: Literal[crossmatch.METHODS] = "serological"  # type: ignore[valid-type]
 
@@ -76,14 +77,14 @@ class Scans(Strict):
 
 
 class NewIssue(Scans):
-    reservation_id: int = Field(ge=1, le=2**31)
+    reservation_id: int = Field(ge=1, le=MAX_ID)
 
 
 class EmergencyRelease(Scans):
-    patient_id: int = Field(ge=1, le=2**31)
-    unit_id: int = Field(ge=1, le=2**31, description="A group O red cell or group AB plasma unit.")
+    patient_id: int = Field(ge=1, le=MAX_ID)
+    unit_id: int = Field(ge=1, le=MAX_ID, description="A group O red cell or group AB plasma unit.")
     reason: str = Field(min_length=1, max_length=500)
-    order_id: int | None = Field(None, ge=1, le=2**31)
+    order_id: int | None = Field(None, ge=1, le=MAX_ID)
     signature_password: str = Field(min_length=1, max_length=200, description="Your password, to sign.")
 
 

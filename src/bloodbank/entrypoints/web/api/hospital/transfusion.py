@@ -12,14 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain import haemovigilance as hv
 from bloodbank.domain.access import Permission
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.hospital import returns, transfusion
 
 router = APIRouter(tags=["transfusion"])
 
-Id = Annotated[int, Path(ge=1, le=2**31)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**31)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Category = Literal[tuple(hv.REACTION_CATEGORIES)]  # type: ignore[valid-type]
 Severity = Literal[tuple(hv.SEVERITIES)]  # type: ignore[valid-type]
 Imputability = Literal[tuple(hv.IMPUTABILITY)]  # type: ignore[valid-type]
@@ -47,7 +48,7 @@ class Vitals(Strict):
 
 
 class Start(Strict):
-    issue_id: int = Field(ge=1, le=2**31)
+    issue_id: int = Field(ge=1, le=MAX_ID)
     scanned_unit: str = Field(min_length=1, max_length=60, description="The unit's DIN, scanned at the bedside.")
     scanned_patient: str = Field(min_length=1, max_length=200, description="The identity band, scanned.")
     vitals_before: Vitals
@@ -72,7 +73,7 @@ class Reaction(Strict):
 
 
 class Return(Strict):
-    issue_id: int = Field(ge=1, le=2**31)
+    issue_id: int = Field(ge=1, le=MAX_ID)
     minutes_out_of_storage: int = Field(ge=0, le=100_000)
     kept_in_cold_chain: bool
     note: str = Field("", max_length=1000)

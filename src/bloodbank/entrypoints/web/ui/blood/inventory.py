@@ -15,6 +15,7 @@ from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.holds import MAX_REASON as MAX_HOLD_REASON
 from bloodbank.domain.release import HELD, SENSITIVE
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -30,7 +31,6 @@ HELD_SHOWN = 50
 ALWAYS_SHOWN = ("red_cells", "plasma", "platelets_pooled")
 KIND_OPTIONS = [("", "Any component")] + [(k.value, k.value.replace("_", " ")) for k in ComponentKind]
 MAX_TEXT = 200
-MAX_ID = 2**31 - 1
 
 
 def _id(text: str | None) -> int | None:
@@ -345,8 +345,8 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
 
 
 @router.post("/inventory/recalls/handled")
-def recall_handled(request: Request, recall_id: int = Form(..., ge=1, le=2**31 - 1),
-                   unit_id: int = Form(..., ge=1, le=2**31 - 1), note: str = Form("", max_length=2000),
+def recall_handled(request: Request, recall_id: int = Form(..., ge=1, le=MAX_ID),
+                   unit_id: int = Form(..., ge=1, le=MAX_ID), note: str = Form("", max_length=2000),
                    caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
     try:
         task = recall_follow_up.record_handling(caller.uow(), recall_id=recall_id, unit_id=unit_id, side="stock",

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.lab_tests import GROUPING, TESTS
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -184,7 +185,7 @@ def release_page(request: Request, din: str = "", product_code: str = "", unit_i
 
 
 @router.post("/lab/release")
-def release_unit(request: Request, unit_id: int = Form(..., ge=1, le=2**31 - 1),
+def release_unit(request: Request, unit_id: int = Form(..., ge=1, le=MAX_ID),
                  scanned_din: str = Form("", max_length=MAX_TEXT), scanned_product: str = Form("", max_length=MAX_TEXT),
                  signature_password: str = Form("", max_length=200),
                  caller: Caller = Depends(require(Permission.RELEASE))):
@@ -231,7 +232,7 @@ def donation_results(request: Request, din: str = "", caller: Caller = Depends(r
 
 
 @router.post("/lab/results/correct")
-def correct_result(request: Request, result_id: int = Form(..., ge=1, le=2**31 - 1),
+def correct_result(request: Request, result_id: int = Form(..., ge=1, le=MAX_ID),
                    din: str = Form("", max_length=MAX_TEXT),
                    outcome: str = Form("", max_length=40), group: str = Form("", max_length=MAX_TEXT),
                    reason: str = Form("", max_length=testing.MAX_REASON), preliminary: str = Form(""),
@@ -263,7 +264,7 @@ def follow_ups(request: Request, caller: Caller = Depends(require(Permission.FOL
 
 
 @router.post("/lab/follow-ups/close")
-def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=2**31 - 1),
+def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=MAX_ID),
                     outcome: str = Form("", max_length=follow_up.MAX_TEXT),
                     confirmed_group: str = Form("", max_length=MAX_TEXT),
                     signature_password: str = Form("", max_length=200),

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -19,7 +20,6 @@ from bloodbank.service_layer.donors import sites
 
 router = APIRouter()
 
-MAX_ID = 2**31
 MAX_SCAN = 60  # a scanned barcode is 16 characters or fewer; more is not a scan
 POOL_FIELDS = tuple(f"din_{n}" for n in range(1, 7))
 PROCESS = require(Permission.PROCESSING)

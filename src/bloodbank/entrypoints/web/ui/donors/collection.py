@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from bloodbank.domain.access import Permission
 from bloodbank.domain.collection import REACTION_KINDS, SEVERITIES
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -17,7 +18,6 @@ from bloodbank.service_layer.donors import chair, collection, din_labels as din_
 
 router = APIRouter()
 
-MAX_ID = 2**31
 MAX_TEXT = 2000
 COLLECT = require(Permission.COLLECTION)
 

@@ -20,6 +20,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import DomainError, InvalidInput, PossibleDuplicate
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -31,7 +32,6 @@ from bloodbank.service_layer.donors import same_day, search as donor_search
 
 router = APIRouter()
 
-MAX_ID = 2**31
 PAGE_SIZE = 25
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in DonationKind]

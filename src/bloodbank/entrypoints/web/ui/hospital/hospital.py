@@ -19,6 +19,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -40,7 +41,6 @@ EMERGENCY = Depends(require(Permission.ISSUE, Permission.EMERGENCY_RELEASE))
 TRANSFUSION = Depends(require(Permission.TRANSFUSION))
 
 PAGE = 25
-MAX_ID = 2**31
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
 _NUMBER = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,2})?$")
 NOT_SAVED = ("csrf_token", CSRF_FIELD, "signature_password")

@@ -16,6 +16,7 @@ from bloodbank.domain import lab_tests, scheduling
 from bloodbank.domain.access import ROLE_LABELS, Permission, Role
 from bloodbank.domain.eligibility import RULE_SETS
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -25,7 +26,6 @@ from bloodbank.service_layer.staff import authentication, users
 
 router = APIRouter()
 
-MAX_ID = 2**31 - 1
 AUDIT_PAGE = 50
 ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in Role]
 RULE_SET_LABELS = {"who": "WHO (2012)", "eu": "EU Directive 2004/33/EC", "us-fda": "US FDA", "uk": "UK (JPAC)"}

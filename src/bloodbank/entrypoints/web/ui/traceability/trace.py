@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from bloodbank.domain import isbt128
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -116,7 +117,7 @@ def recall_list(request: Request, offset: int = 0, caller: Caller = Depends(requ
 @router.get("/trace/recalls/{recall_id}")
 def recall_page(request: Request, recall_id: int, opened: int = 0,
                 caller: Caller = Depends(require(Permission.TRACE))):
-    view = recalls.get_recall(caller.uow(), max(1, min(recall_id, 2**31 - 1)))
+    view = recalls.get_recall(caller.uow(), max(1, min(recall_id, MAX_ID)))
     notice = None
     if opened:
         notice = (f"Recall {view.recall_id} is open and signed: {view.count('recalled')} unit(s) taken out of stock, "
