@@ -28,14 +28,25 @@ PG_SKIP = "set BLOODBANK_TEST_DATABASE_URL to a PostgreSQL URL to run the Postgr
 KEEP_ROWS = {"audit_head"}  # reset, not deleted: the migration's genesis row
 
 
-def _pg_database_url():
+def _pg_database_name():
+    """A fresh database's URL and name on the test server, not yet created."""
     server = make_url(PG_URL).set(drivername="postgresql+psycopg")
     name = f"bloodbank_test_{uuid.uuid4().hex[:10]}"
+    return server.set(database=name).render_as_string(hide_password=False), name
+
+
+def _create_pg_database(name: str) -> None:
+    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
     admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False), name
+
+
+def _pg_database_url():
+    url, name = _pg_database_name()
+    _create_pg_database(name)
+    return url, name
 
 
 def _drop_pg_database(name: str) -> None:

@@ -21,6 +21,7 @@ from bloodbank.domain.text import describe, refused_character
 
 INT32 = (-(2**31), 2**31 - 1)
 _JSON_NUL = "\\u0000"
+_VALUES = type({}.values())
 
 
 def install(engine: Engine) -> None:
@@ -28,9 +29,18 @@ def install(engine: Engine) -> None:
 
 
 def _check(conn, cursor, statement, parameters, context, executemany) -> None:
-    for row in (parameters if executemany else [parameters]) or ():
-        for value in (row.values() if isinstance(row, dict) else row) or ():
-            _check_value(value)
+    # Parameters come as a row, a list of rows (executemany, batched inserts), dicts or tuples: walk them all.
+    _walk(parameters)
+
+
+def _walk(value: object) -> None:
+    if isinstance(value, dict):
+        value = value.values()
+    if isinstance(value, (list, tuple, _VALUES)):
+        for item in value:
+            _walk(item)
+    else:
+        _check_value(value)
 
 
 def _check_value(value: object) -> None:
