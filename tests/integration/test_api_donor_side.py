@@ -152,7 +152,7 @@ def test_a_deferral_decided_after_check_in_stops_screening_and_consent(database,
         "code": "tattoo", "kind": "temporary", "reason": "tattoo on the left arm", "ends_on": "2026-06-01"})
     assert added.status_code == 201, added.text
     decision = clerk.post(f"/api/visits/{visit['id']}/screening", json={"answers": all_clear(), **HEALTHY}).json()
-    assert decision["eligible"] is False and decision["reasons"]
+    assert decision["eligible"] is False and decision["reasons_withheld"] is True and decision["reasons"] == []
     assert decision["next_eligible_date"] is not None
     refused = clerk.post(f"/api/visits/{visit['id']}/consent", json={"confirmed_by_donor": True})
     assert refused.status_code == 409 and refused.json()["code"] == "visit_closed"
@@ -160,16 +160,32 @@ def test_a_deferral_decided_after_check_in_stops_screening_and_consent(database,
     assert rows(database, Consent) == []
 
 
-def test_an_ineligible_screening_gives_every_reason_and_the_next_eligible_date(database, clerk, site):
+def test_an_ineligible_screening_gives_the_director_every_reason_and_the_next_eligible_date(database, clerk,
+                                                                                          director, site):
     donor = register(clerk)
     visit = check_in(clerk, donor["id"], site)
     answers = all_clear(tattoo="2026-02-01", piercing="2025-12-24")
-    decision = clerk.post(f"/api/visits/{visit['id']}/screening", json={"answers": answers, **HEALTHY}).json()
+    decision = director.post(f"/api/visits/{visit['id']}/screening", json={"answers": answers, **HEALTHY}).json()
     assert decision["eligible"] is False
     assert decision["failed_rules"] == ["deferral.tattoo", "deferral.piercing"]
     assert len(decision["reasons"]) == 2
     assert decision["next_eligible_date"] == "2027-02-01"  # the later of the two, 12 months each (WHO)
-    assert clerk.get(f"/api/visits/{visit['id']}").json()["decision_reasons"] == decision["reasons"]
+    assert director.get(f"/api/visits/{visit['id']}").json()["decision_reasons"] == decision["reasons"]
+    reads = rows(database, AuditEntry, action="read", entity="visit_reasons")
+    assert [(e.actor, e.entity_id) for e in reads] == [("director", str(visit["id"]))] * 2
+
+
+def test_a_clerk_sees_that_a_donor_is_not_eligible_and_until_when_never_why(database, clerk, site):
+    donor = register(clerk)
+    visit = check_in(clerk, donor["id"], site)
+    answers = all_clear(sexual_risk="2026-02-20", tattoo="2026-02-01")
+    decision = clerk.post(f"/api/visits/{visit['id']}/screening", json={"answers": answers, **HEALTHY})
+    seen = clerk.get(f"/api/visits/{visit['id']}")
+    for answer in (decision, seen):
+        assert "sexual" not in answer.text.lower() and "tattoo" not in answer.text.lower()
+    assert decision.json()["eligible"] is False and decision.json()["reasons_withheld"] is True
+    assert seen.json()["decision_reasons"] == [] and seen.json()["reasons_withheld"] is True
+    assert rows(database, AuditEntry, action="read", entity="visit_reasons") == []
 
 
 def test_a_clerk_cannot_read_deferral_reasons_nor_test_results(database, clerk, director):

@@ -108,10 +108,11 @@ def all_clear(**overrides) -> dict:
     return {**{q.id: ("no" if q.defers_on else "yes") for q in questions()}, **overrides}
 
 
-def screen(database, visit_id: int, answers: dict | None = None, **measurements):
+def screen(database, visit_id: int, answers: dict | None = None, *, reasons: bool = True, **measurements):
+    """Screen as someone granted the reasons (the use case's own tests); `reasons=False` as a clerk would."""
     return record_screening(clerk(database, "nurse.eve"), visit_id=visit_id,
                             answers=all_clear() if answers is None else answers,
-                            **{**HEALTHY, **measurements})
+                            **{**HEALTHY, **measurements}, reasons=reasons)
 
 
 def consented_visit(database, **donor_fields) -> tuple[int, int, int]:

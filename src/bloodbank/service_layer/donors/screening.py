@@ -46,6 +46,7 @@ class ScreeningView:
     visit_id: int
     status: str
     eligible: bool
+    # Empty unless the person screening may read deferral reasons; `reasons_withheld` then says there are some.
     reasons: tuple[str, ...]
     # The engine's rule ids behind the reasons ("haemoglobin.minimum", "deferral.tattoo"), in the same order.
     failed_rules: tuple[str, ...]
@@ -55,6 +56,7 @@ class ScreeningView:
     screened_at: datetime
     screened_by: str
     deferral_ids: tuple[int, ...]
+    reasons_withheld: bool = False
 
 
 def check_measurements(values: dict[str, float | None]) -> None:
@@ -73,7 +75,8 @@ def check_measurements(values: dict[str, float | None]) -> None:
 
 def record_screening(uow: UnitOfWork, *, visit_id: int, answers: dict, weight_kg: float | None,
                      hemoglobin_g_dl: float | None, systolic: int | None, diastolic: int | None,
-                     pulse: int | None, temperature_c: float | None) -> ScreeningView:
+                     pulse: int | None, temperature_c: float | None, reasons: bool = False) -> ScreeningView:
+    """Record the answers and measurements and decide; `reasons` gives why to those granted deferral reasons."""
     measurements = dict(weight_kg=weight_kg, hemoglobin_g_dl=hemoglobin_g_dl, systolic=systolic,
                         diastolic=diastolic, pulse=pulse, temperature_c=temperature_c)
     check_measurements(measurements)
@@ -94,10 +97,14 @@ def record_screening(uow: UnitOfWork, *, visit_id: int, answers: dict, weight_kg
         _store(uow, visit, site.rule_set, read, measurements, decision, next_date, declared, now)
         created = _defer_for_answers(uow, visit, decision, declared, on_record, today)
         result = ScreeningView(
-            visit_id=visit.id, status=visit.status, eligible=decision.eligible, reasons=decision.reasons,
-            failed_rules=tuple(f.rule for f in decision.failed), next_eligible_date=next_date, permanent=decision.permanent, rule_set=site.rule_set,
-            screened_at=now, screened_by=uow.actor, deferral_ids=tuple(row.id for row in created),
+            visit_id=visit.id, status=visit.status, eligible=decision.eligible,
+            reasons=decision.reasons if reasons else (),
+            failed_rules=tuple(f.rule for f in decision.failed) if reasons else (), next_eligible_date=next_date,
+            permanent=decision.permanent, rule_set=site.rule_set, screened_at=now, screened_by=uow.actor,
+            deferral_ids=tuple(row.id for row in created), reasons_withheld=bool(decision.reasons) and not reasons,
         )
+        if reasons and decision.reasons:
+            uow.audit("read", "visit_reasons", visit.id, reason="eligibility reasons displayed")
         uow.commit()
         return result
 

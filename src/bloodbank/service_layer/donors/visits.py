@@ -178,7 +178,9 @@ class VisitDetail:
     site_code: str
     site_name: str
     rule_set: str | None
+    # Why the donor was found not eligible: only for those who may read deferral reasons (a sensitive read).
     decision_reasons: tuple[str, ...]
+    reasons_withheld: bool
     weight_kg: float | None
     hemoglobin_g_dl: float | None
     systolic: int | None
@@ -207,7 +209,7 @@ class VisitHistoryItem:
     donation_status: str | None
 
 
-def _detail(s: Session, visit: Visit) -> VisitDetail:
+def _detail(s: Session, visit: Visit, *, reasons: bool = False) -> VisitDetail:
     donor, site = s.get(Donor, visit.donor_id), s.get(Site, visit.site_id)
     consent = s.execute(select(Consent).where(Consent.visit_id == visit.id)).scalar_one_or_none()
     donation = s.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
@@ -215,7 +217,8 @@ def _detail(s: Session, visit: Visit) -> VisitDetail:
         visit=visit_view(visit, donor.donor_number), donor_name=f"{donor.given_name} {donor.family_name}",
         donor_sex=donor.sex, donor_date_of_birth=donor.date_of_birth, donor_blood_group=donor.blood_group,
         site_code=site.code, site_name=site.name, rule_set=visit.rule_set,
-        decision_reasons=tuple(visit.decision_reasons or ()), weight_kg=visit.weight_kg,
+        decision_reasons=tuple(visit.decision_reasons or ()) if reasons else (),
+        reasons_withheld=bool(visit.decision_reasons) and not reasons, weight_kg=visit.weight_kg,
         hemoglobin_g_dl=visit.hemoglobin_g_dl, systolic=visit.systolic, diastolic=visit.diastolic,
         pulse=visit.pulse, temperature_c=visit.temperature_c,
         consent_text_version=consent.text_version if consent else None,
@@ -225,12 +228,17 @@ def _detail(s: Session, visit: Visit) -> VisitDetail:
     )
 
 
-def visit_detail(uow: UnitOfWork, visit_id: int) -> VisitDetail:
+def visit_detail(uow: UnitOfWork, visit_id: int, *, reasons: bool = False) -> VisitDetail:
+    """The visit; `reasons` (for those granted deferral reasons) adds why, and the read is audited."""
     with uow:
         visit = uow.session.get(Visit, visit_id)
         if visit is None:
             raise NotFound(f"No visit with id {visit_id}.")
-        return _detail(uow.session, visit)
+        detail = _detail(uow.session, visit, reasons=reasons)
+        if detail.decision_reasons:
+            uow.audit("read", "visit_reasons", visit.id, reason="eligibility reasons displayed")
+            uow.commit()
+        return detail
 
 
 def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:

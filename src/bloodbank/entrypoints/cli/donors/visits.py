@@ -12,7 +12,7 @@ from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire
 from bloodbank.domain.consent import WITHDRAWAL_STEPS
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
+from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.blood import self_exclusion
 from bloodbank.service_layer.donors import consent, deferrals, same_day, screening, visits
@@ -104,7 +104,7 @@ def screen(
         view = screening.record_screening(
             uow(), visit_id=visit_id, answers=_answers(answers_file, answer), weight_kg=weight,
             hemoglobin_g_dl=hemoglobin, systolic=systolic, diastolic=diastolic, pulse=pulse,
-            temperature_c=temperature,
+            temperature_c=temperature, reasons=running().principal.may(P.DEFERRAL_REASONS),
         )
     if view.eligible:
         console.print(f"[green]Eligible[/green] ({view.rule_set} rules). Visit {view.visit_id} is screened: "
@@ -113,6 +113,8 @@ def screen(
     console.print(f"[red]Not eligible today[/red] ({view.rule_set} rules). Visit {view.visit_id} is closed.")
     for reason in view.reasons:
         console.print(f"  - {reason}")
+    if view.reasons_withheld:
+        console.print("  The reasons are confidential: the medical director sees them.")
     if view.permanent:
         console.print("Permanent deferral.")
     elif view.next_eligible_date:

@@ -126,9 +126,10 @@ def open_visits(site_id: int = Query(..., ge=1, le=MAX_ID), page: PageParams = D
     return paginate(visits.list_open_visits(caller.uow(), site_id), page)
 
 
-@router.get("/visits/{visit_id}", summary="A visit: state, decision and reasons, consent, donation")
+@router.get("/visits/{visit_id}",
+            summary="A visit: state, decision (its reasons only for those granted deferral reasons), consent, donation")
 def get_visit(visit_id: int = record_id("visit"), caller: Caller = Depends(require(Permission.VISITS))) -> VisitDetail:
-    return visits.visit_detail(caller.uow(), visit_id)
+    return visits.visit_detail(caller.uow(), visit_id, reasons=caller.principal.may(Permission.DEFERRAL_REASONS))
 
 
 @router.get("/donors/{donor_id}/visits", summary="A donor's visits, newest first, with their donations")
@@ -141,7 +142,8 @@ def donor_visits(donor_id: int = record_id("donor"), page: PageParams = Depends(
              summary="Questionnaire and measurements: the eligibility decision, every reason, next eligible date")
 def screen(body: Screening, visit_id: int = record_id("visit"),
            caller: Caller = Depends(require(Permission.VISITS))) -> ScreeningView:
-    return screening.record_screening(caller.uow(), visit_id=visit_id, **body.model_dump())
+    return screening.record_screening(caller.uow(), visit_id=visit_id, **body.model_dump(),
+                                      reasons=caller.principal.may(Permission.DEFERRAL_REASONS))
 
 
 class AllowRescreen(BaseModel):

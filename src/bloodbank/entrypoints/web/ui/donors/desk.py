@@ -268,7 +268,8 @@ def merge(request: Request, donor_id: int = Path(..., ge=1, le=MAX_ID), form: Fo
 
 def _visit_page(request: Request, caller: Caller, visit_id: int, *, status_code: int = 200,
                 error: str | None = None, notice: str | None = None):
-    detail = visits.visit_detail(caller.uow(), visit_id)
+    detail = visits.visit_detail(caller.uow(), visit_id,
+                                 reasons=caller.principal.may(Permission.DEFERRAL_REASONS))
     return render(request, "desk/visit.html", status_code=status_code, error=error, notice=notice, d=detail,
                   v=detail.visit, status_label=STATUS_LABELS.get(detail.visit.status, detail.visit.status),
                   withdrawal_step=WITHDRAWAL_STEP.get(detail.visit.status))
