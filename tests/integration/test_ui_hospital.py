@@ -7,6 +7,7 @@ import html
 import re
 from datetime import datetime, timedelta, timezone
 
+import time_machine
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Issue, Order, Transfusion
@@ -243,3 +244,21 @@ def test_a_user_of_a_new_york_site_sees_an_orders_needed_by_in_new_york_time(dat
     assert "<dt>Needed by</dt><dd>2026-12-05 10:00 EST</dd>" in shown
     assert "Times in America/New_York" in shown
 
+
+def test_the_order_form_offers_and_reads_needed_by_on_the_hospitals_clock(database):
+    site = make_site(database, time_zone="Asia/Damascus")
+    hospital = make_hospital(database, site_id=site)
+    person = patient_fixtures.make_patient(database, ("nhs", VALID_NHS[2]), hospital_id=hospital)
+    with time_machine.travel(datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc), tick=False):
+        staff = browser(database, "hospital_staff")  # a person of no site: the ward's clock still decides
+        form = text(staff.get("/hospital/orders/new", params={"patient_id": person}))
+        placed = post(staff, "/hospital/orders", patient_id=str(person), hospital_id=str(hospital),
+                      kind="red_cells", quantity="1", urgency="routine", needed_by="2026-12-05T14:00")
+
+    assert "Needed by (hospital's local time)" in form
+    assert 'value="2026-12-04T17:00"' in form  # 10:00 UTC and four hours is 17:00 in Damascus
+    assert placed.status_code == 303, text(placed)
+    with database.sessions() as session:
+        needed_by = session.execute(select(Order.needed_by).where(Order.patient_id == person)).scalar_one()
+    stored = needed_by if needed_by.tzinfo else needed_by.replace(tzinfo=timezone.utc)  # SQLite keeps no offset
+    assert stored == datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)

@@ -417,15 +417,19 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
 
 @router.get("/orders/new")
 def order_form(request: Request, patient_id: str = "", caller: Caller = ORDERS):
-    soon = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(hours=4)
-    values = {"patient_id": patient_id, "kind": "red_cells", "quantity": "1", "urgency": "routine",
-              "needed_by": soon.strftime("%Y-%m-%dT%H:%M")}
+    values = {"patient_id": patient_id, "kind": "red_cells", "quantity": "1", "urgency": "routine"}
+    clock = viewer_clock(request)
     if patient_id:
         try:
-            values["hospital_id"] = str(patients.get_patient(caller.uow(), _id(patient_id, "the patient"))
-                                        .hospital_id or "")
+            hospital_id = patients.get_patient(caller.uow(), _id(patient_id, "the patient")).hospital_id
+            values["hospital_id"] = str(hospital_id or "")
+            if hospital_id:
+                clock = hospitals.local_clock(caller.uow(), hospital_id)
         except DomainError:
             pass
+    # The field is the ward's wall clock, as the order is read: the patient's hospital's, else the reader's.
+    soon = (datetime.now(timezone.utc) + timedelta(hours=4)).astimezone(clock)
+    values["needed_by"] = soon.strftime("%Y-%m-%dT%H:%M")
     return _order_form(request, caller, values=values)
 
 
