@@ -19,10 +19,11 @@ FACILITY = "G1234"
 _numbers = count(1)
 
 
-def make_site(database: Database, *, facility_code: str = FACILITY, rule_set: str = "who") -> int:
+def make_site(database: Database, *, facility_code: str = FACILITY, rule_set: str = "who",
+              time_zone: str = "UTC") -> int:
     with database.sessions() as session, session.begin():
         site = Site(code=f"S{next(_numbers)}", name="Central donor centre",
-                    facility_code=facility_code, rule_set=rule_set, time_zone="UTC")
+                    facility_code=facility_code, rule_set=rule_set, time_zone=time_zone)
         session.add(site)
         session.flush()
         return site.id

@@ -33,10 +33,10 @@ def insert(database: Database, row) -> int:
         return row.id
 
 
-def make_site(database: Database, *, code: str | None = None, rule_set: str = "eu") -> int:
+def make_site(database: Database, *, code: str | None = None, rule_set: str = "eu", time_zone: str = "UTC") -> int:
     n = next(_numbers)
     return insert(database, Site(code=code or f"INV{n}", name=f"Blood bank {n}", facility_code=FACILITY,
-                                 rule_set=rule_set, time_zone="UTC"))
+                                 rule_set=rule_set, time_zone=time_zone))
 
 
 def make_unit(database: Database, *, site_id: int | None, kind: str = "red_cells", group: str | None = "O+",

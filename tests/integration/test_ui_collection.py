@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bloodbank.adapters.db.models import AdverseReaction, Donation
 from tests.integration.collection_fixtures import counts, make_site, make_visit
@@ -189,3 +190,20 @@ def test_a_start_posted_without_the_forms_token_is_refused(database):
 
     assert answer.status_code == 403
     assert donation_of(database, visit_id) is None
+
+
+def test_a_user_of_a_damascus_site_sees_a_collection_started_at_11_utc_as_14_00_with_the_zone_named(database):
+    site = make_site(database, time_zone="Asia/Damascus")
+    visit_id = make_visit(database, site_id=site)
+    client = browser(database, "phlebotomist", site_id=site)
+    started = client.post(f"/collection/visits/{visit_id}/start",
+                          data={"bag_type": "quadruple", "bag_lot": "LOT-0426", "csrf_token": client.csrf})
+    assert started.status_code == 303
+    with database.sessions() as session, session.begin():
+        session.execute(update(Donation).where(Donation.visit_id == visit_id)
+                        .values(started_at=datetime(2026, 12, 4, 11, 0, tzinfo=timezone.utc)))
+
+    shown = page_text(client.get(f"/collection/visits/{visit_id}"))
+
+    assert "<dt>Started</dt><dd>2026-12-04 14:00 +03</dd>" in shown
+    assert "Times in Asia/Damascus" in shown

@@ -227,7 +227,7 @@ def test_the_day_s_appointments_are_booked_checked_in_and_cancelled_from_one_pag
     donor_id = register(clerk)
     number = only(database, Donor, id=donor_id).donor_number
     page = clerk.get("/desk/appointments", params={"site_id": site, "on": "2026-03-02"})
-    assert page.status_code == 200 and "No appointment this day." in page.text and "08:00 (4 free)" in page.text
+    assert page.status_code == 200 and "No appointment this day." in page.text and "08:00 UTC (4 free)" in page.text
     booked = clerk.post("/desk/appointments/book", data={
         "site_id": site, "on": "2026-03-02", "donor_ref": number, "starts_at": "2026-03-02T08:00:00+00:00",
         "kind": "whole_blood", "csrf_token": clerk.csrf})

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Issue, Order, Transfusion
+from tests.integration import patient_fixtures
 from tests.integration.issue_fixtures import (
     din_scan, make_order, make_patient, make_unit, make_ward, now, unit_status,
 )
-from tests.integration.patient_fixtures import VALID_NHS, count_rows
+from tests.integration.patient_fixtures import VALID_NHS, count_rows, insert, make_hospital, make_site
 from tests.integration.web_fixtures import PASSWORD, browser
 
 VITALS = {"temperature_c": "36.8", "pulse": "74", "systolic": "126", "diastolic": "78", "respiratory_rate": "16"}
@@ -224,3 +228,37 @@ def test_the_wrong_patient_at_the_bedside_stops_the_start_and_keeps_the_vital_si
     assert "Stop: this unit was issued for another patient" in text(refused)
     assert 'value="126"' in refused.text
     assert count_rows(database, Transfusion) == 0
+
+
+def test_a_user_of_a_new_york_site_sees_an_orders_needed_by_in_new_york_time(database):
+    site = make_site(database, time_zone="America/New_York")
+    hospital = make_hospital(database, site_id=site)
+    person = patient_fixtures.make_patient(database, ("nhs", VALID_NHS[1]), hospital_id=hospital)
+    order = insert(database, Order(hospital_id=hospital, patient_id=person, kind="red_cells", quantity=1,
+                                   needed_by=datetime(2026, 12, 5, 15, 0, tzinfo=timezone.utc), urgency="urgent",
+                                   status="open", ordered_by="dr.who"))
+    staff = browser(database, "hospital_staff", site_id=site)
+
+    shown = text(staff.get(f"/hospital/orders/{order}"))
+
+    assert "<dt>Needed by</dt><dd>2026-12-05 10:00 EST</dd>" in shown
+    assert "Times in America/New_York" in shown
+
+
+def test_the_order_form_offers_and_reads_needed_by_on_the_hospitals_clock(database):
+    site = make_site(database, time_zone="Asia/Damascus")
+    hospital = make_hospital(database, site_id=site)
+    person = patient_fixtures.make_patient(database, ("nhs", VALID_NHS[2]), hospital_id=hospital)
+    with time_machine.travel(datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc), tick=False):
+        staff = browser(database, "hospital_staff")  # a person of no site: the ward's clock still decides
+        form = text(staff.get("/hospital/orders/new", params={"patient_id": person}))
+        placed = post(staff, "/hospital/orders", patient_id=str(person), hospital_id=str(hospital),
+                      kind="red_cells", quantity="1", urgency="routine", needed_by="2026-12-05T14:00")
+
+    assert "Needed by (hospital's local time)" in form
+    assert 'value="2026-12-04T17:00"' in form  # 10:00 UTC and four hours is 17:00 in Damascus
+    assert placed.status_code == 303, text(placed)
+    with database.sessions() as session:
+        needed_by = session.execute(select(Order.needed_by).where(Order.patient_id == person)).scalar_one()
+    stored = needed_by if needed_by.tzinfo else needed_by.replace(tzinfo=timezone.utc)  # SQLite keeps no offset
+    assert stored == datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)

@@ -2,12 +2,14 @@
 
 import html
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
-from bloodbank.adapters.db.models import Signature, Unit as UnitRow
+from bloodbank.adapters.db.models import Signature, TemperatureExcursion, Unit as UnitRow
+from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import encode_product_code
 from bloodbank.service_layer.blood.units import din_of
 from tests.integration import lab_fixtures
@@ -107,6 +109,44 @@ def test_an_excursion_entered_on_the_page_quarantines_the_units_it_touched(datab
     assert "1 unit(s) held in quarantine" in text_of(answer)
     assert unit(database, touched).status == "quarantined"
     assert unit(database, untouched).status == "available"
+
+
+def test_an_excursion_typed_on_the_page_is_read_on_the_clock_of_the_site_of_the_alarm(database):
+    site = make_site(database, time_zone="Asia/Damascus")
+    make_unit(database, site_id=site, location="fridge 1")
+    client = browser(database, "inventory_manager", site_id=site)
+    start = (utcnow() - timedelta(hours=3)).replace(second=0, microsecond=0)
+    damascus = ZoneInfo("Asia/Damascus")
+    answer = client.post("/inventory/excursions", data={
+        "csrf_token": client.csrf, "site_id": site, "storage_location": "fridge 1",
+        "started_at": start.astimezone(damascus).strftime("%Y-%m-%dT%H:%M"),
+        "ended_at": (start + timedelta(minutes=40)).astimezone(damascus).strftime("%Y-%m-%dT%H:%M"),
+        "lowest_c": "4", "highest_c": "9"})
+
+    assert answer.status_code == 200, text_of(answer)
+    with database.sessions() as session:
+        started_at, ended_at = session.execute(select(TemperatureExcursion.started_at, TemperatureExcursion.ended_at)
+                                               .where(TemperatureExcursion.site_id == site)).one()
+    assert [t.replace(tzinfo=t.tzinfo or timezone.utc) for t in (started_at, ended_at)] == [
+        start, start + timedelta(minutes=40)]
+    assert "Started at (the site's local time, from the monitor)" in text_of(answer)
+    assert f"{start.astimezone(damascus):%Y-%m-%d %H:%M} +03 – " in text_of(answer)
+
+
+def test_an_excursion_at_a_time_the_clocks_skipped_is_refused_with_the_reason(database):
+    site = make_site(database, time_zone="America/New_York")
+    make_unit(database, site_id=site, location="fridge 1")
+    client = browser(database, "inventory_manager", site_id=site)
+    before = counts(database)
+    answer = client.post("/inventory/excursions", data={
+        "csrf_token": client.csrf, "site_id": site, "storage_location": "fridge 1",
+        "started_at": "2026-03-08T02:30", "ended_at": "2026-03-08T03:30", "lowest_c": "4", "highest_c": "9"})
+
+    assert answer.status_code == 422
+    assert ("The start time 2026-03-08 02:30 does not exist on the site's clock (the clocks went forward then)"
+            in text_of(answer))
+    assert 'value="2026-03-08T02:30"' in answer.text
+    assert counts(database) == before
 
 
 def test_an_excursion_with_bad_readings_is_shown_again_with_what_was_typed(database):

@@ -12,6 +12,7 @@ from bloodbank.domain.errors import SignatureRefused
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication, signatures
 
+from tests.integration.patient_fixtures import make_site
 from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
 
 
@@ -100,6 +101,28 @@ def test_a_role_without_the_permission_gets_403_and_the_refusal_is_logged(databa
     with database.sessions() as s:
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "access_denied")).scalar_one()
     assert entry.actor == "clerk" and entry.entity_id == "audit.read"
+
+
+def test_a_person_reads_times_on_their_sites_clock_by_session_token_and_command_line(database):
+    site = make_site(database, time_zone="Asia/Damascus")
+    make_user(database, "clerk", "damascus-clerk", site_id=site)
+
+    ticket = authentication.login(UnitOfWork(database), username="damascus-clerk", password=PASSWORD)
+    client = api(database, "hospital_staff", "damascus-ward", site_id=site)
+
+    assert ticket.principal.time_zone == "Asia/Damascus"
+    assert authentication.resolve_session(UnitOfWork(database), ticket.token).time_zone == "Asia/Damascus"
+    assert authentication.resolve_api_token(UnitOfWork(database), client.headers["authorization"][7:]).time_zone \
+        == "Asia/Damascus"
+    assert authentication.account_principal(UnitOfWork(database), username="damascus-clerk",
+                                            via="cli").time_zone == "Asia/Damascus"
+
+
+def test_a_person_of_no_site_reads_times_in_utc(database):
+    make_user(database, "clerk")
+    ticket = authentication.login(UnitOfWork(database), username="clerk", password=PASSWORD)
+    assert ticket.principal.time_zone == "UTC"
+    assert authentication.resolve_session(UnitOfWork(database), ticket.token).time_zone == "UTC"
 
 
 def test_a_login_link_cannot_send_the_person_to_another_site(database):

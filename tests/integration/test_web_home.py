@@ -1,6 +1,7 @@
 from bloodbank.entrypoints.demo import region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
+from tests.integration.patient_fixtures import make_site
 from tests.integration.web_fixtures import browser
 
 
@@ -22,3 +23,14 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(database):
     answer = browser(database).get("/")
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login")
+
+
+def test_every_page_names_the_clock_its_times_are_on(database):
+    damascus = browser(database, "medical_director", "director", site_id=make_site(database, time_zone="Asia/Damascus"))
+    of_no_site = browser(database, "clerk")
+
+    for client, url, zone in ((damascus, "/", "Asia/Damascus"), (damascus, "/admin/audit", "Asia/Damascus"),
+                              (of_no_site, "/desk", "UTC"), (browser(database), "/login", "UTC")):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert f"Times in {zone}" in page.text, url

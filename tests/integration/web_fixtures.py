@@ -14,18 +14,19 @@ PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_user(database, role: str, username: str | None = None) -> users.UserView:
+def make_user(database, role: str, username: str | None = None, *, site_id: int | None = None) -> users.UserView:
     name = username or role.replace("_", "-")
     return users.create_user(UnitOfWork(database, actor="admin"), username=name, full_name=f"Test {role}",
-                             role=role, password=PASSWORD)
+                             role=role, password=PASSWORD, site_id=site_id)
 
 
-def browser(database, role: str | None = None, username: str | None = None) -> TestClient:
+def browser(database, role: str | None = None, username: str | None = None, *,
+            site_id: int | None = None) -> TestClient:
     """A client logged in through the login form, like a person; `client.csrf` holds the page's token."""
     client = TestClient(create_app(database.url), follow_redirects=False)
     client.csrf = None
     if role is not None:
-        user = make_user(database, role, username)
+        user = make_user(database, role, username, site_id=site_id)
         answer = client.post("/login", data={"username": user.username, "password": PASSWORD})
         assert answer.status_code == 303, answer.text
         client.csrf = csrf_of(client.get("/").text)
@@ -38,9 +39,9 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def api(database, role: str, username: str | None = None) -> TestClient:
+def api(database, role: str, username: str | None = None, *, site_id: int | None = None) -> TestClient:
     """A machine client: bearer token of a user holding `role`."""
-    user = make_user(database, role, username)
+    user = make_user(database, role, username, site_id=site_id)
     issued = authentication.issue_api_token(UnitOfWork(database, actor="admin"), user_id=user.id, name="tests")
     client = TestClient(create_app(database.url), headers={"Authorization": f"Bearer {issued.token}"})
     client.user = user

@@ -15,7 +15,8 @@ quarantined, linked to the excursion (ExcursionUnit) and held for review (a
   recalled unit only ever leaves to be discarded).
 
 The excursion's times come from the monitoring device: they describe the
-past, so they are accepted (not server time), but never in the future.
+past, so they are accepted (not server time), but never in the future. A
+time given without a zone is the monitor's display, read on its site's clock.
 Release after review belongs to `holds.release_after_review` (signed, and
 through the release check); a unit judged unfit is discarded here or through
 `holds.discard_after_review`. Units are matched by where they are now: a unit
@@ -26,13 +27,13 @@ one moved in afterwards is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import ExcursionUnit, Site, TemperatureExcursion, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import inventory as rules
+from bloodbank.domain import inventory as rules, scheduling
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.holds import HoldKind
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
@@ -40,6 +41,7 @@ from bloodbank.service_layer.blood.discards import (
     DiscardView, check_note, discard_unit, discard_view,
 )
 from bloodbank.service_layer.blood.hold_records import open_hold
+from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -83,12 +85,22 @@ def _checked_location(storage_location: str) -> str:
     return location
 
 
+def _on_clock(value: datetime, clock: tzinfo, what: str) -> datetime:
+    """A reading with its zone as given; one without is the wall clock of the site the monitor stands in."""
+    if not isinstance(value, datetime) or value.tzinfo is not None:
+        return value
+    instant = scheduling.local_to_utc(value, clock)
+    if instant is None:
+        raise InvalidInput(f"The {what} time {value:%Y-%m-%d %H:%M} does not exist on the site's clock (the clocks "
+                           "went forward then): check the time on the monitor.")
+    return instant
+
+
 def record_excursion(uow: UnitOfWork, *, site_id: int, storage_location: str, started_at: datetime,
                      ended_at: datetime, lowest_c: float, highest_c: float, note: str = "") -> ExcursionView:
     """Record an excursion and quarantine every unit at the location whose storage range it breached."""
     location, note = _checked_location(storage_location), (note or "").strip()
     rules.check_readings(lowest_c, highest_c)
-    minutes = rules.check_excursion_times(started_at, ended_at, utcnow()).total_seconds() / 60
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).")
     with uow:
@@ -96,6 +108,9 @@ def record_excursion(uow: UnitOfWork, *, site_id: int, storage_location: str, st
         site = session.get(Site, site_id)
         if site is None:
             raise NotFound(f"No site with id {site_id}.")
+        clock = site_clock(site)
+        started_at, ended_at = _on_clock(started_at, clock, "start"), _on_clock(ended_at, clock, "end")
+        minutes = rules.check_excursion_times(started_at, ended_at, utcnow()).total_seconds() / 60
         regime = rules.regime_for(site.rule_set)
         excursion = TemperatureExcursion(
             site_id=site.id, storage_location=location, started_at=started_at, ended_at=ended_at,

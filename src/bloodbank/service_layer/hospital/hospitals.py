@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from bloodbank.adapters.db.models import Hospital, Site
 from bloodbank.domain import scheduling, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.clocks import hospital_clock
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # The code also qualifies hospital numbers ("RXH:123456"), so it has no colon or space.
@@ -74,6 +76,12 @@ def get_hospital(uow: UnitOfWork, hospital: int | str) -> HospitalView:
     """By id, or by code (e.g. RXH)."""
     with uow:
         return hospital_view(load_hospital(uow.session, hospital))
+
+
+def local_clock(uow: UnitOfWork, hospital_id: int) -> tzinfo:
+    """The clock the ward reads: the hospital's own zone, or its serving site's."""
+    with uow:
+        return hospital_clock(uow.session, load_hospital(uow.session, hospital_id))
 
 
 def load_hospital(session: Session, hospital: int | str) -> Hospital:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import ApiToken, LoginAttempt, User, UserSession
+from bloodbank.adapters.db.models import ApiToken, LoginAttempt, Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import new_token, token_digest, verify_password
 from bloodbank.domain import access
@@ -35,6 +35,8 @@ class Principal:
     role: str
     via: str  # "session" or "token"
     csrf_token: str | None = None
+    # The clock the person reads times on: their site's IANA zone; a user of no site reads UTC.
+    time_zone: str = "UTC"
 
     def may(self, permission: access.Permission | str) -> bool:
         return access.may(self.role, permission)
@@ -50,9 +52,10 @@ class SessionTicket:
     principal: Principal
 
 
-def _principal(user: User, via: str, csrf: str | None = None) -> Principal:
+def _principal(uow: UnitOfWork, user: User, via: str, csrf: str | None = None) -> Principal:
+    site = uow.session.get(Site, user.site_id) if user.site_id is not None else None
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
-                     via=via, csrf_token=csrf)
+                     via=via, csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC")
 
 
 def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:
@@ -92,7 +95,7 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
                                     created_at=now, last_seen_at=now))
         uow.audit("login", "user", user.id, new={"client": client})
         uow.commit()
-        return SessionTicket(token=token, principal=_principal(user, "session", csrf))
+        return SessionTicket(token=token, principal=_principal(uow, user, "session", csrf))
 
 
 def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
@@ -115,7 +118,7 @@ def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
         if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             uow.commit()
-        return _principal(user, "session", row.csrf_token)
+        return _principal(uow, user, "session", row.csrf_token)
 
 
 def logout(uow: UnitOfWork, token: str | None) -> None:
@@ -181,7 +184,7 @@ def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             row.last_used_at = now
             uow.commit()
-        return _principal(user, "token")
+        return _principal(uow, user, "token")
 
 
 def account_principal(uow: UnitOfWork, *, username: str, via: str) -> Principal | None:
@@ -191,7 +194,7 @@ def account_principal(uow: UnitOfWork, *, username: str, via: str) -> Principal 
         user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
         if user is None or not user.active:
             return None
-        return _principal(user, via)
+        return _principal(uow, user, via)
 
 
 def record_denied(uow: UnitOfWork, *, username: str | None, permission: str, where: str) -> None:

@@ -170,8 +170,8 @@ def _moment(text: str, what: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(f"The {what} '{text[:30]}' is not a date and time (e.g. 2026-03-01 14:30).") from None
-    # The form says UTC: the monitor's wall clock at a site is read as UTC, like every time on these pages.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    # As the monitor shows it: without an offset the use case reads it on the clock of the site chosen.
+    return moment
 
 
 def _number(text: str, what: str) -> float:

@@ -24,7 +24,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import render
+from bloodbank.entrypoints.web.templating import local, render
 from bloodbank.service_layer.donors import (
     appointments, consent, deferrals, merge as donor_merge, registry as donors, screening, sites, visits,
 )
@@ -218,8 +218,8 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
         open_visit=open_visit, preferred_site=site_names.get(donor.preferred_site_id),
         site_options=_site_options(caller, blank="Choose the site…"), kinds=KINDS,
         appointment_options=[("", "No appointment (walk-in)")] + [
-            (str(a.id), f"{a.starts_at:%a %d %b %H:%M} at {a.site_code}") for a in upcoming
-            if a.starts_at.date() == today],
+            (str(a.id), f"{local(a.starts_at, '%a %d %b %H:%M', own_clock=True)} at {a.site_code}")
+            for a in upcoming if a.starts_at.date() == today],
         check_in=chosen, merge=merge or {},
     )
 
@@ -406,7 +406,8 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
             context["listed"] = appointments.list_for_site_day(caller.uow(), site_id=chosen, on=day)
             if not context["listed"]:
                 context["next_day"] = appointments.next_booked_day(caller.uow(), site_id=chosen, after=day)
-            context["slots"] = [(s.starts_at.isoformat(), f"{s.starts_at:%H:%M} ({s.free} free)")
+            context["slots"] = [(s.starts_at.isoformat(),
+                                 f"{local(s.starts_at, '%H:%M', own_clock=True)} ({s.free} free)")
                                 for s in appointments.available_slots(caller.uow(), site_id=chosen, on=day)
                                 if s.free > 0]
     except DomainError as found:

@@ -23,7 +23,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import render
+from bloodbank.entrypoints.web.templating import local, render, viewer_clock
 from bloodbank.service_layer.hospital import (
     allocation, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge, patients, returns,
     transfusion,
@@ -171,10 +171,6 @@ def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
     return [(str(h.id), f"{h.name} ({h.code})") for h in hospitals.list_hospitals(caller.uow())]
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else ""
-
-
 def _din(text: str | None) -> str:
     """As printed under the barcode, so what is on the screen can be compared with the bag."""
     try:
@@ -184,7 +180,7 @@ def _din(text: str | None) -> str:
 
 
 def _page(request: Request, template: str, **context):
-    return render(request, template, when=_when, din=_din, **context)
+    return render(request, template, din=_din, **context)
 
 
 # ---------------------------------------------------------------- home
@@ -289,6 +285,7 @@ async def register_emergency(request: Request, caller: Caller = PATIENTS_WRITE):
 def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: str = "", values: dict | None = None,
                   status_code: int = 200, **context):
     chart = patient_lab.get_patient_chart(caller.uow(), patient_id)
+    clock = viewer_clock(request)
     may_order = caller.principal.may(Permission.ORDERS)
     placed = orders.find_orders(caller.uow(), patient_id=chart.patient.id, limit=50).items if may_order else ()
     return _page(request, "hospital/patient.html", status_code=status_code, chart=chart, p=chart.patient,
@@ -297,11 +294,13 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
                   systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
                   requirements=[(c, c.replace("_", " ")) for c in SPECIAL_REQUIREMENTS],
                   requirement_help=SPECIAL_REQUIREMENTS,
-                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}") for s in chart.samples],
+                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {local(s.taken_at, clock=clock)}")
+                                  for s in chart.samples],
                   active_requirements=[(str(r.id), f"{r.requirement.replace('_', ' ')} (since {r.since})")
                                        for r in chart.requirements if r.active],
                   in_error_choices=[(str(g.id), f"{g.blood_group}, sample {g.sample_number or 'none'}, tested "
-                                     f"{_when(g.tested_at)}") for g in chart.groupings if g.in_error_at is None]
+                                     f"{local(g.tested_at, clock=clock)}")
+                                    for g in chart.groupings if g.in_error_at is None]
                   if caller.principal.may(Permission.PATIENTS_WRITE) else [],
                   in_error_meaning=signature_meaning("grouping_in_error", "chosen above"), **context)
 
@@ -419,15 +418,19 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
 
 @router.get("/orders/new")
 def order_form(request: Request, patient_id: str = "", caller: Caller = ORDERS):
-    soon = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(hours=4)
-    values = {"patient_id": patient_id, "kind": "red_cells", "quantity": "1", "urgency": "routine",
-              "needed_by": soon.strftime("%Y-%m-%dT%H:%M")}
+    values = {"patient_id": patient_id, "kind": "red_cells", "quantity": "1", "urgency": "routine"}
+    clock = viewer_clock(request)
     if patient_id:
         try:
-            values["hospital_id"] = str(patients.get_patient(caller.uow(), _id(patient_id, "the patient"))
-                                        .hospital_id or "")
+            hospital_id = patients.get_patient(caller.uow(), _id(patient_id, "the patient")).hospital_id
+            values["hospital_id"] = str(hospital_id or "")
+            if hospital_id:
+                clock = hospitals.local_clock(caller.uow(), hospital_id)
         except DomainError:
             pass
+    # The field is the ward's wall clock, as the order is read: the patient's hospital's, else the reader's.
+    soon = (datetime.now(timezone.utc) + timedelta(hours=4)).astimezone(clock)
+    values["needed_by"] = soon.strftime("%Y-%m-%dT%H:%M")
     return _order_form(request, caller, values=values)
 
 
@@ -458,6 +461,7 @@ def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str 
             stock_problem = failure.message
     to_issue = [h for h in workup.held if h.unit_status == "reserved" and h.issue_id is None]
     to_crossmatch = [h for h in to_issue if h.crossmatch_needed]
+    clock = viewer_clock(request)
 
     def label(held) -> str:
         r = held.reservation
@@ -467,7 +471,7 @@ def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str 
                   candidates=candidates, to_issue=to_issue, to_crossmatch=to_crossmatch, failed=failed,
                   values=values or {}, may_issue=caller.principal.may(Permission.ISSUE),
                   crossmatch_choices=[(str(h.reservation.unit_id), label(h)) for h in to_crossmatch],
-                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {_when(s.taken_at)}")
+                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {local(s.taken_at, clock=clock)}")
                                   for s in workup.samples],
                   method_choices=[(m, m.replace("_", " ")) for m in crossmatch.METHODS],
                   issue_choices=[(str(h.reservation.id), label(h)) for h in to_issue if not h.incompatible],
@@ -554,7 +558,8 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
                   patient=patient, units=units, unusable=unusable, problem=problem,
                   hospitals=_hospital_options(caller),
                   unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
-                                                 f"{_when(u.expires_at)}") for u in units],
+                                                 f"{local(u.expires_at, clock=viewer_clock(request))}")
+                                for u in units],
                   meaning=signature_meaning("emergency_release", "chosen above"), **context)
 
 
