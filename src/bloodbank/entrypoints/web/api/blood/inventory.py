@@ -274,7 +274,7 @@ def discard_expired(body: SignedSweep, caller: Caller = Depends(require(Permissi
 
 
 @router.get("/discards/report", summary="Units discarded since a day: reason → component kind → count")
-def discards_report(since: date = Query(..., description="First day (UTC), e.g. 2026-01-01."),
+def discards_report(since: date = Query(..., description="First day, on the site's clock (UTC's for every site), e.g. 2026-01-01."),
                     site_id: int | None = SiteQuery,
                     caller: Caller = Depends(require(Permission.UNITS_READ))) -> dict[str, dict[str, int]]:
     return discards.discards_report(caller.uow(), since=since, site_id=site_id)

@@ -5,7 +5,7 @@ review (released or discarded after a signed review), discards and the waste rep
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -19,7 +19,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import render
+from bloodbank.entrypoints.web.templating import render, viewer_clock
 from bloodbank.service_layer.blood import discards, excursions, holds, inventory, release, transfers
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.traceability import recall_follow_up
@@ -56,7 +56,7 @@ def _columns(grid) -> list[int]:
 def _home(request: Request, caller: Caller, *, site_id: int | None = None, since: date | None = None,
           error: str | None = None, notice: str | None = None, status_code: int = 200, typed: dict | None = None):
     uow = caller.uow
-    since = since or (datetime.now(timezone.utc).date() - timedelta(days=30))
+    since = since or (datetime.now(viewer_clock(request)).date() - timedelta(days=30))
     grid = inventory.stock_grid(uow(), site_id=site_id)
     recent_excursions, _ = excursions.list_excursions(uow(), site_id=site_id, limit=10)
     all_sites = _sites(caller)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from bloodbank.config import get_settings
-from bloodbank.domain import questionnaire
+from bloodbank.domain import questionnaire, scheduling
 from bloodbank.domain.access import Permission
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
@@ -24,7 +24,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import local, render
+from bloodbank.entrypoints.web.templating import local, render, viewer_clock
 from bloodbank.service_layer.donors import (
     appointments, consent, deferrals, merge as donor_merge, registry as donors, screening, sites, visits,
 )
@@ -207,11 +207,13 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
     upcoming = (appointments.upcoming_for_donor(caller.uow(), donor.id)
                 if principal.may(Permission.APPOINTMENTS) else [])
     history = visits.donor_history(caller.uow(), donor.id)
-    today = datetime.now(timezone.utc).date()
-    open_visit = next((v for v in history if v.status in OPEN_STATUSES and v.checked_in_at.date() == today), None)
+    clock = viewer_clock(request)
+    today = datetime.now(clock).date()
+    open_visit = next((v for v in history if v.status in OPEN_STATUSES
+                       and v.checked_in_at.astimezone(clock).date() == today), None)
     site_names = {s.id: f"{s.code} — {s.name}" for s in sites.list_sites(caller.uow(), active_only=False)}
     chosen = check_in or {"site_id": str(donor.preferred_site_id or ""), "kind": "whole_blood",
-                          "appointment_id": next((str(a.id) for a in upcoming if a.starts_at.date() == today), "")}
+                          "appointment_id": next((str(a.id) for a in upcoming if _today_there(a.starts_at)), "")}
     return render(
         request, "desk/donor.html", status_code=status_code, error=error, notice=notice, donor=donor,
         status=deferrals.deferral_status(caller.uow(), donor.id), upcoming=upcoming, history=history,
@@ -219,7 +221,7 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
         site_options=_site_options(caller, blank="Choose the site…"), kinds=KINDS,
         appointment_options=[("", "No appointment (walk-in)")] + [
             (str(a.id), f"{local(a.starts_at, '%a %d %b %H:%M', own_clock=True)} at {a.site_code}")
-            for a in upcoming if a.starts_at.date() == today],
+            for a in upcoming if _today_there(a.starts_at)],
         check_in=chosen, merge=merge or {},
     )
 
@@ -390,12 +392,19 @@ def open_visits(request: Request, site_id: int | None = Query(None, ge=1, le=MAX
 # ---------------------------------------------------------------- appointments of the day
 
 
+def _today_there(starts_at: datetime) -> bool:
+    """Is this appointment today on its own site's clock (the view gives it on that clock)?"""
+    return starts_at.date() == datetime.now(starts_at.tzinfo).date()
+
+
 def _appointments_page(request: Request, caller: Caller, site_id: int | None, day_text: str, *,
                        status_code: int = 200, error: str | None = None, notice: str | None = None,
                        booking: dict | None = None):
     options = _site_options(caller)
     chosen = site_id or (int(options[0][0]) if options else None)
-    today = datetime.now(timezone.utc).date()
+    # The site's day: a desk in Damascus opens on its own today, not UTC's.
+    site_zone = sites.get_site(caller.uow(), chosen).time_zone if chosen else None
+    today = datetime.now(scheduling.zone(site_zone) if site_zone else viewer_clock(request)).date()
     context = dict(site_options=options, site_id=str(chosen or ""), day_text=day_text, day=None, today=today,
                    listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=datetime.now(timezone.utc),
                    site_label=dict(options).get(str(chosen), ""))
