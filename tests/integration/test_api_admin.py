@@ -8,7 +8,7 @@ from bloodbank.adapters.db.models import AuditEntry
 from bloodbank.service_layer.blood import testing
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.trace_fixtures import make_donation, make_donor, make_site
-from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
+from tests.integration.web_fixtures import PASSWORD, api, browser, make_user, log_in
 
 
 def test_a_users_api_tokens_are_listed_by_name_and_use_never_with_the_secret(database):
@@ -39,8 +39,8 @@ def test_an_administrator_resets_a_password_and_the_persons_sessions_end(databas
     assert answer.status_code == 200 and answer.json()["username"] == "lab"
     assert person.get("/").status_code == 303  # the old session is over
     fresh = browser(database)
-    assert fresh.post("/login", data={"username": "lab", "password": PASSWORD}).status_code == 401
-    assert fresh.post("/login", data={"username": "lab", "password": "a brand new secret"}).status_code == 303
+    assert log_in(fresh, "lab", PASSWORD).status_code == 401
+    assert log_in(fresh, "lab", "a brand new secret").status_code == 303
     with database.sessions() as session:
         entry = session.execute(select(AuditEntry).where(AuditEntry.action == "reset_password")).scalar_one()
     assert entry.actor == "admin" and entry.reason == "forgot it" and "secret" not in str(entry.new)
@@ -57,7 +57,7 @@ def test_a_short_password_reset_is_refused_and_the_old_password_still_works(data
     answer = admin.put(f"/api/users/{person_id(admin, 'dana')}/password", json={"password": "short"})
 
     assert answer.status_code == 422 and answer.json()["message"] == "A password needs at least 10 characters."
-    assert browser(database).post("/login", data={"username": "dana", "password": PASSWORD}).status_code == 303
+    assert log_in(browser(database), "dana", PASSWORD).status_code == 303
 
 
 def test_a_clerk_gets_403_on_every_administration_endpoint(database):
@@ -76,7 +76,7 @@ def test_a_clerk_gets_403_on_every_administration_endpoint(database):
     ):
         assert answer.status_code == 403, answer.request.url
         assert answer.json()["code"] == "forbidden"
-    assert browser(database).post("/login", data={"username": "pat", "password": PASSWORD}).status_code == 303
+    assert log_in(browser(database), "pat", PASSWORD).status_code == 303
 
 
 def test_the_audit_list_filters_and_pages(database):

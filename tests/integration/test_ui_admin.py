@@ -12,7 +12,7 @@ from bloodbank.service_layer.blood import testing
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.test_audit_chain import tamper
 from tests.integration.trace_fixtures import make_donation, make_donor, make_site
-from tests.integration.web_fixtures import PASSWORD, browser, make_user
+from tests.integration.web_fixtures import PASSWORD, browser, make_user, log_in
 
 SITE_FORM = {
     "code": "north", "name": "North centre", "kind": "fixed", "facility_code": "A9999", "rule_set": "eu", "time_zone": "Europe/Paris",
@@ -75,7 +75,7 @@ def test_an_administrator_creates_a_user_changes_the_role_disables_and_enables_i
     assert refused.status_code == 422 and alert(refused.text).startswith("Give the reason")
     assert client.post(f"{page}/active", data={"active": "0", "reason": "left", "csrf_token": client.csrf}) \
         .status_code == 303
-    assert browser(database).post("/login", data={"username": "dana", "password": "long enough pw"}).status_code == 401
+    assert log_in(browser(database), "dana", "long enough pw").status_code == 401
     assert client.post(f"{page}/active", data={"active": "1", "reason": "back", "csrf_token": client.csrf}) \
         .status_code == 303
     reset = client.post(f"{page}/password", data={"password": "a fresh password", "password_reason": "forgot",
@@ -84,7 +84,7 @@ def test_an_administrator_creates_a_user_changes_the_role_disables_and_enables_i
 
     shown = text_of(client.get(page).text)
     assert "Phlebotomist" in shown and "account enabled" in shown
-    assert browser(database).post("/login", data={"username": "dana", "password": "a fresh password"}) \
+    assert log_in(browser(database), "dana", "a fresh password") \
         .status_code == 303
 
 
@@ -199,7 +199,7 @@ def test_a_clerk_gets_403_on_every_admin_page(database):
                                                                            "csrf_token": client.csrf})):
         assert answer.status_code == 403
         assert "does not allow this" in answer.text
-    assert browser(database).post("/login", data={"username": "pat", "password": PASSWORD}).status_code == 303
+    assert log_in(browser(database), "pat", PASSWORD).status_code == 303
 
 
 def test_the_medical_director_reads_the_audit_log_but_does_not_manage_accounts(database):

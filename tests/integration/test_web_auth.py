@@ -13,7 +13,7 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication, signatures
 
 from tests.integration.patient_fixtures import make_site
-from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
+from tests.integration.web_fixtures import PASSWORD, api, browser, make_user, log_in
 
 
 def audit_actions(database) -> list[str]:
@@ -24,7 +24,7 @@ def audit_actions(database) -> list[str]:
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(database):
     make_user(database, "clerk")
     client = browser(database)
-    answer = client.post("/login", data={"username": "clerk", "password": "not the password"})
+    answer = log_in(client, "clerk", "not the password")
     assert answer.status_code == 401
     assert "user name or password is wrong" in answer.text
     assert "bloodbank_session" not in answer.cookies
@@ -33,7 +33,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(databas
 
 def test_the_session_cookie_is_http_only_and_same_site(database):
     make_user(database, "clerk")
-    answer = browser(database).post("/login", data={"username": "clerk", "password": PASSWORD})
+    answer = log_in(browser(database), "clerk", PASSWORD)
     assert answer.status_code == 303 and answer.headers["location"] == "/desk"
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -43,12 +43,12 @@ def test_five_failures_lock_the_name_even_against_the_right_password(database):
     make_user(database, "lab_technician", "lab")
     client = browser(database)
     for _ in range(5):
-        assert client.post("/login", data={"username": "lab", "password": "wrong password!"}).status_code == 401
-    locked = client.post("/login", data={"username": "lab", "password": PASSWORD})
+        assert log_in(client, "lab", "wrong password!").status_code == 401
+    locked = log_in(client, "lab", PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed attempts" in locked.text
     with time_machine.travel(utcnow() + timedelta(minutes=16)):
-        assert client.post("/login", data={"username": "lab", "password": PASSWORD}).status_code == 303
+        assert log_in(client, "lab", PASSWORD).status_code == 303
 
 
 def test_a_form_posted_without_the_session_csrf_token_is_refused_and_logged(database):
@@ -127,8 +127,7 @@ def test_a_person_of_no_site_reads_times_in_utc(database):
 
 def test_a_login_link_cannot_send_the_person_to_another_site(database):
     make_user(database, "clerk")
-    answer = browser(database).post("/login", data={"username": "clerk", "password": PASSWORD,
-                                                    "next": "//evil.example/phish"})
+    answer = log_in(browser(database), "clerk", PASSWORD, next="//evil.example/phish")
     assert answer.headers["location"] == "/desk"
 
 

@@ -16,7 +16,7 @@ import pytest
 from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
-from tests.integration.web_fixtures import browser
+from tests.integration.web_fixtures import browser, log_in
 
 LINK = re.compile(r'href="([^"]+)"')
 SKIP = ("/logout", "/static/", "/docs", "/openapi.json", "/redoc")
@@ -55,7 +55,7 @@ def crawl(client, start: str) -> dict[str, int]:
 @pytest.mark.parametrize("username", [name for name, _, _ in demo_users.DEMO_ACCOUNTS])
 def test_no_page_a_role_can_reach_answers_with_a_server_error(demo_region, username):
     client = browser(demo_region)
-    answer = client.post("/login", data={"username": username, "password": demo_users.DEMO_PASSWORD})
+    answer = log_in(client, username, demo_users.DEMO_PASSWORD)
     assert answer.status_code == 303
     pages = crawl(client, answer.headers["location"])
     broken = {path: status for path, status in pages.items() if status >= 500}

@@ -12,6 +12,7 @@ from bloodbank.service_layer.staff import authentication, users
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
 
 def make_user(database, role: str, username: str | None = None, *, site_id: int | None = None) -> users.UserView:
@@ -27,10 +28,19 @@ def browser(database, role: str | None = None, username: str | None = None, *,
     client.csrf = None
     if role is not None:
         user = make_user(database, role, username, site_id=site_id)
-        answer = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        answer = log_in(client, user.username, PASSWORD)
         assert answer.status_code == 303, answer.text
         client.csrf = csrf_of(client.get("/").text)
     return client
+
+
+def log_in(client: TestClient, username: str, password: str, **fields):
+    """Through the login form as a browser does: fetch it (its token and cookie), then post it."""
+    page = client.get("/login")
+    token = LOGIN_TOKEN.search(page.text)
+    assert token, "the login form carries no token"
+    return client.post("/login", data={"username": username, "password": password,
+                                       "login_token": token.group(1), **fields})
 
 
 def csrf_of(page: str) -> str:

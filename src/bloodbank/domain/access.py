@@ -137,6 +137,8 @@ def check_new_password(password: str, username: str) -> str:
 # asks for a limit of at most 100; a blood service's staff names are few and guessable, so we are stricter).
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_WINDOW = timedelta(minutes=15)
+# One address guessing across many names: a shared ward terminal may mistype more than one person does.
+CLIENT_FAILURE_LIMIT = 20
 
 
 def locked_until(failures_since_success: list[datetime], now: datetime, *,

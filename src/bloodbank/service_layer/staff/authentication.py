@@ -10,7 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import ApiToken, LoginAttempt, Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
@@ -71,16 +72,37 @@ def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:
     return failures
 
 
+def _one_attempt_at_a_time(session: Session, name: str) -> None:
+    """Queue concurrent attempts on one name, so each sees the failures before it (PostgreSQL reads
+    committed rows; SQLite already takes its write lock at BEGIN): five guesses, not twenty, before the lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"login:{name}"})
+
+
+def _client_failures(uow: UnitOfWork, client: str, now: datetime) -> list[datetime]:
+    if not client:
+        return []
+    return list(uow.session.execute(
+        select(LoginAttempt.at).where(LoginAttempt.client == client[:64], LoginAttempt.succeeded.is_(False),
+                                      LoginAttempt.at > now - access.LOGIN_WINDOW)
+    ).scalars())
+
+
 def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") -> SessionTicket:
     name = (username or "").strip().lower()
     if not name or not password:
         raise InvalidInput("Enter your user name and password.")
     now = utcnow()
     with uow:
+        _one_attempt_at_a_time(uow.session, name)
         until = access.locked_until(_failures_since_success(uow, name), now)
-        if until is not None:
+        by_client = access.locked_until(_client_failures(uow, client, now), now, limit=access.CLIENT_FAILURE_LIMIT)
+        if until is not None or by_client is not None:
             uow.audit("login_throttled", "user", None, new={"username": name, "client": client})
             uow.commit()
+            if until is None:
+                raise LoginThrottled(f"Too many failed attempts from this computer: try again after "
+                                     f"{by_client:%H:%M} UTC, or ask an administrator.")
             raise LoginThrottled(f"Too many failed attempts for {name}: try again after {until:%H:%M} UTC, "
                                  "or ask an administrator.")
         user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +16,7 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication
 
 router = APIRouter()
+LOGIN_COOKIE = "bloodbank_login"
 
 ROLE_HOME = {
     Role.CLERK: "/desk",
@@ -37,26 +39,42 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _login_form(request: Request, *, status_code: int = 200, **context):
+    """The form with a fresh token, also set as a cookie: a login posted from another site carries neither
+    (login CSRF would sign a person into an attacker's account, whose screens they would then fill in)."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status_code=status_code, login_token=token, **context)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login",
+                        secure=request.url.scheme == "https")
+    return response
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None):
     if principal_of(request) is not None:
         return RedirectResponse(_safe_next(next) or "/", status_code=303)
-    return render(request, "login.html", next=_safe_next(next) or "")
+    return _login_form(request, next=_safe_next(next) or "")
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")):
+def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form(""),
+          login_token: str = Form("")):
     client = request.client.host if request.client else ""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), login_token.encode()):
+        return _login_form(request, status_code=403, username=username, next=_safe_next(next) or "",
+                           error="This login form has expired or did not come from this site: log in again.")
     try:
         ticket = authentication.login(UnitOfWork(database_of(request), actor="web"), username=username,
                                       password=password, client=client)
     except DomainError as error:
-        return render(request, "login.html", status_code=401 if error.code == "login_refused" else 429,
-                      error=error.message, username=username, next=_safe_next(next) or "")
+        return _login_form(request, status_code=401 if error.code == "login_refused" else 429,
+                           error=error.message, username=username, next=_safe_next(next) or "")
     target = _safe_next(next) or ROLE_HOME[Role(ticket.principal.role)]
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, ticket.token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
 
