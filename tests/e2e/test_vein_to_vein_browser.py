@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from bloodbank.entrypoints.demo.accounts import DEMO_PASSWORD
 
@@ -89,18 +89,47 @@ def lab_processes(page: Page, din: str) -> str:
 
 
 def lab_labels(page: Page, unit_url: str, din: str) -> str:
-    """Printed once the group is known (a label printed before would carry none), then scanned back."""
+    """Printed once the group is known (a label printed before would carry none), then scanned back as a scanner
+    does: each barcode typed into its box and ended with Enter, which moves on to the next box and, after the
+    last, sends the form."""
     page.goto(unit_url)
     code, division = re.search(r"· (\w\d{4}) (\w\w)", page.locator("main h1").inner_text()).groups()
+    pdfs: list[bytes] = []
+
+    def keep_the_pdf(route: Route) -> None:
+        # The browser shows a PDF in its own viewer; the bytes are taken on the way to it.
+        answer = route.fetch()
+        pdfs.append(answer.body())
+        route.fulfill(response=answer)
+
+    page.context.route("**/label.pdf", keep_the_pdf)
     with page.expect_popup() as label_pdf:
         page.get_by_role("button", name="Print label").click()
+    label_pdf.value.wait_for_load_state()
+    page.context.unroute("**/label.pdf", keep_the_pdf)
+    [pdf] = pdfs
+    printed = pdf.decode("latin-1")
     label_pdf.value.close()
     page.reload()  # the label opened in its own tab; this page learns of the printing on reload
     expect(page.locator("#label-state")).to_contain_text("Printed")
     product = f"=<{code}V{division}"
-    page.get_by_label("Scan the label's DIN").fill(din)
-    page.get_by_label("Scan the label's product code").fill(product)
-    page.get_by_role("button", name="Verify label").click()
+    group = re.search(r"\((=%\w{4})\)", printed).group(1)
+    expiry = re.search(r"\((&>\d{10})\)", printed).group(1)
+    assert group == "=%2800" and f"({product})" in printed  # AB RhD negative, the group the lab typed
+    boxes = [("scanned_din", "Scan the label's DIN", din), ("scanned_group", "Scan the label's blood group", group),
+             ("scanned_product", "Scan the label's product code", product),
+             ("scanned_expiry", "Scan the label's expiry", expiry)]
+    page.get_by_label(boxes[0][1]).focus()
+    for name, box, scanned in boxes[:-1]:
+        expect(page.get_by_label(box)).to_be_focused()
+        page.keyboard.type(scanned)
+        page.keyboard.press("Enter")
+        expect(page.locator(f"#s-{name}")).to_contain_text("✓")  # read at once, and on to the next box
+    _, box, scanned = boxes[-1]
+    expect(page.get_by_label(box)).to_be_focused()
+    page.keyboard.type(scanned)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # the last box sends the form
     expect(notice(page)).to_contain_text("Label verified")
     expect(page.locator("#label-state")).to_contain_text("Verified")
     return product

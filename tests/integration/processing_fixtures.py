@@ -6,6 +6,7 @@ collections are carried out.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import count
 
@@ -85,6 +86,25 @@ def processed(database: Database, *, site_id: int, method: str = "buffy_coat", g
 
 def unit_of(views: list[units.UnitView], kind: str) -> units.UnitView:
     return next(view for view in views if view.kind == kind)
+
+
+def printed(pdf: bytes) -> dict[str, str]:
+    """The four barcodes of a unit label, read from the data printed under each one, by the box each is
+    scanned into."""
+    text = pdf.decode("latin-1")
+
+    def one(pattern: str) -> str:
+        [found] = re.findall(pattern, text)
+        return found
+
+    return {"scanned_din": one(r"\((=[A-Z1-9]\d{14})\)"), "scanned_group": one(r"\((=%\w{4})\)"),
+            "scanned_product": one(r"\((=<\w{8})\)"), "scanned_expiry": one(r"\((&>\d{10})\)")}
+
+
+def as_printed(when: datetime) -> str:
+    """A date and time as the label prints them: 05 MAR 2026 23:59."""
+    month = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()[when.month - 1]
+    return f"{when.day:02d} {month} {when.year} {when:%H:%M}"
 
 
 def donation_row(database: Database, donation_id: int) -> dict:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from bloodbank.domain.isbt128 import encode_product_code, parse_din
+from bloodbank.domain.isbt128 import encode_expiry, encode_product_code, parse_din, parse_expiry
 from tests.integration.processing_fixtures import (
-    counts, make_donation, make_site, processed, unit_of, unit_row,
+    counts, make_donation, make_site, printed, processed, unit_of, unit_row,
 )
 from tests.integration.visit_fixtures import consented_visit
 from tests.integration.web_fixtures import api
@@ -40,8 +42,9 @@ def test_collection_to_a_verified_red_cell_label_through_the_api(database):
     label = lab.get(f"/api/units/{red['id']}/label.pdf")
     assert label.status_code == 200 and label.headers["content-type"] == "application/pdf"
     assert label.content.startswith(b"%PDF")
-    verified = lab.post(f"/api/units/{red['id']}/label-verification",
-                        json={"scanned_din": donation["din_barcode"], "scanned_product": product_scan(red)})
+    scanned = printed(label.content)
+    assert scanned["scanned_din"] == donation["din_barcode"] and scanned["scanned_product"] == product_scan(red)
+    verified = lab.post(f"/api/units/{red['id']}/label-verification", json=scanned)
     assert verified.status_code == 200, verified.text
     assert verified.json()["label_verified"] is True
     assert lab.get(f"/api/units/{red['id']}").json()["label_verified"] is True
@@ -54,13 +57,12 @@ def test_a_label_scanned_with_a_wrong_check_character_is_refused_naming_it_and_s
     _, views = processed(database, site_id=make_site(database))
     red = unit_of(views, "red_cells")
     lab = api(database, "lab_technician")
-    lab.get(f"/api/units/{red.id}/label.pdf")
+    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
     right = parse_din(red.din).check
     wrong = "Z" if right != "Z" else "Y"
 
     answer = lab.post(f"/api/units/{red.id}/label-verification",
-                      json={"scanned_din": f"{red.din_eye_readable[:-1]}{wrong}",
-                            "scanned_product": encode_product_code(red.product_code, "V", red.division)})
+                      json={**scanned, "scanned_din": f"{red.din_eye_readable[:-1]}{wrong}"})
 
     assert answer.status_code == 422
     assert f"Check character '{wrong}' does not match DIN {red.din} (expected '{right}')" in answer.json()["message"]
@@ -73,16 +75,79 @@ def test_a_label_from_another_unit_is_refused_and_nothing_is_recorded(database):
     _, others = processed(database, site_id=site)
     red, stranger = unit_of(views, "red_cells"), unit_of(others, "red_cells")
     lab = api(database, "lab_technician")
-    lab.get(f"/api/units/{red.id}/label.pdf")
+    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
     before = counts(database)
 
     answer = lab.post(f"/api/units/{red.id}/label-verification",
-                      json={"scanned_din": parse_din(stranger.din).barcode,
-                            "scanned_product": encode_product_code(red.product_code, "V", red.division)})
+                      json={**scanned, "scanned_din": parse_din(stranger.din).barcode})
 
     assert answer.status_code == 409
     assert answer.json()["message"].startswith("Label mismatch: the DIN scanned is")
     assert counts(database) == before
+
+
+def wrong_group(scanned: dict) -> dict:
+    return {"scanned_group": "=%6200"}
+
+
+def wrong_expiry(scanned: dict) -> dict:
+    return {"scanned_expiry": encode_expiry(parse_expiry(scanned["scanned_expiry"]) - timedelta(days=3))}
+
+
+def product_in_group_box(scanned: dict) -> dict:
+    return {"scanned_group": scanned["scanned_product"]}
+
+
+def date_only_expiry(scanned: dict) -> dict:
+    return {"scanned_expiry": "=>" + scanned["scanned_expiry"][2:8]}
+
+
+@pytest.mark.parametrize("change, status, message", [
+    (wrong_group, 409, "the blood group scanned is A RhD positive (=%6200), this unit is B RhD negative (=%1700)"),
+    (wrong_expiry, 409, "the expiry scanned is"),
+    (product_in_group_box, 422, "This barcode is a product code, not a blood group"),
+    (date_only_expiry, 422, "This barcode is an expiry date, not an expiry date and time"),
+])
+def test_a_label_whose_group_or_expiry_is_not_this_units_is_refused_and_nothing_is_recorded(
+        database, change, status, message):
+    _, views = processed(database, site_id=make_site(database), group="B-")
+    red = unit_of(views, "red_cells")
+    lab = api(database, "lab_technician")
+    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    before = counts(database)
+
+    answer = lab.post(f"/api/units/{red.id}/label-verification", json={**scanned, **change(scanned)})
+
+    assert answer.status_code == status, answer.text
+    assert message in answer.json()["message"]
+    assert counts(database) == before and unit_row(database, red.id)["label_verified_at"] is None
+
+
+@pytest.mark.parametrize("missing", ["scanned_group", "scanned_expiry"])
+def test_the_group_and_expiry_scans_are_required(database, missing):
+    _, views = processed(database, site_id=make_site(database))
+    red = unit_of(views, "red_cells")
+    lab = api(database, "lab_technician")
+    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+
+    answer = lab.post(f"/api/units/{red.id}/label-verification",
+                      json={k: v for k, v in scanned.items() if k != missing})
+
+    assert answer.status_code == 422 and missing in answer.text
+    assert unit_row(database, red.id)["label_verified_at"] is None
+
+
+def test_an_expiry_barcode_is_read_as_it_is_scanned_into_its_box(database):
+    lab = api(database, "lab_technician")
+
+    scanned = lab.get("/api/scan", params={"expect": "expiry", "text": "&>0260732359"}).json()
+    typed = lab.get("/api/scan", params={"expect": "expiry", "text": "0260732359"}).json()
+    wrong_box = lab.get("/api/scan", params={"expect": "expiry", "text": "=%1700"}).json()
+
+    assert scanned == typed == {"ok": True, "kind": "expiry", "value": "2026-03-14T23:59:00",
+                                "display": "2026-03-14 23:59"}
+    assert wrong_box == {"ok": False, "message": "This barcode is a blood group, not an expiry date and time: "
+                                                 "scan the right barcode on the label."}
 
 
 def test_an_unfinished_donation_is_not_processed(database):
@@ -135,10 +200,8 @@ def test_a_unit_is_split_into_aliquots_irradiated_and_plasma_made_into_cryo(data
     _, views = processed(database, site_id=make_site(database))
     red, plasma = unit_of(views, "red_cells"), unit_of(views, "plasma")
     lab = api(database, "lab_technician")
-    lab.get(f"/api/units/{red.id}/label.pdf")
-    lab.post(f"/api/units/{red.id}/label-verification",
-             json={"scanned_din": parse_din(red.din).barcode,
-                   "scanned_product": encode_product_code(red.product_code, "V", red.division)})
+    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    assert lab.post(f"/api/units/{red.id}/label-verification", json=scanned).json()["label_verified"] is True
 
     irradiated = lab.post(f"/api/units/{red.id}/irradiate")
     split = lab.post(f"/api/units/{red.id}/split", json={"parts": 3})
@@ -179,7 +242,8 @@ def test_the_work_lists_show_what_waits_for_processing_and_for_a_label(database)
     ("post", "/api/units/1/cryo", None),
     ("post", "/api/units/1/irradiate", None),
     ("get", "/api/units/1/label.pdf", None),
-    ("post", "/api/units/1/label-verification", {"scanned_din": "x", "scanned_product": "y"}),
+    ("post", "/api/units/1/label-verification",
+     {"scanned_din": "x", "scanned_group": "y", "scanned_product": "z", "scanned_expiry": "w"}),
     ("get", "/api/units/1", None),
 ])
 def test_a_clerk_may_not_process_or_read_units(database, method, path, body):

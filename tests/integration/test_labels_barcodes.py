@@ -9,9 +9,12 @@ import subprocess
 import pytest
 
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
+from bloodbank.domain.errors import Conflict
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.service_layer.blood import labels
-from tests.integration.processing_fixtures import clerk, make_site, processed, unit_of
+from bloodbank.service_layer.blood import labels, processing, testing
+from tests.integration.processing_fixtures import (
+    clerk, counts, events, make_donation, make_donor, make_site, processed, unit_of,
+)
 from tests.integration.test_donors_card import DONOR
 from tests.tools import missing_tool
 
@@ -50,17 +53,40 @@ def test_every_barcode_on_the_label_reads_back_as_the_units_data(database, tmp_p
     assert len(scanned) == 4
 
 
+def by_box(scanned: list[str]) -> dict[str, str]:
+    """Each decoded barcode put in the box its data identifier says it belongs to."""
+    boxes = {"scanned_din": [s for s in scanned if s.startswith("=") and s[1:2].isalpha() and len(s) == 16],
+             "scanned_group": [s for s in scanned if s.startswith("=%")],
+             "scanned_product": [s for s in scanned if s.startswith("=<")],
+             "scanned_expiry": [s for s in scanned if s.startswith("&>")]}
+    assert all(len(found) == 1 for found in boxes.values()), scanned
+    return {box: found for box, [found] in boxes.items()}
+
+
 def test_a_label_read_back_by_the_scanner_verifies_the_unit(database, tmp_path):
     _, views = processed(database, site_id=make_site(database), group="A+")
     red = unit_of(views, "red_cells")
-    scanned = read_barcodes(labels.print_label(clerk(database), unit_id=red.id), tmp_path)
-    din_scan = next(s for s in scanned if s.startswith("=") and s[1:2].isalpha() and len(s) == 16)
-    product_scan = next(s for s in scanned if s.startswith("=<"))
+    scanned = by_box(read_barcodes(labels.print_label(clerk(database), unit_id=red.id), tmp_path))
 
-    view = labels.verify_label(clerk(database, "lab.eve"), unit_id=red.id, scanned_din=din_scan,
-                               scanned_product=product_scan)
+    view = labels.verify_label(clerk(database, "lab.eve"), unit_id=red.id, **scanned)
 
     assert view.label_verified
+    assert events(database, red.id)[-1] == ("label_verified", scanned)
+
+
+def test_a_label_read_back_by_the_scanner_after_the_unit_was_grouped_is_refused(database, tmp_path):
+    donation = make_donation(database, site_id=make_site(database), donor_id=make_donor(database, group=None))
+    red = unit_of(processing.process_donation(clerk(database), donation_id=donation, method="buffy_coat"),
+                  "red_cells")
+    scanned = by_box(read_barcodes(labels.print_label(clerk(database), unit_id=red.id), tmp_path))
+    testing.record_result(clerk(database, "lab.lee"), donation_id=donation, test="abo_rh", outcome="typed",
+                          value="A+")
+    before = counts(database)
+
+    with pytest.raises(Conflict, match=re.escape("not grouped, in quarantine (=%Mq00), this unit is A RhD positive")):
+        labels.verify_label(clerk(database, "lab.eve"), unit_id=red.id, **scanned)
+
+    assert counts(database) == before
 
 
 def test_the_donor_card_barcode_reads_back_as_the_donor_number(tmp_path):

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import Donation, Site, Unit
-from bloodbank.domain.isbt128 import parse_din
+from bloodbank.domain.isbt128 import encode_expiry, parse_din, parse_expiry
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.blood.processing import app
 from tests.integration.collection_fixtures import audit_entries
 from tests.integration.lab_fixtures import audit_entries as audit_log
-from tests.integration.processing_fixtures import make_donation, make_site
+from tests.integration.processing_fixtures import counts, make_donation, make_site, printed
 from tests.integration.web_fixtures import make_user
 
 runner = CliRunner()
@@ -49,11 +50,14 @@ def test_process_label_verify_and_show_from_the_command_line(database, cli, tmp_
     din = parse_din(re.search(r"(\w{5} \d\d \d{6} [0-9A-Z*])", made.output).group(1))
 
     out = tmp_path / "label.pdf"
-    printed = cli("label", red_id, "--out", out)
-    assert printed.exit_code == 0, printed.output
+    written = cli("label", red_id, "--out", out)
+    assert written.exit_code == 0, written.output
     assert out.read_bytes().startswith(b"%PDF")
+    scanned = printed(out.read_bytes())
+    assert (scanned["scanned_din"], scanned["scanned_group"], scanned["scanned_product"]) == (
+        din.barcode, "=%6200", "=<X0003V00")
 
-    verified = cli("verify-label", red_id, "--din", din.barcode, "--product", "=<X0003V00")
+    verified = cli("verify-label", red_id, *scan_options(scanned))
     assert verified.exit_code == 0, verified.output
     assert "Label verified" in verified.output
     assert audit_entries(database, "unit", red_id)[-1].actor == "proc.fay"
@@ -66,11 +70,59 @@ def test_a_mismatching_label_is_a_clerk_message_and_exit_code_1(database, cli, t
     donation_id = make_donation(database, site_id=make_site(database))
     red_id = unit_ids(cli("process", donation_id, "--method", "prp").output)[0]
     cli("label", red_id, "--out", tmp_path / "label.pdf")
+    scanned = printed((tmp_path / "label.pdf").read_bytes())
 
-    result = cli("verify-label", red_id, "--din", "=%5100", "--product", "=<X0003V00")
+    result = cli("verify-label", red_id, *scan_options({**scanned, "scanned_din": "=%5100"}))
 
     assert result.exit_code == 1
     assert "blood group, not a DIN" in result.output and "Traceback" not in result.output
+
+
+def scan_options(scanned: dict) -> list[str]:
+    return ["--din", scanned["scanned_din"], "--group", scanned["scanned_group"],
+            "--product", scanned["scanned_product"], "--expiry", scanned["scanned_expiry"]]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: {"scanned_group": "=%1700"},
+     "the blood group scanned is B RhD negative (=%1700), this unit is O RhD positive (=%5100)"),
+    (lambda s: {"scanned_expiry": encode_expiry(parse_expiry(s["scanned_expiry"]) + timedelta(hours=1))},
+     "the expiry scanned is"),
+    (lambda s: {"scanned_group": s["scanned_product"]}, "This barcode is a product code, not a blood group"),
+])
+def test_a_label_with_another_group_or_expiry_is_refused_with_exit_code_1_and_nothing_recorded(
+        database, cli, tmp_path, change, message):
+    donation_id = make_donation(database, site_id=make_site(database), group="O+")
+    red_id = unit_ids(cli("process", donation_id, "--method", "prp").output)[0]
+    cli("label", red_id, "--out", tmp_path / "label.pdf")
+    scanned = printed((tmp_path / "label.pdf").read_bytes())
+    before = counts(database)
+
+    result = cli("verify-label", red_id, *scan_options({**scanned, **change(scanned)}))
+
+    assert result.exit_code == 1, result.output
+    assert message in said(result) and "Traceback" not in result.output
+    assert counts(database) == before
+
+
+def test_the_label_carries_its_expiry_on_the_sites_clock_and_a_label_from_another_clock_is_refused(
+        database, cli, tmp_path):
+    site_id = make_site(database)
+    donation_id = make_donation(database, site_id=site_id)
+    red_id = unit_ids(cli("process", donation_id, "--method", "prp").output)[0]
+    cli("label", red_id, "--out", tmp_path / "utc.pdf")
+    on_utc = printed((tmp_path / "utc.pdf").read_bytes())
+    with database.sessions() as session, session.begin():
+        session.get(Site, site_id).time_zone = "America/Chicago"
+    cli("label", red_id, "--out", tmp_path / "chicago.pdf")
+    on_chicago = printed((tmp_path / "chicago.pdf").read_bytes())
+    assert on_utc["scanned_expiry"] != on_chicago["scanned_expiry"]
+
+    stale = cli("verify-label", red_id, *scan_options(on_utc))
+    fresh = cli("verify-label", red_id, *scan_options(on_chicago))
+
+    assert stale.exit_code == 1 and "the expiry scanned is" in said(stale)
+    assert fresh.exit_code == 0 and "Label verified" in fresh.output
 
 
 def test_pool_split_irradiate_and_cryo_from_the_command_line(database, cli):

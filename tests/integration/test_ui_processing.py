@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from bloodbank.adapters.db.models import Donation
-from bloodbank.domain.isbt128 import encode_product_code, parse_din
+from bloodbank.domain.isbt128 import encode_expiry, encode_product_code, parse_din, parse_expiry
 from tests.integration.processing_fixtures import (
-    counts, make_donation, make_site, processed, unit_of, unit_row,
+    as_printed, counts, make_donation, make_site, printed, processed, unit_of, unit_row,
 )
 from tests.integration.web_fixtures import browser
 
@@ -78,13 +79,13 @@ def test_a_lab_technician_processes_a_donation_by_its_din_and_verifies_the_red_c
     label = client.post(f"/processing/units/{red_id}/label.pdf", data={"csrf_token": client.csrf})
     assert label.status_code == 200 and label.headers["content-type"] == "application/pdf"
     unit_page = client.get(f"/processing/units/{red_id}")
-    assert "not scanned back yet" in unit_page.text and 'data-scan="product_code"' in unit_page.text
+    assert "not scanned back yet" in unit_page.text
     assert_forms_carry_the_session_token(client, unit_page)
+    scanned = printed(label.content)
+    assert scanned["scanned_din"] == din.barcode and scanned["scanned_group"] == "=%1700"
+    assert scanned["scanned_product"] == encode_product_code(red["product_code"], "V", red["division"])
 
-    verified = client.post(f"/processing/units/{red_id}/verify-label",
-                           data={"scanned_din": din.barcode,
-                                 "scanned_product": encode_product_code(red["product_code"], "V", red["division"]),
-                                 "csrf_token": client.csrf})
+    verified = client.post(f"/processing/units/{red_id}/verify-label", data={**scanned, "csrf_token": client.csrf})
 
     assert verified.status_code == 303
     page = client.get(verified.headers["location"])
@@ -106,22 +107,103 @@ def test_a_din_with_a_wrong_check_character_is_refused_naming_it_and_kept_in_the
     assert f'value="{typed}"' in answer.text
 
 
+def test_the_label_form_asks_for_the_four_barcodes_in_the_labels_order_each_read_as_scanned(database):
+    _, views = processed(database, site_id=make_site(database))
+    client = browser(database, "lab_technician")
+
+    page = client.get(f"/processing/units/{views[0].id}")
+
+    [form] = re.findall(r'<form[^>]*action="/processing/units/\d+/verify-label"[^>]*>(.*?)</form>', page.text, re.S)
+    fields = re.findall(r'<input id="f-(\w+)" name="\1"[^>]*data-scan="(\w+)"', form)
+    assert fields == [("scanned_din", "din"), ("scanned_group", "blood_group"),
+                      ("scanned_product", "product_code"), ("scanned_expiry", "expiry")]
+    assert 'type=' not in "".join(re.findall(r'<input id="f-scanned[^>]*>', form))  # plain text boxes
+    assert "Enter moves to the next box" in form
+
+
 def test_a_label_from_the_wrong_unit_is_refused_and_the_scans_are_kept(database):
     _, views = processed(database, site_id=make_site(database))
     red, plasma = unit_of(views, "red_cells"), unit_of(views, "plasma")
     client = browser(database, "lab_technician")
-    client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf})
+    scanned = printed(client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf}).content)
     before = counts(database)
-    din_scan = parse_din(red.din).barcode
 
     answer = client.post(f"/processing/units/{red.id}/verify-label",
-                         data={"scanned_din": din_scan, "scanned_product": product_scan(plasma),
-                               "csrf_token": client.csrf})
+                         data={**scanned, "scanned_product": product_scan(plasma), "csrf_token": client.csrf})
 
     assert answer.status_code == 409
     assert f"Label mismatch on {red.din_eye_readable}: the product scanned is {plasma.product_code}" in page_text(answer)
-    assert f'value="{din_scan}"' in answer.text and f'value="{html.escape(product_scan(plasma))}"' in answer.text
+    assert f'value="{scanned["scanned_din"]}"' in answer.text
+    assert f'value="{html.escape(product_scan(plasma))}"' in answer.text
     assert counts(database) == before
+
+
+def test_a_label_for_another_group_is_refused_saying_both_groups_and_the_scans_are_kept(database):
+    _, views = processed(database, site_id=make_site(database), group="B-")
+    red = unit_of(views, "red_cells")
+    client = browser(database, "lab_technician")
+    scanned = printed(client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf}).content)
+    before = counts(database)
+
+    answer = client.post(f"/processing/units/{red.id}/verify-label",
+                         data={**scanned, "scanned_group": "=%6200", "csrf_token": client.csrf})
+
+    assert answer.status_code == 409
+    assert (f"Label mismatch on {red.din_eye_readable}: the blood group scanned is A RhD positive (=%6200), "
+            "this unit is B RhD negative (=%1700).") in page_text(answer)
+    assert "print this unit's label again and scan the new one" in page_text(answer)
+    assert 'value="=%6200"' in answer.text and f'value="{html.escape(scanned["scanned_expiry"])}"' in answer.text
+    assert counts(database) == before and unit_row(database, red.id)["label_verified_at"] is None
+
+
+def test_a_label_with_another_expiry_is_refused_saying_both_dates(database):
+    _, views = processed(database, site_id=make_site(database))
+    red = unit_of(views, "red_cells")
+    client = browser(database, "lab_technician")
+    scanned = printed(client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf}).content)
+    right = parse_expiry(scanned["scanned_expiry"])
+    wrong = right + timedelta(days=7)
+    before = counts(database)
+
+    answer = client.post(f"/processing/units/{red.id}/verify-label",
+                         data={**scanned, "scanned_expiry": encode_expiry(wrong), "csrf_token": client.csrf})
+
+    assert answer.status_code == 409
+    assert (f"Label mismatch on {red.din_eye_readable}: the expiry scanned is {as_printed(wrong)} "
+            f"({encode_expiry(wrong)}), this unit expires {as_printed(right)} ({scanned['scanned_expiry']}).") \
+        in page_text(answer)
+    assert counts(database) == before and unit_row(database, red.id)["label_verified_at"] is None
+
+
+def test_a_product_code_scanned_into_the_group_box_is_refused_naming_it(database):
+    _, views = processed(database, site_id=make_site(database))
+    red = unit_of(views, "red_cells")
+    client = browser(database, "lab_technician")
+    scanned = printed(client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf}).content)
+    before = counts(database)
+
+    answer = client.post(f"/processing/units/{red.id}/verify-label",
+                         data={**scanned, "scanned_group": scanned["scanned_product"], "csrf_token": client.csrf})
+
+    assert answer.status_code == 422
+    assert "This barcode is a product code, not a blood group" in page_text(answer)
+    assert counts(database) == before
+
+
+def test_a_label_scanned_without_its_group_or_expiry_is_refused(database):
+    _, views = processed(database, site_id=make_site(database))
+    red = unit_of(views, "red_cells")
+    client = browser(database, "lab_technician")
+    scanned = printed(client.post(f"/processing/units/{red.id}/label.pdf", data={"csrf_token": client.csrf}).content)
+
+    no_group = client.post(f"/processing/units/{red.id}/verify-label",
+                           data={**scanned, "scanned_group": "", "csrf_token": client.csrf})
+    no_expiry = client.post(f"/processing/units/{red.id}/verify-label",
+                            data={**scanned, "scanned_expiry": "", "csrf_token": client.csrf})
+
+    assert no_group.status_code == 422 and "No blood group code was given" in page_text(no_group)
+    assert no_expiry.status_code == 422 and "No expiry date was given" in page_text(no_expiry)
+    assert unit_row(database, red.id)["label_verified_at"] is None
 
 
 def test_an_unfinished_donation_is_not_processed_and_nothing_is_made(database):

@@ -7,13 +7,14 @@ import time_machine
 
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
-from bloodbank.domain.isbt128 import encode_product_code, parse_din
+from bloodbank.domain.isbt128 import encode_blood_group, encode_product_code, parse_din
 from bloodbank.service_layer.blood import aliquots, labels, processing, release, testing
 from bloodbank.service_layer.donors import collection, consent, screening
 from bloodbank.service_layer.hospital import allocation, hospitals, issue, orders, patient_lab, patients, transfusion
 from bloodbank.service_layer.shared.audit import verify_chain
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.traceability.trace import lookback, trace_din
+from tests.integration.processing_fixtures import printed
 from tests.integration.test_donor_journey import HEALTHY, all_no, donor_arrives, open_site, register
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
@@ -45,9 +46,13 @@ def label_and_test(database, donation_id, group, units):
     for test in NEGATIVE_PANEL:
         testing.record_result(as_(database, "lab.lee"), donation_id=donation_id, test=test, outcome="negative")
     for unit in units:
-        assert labels.print_label(as_(database, "proc.fay"), unit_id=unit.id).startswith(b"%PDF")
-        labels.verify_label(as_(database, "proc.fay"), unit_id=unit.id, scanned_din=parse_din(unit.din).barcode,
-                            scanned_product=encode_product_code(unit.product_code, "V", unit.division))
+        pdf = labels.print_label(as_(database, "proc.fay"), unit_id=unit.id)
+        assert pdf.startswith(b"%PDF")
+        scanned = printed(pdf)
+        assert scanned["scanned_din"] == parse_din(unit.din).barcode
+        assert scanned["scanned_group"] == encode_blood_group(group)  # the typing above, not the unit as made
+        assert scanned["scanned_product"] == encode_product_code(unit.product_code, "V", unit.division)
+        labels.verify_label(as_(database, "proc.fay"), unit_id=unit.id, **scanned)
 
 
 def a_patient(database, site, group="A+", mrn="RXH:100234"):

@@ -335,6 +335,30 @@ def test_a_phenotype_character_is_kept_as_printed():
     assert parse_blood_group_code("=%51A0").phenotype == "A"
 
 
+@pytest.mark.parametrize("text, words", [
+    ("=%1700", "B RhD negative"),
+    ("=%6200", "A RhD positive"),
+    ("=%8400", "AB RhD positive"),
+    ("=%9100", "O RhD negative, for directed use"),
+    ("=%4800", "O RhD positive, for emergency use only"),
+    ("=%3000", "AB RhD negative, for autologous use"),
+    ("=%7700", "B, RhD not stated"),
+    ("=%Mq00", "not grouped, in quarantine"),
+    ("=%Md00", "to be discarded"),
+    ("=%Mx00", "not for transfusion"),
+    ("=%0000", "no ABO/RhD information"),
+    ("=%51A0", "O RhD positive, phenotype character A"),
+])
+def test_a_group_code_is_said_in_words_a_clerk_reads(text, words):
+    assert parse_blood_group_code(text).in_words == words
+
+
+@pytest.mark.parametrize("text", ["=%1700", "1700", "=%Mq00", "=%51A0"])
+def test_a_group_code_gives_back_the_barcode_it_was_read_from(text):
+    label = parse_blood_group_code(text)
+    assert label.barcode == (text if text.startswith("=%") else f"=%{text}")
+
+
 @pytest.mark.parametrize("text, problem", [
     ("=%9900", "Unknown blood group code '99'"),
     ("=%MQ00", "Unknown blood group code 'MQ'"),

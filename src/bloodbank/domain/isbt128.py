@@ -381,6 +381,37 @@ class GroupLabel:
     def blocks_issue(self) -> bool:
         return self.code in _BLOCKING_MESSAGES
 
+    @property
+    def barcode(self) -> str:
+        return f"=%{self.code}{self.phenotype}0"
+
+    @property
+    def in_words(self) -> str:
+        """What the code says, as a clerk would say it: 'B RhD negative', 'not grouped, in quarantine'."""
+        if self.group is not None:
+            words = f"{self.group.abo.value} RhD {'positive' if self.group.rhd_positive else 'negative'}"
+            if self.intended_use is not IntendedUse.GENERAL:
+                words += f", {_USE_WORDS[self.intended_use]}"
+        elif self.abo is not None:
+            words = f"{self.abo.value}, RhD not stated"
+        else:
+            words = _MESSAGE_WORDS[self.code]
+        # Two codes may differ in the phenotype character alone: without it both would read the same.
+        return words if self.phenotype == "0" else f"{words}, phenotype character {self.phenotype}"
+
+
+_USE_WORDS = {
+    IntendedUse.DIRECTED: "for directed use",
+    IntendedUse.EMERGENCY_ONLY: "for emergency use only",
+    IntendedUse.AUTOLOGOUS: "for autologous use",
+}
+_MESSAGE_WORDS = {
+    "00": "no ABO/RhD information",
+    "Mq": "not grouped, in quarantine",
+    "Md": "to be discarded",
+    "Mx": "not for transfusion",
+}
+
 
 def encode_blood_group(group: BloodGroup | str, intended_use: IntendedUse = IntendedUse.GENERAL) -> str:
     """`=%` + group code + `0` (no phenotype information) + `0`."""

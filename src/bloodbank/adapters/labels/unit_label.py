@@ -168,11 +168,15 @@ def _expiry_quadrant(canvas: Canvas, label: UnitLabel, data: str) -> None:
     y = _barcode(canvas, data, HALF, top) - 22
     centre = HALF + HALF / 2
     canvas.setFont(BOLD, 16)
-    # Month by name, never by the machine's locale: 03/04 is read both ways round.
-    when = label.expires_at
-    canvas.drawCentredString(centre, y, f"{when.day:02d} {MONTHS[when.month - 1]} {when.year}")
+    canvas.drawCentredString(centre, y, printed_date(label.expires_at))
     canvas.setFont(BOLD, 12)
     canvas.drawCentredString(centre, y - 15, f"{label.expires_at:%H:%M}")
+
+
+def printed_date(when: datetime) -> str:
+    """A date as the label prints it, `05 MAR 2026`: month by name, never by the machine's locale,
+    because 03/04 is read both ways round."""
+    return f"{when.day:02d} {MONTHS[when.month - 1]} {when.year}"
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:

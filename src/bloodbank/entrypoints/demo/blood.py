@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from bloodbank.config import get_settings
-from bloodbank.domain import isbt128
+from bloodbank.domain import isbt128, scheduling
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.questionnaire import questions
 from bloodbank.service_layer.blood import (
@@ -409,8 +409,13 @@ def _record_results(make_uow: MakeUow, plan: _Plan) -> None:
 def _label(make_uow: MakeUow, unit: UnitView, *, verify: bool = True) -> None:
     labels.print_label(make_uow(), unit_id=unit.id)
     if verify:
-        labels.verify_label(make_uow(), unit_id=unit.id, scanned_din=din_of(unit.din).barcode,
-                            scanned_product=isbt128.encode_product_code(unit.product_code, "V", unit.division))
+        # Scanned as the label just printed reads: the typing grouped the unit after it was made.
+        now = processing.get_unit(make_uow(), unit.id)
+        expiry = now.expires_at.astimezone(scheduling.zone(None)).replace(tzinfo=None)  # the printing's clock
+        labels.verify_label(make_uow(), unit_id=unit.id, scanned_din=din_of(now.din).barcode,
+                            scanned_group=isbt128.encode_blood_group(now.blood_group),
+                            scanned_product=isbt128.encode_product_code(now.product_code, "V", now.division),
+                            scanned_expiry=isbt128.encode_expiry(expiry))
 
 
 def _make_pools(make_uow: MakeUow, plans: list[_Plan], by_code: dict[str, SiteView]) -> None:

@@ -1,8 +1,10 @@
 """Printing a unit's label and checking it by scanning it back.
 
-A printed label counts only once verified: its DIN and product code barcodes
-are scanned and compared with the unit the label was printed for. A label on
-the wrong bag is a unit given to the wrong patient, so any difference is
+A printed label counts only once verified: its four barcodes (DIN, ABO/RhD
+group, product code, expiry) are scanned and each compared with what this
+unit's label must carry now. A label on the wrong bag is a unit given to the
+wrong patient, and a label printed before a regroup or an irradiation tells
+the ward a group or an expiry the unit no longer has, so any difference is
 refused and nothing is recorded. Printing again (a damaged label, a new group,
 irradiation) clears the verification: the new label is checked again.
 """
@@ -17,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.adapters.labels.unit_label import UnitLabel, unit_label_pdf
+from bloodbank.adapters.labels.unit_label import UnitLabel, printed_date, unit_label_pdf
 from bloodbank.domain import isbt128
 from bloodbank.domain.errors import Conflict, InvalidInput
-from bloodbank.domain.isbt128 import Din, ProductCode
+from bloodbank.domain.isbt128 import Din, GroupLabel, ProductCode
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.shared.clocks import clock_of_site
 from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, product_name, unit_view, update_unit
@@ -71,10 +73,12 @@ def _attributes(unit: Unit) -> tuple[str, ...]:
     return tuple(name for name, present in flags if present)
 
 
-def verify_label(uow: UnitOfWork, *, unit_id: int, scanned_din: str, scanned_product: str) -> UnitView:
-    """Compare the scanned label with the unit; a match records who verified it and when."""
-    din = read_din_scan(scanned_din)
-    code = read_product_scan(scanned_product)
+def verify_label(uow: UnitOfWork, *, unit_id: int, scanned_din: str, scanned_product: str, scanned_group: str,
+                 scanned_expiry: str) -> UnitView:
+    """Compare the four scanned barcodes with the label the unit must carry now; a match records who verified
+    it and when."""
+    scan = LabelScan(din=read_din_scan(scanned_din), group=read_group_scan(scanned_group),
+                     product=read_product_scan(scanned_product), expiry=read_expiry_scan(scanned_expiry))
     with uow:
         s = uow.session
         unit = load_unit(s, unit_id, lock=True)
@@ -82,15 +86,35 @@ def verify_label(uow: UnitOfWork, *, unit_id: int, scanned_din: str, scanned_pro
         if unit.label_printed_at is None:
             raise Conflict(f"No label has been printed for unit {din_of(unit.din).eye_readable} "
                            f"{unit.product_code}{unit.division}: print it, then scan it.")
-        _compare(unit, din, code)
+        # The label printing would make now, on the same clock: a label printed before a regroup or an
+        # irradiation is measured against what the bag must say today, not against what it said then.
+        _compare(_label(s, unit, clock_of_site(s, unit.site_id)), scan)
         update_unit(
-            uow, unit, event="label_verified", reason="label scanned back and matched",
-            detail={"scanned_din": din.barcode, "scanned_product": code.barcode},
+            uow, unit, event="label_verified", reason="label scanned back and matched", detail=scan.detail,
             label_verified_at=utcnow(), label_verified_by=uow.actor,
         )
         result = unit_view(s, unit)
         uow.commit()
         return result
+
+
+@dataclass(frozen=True)
+class LabelScan:
+    """A unit label's four barcodes as read, each from its own box."""
+
+    din: Din
+    group: GroupLabel
+    product: ProductCode
+    expiry: datetime  # naive, on the site's wall clock, as printed
+
+    @property
+    def expiry_barcode(self) -> str:
+        return isbt128.encode_expiry(self.expiry)
+
+    @property
+    def detail(self) -> dict[str, str]:
+        return {"scanned_din": self.din.barcode, "scanned_group": self.group.barcode,
+                "scanned_product": self.product.barcode, "scanned_expiry": self.expiry_barcode}
 
 
 def read_din_scan(text: str) -> Din:
@@ -108,6 +132,14 @@ def read_din_scan(text: str) -> Din:
     return isbt128.parse_din(cleaned)
 
 
+def read_group_scan(text: str) -> GroupLabel:
+    """The ABO/RhD barcode as scanned (`=%1700`), or its data typed from under the barcode."""
+    cleaned = text.strip() if isinstance(text, str) else text
+    if isinstance(cleaned, str) and cleaned[:1] in ("=", "&"):
+        isbt128.identify_scan(cleaned, expect=isbt128.BLOOD_GROUP)
+    return isbt128.parse_blood_group_code(cleaned)
+
+
 def read_product_scan(text: str) -> ProductCode:
     cleaned = text.strip() if isinstance(text, str) else text
     if isinstance(cleaned, str) and cleaned[:1] in ("=", "&"):
@@ -115,29 +147,63 @@ def read_product_scan(text: str) -> ProductCode:
     return isbt128.parse_product_code(cleaned)
 
 
-def _compare(unit: Unit, din: Din, code: ProductCode) -> None:
-    mine = din_of(unit.din).eye_readable
-    if str(din) != unit.din:
+def read_expiry_scan(text: str) -> datetime:
+    """The expiry date and time barcode as scanned (`&>0260732359`), or its ten digits typed."""
+    cleaned = text.strip() if isinstance(text, str) else text
+    if isinstance(cleaned, str) and cleaned[:1] in ("=", "&"):
+        isbt128.identify_scan(cleaned, expect=isbt128.EXPIRY)
+    elif isinstance(cleaned, str) and cleaned:
+        # A unit label carries a date and a time: six digits alone (a date, read as 23:59) are not its expiry.
+        cleaned = f"&>{cleaned}"
+    return isbt128.parse_expiry(cleaned)
+
+
+def _compare(label: UnitLabel, scan: LabelScan) -> None:
+    """Each scanned barcode against the one this unit's label must carry, in the label's order; the first
+    difference refuses the label."""
+    mine = label.din_value.eye_readable
+    again = "take it off, print this unit's label again and scan the new one."
+    if str(scan.din) != label.din:
         raise Conflict(
-            f"Label mismatch: the DIN scanned is {din.eye_readable}, this unit is {mine}. The label belongs to "
+            f"Label mismatch: the DIN scanned is {scan.din.eye_readable}, this unit is {mine}. The label belongs to "
             "another unit: take it off, print this unit's label and scan it again."
         )
-    if code.description_code != unit.product_code:
+    if scan.group.barcode != label.group_barcode:
+        expected = isbt128.parse_blood_group_code(label.group_barcode)
+        raise Conflict(
+            f"Label mismatch on {mine}: the blood group scanned is {scan.group.in_words} ({scan.group.barcode}), "
+            f"this unit is {expected.in_words} ({expected.barcode}). The label is for another group or was "
+            f"printed before the unit's group changed: {again}"
+        )
+    code = scan.product
+    if code.description_code != label.product_code:
         raise Conflict(
             f"Label mismatch on {mine}: the product scanned is {code.description_code} "
-            f"({product_name(code.description_code)}), this unit is {unit.product_code} "
-            f"({product_name(unit.product_code)}). Print this unit's label and scan it again."
+            f"({product_name(code.description_code)}), this unit is {label.product_code} "
+            f"({product_name(label.product_code)}). Print this unit's label and scan it again."
         )
-    if code.division != unit.division:
+    if code.division != label.division:
         raise Conflict(
             f"Label mismatch on {mine}: the label is for division {code.division}, this unit is division "
-            f"{unit.division}. Each aliquot carries its own label: print this one's and scan it again."
+            f"{label.division}. Each aliquot carries its own label: print this one's and scan it again."
         )
-    if code.collection_type != "V":
+    if code.collection_type != label.collection_type:
+        kinds = isbt128.COLLECTION_TYPES
         raise Conflict(
-            f"Label mismatch on {mine}: the label's collection type is {code.collection_type}; "
-            "this unit is from a volunteer donor (V)."
+            f"Label mismatch on {mine}: the label's collection type is {code.collection_type} "
+            f"({kinds[code.collection_type]}); this unit's is {label.collection_type} "
+            f"({kinds[label.collection_type]}). Print this unit's label and scan it again."
         )
+    if scan.expiry_barcode != label.expiry_barcode:
+        raise Conflict(
+            f"Label mismatch on {mine}: the expiry scanned is {_as_printed(scan.expiry)} ({scan.expiry_barcode}), "
+            f"this unit expires {_as_printed(label.expires_at)} ({label.expiry_barcode}). The label is out of "
+            f"date (irradiation, for one, shortens a unit's life): {again}"
+        )
+
+
+def _as_printed(when: datetime) -> str:
+    return f"{printed_date(when)} {when:%H:%M}"
 
 
 def _refuse_unless_labellable(unit: Unit, verb: str) -> None:

@@ -137,12 +137,17 @@ def label(
 def verify_label(
     unit_id: int = typer.Argument(...),
     din: str = typer.Option(..., "--din", help="Scan the label's DIN barcode (or type the DIN)."),
+    group: str = typer.Option(..., "--group", help="Scan the label's ABO/RhD barcode (=%1700; =%Mq00 if not "
+                                                   "grouped)."),
     product: str = typer.Option(..., "--product", help="Scan the label's product code barcode."),
+    expiry: str = typer.Option(..., "--expiry", help="Scan the label's expiry barcode (&>0260732359)."),
     actor: str = Actor,
 ) -> None:
-    """Scan the label back: it is verified only if its DIN and product code are this unit's."""
+    """Scan the label back: it is verified only if its DIN, blood group, product code and expiry are what this
+    unit's label must carry now."""
     with clerk_errors():
-        view = labels.verify_label(uow(), unit_id=unit_id, scanned_din=din, scanned_product=product)
+        view = labels.verify_label(uow(), unit_id=unit_id, scanned_din=din, scanned_group=group,
+                                   scanned_product=product, scanned_expiry=expiry)
     console.print("[green]Label verified.[/green]")
     _show([view])
 

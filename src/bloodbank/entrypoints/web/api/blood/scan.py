@@ -27,6 +27,8 @@ def read_scan(text: str, expect: str) -> dict:
         return {"kind": "blood_group", "value": str(parse_group(raw)), "display": str(parse_group(raw))}
     if expect == "product_code" and typed:
         raw = "=<" + raw
+    if expect == "expiry" and typed:
+        raw = "&>" + raw  # the ten digits printed under a unit label's expiry barcode
     kind, _ = isbt128.identify_scan(raw, expect=None if expect == "any" else expect)
     if kind == isbt128.PRODUCT_CODE:
         code = isbt128.parse_product_code(raw)
@@ -41,7 +43,7 @@ def read_scan(text: str, expect: str) -> dict:
 
 @router.get("/scan", summary="Read a scanned or typed DIN, product code, blood group or expiry")
 def check_scan(text: str = Query(..., max_length=200),
-               expect: str = Query("any", pattern="^(din|product_code|blood_group|any)$"),
+               expect: str = Query("any", pattern="^(din|product_code|blood_group|expiry|any)$"),
                _caller: Caller = Depends(logged_in)) -> dict:
     try:
         return {"ok": True, **read_scan(text, expect)}

@@ -1,7 +1,7 @@
 """REST endpoints: units. Components from donations, pools, aliquots, cryo, irradiation, labels and their scan-back.
 
 Every unit made here starts in quarantine; release (elsewhere) needs the label printed here and
-verified by scanning its DIN and product code back.
+verified by scanning its four barcodes back: DIN, blood group, product code and expiry.
 """
 
 from __future__ import annotations
@@ -73,8 +73,12 @@ class LabelScan(BaseModel):
 
     scanned_din: str = Field(min_length=1, max_length=40, description="The label's DIN barcode as scanned "
                                                                      "(or the eye-readable DIN typed).")
+    scanned_group: str = Field(min_length=1, max_length=40, description="The label's ABO/RhD barcode as scanned "
+                                                                       "(=%1700; =%Mq00 on a unit not grouped).")
     scanned_product: str = Field(min_length=1, max_length=40, description="The label's product code barcode "
                                                                          "as scanned (=<X0003V00).")
+    scanned_expiry: str = Field(min_length=1, max_length=40, description="The label's expiry date and time "
+                                                                        "barcode as scanned (&>0260732359).")
 
 
 # ---------------------------------------------------------------- reading units
@@ -202,8 +206,10 @@ def label_pdf(unit_id: int = _id("unit"), caller: Caller = Depends(require(Permi
 
 
 @router.post("/units/{unit_id}/label-verification",
-             summary="Scan the printed label back: verified only if its DIN and product code are this unit's")
+             summary="Scan the printed label back: verified only if its DIN, blood group, product code and expiry "
+                     "are what this unit's label must carry now")
 def verify_label(body: LabelScan, unit_id: int = _id("unit"),
                  caller: Caller = Depends(require(Permission.PROCESSING))) -> UnitView:
     return labels.verify_label(caller.uow(), unit_id=unit_id, scanned_din=body.scanned_din,
-                               scanned_product=body.scanned_product)
+                               scanned_product=body.scanned_product, scanned_group=body.scanned_group,
+                               scanned_expiry=body.scanned_expiry)

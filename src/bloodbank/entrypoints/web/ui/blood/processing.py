@@ -34,8 +34,9 @@ LEUCO_OPTIONS = [("", "The method's usual (filtered unless kept whole)"), ("yes"
 PARTS_OPTIONS = [("2", "2"), ("3", "3"), ("4", "4")]
 DONE = {
     "processed": "Components made, in quarantine. Print each unit's label, stick it on the bag, then scan it back.",
-    "printed": "Label printed. Stick it on the bag, then scan its DIN and product code back.",
-    "verified": "Label verified: its DIN and product code are this unit's.",
+    "printed": "Label printed. Stick it on the bag, then scan its four barcodes back: DIN, blood group, product "
+               "code, expiry.",
+    "verified": "Label verified: its DIN, blood group, product code and expiry are this unit's.",
     "irradiated": "Irradiated: the product code and expiry changed. Print the new label and verify it.",
     "split": "Aliquots made, in quarantine. Each one needs its own label.",
     "cryo": "Cryoprecipitate made, in quarantine. Print its label and verify it.",
@@ -163,11 +164,13 @@ def print_label(request: Request, unit_id: int = _id("unit"), caller: Caller = D
 
 @router.post("/processing/units/{unit_id}/verify-label")
 def verify_label(request: Request, unit_id: int = _id("unit"), scanned_din: str = Form(""),
-                 scanned_product: str = Form(""), caller: Caller = Depends(PROCESS)):
-    typed = {"scanned_din": scanned_din[:MAX_SCAN * 2], "scanned_product": scanned_product[:MAX_SCAN * 2]}
+                 scanned_group: str = Form(""), scanned_product: str = Form(""), scanned_expiry: str = Form(""),
+                 caller: Caller = Depends(PROCESS)):
+    scans = {"scanned_din": scanned_din, "scanned_group": scanned_group, "scanned_product": scanned_product,
+             "scanned_expiry": scanned_expiry}
+    typed = {name: text[:MAX_SCAN * 2] for name, text in scans.items()}
     try:
-        labels.verify_label(caller.uow(), unit_id=unit_id, scanned_din=_scan(scanned_din),
-                            scanned_product=_scan(scanned_product))
+        labels.verify_label(caller.uow(), unit_id=unit_id, **{name: _scan(text) for name, text in scans.items()})
     except DomainError as error:
         return _unit_page(request, caller, unit_id, typed=typed, error=error.message, status_code=status_for(error))
     return _to_unit(unit_id, "verified")
