@@ -39,7 +39,7 @@ def test_collection_to_a_verified_red_cell_label_through_the_api(database):
     assert all(u["status"] == "quarantined" and u["din"] == donation["din"] for u in units)
     red = next(u for u in units if u["kind"] == "red_cells")
 
-    label = lab.get(f"/api/units/{red['id']}/label.pdf")
+    label = lab.post(f"/api/units/{red['id']}/label.pdf")
     assert label.status_code == 200 and label.headers["content-type"] == "application/pdf"
     assert label.content.startswith(b"%PDF")
     scanned = printed(label.content)
@@ -57,7 +57,7 @@ def test_a_label_scanned_with_a_wrong_check_character_is_refused_naming_it_and_s
     _, views = processed(database, site_id=make_site(database))
     red = unit_of(views, "red_cells")
     lab = api(database, "lab_technician")
-    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    scanned = printed(lab.post(f"/api/units/{red.id}/label.pdf").content)
     right = parse_din(red.din).check
     wrong = "Z" if right != "Z" else "Y"
 
@@ -75,7 +75,7 @@ def test_a_label_from_another_unit_is_refused_and_nothing_is_recorded(database):
     _, others = processed(database, site_id=site)
     red, stranger = unit_of(views, "red_cells"), unit_of(others, "red_cells")
     lab = api(database, "lab_technician")
-    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    scanned = printed(lab.post(f"/api/units/{red.id}/label.pdf").content)
     before = counts(database)
 
     answer = lab.post(f"/api/units/{red.id}/label-verification",
@@ -113,7 +113,7 @@ def test_a_label_whose_group_or_expiry_is_not_this_units_is_refused_and_nothing_
     _, views = processed(database, site_id=make_site(database), group="B-")
     red = unit_of(views, "red_cells")
     lab = api(database, "lab_technician")
-    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    scanned = printed(lab.post(f"/api/units/{red.id}/label.pdf").content)
     before = counts(database)
 
     answer = lab.post(f"/api/units/{red.id}/label-verification", json={**scanned, **change(scanned)})
@@ -128,7 +128,7 @@ def test_the_group_and_expiry_scans_are_required(database, missing):
     _, views = processed(database, site_id=make_site(database))
     red = unit_of(views, "red_cells")
     lab = api(database, "lab_technician")
-    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    scanned = printed(lab.post(f"/api/units/{red.id}/label.pdf").content)
 
     answer = lab.post(f"/api/units/{red.id}/label-verification",
                       json={k: v for k, v in scanned.items() if k != missing})
@@ -200,7 +200,7 @@ def test_a_unit_is_split_into_aliquots_irradiated_and_plasma_made_into_cryo(data
     _, views = processed(database, site_id=make_site(database))
     red, plasma = unit_of(views, "red_cells"), unit_of(views, "plasma")
     lab = api(database, "lab_technician")
-    scanned = printed(lab.get(f"/api/units/{red.id}/label.pdf").content)
+    scanned = printed(lab.post(f"/api/units/{red.id}/label.pdf").content)
     assert lab.post(f"/api/units/{red.id}/label-verification", json=scanned).json()["label_verified"] is True
 
     irradiated = lab.post(f"/api/units/{red.id}/irradiate")
@@ -223,7 +223,7 @@ def test_the_work_lists_show_what_waits_for_processing_and_for_a_label(database)
     waiting = make_donation(database, site_id=site)
     _, views = processed(database, site_id=site)
     lab = api(database, "lab_technician")
-    lab.get(f"/api/units/{views[0].id}/label.pdf")
+    lab.post(f"/api/units/{views[0].id}/label.pdf")
 
     awaiting = lab.get("/api/processing/donations", params={"site_id": site}).json()
     labels = lab.get("/api/units/awaiting-label", params={"site_id": site}).json()
@@ -241,7 +241,7 @@ def test_the_work_lists_show_what_waits_for_processing_and_for_a_label(database)
     ("post", "/api/units/1/split", {"parts": 2}),
     ("post", "/api/units/1/cryo", None),
     ("post", "/api/units/1/irradiate", None),
-    ("get", "/api/units/1/label.pdf", None),
+    ("post", "/api/units/1/label.pdf", None),
     ("post", "/api/units/1/label-verification",
      {"scanned_din": "x", "scanned_group": "y", "scanned_product": "z", "scanned_expiry": "w"}),
     ("get", "/api/units/1", None),
@@ -256,5 +256,5 @@ def test_an_inventory_manager_reads_units_but_does_not_print_labels(database):
     _, views = processed(database, site_id=make_site(database))
     client = api(database, "inventory_manager")
     assert client.get(f"/api/units/{views[0].id}").status_code == 200
-    assert client.get(f"/api/units/{views[0].id}/label.pdf").status_code == 403
+    assert client.post(f"/api/units/{views[0].id}/label.pdf").status_code == 403
     assert unit_row(database, views[0].id)["label_printed_at"] is None

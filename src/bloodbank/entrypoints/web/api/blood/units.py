@@ -197,8 +197,8 @@ def irradiate(unit_id: int = _id("unit"), caller: Caller = Depends(require(Permi
 # ---------------------------------------------------------------- labels
 
 
-@router.get("/units/{unit_id}/label.pdf", response_class=Response, responses=PDF,
-            summary="Print the unit's label (records the printing; any earlier verification is cleared)")
+@router.post("/units/{unit_id}/label.pdf", response_class=Response, responses=PDF,
+             summary="Print the unit's label (records the printing; any earlier verification is cleared)")
 def label_pdf(unit_id: int = _id("unit"), caller: Caller = Depends(require(Permission.PROCESSING))) -> Response:
     pdf = labels.print_label(caller.uow(), unit_id=unit_id)
     return Response(pdf, media_type="application/pdf",
