@@ -34,23 +34,50 @@ class AuditEntryView:
 
 # ---------------------------------------------------------------- reading the log as a role
 
-# An entry's values repeat the record it is about: whoever may not read such records (an administrator
-# reads no test result and no patient) sees that the entry exists, who wrote it and when, not its values.
-VALUES_NEED: dict[str, access.Permission] = {
-    "test_result": access.Permission.RESULTS_READ,
-    "donor_follow_up": access.Permission.RESULTS_READ,
-    "deferral": access.Permission.DEFERRAL_REASONS,
-    "patient": access.Permission.PATIENTS_READ,
-    "order": access.Permission.PATIENTS_READ,
-    "reservation": access.Permission.PATIENTS_READ,
-    "crossmatch": access.Permission.PATIENTS_READ,
-    "issue": access.Permission.PATIENTS_READ,
-    "transfusion": access.Permission.PATIENTS_READ,
-    "transfusion_reaction": access.Permission.PATIENTS_READ,
-    "unit_return": access.Permission.PATIENTS_READ,
-    "unit": access.Permission.UNITS_READ,
-    "recall": access.Permission.UNITS_READ,
+# An entry's values repeat the record it is about, so they are shown only to a role that may read such
+# records: an allow-list, entity by entity. An entity missing from it shows no values to anyone (a new kind
+# of record is private until someone decides who reads it); the entry itself, who wrote it and when, and
+# its hash are shown to every reader of the log.
+P = access.Permission
+VALUES_READ_WITH: dict[str, access.Permission] = {
+    # what a donor confided or what their blood showed
+    "test_result": P.RESULTS_READ,
+    "donor_follow_up": P.RESULTS_READ,
+    "deferral": P.DEFERRAL_REASONS,
+    "visit_reasons": P.DEFERRAL_REASONS,
+    "visit": P.DEFERRAL_REASONS,  # screening answers, measurements and the decision
+    "adverse_reaction": P.DEFERRAL_REASONS,
+    "consent": P.VISITS,
+    "donation": P.COLLECTION,
+    "donor": P.DONORS_READ,
+    "donor_import": P.DONORS_WRITE,
+    "appointment": P.APPOINTMENTS,
+    # patients and what they received
+    "patient": P.PATIENTS_READ,
+    "order": P.PATIENTS_READ,
+    "reservation": P.PATIENTS_READ,
+    "crossmatch": P.PATIENTS_READ,
+    "issue": P.PATIENTS_READ,
+    "transfusion": P.PATIENTS_READ,
+    "transfusion_reaction": P.PATIENTS_READ,
+    "unit_return": P.PATIENTS_READ,
+    "hospital": P.PATIENTS_READ,
+    # blood in the bank
+    "unit": P.UNITS_READ,
+    "unit_hold": P.UNITS_READ,
+    "recall": P.UNITS_READ,
+    "transfer": P.UNITS_READ,
+    "temperature_excursion": P.UNITS_READ,
+    "inventory": P.UNITS_READ,
+    # running the system
+    "site": P.AUDIT_READ,
+    "user": P.USERS,
+    "api_token": P.USERS,
+    "permission": P.AUDIT_READ,
+    "database": P.AUDIT_READ,
 }
+# Never shown with values, to anyone: the entry only says that something happened.
+NEVER_SHOWN = frozenset({"confidential"})
 
 
 @dataclass(frozen=True)
@@ -61,8 +88,8 @@ class ShownEntryView(AuditEntryView):
 
 
 def _shown(row: AuditEntry, role: str) -> ShownEntryView:
-    needed = VALUES_NEED.get(row.entity)
-    hidden = needed is not None and not access.may(role, needed)
+    needed = VALUES_READ_WITH.get(row.entity)
+    hidden = row.entity in NEVER_SHOWN or needed is None or not access.may(role, needed)
     return ShownEntryView(
         id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity, entity_id=row.entity_id,
         old=None if hidden else row.old, new=None if hidden else row.new, reason=None if hidden else row.reason,
