@@ -37,8 +37,9 @@ def test_the_trace_of_a_donation_shows_every_component_the_aliquots_the_pool_and
     assert set(children) == {chain.units["RC_A"], chain.units["PL_A"], chain.units["POOL"]}
     aliquots = children[chain.units["RC_A"]]["children"]
     assert [(a["division"], a["status"]) for a in aliquots] == [("Aa", "transfused"), ("Ab", "transfused")]
-    assert [a["recipients"][0]["identifiers"] for a in aliquots] == [[chain.wristbands["P1"]],
-                                                                      [chain.wristbands["P2"]]]
+    # The lab reads no patient: each recipient is their record, without the identifiers on the wristband.
+    assert [(a["recipients"][0]["patient_id"], a["recipients"][0]["identifiers"]) for a in aliquots] == [
+        (chain.patients["P1"], []), (chain.patients["P2"], [])]
     pool = children[chain.units["POOL"]]
     assert {s["din"] for s in pool["sources"]} == {str(chain.dins[k]) for k in "ABCD"}
     assert pool["recipients"][0]["patient_id"] == chain.patients["P3"]
@@ -59,7 +60,7 @@ def test_the_trace_of_a_pool_scanned_from_its_label_goes_up_to_every_donor(datab
     assert {d["donor"]["donor_number"] for d in trace["donations"]} == {chain.donor_numbers[k] for k in "ABCD"}
     pools = [u for u in _units(trace) if u["unit_id"] == chain.units["POOL"]]
     [full] = [p for p in pools if not p["shown_above"]]
-    assert full["recipients"][0]["identifiers"] == [chain.wristbands["P3"]]
+    assert (full["recipients"][0]["patient_id"], full["recipients"][0]["identifiers"]) == (chain.patients["P3"], [])
     assert chain.units["RC_B"] not in {u["unit_id"] for u in _units(trace)}
     # An inventory manager traces to recall, and reads no test result.
     assert all(u["tests"] == [] for u in _units(trace))

@@ -34,8 +34,8 @@ def test_searching_a_scanned_din_shows_donor_every_component_and_each_recipient(
     for kind in ("Whole blood", "Red cells", "Plasma", "Platelets pooled"):
         assert kind in shown
     assert "division Aa" in shown and "division Ab" in shown
-    for patient in ("P1", "P2", "P3"):
-        assert f"Recipient: {chain.wristbands[patient]}" in shown
+    for patient in ("P1", "P2", "P3"):  # a lab technician reads no patient: the record, not the identifiers
+        assert f"Recipient: patient {chain.patients[patient]}" in shown and chain.wristbands[patient] not in shown
     assert "Tests: hbv negative; hiv negative" in shown and "(completed)" in shown
     assert f"Made from: {chain.dins['A'].eye_readable} X0001" in shown
     assert "Recall and sign" not in shown  # a lab technician traces but does not recall
@@ -50,17 +50,18 @@ def test_searching_a_donor_number_shows_the_lookback_with_every_recipient(databa
     shown = text_of(answer.text)
     assert f"Lookback for donor {chain.donor_numbers['B']}" in shown
     assert "1 patient(s) received blood from this donor" in shown
-    assert f"in pool {chain.dins['POOL'].eye_readable}" in shown and chain.wristbands["P3"] in shown
-    assert chain.wristbands["P1"] not in shown
+    assert f"in pool {chain.dins['POOL'].eye_readable}" in shown and f"patient {chain.patients['P3']}" in shown
+    assert chain.wristbands["P3"] not in shown and chain.wristbands["P1"] not in shown
 
 
-def test_an_inventory_manager_sees_the_chain_and_its_recipients_but_no_test_result(database):
+def test_an_inventory_manager_sees_the_chain_and_where_it_went_but_no_result_and_no_identifier(database):
     chain = build_chain(database)
 
     shown = text_of(browser(database, "inventory_manager", "stock").get(
         "/trace", params={"q": str(chain.dins["A"])}).text)
 
-    assert f"Recipient: {chain.wristbands['P1']}" in shown and "Plasma" in shown
+    assert f"Recipient: patient {chain.patients['P1']}" in shown and "Plasma" in shown
+    assert chain.wristbands["P1"] not in shown
     assert "Test results are shown only to roles that may read them." in shown
     assert "hiv negative" not in shown and "Current test results" not in shown
 

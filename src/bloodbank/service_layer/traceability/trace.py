@@ -265,29 +265,68 @@ def recent_issues(uow: UnitOfWork, *, limit: int = 10) -> list[RecentIssue]:
 
 
 # ---------------------------------------------------------------- as the reader's role may see it
+#
+# A trace is read to act on a recall: units, where they are and what became of them. What it also shows
+# about people is shaped to the reader's role, in one place: test results (and a discard reason that is a
+# result, "reactive marker") only with RESULTS_READ, donors' names only with DONORS_READ, recipients'
+# identifiers only with PATIENTS_READ. An inventory manager still sees every unit, its fate and location.
 
 
 def trace_din_as(uow: UnitOfWork, din_text: str, *, role: str) -> Trace:
-    """`trace_din`, with the test results left out for a role that may not read results."""
-    return _results_as(trace_din(uow, din_text), role)
+    """`trace_din` as the reader's role may see it."""
+    return _trace_as(trace_din(uow, din_text), role)
+
+
+def lookback_as(uow: UnitOfWork, donor_ref: str | int, *, role: str) -> Lookback:
+    """`lookback` as the reader's role may see it."""
+    return _lookback_as(lookback(uow, donor_ref), role)
 
 
 def search_as(uow: UnitOfWork, text: str, *, role: str) -> TraceSearch:
-    """`search`, with the test results left out of a trace for a role that may not read results."""
+    """`search` as the reader's role may see it."""
     found = search(uow, text)
-    if found.trace is None:
-        return found
-    return replace(found, trace=_results_as(found.trace, role))
+    return replace(found, trace=found.trace and _trace_as(found.trace, role),
+                   lookback=found.lookback and _lookback_as(found.lookback, role))
 
 
-def _results_as(result: Trace, role: str) -> Trace:
-    # Results are a sensitive read (an inventory manager traces units to recall them, not to read markers).
-    if access.may(role, access.Permission.RESULTS_READ):
+def _trace_as(result: Trace, role: str) -> Trace:
+    results, donors, patients = (access.may(role, p) for p in (
+        access.Permission.RESULTS_READ, access.Permission.DONORS_READ, access.Permission.PATIENTS_READ))
+    if results and donors and patients:
         return result
 
-    def strip(unit: TraceUnit) -> TraceUnit:
-        return replace(unit, tests=(), children=tuple(strip(c) for c in unit.children))
+    def unit(u: TraceUnit) -> TraceUnit:
+        shaped = replace(u, children=tuple(unit(c) for c in u.children))
+        if not results:
+            shaped = replace(shaped, tests=(), fate=_fate_without_result(u.fate),
+                             events=tuple(replace(e, detail={}) for e in u.events))
+        if not patients:
+            shaped = replace(shaped, recipients=tuple(_recipient_without_identity(r) for r in u.recipients))
+        return shaped
 
-    return replace(result, donations=tuple(replace(d, units=tuple(strip(u) for u in d.units))
-                                           for d in result.donations),
-                   other_units=tuple(strip(u) for u in result.other_units))
+    return replace(result, other_units=tuple(unit(u) for u in result.other_units), donations=tuple(
+        replace(d, units=tuple(unit(u) for u in d.units), donor=d.donor if donors else _donor_without_name(d.donor))
+        for d in result.donations))
+
+
+def _lookback_as(result: Lookback, role: str) -> Lookback:
+    donors, patients = (access.may(role, p) for p in (access.Permission.DONORS_READ, access.Permission.PATIENTS_READ))
+    shaped = result if donors else replace(result, donor=_donor_without_name(result.donor))
+    if patients:
+        return shaped
+    return replace(shaped, donations=tuple(
+        replace(d, recipients=tuple(replace(r, recipient=_recipient_without_identity(r.recipient))
+                                    for r in d.recipients))
+        for d in shaped.donations))
+
+
+def _fate_without_result(fate_text: str) -> str:
+    return "discarded" if fate_text.startswith("discarded") else fate_text
+
+
+def _donor_without_name(donor: DonorRef) -> DonorRef:
+    return replace(donor, name="")
+
+
+def _recipient_without_identity(recipient: Recipient) -> Recipient:
+    return replace(recipient, identifiers=(), reactions=())

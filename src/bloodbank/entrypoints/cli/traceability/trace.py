@@ -119,7 +119,7 @@ def lookback_command(
 ) -> None:
     """List every patient who received any unit holding this donor's blood (splits, pools, merged records)."""
     with clerk_errors():
-        result = tracing.lookback(uow(), donor)
+        result = tracing.lookback_as(uow(), donor, role=running().principal.role)
     if as_json:
         _echo_json(result.to_dict())
     else:

@@ -67,7 +67,7 @@ def lookback(donor_ref: str = Path(..., min_length=1, max_length=20,
     ref: str | int = donor_ref
     if donor_ref.isascii() and donor_ref.isdigit() and int(donor_ref) <= MAX_ID:
         ref = int(donor_ref)
-    return tracing.lookback(caller.uow(), ref)
+    return tracing.lookback_as(caller.uow(), ref, role=caller.principal.role)
 
 
 @router.post("/recalls", status_code=201, summary="Open a recall (signed): every unit holding the blood")
