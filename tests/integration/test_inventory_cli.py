@@ -1,10 +1,10 @@
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from bloodbank.adapters.db.models import Signature, Site, Unit
+from bloodbank.adapters.db.models import Signature, Site, TemperatureExcursion, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.entrypoints.cli.blood import inventory as cli
 from bloodbank.entrypoints.cli.context import set_database_url
@@ -282,3 +282,17 @@ def test_a_held_unit_is_discarded_after_a_signed_review(database):
     [signature] = signatures(database)
     assert (signature.action, signature.entity_id) == ("discard", str(red))
     assert "No unit is held for review." in run("holds").output
+
+
+def test_an_excursion_time_without_a_zone_is_read_on_the_sites_clock_not_this_computers(database):
+    site_id = make_site(database, code="EAST", time_zone="Asia/Damascus")
+    make_unit(database, site_id=site_id, location="fridge 1")
+    started = (utcnow() + timedelta(hours=3) - timedelta(hours=2)).replace(tzinfo=None, microsecond=0)
+    ended = started + timedelta(hours=1)
+    result = run("excursion", "--site", "EAST", "--location", "fridge 1", "--started", started.isoformat(),
+                 "--ended", ended.isoformat(), "--lowest", 4, "--highest", 12.5)
+    assert result.exit_code == 0, result.output
+    with database.sessions() as session:
+        stored = session.query(TemperatureExcursion).one()
+    # The monitor in Damascus (UTC+3) said `started`: two hours ago in UTC.
+    assert stored.started_at == started.replace(tzinfo=timezone.utc) - timedelta(hours=3)

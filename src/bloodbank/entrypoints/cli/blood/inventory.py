@@ -33,8 +33,8 @@ def _moment(text: str, what: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what} must be a date and time like 2026-03-01T14:30 (got {text!r}).") from None
-    # Without an offset the time is read on this computer's clock, as the monitor display shows it.
-    return value if value.tzinfo else value.astimezone()
+    # Without an offset the use case reads it on the site's clock, as the monitor there shows it.
+    return value
 
 
 def _days(value: float | None) -> str:
