@@ -169,11 +169,12 @@ def list_deferrals(uow: UnitOfWork, donor_id: int, *, include_reasons: bool = Fa
 
 def deferral_status(uow: UnitOfWork, donor_id: int, on: date | None = None) -> DeferralStatus:
     """Deferred or not, and until when, without reasons; "deferred" when it cannot be confirmed."""
-    on = on or utcnow().date()
     with uow:
         try:
-            if uow.session.get(Donor, donor_id) is None:
+            donor = uow.session.get(Donor, donor_id)
+            if donor is None:
                 raise NotFound(f"No donor with id {donor_id}.")
+            on = on or donor_today(uow.session, donor)
             active = [(d.kind, d.ends_on) for d in deferral_lookup.active_deferrals(uow.session, donor_id, on)]
         except SQLAlchemyError:
             return DeferralStatus(deferred=True, permanent=False, until=None, note=COULD_NOT_CONFIRM)
@@ -202,10 +203,11 @@ class DeferralSummary:
 
 def list_deferral_dates(uow: UnitOfWork, donor_id: int, on: date | None = None) -> list[DeferralSummary]:
     """Every deferral of the person (merged records included), newest first, without code or reason."""
-    on = on or utcnow().date()
     with uow:
-        if uow.session.get(Donor, donor_id) is None:
+        donor = uow.session.get(Donor, donor_id)
+        if donor is None:
             raise NotFound(f"No donor with id {donor_id}.")
+        on = on or donor_today(uow.session, donor)
         ids = deferral_lookup.donor_ids_of_person(uow.session, donor_id)
         rows = uow.session.execute(
             select(Deferral).where(Deferral.donor_id.in_(ids))
