@@ -186,7 +186,8 @@ def test_the_interval_check_sees_an_imported_donation(database):
                        consent=False)
     answers = {q.id: ("no" if q.defers_on else "yes") for q in questions()}
 
-    decision = screening.record_screening(clerk(database), visit_id=visit, answers=answers, **HEALTHY)
+    decision = screening.record_screening(clerk(database), visit_id=visit, answers=answers, **HEALTHY,
+                                          reasons=True)
 
     assert not decision.eligible and decision.failed_rules == ("interval.whole_blood",)
     assert decision.next_eligible_date == days_ago(20).date() + timedelta(days=84)  # 12 weeks for men (WHO)

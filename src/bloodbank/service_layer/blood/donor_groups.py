@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.blood_groups import parse_group
+from bloodbank.service_layer.donors.deferral_lookup import survivor
 
 
 def recorded_group(session: Session, donor_id: int) -> str | None:
@@ -29,9 +30,4 @@ def group_disputed(session: Session, donor_id: int) -> bool:
 
 
 def _current_donor(session: Session, donor_id: int) -> Donor | None:
-    """The record that holds the donor now: a merged record points at its survivor."""
-    donor, seen = session.get(Donor, donor_id), set()
-    while donor is not None and donor.merged_into_id is not None and donor.id not in seen:
-        seen.add(donor.id)
-        donor = session.get(Donor, donor.merged_into_id)
-    return donor
+    return survivor(session, session.get(Donor, donor_id))

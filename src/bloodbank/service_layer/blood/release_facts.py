@@ -15,7 +15,7 @@ from bloodbank.service_layer.blood.hold_records import open_holds
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL
 from bloodbank.service_layer.blood.unit_sources import source_donation_ids
 from bloodbank.service_layer.donors.consent import consent_of, is_self_excluded
-from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, survivor
 
 
 def release_facts(session: Session, unit: Unit, now: datetime) -> tuple[rules.ReleaseFacts, list[Donation]]:
@@ -55,11 +55,7 @@ def _current_results(session: Session, donation_ids: list[int]) -> dict[int, dic
 
 def person_of(session: Session, donor_id: int) -> list[Donor]:
     """Every record of the person behind this donor record, merged ones included."""
-    root, seen = session.get(Donor, donor_id), {donor_id}
-    while root.merged_into_id is not None and root.merged_into_id not in seen:
-        seen.add(root.merged_into_id)
-        root = session.get(Donor, root.merged_into_id)
-    ids = donor_ids_of_person(session, root.id)
+    ids = donor_ids_of_person(session, survivor(session, session.get(Donor, donor_id)).id)
     return list(session.execute(select(Donor).where(Donor.id.in_(ids))).scalars())
 
 

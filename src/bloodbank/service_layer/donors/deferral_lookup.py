@@ -21,6 +21,16 @@ CANNOT_CONFIRM = (
 )
 
 
+def survivor(session: Session, donor: Donor | None) -> Donor | None:
+    """The record that holds the person now: merges are followed to the end (a cycle, a data fault, stops
+    the walk rather than looping). The one walk every area uses."""
+    seen: set[int] = set()
+    while donor is not None and donor.merged_into_id is not None and donor.id not in seen:
+        seen.add(donor.id)
+        donor = session.get(Donor, donor.merged_into_id)
+    return donor
+
+
 def donor_ids_of_person(session: Session, donor_id: int) -> list[int]:
     """The record and every record merged into it: a deferral on any of them counts."""
     ids, frontier = {donor_id}, [donor_id]

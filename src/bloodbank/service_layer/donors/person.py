@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.domain.errors import NotFound
+from bloodbank.service_layer.donors.deferral_lookup import survivor
 
 
 def find_person(session: Session, donor_ref: str | int) -> Donor:
@@ -20,8 +21,4 @@ def find_person(session: Session, donor_ref: str | int) -> Donor:
         donor = session.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
     if donor is None:
         raise NotFound(f"No donor {donor_ref}.")
-    seen = {donor.id}
-    while donor.merged_into_id is not None and donor.merged_into_id not in seen:
-        donor = session.get(Donor, donor.merged_into_id)
-        seen.add(donor.id)
-    return donor
+    return survivor(session, donor)

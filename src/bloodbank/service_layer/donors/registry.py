@@ -27,6 +27,7 @@ from bloodbank.service_layer.donors.donor_fields import (
 )
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.donors.deferral_lookup import survivor
 
 
 @dataclass(frozen=True)
@@ -170,13 +171,7 @@ def _person(row: Donor) -> Person:
 
 
 def survivor_of(session: Session, row: Donor) -> Donor:
-    seen = {row.id}
-    while row.merged_into_id is not None:
-        row = session.get(Donor, row.merged_into_id)
-        if row.id in seen:  # a cycle would be a data fault; stop rather than loop forever
-            break
-        seen.add(row.id)
-    return row
+    return survivor(session, row)
 
 
 def load_donor(session: Session, donor_id: int) -> Donor:
