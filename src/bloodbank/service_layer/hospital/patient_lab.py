@@ -25,6 +25,7 @@ from bloodbank.domain.issue import SAMPLE_VALIDITY, electronic_issue_allowed
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import antibody_name, grouping_status, normalize_group, requirement_code
 from bloodbank.domain.requirements import group_status, manual_checks
+from bloodbank.domain.second_entry import ANALYSER, MANUAL
 from bloodbank.service_layer.hospital.patient_profile import active_requirements, load_profile
 from bloodbank.service_layer.hospital.patients import PatientView, current_patient, patient_view, records_of_person
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
@@ -123,7 +124,8 @@ def record_grouping(uow: UnitOfWork, *, patient_id: int, sample_id: int, blood_g
         patient = current_patient(session, patient_id)
         _sample_of(session, patient.id, sample_id)
         row = PatientGrouping(patient_id=patient.id, sample_id=sample_id, blood_group=group, tested_at=utcnow(),
-                              recorded_by=uow.actor, manually_edited=bool(manually_edited), historical=False)
+                              recorded_by=uow.actor, manually_edited=bool(manually_edited), historical=False,
+                              source=MANUAL if manually_edited else ANALYSER)
         session.add(row)
         session.flush()
         status = grouping_status(load_profile(session, patient.id))
