@@ -74,9 +74,14 @@ def make_patient(database: Database, *, group: str | None = "A+", samples: int =
             session.add(sample)
             session.flush()
             sample_id = sample.id
+            edited = edited_grouping and n == samples - 1
+            # One typed by hand counts once its second entry agrees: here it has, so only electronic issue differs.
             session.add(PatientGrouping(patient_id=patient.id, sample_id=sample.id, blood_group=group, tested_at=taken,
-                                        recorded_by="bms.lee", historical=n < samples - 1,
-                                        manually_edited=edited_grouping and n == samples - 1))
+                                        recorded_by="bms.lee", historical=n < samples - 1, manually_edited=edited,
+                                        source="manual" if edited else "analyser",
+                                        second_entry_group=group if edited else None,
+                                        second_entry_at=taken if edited else None,
+                                        second_entry_by="bms.kai" if edited else None))
         if screen is not None:
             session.add(AntibodyScreen(patient_id=patient.id, sample_id=sample_id, positive=screen,
                                        tested_at=now - screen_age, recorded_by="bms.lee"))
@@ -100,7 +105,7 @@ def add_grouping(database: Database, patient_id: int, group: str) -> int:
     """A grouping on a new sample; returns the sample's id."""
     sample_id = add_sample(database, patient_id)
     insert(database, PatientGrouping(patient_id=patient_id, sample_id=sample_id, blood_group=group,
-                                     tested_at=utcnow(), recorded_by="bms.lee"))
+                                     tested_at=utcnow(), recorded_by="bms.lee", source="analyser"))
     return sample_id
 
 

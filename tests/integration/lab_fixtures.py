@@ -20,6 +20,7 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import default_product_table, make_din
 from bloodbank.domain.lab_tests import DEFAULT_PANEL
+from bloodbank.domain.second_entry import ANALYSER
 from bloodbank.service_layer.blood.testing import record_result
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -119,12 +120,13 @@ def make_pool(database: Database, *, parents: list[int], site_id: int, kind: str
 
 def pass_all_tests(database: Database, donation_id: int, *, group: str = "A+",
                    panel: tuple[str, ...] = DEFAULT_PANEL, skip: tuple[str, ...] = ()) -> None:
-    """Record a final typing and a final negative for every marker of the panel."""
+    """Record a final typing and a final negative for every marker of the panel, as an analyser's file would."""
     if "abo_rh" not in skip:
-        record_result(lab(database), donation_id=donation_id, test="abo_rh", outcome="typed", value=group)
+        record_result(lab(database), donation_id=donation_id, test="abo_rh", outcome="typed", value=group,
+                      source=ANALYSER)
     for marker in panel:
         if marker not in skip:
-            record_result(lab(database), donation_id=donation_id, test=marker, outcome="negative")
+            record_result(lab(database), donation_id=donation_id, test=marker, outcome="negative", source=ANALYSER)
 
 
 def self_exclude(database: Database, donation_id: int) -> None:

@@ -71,7 +71,8 @@ def make_grouping(database: Database, patient_id: int, group: str, *, sample_id:
     if sample_id is None:
         sample_id = make_sample(database, patient_id)
     return insert(database, PatientGrouping(patient_id=patient_id, sample_id=sample_id, blood_group=group,
-                                            tested_at=tested_at or utcnow(), recorded_by="bms.lee"))
+                                            tested_at=tested_at or utcnow(), recorded_by="bms.lee",
+                                            source="analyser"))
 
 
 def make_screen(database: Database, patient_id: int, *, positive: bool, sample_id: int | None = None) -> int:

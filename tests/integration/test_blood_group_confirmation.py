@@ -6,7 +6,9 @@ from bloodbank.adapters.db.models import Donor, Unit
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.service_layer.blood import follow_up, processing
 from bloodbank.service_layer.blood.release import release_blockers_for
-from bloodbank.service_layer.blood.testing import correct_result, record_result, results_for_donation
+from bloodbank.service_layer.blood.testing import (
+    correct_result, give_second_entry, record_result, results_for_donation,
+)
 from bloodbank.service_layer.donors.registry import update_donor
 from tests.integration.lab_fixtures import follow_ups, get, lab
 from tests.integration.processing_fixtures import clerk, make_donation, make_donor, make_site
@@ -27,7 +29,11 @@ def test_the_typing_groups_the_units_and_confirms_the_donor_over_a_declared_grou
     site, donor = make_site(database), declared(database, "B+")
     donation = make_donation(database, site_id=site, donor_id=donor)
     units = processing.process_donation(clerk(database), donation_id=donation, method="buffy_coat")
-    view = record_result(lab(database), donation_id=donation, test="abo_rh", outcome="O+")
+    typed = record_result(lab(database), donation_id=donation, test="abo_rh", outcome="O+")
+    # Typed by hand: nothing is grouped until the second entry agrees.
+    assert (get(database, Donor, donor).blood_group_confirmed, get(database, Unit, units[0].id).blood_group) == (
+        False, None)
+    view = give_second_entry(lab(database, "lab.kim"), result_id=typed.id, outcome="O+")
     row = get(database, Donor, donor)
     assert (row.blood_group, row.blood_group_confirmed, row.group_discrepancy) == ("O+", True, False)
     assert {get(database, Unit, u.id).blood_group for u in units} == {"O+"}
@@ -61,7 +67,8 @@ def test_a_resolution_must_agree_with_the_repeat_typing(database):
 def test_the_resolution_confirms_the_group_and_regroups_the_held_units_for_a_new_label(database):
     donor, donation, units, case = discrepancy(database)
     [typing] = [r for r in results_for_donation(lab(database), donation) if r.test == "abo_rh"]
-    correct_result(lab(database), result_id=typing.id, outcome="A+", reason="repeat typing on a fresh sample")
+    repeat = correct_result(lab(database), result_id=typing.id, outcome="A+", reason="repeat typing on a fresh sample")
+    give_second_entry(lab(database, "lab.kim"), result_id=repeat.id, outcome="A+")
     follow_up.close_follow_up(lab(database), follow_up_id=case.id, outcome="repeat typing A+; first tube mislabelled",
                               confirmed_group="A+")
     row = get(database, Donor, donor)
@@ -77,6 +84,9 @@ def test_confirming_a_group_through_the_api_is_signed(database):
 
     donor, donation, _, case = discrepancy(database)
     client = api(database, "lab_technician")
+    [typing] = [r for r in results_for_donation(lab(database), donation) if r.test == "abo_rh"]
+    second = client.post(f"/api/lab/results/{typing.id}/second-entry", json={"outcome": "typed", "value": "B+"})
+    assert second.status_code == 201, second.text
     body = {"outcome": "repeat typing B+", "confirmed_group": "B+"}
     unsigned = client.post(f"/api/lab/follow-ups/{case.id}/close", json=body)
     assert unsigned.status_code == 403 and unsigned.json()["code"] == "signature_refused"
@@ -86,3 +96,15 @@ def test_confirming_a_group_through_the_api_is_signed(database):
     with database.sessions() as s:
         [signature] = s.query(Signature).all()
     assert signature.action == "confirm_group" and signature.meaning.startswith("I confirm blood group B+ for donor")
+
+
+def test_a_group_is_not_confirmed_from_a_repeat_typing_still_awaiting_its_second_entry(database):
+    donor, donation, units, case = discrepancy(database)
+    [typing] = [r for r in results_for_donation(lab(database), donation) if r.test == "abo_rh"]
+    correct_result(lab(database), result_id=typing.id, outcome="A+", reason="repeat typing on a fresh sample")
+    with pytest.raises(InvalidInput, match="second entry has not agreed"):
+        follow_up.close_follow_up(lab(database), follow_up_id=case.id, outcome="repeat typing A+",
+                                  confirmed_group="A+")
+    row = get(database, Donor, donor)
+    assert (row.blood_group, row.group_discrepancy) == ("A+", True)
+    assert {get(database, Unit, u.id).blood_group for u in units} == {"A+"}

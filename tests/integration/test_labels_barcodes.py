@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
+from bloodbank.domain.second_entry import ANALYSER
 from bloodbank.domain.errors import Conflict
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood import labels, processing, testing
@@ -80,7 +81,7 @@ def test_a_label_read_back_by_the_scanner_after_the_unit_was_grouped_is_refused(
                   "red_cells")
     scanned = by_box(read_barcodes(labels.print_label(clerk(database), unit_id=red.id), tmp_path))
     testing.record_result(clerk(database, "lab.lee"), donation_id=donation, test="abo_rh", outcome="typed",
-                          value="A+")
+                          value="A+", source=ANALYSER)
     before = counts(database)
 
     with pytest.raises(Conflict, match=re.escape("not grouped, in quarantine (=%Mq00), this unit is A RhD positive")):

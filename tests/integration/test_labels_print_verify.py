@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bloodbank.adapters.db.models import Site
+from bloodbank.domain.second_entry import ANALYSER
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import (
     encode_blood_group, encode_expiry, encode_product_code, parse_din, parse_expiry,
@@ -176,7 +177,7 @@ def test_a_label_printed_before_the_unit_was_grouped_is_refused_once_it_is(datab
     stale = printed(labels.print_label(clerk(database), unit_id=red.id))
     assert stale["scanned_group"] == "=%Mq00"
     testing.record_result(clerk(database, "lab.lee"), donation_id=donation, test="abo_rh", outcome="typed",
-                          value="B-")
+                          value="B-", source=ANALYSER)
     before, row = counts(database), unit_row(database, red.id)
     assert row["blood_group"] == "B-" and row["label_printed_at"] is not None
 
@@ -196,7 +197,7 @@ def test_the_old_group_barcode_is_refused_after_a_regroup_and_a_new_label(databa
                   "red_cells")
     old = printed(labels.print_label(clerk(database), unit_id=red.id))
     testing.record_result(clerk(database, "lab.lee"), donation_id=donation, test="abo_rh", outcome="typed",
-                          value="B+")
+                          value="B+", source=ANALYSER)
     [case] = follow_ups(database)
     follow_up.close_follow_up(clerk(database, "lab.lee"), follow_up_id=case.id, outcome="repeat typing B+",
                               confirmed_group="B+")

@@ -1,9 +1,21 @@
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
-from bloodbank.adapters.db.migrate import alembic_config, current_revision, head_revision
+from bloodbank.adapters.db.database import Database
+from bloodbank.adapters.db.engine import make_engine
+from bloodbank.adapters.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from bloodbank.adapters.db.models import Base
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.patient_profile import Grouping
+from bloodbank.domain.second_entry import Entry, check
+from tests.conftest import PG_SKIP, PG_URL, _drop_pg_database, _pg_database_url
+from tests.integration.lab_fixtures import make_donation, make_site
+from tests.integration.patient_fixtures import make_patient
+from tests.tools import missing_tool
 
 
 def test_the_database_is_at_the_head_revision_after_upgrade(database):
@@ -21,3 +33,56 @@ def test_the_revision_chain_is_linear():
     assert len(scripts.get_heads()) == 1
     for revision in scripts.walk_revisions():
         assert not revision.is_merge_point
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_url(request, tmp_path):
+    """An empty database of its own: these tests walk the revisions themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'walk.db'}"
+        return
+    if not PG_URL:
+        missing_tool(PG_SKIP)
+    url, name = _pg_database_url()
+    yield url
+    _drop_pg_database(name)
+
+
+def test_results_and_groupings_recorded_before_0010_keep_counting_as_they_did(fresh_url):
+    upgrade(fresh_url, "0009")
+    old = Database(fresh_url)  # the tables behind a result and a grouping are the same at 0009 and now
+    donation = make_donation(old, site_id=make_site(old))
+    patient = make_patient(old, ("mrn", "RXH:1"))
+    with old.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO test_result (donation_id, test, outcome, value, final, recorded_at, recorded_by) "
+            "VALUES (:donation, 'abo_rh', 'typed', 'A+', :yes, :at, 'lab.lee')"),
+            {"donation": donation, "yes": True, "at": utcnow()})
+        conn.execute(text(
+            "INSERT INTO patient_grouping (patient_id, sample_id, blood_group, tested_at, recorded_by, "
+            "manually_edited, historical) VALUES (:patient, NULL, 'A+', :at, 'bms.lee', :yes, :no)"),
+            {"patient": patient, "yes": True, "no": False, "at": utcnow()})
+    old.dispose()
+    upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT source, second_entry_at FROM test_result")).one()
+        grouping = conn.execute(text("SELECT source, second_entry_at, manually_edited FROM patient_grouping")).one()
+    engine.dispose()
+    assert tuple(result) == ("unrecorded", None)
+    assert (grouping[0], grouping[1], bool(grouping[2])) == ("unrecorded", None, True)
+    assert check("abo_rh", result[0], True, Entry("typed", "A+"), None).counts
+    assert Grouping("A+", None, utcnow(), manually_edited=True, source=grouping[0]).entry_check.counts
+
+
+def test_revision_0010_downgrades_to_0009_and_up_again(fresh_url):
+    upgrade(fresh_url)
+    command.downgrade(alembic_config(fresh_url), "0009")
+    engine = make_engine(fresh_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("test_result")}
+    engine.dispose()
+    assert "source" not in columns and "second_entry_at" not in columns
+    upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    assert current_revision(engine) == head_revision(fresh_url)
+    engine.dispose()

@@ -11,8 +11,8 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.hospital.patient_lab import (
-    add_requirement, end_requirement, get_patient_record, record_antibody, record_antibody_screen,
-    record_grouping, record_sample,
+    add_requirement, end_requirement, get_patient_record, give_grouping_second_entry, record_antibody,
+    record_antibody_screen, record_grouping, record_sample,
 )
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from tests.integration.patient_fixtures import (
@@ -47,7 +47,10 @@ def test_groupings_on_two_samples_confirm_the_group(database):
     second = record_grouping(clerk(database), patient_id=patient, sample_id=make_sample(database, patient),
                              blood_group="A+", manually_edited=True)
     assert (first.blood_group, first.status) == ("A+", "single")
-    assert (second.status, second.manually_edited) == ("confirmed", True)
+    # Typed by hand: it confirms the group once its second entry agrees.
+    assert (second.status, second.manually_edited, second.check) == ("single", True, "awaiting_second_entry")
+    verified = give_grouping_second_entry(clerk(database), grouping_id=second.id, blood_group="A pos")
+    assert (verified.status, verified.check) == ("confirmed", "verified")
 
 
 def test_a_grouping_that_disagrees_is_stored_and_flags_the_patient_discrepant(database):

@@ -52,6 +52,13 @@ def test_results_are_recorded_and_the_unit_released_from_the_command_line(databa
     result = run("why", unit)
     assert "Syphilis test has no final result" in said(result)
     assert run("result", din, "syphilis", "negative").exit_code == 0
+    # Typed by hand: nothing counts for release until each is entered a second time.
+    refused = run("release", unit)
+    assert refused.exit_code == 1 and "HIV result typed by hand, awaiting a second entry" in said(refused)
+    assert status_of(database, unit) == "quarantined"
+    for view in results_for_donation(lab(database), donation):
+        entered = run("second-entry", view.id, view.value or view.outcome)
+        assert entered.exit_code == 0 and "Verified" in said(entered), entered.output
     result = run("release", unit)
     assert result.exit_code == 0 and "Released" in said(result), result.output
     assert status_of(database, unit) == "available"

@@ -5,7 +5,9 @@ import pytest
 from bloodbank.adapters.db.models import Donor, Unit
 from bloodbank.domain.errors import InvalidTransition
 from bloodbank.service_layer.blood.release import release_blockers_for, release_unit
-from bloodbank.service_layer.blood.testing import correct_result, record_result, results_for_donation
+from bloodbank.service_layer.blood.testing import (
+    correct_result, give_second_entry, record_result, results_for_donation,
+)
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from tests.integration.lab_fixtures import (
     audit_entries, counts, get, lab, make_donation, make_donor, make_pool, make_site, make_unit, pass_all_tests,
@@ -102,9 +104,11 @@ def test_a_label_group_that_agrees_with_the_typing_is_released(database):
     site = make_site(database)
     donation = make_donation(database, site_id=site)
     unit = make_unit(database, donation_id=donation, site_id=site, blood_group="B+")
-    record_result(lab(database), donation_id=donation, test="abo_rh", outcome="B+")
+    typing = record_result(lab(database), donation_id=donation, test="abo_rh", outcome="B+")
+    give_second_entry(lab(database, "lab.kim"), result_id=typing.id, outcome="B+")
     for marker in ("hiv", "hbv", "hcv", "syphilis"):
-        record_result(lab(database), donation_id=donation, test=marker, outcome="negative")
+        typed = record_result(lab(database), donation_id=donation, test=marker, outcome="negative")
+        give_second_entry(lab(database, "lab.kim"), result_id=typed.id, outcome="negative")
     assert release_unit(lab(database), unit_id=unit).blood_group == "B+"
 
 
@@ -155,7 +159,10 @@ def test_a_pool_is_released_only_when_every_source_donation_passes(database):
     message = refused(database, pool, "Syphilis test has no final result")
     din3 = get(database, Unit, p3).din
     assert din3 in message
-    record_result(lab(database), donation_id=d3, test="syphilis", outcome="negative")
+    syphilis = record_result(lab(database), donation_id=d3, test="syphilis", outcome="negative")
+    message = refused(database, pool, "Syphilis result typed by hand, awaiting a second entry")
+    assert din3 in message
+    give_second_entry(lab(database, "lab.kim"), result_id=syphilis.id, outcome="negative")
     assert release_unit(lab(database), unit_id=pool).status == "available"
 
 

@@ -2,7 +2,8 @@ from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Deferral, Donor, Hospital, Order, Reservation, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.service_layer.blood.testing import correct_result, record_result
+from bloodbank.domain.second_entry import ANALYSER
+from bloodbank.service_layer.blood.testing import correct_result, give_second_entry, record_result
 from tests.integration.lab_fixtures import (
     audit_entries, donor_of, follow_ups, get, insert, lab, make_donation, make_donor, make_pool, make_site, make_unit,
     status_of, unit_events,
@@ -92,7 +93,7 @@ def test_the_first_typing_sets_the_donors_group_and_the_units_group(database):
     site = make_site(database)
     donation = make_donation(database, site_id=site)
     unit = make_unit(database, donation_id=donation, site_id=site, blood_group=None)
-    record_result(lab(database), donation_id=donation, test="abo_rh", outcome="O-")
+    record_result(lab(database), donation_id=donation, test="abo_rh", outcome="O-", source=ANALYSER)
     assert get(database, Donor, donor_of(database, donation)).blood_group == "O-"
     row = get(database, Unit, unit)
     # A label verified before the group was known cannot carry it: verify again.

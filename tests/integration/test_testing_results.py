@@ -2,6 +2,7 @@ import pytest
 
 from bloodbank.adapters.db.models import Donation, TestResult as ResultRow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.second_entry import ANALYSER
 from bloodbank.service_layer.blood.testing import (
     BatchRow, correct_result, record_result, record_results_batch, results_for_donation,
 )
@@ -113,7 +114,7 @@ def test_a_batch_keeps_the_good_rows_and_reports_each_bad_one_with_its_line(data
         BatchRow(5, din, "abo_rh", "typed", "O+"),
         BatchRow(6, din, "hiv", "negative"),
     ]
-    report = record_results_batch(lab(database), rows)
+    report = record_results_batch(lab(database), rows, source=ANALYSER)
     assert [(line, v.test) for line, v in report.accepted] == [(2, "hiv"), (5, "abo_rh")]
     assert [r.line for r in report.refused] == [3, 4, 6]
     assert "negitive" in report.refused[0].message
@@ -123,5 +124,6 @@ def test_a_batch_keeps_the_good_rows_and_reports_each_bad_one_with_its_line(data
 
 def test_a_batch_accepts_plain_mappings(database, donation):
     din = get(database, Donation, donation).din
-    report = record_results_batch(lab(database), [{"din": din, "test": "cmv", "outcome": "positive"}])
+    report = record_results_batch(lab(database), [{"din": din, "test": "cmv", "outcome": "positive"}],
+                                  source=ANALYSER)
     assert [(line, v.outcome) for line, v in report.accepted] == [(1, "positive")]

@@ -41,10 +41,14 @@ def donate(database, site, donor=None):
 
 
 def label_and_test(database, donation_id, group, units):
-    testing.record_result(as_(database, "lab.lee"), donation_id=donation_id, test="abo_rh", outcome="typed",
-                          value=group)
+    """Results typed by hand, each entered again by a second technician, then the labels printed and verified."""
+    typing = testing.record_result(as_(database, "lab.lee"), donation_id=donation_id, test="abo_rh",
+                                   outcome="typed", value=group)
+    testing.give_second_entry(as_(database, "lab.kim"), result_id=typing.id, outcome="typed", value=group)
     for test in NEGATIVE_PANEL:
-        testing.record_result(as_(database, "lab.lee"), donation_id=donation_id, test=test, outcome="negative")
+        marker = testing.record_result(as_(database, "lab.lee"), donation_id=donation_id, test=test,
+                                       outcome="negative")
+        testing.give_second_entry(as_(database, "lab.kim"), result_id=marker.id, outcome="negative")
     for unit in units:
         pdf = labels.print_label(as_(database, "proc.fay"), unit_id=unit.id)
         assert pdf.startswith(b"%PDF")

@@ -104,10 +104,10 @@ def add_event(database: Database, unit_id: int, event: str, *, from_status: str 
 def add_test(database: Database, donation_id: int, test: str, outcome: str, *, value: str | None = None,
              superseded: bool = False) -> int:
     row_id = insert(database, TestResult(donation_id=donation_id, test=test, outcome=outcome, value=value,
-                                         recorded_at=utcnow(), recorded_by="bms.lee"))
+                                         recorded_at=utcnow(), recorded_by="bms.lee", source="analyser"))
     if superseded:
         newer = insert(database, TestResult(donation_id=donation_id, test=test, outcome="negative",
-                                            recorded_at=utcnow(), recorded_by="bms.lee",
+                                            recorded_at=utcnow(), recorded_by="bms.lee", source="analyser",
                                             correction_reason="sample mix-up"))
         with database.sessions() as session, session.begin():
             session.execute(update(TestResult).where(TestResult.id == row_id).values(superseded_by_id=newer))

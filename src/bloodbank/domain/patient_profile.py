@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bloodbank.domain.lab_tests import GROUPING
+from bloodbank.domain.second_entry import ANALYSER, Check, Entry, check
+
 # Special requirements a unit must meet; the unit attribute each one needs.
 REQUIREMENTS = {
     "irradiated": "irradiated",
@@ -26,6 +29,21 @@ class Grouping:
     historical: bool = False
     # Entered in error (e.g. wrong blood in tube), confirmed by a second person: kept, never counted.
     in_error: bool = False
+    # Where the group came from (`second_entry.SOURCES`), and the blind second entry of one typed by hand.
+    source: str = ANALYSER
+    second_entry: str | None = None
+
+    @property
+    def entry_check(self) -> Check:
+        """Whether it counts towards the patient's group: one typed by hand only once its second entry agrees."""
+        second = Entry("typed", self.second_entry) if self.second_entry is not None else None
+        return check(GROUPING, self.source, True, Entry("typed", self.blood_group), second)
+
+    @property
+    def typed_groups(self) -> tuple[str, ...]:
+        """Every group entered for it: a second entry that disagrees is one more reading of the patient."""
+        return (self.blood_group,) if self.second_entry in (None, self.blood_group) \
+            else (self.blood_group, self.second_entry)
 
 
 def counted_groupings(groupings) -> tuple:

@@ -13,6 +13,7 @@ from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import ComponentKind, dose_refusal
 from bloodbank.domain.errors import InvalidInput, InvalidTransition
 from bloodbank.domain.patient_profile import REQUIREMENTS as PROFILE_REQUIREMENTS, counted_groupings
+from bloodbank.domain.second_entry import AWAITING
 
 # ---------------------------------------------------------------- identifiers
 
@@ -273,25 +274,37 @@ def antibody_name(text: str) -> str:
 
 
 def grouping_status(groupings) -> str:
-    """"none", "single", "confirmed" or "discrepant" for a profile or its groupings.
+    """"none", "unverified", "single", "confirmed" or "discrepant" for a profile or its groupings.
 
     Confirmed needs two concordant groupings on separately taken samples: one
     sample can be from the wrong patient (wrong blood in tube). A historical
     result counts as a separate sample; a grouping typed in with no sample does
-    not confirm anything, though it can still disagree.
+    not confirm anything, though it can still disagree. Nor does a grouping
+    typed by hand until a blind second entry agrees with it
+    (`domain.second_entry`); it too can disagree, and so can a second entry
+    that differs from the first. With no grouping that counts the patient is
+    "unverified": treated as ungrouped.
     """
     groupings = counted_groupings(groupings)  # one entered in error no longer counts
     if not groupings:
         return "none"
     try:
-        groups = {parse_group(g.blood_group) for g in groupings}
+        groups = {parse_group(typed) for g in groupings for typed in g.typed_groups}
     except ValueError:
         return "discrepant"  # an unreadable result is never taken as agreement
     if len(groups) > 1:
         return "discrepant"
+    confirming = [g for g in groupings if g.entry_check.counts]
+    if not confirming:
+        return "unverified"
     samples = {("sample", g.sample_id) if g.sample_id is not None else ("historical", i)
-               for i, g in enumerate(groupings) if g.sample_id is not None or g.historical}
+               for i, g in enumerate(confirming) if g.sample_id is not None or g.historical}
     return "confirmed" if len(samples) >= 2 else "single"
+
+
+def awaiting_second_entry(groupings) -> bool:
+    """True when a grouping typed by hand still waits for its second entry."""
+    return any(g.entry_check.state == AWAITING for g in counted_groupings(groupings))
 
 
 # ---------------------------------------------------------------- orders

@@ -11,6 +11,10 @@ A donor's confidential self-exclusion blocks with a message that does not
 say so (`not_suitable`): whoever reads the refusal learns only that the unit
 is unsuitable.
 
+A result typed by hand counts only once a second entry agrees with it
+(`domain.second_entry`): until then it blocks, saying it awaits one, and two
+entries that disagree block, saying on which field.
+
 An open hold (`domain.holds`: a temperature excursion, a cold chain broken in
 transit, a recall investigation) blocks too, one blocker per hold with its
 reason: the unit waits for a signed review decision, not for results, and
@@ -28,13 +32,14 @@ from bloodbank.domain.holds import OpenHold, hold_label
 from bloodbank.domain.lab_tests import (
     GROUPING, TESTS, TestKind, is_unsafe, name_of, required_tests, validate_panel,
 )
+from bloodbank.domain.second_entry import ANALYSER, AWAITING, DISPUTED, Entry, awaiting_message, check
 
 NOT_SUITABLE = "This unit is not suitable for transfusion and will be discarded."
 # Codes whose message says something about the donor's health or choices: lists that
 # are not the lab's own (the quarantine board) show only that the unit is blocked.
 SENSITIVE = frozenset({
     "reactive_marker", "antibody_positive", "grouping_discrepancy", "donor_group_discrepancy",
-    "not_suitable", "consent_withdrawn", "no_consent", "volume_flag",
+    "not_suitable", "consent_withdrawn", "no_consent", "volume_flag", "marker_entries_disagree",
 })
 
 
@@ -47,6 +52,9 @@ class ResultFact:
     outcome: str
     final: bool
     value: str | None = None
+    # Where it came from (`second_entry.SOURCES`), and the second entry of one typed by hand.
+    source: str = ANALYSER
+    second_entry: Entry | None = None
 
 
 @dataclass(frozen=True)
@@ -152,11 +160,30 @@ def _result_blockers(source: SourceFacts, required: tuple[str, ...]) -> list[Blo
         elif TESTS[code].kind is TestKind.ANTIBODY and result.outcome != "negative":
             found.append(Blocker("antibody_positive", f"Antibody screen is {result.outcome} "
                                                       f"(donation {source.din})."))
+        found += _entry_blockers(code, result, source.din)
     if reactive:
         # Which marker is a sensitive read of its own (the donation's results); this says only that one is.
         found.append(Blocker("reactive_marker", f"An infection marker is not negative (donation {source.din}): "
                                                 "this unit can never be released."))
     return found
+
+
+def _entry_blockers(code: str, result: ResultFact, din: str) -> list[Blocker]:
+    if is_unsafe(code, result.outcome):
+        return []  # blocks for ever on its own; naming the test here would say which marker it is
+    verdict = check(code, result.source, result.final, Entry(result.outcome, result.value), result.second_entry)
+    if verdict.state == AWAITING:
+        return [Blocker("awaiting_second_entry", awaiting_message(code, f"donation {din}"))]
+    if verdict.state != DISPUTED:
+        return []
+    differs = verdict.disagreement
+    if code == GROUPING:
+        return [Blocker("entries_disagree", f"The two entries of the ABO/RhD group disagree (first {differs.first}, "
+                                            f"second {differs.second}; donation {din}): blocked until it is "
+                                            "re-tested or corrected.")]
+    # Which marker, and what each entry said, is a sensitive read of its own (the donation's results).
+    return [Blocker("marker_entries_disagree", f"The two entries of an infection marker disagree on its outcome "
+                                               f"(donation {din}): blocked until it is re-tested or corrected.")]
 
 
 def _grouping_blockers(source: SourceFacts, unit_group: str | None) -> list[Blocker]:

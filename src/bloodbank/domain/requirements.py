@@ -14,7 +14,10 @@ from datetime import datetime
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, BloodGroup, parse_group
 from bloodbank.domain.patient_profile import PatientProfile, counted_groupings
-from bloodbank.domain.patients import ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, grouping_status
+from bloodbank.domain.patients import (
+    ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, awaiting_second_entry, grouping_status,
+)
+from bloodbank.domain.second_entry import DISPUTED
 
 RED_CELL_KINDS = frozenset({"red_cells", "whole_blood", "ltowb"})
 # A platelet concentrate is platelets too, but never a dose on its own: see `components.dose_refusal`.
@@ -60,6 +63,8 @@ class UnitFacts:
 # ---------------------------------------------------------------- the patient's group
 
 CONFIRMED, SINGLE, DISCREPANT, UNKNOWN = "confirmed", "single", "discrepant", "unknown"
+# Only groupings typed by hand, none yet verified by a second entry: the patient is treated as ungrouped.
+UNVERIFIED = "unverified"
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,9 @@ def group_status(profile: PatientProfile | None) -> GroupStatus:
     """Confirmed only by two concordant groupings from separate samples (one may be historical).
 
     BSH pre-transfusion guideline (Milkins et al., 2013): a second sample
-    guards against wrong blood in tube. The rule itself is
+    guards against wrong blood in tube. A grouping typed by hand counts only
+    once a blind second entry agrees with it (`domain.second_entry`), which
+    guards against a slip of the keyboard. The rule itself is
     `patients.grouping_status`, shared with the patient screens.
     """
     groupings = counted_groupings(profile) if profile is not None else ()
@@ -86,21 +93,33 @@ def group_status(profile: PatientProfile | None) -> GroupStatus:
     state = grouping_status(groupings)
     readable = set()
     for grouping in groupings:
-        try:
-            readable.add(parse_group(grouping.blood_group))
-        except ValueError:
-            return GroupStatus(DISCREPANT, None, f"A recorded group '{grouping.blood_group}' cannot be read: "
-                                                 "the laboratory must check it.")
+        for typed in grouping.typed_groups:
+            try:
+                readable.add(parse_group(typed))
+            except ValueError:
+                return GroupStatus(DISCREPANT, None, f"A recorded group '{typed}' cannot be read: "
+                                                     "the laboratory must check it.")
     if state == DISCREPANT or len(readable) > 1:
         listed = ", ".join(sorted(str(g) for g in readable))
+        if any(g.entry_check.state == DISPUTED for g in groupings):
+            return GroupStatus(DISCREPANT, None,
+                               f"The two entries of a grouping typed by hand disagree ({listed}): group O red cells "
+                               "and AB plasma until the laboratory resolves it (mark the grouping entered in error "
+                               "and group the sample again).")
         return GroupStatus(DISCREPANT, None,
                            f"The patient's groupings disagree ({listed}): group O red cells and AB plasma "
                            "until the laboratory resolves it.")
+    if state == UNVERIFIED:
+        return GroupStatus(UNVERIFIED, None,
+                           "The patient's grouping was typed by hand and awaits a second entry: until one agrees "
+                           "the patient is treated as ungrouped (group O red cells and AB plasma).")
     group = readable.pop()
     if state != CONFIRMED:
+        pending = (" A grouping typed by hand awaits its second entry."
+                   if awaiting_second_entry(groupings) else "")
         return GroupStatus(SINGLE, None,
                            f"The patient's group {group} comes from one sample only: a second sample must "
-                           "confirm it (until then group O red cells and AB plasma).")
+                           f"confirm it (until then group O red cells and AB plasma).{pending}")
     return GroupStatus(CONFIRMED, group, f"Group {group}, confirmed on separate samples.")
 
 

@@ -36,6 +36,7 @@ from bloodbank.config import get_settings
 from bloodbank.domain import isbt128, scheduling
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.questionnaire import questions
+from bloodbank.domain.second_entry import ANALYSER
 from bloodbank.service_layer.blood import (
     aliquots, discards, irradiation, labels, pooling, processing, release, testing, transfers,
 )
@@ -403,7 +404,9 @@ def _record_results(make_uow: MakeUow, plan: _Plan) -> None:
     if plan.reactive:
         results[2] = ("hbv", "reactive", None)
     for test, outcome, value in results:
-        testing.record_result(make_uow(), donation_id=plan.donation_id, test=test, outcome=outcome, value=value)
+        # As the analysers' files would bring them: counted at once, with no second entry to wait for.
+        testing.record_result(make_uow(), donation_id=plan.donation_id, test=test, outcome=outcome, value=value,
+                              source=ANALYSER)
 
 
 def _label(make_uow: MakeUow, unit: UnitView, *, verify: bool = True) -> None:

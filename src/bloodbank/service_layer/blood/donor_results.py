@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Donation, Donor, TestResult
-from bloodbank.domain import lab_tests
 from bloodbank.domain.errors import NotFound
-from bloodbank.service_layer.blood.testing import ResultView
+from bloodbank.service_layer.blood.testing import ResultView, result_view
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -24,11 +23,6 @@ def donor_test_results(uow: UnitOfWork, donor_id: int) -> list[ResultView]:
             .order_by(Donation.started_at.desc(), TestResult.test, TestResult.id)
         ).all()
         uow.audit("read", "test_result", None, new={"donor_id": donor_id, "result_ids": [r.id for r, _ in rows]})
-        views = [ResultView(
-            id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
-            outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
-            recorded_by=row.recorded_by, current=row.superseded_by_id is None,
-            superseded_by_id=row.superseded_by_id, correction_reason=row.correction_reason,
-        ) for row, din in rows]
+        views = [result_view(row, din) for row, din in rows]
         uow.commit()
         return views

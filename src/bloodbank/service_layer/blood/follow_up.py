@@ -18,6 +18,7 @@ from bloodbank.adapters.db.models import Donation, Donor, DonorFollowUp, TestRes
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.second_entry import Entry, check
 from bloodbank.service_layer.blood.units import update_unit
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -194,14 +195,22 @@ def _refuse_unless_typed(s, row: DonorFollowUp, group: str) -> None:
     """The confirmed group is the repeat typing's: a resolution that disagrees with it is refused."""
     if row.donation_id is None:
         return
-    typed = s.execute(select(TestResult.value).where(
+    typing = s.execute(select(TestResult).where(
         TestResult.donation_id == row.donation_id, TestResult.test == "abo_rh",
         TestResult.superseded_by_id.is_(None), TestResult.final.is_(True),
     ).order_by(TestResult.id.desc()).limit(1)).scalar()
+    typed = typing.value if typing is not None else None
     if typed != group:
         raise InvalidInput(
             f"The donation's current typing is {typed or 'missing'}, not {group}: record the repeat typing first "
             "(correct the result), then confirm the group it gives."
+        )
+    second = (Entry(typing.second_entry_outcome, typing.second_entry_value)
+              if typing.second_entry_at is not None else None)
+    if not check(typing.test, typing.source, typing.final, Entry(typing.outcome, typing.value), second).counts:
+        raise InvalidInput(
+            f"The repeat typing {typed} was typed by hand and its second entry has not agreed with it yet: "
+            "give the second entry (or correct the typing), then confirm the group."
         )
 
 

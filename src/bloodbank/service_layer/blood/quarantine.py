@@ -1,4 +1,7 @@
-"""The lab's quarantine board: units waiting in quarantine and what holds each, never why one is blocked."""
+"""The lab's quarantine board: units waiting in quarantine and what holds each, never why one is blocked.
+
+A result typed by hand that waits for its second entry is named by its test only, never by what it says.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import release as rules
-from bloodbank.domain.lab_tests import name_of, required_tests
+from bloodbank.domain.lab_tests import is_unsafe, name_of, required_tests
+from bloodbank.domain.second_entry import AWAITING, Entry, check
 from bloodbank.service_layer.blood.release_facts import release_facts
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
-_RESULT_BLOCKERS = frozenset({"missing_result", "preliminary_result", "no_grouping"})
+_RESULT_BLOCKERS = frozenset({"missing_result", "preliminary_result", "no_grouping", "awaiting_second_entry"})
 
 
 @dataclass(frozen=True)
@@ -29,12 +33,15 @@ class QuarantineItem:
     blood_group: str | None
     expires_at: datetime
     site_id: int | None
-    # "ready for release", "awaiting results", "held" or "blocked": never why a unit is blocked.
+    # "ready for release", "awaiting results", "awaiting second entry", "held" or "blocked": never why a unit
+    # is blocked.
     state: str
     missing_tests: tuple[str, ...]
     holds: tuple[str, ...]
     # An open hold (excursion, cold chain, recall investigation): only a signed review decision lets it out.
     held_for_review: bool = False
+    # Tests whose result was typed by hand and waits for its second entry before it counts.
+    awaiting_second_entry: tuple[str, ...] = ()
 
 
 def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None) -> list[QuarantineItem]:
@@ -70,6 +77,10 @@ def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
     })
     holds = tuple(b.message for b in blockers if not b.sensitive and b.code not in _RESULT_BLOCKERS)
     held_for_review = any(b.code == rules.HELD for b in blockers)
+    unverified = sorted({
+        name_of(code) for source in facts.sources for code, result in source.results.items()
+        if not is_unsafe(code, result.outcome) and _awaits_second_entry(code, result)
+    })
     if any(b.sensitive for b in blockers):
         state = "blocked"
     elif held_for_review:
@@ -77,10 +88,18 @@ def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
         state = "held"
     elif missing:
         state = "awaiting results"
+    elif unverified:
+        state = "awaiting second entry"
     else:
         state = "held" if blockers else "ready for release"
     return QuarantineItem(
         unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division, kind=unit.kind,
         blood_group=unit.blood_group, expires_at=unit.expires_at, site_id=unit.site_id, state=state,
         missing_tests=tuple(missing), holds=holds, held_for_review=held_for_review,
+        awaiting_second_entry=tuple(unverified),
     )
+
+
+def _awaits_second_entry(code: str, result: rules.ResultFact) -> bool:
+    second = check(code, result.source, result.final, Entry(result.outcome, result.value), result.second_entry)
+    return second.state == AWAITING

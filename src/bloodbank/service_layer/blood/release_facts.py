@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Donation, Donor, Site, TestResult, Unit
 from bloodbank.domain import release as rules
 from bloodbank.domain.holds import OpenHold
+from bloodbank.domain.second_entry import Entry
 from bloodbank.service_layer.blood.hold_records import open_holds
 from bloodbank.domain.lab_tests import GROUPING, MINIMUM_PANEL
 from bloodbank.service_layer.blood.unit_sources import source_donation_ids
@@ -49,7 +50,9 @@ def _current_results(session: Session, donation_ids: list[int]) -> dict[int, dic
         TestResult.donation_id.in_(donation_ids), TestResult.superseded_by_id.is_(None)
     ).order_by(TestResult.id)).scalars()
     for row in rows:
-        found.setdefault(row.donation_id, {})[row.test] = rules.ResultFact(row.outcome, row.final, row.value)
+        second = Entry(row.second_entry_outcome, row.second_entry_value) if row.second_entry_at is not None else None
+        found.setdefault(row.donation_id, {})[row.test] = rules.ResultFact(row.outcome, row.final, row.value,
+                                                                          row.source, second)
     return found
 
 

@@ -5,6 +5,16 @@ result (`apply_consequences`): a reactive marker takes every unit holding
 the donation's blood out of use before anyone could release it, and if that
 cannot be done, the result is not stored either and the unit stays blocked
 by its missing result.
+
+A blood group or infection marker typed by hand (`source` "manual": one result
+on the lab page, the single-result endpoint, the command line's `result`, a
+correction) counts for release only once a blind second entry agrees
+(`domain.second_entry`, `give_second_entry`); a file from an analyser (the
+batch and CSV uploads) counts as it arrives. What stops blood never waits: a
+reactive marker typed by hand withdraws the blood at once, a typing that
+disagrees with the donor's history flags the donor at once. What lets blood
+go waits: a typing typed by hand gives the units and the donor its group only
+once its second entry agrees.
 """
 
 from __future__ import annotations
@@ -20,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donation, Donor, TestResult, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import lab_tests
+from bloodbank.domain import lab_tests, second_entry as entries
 from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
+from bloodbank.domain.second_entry import ANALYSER, MANUAL, Entry, SecondEntryDisagrees
 from bloodbank.service_layer.blood.follow_up import flag_group_discrepancy, follow_up_reactive
 from bloodbank.service_layer.blood.release_facts import historical_groups
 from bloodbank.service_layer.blood.withdrawal import units_holding, withdraw_reactive
@@ -50,6 +61,31 @@ class ResultView:
     correction_reason: str | None = None
     # What the result set in motion (units discarded, donor follow-up opened...).
     consequences: tuple[str, ...] = ()
+    # "analyser", "manual" (typed by hand) or "unrecorded"; whether it counts yet (`domain.second_entry`).
+    source: str = entries.UNRECORDED
+    check: str = entries.NOT_NEEDED
+    second_entry_outcome: str | None = None
+    second_entry_value: str | None = None
+    second_entry_at: datetime | None = None
+    second_entry_by: str | None = None
+    # For a disputed result: the field the two entries disagree on, in words.
+    disagreement: str | None = None
+
+
+@dataclass(frozen=True)
+class AwaitingSecondEntry:
+    """A result typed by hand waiting for its second entry: which test to enter again, never what it said."""
+
+    result_id: int
+    donation_id: int
+    din: str
+    din_eye_readable: str  # as printed under the barcode, to compare with the tube or the card
+    test: str
+    test_name: str
+    recorded_at: datetime
+    recorded_by: str
+    # A correction typed by hand waits for its own second entry.
+    correction: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,13 +112,28 @@ class BatchReport:
     refused: tuple[RefusedRow, ...]
 
 
-def _view(row: TestResult, din: str, consequences: Iterable[str] = ()) -> ResultView:
+def entry_check(row: TestResult) -> entries.Check:
+    second = Entry(row.second_entry_outcome, row.second_entry_value) if row.second_entry_at is not None else None
+    return entries.check(row.test, row.source, row.final, Entry(row.outcome, row.value), second)
+
+
+def result_view(row: TestResult, din: str, consequences: Iterable[str] = ()) -> ResultView:
+    verdict = entry_check(row)
     return ResultView(
         id=row.id, donation_id=row.donation_id, din=din, test=row.test, test_name=lab_tests.name_of(row.test),
         outcome=row.outcome, value=row.value, final=row.final, recorded_at=row.recorded_at,
         recorded_by=row.recorded_by, current=row.superseded_by_id is None, superseded_by_id=row.superseded_by_id,
-        correction_reason=row.correction_reason, consequences=tuple(consequences),
+        correction_reason=row.correction_reason, consequences=tuple(consequences), source=row.source,
+        check=verdict.state, second_entry_outcome=row.second_entry_outcome, second_entry_value=row.second_entry_value,
+        second_entry_at=row.second_entry_at, second_entry_by=row.second_entry_by,
+        disagreement=verdict.disagreement.message if verdict.disagreement else None,
     )
+
+
+def _source(source: str) -> str:
+    if source not in (ANALYSER, MANUAL):
+        raise InvalidInput(f"A result comes from an analyser's file or is typed by hand; '{source}' is neither.")
+    return source
 
 
 def _donation(session: Session, *, donation_id: int | None = None, din: str | None = None) -> Donation:
@@ -105,17 +156,22 @@ def _current(session: Session, donation_id: int, test: str) -> TestResult | None
 
 
 def record_result(uow: UnitOfWork, *, donation_id: int, test: str, outcome: str, value: str | None = None,
-                  final: bool = True) -> ResultView:
-    """The first result of a test on a donation; a change afterwards is a correction."""
-    return _record(uow, {"donation_id": donation_id}, test, outcome, value, final)
+                  final: bool = True, source: str = MANUAL) -> ResultView:
+    """The first result of a test on a donation; a change afterwards is a correction.
+
+    `source` is "manual" (typed by hand) unless the result was read from an analyser's file.
+    """
+    return _record(uow, {"donation_id": donation_id}, test, outcome, value, final, source)
 
 
 def record_result_by_din(uow: UnitOfWork, *, din: str, test: str, outcome: str, value: str | None = None,
-                         final: bool = True) -> ResultView:
-    return _record(uow, {"din": din}, test, outcome, value, final)
+                         final: bool = True, source: str = MANUAL) -> ResultView:
+    return _record(uow, {"din": din}, test, outcome, value, final, source)
 
 
-def _record(uow: UnitOfWork, which: dict, test: str, outcome: str, value: str | None, final: bool) -> ResultView:
+def _record(uow: UnitOfWork, which: dict, test: str, outcome: str, value: str | None, final: bool,
+            source: str) -> ResultView:
+    source = _source(source)
     checked = lab_tests.check_result(test, outcome, value)
     with uow:
         s = uow.session
@@ -127,18 +183,22 @@ def _record(uow: UnitOfWork, which: dict, test: str, outcome: str, value: str | 
                 f"(result {existing.id}, {existing.outcome}); to change it, correct that result with a reason."
             )
         row = TestResult(donation_id=donation.id, test=checked.test, outcome=checked.outcome, value=checked.value,
-                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor)
+                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor, source=source)
         s.add(row)
         s.flush()
         uow.audit("record", "test_result", row.id, new=snapshot(row))
-        view = _view(row, donation.din, apply_consequences(uow, donation, row))
+        view = result_view(row, donation.din, apply_consequences(uow, donation, row) + _waits(row))
         uow.commit()
         return view
 
 
 def correct_result(uow: UnitOfWork, *, result_id: int, outcome: str, value: str | None = None, reason: str,
-                   final: bool = True) -> ResultView:
-    """A new row replaces the current one; the old row and its value are kept, pointing at the new."""
+                   final: bool = True, source: str = MANUAL) -> ResultView:
+    """A new row replaces the current one; the old row and its value are kept, pointing at the new.
+
+    A correction typed by hand waits for its own second entry, as any result typed by hand does.
+    """
+    source = _source(source)
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidInput("A correction needs a reason: say why the result was wrong.")
@@ -155,10 +215,13 @@ def correct_result(uow: UnitOfWork, *, result_id: int, outcome: str, value: str 
             raise Conflict(f"Result {old.id} was already corrected (by result {old.superseded_by_id}): "
                            "correct the current result instead.")
         checked = lab_tests.check_result(old.test, outcome, value)
-        if (checked.outcome, checked.value, bool(final)) == (old.outcome, old.value, old.final):
+        # A disputed result may be confirmed as first entered: the second entry was the wrong one.
+        if (checked.outcome, checked.value, bool(final)) == (old.outcome, old.value, old.final) \
+                and entry_check(old).state != entries.DISPUTED:
             raise InvalidInput(f"Result {old.id} already says that: there is nothing to correct.")
         new = TestResult(donation_id=old.donation_id, test=old.test, outcome=checked.outcome, value=checked.value,
-                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor, correction_reason=reason)
+                         final=bool(final), recorded_at=utcnow(), recorded_by=uow.actor, correction_reason=reason,
+                         source=source)
         s.add(new)
         s.flush()
         old.superseded_by_id = new.id
@@ -167,19 +230,133 @@ def correct_result(uow: UnitOfWork, *, result_id: int, outcome: str, value: str 
                   old={"result_id": old.id, "outcome": old.outcome, "value": old.value, "final": old.final},
                   new={"result_id": new.id, "outcome": new.outcome, "value": new.value, "final": new.final},
                   reason=reason)
-        view = _view(new, donation.din, apply_consequences(uow, donation, new))
+        view = result_view(new, donation.din, apply_consequences(uow, donation, new) + _waits(new))
         uow.commit()
         return view
 
 
-def record_results_batch(uow: UnitOfWork, rows: Iterable[BatchRow | Mapping]) -> BatchReport:
-    """Each row in its own transaction: a refused row is reported and the others are kept."""
+def awaiting_second_entry(uow: UnitOfWork, *, din: str | None = None,
+                          site_id: int | None = None) -> list[AwaitingSecondEntry]:
+    """Results typed by hand still waiting for their second entry, oldest first, without what they say.
+
+    Not a read of results: nothing here tells an outcome or a group, so the list is not audited and the
+    second entry made from it is blind.
+    """
+    with uow:
+        s = uow.session
+        query = (select(TestResult, Donation.din).join(Donation, Donation.id == TestResult.donation_id).where(
+            TestResult.superseded_by_id.is_(None), TestResult.second_entry_at.is_(None),
+            TestResult.source.not_in((ANALYSER, entries.UNRECORDED)), TestResult.final.is_(True),
+            TestResult.test.in_(entries.CRITICAL_TESTS),
+        ).order_by(TestResult.recorded_at, TestResult.id))
+        if din is not None:
+            query = query.where(Donation.din == str(parse_din(din)))
+        if site_id is not None:
+            query = query.where(Donation.site_id == site_id)
+        rows = s.execute(query).all()
+        return [_awaiting(row, din_text) for row, din_text in rows if entry_check(row).state == entries.AWAITING]
+
+
+def awaiting_result(uow: UnitOfWork, result_id: int) -> AwaitingSecondEntry:
+    """One result to enter again, without what it says; refused, in words, if it needs no second entry."""
+    with uow:
+        s = uow.session
+        row = s.get(TestResult, result_id)
+        if row is None:
+            raise NotFound(f"No test result with id {result_id}.")
+        din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
+        _refuse_second_entry(row)
+        return _awaiting(row, din)
+
+
+def _awaiting(row: TestResult, din: str) -> AwaitingSecondEntry:
+    return AwaitingSecondEntry(
+        result_id=row.id, donation_id=row.donation_id, din=din, din_eye_readable=parse_din(din).eye_readable,
+        test=row.test, test_name=lab_tests.name_of(row.test), recorded_at=row.recorded_at,
+        recorded_by=row.recorded_by, correction=row.correction_reason is not None)
+
+
+def give_second_entry(uow: UnitOfWork, *, result_id: int, outcome: str, value: str | None = None) -> ResultView:
+    """The blind second entry of a result typed by hand: stored whatever it says.
+
+    Agreeing, the result is verified and counts (a typing then gives the units and the donor its group);
+    disagreeing, both entries are kept, the result stays blocked and `SecondEntryDisagrees` names the field.
+    Anyone allowed to record results may give it, whoever typed the first entry included (see
+    `domain.second_entry` for why).
+    """
+    with uow:
+        s = uow.session
+        donation_id = s.execute(select(TestResult.donation_id).where(TestResult.id == result_id)).scalar()
+        if donation_id is None:
+            raise NotFound(f"No test result with id {result_id}.")
+        donation = _donation(s, donation_id=donation_id)
+        row = s.execute(select(TestResult).where(TestResult.id == result_id).with_for_update()).scalar_one()
+        _refuse_second_entry(row)
+        checked = lab_tests.check_result(row.test, outcome, value)
+        row.second_entry_outcome, row.second_entry_value = checked.outcome, checked.value
+        row.second_entry_at, row.second_entry_by = utcnow(), uow.actor
+        s.flush()
+        verdict = entry_check(row)
+        uow.audit("second_entry", "test_result", row.id,
+                  old={"outcome": row.outcome, "value": row.value, "recorded_by": row.recorded_by},
+                  new={"outcome": checked.outcome, "value": checked.value, "check": verdict.state,
+                       "second_person": (uow.actor or "").lower() != (row.recorded_by or "").lower()},
+                  reason=verdict.disagreement.message if verdict.disagreement else None)
+        done = _apply_verified(uow, donation, row) if verdict.state == entries.VERIFIED else []
+        view = result_view(row, donation.din, done)
+        uow.commit()
+    if verdict.disagreement is not None:
+        raise SecondEntryDisagrees(verdict.disagreement, f"{view.test_name} result {view.id} of donation {view.din}")
+    return view
+
+
+def _refuse_second_entry(row: TestResult) -> None:
+    """Why this result takes no second entry, in words; nothing when it is waiting for one."""
+    name = lab_tests.name_of(row.test)
+    if row.superseded_by_id is not None:
+        raise Conflict(f"Result {row.id} ({name}) was replaced by result {row.superseded_by_id}: give the second "
+                       "entry of the current result.")
+    if row.second_entry_at is not None:
+        raise Conflict(f"Result {row.id} ({name}) already has its second entry, given by {row.second_entry_by} at "
+                       f"{row.second_entry_at:%Y-%m-%d %H:%M} UTC: a result takes one second entry. If the result "
+                       "is wrong, correct it.")
+    if row.test not in entries.CRITICAL_TESTS:
+        raise InvalidInput(f"Result {row.id} is a {name} result: only ABO/RhD groupings and infection markers typed "
+                           "by hand need a second entry.")
+    if row.source == ANALYSER:
+        raise InvalidInput(f"Result {row.id} ({name}) came from an analyser's file: it needs no second entry.")
+    if row.source == entries.UNRECORDED:
+        raise InvalidInput(f"Result {row.id} ({name}) was recorded before results typed by hand needed a second "
+                           "entry: it counts as it is.")
+    if not row.final:
+        raise InvalidInput(f"Result {row.id} ({name}) is preliminary and counts for nothing yet: the final result "
+                           "takes the second entry.")
+
+
+def _apply_verified(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
+    """What a result typed by hand does once its second entry agrees; what stops blood was done at once."""
+    if row.test == lab_tests.GROUPING:
+        return ["verified by a second entry", *_typing(uow, donation, row)]
+    return ["verified by a second entry"]
+
+
+def _waits(row: TestResult) -> list[str]:
+    if entry_check(row).state != entries.AWAITING:
+        return []
+    return ["typed by hand: it counts for release once a second entry agrees"]
+
+
+def record_results_batch(uow: UnitOfWork, rows: Iterable[BatchRow | Mapping], *, source: str) -> BatchReport:
+    """Each row in its own transaction: a refused row is reported and the others are kept.
+
+    `source` says whether the rows were typed by hand (a table on a page) or read from an analyser's file.
+    """
     accepted, refused = [], []
     for number, raw in enumerate(rows, start=1):
         row = raw if isinstance(raw, BatchRow) else _batch_row(raw, number)
         try:
             view = record_result_by_din(uow, din=row.din, test=row.test, outcome=row.outcome, value=row.value,
-                                        final=row.final)
+                                        final=row.final, source=source)
         except DomainError as error:
             refused.append(RefusedRow(row.line, row.din, row.test, error.message))
         else:
@@ -203,7 +380,7 @@ def results_for_donation(uow: UnitOfWork, donation_id: int) -> list[ResultView]:
         rows = s.execute(select(TestResult).where(TestResult.donation_id == donation_id)
                          .order_by(TestResult.test, TestResult.id)).scalars().all()
         uow.audit("read", "test_result", None, new={"donation_id": donation_id, "result_ids": [r.id for r in rows]})
-        views = [_view(row, donation.din) for row in rows]
+        views = [result_view(row, donation.din) for row in rows]
         uow.commit()
         return views
 
@@ -250,6 +427,9 @@ def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
         flag_group_discrepancy(uow, donation, row.value, on_record)
         return ["grouping disagrees with the donor's record: donor flagged, follow-up opened, release blocked"]
     if not row.final:
+        return []
+    if not entry_check(row).counts:
+        # Typed by hand: the group goes on the units and the donor once a second entry agrees (give_second_entry).
         return []
     notes = _set_donor_group(uow, donation, row.value)
     for unit in units:
@@ -359,9 +539,12 @@ def _final_cell(text: str) -> bool | None:
 
 
 def record_results_csv(uow: UnitOfWork, text: str) -> BatchReport:
-    """A CSV file of results: malformed lines and refused results reported by line, every other row kept."""
+    """A CSV file of results: malformed lines and refused results reported by line, every other row kept.
+
+    The file is an analyser's export: its results need no second entry.
+    """
     rows, malformed = read_results_csv(text)
-    report = record_results_batch(uow, rows)
+    report = record_results_batch(uow, rows, source=ANALYSER)
     refused = tuple(sorted((*malformed, *report.refused), key=lambda r: r.line))
     return BatchReport(report.accepted, refused)
 
@@ -375,6 +558,6 @@ def result_by_id(uow: UnitOfWork, result_id: int) -> ResultView:
             raise NotFound(f"No test result with id {result_id}.")
         din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
         uow.audit("read", "test_result", row.id, new={"donation_id": row.donation_id, "result_ids": [row.id]})
-        view = _view(row, din)
+        view = result_view(row, din)
         uow.commit()
         return view

@@ -36,7 +36,7 @@ class GroupingInError:
     in_error_by: str
     in_error_reason: str
     in_error_confirmed_by: str
-    status_before: str  # the person's grouping status before: none / single / confirmed / discrepant
+    status_before: str  # the person's grouping status before: none / unverified / single / confirmed / discrepant
     status_after: str  # and after, without this grouping
 
 

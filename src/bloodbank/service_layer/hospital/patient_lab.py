@@ -4,6 +4,12 @@ Nothing here is ever deleted or overwritten: a grouping that disagrees with an
 earlier one is stored and makes the patient "discrepant" (group O red cells
 only until the lab resolves it), and a requirement that ends keeps its row.
 Everything is recorded against the surviving record of the person.
+
+A grouping typed by hand (`manually_edited`) counts towards the patient's
+group only once a blind second entry agrees with it
+(`give_grouping_second_entry`, `domain.second_entry`); until then the patient
+is treated as ungrouped for issue. A second entry that disagrees is kept too
+and makes the patient discrepant, naming both groups.
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.issue import SAMPLE_VALIDITY, electronic_issue_allowed
+from bloodbank.domain.lab_tests import GROUPING
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.patients import antibody_name, grouping_status, normalize_group, requirement_code
 from bloodbank.domain.requirements import group_status, manual_checks
+from bloodbank.domain.second_entry import (
+    ANALYSER, AWAITING, MANUAL, NOT_NEEDED, UNRECORDED, Check, Entry, SecondEntryDisagrees, check,
+)
 from bloodbank.service_layer.hospital.patient_profile import active_requirements, load_profile
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, patient_today, patient_view, records_of_person,
@@ -51,7 +61,27 @@ class GroupingView:
     sample_id: int | None
     blood_group: str
     manually_edited: bool
-    status: str  # the patient's grouping status with this result: single / confirmed / discrepant
+    # The patient's grouping status with this result: unverified / single / confirmed / discrepant.
+    status: str
+    # Whether this grouping counts yet (`domain.second_entry`): not_needed, awaiting_second_entry, verified,
+    # disputed.
+    check: str = NOT_NEEDED
+    second_entry_by: str | None = None
+    second_entry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AwaitingGrouping:
+    """A grouping typed by hand waiting for its second entry: whose and which sample, never which group."""
+
+    grouping_id: int
+    patient_id: int  # the surviving record of the person
+    patient_name: str
+    identifiers: tuple[tuple[str, str], ...]
+    sample_id: int | None
+    sample_number: str | None
+    tested_at: datetime
+    recorded_by: str
 
 
 @dataclass(frozen=True)
@@ -125,16 +155,118 @@ def record_grouping(uow: UnitOfWork, *, patient_id: int, sample_id: int, blood_g
         patient = current_patient(session, patient_id)
         _sample_of(session, patient.id, sample_id)
         row = PatientGrouping(patient_id=patient.id, sample_id=sample_id, blood_group=group, tested_at=utcnow(),
-                              recorded_by=uow.actor, manually_edited=bool(manually_edited), historical=False)
+                              recorded_by=uow.actor, manually_edited=bool(manually_edited), historical=False,
+                              source=MANUAL if manually_edited else ANALYSER)
         session.add(row)
         session.flush()
         status = grouping_status(load_profile(session, patient.id))
         uow.audit("record_grouping", "patient", patient.id, new={**snapshot(row), "grouping_status": status},
                   reason="DISCREPANT with an earlier grouping: group O red cells only until resolved"
                   if status == "discrepant" else None)
-        view = GroupingView(row.id, patient.id, sample_id, group, row.manually_edited, status)
+        view = _grouping_view(row, patient.id, status)
         uow.commit()
         return view
+
+
+def _grouping_view(row: PatientGrouping, person_id: int, status: str) -> GroupingView:
+    return GroupingView(row.id, person_id, row.sample_id, row.blood_group, row.manually_edited, status,
+                        _entry_check(row).state, row.second_entry_by, row.second_entry_at)
+
+
+def _entry_check(row: PatientGrouping) -> Check:
+    second = Entry("typed", row.second_entry_group) if row.second_entry_at is not None else None
+    return check(GROUPING, row.source, True, Entry("typed", row.blood_group), second)
+
+
+def groupings_awaiting_second_entry(uow: UnitOfWork, *, patient_id: int | None = None) -> list[AwaitingGrouping]:
+    """Groupings typed by hand still waiting for their second entry, oldest first, without their group."""
+    with uow:
+        session = uow.session
+        query = select(PatientGrouping).where(
+            PatientGrouping.in_error_at.is_(None), PatientGrouping.second_entry_at.is_(None),
+            PatientGrouping.source.not_in((ANALYSER, UNRECORDED)),
+        ).order_by(PatientGrouping.tested_at, PatientGrouping.id)
+        if patient_id is not None:
+            query = query.where(PatientGrouping.patient_id.in_(
+                records_of_person(session, current_patient(session, patient_id).id)))
+        return [_awaiting(session, row) for row in session.execute(query).scalars()
+                if _entry_check(row).state == AWAITING]
+
+
+def awaiting_grouping(uow: UnitOfWork, grouping_id: int, *, patient_id: int | None = None) -> AwaitingGrouping:
+    """One grouping to enter again, without its group; refused, in words, if it needs no second entry."""
+    with uow:
+        session = uow.session
+        row = _grouping_of(session, grouping_id, patient_id)
+        _refuse_second_entry(row)
+        return _awaiting(session, row)
+
+
+def give_grouping_second_entry(uow: UnitOfWork, *, grouping_id: int, blood_group: str,
+                               patient_id: int | None = None) -> GroupingView:
+    """The blind second entry of a grouping typed by hand: stored whatever it says.
+
+    Agreeing, the grouping counts towards the patient's group; disagreeing, both entries are kept, the patient
+    is discrepant (group O red cells, AB plasma) and `SecondEntryDisagrees` names both groups. Anyone allowed to
+    record patient results may give it, whoever typed the first entry included (`domain.second_entry`).
+    """
+    group = normalize_group(blood_group)
+    with uow:
+        session = uow.session
+        row = _grouping_of(session, grouping_id, patient_id, lock=True)
+        _refuse_second_entry(row)
+        person = current_patient(session, row.patient_id)
+        before = grouping_status(load_profile(session, person.id))
+        row.second_entry_group, row.second_entry_at, row.second_entry_by = group, utcnow(), uow.actor
+        session.flush()
+        verdict = _entry_check(row)
+        status = grouping_status(load_profile(session, person.id))
+        uow.audit("grouping_second_entry", "patient", person.id,
+                  old={"grouping_id": row.id, "blood_group": row.blood_group, "recorded_by": row.recorded_by,
+                       "grouping_status": before},
+                  new={"grouping_id": row.id, "second_entry_group": group, "check": verdict.state,
+                       "second_person": (uow.actor or "").lower() != (row.recorded_by or "").lower(),
+                       "grouping_status": status},
+                  reason=verdict.disagreement.message if verdict.disagreement else None)
+        view = _grouping_view(row, person.id, status)
+        uow.commit()
+    if verdict.disagreement is not None:
+        raise SecondEntryDisagrees(verdict.disagreement, f"Grouping {view.id} of patient record {view.patient_id}")
+    return view
+
+
+def _grouping_of(session: Session, grouping_id: int, patient_id: int | None, *, lock: bool = False) -> PatientGrouping:
+    row = session.get(PatientGrouping, grouping_id, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"There is no grouping {grouping_id}.")
+    # A URL about one patient must not reach another's grouping.
+    if patient_id is not None \
+            and row.patient_id not in records_of_person(session, current_patient(session, patient_id).id):
+        raise NotFound(f"There is no grouping {grouping_id} for this patient.")
+    return row
+
+
+def _refuse_second_entry(row: PatientGrouping) -> None:
+    """Why this grouping takes no second entry, in words; nothing when it is waiting for one."""
+    if row.in_error_at is not None:
+        raise Conflict(f"Grouping {row.id} was marked entered in error: it no longer counts and takes no second "
+                       "entry. Record a new grouping.")
+    if row.second_entry_at is not None:
+        raise Conflict(f"Grouping {row.id} already has its second entry, given by {row.second_entry_by} at "
+                       f"{row.second_entry_at:%Y-%m-%d %H:%M} UTC: a grouping takes one second entry. If it is "
+                       "wrong, mark it entered in error.")
+    if row.source == ANALYSER:
+        raise InvalidInput(f"Grouping {row.id} came from the analyser: it needs no second entry.")
+    if row.source == UNRECORDED:
+        raise InvalidInput(f"Grouping {row.id} was recorded before groupings typed by hand needed a second entry: "
+                           "it counts as it is.")
+
+
+def _awaiting(session: Session, row: PatientGrouping) -> AwaitingGrouping:
+    person = patient_view(session, current_patient(session, row.patient_id))
+    sample = session.get(PatientSample, row.sample_id) if row.sample_id is not None else None
+    return AwaitingGrouping(row.id, person.id, person.display_name, person.identifiers, row.sample_id,
+                            sample.sample_number if sample else None, row.tested_at, row.recorded_by)
 
 
 def record_antibody_screen(uow: UnitOfWork, *, patient_id: int, sample_id: int, positive: bool,
@@ -285,6 +417,13 @@ class GroupingRow:
     in_error_by: str | None = None
     in_error_reason: str | None = None
     in_error_confirmed_by: str | None = None
+    # Typed by hand: whether it counts yet, and its second entry (`domain.second_entry`).
+    source: str = UNRECORDED
+    check: str = NOT_NEEDED
+    second_entry_group: str | None = None
+    second_entry_by: str | None = None
+    second_entry_at: datetime | None = None
+    disagreement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +453,7 @@ class PatientChart:
 
     patient: PatientView
     merged_records: tuple[int, ...]  # ids of records merged into this one
-    grouping_status: str  # none / single / confirmed / discrepant
+    grouping_status: str  # none / unverified / single / confirmed / discrepant
     group_message: str
     confirmed_group: str | None
     electronic_issue_allowed: bool
@@ -355,16 +494,21 @@ def get_patient_chart(uow: UnitOfWork, patient_id: int) -> PatientChart:
             manual_checks=manual_checks(profile),
             samples=tuple(SampleRow(s.id, s.sample_number, s.taken_at, s.taken_by,
                                     s.taken_at >= now - SAMPLE_VALIDITY) for s in samples),
-            groupings=tuple(GroupingRow(g.id, g.sample_id, numbers.get(g.sample_id), g.blood_group, g.tested_at,
-                                        g.recorded_by, g.manually_edited, g.historical, g.in_error_at,
-                                        g.in_error_by, g.in_error_reason, g.in_error_confirmed_by)
-                            for g in groupings),
+            groupings=tuple(_grouping_row(g, numbers) for g in groupings),
             screens=tuple(ScreenRow(s.id, s.sample_id, numbers.get(s.sample_id), s.positive, s.tested_at,
                                     s.recorded_by, s.manually_edited) for s in screens),
             antibodies=tuple(AntibodyRow(a.id, a.antibody, a.clinically_significant, a.identified_at,
                                          a.recorded_by, a.note) for a in antibodies),
             requirements=tuple(requirement_view(r, patient_today(session, survivor)) for r in requirements),
         )
+
+
+def _grouping_row(g: PatientGrouping, numbers: dict[int, str]) -> GroupingRow:
+    verdict = _entry_check(g)
+    return GroupingRow(g.id, g.sample_id, numbers.get(g.sample_id), g.blood_group, g.tested_at, g.recorded_by,
+                       g.manually_edited, g.historical, g.in_error_at, g.in_error_by, g.in_error_reason,
+                       g.in_error_confirmed_by, g.source, verdict.state, g.second_entry_group, g.second_entry_by,
+                       g.second_entry_at, verdict.disagreement.message if verdict.disagreement else None)
 
 
 def list_samples(uow: UnitOfWork, *, patient_id: int) -> list[SampleView]:

@@ -58,7 +58,8 @@ def _groupings(session: Session, ids: list[int]) -> tuple[Grouping, ...]:
         .order_by(PatientGrouping.tested_at, PatientGrouping.id)
     ).scalars().all()
     return tuple(Grouping(blood_group=r.blood_group, sample_id=r.sample_id, tested_at=r.tested_at,
-                          manually_edited=r.manually_edited, historical=r.historical) for r in rows)
+                          manually_edited=r.manually_edited, historical=r.historical, source=r.source,
+                          second_entry=r.second_entry_group) for r in rows)
 
 
 def _screens(session: Session, ids: list[int]) -> tuple[AntibodyScreenResult, ...]:

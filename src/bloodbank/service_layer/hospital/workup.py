@@ -55,7 +55,7 @@ class OrderWorkup:
     hospital_code: str
     hospital_name: str
     patient: PatientView | None
-    grouping_status: str  # none / single / confirmed / discrepant
+    grouping_status: str  # none / unverified / single / confirmed / discrepant
     group_message: str
     confirmed_group: str | None
     emergency_group: str  # the group O red cells they would get before their group is known

@@ -14,12 +14,19 @@ class TestResult(Base):
     A correction never overwrites: it adds a row and points the old one at it
     (`superseded_by_id`), with the reason. The current result is the row that
     nothing supersedes.
+
+    A result typed by hand (`source` "manual") of a critical test counts only
+    once its second entry, stored here beside it, agrees (`domain.second_entry`).
     """
 
     __tablename__ = "test_result"
     __table_args__ = (
         CheckConstraint("outcome IN ('negative', 'reactive', 'indeterminate', 'positive', 'typed')",
                         name="outcome_known"),
+        CheckConstraint("source IN ('analyser', 'manual', 'unrecorded')", name="source_known"),
+        CheckConstraint("(second_entry_at IS NULL AND second_entry_by IS NULL AND second_entry_outcome IS NULL)"
+                        " OR (second_entry_at IS NOT NULL AND second_entry_by IS NOT NULL"
+                        " AND second_entry_outcome IS NOT NULL)", name="second_entry_in_full"),
         Index("ix_test_result_current", "donation_id", "test", "superseded_by_id"),
     )
 
@@ -34,6 +41,14 @@ class TestResult(Base):
     recorded_by: Mapped[str] = mapped_column(String(100))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("test_result.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
+    # "analyser" (read from an instrument's file), "manual" (typed by hand), or "unrecorded" for results
+    # stored before the source was kept, which count as they did then.
+    source: Mapped[str] = mapped_column(String(10))
+    # The blind second entry of a manual result, kept whether it agreed or not.
+    second_entry_outcome: Mapped[str | None] = mapped_column(String(15))
+    second_entry_value: Mapped[str | None] = mapped_column(String(20))
+    second_entry_at: Mapped[datetime | None]
+    second_entry_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class DonorFollowUp(Base):

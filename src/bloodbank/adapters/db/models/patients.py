@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
@@ -65,6 +65,12 @@ class PatientSample(Base):
 
 class PatientGrouping(Base):
     __tablename__ = "patient_grouping"
+    __table_args__ = (
+        CheckConstraint("source IN ('analyser', 'manual', 'unrecorded')", name="source_known"),
+        CheckConstraint("(second_entry_at IS NULL AND second_entry_by IS NULL AND second_entry_group IS NULL)"
+                        " OR (second_entry_at IS NOT NULL AND second_entry_by IS NOT NULL"
+                        " AND second_entry_group IS NOT NULL)", name="second_entry_in_full"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -81,6 +87,12 @@ class PatientGrouping(Base):
     in_error_by: Mapped[str | None] = mapped_column(String(100))
     in_error_reason: Mapped[str | None] = mapped_column(Text)
     in_error_confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    # Where the group came from (`domain.second_entry.SOURCES`): one typed by hand counts for the patient only
+    # once a blind second entry of it agrees; groupings stored before the source was kept are "unrecorded".
+    source: Mapped[str] = mapped_column(String(10))
+    second_entry_group: Mapped[str | None] = mapped_column(String(3))
+    second_entry_at: Mapped[datetime | None]
+    second_entry_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AntibodyScreen(Base):

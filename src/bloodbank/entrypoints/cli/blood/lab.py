@@ -10,6 +10,7 @@ import typer
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.lab_tests import TESTS
+from bloodbank.domain.second_entry import ANALYSER, AWAITING, DISPUTED, MANUAL, VERIFIED
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.blood import follow_up, quarantine as quarantine_board, release, testing
@@ -26,6 +27,8 @@ def _show_result(view: ResultView) -> None:
     console.print(f"Result {view.id}: {view.din} {view.test_name} {view.outcome}{value} ({stage})")
     for note in view.consequences:
         console.print(f"  → {note}")
+    if view.check == AWAITING:
+        console.print(f"  [bold]Awaiting a second entry:[/bold] bloodbank lab second-entry {view.id} …")
 
 
 @app.command()
@@ -38,10 +41,11 @@ def result(
     preliminary: bool = typer.Option(False, "--preliminary", help="Not final yet: the unit stays in quarantine."),
     actor: str = Actor,
 ) -> None:
-    """Record a test result; a reactive marker discards every unit holding the donation's blood at once."""
+    """Record a test result typed by hand; a reactive marker discards every unit holding the donation's blood at
+    once. A grouping or an infection marker counts for release once a second entry agrees (`second-entry`)."""
     with clerk_errors():
         view = testing.record_result_by_din(uow(), din=din, test=test, outcome=outcome, value=value,
-                                            final=not preliminary)
+                                            final=not preliminary, source=MANUAL)
     _show_result(view)
 
 
@@ -55,7 +59,8 @@ def correct(
     preliminary: bool = typer.Option(False, "--preliminary", help="The corrected result is not final yet."),
     actor: str = Actor,
 ) -> None:
-    """Correct a result: the old one is kept, marked as replaced. A discarded unit stays discarded."""
+    """Correct a result: the old one is kept, marked as replaced. A discarded unit stays discarded. The correction
+    is typed by hand: a grouping or an infection marker counts once a second entry agrees."""
     with clerk_errors():
         view = testing.correct_result(uow(), result_id=result_id, outcome=outcome, value=value, reason=reason,
                                       final=not preliminary)
@@ -74,7 +79,53 @@ def results(din: str = typer.Argument(..., help="The donation's DIN."), actor: s
         state = "current" if v.current else f"replaced by {v.superseded_by_id}"
         why = f" — corrected: {v.correction_reason}" if v.correction_reason else ""
         console.print(f"{v.id:>6}  {v.test_name:<18} {v.outcome:<13} {v.value or '':<5} "
-                      f"{'final' if v.final else 'prelim.':<7} {state}{why}")
+                      f"{'final' if v.final else 'prelim.':<7} {state}{why}{_entry_note(v)}")
+
+
+def _entry_note(view: ResultView) -> str:
+    if view.check == AWAITING:
+        return " — typed by hand, awaiting a second entry"
+    if view.check == VERIFIED:
+        return f" — typed by hand, verified by {view.second_entry_by}"
+    if view.check == DISPUTED:
+        return f" — {view.disagreement}"
+    return ""
+
+
+@app.command("second-entries")
+@needs(P.RESULTS_WRITE)
+def second_entries(
+    din: Optional[str] = typer.Option(None, "--din", help="Only this donation's."),
+    site_id: Optional[int] = typer.Option(None, "--site", help="Only donations collected at this site."),
+    actor: str = Actor,
+) -> None:
+    """Results typed by hand waiting for their second entry, oldest first; what they say is not shown."""
+    with clerk_errors():
+        items = testing.awaiting_second_entry(uow(), din=din, site_id=site_id)
+    if not items:
+        console.print("No result typed by hand is waiting for a second entry.")
+    for item in items:
+        correction = " (correction)" if item.correction else ""
+        console.print(f"{item.result_id:>6}  {item.din_eye_readable} {item.test_name:<18} first entered "
+                      f"{item.recorded_at:%Y-%m-%d %H:%M} UTC by {item.recorded_by}{correction}")
+
+
+@app.command("second-entry")
+@needs(P.RESULTS_WRITE)
+def second_entry(
+    result_id: int = typer.Argument(..., help="The result typed by hand (see second-entries)."),
+    outcome: str = typer.Argument(..., help="The outcome read again; for abo_rh the group."),
+    value: Optional[str] = typer.Option(None, "--value", help="abo_rh: the group read again."),
+    actor: str = Actor,
+) -> None:
+    """Enter a result typed by hand again, blind: agreeing, it counts for release; disagreeing, both entries are
+    kept, the field is named and the result stays blocked (exit status 1)."""
+    with clerk_errors():
+        view = testing.give_second_entry(uow(), result_id=result_id, outcome=outcome, value=value)
+    console.print(f"[green]Verified[/green]: result {view.id} ({view.din} {view.test_name}), both entries agree.")
+    for note in view.consequences:
+        if note != "verified by a second entry":
+            console.print(f"  → {note}")
 
 
 def read_results_csv(text: str) -> tuple[list[BatchRow], list[RefusedRow]]:
@@ -96,14 +147,15 @@ def read_results_csv(text: str) -> tuple[list[BatchRow], list[RefusedRow]]:
 @app.command()
 @needs(P.RESULTS_WRITE)
 def batch(path: Path = typer.Argument(..., help="CSV file: din,test,outcome,value"), actor: str = Actor) -> None:
-    """Record many results; each line stands alone: a bad line is reported, the others are kept."""
+    """Record an analyser's file of results; each line stands alone: a bad line is reported, the others are kept.
+    Results from an analyser's file need no second entry."""
     with clerk_errors():
         try:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise InvalidInput(f"Cannot read {path}: {error}") from None
     rows, malformed = read_results_csv(text)
-    report = testing.record_results_batch(uow(), rows)
+    report = testing.record_results_batch(uow(), rows, source=ANALYSER)
     for line, view in report.accepted:
         console.print(f"line {line}: recorded result {view.id} ({view.din} {view.test_name} {view.outcome})")
         for note in view.consequences:
@@ -127,6 +179,8 @@ def quarantine(site_id: Optional[int] = typer.Option(None, "--site", help="Only 
         console.print("No units in quarantine.")
     for item in items:
         waits = f" — missing: {', '.join(item.missing_tests)}" if item.missing_tests else ""
+        if item.awaiting_second_entry:
+            waits += f" — second entry: {', '.join(item.awaiting_second_entry)}"
         console.print(f"{item.unit_id:>6}  {item.din} {item.product_code} {item.blood_group or '?':<3} "
                       f"exp {item.expires_at:%Y-%m-%d %H:%M}  [bold]{item.state}[/bold]{waits}")
         for hold in item.holds:

@@ -10,6 +10,7 @@ from rich.table import Table
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput, PossibleDuplicate
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
+from bloodbank.domain.second_entry import AWAITING, DISPUTED
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.service_layer.hospital import grouping_errors, hospitals, patient_lab, patient_merge, patients
@@ -181,6 +182,10 @@ def show(patient: str = PatientArg, actor: str = Actor) -> None:
         where = f"sample {g.sample_number}" if g.sample_number else "no sample"
         note = (f" ENTERED IN ERROR, not counted: {escape(g.in_error_reason or '')} (by {g.in_error_by}, "
                 f"confirmed by {g.in_error_confirmed_by})" if g.in_error_at else "")
+        if g.check == AWAITING and not g.in_error_at:
+            note += " typed by hand, AWAITING A SECOND ENTRY: not counted yet"
+        elif g.check == DISPUTED:
+            note += f" {escape(g.disagreement or '')}"
         console.print(f"  Grouping #{g.id} {g.blood_group} on {where}{note}")
     screens = ", ".join("positive" if s.positive else "negative" for s in profile.antibody_screens) or "none"
     console.print(f"Antibody screens: {screens}")
@@ -215,7 +220,8 @@ def group(
     manual: bool = typer.Option(False, "--manual", help="Typed in by hand, not from the analyser."),
     actor: str = Actor,
 ) -> None:
-    """Record an ABO/RhD grouping; a result that disagrees with earlier ones is stored and flagged."""
+    """Record an ABO/RhD grouping; a result that disagrees with earlier ones is stored and flagged. One typed by
+    hand (--manual) counts for the patient's group once a second entry agrees (`second-entry`)."""
     with clerk_errors():
         view = patient_lab.record_grouping(uow(), patient_id=_patient_id(patient), sample_id=sample_id,
                                            blood_group=blood_group, manually_edited=manual)
@@ -224,6 +230,44 @@ def group(
                       "only until the lab resolves it.[/red]")
     else:
         console.print(f"Grouping {view.blood_group} recorded; group is {view.status}.")
+    if view.check == AWAITING:
+        console.print(f"  Typed by hand: it counts once a second entry agrees "
+                      f"(bloodbank patients second-entry … --grouping {view.id} GROUP).")
+
+
+@app.command("second-entries")
+@needs(P.PATIENTS_WRITE)
+def second_entries(
+    patient: Optional[str] = typer.Option(None, "--patient", help="Only this patient's (identifier or id:42)."),
+    actor: str = Actor,
+) -> None:
+    """Groupings typed by hand waiting for their second entry, oldest first; their group is not shown."""
+    with clerk_errors():
+        items = patient_lab.groupings_awaiting_second_entry(
+            uow(), patient_id=_patient_id(patient) if patient else None)
+    if not items:
+        console.print("No grouping typed by hand is waiting for a second entry.")
+    for item in items:
+        ids = ", ".join(f"{s}:{v}" for s, v in item.identifiers)
+        console.print(f"Grouping #{item.grouping_id}  id:{item.patient_id} {escape(item.patient_name)} "
+                      f"({escape(ids)})  sample {item.sample_number or 'none'}, first entered "
+                      f"{item.tested_at:%Y-%m-%d %H:%M} UTC by {item.recorded_by}")
+
+
+@app.command("second-entry")
+@needs(P.PATIENTS_WRITE)
+def second_entry(
+    patient: str = PatientArg,
+    grouping_id: int = typer.Option(..., "--grouping", help="The grouping's id (see 'second-entries')."),
+    blood_group: str = typer.Argument(..., help="The group read again from the card, e.g. 'A+'."),
+    actor: str = Actor,
+) -> None:
+    """Enter a grouping typed by hand again, blind: agreeing, it counts for the patient's group; disagreeing,
+    both entries are kept, both groups are named and the patient is discrepant (exit status 1)."""
+    with clerk_errors():
+        view = patient_lab.give_grouping_second_entry(uow(), grouping_id=grouping_id, blood_group=blood_group,
+                                                      patient_id=_patient_id(patient))
+    console.print(f"[green]Verified[/green]: grouping #{view.id}, both entries agree; group is {view.status}.")
 
 
 @app.command("grouping-in-error")

@@ -3,6 +3,11 @@ release with an electronic signature, and donor follow-ups.
 
 Results are a sensitive read (RESULTS_READ, audited by the use case). Release needs RELEASE and the
 signer's password; a refusal lists every blocker in `reasons`.
+
+One result posted alone is typed by hand: a grouping or an infection marker then counts for release once a
+blind second entry agrees (`GET /lab/second-entries` lists them without their values, `POST
+/lab/results/{id}/second-entry` gives it). A batch or a CSV file is an analyser's output and counts as it
+arrives.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.second_entry import ANALYSER, MANUAL
 from bloodbank.entrypoints.web.api.common import Id, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -24,7 +30,7 @@ from bloodbank.service_layer.blood import (
 from bloodbank.service_layer.blood.follow_up import FollowUpView
 from bloodbank.service_layer.blood.quarantine import QuarantineItem
 from bloodbank.service_layer.blood.release import ReleaseCheck, ReleasedUnitView
-from bloodbank.service_layer.blood.testing import RefusedRow, ResultView
+from bloodbank.service_layer.blood.testing import AwaitingSecondEntry, RefusedRow, ResultView
 from bloodbank.service_layer.blood.tests_due import DonationTests
 from bloodbank.service_layer.staff import signatures
 from bloodbank.service_layer.staff.signatures import SignatureView
@@ -73,6 +79,12 @@ class BatchAnswer(BaseModel):
     refused: list[RefusedRow]
 
 
+class SecondEntry(Strict):
+    outcome: str = Field(max_length=40, description="The outcome read again; for abo_rh 'typed' (the group in "
+                                                   "`value`) or the group.")
+    value: str | None = Field(None, max_length=40, description="For abo_rh the group read again.")
+
+
 class Correction(Strict):
     outcome: str = Field(max_length=40)
     value: str | None = Field(None, max_length=40)
@@ -113,24 +125,26 @@ def _batch_answer(report: testing.BatchReport) -> BatchAnswer:
                        refused=list(report.refused))
 
 
-@router.post("/results", status_code=201, summary="Record a test result, by donation id or DIN")
+@router.post("/results", status_code=201,
+             summary="Record a test result typed by hand, by donation id or DIN; a grouping or a marker counts once "
+                     "a second entry agrees")
 def record_result(body: NewResult, caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> ResultView:
     if (body.donation_id is None) == (body.din is None):
         raise InvalidInput("Name the donation by its id or by its DIN (one of the two).")
-    fields = dict(test=body.test, outcome=body.outcome, value=body.value, final=body.final)
+    fields = dict(test=body.test, outcome=body.outcome, value=body.value, final=body.final, source=MANUAL)
     if body.din is not None:
         return testing.record_result_by_din(caller.uow(), din=body.din, **fields)
     return testing.record_result(caller.uow(), donation_id=body.donation_id, **fields)
 
 
-@router.post("/results/batch", summary="Record many results; each row stands alone")
+@router.post("/results/batch", summary="Record many results from an analyser; each row stands alone")
 def record_batch(body: NewBatch, caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> BatchAnswer:
     rows = [testing.BatchRow(line=n, din=r.din, test=r.test, outcome=r.outcome, value=r.value, final=r.final)
             for n, r in enumerate(body.rows, start=1)]
-    return _batch_answer(testing.record_results_batch(caller.uow(), rows))
+    return _batch_answer(testing.record_results_batch(caller.uow(), rows, source=ANALYSER))
 
 
-@router.post("/results/csv", summary="Upload a CSV file of results: din,test,outcome[,value[,final]]")
+@router.post("/results/csv", summary="Upload an analyser's CSV file of results: din,test,outcome[,value[,final]]")
 def record_csv(file: UploadFile = File(..., description="UTF-8 CSV; an optional header line starting 'din'."),
                caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> BatchAnswer:
     data = file.file.read(MAX_CSV_BYTES + 1)
@@ -149,6 +163,22 @@ def correct_result(result_id: Id, body: Correction,
                    caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> ResultView:
     return testing.correct_result(caller.uow(), result_id=result_id, outcome=body.outcome, value=body.value,
                                   reason=body.reason, final=body.final)
+
+
+@router.get("/second-entries",
+            summary="Results typed by hand waiting for their second entry, oldest first, without their values")
+def second_entries(din: str | None = Query(None, min_length=1, max_length=40),
+                   site_id: int | None = Query(None, ge=1, le=MAX_ID), page: PageParams = Depends(page_params),
+                   caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> Page[AwaitingSecondEntry]:
+    return paginate(testing.awaiting_second_entry(caller.uow(), din=din, site_id=site_id), page)
+
+
+@router.post("/results/{result_id}/second-entry", status_code=201,
+             summary="The blind second entry of a result typed by hand: agreeing, the result counts; disagreeing "
+                     "(409, naming the field), both entries are kept and the result stays blocked")
+def give_second_entry(result_id: Id, body: SecondEntry,
+                      caller: Caller = Depends(require(Permission.RESULTS_WRITE))) -> ResultView:
+    return testing.give_second_entry(caller.uow(), result_id=result_id, outcome=body.outcome, value=body.value)
 
 
 @router.get("/results/{result_id}", summary="One result (a sensitive read, logged)")
@@ -176,7 +206,8 @@ def tests_due(din: str = Query(..., min_length=1, max_length=40),
 
 @router.get("/quarantine", summary="Units in quarantine and what each still lacks")
 def quarantine(site_id: int | None = Query(None, ge=1, le=MAX_ID),
-               state: Literal["ready for release", "awaiting results", "held", "blocked"] | None = None,
+               state: Literal["ready for release", "awaiting results", "awaiting second entry", "held",
+                              "blocked"] | None = None,
                page: PageParams = Depends(page_params),
                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[QuarantineItem]:
     items = quarantine_board.quarantine_list(caller.uow(), site_id)

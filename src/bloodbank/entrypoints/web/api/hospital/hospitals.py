@@ -2,6 +2,11 @@
 
 Patients are found by any identifier (hospital number, NHS number, emergency
 number…); a record merged into another answers as the record it now lives in.
+
+A grouping with `manually_edited` true was typed by hand: it counts towards the
+patient's group once a blind second entry agrees (`GET
+/patients/groupings/second-entries` lists those waiting without their group,
+`POST /patients/{id}/groupings/{grouping_id}/second-entry` gives it).
 """
 
 from __future__ import annotations
@@ -85,7 +90,12 @@ class NewSample(Strict):
 class NewGrouping(Strict):
     sample_id: int = Field(ge=1, le=MAX_ID)
     blood_group: str = Field(min_length=1, max_length=20, description="e.g. A+, O neg, AB RhD positive.")
-    manually_edited: bool = False
+    manually_edited: bool = Field(False, description="Typed or edited by hand, not sent by the analyser: it counts "
+                                                     "once a second entry agrees, and never allows electronic issue.")
+
+
+class GroupingSecondEntry(Strict):
+    blood_group: str = Field(min_length=1, max_length=20, description="The group read again from the card.")
 
 
 class GroupingInError(Strict):
@@ -214,6 +224,22 @@ def record_sample(body: NewSample, patient_id: Id, caller: Caller = WRITE) -> pa
              summary="An ABO/RhD grouping on one of the patient's samples")
 def record_grouping(body: NewGrouping, patient_id: Id, caller: Caller = WRITE) -> patient_lab.GroupingView:
     return patient_lab.record_grouping(caller.uow(), patient_id=patient_id, **body.model_dump())
+
+
+@router.get("/patients/groupings/second-entries",
+            summary="Groupings typed by hand waiting for their second entry, oldest first, without their group")
+def grouping_second_entries(patient_id: OptionalId = None, page: PageParams = Depends(page_params),
+                            caller: Caller = WRITE) -> Page[patient_lab.AwaitingGrouping]:
+    return paginate(patient_lab.groupings_awaiting_second_entry(caller.uow(), patient_id=patient_id), page)
+
+
+@router.post("/patients/{patient_id}/groupings/{grouping_id}/second-entry", status_code=201,
+             summary="The blind second entry of a grouping typed by hand: agreeing, it counts for the patient; "
+                     "disagreeing (409, naming both groups), both entries are kept and the patient is discrepant")
+def give_grouping_second_entry(body: GroupingSecondEntry, patient_id: Id, grouping_id: Id,
+                               caller: Caller = WRITE) -> patient_lab.GroupingView:
+    return patient_lab.give_grouping_second_entry(caller.uow(), grouping_id=grouping_id,
+                                                  blood_group=body.blood_group, patient_id=patient_id)
 
 
 @router.post("/patients/{patient_id}/groupings/{grouping_id}/in-error",

@@ -1,12 +1,16 @@
-"""Pages: the lab technician's home. Results entered in batches (or a CSV file), the quarantine board,
-release with scan-back and signature, a donation's results with corrections, and donor follow-ups.
+"""Pages: the lab technician's home. Results entered in batches (or a CSV file), the blind second entry of
+results typed by hand, the quarantine board, release with scan-back and signature, a donation's results with
+corrections, and donor follow-ups.
+
+The table on the home page is typed by hand: each grouping and infection marker in it waits for a second entry
+before it counts. A CSV file is an analyser's export and counts as it arrives.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +18,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.lab_tests import GROUPING, TESTS
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.second_entry import AWAITING, MANUAL, SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -52,6 +57,7 @@ def _home(request: Request, caller: Caller, *, rows: list[dict] | None = None, r
     quarantine = quarantine_board.quarantine_list(caller.uow(), site_id, limit=BOARD_UNITS)
     return render(request, "lab/home.html", status_code=status_code, error=error, notice=notice,
                   quarantine_total=quarantine_board.quarantine_count(caller.uow(), site_id),
+                  awaiting_total=len(testing.awaiting_second_entry(caller.uow())),
                   rows=rows if rows is not None else [_row() for _ in range(BLANK_ROWS)], recorded=list(recorded),
                   test_options=TEST_OPTIONS, outcome_options=OUTCOME_OPTIONS, quarantine=quarantine,
                   site_options=_site_options(caller), site_id=site_id, fill_din=fill_din,
@@ -113,7 +119,11 @@ def _after_batch(request: Request, caller: Caller, report: testing.BatchReport, 
         rows = [{**row, "problem": problems[row["line"]]} for row in typed if row["line"] in problems]
         rows += [_row() for _ in range(max(2, BLANK_ROWS - len(rows)))]
     accepted, refused = len(report.accepted), len(report.refused)
+    waiting = sum(1 for _, view in report.accepted if view.check == AWAITING)
     notice = f"{accepted} result(s) recorded." if accepted else None
+    if waiting:
+        notice += (f" {waiting} typed by hand wait for a second entry before they count for release: "
+                   "see Second entry.")
     error = (f"{refused} row(s) refused: each says why below; nothing else was lost." if refused else None)
     if typed is None and refused:
         error += "\n" + "\n".join(f"line {r.line}: {r.message}" for r in report.refused)
@@ -127,7 +137,7 @@ def _after_batch(request: Request, caller: Caller, report: testing.BatchReport, 
 @router.post("/lab/results")
 async def record_results(request: Request, caller: Caller = Depends(require(Permission.RESULTS_WRITE))):
     typed, batch, early = _rows_from_form(await request.form())
-    report = await run_in_threadpool(testing.record_results_batch, caller.uow(), batch)
+    report = await run_in_threadpool(lambda: testing.record_results_batch(caller.uow(), batch, source=MANUAL))
     report = testing.BatchReport(report.accepted, tuple(sorted((*early, *report.refused), key=lambda r: r.line)))
     return await run_in_threadpool(_after_batch, request, caller, report, typed)
 
@@ -147,6 +157,54 @@ def upload_results(request: Request, file: UploadFile = File(...),
     except DomainError as error:
         return _home(request, caller, error=error.message, status_code=status_for(error))
     return _after_batch(request, caller, report, None)
+
+
+# ---------------------------------------------------------------- second entry of results typed by hand
+
+
+def _second_entry_page(request: Request, caller: Caller, *, item=None, error: str | None = None,
+                       notice: str | None = None, status_code: int = 200, typed: dict | None = None):
+    items = testing.awaiting_second_entry(caller.uow()) if item is None else []
+    return render(request, "lab/second_entry.html", status_code=status_code, error=error, notice=notice,
+                  items=items, item=item, outcome_options=[o for o in OUTCOME_OPTIONS if o[0] != "typed"],
+                  grouping=GROUPING, typed=typed or {})
+
+
+@router.get("/lab/second-entry")
+def second_entries(request: Request, caller: Caller = Depends(require(Permission.RESULTS_WRITE))):
+    return _second_entry_page(request, caller)
+
+
+@router.get("/lab/second-entry/{result_id}")
+def second_entry_form(request: Request, result_id: int = Path(..., ge=1, le=MAX_ID),
+                      caller: Caller = Depends(require(Permission.RESULTS_WRITE))):
+    try:
+        item = testing.awaiting_result(caller.uow(), result_id)
+    except DomainError as error:
+        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+    return _second_entry_page(request, caller, item=item)
+
+
+@router.post("/lab/second-entry/{result_id}")
+def give_second_entry(request: Request, result_id: int = Path(..., ge=1, le=MAX_ID),
+                      outcome: str = Form("", max_length=40), group: str = Form("", max_length=MAX_TEXT),
+                      caller: Caller = Depends(require(Permission.RESULTS_WRITE))):
+    try:
+        item = testing.awaiting_result(caller.uow(), result_id)
+    except DomainError as error:
+        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+    try:
+        view = testing.give_second_entry(caller.uow(), result_id=result_id,
+                                         outcome="typed" if item.test == GROUPING else outcome, value=group or None)
+    except SecondEntryDisagrees as error:
+        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+    except DomainError as error:
+        # Refused before anything was stored (an outcome that cannot be read): the blind form again.
+        return _second_entry_page(request, caller, item=item, error=error.message, status_code=status_for(error))
+    done = "; ".join(note for note in view.consequences if note != "verified by a second entry")
+    notice = (f"{view.test_name} result {view.id} of donation {view.din} verified: both entries agree; it now "
+              "counts for release." + (f" {done}." if done else ""))
+    return _second_entry_page(request, caller, notice=notice)
 
 
 # ---------------------------------------------------------------- release

@@ -20,6 +20,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.second_entry import SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -51,6 +52,8 @@ NOTICES = {
     "identifier": "Identifier added.",
     "sample": "Sample recorded.",
     "grouping": "Grouping recorded.",
+    "grouping_typed": "Grouping recorded, typed by hand: it counts for the patient's group once a second entry "
+                      "agrees with it.",
     "grouping_in_error": "Grouping marked entered in error, signed: it no longer counts for the patient's group.",
     "screen": "Antibody screen recorded.",
     "antibody": "Antibody recorded.",
@@ -204,7 +207,10 @@ def _home(request: Request, caller: Caller, *, hospital_id: str = "", urgency: s
     may_transfuse = caller.principal.may(Permission.TRANSFUSION)
     recall_tasks = recall_follow_up.open_recall_tasks(caller.uow(), side="ward", hospital_id=chosen) \
         if may_transfuse else []
+    may_write_patients = caller.principal.may(Permission.PATIENTS_WRITE)
+    awaiting = len(patient_lab.groupings_awaiting_second_entry(caller.uow())) if may_write_patients else 0
     return _page(request, "hospital/home.html", status_code=status_code, error=error, notice=notice, orders=found,
+                  may_write_patients=may_write_patients, groupings_awaiting=awaiting,
                   hospital_id=hospital_id, urgency=urgency, offset=offset, page=PAGE,
                   hospitals=_hospital_options(caller), urgencies=[(u, u.replace("_", " ")) for u in URGENCIES],
                   follow_ups=follow_ups, recall_tasks=recall_tasks, may_transfuse=may_transfuse)
@@ -340,9 +346,61 @@ async def record_sample(request: Request, patient_id: Id, caller: Caller = PATIE
 
 @router.post("/patients/{patient_id}/groupings")
 async def record_grouping(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
-    return await _patient_act(request, caller, patient_id, "grouping", lambda f: patient_lab.record_grouping(
-        caller.uow(), patient_id=patient_id, sample_id=_id(f.get("grouping_sample"), "the sample grouped"),
-        blood_group=f.get("blood_group", ""), manually_edited=_checked(f.get("grouping_edited"))))
+    form = await _form(request)
+    typed = _checked(form.get("grouping_edited"))
+    try:
+        patient_lab.record_grouping(
+            caller.uow(), patient_id=patient_id, sample_id=_id(form.get("grouping_sample"), "the sample grouped"),
+            blood_group=form.get("blood_group", ""), manually_edited=typed)
+    except DomainError as failure:
+        return _patient_page(request, caller, patient_id, failed="grouping", values=form,
+                             status_code=status_for(failure), **_refused(failure))
+    return _back(f"/hospital/patients/{patient_id}", "grouping_typed" if typed else "grouping")
+
+
+def _second_entry_page(request: Request, caller: Caller, *, patient_id: int | None = None, item=None,
+                       status_code: int = 200, **context):
+    items = patient_lab.groupings_awaiting_second_entry(caller.uow(), patient_id=patient_id) if item is None else []
+    return _page(request, "hospital/second_entry.html", status_code=status_code, items=items, item=item,
+                  patient_id=patient_id, **context)
+
+
+@router.get("/groupings/second-entry")
+def grouping_second_entries(request: Request, patient_id: str = "", caller: Caller = PATIENTS_WRITE):
+    try:
+        chosen = _optional_id(patient_id, "a patient")
+        return _second_entry_page(request, caller, patient_id=chosen)
+    except DomainError as failure:
+        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+
+
+@router.get("/groupings/{grouping_id}/second-entry")
+def grouping_second_entry_form(request: Request, grouping_id: Id, caller: Caller = PATIENTS_WRITE):
+    try:
+        item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
+    except DomainError as failure:
+        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+    return _second_entry_page(request, caller, item=item)
+
+
+@router.post("/groupings/{grouping_id}/second-entry")
+async def give_grouping_second_entry(request: Request, grouping_id: Id, caller: Caller = PATIENTS_WRITE):
+    form = await _form(request)
+    try:
+        item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
+    except DomainError as failure:
+        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+    try:
+        view = patient_lab.give_grouping_second_entry(caller.uow(), grouping_id=grouping_id,
+                                                      blood_group=form.get("blood_group", ""))
+    except SecondEntryDisagrees as failure:
+        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+    except DomainError as failure:
+        # Refused before anything was stored (a group that cannot be read): the blind form again.
+        return _second_entry_page(request, caller, item=item, error=failure.message,
+                                  status_code=status_for(failure))
+    return _second_entry_page(request, caller, notice=f"Grouping {view.id} verified: both entries agree. The "
+                              f"patient's group is now {view.status}.")
 
 
 @router.post("/patients/{patient_id}/groupings/in-error")
