@@ -18,6 +18,8 @@ def test_every_response_carries_the_security_headers(database, path):
     answer = TestClient(create_app(database.url)).get(path)
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    if path != "/docs":
+        assert "style-src 'self';" in policy
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["referrer-policy"] == "same-origin"
@@ -34,11 +36,13 @@ def test_hsts_is_sent_only_over_tls(database):
     assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
 
 
-def test_no_page_holds_an_inline_script_the_policy_would_block(database):
+def test_no_page_holds_an_inline_script_or_style_the_policy_would_block(database):
     client = browser(database, "medical_director")
-    for path in ("/login", "/trace", "/desk"):
+    for path in ("/login", "/trace", "/desk", "/desk/appointments", "/lab", "/hospital", "/inventory", "/collection",
+                 "/processing"):
         page = client.get(path).text
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
+        assert "<style" not in page and ' style="' not in page, path
 
 
 def test_the_api_explorer_loads_only_files_from_this_server(database):
