@@ -53,7 +53,7 @@ def _fill(url: str) -> dict[str, str]:
         user = users.create_user(UnitOfWork(database, actor="setup"), username=role.replace("_", "-"),
                                  full_name=f"Fuzz {role}", role=role, password="fuzzing password")
         tokens[role] = authentication.issue_api_token(UnitOfWork(database, actor="setup"), user_id=user.id,
-                                                      name="fuzz").token
+                                                      name="fuzz", issuer_id=user.id).token
     database.dispose()
     return tokens
 

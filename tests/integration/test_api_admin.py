@@ -13,7 +13,7 @@ from tests.integration.web_fixtures import PASSWORD, api, browser, make_user, lo
 
 def test_a_users_api_tokens_are_listed_by_name_and_use_never_with_the_secret(database):
     admin = api(database, "administrator", "admin")
-    clerk = make_user(database, "clerk", "dana")
+    clerk = make_user(database, "clerk", "dana", service=True)
     issued = admin.post(f"/api/users/{clerk.id}/tokens", json={"name": "booking kiosk"}).json()
     admin.post(f"/api/users/{clerk.id}/tokens", json={"name": "old kiosk"})
     old = admin.get(f"/api/users/{clerk.id}/tokens").json()[0]
@@ -23,7 +23,8 @@ def test_a_users_api_tokens_are_listed_by_name_and_use_never_with_the_secret(dat
 
     assert sorted((t["name"], t["revoked_at"] is None) for t in tokens) == [("booking kiosk", True),
                                                                             ("old kiosk", False)]
-    assert all(set(t) == {"id", "user_id", "name", "created_at", "last_used_at", "revoked_at"} for t in tokens)
+    assert all(set(t) == {"id", "user_id", "name", "created_at", "last_used_at", "revoked_at", "expires_at"}
+               for t in tokens)
     assert issued["token"] not in str(tokens)
     assert admin.get("/api/users/9999/tokens").status_code == 404
 

@@ -89,7 +89,7 @@ def test_an_administrator_creates_a_user_changes_the_role_disables_and_enables_i
 
 
 def test_an_api_token_is_shown_once_and_can_be_revoked(database):
-    person = make_user(database, "lab_technician", "analyser")
+    person = make_user(database, "lab_technician", "analyser", service=True)
     client = browser(database, "administrator", "admin")
 
     answer = client.post(f"/admin/users/{person.id}/tokens", data={"name": "analyser 3", "csrf_token": client.csrf})

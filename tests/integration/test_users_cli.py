@@ -78,7 +78,7 @@ def test_a_short_password_is_refused_with_the_rule(database):
 
 def test_a_token_is_issued_for_a_named_account_only(database):
     first_administrator(database)
-    run(database, "users", "create", "lis", "--name", "Hospital LIS", "--role", "hospital_staff",
+    run(database, "users", "create", "lis", "--name", "Hospital LIS", "--role", "hospital_staff", "--service",
         "--password", "a long password", "--as", "a.smith")
     issued = run(database, "users", "token", "lis", "--name", "hospital LIS", "--as", "a.smith")
     assert issued.exit_code == 0 and re.search(r"Token \d+ for lis: ", issued.output)

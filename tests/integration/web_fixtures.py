@@ -15,10 +15,11 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
 
-def make_user(database, role: str, username: str | None = None, *, site_id: int | None = None) -> users.UserView:
+def make_user(database, role: str, username: str | None = None, *, site_id: int | None = None,
+              service: bool = False) -> users.UserView:
     name = username or role.replace("_", "-")
     return users.create_user(UnitOfWork(database, actor="admin"), username=name, full_name=f"Test {role}",
-                             role=role, password=PASSWORD, site_id=site_id)
+                             role=role, password=PASSWORD, site_id=site_id, service_account=service)
 
 
 def browser(database, role: str | None = None, username: str | None = None, *,
@@ -52,7 +53,8 @@ def csrf_of(page: str) -> str:
 def api(database, role: str, username: str | None = None, *, site_id: int | None = None) -> TestClient:
     """A machine client: bearer token of a user holding `role`."""
     user = make_user(database, role, username, site_id=site_id)
-    issued = authentication.issue_api_token(UnitOfWork(database, actor="admin"), user_id=user.id, name="tests")
+    issued = authentication.issue_api_token(UnitOfWork(database, actor="admin"), user_id=user.id, name="tests",
+                                            issuer_id=user.id)
     client = TestClient(create_app(database.url), headers={"Authorization": f"Bearer {issued.token}"})
     client.user = user
     client.token_id = issued.id

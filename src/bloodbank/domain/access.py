@@ -63,6 +63,7 @@ class Permission(StrEnum):
     USERS = "users"
     AUDIT_READ = "audit.read"
     BACKUP = "backup"  # a copy of everything: the system's keeper's job, not a clinician's
+    OWN_ACCOUNT = "own_account"  # one's own password and tokens: every person has it
 
 
 P = Permission
@@ -71,19 +72,19 @@ _HOSPITAL = {P.PATIENTS_READ, P.PATIENTS_WRITE, P.ORDERS, P.ISSUE, P.EMERGENCY_R
              P.UNITS_READ}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.CLERK: frozenset(_DESK),
-    Role.PHLEBOTOMIST: frozenset({P.DONORS_READ, P.VISITS, P.COLLECTION}),
+    Role.CLERK: frozenset(_DESK | {P.OWN_ACCOUNT}),
+    Role.PHLEBOTOMIST: frozenset({P.DONORS_READ, P.VISITS, P.COLLECTION, P.OWN_ACCOUNT}),
     Role.LAB_TECHNICIAN: frozenset({
         P.DONORS_READ, P.PROCESSING, P.RESULTS_READ, P.RESULTS_WRITE, P.RELEASE, P.FOLLOW_UPS, P.UNITS_READ,
-        P.DISCARD, P.TRACE,
+        P.DISCARD, P.TRACE, P.OWN_ACCOUNT,
     }),
-    Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE}),
-    Role.HOSPITAL_STAFF: frozenset(_HOSPITAL),
+    Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.OWN_ACCOUNT}),
+    Role.HOSPITAL_STAFF: frozenset(_HOSPITAL | {P.OWN_ACCOUNT}),
     # The medical director answers for every clinical decision, so sees and may sign for all of them;
     # user accounts stay with the administrator.
     Role.MEDICAL_DIRECTOR: frozenset(set(Permission) - {P.USERS, P.SITES_WRITE, P.BACKUP}),
     # The administrator runs the system, not the blood: no results, no release, no patients.
-    Role.ADMINISTRATOR: frozenset({P.USERS, P.SITES_WRITE, P.AUDIT_READ, P.DONORS_READ, P.BACKUP}),
+    Role.ADMINISTRATOR: frozenset({P.USERS, P.SITES_WRITE, P.AUDIT_READ, P.DONORS_READ, P.BACKUP, P.OWN_ACCOUNT}),
 }
 
 
@@ -151,7 +152,12 @@ def locked_until(failures_since_success: list[datetime], now: datetime, *,
 
 
 IDLE_TIMEOUT = timedelta(minutes=30)
+# However active, a browser session ends after a working shift and a half: a stolen cookie does not live on.
+SESSION_MAX_AGE = timedelta(hours=12)
+API_TOKEN_DAYS = 90
 
 
-def session_expired(last_seen: datetime, now: datetime, idle: timedelta = IDLE_TIMEOUT) -> bool:
-    return now - last_seen >= idle
+def session_expired(last_seen: datetime, now: datetime, idle: timedelta = IDLE_TIMEOUT, *,
+                    created: datetime | None = None, max_age: timedelta = SESSION_MAX_AGE) -> bool:
+    """Idle too long, or open longer than any shift."""
+    return now - last_seen >= idle or (created is not None and now - created >= max_age)

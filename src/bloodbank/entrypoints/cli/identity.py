@@ -67,6 +67,9 @@ def _authorise(ctx: typer.Context, value: str | None) -> str | None:
                                      where=where)
         _refuse(f"There is no active account named {value!r}. Run commands as yourself: "
                 "--as YOUR-USER-NAME, or set BLOODBANK_USER.")
+    if found.must_change_password and permission is not Permission.OWN_ACCOUNT:
+        _refuse(f"{found.username}'s password was reset: choose your own first with `bloodbank users password "
+                f"--as {found.username}`. Nothing was done.")
     if not found.may(permission):
         authentication.record_denied(UnitOfWork(db, actor=found.username), username=found.username,
                                      permission=permission, where=where)

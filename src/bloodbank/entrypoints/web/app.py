@@ -22,7 +22,7 @@ from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.web import api, ui
 from bloodbank.entrypoints.web.errors import error_body, status_for
 from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
-from bloodbank.entrypoints.web.security import Forbidden, NotAuthenticated
+from bloodbank.entrypoints.web.security import Forbidden, MustChangePassword, NotAuthenticated
 from bloodbank.entrypoints.web.templating import render
 
 DESCRIPTION = """Every use case of the donor and blood sides. Authenticate with an API token
@@ -63,6 +63,14 @@ def create_app(database_url: str) -> FastAPI:
             return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
                                 content={"code": "not_authenticated", "message": "Log in or send an API token."})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(MustChangePassword)
+    async def _must_change_password(request: Request, _error: MustChangePassword):
+        if _wants_json(request):
+            return JSONResponse(status_code=403, content={
+                "code": "must_change_password",
+                "message": "Your password was reset: choose your own first (PUT /api/me/password)."})
+        return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, error: Forbidden):

@@ -26,6 +26,14 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+# What a person whose password was reset may still reach: the page to choose their own, and logging out.
+OPEN_TO_A_RESET_PASSWORD = frozenset({"/account/password", "/api/me/password", "/logout", "/api/me"})
+
+
+class MustChangePassword(Exception):
+    """A reset password opens nothing but the page to choose one's own: the UI goes there, the API says so."""
+
+
 class NotAuthenticated(Exception):
     """No valid session or token: the API answers 401, the UI sends the browser to the login page."""
 
@@ -88,6 +96,8 @@ def require(*permissions: Permission):
         wanted = ", ".join(p.value for p in permissions) or "login"
         if principal is None:
             raise NotAuthenticated()
+        if principal.must_change_password and request.url.path not in OPEN_TO_A_RESET_PASSWORD:
+            raise MustChangePassword()
         if not await _csrf_ok(request, principal):
             authentication.record_denied(UnitOfWork(database, actor=principal.username), username=principal.username,
                                          permission="csrf", where=f"{request.method} {request.url.path}")

@@ -17,7 +17,7 @@ from bloodbank.adapters.db.models import ApiToken, LoginAttempt, Site, User, Use
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import new_token, token_digest, verify_password
 from bloodbank.domain import access
-from bloodbank.domain.errors import InvalidInput, LoginRefused, LoginThrottled, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -38,6 +38,8 @@ class Principal:
     csrf_token: str | None = None
     # The clock the person reads times on: their site's IANA zone; a user of no site reads UTC.
     time_zone: str = "UTC"
+    # Reset by an administrator: nothing but choosing their own password until they do.
+    must_change_password: bool = False
 
     def may(self, permission: access.Permission | str) -> bool:
         return access.may(self.role, permission)
@@ -56,7 +58,8 @@ class SessionTicket:
 def _principal(uow: UnitOfWork, user: User, via: str, csrf: str | None = None) -> Principal:
     site = uow.session.get(Site, user.site_id) if user.site_id is not None else None
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
-                     via=via, csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC")
+                     via=via, csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC",
+                     must_change_password=user.must_change_password)
 
 
 def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:
@@ -106,7 +109,8 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
             raise LoginThrottled(f"Too many failed attempts for {name}: try again after {until:%H:%M} UTC, "
                                  "or ask an administrator.")
         user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
-        ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+        ok = (verify_password(user.password_hash if user else None, password) and user is not None and user.active
+              and not user.service_account)
         uow.session.add(LoginAttempt(username=name, at=now, succeeded=ok, client=client[:64]))
         if not ok:
             uow.audit("login_refused", "user", user.id if user else None, new={"username": name, "client": client})
@@ -132,7 +136,7 @@ def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
         if row is None or row.ended_at is not None:
             return None
         user = uow.session.get(User, row.user_id)
-        if not user.active or access.session_expired(row.last_seen_at, now):
+        if not user.active or access.session_expired(row.last_seen_at, now, created=row.created_at):
             row.ended_at = now
             uow.audit("session_expired", "user", user.id)
             uow.commit()
@@ -163,15 +167,27 @@ class IssuedToken:
     token: str  # shown once; only its digest is kept
 
 
-def issue_api_token(uow: UnitOfWork, *, user_id: int, name: str) -> IssuedToken:
+def issue_api_token(uow: UnitOfWork, *, user_id: int, name: str, issuer_id: int,
+                    days: int = access.API_TOKEN_DAYS) -> IssuedToken:
+    """A token for one's own account, or, by an administrator, for a service account (which never signs).
+
+    Nobody mints a token for another person: it would let them act in that person's name.
+    """
     label = (name or "").strip()
     if not label:
         raise InvalidInput("Name the token after the system that will use it.")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        raise InvalidInput("A token lives from 1 to 366 days.")
     with uow:
-        if uow.session.get(User, user_id) is None:
+        user = uow.session.get(User, user_id)
+        if user is None:
             raise NotFound(f"There is no user {user_id}.")
-        token = new_token()
-        row = ApiToken(token_hash=token_digest(token), user_id=user_id, name=label, created_at=utcnow())
+        if user_id != issuer_id and not user.service_account:
+            raise Conflict(f"An API token for {user.username} is made by {user.username}: nobody makes one in "
+                           "another person's name. Machine clients get a service account of their own.")
+        token, now = new_token(), utcnow()
+        row = ApiToken(token_hash=token_digest(token), user_id=user_id, name=label, created_at=now,
+                       expires_at=now + timedelta(days=days))
         uow.session.add(row)
         uow.session.flush()
         uow.audit("create", "api_token", row.id, new={"user_id": user_id, "name": label})
@@ -197,12 +213,12 @@ def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
         row = uow.session.execute(
             select(ApiToken).where(ApiToken.token_hash == token_digest(token))
         ).scalar_one_or_none()
-        if row is None or row.revoked_at is not None:
+        now = utcnow()
+        if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return None
         user = uow.session.get(User, row.user_id)
         if not user.active:
             return None
-        now = utcnow()
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             row.last_used_at = now
             uow.commit()
@@ -237,10 +253,11 @@ class ApiTokenView:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
 
 
 def list_api_tokens(uow: UnitOfWork, *, user_id: int) -> list[ApiTokenView]:
@@ -250,7 +267,8 @@ def list_api_tokens(uow: UnitOfWork, *, user_id: int) -> list[ApiTokenView]:
             raise NotFound(f"There is no user {user_id}.")
         rows = uow.session.execute(select(ApiToken).where(ApiToken.user_id == user_id)
                                    .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars()
-        return [ApiTokenView(r.id, r.user_id, r.name, r.created_at, r.last_used_at, r.revoked_at) for r in rows]
+        return [ApiTokenView(r.id, r.user_id, r.name, r.created_at, r.last_used_at, r.revoked_at, r.expires_at)
+                for r in rows]
 
 
 def api_token_owner(uow: UnitOfWork, *, token_id: int) -> int:

@@ -40,6 +40,12 @@ def check_signer(uow: UnitOfWork, *, user_id: int, password: str, action: str) -
             uow.audit("signature_refused", "user", user_id, new={"action": action})
             uow.commit()
             raise SignatureRefused("The password does not match: the action was not signed and nothing was done.")
+        # A password someone else set (a reset) or a machine's account signs for nobody.
+        if user.must_change_password or user.service_account:
+            uow.audit("signature_refused", "user", user_id, new={"action": action})
+            uow.commit()
+            raise SignatureRefused("Choose your own password first: a password set by someone else does not sign."
+                                   if user.must_change_password else "A service account never signs.")
 
 
 def sign(uow: UnitOfWork, *, user_id: int, action: str, subject: str, entity: str, entity_id: object) -> SignatureView:

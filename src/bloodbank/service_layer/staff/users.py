@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.adapters.passwords import hash_password
+from bloodbank.adapters.passwords import hash_password, verify_password
 from bloodbank.domain import access, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -26,11 +26,16 @@ class UserView:
     role_label: str
     active: bool
     site_id: int | None
+    must_change_password: bool = False
+    service_account: bool = False
+    demo: bool = False
 
 
 def user_view(row: User) -> UserView:
     return UserView(id=row.id, username=row.username, full_name=row.full_name, role=row.role,
-                    role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id)
+                    role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id,
+                    must_change_password=row.must_change_password, service_account=row.service_account,
+                    demo=row.demo)
 
 
 def _username(value: str) -> str:
@@ -42,7 +47,7 @@ def _username(value: str) -> str:
 
 
 def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, password: str,
-                site_id: int | None = None) -> UserView:
+                site_id: int | None = None, service_account: bool = False, demo: bool = False) -> UserView:
     name = _username(username)
     full = " ".join(text.clean_text(full_name, "full name", 200).split())
     if not full:
@@ -55,6 +60,7 @@ def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, pa
         if site_id is not None and uow.session.get(Site, site_id) is None:
             raise NotFound(f"There is no site {site_id}.")
         row = User(username=name, full_name=full, role=granted.value, password_hash=hash_password(password),
+                   service_account=bool(service_account), demo=bool(demo),
                    site_id=site_id)
         uow.session.add(row)
         uow.session.flush()
@@ -94,13 +100,21 @@ def set_active(uow: UnitOfWork, *, user_id: int, active: bool, reason: str) -> U
         return user_view(row)
 
 
-def set_password(uow: UnitOfWork, *, user_id: int, password: str) -> None:
+def change_own_password(uow: UnitOfWork, *, user_id: int, current: str, new: str) -> UserView:
+    """A person replaces their password, proving the current one; a reset's mark is cleared."""
     with uow:
         row = _load(uow, user_id)
-        access.check_new_password(password, row.username)
-        row.password_hash = hash_password(password)
-        uow.audit("set_password", "user", row.id)  # that it changed, never what to
+        if not verify_password(row.password_hash, current or ""):
+            uow.audit("password_change_refused", "user", row.id)
+            uow.commit()
+            raise InvalidInput("Your current password is not right: nothing was changed.")
+        if current == new:
+            raise InvalidInput("Choose a password different from the current one.")
+        access.check_new_password(new, row.username)
+        row.password_hash, row.must_change_password = hash_password(new), False
+        uow.audit("change_password", "user", row.id)  # that it changed, never what to
         uow.commit()
+        return user_view(row)
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:
@@ -129,6 +143,9 @@ def reset_password(uow: UnitOfWork, *, user_id: int, password: str, reason: str 
         row = _load(uow, user_id)
         access.check_new_password(password, row.username)
         row.password_hash = hash_password(password)
+        # The administrator knows this password: until the person chooses their own, it opens only the
+        # page to choose it, and it signs nothing.
+        row.must_change_password = True
         now = utcnow()
         ended = 0
         for live in uow.session.execute(select(UserSession).where(

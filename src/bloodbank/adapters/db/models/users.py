@@ -21,6 +21,12 @@ class User(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    # Set by an administrator's reset: the person chooses their own before doing or signing anything.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # A machine client's account (a hospital's LIS): tokens only, never a browser login, never a signature.
+    service_account: Mapped[bool] = mapped_column(default=False)
+    # Made by `bloodbank demo`: a database holding these never serves real donors.
+    demo: Mapped[bool] = mapped_column(default=False)
 
 
 class UserSession(Base):
@@ -47,6 +53,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class LoginAttempt(Base):

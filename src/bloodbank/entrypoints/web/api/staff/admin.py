@@ -25,6 +25,8 @@ class NewUser(BaseModel):
     role: RoleName
     password: str = Field(min_length=10, max_length=200)
     site_id: IdField | None = None
+    service_account: bool = Field(False, description="A machine client's account: API tokens only; it never "
+                                                     "logs in with a browser and never signs.")
 
 
 class RoleChange(BaseModel):
@@ -82,9 +84,30 @@ def set_active(user_id: Id, body: ActiveChange,
 
 
 @router.post("/users/{user_id}/tokens", status_code=201,
-             summary="Issue an API token for a machine client; the token is shown only in this answer")
+             summary="Issue an API token for your own account or a service account; shown only in this answer")
 def issue_token(user_id: Id, body: NewToken, caller: Caller = Depends(require(Permission.USERS))) -> dict:
-    issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=body.name)
+    issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=body.name,
+                                            issuer_id=caller.principal.user_id)
+    return {"id": issued.id, "name": issued.name, "token": issued.token}
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200, description="At least 10 characters, not your user name.")
+
+
+@router.put("/me/password", summary="Choose your own password (required after a reset)")
+def change_my_password(body: PasswordChange, caller: Caller = Depends(logged_in)) -> users.UserView:
+    return users.change_own_password(caller.uow(), user_id=caller.principal.user_id, current=body.current_password,
+                                     new=body.new_password)
+
+
+@router.post("/me/tokens", status_code=201, summary="An API token for your own account; shown only in this answer")
+def issue_my_token(body: NewToken, caller: Caller = Depends(logged_in)) -> dict:
+    issued = authentication.issue_api_token(caller.uow(), user_id=caller.principal.user_id, name=body.name,
+                                            issuer_id=caller.principal.user_id)
     return {"id": issued.id, "name": issued.name, "token": issued.token}
 
 

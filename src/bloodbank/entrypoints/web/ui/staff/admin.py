@@ -166,7 +166,8 @@ def reset_password(request: Request, user_id: int, password: str = Form(""), pas
 def issue_token(request: Request, user_id: int, name: str = Form(""), caller: Caller = Users):
     user_id = _id(user_id)
     try:
-        issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=name[:100])
+        issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=name[:100],
+                                                issuer_id=caller.principal.user_id)
     except DomainError as error:
         return _user_page(request, caller, user_id, status_code=status_for(error), error=error.message,
                           form={"token_name": name[:100]})
