@@ -13,10 +13,13 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The demo lives in a database of its own, never in the one real donors are recorded in.
+DEMO_DATABASE = BLOODBANK_DATABASE_URL="$${BLOODBANK_DATABASE_URL:-sqlite:///var/demo.db}"
+
 run: $(STAMP)
-	$(BIN)/bloodbank db upgrade
-	$(BIN)/bloodbank demo --if-empty
-	$(BIN)/bloodbank serve
+	$(DEMO_DATABASE) $(BIN)/bloodbank db upgrade
+	$(DEMO_DATABASE) $(BIN)/bloodbank demo --if-empty
+	$(DEMO_DATABASE) $(BIN)/bloodbank serve
 
 test: $(STAMP)
 	@scripts/test-tools

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bloodbank.entrypoints.cli.context import console, database
+from bloodbank.entrypoints.cli.context import console, database, err_console
 from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -13,8 +13,18 @@ def demo(
     seed: int = typer.Option(2026, help="Seed: the same seed on an empty database gives the same region."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already has donors."),
 ) -> None:
-    """Load a synthetic demo region: sites, donors with histories, appointments, stock, patients and orders."""
-    if if_empty and demo_data.has_donors(_loader()):
+    """Load a synthetic demo region: sites, donors with histories, appointments, stock, patients and orders.
+
+    Only into a database of its own: one holding accounts or donors it did not create is refused.
+    """
+    present = demo_data.has_donors(_loader())
+    refused = demo_users.refusal(_loader, has_records=present)
+    if refused:
+        err_console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(2)
+    # The accounts first: they mark the database as the demo's before any record is written.
+    demo_users.ensure_demo_users(_loader)
+    if if_empty and present:
         console.print("Demo data already present; nothing added.")
         _print_accounts()
         return

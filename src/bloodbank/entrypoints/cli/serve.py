@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import typer
 
+from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
 from bloodbank.entrypoints.cli.context import console, database_url, err_console
 
@@ -15,6 +16,19 @@ def serve(
     if settings.password_hashing == "test":
         err_console.print("[red]BLOODBANK_PASSWORD_HASHING=test makes passwords cheap to guess: it is for the test "
                           "suite only. Unset it to serve.[/red]")
+        raise typer.Exit(2)
+    from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+    from bloodbank.service_layer.staff import users
+
+    database = Database(database_url())
+    try:
+        kinds = users.account_kinds(UnitOfWork(database, actor="serve"), active_only=True)
+    finally:
+        database.dispose()
+    if kinds.demo and kinds.real:
+        err_console.print(f"[red]This database holds {kinds.demo} demo account(s), whose password is public, beside "
+                          f"{kinds.real} real one(s). Deactivate or remove the demo accounts, or serve the demo from "
+                          "its own database.[/red]")
         raise typer.Exit(2)
     import uvicorn
 

@@ -24,11 +24,23 @@ DEMO_ACCOUNTS = (
 )
 
 
+def refusal(make_uow: Callable[[], UnitOfWork], *, has_records: bool) -> str | None:
+    """Why the demo must not write into this database, if it must not: it holds what the demo did not make."""
+    kinds = users.account_kinds(make_uow())
+    if kinds.real:
+        return (f"This database holds {kinds.real} account(s) the demo did not create: the demo writes only into "
+                "a database of its own. Point --database (or BLOODBANK_DATABASE_URL) at a new file.")
+    if has_records and not kinds.demo:
+        return ("This database holds donors the demo did not create: the demo writes only into a database of its "
+                "own. Point --database (or BLOODBANK_DATABASE_URL) at a new file.")
+    return None
+
+
 def ensure_demo_users(make_uow: Callable[[], UnitOfWork]) -> list[tuple[str, str]]:
     """Create whichever demo accounts are missing; every demo account as (user name, role label)."""
     existing = {user.username for user in users.list_users(make_uow())}
     for username, full_name, role in DEMO_ACCOUNTS:
         if username not in existing:
             users.create_user(make_uow(), username=username, full_name=full_name, role=role.value,
-                              password=DEMO_PASSWORD)
+                              password=DEMO_PASSWORD, demo=True)
     return [(username, ROLE_LABELS[role]) for username, _, role in DEMO_ACCOUNTS]

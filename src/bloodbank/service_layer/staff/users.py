@@ -127,6 +127,22 @@ def get_user(uow: UnitOfWork, user_id: int) -> UserView:
         return user_view(_load(uow, user_id))
 
 
+@dataclass(frozen=True)
+class AccountKinds:
+    demo: int
+    real: int
+
+
+def account_kinds(uow: UnitOfWork, *, active_only: bool = False) -> AccountKinds:
+    """How many accounts the demo made and how many it did not: a database never serves both."""
+    with uow:
+        query = select(User.demo, func.count()).group_by(User.demo)
+        if active_only:
+            query = query.where(User.active)
+        rows = dict(uow.session.execute(query).all())
+        return AccountKinds(demo=rows.get(True, 0), real=rows.get(False, 0))
+
+
 def has_users(uow: UnitOfWork) -> bool:
     with uow:
         return uow.session.execute(select(User.id).limit(1)).first() is not None
