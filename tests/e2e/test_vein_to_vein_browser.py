@@ -57,10 +57,13 @@ def clerk_registers_screens_and_consents(page: Page) -> int:
 
 
 def donor_answers_privately(page: Page, visit_id: int) -> None:
-    page.goto(f"/kiosk/visits/{visit_id}")
+    page.goto(f"/desk/visits/{visit_id}")
+    page.get_by_role("button", name="Hand the tablet to the donor", exact=False).click()
     expect(page.locator("header nav")).to_be_hidden()  # the donor cannot wander into staff screens
     page.get_by_role("button", name="Use my blood", exact=True).click()
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    page.goto(f"/desk/visits/{visit_id}")  # typing a staff address leads to the login, not the records
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def phlebotomist_collects(page: Page, visit_id: int) -> str:

@@ -205,22 +205,42 @@ def test_the_private_screen_reads_the_same_for_both_answers_and_staff_pages_do_n
     first = check_in(clerk, register(clerk), site)
     second = check_in(clerk, register(clerk, given_name="Zofia", family_name="Nowak", date_of_birth="1971-11-23",
                                        phone=""), site)
-    kiosk = clerk.get(f"/kiosk/visits/{first}")
-    assert ">Use my blood</button>" in kiosk.text and ">Do not use my blood</button>" in kiosk.text
-    assert "Okafor" not in kiosk.text  # nothing about the donor on a screen others may glance at
     before = clerk.get(f"/desk/visits/{second}").text
-
-    used = clerk.post(f"/kiosk/visits/{first}", data={"choice": "use", "csrf_token": clerk.csrf})
-    excluded = clerk.post(f"/kiosk/visits/{second}", data={"choice": "not", "csrf_token": clerk.csrf})
+    answers = []
+    for visit_id, choice in ((first, "use"), (second, "not")):
+        tablet = browser(database, "clerk", f"clerk.{choice}")
+        handed = tablet.post(f"/desk/visits/{visit_id}/kiosk", data={"csrf_token": tablet.csrf})
+        assert handed.status_code == 303 and handed.headers["location"] == "/kiosk"
+        kiosk = tablet.get("/kiosk")
+        assert ">Use my blood</button>" in kiosk.text and ">Do not use my blood</button>" in kiosk.text
+        assert "Okafor" not in kiosk.text and "Nowak" not in kiosk.text  # nothing about the donor on the screen
+        token = kiosk.text.split('name="kiosk_csrf" value="')[1].split('"')[0]
+        answers.append(tablet.post("/kiosk", data={"choice": choice, "kiosk_csrf": token}))
+    used, excluded = answers
     assert used.status_code == excluded.status_code == 303
-    assert used.headers["location"] == f"/kiosk/visits/{first}/thanks"
-    assert excluded.headers["location"] == f"/kiosk/visits/{second}/thanks"
-    thanks = [clerk.get(r.headers["location"]).text for r in (used, excluded)]
-    assert thanks[0].replace(f"/visits/{first}", "/visits/#") == thanks[1].replace(f"/visits/{second}", "/visits/#")
-    assert "hand the tablet back" in thanks[0]
+    assert used.headers["location"] == excluded.headers["location"] == "/kiosk/thanks"
+    assert "hand the tablet back" in clerk.get("/kiosk/thanks").text
 
     assert clerk.get(f"/desk/visits/{second}").text == before
     assert only(database, SelfExclusion).visit_id == second
+
+
+def test_the_handed_over_tablet_reaches_nothing_but_the_question_and_only_once(database, clerk, site):
+    visit_id = check_in(clerk, register(clerk), site)
+    tablet = browser(database, "clerk", "clerk.tab")
+    assert tablet.post(f"/desk/visits/{visit_id}/kiosk", data={"csrf_token": tablet.csrf}).status_code == 303
+    for path in (f"/desk/visits/{visit_id}", "/desk", "/trace", f"/api/visits/{visit_id}"):
+        assert tablet.get(path).status_code in (303, 401), path  # the clerk's session on it has ended
+    token = tablet.get("/kiosk").text.split('name="kiosk_csrf" value="')[1].split('"')[0]
+    assert tablet.post("/kiosk", data={"choice": "use", "kiosk_csrf": token}).status_code == 303
+    again = tablet.post("/kiosk", data={"choice": "not", "kiosk_csrf": token})
+    assert again.status_code == 403 and "hand the tablet back" in again.text.lower()
+    with database.sessions() as session:
+        assert session.query(SelfExclusion).count() == 0
+
+
+def test_the_private_screen_without_a_handed_over_tablet_is_closed(database, clerk):
+    assert clerk.get("/kiosk").status_code == 403
 
 
 def test_the_day_s_appointments_are_booked_checked_in_and_cancelled_from_one_page(database, clerk, site):
@@ -286,7 +306,7 @@ def test_a_phlebotomist_sees_the_visit_and_goes_to_collection_but_cannot_registe
     ("hospital_staff", "/desk"),
     ("inventory_manager", "/desk/visits/1"),
     ("lab_technician", "/desk/appointments"),
-    ("administrator", "/kiosk/visits/1"),
+    ("administrator", "/desk/visits/1/screening"),
 ])
 def test_pages_of_the_desk_answer_403_to_roles_without_the_permission(database, role, path):
     assert browser(database, role).get(path).status_code == 403
@@ -329,7 +349,7 @@ def test_every_form_on_the_desk_pages_carries_the_session_s_csrf_token(database,
     tokens_of("/desk/donors/new")
     tokens_of(f"/desk/appointments?site_id={site}")
     visit_id = check_in(clerk, donor_id, site)
-    for path in (f"/desk/visits/{visit_id}", f"/desk/visits/{visit_id}/screening", f"/kiosk/visits/{visit_id}"):
+    for path in (f"/desk/visits/{visit_id}", f"/desk/visits/{visit_id}/screening"):
         tokens_of(path)
     screen(clerk, visit_id)
     tokens_of(f"/desk/visits/{visit_id}/consent")

@@ -17,7 +17,7 @@ from bloodbank.adapters.db.models.patients import (
 from bloodbank.adapters.db.models.sites import Site
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
 from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitHold, UnitParent
-from bloodbank.adapters.db.models.users import ApiToken, LoginAttempt, Signature, User, UserSession
+from bloodbank.adapters.db.models.users import ApiToken, KioskSession, LoginAttempt, Signature, User, UserSession
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
-    "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
+    "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
 ]

@@ -81,3 +81,21 @@ class Signature(Base):
     meaning: Mapped[str] = mapped_column(Text)
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(40))
+
+
+class KioskSession(Base):
+    """The donor's private screen on a tablet the clerk handed over: it reaches one visit's question, once.
+
+    Opening it ends the clerk's session on that browser, so the donor holding the tablet is not one address
+    away from other people's records. Only a hash of the cookie's token is stored.
+    """
+
+    __tablename__ = "kiosk_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
