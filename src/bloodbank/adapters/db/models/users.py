@@ -58,7 +58,9 @@ class ApiToken(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_name_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempt_name_at", "username", "at"),
+                      # The throttle per computer counts one address's recent failures.
+                      Index("ix_login_attempt_client_at", "client", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60))
