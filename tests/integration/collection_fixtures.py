@@ -46,15 +46,17 @@ def make_visit(database: Database, *, site_id: int, donor_id: int | None = None,
     """A screened visit (eligible by default) with the donor's consent recorded."""
     donor_id = donor_id or make_donor(database)
     now = utcnow()
+    # Checked in today on the site's (UTC) clock, even when the test runs just after midnight.
+    arrived = max(now - timedelta(minutes=30), now.replace(hour=0, minute=0, second=0, microsecond=0))
     with database.sessions() as session, session.begin():
         site = session.get(Site, site_id)
         visit = Visit(
             donor_id=donor_id, site_id=site_id, status=status, kind=kind,
-            checked_in_at=now - timedelta(minutes=30), checked_in_by="clerk.bea",
+            checked_in_at=arrived, checked_in_by="clerk.bea",
             rule_set=rule_set or site.rule_set, weight_kg=weight_kg, hemoglobin_g_dl=13.8,
             systolic=120, diastolic=80, pulse=70, temperature_c=36.7,
             eligible=eligible, decision_reasons=decision_reasons or [],
-            screened_at=now - timedelta(minutes=20), screened_by="nurse.cai",
+            screened_at=max(now - timedelta(minutes=20), arrived), screened_by="nurse.cai",
         )
         session.add(visit)
         session.flush()
