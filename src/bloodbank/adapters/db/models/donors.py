@@ -34,7 +34,8 @@ class Donor(Timestamped, Base):
     # Appeals go only to donors who said yes; the default is no.
     appeals_opt_in: Mapped[bool] = mapped_column(default=False)
     # A merged record is kept, pointing at the survivor, so nothing it held is lost.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"))
+    # Indexed: "every record of this person" (deferrals, release, lookback) asks who was merged into a record.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"), index=True)
     # Set when lab grouping disagrees with history: release of this donor's units is blocked.
     group_discrepancy: Mapped[bool] = mapped_column(default=False)
     # Only the laboratory's typing (or the resolution of a discrepancy) confirms a group; one the donor

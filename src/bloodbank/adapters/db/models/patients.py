@@ -36,7 +36,7 @@ class Patient(Timestamped, Base):
     date_of_birth_estimated: Mapped[bool] = mapped_column(default=False)
     sex: Mapped[str | None] = mapped_column(String(1))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
 
 
 class PatientIdentifier(Base):
