@@ -135,7 +135,7 @@ def test_a_typing_that_disagrees_with_an_earlier_donation_flags_the_donor(databa
 
 def test_a_final_cmv_negative_marks_the_units_and_a_positive_correction_unmarks_them(database):
     _, donation, units = donation_with_components(database)
-    first = record_result(lab(database), donation_id=donation, test="cmv", outcome="negative")
+    first = record_result(lab(database), donation_id=donation, test="cmv", outcome="negative", source=ANALYSER)
     assert all(get(database, Unit, u).cmv_negative for u in units)
     correct_result(lab(database), result_id=first.id, outcome="positive", reason="wrong sample read")
     assert not any(get(database, Unit, u).cmv_negative for u in units)

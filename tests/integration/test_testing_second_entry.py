@@ -54,6 +54,22 @@ def test_a_hand_typed_negative_hiv_lets_the_unit_go_only_once_a_second_entry_agr
         "lab.kim", str(typed.id), "verified", True)
 
 
+def test_a_hand_typed_cmv_negative_marks_no_unit_cmv_negative_until_a_second_entry_agrees(database):
+    site = make_site(database)
+    donation = make_donation(database, site_id=site)
+    unit = make_unit(database, donation_id=donation, site_id=site)
+    pass_all_tests(database, donation)
+    typed = record_result(lab(database), donation_id=donation, test="cmv", outcome="negative")
+    assert typed.check == "awaiting_second_entry"
+    assert get(database, Unit, unit).cmv_negative is False
+    # The claim waits; the unit's release does not.
+    assert release_unit(lab(database), unit_id=unit).status == "available"
+
+    give_second_entry(lab(database, "lab.kim"), result_id=typed.id, outcome="negative")
+
+    assert get(database, Unit, unit).cmv_negative is True
+
+
 def test_the_same_person_may_give_the_second_entry_and_it_is_recorded_as_theirs(database):
     _, donation, unit = tested_but_hiv(database)
     typed = record_result(lab(database), donation_id=donation, test="hiv", outcome="negative")
@@ -169,22 +185,24 @@ def test_the_list_of_results_awaiting_a_second_entry_never_shows_what_the_first_
     typing = record_result(lab(database), donation_id=donation, test="abo_rh", outcome="AB-")
     marker = record_result(lab(database), donation_id=donation, test="syphilis", outcome="negative")
     record_result(lab(database), donation_id=donation, test="hiv", outcome="negative", final=False)
-    record_result(lab(database), donation_id=donation, test="cmv", outcome="negative")
+    cmv = record_result(lab(database), donation_id=donation, test="cmv", outcome="negative")
+    record_result(lab(database), donation_id=donation, test="antibody_screen", outcome="negative")
 
     waiting = awaiting_second_entry(lab(database))
 
-    assert [(w.result_id, w.test) for w in waiting] == [(typing.id, "abo_rh"), (marker.id, "syphilis")]
+    assert [(w.result_id, w.test) for w in waiting] == [(typing.id, "abo_rh"), (marker.id, "syphilis"),
+                                                        (cmv.id, "cmv")]
     shown = repr(waiting)
     assert "AB-" not in shown and "negative" not in shown
     assert not any(hasattr(w, name) for w in waiting for name in ("outcome", "value"))
     din = get(database, Donation, donation).din
     assert [w.result_id for w in awaiting_second_entry(lab(database), din=din, site_id=site)] == [
-        typing.id, marker.id]
+        typing.id, marker.id, cmv.id]
     assert awaiting_second_entry(lab(database), site_id=make_site(database)) == []
 
 
 @pytest.mark.parametrize(("test", "outcome", "final", "error", "words"), [
-    ("cmv", "negative", True, InvalidInput, "only ABO/RhD groupings and infection markers"),
+    ("antibody_screen", "negative", True, InvalidInput, "only ABO/RhD groupings, infection markers and CMV"),
     ("hiv", "negative", False, InvalidInput, "preliminary"),
 ])
 def test_a_result_that_needs_no_second_entry_refuses_one_in_words(database, test, outcome, final, error, words):

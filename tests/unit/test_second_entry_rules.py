@@ -39,12 +39,13 @@ def codes(release_facts) -> list[str]:
 # ---------------------------------------------------------------- the rule
 
 
-def test_only_final_groupings_and_markers_typed_by_hand_need_a_second_entry():
+def test_only_final_groupings_markers_and_cmv_typed_by_hand_need_a_second_entry():
     assert CRITICAL_TESTS == {"abo_rh", *MARKERS}
     assert needs_second_entry("abo_rh", MANUAL) and needs_second_entry("hiv", MANUAL)
     assert not needs_second_entry("hiv", MANUAL, final=False)
     assert not needs_second_entry("hiv", ANALYSER) and not needs_second_entry("abo_rh", UNRECORDED)
-    assert not needs_second_entry("cmv", MANUAL) and not needs_second_entry("antibody_screen", MANUAL)
+    # CMV-negative is promised to patients who depend on it: typed by hand, the claim waits too.
+    assert needs_second_entry("cmv", MANUAL) and not needs_second_entry("antibody_screen", MANUAL)
 
 
 def test_a_source_nobody_knows_is_taken_as_typed_by_hand():

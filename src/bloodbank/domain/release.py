@@ -32,7 +32,9 @@ from bloodbank.domain.holds import OpenHold, hold_label
 from bloodbank.domain.lab_tests import (
     GROUPING, TESTS, TestKind, is_unsafe, name_of, required_tests, validate_panel,
 )
-from bloodbank.domain.second_entry import ANALYSER, AWAITING, DISPUTED, Entry, awaiting_message, check
+from bloodbank.domain.second_entry import (
+    ANALYSER, AWAITING, CRITICAL_TESTS, DISPUTED, Entry, awaiting_message, check,
+)
 
 NOT_SUITABLE = "This unit is not suitable for transfusion and will be discarded."
 # Codes whose message says something about the donor's health or choices: lists that
@@ -171,6 +173,8 @@ def _result_blockers(source: SourceFacts, required: tuple[str, ...]) -> list[Blo
 def _entry_blockers(code: str, result: ResultFact, din: str) -> list[Blocker]:
     if is_unsafe(code, result.outcome):
         return []  # blocks for ever on its own; naming the test here would say which marker it is
+    if code not in CRITICAL_TESTS:
+        return []  # a claim (CMV-negative) waits for its second entry without holding the unit back
     verdict = check(code, result.source, result.final, Entry(result.outcome, result.value), result.second_entry)
     if verdict.state == AWAITING:
         return [Blocker("awaiting_second_entry", awaiting_message(code, f"donation {din}"))]

@@ -7,7 +7,9 @@ A result read from an analyser's export file (the batch and CSV uploads) is
 the instrument's own record and needs no second entry.
 
 Critical are the results that let blood go out: the ABO/RhD group and every
-infection marker, donors' and patients' groupings alike. A final one typed by
+infection marker, donors' and patients' groupings alike. A CMV negative is a
+claim some patients depend on: typed by hand, the units are marked CMV-negative
+only once its second entry agrees, though the unit's release does not wait. A final one typed by
 hand is *awaiting* until a second entry of the same test is made, then:
 
 * the same value: *verified*;
@@ -45,6 +47,10 @@ ANALYSER, MANUAL, UNRECORDED = "analyser", "manual", "unrecorded"
 SOURCES = (ANALYSER, MANUAL, UNRECORDED)
 
 CRITICAL_TESTS = frozenset({GROUPING, *MARKERS})
+# Results that grant a unit a property some patients depend on (CMV-negative for a transplant or a neonate):
+# typed by hand, the property waits for the second entry; the unit's release does not.
+CLAIM_TESTS = frozenset({"cmv"})
+SECOND_ENTRY_TESTS = CRITICAL_TESTS | CLAIM_TESTS
 
 NOT_NEEDED, AWAITING, VERIFIED, DISPUTED = "not_needed", "awaiting_second_entry", "verified", "disputed"
 
@@ -88,7 +94,7 @@ class Check:
 def needs_second_entry(test: str, source: str, final: bool = True) -> bool:
     # A source this code does not know is taken as typed by hand: fail closed, never open.
     typed = source not in (ANALYSER, UNRECORDED)
-    return typed and test in CRITICAL_TESTS and bool(final)
+    return typed and test in SECOND_ENTRY_TESTS and bool(final)
 
 
 def disagreement(test: str, first: Entry, second: Entry) -> Disagreement | None:

@@ -247,7 +247,7 @@ def awaiting_second_entry(uow: UnitOfWork, *, din: str | None = None,
         query = (select(TestResult, Donation.din).join(Donation, Donation.id == TestResult.donation_id).where(
             TestResult.superseded_by_id.is_(None), TestResult.second_entry_at.is_(None),
             TestResult.source.not_in((ANALYSER, entries.UNRECORDED)), TestResult.final.is_(True),
-            TestResult.test.in_(entries.CRITICAL_TESTS),
+            TestResult.test.in_(entries.SECOND_ENTRY_TESTS),
         ).order_by(TestResult.recorded_at, TestResult.id))
         if din is not None:
             query = query.where(Donation.din == str(parse_din(din)))
@@ -320,9 +320,9 @@ def _refuse_second_entry(row: TestResult) -> None:
         raise Conflict(f"Result {row.id} ({name}) already has its second entry, given by {row.second_entry_by} at "
                        f"{row.second_entry_at:%Y-%m-%d %H:%M} UTC: a result takes one second entry. If the result "
                        "is wrong, correct it.")
-    if row.test not in entries.CRITICAL_TESTS:
-        raise InvalidInput(f"Result {row.id} is a {name} result: only ABO/RhD groupings and infection markers typed "
-                           "by hand need a second entry.")
+    if row.test not in entries.SECOND_ENTRY_TESTS:
+        raise InvalidInput(f"Result {row.id} is a {name} result: only ABO/RhD groupings, infection markers and CMV "
+                           "results typed by hand need a second entry.")
     if row.source == ANALYSER:
         raise InvalidInput(f"Result {row.id} ({name}) came from an analyser's file: it needs no second entry.")
     if row.source == entries.UNRECORDED:
@@ -337,12 +337,16 @@ def _apply_verified(uow: UnitOfWork, donation: Donation, row: TestResult) -> lis
     """What a result typed by hand does once its second entry agrees; what stops blood was done at once."""
     if row.test == lab_tests.GROUPING:
         return ["verified by a second entry", *_typing(uow, donation, row)]
+    if row.test in entries.CLAIM_TESTS:
+        return ["verified by a second entry", *_cmv(uow, donation, row)]
     return ["verified by a second entry"]
 
 
 def _waits(row: TestResult) -> list[str]:
     if entry_check(row).state != entries.AWAITING:
         return []
+    if row.test in entries.CLAIM_TESTS:
+        return ["typed by hand: the units are marked CMV-negative once a second entry agrees"]
     return ["typed by hand: it counts for release once a second entry agrees"]
 
 
@@ -459,7 +463,8 @@ def _set_donor_group(uow: UnitOfWork, donation: Donation, group: str) -> list[st
 def _cmv(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
     s = uow.session
     if row.outcome == "negative":
-        if not row.final:
+        if not row.final or not entry_check(row).counts:
+            # Typed by hand, "CMV-negative" is promised to a patient only once a second entry agrees.
             return []
         # A pool is CMV-negative only if every source is: left to whoever makes the pool.
         units = s.execute(select(Unit).where(Unit.donation_id == donation.id, Unit.cmv_negative.is_(False))
