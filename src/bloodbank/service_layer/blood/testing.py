@@ -260,13 +260,16 @@ def awaiting_second_entry(uow: UnitOfWork, *, din: str | None = None,
 def awaiting_result(uow: UnitOfWork, result_id: int) -> AwaitingSecondEntry:
     """One result to enter again, without what it says; refused, in words, if it needs no second entry."""
     with uow:
-        s = uow.session
-        row = s.get(TestResult, result_id)
-        if row is None:
-            raise NotFound(f"No test result with id {result_id}.")
-        din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
+        row, din = _result_and_din(uow.session, result_id)
         _refuse_second_entry(row)
         return _awaiting(row, din)
+
+
+def _result_and_din(s: Session, result_id: int) -> tuple[TestResult, str]:
+    row = s.get(TestResult, result_id)
+    if row is None:
+        raise NotFound(f"No test result with id {result_id}.")
+    return row, s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
 
 
 def _awaiting(row: TestResult, din: str) -> AwaitingSecondEntry:
@@ -557,11 +560,7 @@ def record_results_csv(uow: UnitOfWork, text: str) -> BatchReport:
 def result_by_id(uow: UnitOfWork, result_id: int) -> ResultView:
     """One result, whichever its state. A sensitive read: audited."""
     with uow:
-        s = uow.session
-        row = s.get(TestResult, result_id)
-        if row is None:
-            raise NotFound(f"No test result with id {result_id}.")
-        din = s.execute(select(Donation.din).where(Donation.id == row.donation_id)).scalar_one()
+        row, din = _result_and_din(uow.session, result_id)
         uow.audit("read", "test_result", row.id, new={"donation_id": row.donation_id, "result_ids": [row.id]})
         view = result_view(row, din)
         uow.commit()
