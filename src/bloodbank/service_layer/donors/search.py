@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from bloodbank.adapters.db.models import Donor
+from bloodbank.adapters.db.models import Donor, DonorNameToken
 from bloodbank.domain.donor_numbers import validate_donor_number
-from bloodbank.domain.duplicates import phone_key
+from bloodbank.domain.duplicates import name_tokens
+from bloodbank.domain.search_keys import phone_search_prefix, prefix_bounds
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.service_layer.donors.donor_fields import clean_date, clean_text
-from bloodbank.service_layer.donors.registry import DonorView, donor_view, survivor_of
+from bloodbank.service_layer.donors.registry import DonorView, donor_view, phone_ends_in, survivor_of
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 MAX_SEARCH_RESULTS = 200
+# Counted no further: "more than 200" tells a clerk to type more, and a count that stops costs the same
+# on any size of register.
+COUNT_CAP = MAX_SEARCH_RESULTS
 
 
 def find_donor_by_number(uow: UnitOfWork, number: str) -> DonorView:
@@ -46,21 +50,33 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
     if date_of_birth is not None:
         conditions.append(Donor.date_of_birth == clean_date(date_of_birth, "date of birth"))
     if phone:
-        key = phone_key(phone)
+        key = phone_search_prefix(phone)
         if key is None:
             raise InvalidInput(f"'{phone}' has too few digits to search by phone number.")
-        conditions.append(Donor.phone.endswith(key, autoescape=True))
+        conditions.append(phone_ends_in(key))
     return conditions
 
 
 def _word_matches(word: str) -> list:
-    matches = [Donor.given_name.icontains(word, autoescape=True),
-               Donor.family_name.icontains(word, autoescape=True),
-               Donor.donor_number.startswith(word.replace("-", "").upper(), autoescape=True)]
-    digits = "".join(char for char in word if char.isdigit())
-    if len(digits) >= 4 and len(digits) >= len(word) - 1:  # a number, not a name with a digit in it
-        matches.append(Donor.phone.contains(digits, autoescape=True))
-    return matches
+    """The start of a name word, the start of a donor number, or a whole phone number: each a range or an
+    equality on an index, never a wildcard the database must scan for."""
+    matches = []
+    tokens = name_tokens(word)
+    if tokens:
+        matches.append(and_(*(Donor.id.in_(_starting_with(token)) for token in sorted(tokens))))
+    number = word.replace("-", "").upper()
+    if number:
+        low, high = prefix_bounds(number)
+        matches.append(and_(Donor.donor_number >= low, Donor.donor_number < high))
+    key = phone_search_prefix(word)
+    if key is not None and sum(char.isdecimal() for char in word) >= len(word) - 1:  # a number, not a name
+        matches.append(phone_ends_in(key))
+    return matches or [Donor.id.is_(None)]
+
+
+def _starting_with(token: str):
+    low, high = prefix_bounds(token)
+    return select(DonorNameToken.donor_id).where(DonorNameToken.token >= low, DonorNameToken.token < high)
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,12 @@ class DonorSearch:
     """One page of matches and how many there are in all, so a list can say "12 of 340"."""
 
     items: list[DonorView]
-    total: int
+    total: int  # counted up to `counted_to`; past it, there are "more than counted_to"
+    counted_to: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.counted_to
 
 
 def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None = None, phone: str | None = None,
@@ -85,9 +106,18 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
         if number is not None:
             row = s.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
             conditions.append(Donor.id == (survivor_of(s, row).id if row is not None else -1))
-        total = s.execute(select(func.count()).select_from(Donor).where(*conditions)).scalar_one()
+        counted_to = max(COUNT_CAP, offset + limit)
+        capped = select(Donor.id).where(*conditions).limit(counted_to + 1).subquery()
+        total = s.execute(select(func.count()).select_from(capped)).scalar_one()
         rows = s.execute(
             select(Donor).where(*conditions).order_by(Donor.family_name, Donor.given_name, Donor.id)
             .limit(limit).offset(offset)
         ).scalars()
-        return DonorSearch(items=[donor_view(row) for row in rows], total=total)
+        return DonorSearch(items=[donor_view(row) for row in rows], total=min(total, counted_to + 1),
+                           counted_to=counted_to)
+
+
+def count_donors(uow: UnitOfWork) -> int:
+    """Every record on the register, merged ones included: a census, not a search."""
+    with uow:
+        return uow.session.execute(select(func.count()).select_from(Donor)).scalar_one()

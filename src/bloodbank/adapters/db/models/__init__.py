@@ -4,7 +4,7 @@ from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
 from bloodbank.adapters.db.models.audit import AuditEntry, AuditHead
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
-from bloodbank.adapters.db.models.donors import Deferral, Donor
+from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
 )
@@ -22,7 +22,7 @@ from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
     "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
-    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "ExcursionUnit", "Hospital",
+    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "DonorNameToken", "ExcursionUnit", "Hospital",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
