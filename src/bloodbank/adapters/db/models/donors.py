@@ -20,6 +20,8 @@ class Donor(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("sex IN ('F', 'M')", name="sex_known"),
         Index("ix_donor_name_dob", "family_name", "date_of_birth"),
+        # The duplicate check's first block: everyone born on the day (or with day and month swapped).
+        Index("ix_donor_date_of_birth", "date_of_birth"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

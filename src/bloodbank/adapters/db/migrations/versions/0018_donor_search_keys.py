@@ -1,4 +1,4 @@
-"""donors are found by the start of a name word and by a phone's last digits, each through an index
+"""donors are found by the start of a name word, a phone's last digits and a date of birth, each through an index
 
 Revision ID: 0018
 Revises: 0014
@@ -22,6 +22,7 @@ def _search_key():
 
 
 def upgrade() -> None:
+    op.create_index('ix_donor_date_of_birth', 'donor', ['date_of_birth'], unique=False)
     op.add_column('donor', sa.Column('phone_key', _search_key(), nullable=True))
     op.create_index(op.f('ix_donor_phone_key'), 'donor', ['phone_key'], unique=False)
     op.create_table(
@@ -65,3 +66,4 @@ def downgrade() -> None:
     op.drop_table('donor_name_token')
     op.drop_index(op.f('ix_donor_phone_key'), table_name='donor')
     op.drop_column('donor', 'phone_key')
+    op.drop_index('ix_donor_date_of_birth', table_name='donor')
