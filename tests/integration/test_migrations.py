@@ -13,7 +13,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.patient_profile import Grouping
 from bloodbank.domain.second_entry import Entry, check
 from tests.conftest import PG_SKIP, PG_URL, _drop_pg_database, _pg_database_url
-from tests.integration.lab_fixtures import make_donation, make_site
+from tests.integration.migration_fixtures import old_donation
 from tests.integration.patient_fixtures import make_patient
 from tests.tools import missing_tool
 
@@ -50,8 +50,8 @@ def fresh_url(request, tmp_path):
 
 def test_results_and_groupings_recorded_before_0010_keep_counting_as_they_did(fresh_url):
     upgrade(fresh_url, "0009")
-    old = Database(fresh_url)  # the tables behind a result and a grouping are the same at 0009 and now
-    donation = make_donation(old, site_id=make_site(old))
+    old = Database(fresh_url)
+    donation = old_donation(old)["donation"]
     patient = make_patient(old, ("mrn", "RXH:1"))
     with old.engine.begin() as conn:
         conn.execute(text(

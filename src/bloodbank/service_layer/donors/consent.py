@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Consent, Donation, SelfExclusion, Visit
+from bloodbank.adapters.db.models import ConfidentialAnswer, Consent, Donation, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import consent as rules
@@ -24,6 +24,8 @@ from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 NEUTRAL_WITHDRAWAL = "The donor chose not to continue."
+# The donor's private "do not use my blood", as `blood.self_exclusion` stores it.
+NOT_MY_BLOOD = "not"
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,11 @@ def _collection_in_progress(session: Session, visit_id: int) -> bool:
 
 
 def is_self_excluded(session: Session, visit_id: int) -> bool:
-    """For the system (unit release), never for a screen."""
-    return session.execute(
-        select(SelfExclusion.id).where(SelfExclusion.visit_id == visit_id)
-    ).first() is not None
+    """For the system (unit release), never for a screen. The answer is sealed: read, then compared here."""
+    answer = session.execute(
+        select(ConfidentialAnswer.answer).where(ConfidentialAnswer.visit_id == visit_id)
+    ).scalar_one_or_none()
+    return answer == NOT_MY_BLOOD
 
 
 def ensure_consent_for_collection(session: Session, visit: Visit) -> None:
