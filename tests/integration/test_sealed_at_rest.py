@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, text
 
@@ -10,12 +12,12 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.adapters.db.models import ConfidentialAnswer, Deferral, DonorFollowUp, TestResult, Unit, Visit
 from bloodbank.adapters.db.sealed_types import SealedColumnCompared
-from bloodbank.domain.errors import DataKeyUnavailable
+from bloodbank.domain.errors import DataKeyUnavailable, InvalidInput
 from bloodbank.service_layer.donors.consent import is_self_excluded
-from bloodbank.service_layer.donors.deferrals import list_deferrals
+from bloodbank.service_layer.donors.deferrals import add_deferral, list_deferrals
 from tests.integration.lab_fixtures import get
 from tests.integration.sealed_fixtures import confide_everything, raw_rows, raw_sealed_values
-from tests.integration.visit_fixtures import clerk
+from tests.integration.visit_fixtures import clerk, make_donor
 
 # What a leaked copy would show if these were stored in clear. The audit log is left out of the row scan:
 # it still copies results, deferral codes and follow-ups in clear, and is sealed apart.
@@ -105,3 +107,14 @@ def test_the_database_file_and_its_journal_hold_none_of_the_words(tmp_path):
              confided.free_texts["deferral.reason"], confided.free_texts["deferral.lift_reason"])
     assert [w for w in words if w.encode() in raw] == []
     assert b"s1:suite:" in raw
+
+
+def test_a_sealed_text_refuses_what_every_text_refuses_and_nothing_is_written(database):
+    # The engine's last guard sees a sealed value only as ciphertext: the column checks it before sealing.
+    donor = make_donor(database)
+    for reason in ("tattoo\x00left arm", "tattoo \u202eleft arm"):
+        with pytest.raises(InvalidInput, match="control character|NUL"):
+            add_deferral(clerk(database, "dr.kim"), donor_id=donor, code="tattoo", kind="temporary",
+                         reason=reason, ends_on=date(2099, 1, 1))
+    with database.sessions() as s:
+        assert s.execute(select(Deferral)).all() == []

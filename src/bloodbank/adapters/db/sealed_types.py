@@ -22,6 +22,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 from bloodbank.adapters.data_keys import SealedValueError, active_ring
+from bloodbank.adapters.db import input_guard
 from bloodbank.domain.errors import DataKeyUnavailable
 
 _NULL_TESTS = frozenset({operators.is_, operators.is_not})
@@ -60,6 +61,7 @@ class _Sealed(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
+        input_guard.check(value)
         return active_ring().seal(self.context, self._encode(value))
 
     def process_result_value(self, value, dialect):
