@@ -273,9 +273,10 @@ def _follow_up_detail(reaction: TransfusionReaction, unit: Unit) -> str:
 def _reaction_view(session: Session, row: TransfusionReaction, unit: Unit) -> ReactionView:
     donations = session.execute(select(Donation).where(
         Donation.id.in_(unit_graph.donations_of_unit(session, unit.id))).order_by(Donation.id)).scalars().all()
-    follow_ups = session.execute(select(DonorFollowUp.id).where(
-        DonorFollowUp.reason == FOLLOW_UP_REASON,
-        DonorFollowUp.detail.like(f"transfusion reaction #{row.id}:%")).order_by(DonorFollowUp.id)).scalars()
+    # Reason and detail are sealed: the follow-ups of these donations are read, and this reaction's picked here.
+    follow_ups = [f.id for f in session.execute(select(DonorFollowUp).where(
+        DonorFollowUp.donation_id.in_([d.id for d in donations])).order_by(DonorFollowUp.id)).scalars()
+        if f.reason == FOLLOW_UP_REASON and f.detail.startswith(f"transfusion reaction #{row.id}:")]
     return ReactionView(
         reaction_id=row.id, transfusion_id=row.transfusion_id, unit_id=unit.id, din=unit.din,
         category=row.category, category_name=hv.category(row.category).name, severity=row.severity,
