@@ -52,7 +52,7 @@ class Caller:
     database: Database
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.database, actor=self.principal.username)
+        return self.principal.unit_of_work(self.database)
 
     @property
     def user_id(self) -> int:

@@ -1,4 +1,10 @@
-"""One use case, one transaction: nothing is written unless `commit()` is reached."""
+"""One use case, one transaction: nothing is written unless `commit()` is reached.
+
+A unit of work also carries whose work it is: the actor the audit log names, and
+the hospitals whose records they may see (`domain.hospital_scope`). Entry points
+make it from the person asking (`Principal.hospital_scope`); the system's own
+units of work (migrations, the demo's loader) see every hospital.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,16 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db import audit_log, input_guard
 from bloodbank.adapters.db.database import Database
+from bloodbank.domain.hospital_scope import EVERY_HOSPITAL, HospitalScope
 
 
 class UnitOfWork:
     session: Session
 
-    def __init__(self, database: Database, actor: str = "system"):
+    def __init__(self, database: Database, actor: str = "system", scope: HospitalScope = EVERY_HOSPITAL):
         self.database = database
         self.actor = actor
+        self.scope = scope
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.database.sessions()
