@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Hospital, HospitalMembership, User
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.hospital_scope import check_memberships
 
 MAX_HOSPITALS = 50
@@ -68,5 +69,9 @@ def replace_hospitals(session: Session, user: User, hospital_ids: frozenset[int]
     now = utcnow()
     for hospital_id in sorted(hospital_ids - current):
         session.add(HospitalMembership(user_id=user.id, hospital_id=hospital_id, added_at=now, added_by=by))
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"{user.username}'s hospitals were changed by someone else a moment ago: reload and try "
+                       "again.") from None
     return before, hospital_codes(session, [user.id]).get(user.id, ())
