@@ -17,14 +17,16 @@ from bloodbank.adapters.db.models.patients import (
 from bloodbank.adapters.db.models.sites import Site
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
 from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitHold, UnitParent
-from bloodbank.adapters.db.models.users import ApiToken, KioskSession, LoginAttempt, Signature, User, UserSession
+from bloodbank.adapters.db.models.users import (
+    ApiToken, HospitalMembership, KioskSession, LoginAttempt, Signature, User, UserSession,
+)
 from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
 
 __all__ = [
     "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base",
     "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "DonorNameToken", "ExcursionUnit",
-    "Hospital",
+    "Hospital", "HospitalMembership",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",

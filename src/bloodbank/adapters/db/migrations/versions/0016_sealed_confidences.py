@@ -1,7 +1,7 @@
 """donors' confidences are sealed in the database with a key kept outside it; every private answer is stored
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-08 09:00:00
 
 Questionnaire answers, eligibility reasons, deferral codes and reasons, test
@@ -27,7 +27,7 @@ from bloodbank.domain.errors import DataKeyUnavailable
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
