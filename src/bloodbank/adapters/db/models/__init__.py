@@ -8,6 +8,7 @@ from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
 )
+from bloodbank.adapters.db.models.incidents import CasualtyCount, Incident
 from bloodbank.adapters.db.models.lab import DonorFollowUp, TestResult
 from bloodbank.adapters.db.models.orders import Crossmatch, Issue, Order, Reservation
 from bloodbank.adapters.db.models.patients import (
@@ -21,9 +22,10 @@ from bloodbank.adapters.db.models.users import ApiToken, KioskSession, LoginAtte
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
-    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
+    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "CasualtyCount",
+    "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "DonorNameToken", "ExcursionUnit", "Hospital",
-    "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
+    "Incident", "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
     "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
