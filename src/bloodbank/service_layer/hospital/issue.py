@@ -139,7 +139,7 @@ def record_issue(uow: UnitOfWork, *, unit: Unit, reservation: Reservation, order
     issue = Issue(unit_id=unit.id, patient_id=profile.patient_id, order_id=order.id, reservation_id=reservation.id,
                   crossmatch_id=crossmatch_id, electronic=electronic, emergency=emergency, issued_at=now,
                   issued_by=uow.actor, scanned_unit=scanned_unit.strip()[:40],
-                  scanned_patient=scanned_patient.strip()[:60])
+                  scanned_patient=scanned_patient.strip()[:60], incident_id=order.incident_id)
     # The reservation stays live as the record of why the unit went (a return ends it).
     session.add(issue)
     session.flush()
@@ -150,6 +150,7 @@ def record_issue(uow: UnitOfWork, *, unit: Unit, reservation: Reservation, order
         "unit_id": unit.id, "din": unit.din, "patient_id": profile.patient_id, "order_id": order.id,
         "reservation_id": reservation.id, "crossmatch_id": crossmatch_id, "electronic": electronic,
         "emergency": emergency, "scanned_unit": issue.scanned_unit, "scanned_patient": issue.scanned_patient,
+        "incident_id": order.incident_id,
     }, reason=reason)
     update_order_status(uow, order)
     return issue

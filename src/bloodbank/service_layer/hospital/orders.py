@@ -26,6 +26,7 @@ from bloodbank.service_layer.hospital.hospitals import load_hospital
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier, records_of_person
 from bloodbank.service_layer.shared.clocks import hospital_clock
+from bloodbank.service_layer.shared.incident_tags import open_incident
 from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -50,6 +51,7 @@ class OrderView:
     note: str
     created_at: datetime
     reserved_unit_ids: tuple[int, ...]  # units held for it now (live reservations)
+    incident_id: int | None  # the mass-casualty incident whose casualties it is for
 
     @property
     def for_stock(self) -> bool:
@@ -62,12 +64,12 @@ def order_view(session, row: Order) -> OrderView:
         .order_by(Reservation.id)
     ).scalars().all()
     return OrderView(row.id, row.hospital_id, row.patient_id, row.kind, row.quantity, row.needed_by, row.urgency,
-                     row.status, row.ordered_by, row.note, row.created_at, tuple(units))
+                     row.status, row.ordered_by, row.note, row.created_at, tuple(units), row.incident_id)
 
 
 def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, needed_by: datetime,
                 urgency: str = "routine", patient_id: int | None = None, for_stock: bool = False,
-                note: str = "") -> OrderView:
+                note: str = "", incident_id: int | None = None) -> OrderView:
     fields = dict(kind=order_kind(kind), quantity=order_quantity(quantity), urgency=urgency_code(urgency),
                   note=_note(note))
     if for_stock and patient_id is not None:
@@ -79,6 +81,7 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
         session = uow.session
         hospital = load_hospital(session, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
+        fields["incident_id"] = open_incident(session, incident_id)
         # The surviving record: an order under a merged-away number must still meet the person's flags.
         patient = current_patient(session, patient_id).id if patient_id is not None else None
         view = _insert_order(uow, hospital_id, patient, fields)
@@ -216,7 +219,7 @@ def _note(value: object) -> str:
 def _audited(row: Order) -> dict:
     return {"hospital_id": row.hospital_id, "patient_id": row.patient_id, "kind": row.kind,
             "quantity": row.quantity, "needed_by": row.needed_by.isoformat(), "urgency": row.urgency,
-            "status": row.status, "note": row.note}
+            "status": row.status, "note": row.note, "incident_id": row.incident_id}
 
 
 # ---------------------------------------------------------------- the hospital's screens and API
