@@ -63,7 +63,9 @@ class Permission(StrEnum):
     USERS = "users"
     AUDIT_READ = "audit.read"
     INCIDENTS = "incidents"  # declare and close mass-casualty incidents, see every count and the shortfall
-    CASUALTY_COUNTS = "casualty_counts"  # a hospital adds the casualties it admitted, and sees its own entries
+    # Add the casualties admitted and see one's own entries and the list of incidents (no counts): a hospital's
+    # staff, and the blood service's roles, who also hold INCIDENTS.
+    CASUALTY_COUNTS = "casualty_counts"
     BACKUP = "backup"  # a copy of everything: the system's keeper's job, not a clinician's
     OWN_ACCOUNT = "own_account"  # one's own password and tokens: every person has it
 
@@ -81,7 +83,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.DISCARD, P.TRACE, P.OWN_ACCOUNT,
     }),
     Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.INCIDENTS,
-                                       P.OWN_ACCOUNT}),
+                                       P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
     Role.HOSPITAL_STAFF: frozenset(_HOSPITAL | {P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
     # The medical director answers for every clinical decision, so sees and may sign for all of them;
     # user accounts stay with the administrator.

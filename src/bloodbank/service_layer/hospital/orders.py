@@ -246,7 +246,8 @@ class OrderList:
 def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, needed_by: datetime,
                           urgency: str = "routine", patient_id: int | None = None,
                           patient_identifier: str | None = None, for_stock: bool = False,
-                          blood_group: str | None = None, note: str = "") -> OrderView:
+                          blood_group: str | None = None, note: str = "",
+                          incident_id: int | None = None) -> OrderView:
     """An order as a request form gives it: the patient by record id or identifier, and the group asked for.
 
     The group written on a request is a check, not a choice: units are chosen
@@ -272,6 +273,7 @@ def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quant
         session = uow.session
         hospital = load_hospital(session, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
+        fields["incident_id"] = open_incident(session, incident_id)
         patient = None
         if patient_id is not None:
             patient = current_patient(session, patient_id).id

@@ -51,6 +51,8 @@ class NewOrder(Strict):
     needed_by: AwareDatetime = Field(description="With its time zone, e.g. 2026-05-01T14:00:00+01:00.")
     urgency: Urgency = "routine"
     note: str = Field("", max_length=1000)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="The mass-casualty incident whose "
+                                                                          "casualty (or stock) it is for.")
 
 
 class Reason(Strict):
@@ -105,7 +107,8 @@ def place_order(body: NewOrder, caller: Caller = ORDERS) -> orders.OrderView:
     return orders.place_requested_order(
         caller.uow(), hospital_id=body.hospital_id, kind=body.kind, quantity=body.quantity,
         needed_by=body.needed_by, urgency=body.urgency, patient_id=body.patient_id,
-        patient_identifier=body.patient, for_stock=body.for_stock, blood_group=body.blood_group, note=body.note)
+        patient_identifier=body.patient, for_stock=body.for_stock, blood_group=body.blood_group, note=body.note,
+        incident_id=body.incident_id)
 
 
 @router.get("/orders", summary="Orders, soonest needed first")

@@ -25,6 +25,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
+from bloodbank.service_layer.crisis import incidents as crisis_incidents
 from bloodbank.service_layer.hospital import (
     allocation, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge, patients, returns,
     transfusion,
@@ -471,7 +472,13 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
             values = {**values, "patient_id": ""}
     return _page(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
                   hospitals=_hospital_options(caller), kinds=[(k, k.replace("_", " ")) for k in ORDER_KINDS],
-                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES, **context)
+                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES,
+                  incidents=_open_incidents(caller), **context)
+
+
+def _open_incidents(caller: Caller) -> list[tuple[str, str]]:
+    declared, _ = crisis_incidents.list_incidents(caller.uow(), status="declared")
+    return [(str(i.id), f"{i.id}: {i.place} ({i.kind.replace('_', ' ')})") for i in declared]
 
 
 @router.get("/orders/new")
@@ -502,7 +509,8 @@ async def place_order(request: Request, caller: Caller = ORDERS):
             patient_identifier=form.get("patient", "") or None, for_stock=_checked(form.get("for_stock")),
             kind=form.get("kind", ""), blood_group=form.get("blood_group", "") or None,
             quantity=_whole(form.get("quantity"), "quantity", 1, 50), needed_by=_needed_by(form.get("needed_by")),
-            urgency=form.get("urgency", ""), note=form.get("note", ""))
+            urgency=form.get("urgency", ""), note=form.get("note", ""),
+            incident_id=_optional_id(form.get("incident_id"), "the incident"))
     except DomainError as failure:
         return _order_form(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
     return _back(f"/hospital/orders/{view.id}", "order")
