@@ -88,3 +88,23 @@ def test_other_roles_reach_no_incident_page(database, role):
     client = browser(database, role)
     for path in ("/incidents", "/incidents/new", "/incidents/1", "/incidents/1/count"):
         assert client.get(path).status_code == 403
+
+
+def test_an_order_placed_on_the_page_for_an_open_incident_carries_it(database):
+    from datetime import timedelta
+
+    from bloodbank.adapters.db.models import Order
+    from bloodbank.adapters.db.models.base import utcnow
+    site = make_site(database)
+    hospital = insert(database, Hospital(code="RXH", name="Royal", site_id=site))
+    incident = _declare(browser(database, "inventory_manager"))
+    ward = browser(database, "hospital_staff", "ward.sam", site_id=site)
+    form = ward.get("/hospital/orders/new").text
+    assert f'<option value="{incident}">{incident}: Central station (explosion)</option>' in form
+    placed = ward.post("/hospital/orders", data={
+        "csrf_token": ward.csrf, "hospital_id": str(hospital), "for_stock": "on", "kind": "red_cells",
+        "quantity": "4", "needed_by": (utcnow() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "urgency": "emergency", "incident_id": str(incident)})
+    assert placed.status_code == 303, text_of(placed)
+    with database.sessions() as session:
+        assert session.query(Order).one().incident_id == incident

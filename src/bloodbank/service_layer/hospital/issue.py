@@ -56,6 +56,7 @@ class IssueView:
     follow_up_done_at: datetime | None = None
     follow_up_note: str | None = None
     manual_checks: tuple[str, ...] = ()  # requirements whoever hands the unit over must check by hand
+    incident_id: int | None = None  # the mass-casualty incident of its order
 
 
 def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scanned_patient: str,
@@ -163,7 +164,7 @@ def issue_view(session: Session, issue: Issue, unit: Unit) -> IssueView:
         reservation_id=issue.reservation_id, crossmatch_id=issue.crossmatch_id, electronic=issue.electronic,
         emergency=issue.emergency, issued_at=issue.issued_at, issued_by=issue.issued_by,
         follow_up_done_at=issue.follow_up_done_at, follow_up_note=issue.follow_up_note,
-        manual_checks=manual_checks(load_profile(session, issue.patient_id)),
+        manual_checks=manual_checks(load_profile(session, issue.patient_id)), incident_id=issue.incident_id,
     )
 
 

@@ -87,6 +87,8 @@ class EmergencyRelease(Scans):
     unit_id: int = Field(ge=1, le=MAX_ID, description="A group O red cell or group AB plasma unit.")
     reason: str = Field(min_length=1, max_length=500)
     order_id: int | None = Field(None, ge=1, le=MAX_ID)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="The mass-casualty incident, when no order "
+                                                                          "is named (an order's incident is kept).")
     signature_password: str = Field(min_length=1, max_length=200, description="Your password, to sign.")
 
 
@@ -221,7 +223,7 @@ def emergency_release(body: EmergencyRelease,
         act=lambda: emergencies.emergency_issue(
             caller.uow(), patient_id=body.patient_id, unit_id=body.unit_id, scanned_unit=body.scanned_unit,
             scanned_patient=body.scanned_patient, reason=body.reason, order_id=body.order_id,
-            scanned_product=body.scanned_product),
+            scanned_product=body.scanned_product, incident_id=body.incident_id),
         record=lambda view: (f"{view.din} {view.product_code}", "issue", view.id),
     )
 

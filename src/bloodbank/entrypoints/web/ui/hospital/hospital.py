@@ -626,7 +626,8 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
                   unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
                                                  f"{local(u.expires_at, clock=viewer_clock(request))}")
                                 for u in units],
-                  meaning=signature_meaning("emergency_release", "chosen above"), **context)
+                  meaning=signature_meaning("emergency_release", "chosen above"), incidents=_open_incidents(caller),
+                  **context)
 
 
 @router.get("/emergency")
@@ -650,12 +651,13 @@ async def emergency_release(request: Request, caller: Caller = EMERGENCY):
         patient_id = _id(form.get("patient_id"), "the patient")
         unit_id = _id(form.get("unit_id"), "the unit to release")
         order_id = _optional_id(form.get("order_id"), "the order")
+        incident_id = _optional_id(form.get("incident_id"), "the incident")
         view = signed(
             caller, password=password, action="emergency_release",
             act=lambda: emergencies.emergency_issue(
                 caller.uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=form.get("scanned_unit", ""),
                 scanned_patient=form.get("scanned_patient", ""), reason=form.get("reason", ""),
-                order_id=order_id),
+                order_id=order_id, incident_id=incident_id),
             record=lambda done: (f"{done.din} {done.product_code}", "issue", done.id))
     except DomainError as failure:
         return _emergency_page(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
