@@ -9,7 +9,9 @@ window, follows the population's group mix. Every figure is data
 
 Supply arrives as lots: a count of units of one kind and group usable from a
 given hour (stock now, a quarantined unit when its results are expected, a
-transfer when it arrives). Each lot falls in exactly one window; what a window
+transfer when it arrives). Windows count from the incident's time: one that
+has ended is shown but not planned for, the one under way is planned for in
+full. Each lot falls in exactly one window; what a window
 does not use is carried to the next, so no unit is counted twice. An appeal is
 kept apart: a donation given now is usable only after processing and testing,
 so it never reaches a window that ends before that. The gap before any appeal
