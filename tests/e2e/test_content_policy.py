@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 PAGES = {
     "clerk": ("/desk", "/desk?q=a", "/desk/appointments"),
     "lab": ("/lab", "/processing", "/trace"),
-    "director": ("/", "/inventory", "/hospital", "/trace?q=D0000001"),
+    "director": ("/", "/inventory", "/hospital", "/trace?q=D0000001", "/incidents", "/incidents/1"),
     "admin": ("/admin", "/admin/audit"),
 }
 

@@ -161,3 +161,14 @@ def test_the_population_group_mix_is_close_to_the_one_asked_for():
     people = generate(4000, seed=11, today=date(2026, 1, 1), sites=[(52.9, -1.47)])
     share = sum(1 for p in people if str(p.blood_group) == "O-") / len(people)
     assert abs(share - US_GROUP_MIX["O-"]) < 0.02
+
+
+def test_the_demo_has_one_closed_past_incident_with_counts_from_its_hospitals(database):
+    from bloodbank.adapters.db.models import CasualtyCount, Incident
+    load_with_blood(database, n=25, seed=5)
+    load(database, 5, seed=9, appointments=0)
+    with database.sessions() as s:
+        incidents = s.execute(select(Incident)).scalars().all()
+        assert [(i.status, i.kind) for i in incidents] == [("closed", "transport")]
+        admitted = s.execute(select(func.sum(CasualtyCount.change)).where(CasualtyCount.basis == "admitted")).scalar()
+        assert admitted > 0

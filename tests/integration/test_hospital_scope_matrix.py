@@ -303,6 +303,14 @@ OPERATIONS: dict[str, Op] = {
         P.TRANSFUSION, path="/api/recalls/{w.recall}/units/{w.issued_unit}/handled-on-ward",
         json={"note": "bag returned to the blood bank"}),
     "GET /api/recalls/{recall_id}": Op(need(P.TRACE)),
+    # ---------------------------------------------------------------- mass-casualty incidents (counts, not patients)
+    "POST /api/incidents": Op(need(P.INCIDENTS)),
+    "GET /api/incidents": Op(need(P.CASUALTY_COUNTS)),
+    "GET /api/incidents/{incident_id}": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/casualties": Op(need(P.CASUALTY_COUNTS)),
+    "GET /api/incidents/{incident_id}/casualties/mine": Op(need(P.CASUALTY_COUNTS)),
+    "POST /api/incidents/{incident_id}/close": Op(need(P.INCIDENTS)),
+    "GET /api/incidents/{incident_id}/shortfall": Op(need(P.INCIDENTS)),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

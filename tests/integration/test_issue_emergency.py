@@ -151,3 +151,15 @@ def test_an_emergency_release_against_a_named_order_uses_it_unless_it_is_full(da
     with pytest.raises(Conflict, match="holds all the units it asked for"):
         release(database, patient, second, order_id=order)
     assert snapshot(database) == before
+
+
+def test_an_emergency_release_for_an_incident_tags_its_order_and_issue(database):
+    from bloodbank.service_layer.crisis import incidents
+    ward = make_ward(database)
+    patient = unknown_woman(database, ward)
+    incident = incidents.declare(clerk(database, "stock.sam"), place="Market square", kind="explosion")
+    view = release(database, patient, make_unit(database, ward.site, "O-"), incident_id=incident.id)
+    assert view.incident_id == incident.id
+    assert get(database, Order, view.order_id).incident_id == incident.id
+    counted = incidents.get_incident(clerk(database, "stock.sam"), incident.id)
+    assert (counted.orders, counted.issues) == (1, 1)

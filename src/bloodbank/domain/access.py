@@ -62,6 +62,10 @@ class Permission(StrEnum):
     SITES_WRITE = "sites.write"
     USERS = "users"
     AUDIT_READ = "audit.read"
+    INCIDENTS = "incidents"  # declare and close mass-casualty incidents, see every count and the shortfall
+    # Add the casualties admitted and see one's own entries and the list of incidents (no counts): a hospital's
+    # staff, and the blood service's roles, who also hold INCIDENTS.
+    CASUALTY_COUNTS = "casualty_counts"
     BACKUP = "backup"  # a copy of everything: the system's keeper's job, not a clinician's
     OWN_ACCOUNT = "own_account"  # one's own password and tokens: every person has it
 
@@ -78,8 +82,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.DONORS_READ, P.PROCESSING, P.RESULTS_READ, P.RESULTS_WRITE, P.RELEASE, P.FOLLOW_UPS, P.UNITS_READ,
         P.DISCARD, P.TRACE, P.OWN_ACCOUNT,
     }),
-    Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.OWN_ACCOUNT}),
-    Role.HOSPITAL_STAFF: frozenset(_HOSPITAL | {P.OWN_ACCOUNT}),
+    Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.INCIDENTS,
+                                       P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
+    Role.HOSPITAL_STAFF: frozenset(_HOSPITAL | {P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
     # The medical director answers for every clinical decision, so sees and may sign for all of them;
     # user accounts stay with the administrator.
     Role.MEDICAL_DIRECTOR: frozenset(set(Permission) - {P.USERS, P.SITES_WRITE, P.BACKUP}),
@@ -113,6 +118,7 @@ SIGNATURE_MEANINGS = {
     "recall": "I recall every unit named in {subject}.",
     "confirm_group": "I confirm blood group {subject} after repeat typing; it replaces any other on record.",
     "grouping_in_error": "I declare grouping {subject} entered in error; it no longer counts for this patient.",
+    "close_incident": "I close incident {subject}: its casualties are counted and no more blood is planned for it.",
 }
 
 

@@ -37,7 +37,7 @@ def drop_sql(dialect: str, table: str) -> list[str]:
     return []
 
 
-APPEND_ONLY_TABLES = ("audit_entry", "unit_event", "signature")
+APPEND_ONLY_TABLES = ("audit_entry", "unit_event", "signature", "casualty_count")
 
 
 def make_append_only(table: str) -> None:

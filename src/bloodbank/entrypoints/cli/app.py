@@ -9,6 +9,7 @@ import typer
 from bloodbank.entrypoints.cli import database, demo, doctor, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
+from bloodbank.entrypoints.cli.crisis import incidents
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.staff import audit, keys, users
@@ -37,6 +38,7 @@ app.add_typer(patients.app, name="patients")
 app.add_typer(orders.app, name="orders")
 app.add_typer(issue.app, name="issue")
 app.add_typer(transfusion.app, name="transfusion")
+app.add_typer(incidents.app, name="incidents")
 app.command("trace")(trace.trace_command)
 app.command("lookback")(trace.lookback_command)
 app.add_typer(trace.recall_app, name="recall")

@@ -66,6 +66,7 @@ NAVIGATION = (
     ("Lab", "/lab", Permission.RESULTS_WRITE),
     ("Inventory", "/inventory", Permission.UNITS_READ),
     ("Hospital", "/hospital", Permission.ORDERS),
+    ("Incidents", "/incidents", Permission.CASUALTY_COUNTS),
     ("Trace", "/trace", Permission.TRACE),
     ("Admin", "/admin", Permission.USERS),
     ("Audit log", "/admin/audit", Permission.AUDIT_READ),

@@ -28,11 +28,13 @@ from bloodbank.service_layer.hospital.issue import IssueView, issue_view, live_r
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import current_patient
 from bloodbank.service_layer.shared import unit_moves
+from bloodbank.service_layer.shared.incident_tags import open_incident
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
 def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_unit: str, scanned_patient: str,
-                    reason: str, order_id: int | None = None, scanned_product: str | None = None) -> IssueView:
+                    reason: str, order_id: int | None = None, scanned_product: str | None = None,
+                    incident_id: int | None = None) -> IssueView:
     """Uncrossmatched group O red cells or AB plasma for a bleeding patient; followed up later."""
     reason = (reason or "").strip()
     if not reason:
@@ -55,7 +57,7 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
         if held is not None:
             reservation, order = held
         else:
-            order = _emergency_order(uow, person, unit, order_id, reason)
+            order = _emergency_order(uow, person, unit, order_id, reason, open_incident(session, incident_id))
             reservation = hold_unit(uow, order, unit, f"emergency release: {reason}")
         issue = record_issue(uow, unit=unit, reservation=reservation, order=order, profile=profile,
                        crossmatch_id=crossmatch.id if crossmatch else None, electronic=False, emergency=True,
@@ -65,7 +67,8 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
     return view
 
 
-def _emergency_order(uow: UnitOfWork, person: Patient, unit: Unit, order_id: int | None, reason: str) -> Order:
+def _emergency_order(uow: UnitOfWork, person: Patient, unit: Unit, order_id: int | None, reason: str,
+                     incident_id: int | None = None) -> Order:
     session = uow.session
     if order_id is not None:
         order = scope.order(uow, order_id, lock=True)
@@ -82,12 +85,14 @@ def _emergency_order(uow: UnitOfWork, person: Patient, unit: Unit, order_id: int
             raise InvalidInput("The patient is registered at another hospital: give your hospital's order the unit "
                                "is for (--order).")
         order = Order(hospital_id=person.hospital_id, patient_id=person.id, kind=unit.kind, quantity=1,
-                      needed_by=utcnow(), urgency="emergency", status="open", ordered_by=uow.actor, note=reason)
+                      needed_by=utcnow(), urgency="emergency", status="open", ordered_by=uow.actor, note=reason,
+                      incident_id=incident_id)
         session.add(order)
         session.flush()
         uow.audit("place", "order", order.id, new={
             "hospital_id": order.hospital_id, "patient_id": person.id, "kind": unit.kind, "quantity": 1,
             "needed_by": order.needed_by.isoformat(), "urgency": "emergency", "status": "open", "note": reason,
+            "incident_id": incident_id,
         }, reason="emergency release")
     hospital = session.get(Hospital, order.hospital_id)
     if hospital is None or hospital.site_id != unit.site_id:

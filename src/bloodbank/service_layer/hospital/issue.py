@@ -57,6 +57,7 @@ class IssueView:
     follow_up_done_at: datetime | None = None
     follow_up_note: str | None = None
     manual_checks: tuple[str, ...] = ()  # requirements whoever hands the unit over must check by hand
+    incident_id: int | None = None  # the mass-casualty incident of its order
 
 
 def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scanned_patient: str,
@@ -144,7 +145,7 @@ def record_issue(uow: UnitOfWork, *, unit: Unit, reservation: Reservation, order
     issue = Issue(unit_id=unit.id, patient_id=profile.patient_id, order_id=order.id, reservation_id=reservation.id,
                   crossmatch_id=crossmatch_id, electronic=electronic, emergency=emergency, issued_at=now,
                   issued_by=uow.actor, scanned_unit=scanned_unit.strip()[:40],
-                  scanned_patient=scanned_patient.strip()[:60])
+                  scanned_patient=scanned_patient.strip()[:60], incident_id=order.incident_id)
     # The reservation stays live as the record of why the unit went (a return ends it).
     session.add(issue)
     session.flush()
@@ -155,6 +156,7 @@ def record_issue(uow: UnitOfWork, *, unit: Unit, reservation: Reservation, order
         "unit_id": unit.id, "din": unit.din, "patient_id": profile.patient_id, "order_id": order.id,
         "reservation_id": reservation.id, "crossmatch_id": crossmatch_id, "electronic": electronic,
         "emergency": emergency, "scanned_unit": issue.scanned_unit, "scanned_patient": issue.scanned_patient,
+        "incident_id": order.incident_id,
     }, reason=reason)
     update_order_status(uow, order)
     return issue
@@ -167,7 +169,7 @@ def issue_view(session: Session, issue: Issue, unit: Unit) -> IssueView:
         reservation_id=issue.reservation_id, crossmatch_id=issue.crossmatch_id, electronic=issue.electronic,
         emergency=issue.emergency, issued_at=issue.issued_at, issued_by=issue.issued_by,
         follow_up_done_at=issue.follow_up_done_at, follow_up_note=issue.follow_up_note,
-        manual_checks=manual_checks(load_profile(session, issue.patient_id)),
+        manual_checks=manual_checks(load_profile(session, issue.patient_id)), incident_id=issue.incident_id,
     )
 
 

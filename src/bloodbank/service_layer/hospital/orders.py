@@ -26,6 +26,7 @@ from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import records_of_person
 from bloodbank.service_layer.shared.clocks import hospital_clock
+from bloodbank.service_layer.shared.incident_tags import open_incident
 from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -50,6 +51,7 @@ class OrderView:
     note: str
     created_at: datetime
     reserved_unit_ids: tuple[int, ...]  # units held for it now (live reservations)
+    incident_id: int | None  # the mass-casualty incident whose casualties it is for
 
     @property
     def for_stock(self) -> bool:
@@ -62,12 +64,12 @@ def order_view(session, row: Order) -> OrderView:
         .order_by(Reservation.id)
     ).scalars().all()
     return OrderView(row.id, row.hospital_id, row.patient_id, row.kind, row.quantity, row.needed_by, row.urgency,
-                     row.status, row.ordered_by, row.note, row.created_at, tuple(units))
+                     row.status, row.ordered_by, row.note, row.created_at, tuple(units), row.incident_id)
 
 
 def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, needed_by: datetime,
                 urgency: str = "routine", patient_id: int | None = None, for_stock: bool = False,
-                note: str = "") -> OrderView:
+                note: str = "", incident_id: int | None = None) -> OrderView:
     fields = dict(kind=order_kind(kind), quantity=order_quantity(quantity), urgency=urgency_code(urgency),
                   note=_note(note))
     if for_stock and patient_id is not None:
@@ -79,6 +81,7 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
         session = uow.session
         hospital = scope.hospital(uow, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
+        fields["incident_id"] = open_incident(session, incident_id)
         # The surviving record: an order under a merged-away number must still meet the person's flags.
         patient = scope.patient(uow, patient_id).id if patient_id is not None else None
         view = _insert_order(uow, hospital_id, patient, fields)
@@ -217,7 +220,7 @@ def _note(value: object) -> str:
 def _audited(row: Order) -> dict:
     return {"hospital_id": row.hospital_id, "patient_id": row.patient_id, "kind": row.kind,
             "quantity": row.quantity, "needed_by": row.needed_by.isoformat(), "urgency": row.urgency,
-            "status": row.status, "note": row.note}
+            "status": row.status, "note": row.note, "incident_id": row.incident_id}
 
 
 # ---------------------------------------------------------------- the hospital's screens and API
@@ -244,7 +247,8 @@ class OrderList:
 def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, needed_by: datetime,
                           urgency: str = "routine", patient_id: int | None = None,
                           patient_identifier: str | None = None, for_stock: bool = False,
-                          blood_group: str | None = None, note: str = "") -> OrderView:
+                          blood_group: str | None = None, note: str = "",
+                          incident_id: int | None = None) -> OrderView:
     """An order as a request form gives it: the patient by record id or identifier, and the group asked for.
 
     The group written on a request is a check, not a choice: units are chosen
@@ -270,6 +274,7 @@ def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quant
         session = uow.session
         hospital = scope.hospital(uow, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
+        fields["incident_id"] = open_incident(session, incident_id)
         patient = None
         if patient_id is not None:
             patient = scope.patient(uow, patient_id).id

@@ -69,6 +69,8 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "transfer": P.UNITS_READ,
     "temperature_excursion": P.UNITS_READ,
     "inventory": P.UNITS_READ,
+    # mass-casualty incidents: their casualty counts are the blood service's
+    "incident": P.INCIDENTS,
     # running the system
     "site": P.AUDIT_READ,
     "user": P.USERS,

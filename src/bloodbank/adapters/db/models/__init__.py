@@ -8,6 +8,7 @@ from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
 )
+from bloodbank.adapters.db.models.incidents import CasualtyCount, Incident
 from bloodbank.adapters.db.models.lab import DonorFollowUp, TestResult
 from bloodbank.adapters.db.models.orders import Crossmatch, Issue, Order, Reservation
 from bloodbank.adapters.db.models.patients import (
@@ -23,10 +24,10 @@ from bloodbank.adapters.db.models.users import (
 from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
 
 __all__ = [
-    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base",
+    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "CasualtyCount",
     "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "DonorNameToken", "ExcursionUnit",
-    "Hospital", "HospitalMembership",
+    "Hospital", "HospitalMembership", "Incident",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",

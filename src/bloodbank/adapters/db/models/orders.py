@@ -30,6 +30,7 @@ class Order(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(12), default="open")
     ordered_by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)  # for its casualties
 
 
 class Reservation(Base):
@@ -93,3 +94,4 @@ class Issue(Base):
     scanned_patient: Mapped[str] = mapped_column(String(60))
     follow_up_done_at: Mapped[datetime | None]
     follow_up_note: Mapped[str | None] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)  # its order's

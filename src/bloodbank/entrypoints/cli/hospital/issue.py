@@ -121,6 +121,8 @@ def emergency(
     unit_scan: str = UnitScan, patient_scan: str = PatientScan, product_scan: Optional[str] = ProductScan,
     reason: str = typer.Option(..., "--reason", help="Why blood goes before testing."),
     order_id: Optional[int] = typer.Option(None, "--order", help="The order, if one was placed."),
+    incident: Optional[int] = typer.Option(None, "--incident", min=1, max=2**31 - 1,
+                                           help="The mass-casualty incident, when no order is named."),
     actor: str = Actor,
 ) -> None:
     """Emergency release of uncrossmatched blood, signed with your password; it must be followed up (see
@@ -130,7 +132,7 @@ def emergency(
             action="emergency_release",
             act=lambda: emergencies.emergency_issue(
                 uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=unit_scan, scanned_patient=patient_scan,
-                reason=reason, order_id=order_id, scanned_product=product_scan),
+                reason=reason, order_id=order_id, scanned_product=product_scan, incident_id=incident),
             record=lambda done: (f"{done.din} {done.product_code}", "issue", done.id))
     _show_issue(view)
 

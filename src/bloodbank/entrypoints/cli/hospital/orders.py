@@ -10,6 +10,7 @@ from rich.table import Table
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patients import ORDER_KINDS, URGENCIES
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.hospital import hospitals, orders, patients
@@ -52,6 +53,8 @@ def place(
     patient: Optional[str] = typer.Option(None, "--patient", help="Patient identifier (mrn:RXH:1, EM-2026-0001) or id:42."),
     for_stock: bool = typer.Option(False, "--for-stock", help="Replenish the hospital's own stock (no patient)."),
     note: str = typer.Option("", "--note"),
+    incident: Optional[int] = typer.Option(None, "--incident", min=1, max=MAX_ID,
+                                           help="The mass-casualty incident it is for (its number)."),
     actor: str = Actor,
 ) -> None:
     """Place an order for a patient, or for the hospital's stock."""
@@ -60,7 +63,7 @@ def place(
         patient_id = patients.lookup_patient(uow(), patient).id if patient else None
         view = orders.place_order(uow(), hospital_id=hospital_id, patient_id=patient_id, for_stock=for_stock,
                                   kind=kind, quantity=quantity, needed_by=_needed_by(needed_by), urgency=urgency,
-                                  note=note)
+                                  note=note, incident_id=incident)
     console.print(f"Order [bold]{view.id}[/bold] placed: {view.quantity} × {view.kind}, {view.urgency}, "
                   f"needed by {_when(view.needed_by)}.")
 

@@ -51,6 +51,8 @@ class NewOrder(Strict):
     needed_by: AwareDatetime = Field(description="With its time zone, e.g. 2026-05-01T14:00:00+01:00.")
     urgency: Urgency = "routine"
     note: str = Field("", max_length=1000)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="The mass-casualty incident whose "
+                                                                          "casualty (or stock) it is for.")
 
 
 class Reason(Strict):
@@ -85,6 +87,8 @@ class EmergencyRelease(Scans):
     unit_id: int = Field(ge=1, le=MAX_ID, description="A group O red cell or group AB plasma unit.")
     reason: str = Field(min_length=1, max_length=500)
     order_id: int | None = Field(None, ge=1, le=MAX_ID)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="The mass-casualty incident, when no order "
+                                                                          "is named (an order's incident is kept).")
     signature_password: str = Field(min_length=1, max_length=200, description="Your password, to sign.")
 
 
@@ -105,7 +109,8 @@ def place_order(body: NewOrder, caller: Caller = ORDERS) -> orders.OrderView:
     return orders.place_requested_order(
         caller.uow(), hospital_id=body.hospital_id, kind=body.kind, quantity=body.quantity,
         needed_by=body.needed_by, urgency=body.urgency, patient_id=body.patient_id,
-        patient_identifier=body.patient, for_stock=body.for_stock, blood_group=body.blood_group, note=body.note)
+        patient_identifier=body.patient, for_stock=body.for_stock, blood_group=body.blood_group, note=body.note,
+        incident_id=body.incident_id)
 
 
 @router.get("/orders", summary="Orders, soonest needed first")
@@ -218,7 +223,7 @@ def emergency_release(body: EmergencyRelease,
         act=lambda: emergencies.emergency_issue(
             caller.uow(), patient_id=body.patient_id, unit_id=body.unit_id, scanned_unit=body.scanned_unit,
             scanned_patient=body.scanned_patient, reason=body.reason, order_id=body.order_id,
-            scanned_product=body.scanned_product),
+            scanned_product=body.scanned_product, incident_id=body.incident_id),
         record=lambda view: (f"{view.din} {view.product_code}", "issue", view.id),
     )
 

@@ -28,6 +28,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
+from bloodbank.service_layer.crisis import incidents as crisis_incidents
 from bloodbank.service_layer.hospital import (
     allocation, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge, patients, returns,
     transfusion,
@@ -477,7 +478,13 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
             values = {**values, "patient_id": ""}
     return _page(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
                   hospitals=_hospital_options(caller), kinds=[(k, k.replace("_", " ")) for k in ORDER_KINDS],
-                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES, **context)
+                  urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES,
+                  incidents=_open_incidents(caller), **context)
+
+
+def _open_incidents(caller: Caller) -> list[tuple[str, str]]:
+    declared, _ = crisis_incidents.list_incidents(caller.uow(), status="declared")
+    return [(str(i.id), f"{i.id}: {i.place} ({i.kind.replace('_', ' ')})") for i in declared]
 
 
 @router.get("/orders/new")
@@ -508,7 +515,8 @@ async def place_order(request: Request, caller: Caller = ORDERS):
             patient_identifier=form.get("patient", "") or None, for_stock=_checked(form.get("for_stock")),
             kind=form.get("kind", ""), blood_group=form.get("blood_group", "") or None,
             quantity=_whole(form.get("quantity"), "quantity", 1, 50), needed_by=_needed_by(form.get("needed_by")),
-            urgency=form.get("urgency", ""), note=form.get("note", ""))
+            urgency=form.get("urgency", ""), note=form.get("note", ""),
+            incident_id=_optional_id(form.get("incident_id"), "the incident"))
     except DomainError as failure:
         return _order_form(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
     return _back(f"/hospital/orders/{view.id}", "order")
@@ -624,7 +632,8 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
                   unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
                                                  f"{local(u.expires_at, clock=viewer_clock(request))}")
                                 for u in units],
-                  meaning=signature_meaning("emergency_release", "chosen above"), **context)
+                  meaning=signature_meaning("emergency_release", "chosen above"), incidents=_open_incidents(caller),
+                  **context)
 
 
 @router.get("/emergency")
@@ -648,12 +657,13 @@ async def emergency_release(request: Request, caller: Caller = EMERGENCY):
         patient_id = _id(form.get("patient_id"), "the patient")
         unit_id = _id(form.get("unit_id"), "the unit to release")
         order_id = _optional_id(form.get("order_id"), "the order")
+        incident_id = _optional_id(form.get("incident_id"), "the incident")
         view = signed(
             caller, password=password, action="emergency_release",
             act=lambda: emergencies.emergency_issue(
                 caller.uow(), patient_id=patient_id, unit_id=unit_id, scanned_unit=form.get("scanned_unit", ""),
                 scanned_patient=form.get("scanned_patient", ""), reason=form.get("reason", ""),
-                order_id=order_id),
+                order_id=order_id, incident_id=incident_id),
             record=lambda done: (f"{done.din} {done.product_code}", "issue", done.id))
     except DomainError as failure:
         return _emergency_page(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
