@@ -1,10 +1,11 @@
 """All tables, imported together so metadata is complete for migrations."""
 
 from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
-from bloodbank.adapters.db.models.audit import AuditEntry, AuditHead
+from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHead, AuditPayload
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
 from bloodbank.adapters.db.models.donors import Deferral, Donor
+from bloodbank.adapters.db.models.erasures import DonorErasure
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
 )
@@ -21,8 +22,9 @@ from bloodbank.adapters.db.models.users import ApiToken, KioskSession, LoginAtte
 from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 
 __all__ = [
-    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "Consent",
-    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "ExcursionUnit", "Hospital",
+    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
+    "AuditPayload", "Base", "Consent",
+    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "ExcursionUnit", "Hospital",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
