@@ -62,11 +62,14 @@ def test_the_statement_says_until_when_kept_data_is_kept_counted_from_the_last_d
     assert items["donor_number"].count == 2 and items["audit_values"].count == 17
 
 
-def test_no_fingerprint_is_kept_without_a_permanent_deferral():
-    plain = {i.category: i for i in erasure.statement_items(facts())}
-    deferred = {i.category: i for i in erasure.statement_items(facts(permanently_deferred=True))}
-    assert plain["fingerprint"].disposition == "not needed" and "nothing" in plain["fingerprint"].why
-    assert deferred["fingerprint"].disposition == "kept"
+def test_a_fingerprint_is_kept_for_a_person_who_donated_or_is_permanently_deferred_and_no_one_else():
+    def fingerprint_of(**changes):
+        return {i.category: i for i in erasure.statement_items(facts(**changes))}["fingerprint"]
+
+    never = fingerprint_of(donations=0, last_donation_on=None)
+    assert never.disposition == "not needed" and "nothing" in never.why
+    assert fingerprint_of(donations=0, last_donation_on=None, permanently_deferred=True).disposition == "kept"
+    assert fingerprint_of().disposition == "kept"
 
 
 def test_a_statement_survives_being_stored_as_data():

@@ -105,9 +105,12 @@ def new_link(prev_hash: str, *, id: int, at: datetime, actor: str, action: str, 
 ERASURE_ACTION = "erase"
 
 
-def erasable(link: Link) -> bool:
-    """An erasure entry's payload is what vouches for what it erased (and holds no personal data): it stays."""
-    return link.action != ERASURE_ACTION
+def erasable(entry: Link) -> bool:
+    """An erasure entry's payload is what vouches for what it erased (and holds no personal data): it stays.
+
+    Any entry with an `action` will do: the rule reads nothing else.
+    """
+    return entry.action != ERASURE_ACTION
 
 
 def erasure_listing(erased: Iterable[Link]) -> dict:

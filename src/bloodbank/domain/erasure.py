@@ -81,13 +81,38 @@ def terms_of(people: Iterable[Identity]) -> tuple[tuple[str, ...], tuple[str, ..
             tuple(sorted(digits)))
 
 
+def _word(word: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+
+def _phone(digits: str) -> re.Pattern:
+    """The digits however they were written: spaces, dashes, brackets and a country prefix between them."""
+    return re.compile(r"(?:\+\s?)?(?:[\d(][\d\s().\-/]*?)?" + r"[\s().\-/]*".join(digits))
+
+
 def _mentions(text: str, words: tuple[str, ...], digits: tuple[str, ...]) -> bool:
     folded = text.casefold()
     for word in words:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
+        if _word(word).search(folded):
             return True
     only_digits = "".join(c for c in text if c.isdigit())
     return any(d in only_digits for d in digits)
+
+
+ERASED_MARK = "[erased]"
+
+
+def redacted(text: str | None, terms: tuple[tuple[str, ...], tuple[str, ...]]) -> str | None:
+    """`text` with every mention of the person replaced by [erased]; the longest terms first, so a full name
+    goes as one."""
+    if not text:
+        return text
+    words, digits = terms
+    for word in sorted(words, key=len, reverse=True):
+        text = _word(word).sub(ERASED_MARK, text)
+    for run in sorted(digits, key=len, reverse=True):
+        text = _phone(run).sub(ERASED_MARK, text)
+    return text
 
 
 def holds_erased(values: object, keys: frozenset[str], terms: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
@@ -138,6 +163,12 @@ class PersonFacts:
     deferrals: int
     permanently_deferred: bool
     audit_values: int
+    mentions: int = 0
+
+    @property
+    def fingerprinted(self) -> bool:
+        """A permanent deferral stands, or may follow from a finding about blood already given."""
+        return self.permanently_deferred or self.donations > 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +188,7 @@ class StatementItem:
 
 def _count(facts: PersonFacts, category: str) -> int | None:
     return {"appointments": facts.appointments, "visits_without_donation": facts.visits_without_donation,
+            "mentions": facts.mentions,
             "audit_values": facts.audit_values, "donor_number": len(facts.record_numbers),
             "donations": facts.donations, "test_results": facts.test_results,
             "visits_with_donation": facts.visits_with_donation, "deferrals": facts.deferrals}.get(category)
@@ -172,10 +204,10 @@ def statement_items(facts: PersonFacts, rules: retention.RetentionRules | None =
             until = retention.years_after(facts.last_donation_on, category.keep_years)
         item = StatementItem(category.id, category.what, category.disposition, category.why, category.sources,
                              _count(facts, category.id), until)
-        if category.id == "fingerprint" and not facts.permanently_deferred:
+        if category.id == "fingerprint" and not facts.fingerprinted:
             item = StatementItem(category.id, category.what, "not needed",
-                                 "No permanent deferral stands: nothing of the name or date of birth is kept.",
-                                 category.sources)
+                                 "The person never donated and no permanent deferral stands: nothing of the name "
+                                 "or date of birth is kept.", category.sources)
         items.append(item)
     return tuple(items)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 # The categories the erasure acts on: each must be in the file, and the file may name no other.
 ERASED = ("name", "date_of_birth", "contact", "preferences", "notes", "appointments", "visits_without_donation",
-          "audit_values")
+          "mentions", "audit_values")
 KEPT = ("donor_number", "sex_and_blood_group", "donations", "test_results", "visits_with_donation", "deferrals",
         "fingerprint")
 RETENTION_RULES = ("registered_never_donated", "appointments_past_purpose", "erased_answers_past_record_keeping")

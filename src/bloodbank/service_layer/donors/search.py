@@ -36,11 +36,15 @@ def search_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None
         return [donor_view(row) for row in uow.session.execute(stmt.limit(limit).offset(offset)).scalars()]
 
 
-def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: int, offset: int) -> list:
+def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: int, offset: int, *,
+             erased_too: bool = False) -> list:
     text = clean_text(text, "search text", 200)
     if not 1 <= limit <= MAX_SEARCH_RESULTS or offset < 0:
         raise InvalidInput(f"Ask for between 1 and {MAX_SEARCH_RESULTS} results, from position 0 on.")
     conditions = [Donor.merged_into_id.is_(None)]
+    if not erased_too:
+        # An erased record is found by its donor number only (traceability), never in a list.
+        conditions.append(~Donor.erasure.has())
     for word in text.split():
         conditions.append(or_(*_word_matches(word)))
     if date_of_birth is not None:
@@ -78,8 +82,8 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
     A donor number is checked (check character) before it is looked for, and the number
     of a merged record finds the record it was merged into: the clerk lands on the person.
     """
-    conditions = _filters(text, date_of_birth, phone, limit, offset)
     number = validate_donor_number(donor_number) if donor_number not in (None, "") else None
+    conditions = _filters(text, date_of_birth, phone, limit, offset, erased_too=number is not None)
     with uow:
         s = uow.session
         if number is not None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
+from bloodbank.adapters.db.models.erasures import DonorErasure
 
 
 class Donor(Timestamped, Base):
@@ -42,6 +43,9 @@ class Donor(Timestamped, Base):
     # declared is a hint for appeals and is never printed on a label.
     blood_group_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Set once the person's personal data was erased (on the record that held them): what remains is
+    # what traceability and safety need, and the record takes no booking, visit or change again.
+    erasure: Mapped[DonorErasure | None] = relationship(viewonly=True)
 
 
 class Deferral(Timestamped, Base):

@@ -62,17 +62,22 @@ def upgrade() -> None:
     sa.Column('erased_by', sa.String(length=100), nullable=False),
     sa.Column('audit_entry_id', sa.Integer(), nullable=False),
     sa.Column('statement', sa.JSON(), nullable=False),
-    sa.Column('fingerprint', sa.String(length=64), nullable=True),
-    sa.Column('fingerprint_salt', sa.String(length=32), nullable=True),
     sa.CheckConstraint("kind IN ('request', 'retention')", name=op.f('ck_donor_erasure_kind_known')),
-    sa.CheckConstraint('(fingerprint IS NULL) = (fingerprint_salt IS NULL)',
-                       name=op.f('ck_donor_erasure_fingerprint_salted')),
     sa.ForeignKeyConstraint(['audit_entry_id'], ['audit_entry.id'],
                             name=op.f('fk_donor_erasure_audit_entry_id_audit_entry')),
     sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_donor_erasure_donor_id_donor')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_donor_erasure')),
     sa.UniqueConstraint('donor_id', name=op.f('uq_donor_erasure_donor_id'))
     )
+    op.create_table('erased_identity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('erasure_id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('salt', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['erasure_id'], ['donor_erasure.id'], name=op.f('fk_erased_identity_erasure_id_donor_erasure')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_erased_identity'))
+    )
+    op.create_index(op.f('ix_erased_identity_erasure_id'), 'erased_identity', ['erasure_id'], unique=False)
 
 
 class CannotGoBack(RuntimeError):
@@ -86,6 +91,8 @@ def downgrade() -> None:
         # Their hashes cover payload digests: the values put back into the entries could never verify again.
         raise CannotGoBack(f"{written} audit entries were written with payload digests; revision 0014 cannot "
                            "verify them. Restore a backup taken before the upgrade instead.")
+    op.drop_index(op.f('ix_erased_identity_erasure_id'), table_name='erased_identity')
+    op.drop_table('erased_identity')
     op.drop_table('donor_erasure')
 
     drop_append_only('audit_erasure')
