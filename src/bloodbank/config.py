@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     public_url: str = ""
     # The largest request body read; a results file or a history import larger than this is split.
     max_body_bytes: int = 10 * 1024 * 1024
+    # Retention: unset, the periods of domain/rules/retention.toml apply (3 years, 12 months).
+    retention_never_donated_years: int | None = None
+    retention_appointment_months: int | None = None
 
 
 @lru_cache(maxsize=1)

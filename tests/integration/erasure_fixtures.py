@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import count
 
 from sqlalchemy import String, Text, select
 from sqlalchemy.types import JSON
@@ -30,6 +31,7 @@ TRACES = ("Wilhelmina", "Wilhelmena", "Quarrington", "7700900461", "7700 900461"
           "w.quarrington@example.org", "wq84@example.net", "Larkspur", "Hebden Bridge", "HX7 8AF", "1984-07-19",
           "left arm", "ring before noon")
 EVERY_DAY = {day: ["00:00", "23:45"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+_sites = count(1)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def as_(database: Database, actor: str) -> UnitOfWork:
 
 def make_site(database: Database) -> int:
     with database.sessions() as session, session.begin():
-        site = Site(code="HB1", name="Hebden centre", kind="fixed", facility_code="A9999", rule_set="who",
+        n = next(_sites)
+        site = Site(code=f"HB{n}", name=f"Hebden centre {n}", kind="fixed", facility_code="A9999", rule_set="who",
                     chairs=2, slot_minutes=15, opening_hours=EVERY_DAY, active=True, time_zone="UTC")
         session.add(site)
         session.flush()

@@ -145,8 +145,8 @@ def apply_erasure(uow: UnitOfWork, holder: Donor, *, today: date, kind: str, req
     items = erasure.statement_items(scope.facts())
     fingerprints = _fingerprints(scope) if scope.facts().fingerprinted else []
     _erase_rows(session, scope)
-    entry, erased_values = audit_payloads.erase(
-        session, actor=uow.actor, entity="donor", entity_id=holder.id, entry_ids=scope.audit_entry_ids,
+    entry = erase_audit_values(
+        uow, holder, scope.audit_entry_ids,
         new={"kind": kind, "records": [r.donor_number for r in scope.records],
              "erased": [i.category for i in items if not i.kept], "kept": [i.category for i in items if i.kept],
              "counts": {i.category: i.count for i in items if i.count is not None}},
@@ -161,6 +161,23 @@ def apply_erasure(uow: UnitOfWork, holder: Donor, *, today: date, kind: str, req
     session.flush()
     session.expire(holder, ["erasure"])
     return row
+
+
+def erase_audit_values(uow: UnitOfWork, holder: Donor, entry_ids: list[int], *, new: dict, reason: str):
+    """The erasure's own audit entry, and the values it erases; refused if one of them was tampered with."""
+    try:
+        entry, _ = audit_payloads.erase(uow.session, actor=uow.actor, entity="donor", entity_id=holder.id,
+                                        entry_ids=entry_ids, new=new, reason=reason)
+    except audit_payloads.PayloadDoesNotVerify as failure:
+        raise Conflict(f"Audit entry {failure.entry_id} does not verify ({failure.problem}): erasing it would "
+                       "hide that. Nothing was erased; run `bloodbank audit verify` and call the supervisor.") from None
+    return entry
+
+
+def clear_answers(visit) -> None:
+    """What the donor answered and what was measured at the visit, and the reasons of its decision."""
+    for name in erasure.VISIT_FIELDS:
+        setattr(visit, name, {} if name == "questionnaire" else [] if name == "decision_reasons" else None)
 
 
 def _refuse_open_visits(scope: Scope) -> None:
@@ -200,8 +217,7 @@ def _erase_rows(session, scope: Scope) -> None:
     for appointment in scope.appointments:
         session.delete(appointment)
     for visit in scope.visits_without_donation:
-        for field in erasure.VISIT_FIELDS:
-            setattr(visit, field, {} if field == "questionnaire" else [] if field == "decision_reasons" else None)
+        clear_answers(visit)
     for record in scope.records:
         record.given_name = record.family_name = ""
         record.date_of_birth = erasure.reduced_date_of_birth(record.date_of_birth)

@@ -136,7 +136,7 @@ def _audit_entries(session: Session, scope: Scope, donor_ids: list[int], donatio
     deleted = {"appointment": {a.id for a in scope.appointments}}
     chosen = []
     for entity, ids in list(about.items()) + [(k, list(v)) for k, v in deleted.items()]:
-        for entry in _entries(session, entity, ids):
+        for entry in entries_about(session, entity, ids):
             if entry.payload is None or not audit_chain.erasable(entry):
                 continue
             if entity in deleted:
@@ -149,7 +149,7 @@ def _audit_entries(session: Session, scope: Scope, donor_ids: list[int], donatio
     return sorted(set(chosen))
 
 
-def _entries(session: Session, entity: str, ids: Iterable[int]) -> list[AuditEntry]:
+def entries_about(session: Session, entity: str, ids: Iterable[int]) -> list[AuditEntry]:
     keys = sorted({str(i) for i in ids})
     found: list[AuditEntry] = []
     for start in range(0, len(keys), 500):
