@@ -9,7 +9,7 @@ import typer
 from bloodbank.entrypoints.cli import database, demo, doctor, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
-from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, sites, visits
+from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.staff import audit, users
 from bloodbank.entrypoints.cli.traceability import trace
@@ -25,6 +25,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(sites.app, name="sites")
 app.add_typer(users.app, name="users")
 app.add_typer(donors.app, name="donors")
+app.add_typer(retention.app, name="retention")
 app.add_typer(appointments.app, name="appointments")
 app.add_typer(visits.app, name="visits")
 app.add_typer(collection.app, name="collection")
