@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    # Worker processes of `bloodbank serve`: one per core on PostgreSQL.
+    workers: int = Field(default=1, ge=1, le=64)
     rule_set: str = Field(default="who", description="Default eligibility regime for new sites.")
     # Collection is refused without consent to this text version; bump it when the wording changes.
     consent_text_version: str = "2026-01"

@@ -29,7 +29,9 @@ NOTE = "Prefers the left arm; ring before noon"
 # Every one of these must be gone from the database once the person is erased.
 TRACES = ("Wilhelmina", "Wilhelmena", "Quarrington", "7700900461", "7700 900461", "7700900462",
           "w.quarrington@example.org", "wq84@example.net", "Larkspur", "Hebden Bridge", "HX7 8AF", "1984-07-19",
-          "left arm", "ring before noon")
+          "left arm", "ring before noon",
+          # the phones' digits last first, as the search keys keep them
+          "1640090077", "2640090077")
 EVERY_DAY = {day: ["00:00", "23:45"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 _sites = count(1)
 

@@ -1,4 +1,4 @@
-"""Entries written before payloads existed (revision 0014 and earlier) keep verifying, and can be erased."""
+"""Entries written before payloads existed (before revision 0017) keep verifying, and can be erased."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from bloodbank.adapters.db import audit_payloads
@@ -19,13 +20,15 @@ from tests.integration.test_audit_chain import tamper
 from tests.integration.test_migrations import fresh_url  # noqa: F401 (a fixture)
 
 WRITTEN = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+# The revision just before payloads, wherever 0017 sits in the chain.
+BEFORE = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0017").down_revision
 VALUES = [({"phone": None}, {"phone": "+447700900123"}, "new number"),
           (None, {"given_name": "Ada", "family_name": "Byron"}, "new donor registered"),
           (None, {"status": "booked"}, None)]
 
 
-def write_as_0014(url: str) -> None:
-    """Entries as the code of revision 0014 wrote them: values in the entry, hashed with it."""
+def write_before_payloads(url: str) -> None:
+    """Entries as the code before revision 0017 wrote them: values in the entry, hashed with it."""
     engine = make_engine(url)
     prev = GENESIS
     with engine.begin() as conn:
@@ -45,8 +48,8 @@ def write_as_0014(url: str) -> None:
 
 
 def test_entries_written_before_payloads_verify_after_the_upgrade_and_can_be_erased(fresh_url):
-    upgrade(fresh_url, "0014")
-    write_as_0014(fresh_url)
+    upgrade(fresh_url, BEFORE)
+    write_before_payloads(fresh_url)
     upgrade(fresh_url)
     database = Database(fresh_url)
     try:
@@ -73,8 +76,8 @@ def test_entries_written_before_payloads_verify_after_the_upgrade_and_can_be_era
 
 
 def test_a_changed_value_of_an_entry_written_before_payloads_is_still_reported(fresh_url):
-    upgrade(fresh_url, "0014")
-    write_as_0014(fresh_url)
+    upgrade(fresh_url, BEFORE)
+    write_before_payloads(fresh_url)
     upgrade(fresh_url)
     database = Database(fresh_url)
     try:
@@ -85,11 +88,11 @@ def test_a_changed_value_of_an_entry_written_before_payloads_is_still_reported(f
         database.dispose()
 
 
-def test_revision_0017_downgrades_to_0014_with_the_values_back_in_their_entries(fresh_url):
-    upgrade(fresh_url, "0014")
-    write_as_0014(fresh_url)
+def test_revision_0017_downgrades_with_the_values_back_in_their_entries(fresh_url):
+    upgrade(fresh_url, BEFORE)
+    write_before_payloads(fresh_url)
     upgrade(fresh_url)
-    command.downgrade(alembic_config(fresh_url), "0014")
+    command.downgrade(alembic_config(fresh_url), BEFORE)
     engine = make_engine(fresh_url)
     try:
         assert {"old", "new", "reason"} <= {c["name"] for c in inspect(engine).get_columns("audit_entry")}
@@ -115,4 +118,4 @@ def test_revision_0017_refuses_to_downgrade_once_entries_are_hashed_over_payload
         uow.commit()
     database.dispose()
     with pytest.raises(Exception, match="payload digests"):
-        command.downgrade(alembic_config(fresh_url), "0014")
+        command.downgrade(alembic_config(fresh_url), BEFORE)

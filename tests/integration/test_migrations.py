@@ -49,10 +49,15 @@ def fresh_url(request, tmp_path):
 
 
 def test_results_and_groupings_recorded_before_0010_keep_counting_as_they_did(fresh_url):
-    upgrade(fresh_url, "0009")
-    old = Database(fresh_url)  # the tables behind a result and a grouping are the same at 0009 and now
+    # The donation and patient are made by today's fixtures, then the schema is taken back to 0009, where the
+    # result and the grouping are written as a 0009 database held them.
+    upgrade(fresh_url)
+    old = Database(fresh_url)
     donation = make_donation(old, site_id=make_site(old))
     patient = make_patient(old, ("mrn", "RXH:1"))
+    old.dispose()
+    command.downgrade(alembic_config(fresh_url), "0009")
+    old = Database(fresh_url)
     with old.engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO test_result (donation_id, test, outcome, value, final, recorded_at, recorded_by) "

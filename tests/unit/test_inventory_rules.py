@@ -126,3 +126,16 @@ def test_a_sites_rule_set_maps_to_a_component_regime(rule_set, regime):
 def test_an_unknown_rule_set_has_no_regime():
     with pytest.raises(InvalidInput, match="has no component regime"):
         rules.regime_for("mars")
+
+
+def _band_by_starts(collected_at, now):
+    for label, earliest in rules.age_bucket_starts(now):
+        if earliest is None or collected_at >= earliest:
+            return label
+
+
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc)),
+       st.integers(min_value=-2 * 24 * 3600, max_value=60 * 24 * 3600))
+def test_the_band_a_database_picks_by_collection_time_is_the_band_of_the_units_age_in_days(now, seconds_old):
+    collected_at = now - timedelta(seconds=seconds_old)
+    assert _band_by_starts(collected_at, now) == rules.age_bucket(rules.age_days(collected_at, now))

@@ -105,7 +105,8 @@ def name_tokens(text: str) -> frozenset[str]:
 
 
 def phone_key(phone: str | None) -> str | None:
-    digits = "".join(char for char in phone or "" if char.isdigit())
+    """The last digits of a phone number in any script (Arabic-Indic ٣ and Persian ۳ read as 3)."""
+    digits = "".join(str(unicodedata.decimal(char)) for char in phone or "" if char.isdecimal())
     if len(digits) < MIN_PHONE_DIGITS:
         return None
     return digits[-PHONE_KEY_DIGITS:]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from types import MappingProxyType
 
 from bloodbank.domain import components
@@ -69,6 +69,16 @@ def age_bucket(days: int) -> str:
         if days >= low and (high is None or days <= high):
             return label
     raise AssertionError("AGE_BUCKETS cover every age")  # pragma: no cover
+
+
+def age_bucket_starts(now: datetime) -> tuple[tuple[str, datetime | None], ...]:
+    """Each age band with the earliest collection time it holds (None: no limit), youngest band first.
+
+    The same calendar-day ages as `age_days`, as instants a database can compare collection times with.
+    """
+    midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    return tuple((label, None if high is None else midnight - timedelta(days=high))
+                 for _low, high, label in AGE_BUCKETS)
 
 
 def mean_daily_use(units_issued: int, window_days: int = USE_WINDOW_DAYS) -> float:

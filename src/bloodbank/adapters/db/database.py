@@ -7,7 +7,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bloodbank.adapters.db.engine import make_engine
+from bloodbank.adapters.db.engine import READ_ONLY, make_engine
 
 
 class Database:
@@ -22,6 +22,11 @@ class Database:
     def sessions(self) -> sessionmaker[Session]:
         # expire_on_commit=False: use cases return plain values read after commit.
         return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions whose transactions only read: on SQLite they never wait for, or hold, the write lock."""
+        return sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

@@ -12,6 +12,8 @@ from bloodbank.adapters.db import input_guard
 
 
 PRIVATE_FILE = 0o600
+# The execution option that marks a connection's transactions as reads only.
+READ_ONLY = "bloodbank_read_only"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -48,9 +50,16 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
     input_guard.install(engine)
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(conn):
-        # Take the write lock at BEGIN, so two writers queue instead of one failing
+    def _begin(conn):
+        if conn.get_execution_options().get(READ_ONLY):
+            # A reader takes no lock: in WAL mode it reads its snapshot while a writer works, and
+            # `query_only` turns any write it attempts into an error instead of a hidden lock upgrade.
+            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("PRAGMA query_only=ON")
+            return
+        # A writer takes the write lock at BEGIN, so two writers queue instead of one failing
         # half-way with "database is locked" after it has read stale data.
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import typer
 
 from bloodbank.adapters.db.database import Database
@@ -10,6 +12,9 @@ from bloodbank.entrypoints.cli.context import console, database_url, err_console
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default 8000)."),
+    workers: int = typer.Option(None, min=1, max=64,
+                                help="Worker processes (default BLOODBANK_WORKERS, or 1). On PostgreSQL, one per "
+                                     "core; on SQLite readers run side by side and writers take turns."),
 ) -> None:
     """Serve the web application and REST API."""
     settings = get_settings()
@@ -34,6 +39,13 @@ def serve(
 
     from bloodbank.entrypoints.web.app import create_app
 
-    host, port = host or settings.host, port or settings.port
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
     console.print(f"bloodbank is running: open [bold]http://{host}:{port}/[/bold]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(database_url()), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(database_url()), host=host, port=port, log_level="warning")
+        return
+    # Each worker is a process of its own that builds its app from the environment: the database chosen here
+    # travels to it there.
+    os.environ["BLOODBANK_DATABASE_URL"] = database_url()
+    uvicorn.run("bloodbank.entrypoints.web.app:app_from_environment", factory=True, workers=workers, host=host,
+                port=port, log_level="warning")

@@ -75,7 +75,7 @@ def load_demo(make_uow: Callable[[], UnitOfWork], *, donors: int = 5000, seed: i
     today = today or datetime.now(timezone.utc).date()
     site_views, created = _ensure_sites(make_uow)
     # Adding to an existing region gives new people, not copies of the first ones.
-    existing = search.find_donors(make_uow(), limit=1).total
+    existing = search.count_donors(make_uow())
     people = generate(donors, seed=seed + existing, today=today,
                       sites=[(s.latitude, s.longitude) for s in site_views])
     made: list[demo_blood.DemoDonor] = []

@@ -43,6 +43,12 @@ DOCS_PAGE = """<!doctype html>
 SWAGGER_ASSETS = "swagger-ui-5.35.0"
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker process started by `bloodbank serve --workers N`: the database comes from the
+    environment the serving command set."""
+    return create_app(get_settings().database_url)
+
+
 def create_app(database_url: str) -> FastAPI:
     # The explorer is served below from vendored files: no CDN, so it works offline and under our policy.
     app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION, docs_url=None,

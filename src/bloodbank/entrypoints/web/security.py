@@ -50,9 +50,11 @@ class Caller:
 
     principal: Principal
     database: Database
+    # A GET or HEAD changes nothing (an audited read aside), so its use cases take no write lock.
+    read_only: bool = False
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.database, actor=self.principal.username)
+        return UnitOfWork(self.database, actor=self.principal.username, read_only=self.read_only)
 
     @property
     def user_id(self) -> int:
@@ -70,9 +72,11 @@ def principal_of(request: Request) -> Principal | None:
     database = database_of(request)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        found = authentication.resolve_api_token(UnitOfWork(database, actor="api"), header[7:].strip())
+        found = authentication.resolve_api_token(UnitOfWork(database, actor="api", read_only=True),
+                                                 header[7:].strip())
     else:
-        found = authentication.resolve_session(UnitOfWork(database, actor="web"), request.cookies.get(SESSION_COOKIE))
+        found = authentication.resolve_session(UnitOfWork(database, actor="web", read_only=True),
+                                               request.cookies.get(SESSION_COOKIE))
     request.state.principal = found
     return found
 
@@ -107,7 +111,7 @@ def require(*permissions: Permission):
             authentication.record_denied(UnitOfWork(database, actor=principal.username), username=principal.username,
                                          permission=wanted, where=f"{request.method} {request.url.path}")
             raise Forbidden(f"Your role ({principal.role_label}) does not allow this.")
-        return Caller(principal=principal, database=database)
+        return Caller(principal=principal, database=database, read_only=request.method in ("GET", "HEAD"))
 
     return dependency
 

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from bloodbank.adapters.db.models import Issue, Site, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
@@ -93,20 +93,23 @@ def _check_kind(kind: str | None) -> str | None:
 
 
 def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None) -> StockReport:
-    """Stock at every site (or one), by kind and blood group, with days of supply and what expires soon."""
+    """Stock at every site (or one), by kind and blood group, with days of supply and what expires soon.
+
+    Counted by the database: a national stock of tens of thousands of units comes back as one row per
+    site, kind, group, status and age band, and only the units close to expiry come back one by one.
+    """
     kind = _check_kind(kind)
     now = utcnow()
     with uow:
         session = uow.session
         if site_id is not None and session.get(Site, site_id) is None:
             raise NotFound(f"No site with id {site_id}.")
-        # Columns, not whole rows: a national stock is tens of thousands of units.
-        statement = (
-            select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.site_id, Site.code.label("site_code"),
-                   Unit.storage_location, Unit.kind, Unit.blood_group, Unit.status, Unit.collected_at,
-                   Unit.expires_at)
+        band = _age_band(now)
+        counted = (
+            select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band, func.count())
             .join(Site, Site.id == Unit.site_id)
             .where(Unit.status.in_([s.value for s in IN_STOCK]))
+            .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band)
         )
         issued = (
             select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, func.count(Issue.id))
@@ -114,50 +117,60 @@ def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = Non
             .where(Issue.issued_at >= now - timedelta(days=rules.USE_WINDOW_DAYS))
             .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group)
         )
+        soon = (
+            select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code.label("site_code"),
+                   Unit.storage_location, Unit.kind, Unit.blood_group, Unit.status, Unit.expires_at)
+            .join(Site, Site.id == Unit.site_id)
+            .where(Unit.status.in_(USABLE), _expiring_soon(now))
+            .order_by(Unit.expires_at, Unit.id)
+        )
         if site_id is not None:
-            statement, issued = statement.where(Unit.site_id == site_id), issued.where(Unit.site_id == site_id)
+            counted, issued, soon = (q.where(Unit.site_id == site_id) for q in (counted, issued, soon))
         if kind is not None:
-            statement, issued = statement.where(Unit.kind == kind), issued.where(Unit.kind == kind)
-        units = session.execute(statement).all()
+            counted, issued, soon = (q.where(Unit.kind == kind) for q in (counted, issued, soon))
+        counts = session.execute(counted).all()
         use = {(row[0], row[1], row[2], row[3]): row[4] for row in session.execute(issued)}
-        return StockReport(at=now, lines=_lines(units, use, now), expiring=_expiring(units, now))
+        expiring = tuple(ExpiringUnit(
+            unit_id=u.id, din=u.din, product_code=u.product_code, division=u.division, site_code=u.site_code,
+            storage_location=u.storage_location, kind=u.kind, blood_group=u.blood_group, status=u.status,
+            expires_at=u.expires_at, expired=u.expires_at < now,
+        ) for u in session.execute(soon))
+        return StockReport(at=now, lines=_lines(counts, use), expiring=expiring)
 
 
-def _lines(units, use: dict, now: datetime) -> tuple[StockLine, ...]:
+def _age_band(now: datetime):
+    """The unit's age band (domain.inventory.AGE_BUCKETS), worked out by the database."""
+    starts = rules.age_bucket_starts(now)
+    return case(*((Unit.collected_at >= earliest, label) for label, earliest in starts if earliest is not None),
+                else_=starts[-1][0]).label("age_band")
+
+
+def _expiring_soon(now: datetime):
+    return or_(*(and_(Unit.kind == kind.value, Unit.expires_at <= now + horizon)
+                 for kind, horizon in rules.EXPIRING_SOON.items()))
+
+
+def _lines(counts, use: dict) -> tuple[StockLine, ...]:
     statuses: dict[tuple, Counter] = defaultdict(Counter)
     ages: dict[tuple, Counter] = defaultdict(Counter)
-    for unit in units:
-        key = (unit.site_id, unit.site_code, unit.kind, unit.blood_group)
-        statuses[key][unit.status] += 1
-        if unit.status == S.AVAILABLE.value:
-            ages[key][rules.age_bucket(rules.age_days(unit.collected_at, now))] += 1
+    for site, code, kind, group, status, band, number in counts:
+        key = (site, code, kind, group)
+        statuses[key][status] += number
+        if status == S.AVAILABLE.value:
+            ages[key][band] += number
     lines = []
     # A group used lately but with nothing left still gets a line: zero days of supply is the news.
     for key in sorted(set(statuses) | set(use), key=lambda k: (k[1], k[2], k[3] or "")):
-        counts, daily = statuses[key], rules.mean_daily_use(use.get(key, 0))
+        counted, daily = statuses[key], rules.mean_daily_use(use.get(key, 0))
         lines.append(StockLine(
             site_id=key[0], site_code=key[1], kind=key[2], blood_group=key[3],
-            available=counts[S.AVAILABLE.value], reserved=counts[S.RESERVED.value],
-            quarantined=counts[S.QUARANTINED.value], returned=counts[S.RETURNED.value],
-            recalled=counts[S.RECALLED.value],
+            available=counted[S.AVAILABLE.value], reserved=counted[S.RESERVED.value],
+            quarantined=counted[S.QUARANTINED.value], returned=counted[S.RETURNED.value],
+            recalled=counted[S.RECALLED.value],
             ages=tuple((label, ages[key][label]) for label in rules.AGE_LABELS),
-            mean_daily_use=daily, days_of_supply=rules.days_of_supply(counts[S.AVAILABLE.value], daily),
+            mean_daily_use=daily, days_of_supply=rules.days_of_supply(counted[S.AVAILABLE.value], daily),
         ))
     return tuple(lines)
-
-
-def _expiring(units, now: datetime) -> tuple[ExpiringUnit, ...]:
-    soon = [
-        ExpiringUnit(
-            unit_id=unit.id, din=unit.din, product_code=unit.product_code, division=unit.division,
-            site_code=unit.site_code, storage_location=unit.storage_location, kind=unit.kind,
-            blood_group=unit.blood_group, status=unit.status, expires_at=unit.expires_at,
-            expired=unit.expires_at < now,
-        )
-        for unit in units
-        if unit.status in USABLE and rules.expiring_soon(unit.kind, unit.expires_at, now)
-    ]
-    return tuple(sorted(soon, key=lambda u: (u.expires_at, u.unit_id)))
 
 
 def unit_locations(uow: UnitOfWork, din: str) -> list[UnitLocation]:

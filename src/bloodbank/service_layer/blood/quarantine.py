@@ -16,7 +16,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import release as rules
 from bloodbank.domain.lab_tests import is_unsafe, name_of, required_tests
 from bloodbank.domain.second_entry import AWAITING, Entry, check
-from bloodbank.service_layer.blood.release_facts import release_facts
+from bloodbank.service_layer.blood.release_facts import release_facts_of_units
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -44,17 +44,44 @@ class QuarantineItem:
     awaiting_second_entry: tuple[str, ...] = ()
 
 
-def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None) -> list[QuarantineItem]:
+# Units judged together: the facts of a batch are read in a fixed number of queries.
+BATCH = 200
+
+
+def quarantine_list(uow: UnitOfWork, site_id: int | None = None, *, limit: int | None = None,
+                    offset: int = 0) -> list[QuarantineItem]:
     """Units in quarantine and what holds them, without any result or the reason a unit is blocked.
 
-    Soonest expiry first; `limit` keeps a board to the units that matter now, since judging each
-    unit costs a few queries.
+    Soonest expiry first, paged by the database (`limit`, `offset`); the units of a page are judged
+    together, so a page costs the same however many units wait behind it.
     """
     with uow:
         s = uow.session
-        query = _quarantined(site_id).order_by(Unit.expires_at, Unit.id).limit(limit)
+        query = _quarantined(site_id).order_by(Unit.expires_at, Unit.id).offset(offset).limit(limit)
+        return _judged(s, list(s.execute(query).scalars()), utcnow())
+
+
+def quarantine_in_state(uow: UnitOfWork, site_id: int | None, state: str) -> list[QuarantineItem]:
+    """Every unit in quarantine in one state ("awaiting results", …): judged in batches, soonest expiry first."""
+    found: list[QuarantineItem] = []
+    with uow:
+        s = uow.session
+        last: tuple | None = None
         now = utcnow()
-        return [_item(s, unit, now) for unit in s.execute(query).scalars()]
+        while True:
+            query = _quarantined(site_id).order_by(Unit.expires_at, Unit.id).limit(BATCH)
+            if last is not None:
+                query = query.where((Unit.expires_at > last[0]) | ((Unit.expires_at == last[0]) & (Unit.id > last[1])))
+            units = list(s.execute(query).scalars())
+            found += [item for item in _judged(s, units, now) if item.state == state]
+            if len(units) < BATCH:
+                return found
+            last = (units[-1].expires_at, units[-1].id)
+
+
+def _judged(session: Session, units: list[Unit], now: datetime) -> list[QuarantineItem]:
+    facts = release_facts_of_units(session, units, now)
+    return [_item(unit, facts[unit.id][0]) for unit in units]
 
 
 def quarantine_count(uow: UnitOfWork, site_id: int | None = None) -> int:
@@ -67,8 +94,7 @@ def _quarantined(site_id: int | None):
     return query if site_id is None else query.where(Unit.site_id == site_id)
 
 
-def _item(session: Session, unit: Unit, now: datetime) -> QuarantineItem:
-    facts, _ = release_facts(session, unit, now)
+def _item(unit: Unit, facts: rules.ReleaseFacts) -> QuarantineItem:
     blockers = rules.release_blockers(facts)
     missing = sorted({
         name_of(code)

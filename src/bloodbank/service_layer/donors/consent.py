@@ -62,6 +62,13 @@ def consent_of(session: Session, visit_id: int) -> Consent | None:
     return session.execute(select(Consent).where(Consent.visit_id == visit_id)).scalar_one_or_none()
 
 
+def consents_of(session: Session, visit_ids: list[int]) -> dict[int, Consent]:
+    """The consent of each visit that has one: one query for a page of units."""
+    if not visit_ids:
+        return {}
+    return {c.visit_id: c for c in session.execute(select(Consent).where(Consent.visit_id.in_(visit_ids))).scalars()}
+
+
 def give_consent(uow: UnitOfWork, *, visit_id: int, text_version: str, confirmed_by_donor: bool) -> ConsentView:
     if confirmed_by_donor is not True:
         raise ConsentMissing(
@@ -136,9 +143,16 @@ def _collection_in_progress(session: Session, visit_id: int) -> bool:
 
 def is_self_excluded(session: Session, visit_id: int) -> bool:
     """For the system (unit release), never for a screen."""
-    return session.execute(
-        select(SelfExclusion.id).where(SelfExclusion.visit_id == visit_id)
-    ).first() is not None
+    return visit_id in self_excluded_visits(session, [visit_id])
+
+
+def self_excluded_visits(session: Session, visit_ids: list[int]) -> set[int]:
+    """Which of these visits' donors said "do not use my blood": for the system, never for a screen."""
+    if not visit_ids:
+        return set()
+    return set(session.execute(
+        select(SelfExclusion.visit_id).where(SelfExclusion.visit_id.in_(visit_ids))
+    ).scalars())
 
 
 def ensure_consent_for_collection(session: Session, visit: Visit) -> None:

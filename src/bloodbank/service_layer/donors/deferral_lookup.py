@@ -37,6 +37,49 @@ def survivor(session: Session, donor: Donor | None) -> Donor | None:
     return donor
 
 
+def survivors(session: Session, donor_ids: list[int]) -> dict[int, int]:
+    """The surviving record of each donor record: `survivor`'s walk for many records at once, one query per
+    step of the longest chain."""
+    merged_into: dict[int, int | None] = {}
+
+    def load(ids) -> None:
+        wanted = sorted(set(ids) - set(merged_into))
+        if wanted:
+            merged_into.update(session.execute(
+                select(Donor.id, Donor.merged_into_id).where(Donor.id.in_(wanted))).all())
+
+    load(donor_ids)
+    walks = {start: (start, set()) for start in donor_ids}  # start -> (record reached, records passed)
+    found: dict[int, int] = {}
+    while walks:
+        for start, (at, passed) in list(walks.items()):
+            if merged_into.get(at) is None or at in passed:  # the end, or a cycle (a data fault)
+                found[start] = at
+                del walks[start]
+            else:
+                walks[start] = (merged_into[at], passed | {at})
+        load(at for at, _ in walks.values())
+    return found
+
+
+def people_of_survivors(session: Session, survivor_ids: list[int]) -> dict[int, list[int]]:
+    """Each surviving record with every record merged into it, at any depth."""
+    owner = {i: i for i in survivor_ids}
+    frontier = list(survivor_ids)
+    while frontier:
+        merged = session.execute(select(Donor.id, Donor.merged_into_id)
+                                 .where(Donor.merged_into_id.in_(frontier))).all()
+        frontier = []
+        for child, parent in merged:
+            if child not in owner:
+                owner[child] = owner[parent]
+                frontier.append(child)
+    people: dict[int, list[int]] = {i: [] for i in survivor_ids}
+    for record, head in owner.items():
+        people[head].append(record)
+    return {head: sorted(records) for head, records in people.items()}
+
+
 def donor_ids_of_person(session: Session, donor_id: int) -> list[int]:
     """The record and every record merged into it: a deferral on any of them counts."""
     ids, frontier = {donor_id}, [donor_id]

@@ -21,6 +21,7 @@ from bloodbank.domain.duplicates import (
     MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates, without_names,
 )
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.search_keys import prefix_bounds
 from bloodbank.service_layer.donors.donor_fields import (
     clean_blood_group, clean_coordinates, clean_date_of_birth, clean_donor_id, clean_donor_ids, clean_email, clean_flag,
     clean_name, clean_phone, clean_sex, clean_site_id, clean_text, cleaned_updates,
@@ -156,7 +157,7 @@ def possible_duplicates(session: Session, person: Person) -> list[DuplicateCandi
              Donor.date_of_birth.between(date(year, 1, 1), date(year, 12, 31))),
     ]
     if keys.phone_key:
-        blocks.append(Donor.phone.endswith(keys.phone_key, autoescape=True))
+        blocks.append(phone_ends_in(keys.phone_key[::-1]))
     rows = session.execute(select(Donor).where(or_(*blocks))).scalars().all()
     matches = find_candidates(person, [(row.id, _person(row)) for row in rows])
     best: dict[int, tuple[MatchCandidate, Donor]] = {}
@@ -168,6 +169,12 @@ def possible_duplicates(session: Session, person: Person) -> list[DuplicateCandi
             best[survivor.id] = (match, survivor)
     return [DuplicateCandidate(donor_view(row), m.score, m.reasons, m.likely)
             for m, row in sorted(best.values(), key=lambda pair: (-pair[0].score, pair[1].id))]
+
+
+def phone_ends_in(last_digits_first: str):
+    """Phones ending in these digits: a prefix of the stored digits, which are kept last first."""
+    low, high = prefix_bounds(last_digits_first)
+    return and_(Donor.phone_key >= low, Donor.phone_key < high)
 
 
 def _person(row: Donor) -> Person:

@@ -16,9 +16,10 @@ from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 
 
 def links_to(id_column: Column) -> list[Column]:
-    """Every column, in any table, with a foreign key to `id_column`."""
-    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
-            if fk.column is id_column]
+    """Every column, in any table, with a foreign key to `id_column`, except in tables that describe the record
+    itself rather than its history (its search keys stay with it)."""
+    return [fk.parent for table in Base.metadata.sorted_tables if table.info.get("history", True)
+            for fk in table.foreign_keys if fk.column is id_column]
 
 
 def repoint_history(session: Session, id_column: Column, duplicate_id: int, survivor_id: int) -> dict[str, list]:

@@ -1,7 +1,14 @@
-"""One use case, one transaction: nothing is written unless `commit()` is reached."""
+"""One use case, one transaction: nothing is written unless `commit()` is reached.
+
+A unit of work opened to read (a GET, a page, a report) takes no write lock, so on
+SQLite a long report never holds up the desk. It may still record that a
+sensitive record was read: those audit entries are written in a short write
+transaction of their own when it commits.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db import audit_log, input_guard
@@ -11,13 +18,24 @@ from bloodbank.adapters.db.database import Database
 class UnitOfWork:
     session: Session
 
-    def __init__(self, database: Database, actor: str = "system"):
+    def __init__(self, database: Database, actor: str = "system", *, read_only: bool = False):
         self.database = database
         self.actor = actor
+        self.read_only = read_only
+        self._reads_to_audit: list[dict] = []
 
     def __enter__(self) -> "UnitOfWork":
-        self.session = self.database.sessions()
+        if self.read_only:
+            self.session = self.database.read_sessions()
+            event.listen(self.session, "before_flush", _refuse_writes)
+        else:
+            self.session = self.database.sessions()
+        self._reads_to_audit = []
         return self
+
+    def writer(self) -> "UnitOfWork":
+        """A unit of work for the same person that may write, for a read that finds it must change something."""
+        return UnitOfWork(self.database, actor=self.actor)
 
     def __exit__(self, kind, error, trace) -> None:
         # Rolling back after a commit is a no-op; after an error it undoes everything.
@@ -29,11 +47,26 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        if self._reads_to_audit:
+            entries, self._reads_to_audit = self._reads_to_audit, []
+            with self.writer() as uow:
+                for entry in entries:
+                    uow.audit(**entry)
+                uow.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
 
     def audit(self, action: str, entity: str, entity_id: object = None, *, old: dict | None = None,
               new: dict | None = None, reason: str | None = None) -> None:
+        if self.read_only:
+            self._reads_to_audit.append(dict(action=action, entity=entity, entity_id=entity_id, old=old, new=new,
+                                             reason=reason))
+            return
         audit_log.append(self.session, actor=self.actor, action=action, entity=entity,
                          entity_id=entity_id, old=old, new=new, reason=reason)
+
+
+def _refuse_writes(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a unit of work opened to read tried to write; open it to write")

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import ApiToken, LoginAttempt, Site, User, UserSession
@@ -125,7 +125,11 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
 
 
 def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
-    """The session's person, or None when it is unknown, ended or idle too long (then it is ended)."""
+    """The session's person, or None when it is unknown, ended or idle too long (then it is ended).
+
+    Read first, written only when the session must be ended or its last use moved on (once a minute):
+    most requests never ask for the write lock.
+    """
     if not token:
         return None
     now = utcnow()
@@ -136,15 +140,21 @@ def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:
         if row is None or row.ended_at is not None:
             return None
         user = uow.session.get(User, row.user_id)
-        if not user.active or access.session_expired(row.last_seen_at, now, created=row.created_at):
-            row.ended_at = now
-            uow.audit("session_expired", "user", user.id)
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= TOUCH_EVERY:
-            row.last_seen_at = now
-            uow.commit()
-        return _principal(uow, user, "session", row.csrf_token)
+        expired = not user.active or access.session_expired(row.last_seen_at, now, created=row.created_at)
+        touch = now - row.last_seen_at >= TOUCH_EVERY
+        principal = None if expired else _principal(uow, user, "session", row.csrf_token)
+        session_id, user_id = row.id, user.id
+    if expired:
+        with uow.writer() as writer:
+            writer.session.execute(update(UserSession).where(UserSession.id == session_id).values(ended_at=now))
+            writer.audit("session_expired", "user", user_id)
+            writer.commit()
+    elif touch:
+        with uow.writer() as writer:
+            writer.session.execute(update(UserSession).where(UserSession.id == session_id)
+                                   .values(last_seen_at=now))
+            writer.commit()
+    return principal
 
 
 def logout(uow: UnitOfWork, token: str | None) -> None:
@@ -209,20 +219,24 @@ def revoke_api_token(uow: UnitOfWork, *, token_id: int) -> None:
 def resolve_api_token(uow: UnitOfWork, token: str | None) -> Principal | None:
     if not token:
         return None
+    now = utcnow()
     with uow:
         row = uow.session.execute(
             select(ApiToken).where(ApiToken.token_hash == token_digest(token))
         ).scalar_one_or_none()
-        now = utcnow()
         if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return None
         user = uow.session.get(User, row.user_id)
         if not user.active:
             return None
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-            row.last_used_at = now
-            uow.commit()
-        return _principal(uow, user, "token")
+        touch = row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+        principal = _principal(uow, user, "token")
+        token_id = row.id
+    if touch:
+        with uow.writer() as writer:
+            writer.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            writer.commit()
+    return principal
 
 
 def account_principal(uow: UnitOfWork, *, username: str, via: str) -> Principal | None:

@@ -4,7 +4,7 @@ from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
 from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHead, AuditPayload
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
-from bloodbank.adapters.db.models.donors import Deferral, Donor
+from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.erasures import DonorErasure, ErasedIdentity
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
@@ -24,8 +24,8 @@ from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
 __all__ = [
     "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
     "AuditPayload", "Base", "Consent",
-    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "ErasedIdentity",
-    "ExcursionUnit", "Hospital",
+    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
+    "ErasedIdentity", "ExcursionUnit", "Hospital",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",

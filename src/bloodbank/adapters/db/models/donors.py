@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, delete, event, false, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
 from bloodbank.adapters.db.models.erasures import DonorErasure
+from bloodbank.domain.search_keys import MAX_TOKEN, donor_name_tokens, phone_digits_last_first
+
+# Compared byte by byte on PostgreSQL whatever the database's locale, as SQLite always does:
+# a prefix search is a range on the index, and a linguistic collation would bend the range.
+SearchKey = String(MAX_TOKEN).with_variant(String(MAX_TOKEN, collation="C"), "postgresql")
 
 
 class Donor(Timestamped, Base):
@@ -16,6 +21,8 @@ class Donor(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("sex IN ('F', 'M')", name="sex_known"),
         Index("ix_donor_name_dob", "family_name", "date_of_birth"),
+        # The duplicate check's first block: everyone born on the day (or with day and month swapped).
+        Index("ix_donor_date_of_birth", "date_of_birth"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,6 +32,8 @@ class Donor(Timestamped, Base):
     date_of_birth: Mapped[date]
     sex: Mapped[str] = mapped_column(String(1))
     phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The phone's digits, last first, kept with the phone: "ends in 4960777" is a range on its index.
+    phone_key: Mapped[str | None] = mapped_column(SearchKey, index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")
@@ -68,3 +77,38 @@ class Deferral(Timestamped, Base):
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(100))
     lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DonorNameToken(Base):
+    """One normalised word of a donor's names: a search for the start of a name is a range on this index."""
+
+    __tablename__ = "donor_name_token"
+    # Keys of this record, not history of the person: a merge leaves them with the record merged away.
+    __table_args__ = (Index("ix_donor_name_token_token", "token", "donor_id"), {"info": {"history": False}})
+
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), primary_key=True)
+    token: Mapped[str] = mapped_column(SearchKey, primary_key=True)
+
+
+# The search keys follow the names and the phone wherever a donor is written through the ORM, so no
+# use case (registration, correction, merge, erasure) can leave a donor findable by a name they no longer bear.
+@event.listens_for(Donor, "before_insert")
+@event.listens_for(Donor, "before_update")
+def _phone_key(_mapper, _connection, donor: Donor) -> None:
+    donor.phone_key = phone_digits_last_first(donor.phone)
+
+
+@event.listens_for(Donor, "after_insert")
+@event.listens_for(Donor, "after_update")
+def _name_tokens(_mapper, connection, donor: Donor) -> None:
+    write_name_tokens(connection, [(donor.id, donor.given_name, donor.family_name)])
+
+
+def write_name_tokens(connection, donors: list[tuple[int, str, str]]) -> None:
+    """Replace the name tokens of each (id, given name, family name); for bulk loads too."""
+    ids = [donor_id for donor_id, _given, _family in donors]
+    connection.execute(delete(DonorNameToken).where(DonorNameToken.donor_id.in_(ids)))
+    rows = [{"donor_id": donor_id, "token": token}
+            for donor_id, given, family in donors for token in sorted(donor_name_tokens(given, family))]
+    if rows:
+        connection.execute(insert(DonorNameToken), rows)

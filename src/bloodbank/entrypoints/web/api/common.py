@@ -36,6 +36,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+    total_capped: bool = Field(False, description="The count stopped early: there are at least `total` "
+                                                  "matches, and a narrower search finds the one wanted.")
 
 
 def paginate(items: Sequence[Any], page: PageParams) -> dict:

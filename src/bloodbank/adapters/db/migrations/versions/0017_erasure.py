@@ -1,7 +1,7 @@
 """audit values move to payloads the chain holds by digest; donors' personal data can be erased at their request
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-08 09:00:00
 
 Every entry written so far keeps verifying as it did: its values move, unchanged,
@@ -16,7 +16,7 @@ from bloodbank.adapters.db.append_only import drop_append_only, make_append_only
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
@@ -89,7 +89,7 @@ def downgrade() -> None:
     written = bind.execute(sa.text("SELECT count(*) FROM audit_entry WHERE format <> 1")).scalar()
     if written:
         # Their hashes cover payload digests: the values put back into the entries could never verify again.
-        raise CannotGoBack(f"{written} audit entries were written with payload digests; revision 0014 cannot "
+        raise CannotGoBack(f"{written} audit entries were written with payload digests; the revision before cannot "
                            "verify them. Restore a backup taken before the upgrade instead.")
     op.drop_index(op.f('ix_erased_identity_erasure_id'), table_name='erased_identity')
     op.drop_table('erased_identity')

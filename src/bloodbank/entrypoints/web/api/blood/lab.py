@@ -210,10 +210,11 @@ def quarantine(site_id: int | None = Query(None, ge=1, le=MAX_ID),
                               "blocked"] | None = None,
                page: PageParams = Depends(page_params),
                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[QuarantineItem]:
-    items = quarantine_board.quarantine_list(caller.uow(), site_id)
     if state is not None:
-        items = [item for item in items if item.state == state]
-    return paginate(items, page)
+        return paginate(quarantine_board.quarantine_in_state(caller.uow(), site_id, state), page)
+    items = quarantine_board.quarantine_list(caller.uow(), site_id, limit=page.limit, offset=page.offset)
+    return Page(items=items, total=quarantine_board.quarantine_count(caller.uow(), site_id), limit=page.limit,
+                offset=page.offset)
 
 
 @router.get("/units/{unit_id}/release-check", summary="The unit and every reason it may not be released yet")

@@ -118,7 +118,8 @@ def search(
 ) -> Page[DonorView]:
     found = donor_search.find_donors(caller.uow(), text=q, date_of_birth=date_of_birth, phone=phone,
                                donor_number=donor_number, limit=page.limit, offset=page.offset)
-    return Page(items=found.items, total=found.total, limit=page.limit, offset=page.offset)
+    return Page(items=found.items, total=found.total, limit=page.limit, offset=page.offset,
+                total_capped=found.capped)
 
 
 @router.get("/donors/{donor_id}", summary="A donor's record (a merged record gives its survivor)")

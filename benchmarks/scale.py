@@ -1,0 +1,226 @@
+"""Everyday operations at 10 thousand to a million donors: their cost must not grow with the register.
+
+`python benchmarks/scale.py --sizes 10000,100000,1000000 [--pg URL]` builds each register with bulk
+inserts (a national register takes minutes, not hours), then times the requests a desk and a lab make
+all day through the web application in-process, and prints an operation × size table with the growth
+from the smallest to the largest size.
+
+The generated register: donors with names drawn from some tens of thousands of family names and
+thousands of given names (a national register's diversity, so a typed prefix matches what it would in
+life), one in ten with a past donation (visit, consent, donation), and 500 units waiting in quarantine
+at the lab, the same at every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import string
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from bloodbank.adapters.db.database import Database
+from bloodbank.adapters.db.engine import make_engine
+from bloodbank.adapters.db.migrate import upgrade
+from bloodbank.adapters.db.models import Consent, Donation, Donor, DonorNameToken, Site, Unit, Visit
+from bloodbank.domain.donor_numbers import new_donor_number
+from bloodbank.domain.isbt128 import make_din
+from bloodbank.domain.search_keys import donor_name_tokens, phone_digits_last_first
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+BATCH = 20_000
+QUARANTINE = 500
+FACILITY = "W9997"
+SYLLABLES = [a + b for a in "bdfghklmnprstvz" for b in "aeiou"] + ["al", "an", "el", "en", "in", "on", "ar", "or"]
+
+
+def names(rng: random.Random, count: int, parts: tuple[int, int]) -> list[str]:
+    made: set[str] = set()
+    while len(made) < count:
+        made.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(*parts))).capitalize())
+    return sorted(made)
+
+
+def zipf_choice(rng: random.Random, values: list[str]) -> str:
+    # Common names are common: a few thousand carry much of the register, as in real populations.
+    return values[min(int(rng.paretovariate(1.1)) - 1, len(values) - 1) if rng.random() < 0.5
+                  else rng.randrange(len(values))]
+
+
+def build(database: Database, donors: int, seed: int = 13) -> dict:
+    rng = random.Random(seed)
+    family, given = names(rng, 40_000, (2, 4)), names(rng, 4_000, (2, 3))
+    now = datetime.now(timezone.utc)
+    with database.sessions() as s, s.begin():
+        site = Site(code="SCALE", name="Scale centre", facility_code=FACILITY, rule_set="eu", time_zone="UTC")
+        s.add(site)
+        s.flush()
+        site_id = site.id
+    made = 0
+    serial = 0
+    while made < donors:
+        batch = min(BATCH, donors - made)
+        rows = []
+        for n in range(batch):
+            sex = rng.choice("FM")
+            phone = f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
+            rows.append(dict(
+                donor_number=f"new-{uuid.uuid4().hex[:16]}", given_name=zipf_choice(rng, given),
+                family_name=zipf_choice(rng, family), date_of_birth=date(1950, 1, 1) + timedelta(days=rng.randint(0, 18000)),
+                sex=sex, phone=phone, phone_key=phone_digits_last_first(phone), email=None, address="", postcode="",
+                blood_group=None, appeals_opt_in=rng.random() < 0.4, notes="", created_at=now,
+            ))
+        with database.sessions() as s, s.begin():
+            ids = s.execute(insert(Donor).returning(Donor.id, sort_by_parameter_order=True), rows).scalars().all()
+            s.execute(text("UPDATE donor SET donor_number = :n WHERE id = :i"),
+                      [{"n": new_donor_number(i), "i": i} for i in ids])
+            s.execute(insert(DonorNameToken), [
+                {"donor_id": i, "token": t} for i, r in zip(ids, rows)
+                for t in sorted(donor_name_tokens(r["given_name"], r["family_name"]))])
+            history = [i for i in ids if rng.random() < 0.1]
+            visits = s.execute(insert(Visit).returning(Visit.id, sort_by_parameter_order=True), [dict(
+                donor_id=i, site_id=site_id, status="collected", kind="whole_blood", checked_in_by="bench",
+                checked_in_at=now - timedelta(days=rng.randint(60, 900)), questionnaire={}, decision_reasons=[],
+                eligible=True, created_at=now) for i in history]).scalars().all()
+            s.execute(insert(Consent), [dict(visit_id=v, donor_id=i, text_version="2026-01", given_at=now,
+                                             recorded_by="bench", created_at=now) for v, i in zip(visits, history)])
+            donation_rows = []
+            for v, i in zip(visits, history):
+                serial += 1
+                donation_rows.append(dict(
+                    din=str(make_din(FACILITY, 25, serial)), facility_code=FACILITY,
+                    din_year=2025, serial=serial, visit_id=v, donor_id=i, site_id=site_id, kind="whole_blood",
+                    bag_type="triple", bag_lot="L1", phlebotomist="bench", volume_ml=470,
+                    started_at=now - timedelta(days=70), ended_at=now - timedelta(days=70), status="complete",
+                    created_at=now))
+            donation_ids = s.execute(insert(Donation).returning(Donation.id, sort_by_parameter_order=True),
+                                     donation_rows).scalars().all()
+        made += batch
+        print(f"  {made:,} donors", file=sys.stderr, end="\r")
+    print(file=sys.stderr)
+    with database.sessions() as s, s.begin():
+        recent = s.execute(select(Donation.id, Donation.din).order_by(Donation.id.desc()).limit(QUARANTINE)).all()
+        s.execute(insert(Unit), [dict(
+            din=din, product_code="E0382", division="00", kind="red_cells", donation_id=did, blood_group=None,
+            status="quarantined", volume_ml=280, collected_at=now - timedelta(hours=6),
+            expires_at=now + timedelta(days=35), site_id=site_id, storage_location="quarantine fridge",
+        ) for did, din in recent])
+        sample = s.execute(select(Donor.id, Donor.given_name, Donor.family_name, Donor.phone)
+                           .order_by(Donor.id).limit(2000)).all()
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    return {"site_id": site_id, "sample": sample, "rng": rng, "family": family, "given": given}
+
+
+def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]:
+    from fastapi.testclient import TestClient
+
+    from bloodbank.entrypoints.web.app import create_app
+    from bloodbank.service_layer.staff import authentication, users
+
+    clients = {}
+    for role in ("clerk", "lab_technician"):
+        user = users.create_user(UnitOfWork(database, actor="bench"), username=f"bench-{role}".replace("_", "-"),
+                                 full_name="Bench", role=role, password="bench-password-1")
+        clients[role] = authentication.issue_api_token(UnitOfWork(database, actor=user.username),
+                                                       user_id=user.id, name="bench", issuer_id=user.id).token
+    app = TestClient(create_app(database.url), follow_redirects=False)
+    rng, sample = random.Random(5), built["sample"]
+    as_ = lambda role: {"Authorization": f"Bearer {clients[role]}"}  # noqa: E731
+    timings: dict[str, list[float]] = {}
+
+    def time_it(name: str, call) -> None:
+        call()  # warm
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = call()
+            timings.setdefault(name, []).append(time.perf_counter() - t0)
+            assert response.status_code < 400 or response.status_code == 409, (name, response.status_code)
+
+    pick = lambda: rng.choice(sample)  # noqa: E731
+    time_it("desk live search, 3 letters of a family name (page)",
+            lambda: app.get("/desk", params={"q": pick().family_name[:3]}, headers=as_("clerk")))
+    time_it("desk live search, given name and family name (page)",
+            lambda: app.get("/desk", params={"q": f"{pick().given_name} {pick().family_name[:4]}"},
+                            headers=as_("clerk")))
+    time_it("donor search by phone ending (API)",
+            lambda: app.get("/api/donors", params={"phone": pick().phone[-7:]}, headers=as_("clerk")))
+
+    def register():
+        return app.post("/api/donors", headers=as_("clerk"), json=dict(
+            given_name=rng.choice(built["given"]), family_name=rng.choice(built["family"]) + rng.choice(string.ascii_lowercase),
+            date_of_birth=str(date(1950, 1, 1) + timedelta(days=rng.randint(0, 18000))), sex="F",
+            phone=f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"))
+    time_it("register a donor (duplicate check, API)", register)
+    time_it("donor page (desk)", lambda: app.get(f"/desk/donors/{pick().id}", headers=as_("clerk")))
+    time_it("lab quarantine list, 500 units (API)",
+            lambda: app.get("/api/lab/quarantine", params={"limit": 50}, headers=as_("lab_technician")))
+    time_it("lab quarantine board (page)", lambda: app.get("/lab", headers=as_("lab_technician")))
+    return {name: statistics.median(values) * 1000 for name, values in timings.items()}
+
+
+def sqlite_database() -> Database:
+    url = f"sqlite:///{tempfile.mkdtemp()}/scale.db"
+    upgrade(url)
+    return Database(url)
+
+
+def pg_database(server: str) -> tuple[Database, str]:
+    name = f"bloodbank_scale_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return Database(url), name
+
+
+def drop_pg(server: str, name: str) -> None:
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--pg", default=os.environ.get("BLOODBANK_BENCH_PG_URL"))
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    engines = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
+    results: dict[tuple[str, str], dict[int, float]] = {}
+    for label, server in engines:
+        for size in sizes:
+            database, name = (sqlite_database(), None) if server is None else pg_database(server)
+            t0 = time.perf_counter()
+            built = build(database, size)
+            print(f"{label}: {size:,} donors built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+            with database.sessions() as s:
+                assert s.scalar(select(func.count()).select_from(Donor)) == size
+            for operation, ms in measure(database, built, args.runs).items():
+                results.setdefault((label, operation), {})[size] = ms
+            database.dispose()
+            if name:
+                drop_pg(server, name)
+    print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {os.cpu_count()} cores; p50 of {args.runs} requests.\n")
+    head = " | ".join(f"{n:,} donors" for n in sizes)
+    print(f"| database | operation | {head} | growth |\n|---|---|{'---|' * len(sizes)}---|")
+    for (label, operation), by_size in results.items():
+        cells = " | ".join(f"{by_size[n]:.1f} ms" for n in sizes)
+        print(f"| {label} | {operation} | {cells} | {by_size[sizes[-1]] / by_size[sizes[0]]:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()

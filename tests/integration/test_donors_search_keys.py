@@ -1,0 +1,73 @@
+"""Donor search by the start of a name word and by a phone's ending, through indexes, with a capped count."""
+
+from datetime import date
+
+from sqlalchemy import select, text
+
+from bloodbank.adapters.db.models import DonorNameToken
+from bloodbank.service_layer.donors.history_import import ImportedDonor, import_donors
+from bloodbank.service_layer.donors.registry import update_donor
+from bloodbank.service_layer.donors.search import COUNT_CAP, find_donors, search_donors
+from bloodbank.domain.search_keys import prefix_bounds
+from tests.integration.donor_fixtures import clerk, register
+
+
+def names(views) -> list[str]:
+    return [v.full_name for v in views]
+
+
+def test_the_start_of_any_name_word_finds_the_donor_whatever_the_accents_and_punctuation(database):
+    register(database, given_name="María José", family_name="O'Brien-Núñez", phone="+34 600 123 456")
+    for typed in ("nun", "NÚÑ", "obr", "obrien-nun", "jos", "maria jo"):
+        assert names(search_donors(clerk(database), text=typed)) == ["María José O'Brien-Núñez"], typed
+    assert search_donors(clerk(database), text="rien") == []  # the middle of a word is not its start
+
+
+def test_a_phone_typed_in_arabic_indic_digits_finds_the_donor_by_its_last_digits(database):
+    register(database, given_name="Layla", family_name="Haddad", phone="+963 944 123 456")
+    assert names(search_donors(clerk(database), phone="٠٩٤٤ ١٢٣ ٤٥٦")) == ["Layla Haddad"]
+    assert names(search_donors(clerk(database), text="123456")) == ["Layla Haddad"]
+    assert search_donors(clerk(database), text="944123") == []  # digits in the middle are not an ending
+
+
+def test_a_corrected_name_or_phone_is_found_by_the_new_one_only(database):
+    donor = register(database, given_name="Hana", family_name="Novak", phone="07700 900111")
+    update_donor(clerk(database), donor.id, family_name="Dvorak", phone="07700 900222", reason="married")
+    assert search_donors(clerk(database), text="novak") == []
+    assert names(search_donors(clerk(database), text="dvor")) == ["Hana Dvorak"]
+    assert search_donors(clerk(database), phone="07700 900111") == []
+    assert names(search_donors(clerk(database), phone="900222")) == ["Hana Dvorak"]
+
+
+def test_imported_donors_are_found_like_registered_ones(database):
+    import_donors(clerk(database), [ImportedDonor("Kofi", "Mensah-Owusu", date(1980, 5, 17), "M",
+                                                  phone="024 555 0199")], source="paper register 2019")
+    assert names(search_donors(clerk(database), text="owu")) == ["Kofi Mensah-Owusu"]
+    assert names(search_donors(clerk(database), phone="5550199")) == ["Kofi Mensah-Owusu"]
+
+
+def test_the_count_stops_past_the_cap_and_says_so(database):
+    people = [ImportedDonor("Amal", f"Saleh{n:04d}", date(1950 + n % 50, 1 + n % 12, 1 + n % 28), "F")
+              for n in range(COUNT_CAP + 5)]
+    import_donors(clerk(database), people, source="bulk")
+    found = find_donors(clerk(database), text="saleh", limit=10)
+    assert found.capped and found.total == COUNT_CAP + 1 and len(found.items) == 10
+    narrow = find_donors(clerk(database), text="saleh0001", limit=10)
+    assert not narrow.capped and narrow.total == 1
+
+
+def test_a_name_prefix_search_is_a_range_on_the_token_index(database):
+    register(database, given_name="Ines", family_name="Tanaka")
+    low, high = prefix_bounds("tan")
+    query = select(DonorNameToken.donor_id).where(DonorNameToken.token >= low, DonorNameToken.token < high)
+    engine = database.engine
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+            assert "USING COVERING INDEX ix_donor_name_token_token" in plan, plan
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(row[0] for row in conn.execute(text(f"EXPLAIN {compiled}")))
+            assert "ix_donor_name_token_token" in plan, plan
+        assert conn.execute(query).scalars().all()
