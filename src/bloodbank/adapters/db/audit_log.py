@@ -50,11 +50,9 @@ def append(session: Session, *, actor: str, action: str, entity: str, entity_id:
                                 entity_id=None if entity_id is None else str(entity_id), payload=payload)
     entry = AuditEntry(id=link.id, at=link.at, actor=actor, action=action, entity=entity, entity_id=link.entity_id,
                        format=link.format, payload_digest=link.payload_digest, prev_hash=link.prev_hash,
-                       hash=link.hash)
+                       hash=link.hash, payload=AuditPayload(old=payload.old, new=payload.new,
+                                                            reason=payload.reason, salt=payload.salt))
     session.add(entry)
-    session.flush()
-    session.add(AuditPayload(entry_id=entry.id, old=payload.old, new=payload.new, reason=payload.reason,
-                             salt=payload.salt))
     head.last_id, head.last_hash = link.id, link.hash
     session.flush()
     return entry
@@ -68,18 +66,29 @@ def link_of(row: AuditEntry) -> Link:
                 payload=None if p is None else Payload(p.old, p.new, p.reason, p.salt), erased_by=row.erased_by)
 
 
+_ENTRY, _PAYLOAD, _ERASURE = AuditEntry.__table__, AuditPayload.__table__, AuditErasure.__table__
+# Read as plain rows, not objects: verifying a long chain reads every entry once.
+_WALKED = (
+    select(_ENTRY.c.id, _ENTRY.c.at, _ENTRY.c.actor, _ENTRY.c.action, _ENTRY.c.entity, _ENTRY.c.entity_id,
+           _ENTRY.c.format, _ENTRY.c.payload_digest, _ENTRY.c.prev_hash, _ENTRY.c.hash,
+           _PAYLOAD.c.entry_id.label("held"), _PAYLOAD.c.old, _PAYLOAD.c.new, _PAYLOAD.c.reason, _PAYLOAD.c.salt,
+           _ERASURE.c.erased_by_id)
+    .outerjoin(_PAYLOAD, _PAYLOAD.c.entry_id == _ENTRY.c.id)
+    .outerjoin(_ERASURE, _ERASURE.c.entry_id == _ENTRY.c.id)
+)
+
+
 def _links(session: Session, batch: int) -> Iterator[Link]:
     last_id = 0
     while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
-        ).unique().scalars().all()
+        rows = session.execute(_WALKED.where(_ENTRY.c.id > last_id).order_by(_ENTRY.c.id).limit(batch)).all()
         if not rows:
             return
-        links = [link_of(row) for row in rows]
-        last_id = links[-1].id
-        session.expunge_all()
-        yield from links
+        for r in rows:
+            yield Link(r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.format, r.payload_digest,
+                       r.prev_hash, r.hash, None if r.held is None else Payload(r.old, r.new, r.reason, r.salt),
+                       r.erased_by_id)
+        last_id = rows[-1].id
 
 
 def _vouchers(session: Session) -> dict[int, audit_chain.Voucher]:

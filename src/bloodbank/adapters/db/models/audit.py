@@ -61,7 +61,7 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    payload: Mapped[AuditPayload | None] = relationship(lazy="joined", viewonly=True)
+    payload: Mapped[AuditPayload | None] = relationship(lazy="joined")
     erasure: Mapped[AuditErasure | None] = relationship(
         lazy="joined", viewonly=True, primaryjoin="AuditEntry.id == AuditErasure.entry_id",
         foreign_keys="AuditErasure.entry_id")
