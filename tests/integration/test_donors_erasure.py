@@ -12,7 +12,7 @@ from bloodbank.adapters.db.models import (
     Appointment, AuditEntry, Deferral, Donor, DonorErasure, ErasedIdentity, SlotCounter, Visit,
 )
 from bloodbank.domain.errors import Conflict, DonorDeferred, InvalidInput
-from bloodbank.service_layer.donors import appointments, deferrals, erasure, merge, registry, search
+from bloodbank.service_layer.donors import appointments, card, deferrals, erasure, merge, registry, search
 from bloodbank.service_layer.donors.visits import check_in
 from bloodbank.service_layer.shared.audit import verify_chain
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -160,7 +160,7 @@ def test_a_future_appointment_is_cancelled_and_its_chair_freed(database):
         assert session.get(SlotCounter, (person.site_id, starts_at)).booked == 0
 
 
-def test_the_erased_record_takes_no_booking_check_in_change_or_merge(database):
+def test_the_erased_record_takes_no_booking_check_in_change_merge_or_card(database):
     person = make_person(database, permanent_deferral=False)
     erase(database, person)
     clerk = as_(database, "clerk.ann")
@@ -171,6 +171,7 @@ def test_the_erased_record_takes_no_booking_check_in_change_or_merge(database):
         lambda: appointments.book(as_(database, "clerk.ann"), donor_id=person.donor_id, site_id=person.site_id,
                                   starts_at=datetime.combine(TODAY + timedelta(days=3), time(9))),
         lambda: registry.update_donor(clerk, person.donor_id, notes="x", reason=""),
+        lambda: card.donor_card(as_(database, "clerk.ann"), person.donor_id),
         lambda: merge.merge_donors(as_(database, "sup.dee"), survivor_id=newcomer.id, duplicate_id=person.donor_id,
                                    reason="same"),
     ]

@@ -31,7 +31,7 @@ def plan(database, **periods):
 
 
 def sweep(database, the_plan):
-    return retention.apply(lambda: as_(database, "dr.kim"), the_plan)
+    return retention.apply(as_(database, "dr.kim"), the_plan)
 
 
 def rules_of(the_plan) -> set[tuple[str, int]]:

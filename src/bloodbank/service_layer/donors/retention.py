@@ -92,17 +92,17 @@ def due(uow: UnitOfWork, *, today: date | None = None, never_donated_years: int 
     return SweepPlan(today, periods, tuple(found))
 
 
-def apply(make_uow: Callable[[], UnitOfWork], plan: SweepPlan,
-          progress: Callable[[Due], None] = lambda _: None) -> SweepReport:
-    """Erase what `plan` lists, each person in a transaction of their own; reclaim the freed space at the end."""
+def apply(uow: UnitOfWork, plan: SweepPlan, progress: Callable[[Due], None] = lambda _: None) -> SweepReport:
+    """Erase what `plan` lists, each person in a transaction of their own (`uow` is entered once for each);
+    reclaim the freed space at the end."""
     report = SweepReport(plan.today)
     for item in plan.due:
         try:
-            (report.done if _apply_one(make_uow(), item, plan) else report.skipped).append(item)
+            (report.done if _apply_one(uow, item, plan) else report.skipped).append(item)
         except DomainError as refusal:
             report.refused.append((item, refusal.message))
         progress(item)
-    report.reclaimed = reclaim(make_uow()) if report.done else True
+    report.reclaimed = reclaim(uow) if report.done else True
     return report
 
 

@@ -46,7 +46,7 @@ def sweep(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Erasing", total=len(plan.due))
             report = signed(action="retention",
-                            act=lambda: retention.apply(uow, plan, progress=lambda _: progress.advance(task)),
+                            act=lambda: retention.apply(uow(), plan, progress=lambda _: progress.advance(task)),
                             record=lambda done: (done.subject, "retention", plan.today.isoformat()))
     console.print(f"Erased: {len(report.done)}. No longer due: {len(report.skipped)}. Refused: {len(report.refused)}.")
     for item, why in report.refused:

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.erasure import REQUEST_CHANNELS
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -190,7 +191,7 @@ class EraseDonor(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     requested_on: SaneDate = Field(description="The day the donor asked for their data to be erased.")
-    channel: Literal["in_person", "letter", "email", "phone", "portal"] = Field(description="How they asked.")
+    channel: Literal[REQUEST_CHANNELS] = Field(description="How they asked.")
     signature_password: str = Field(min_length=1, max_length=200,
                                     description="Your own password: you sign the erasure, which cannot be undone.")
 
