@@ -20,6 +20,7 @@ import statistics
 import string
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -165,6 +166,25 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
     time_it("lab quarantine list, 500 units (API)",
             lambda: app.get("/api/lab/quarantine", params={"limit": 50}, headers=as_("lab_technician")))
     time_it("lab quarantine board (page)", lambda: app.get("/lab", headers=as_("lab_technician")))
+
+    # A long read beside the desk's quick ones: the quarantine list and the stock report read over and over
+    # in another thread while the donor's record is read.
+    busy = threading.Event()
+    other = TestClient(create_app(database.url), follow_redirects=False)
+
+    def long_reads():
+        while not busy.is_set():
+            other.get("/api/lab/quarantine", params={"limit": 200}, headers=as_("lab_technician"))
+            other.get("/api/inventory/stock", headers=as_("lab_technician"))
+
+    worker = threading.Thread(target=long_reads, daemon=True)
+    worker.start()
+    try:
+        time_it("donor page while the quarantine list and stock report run", lambda: app.get(
+            f"/desk/donors/{pick().id}", headers=as_("clerk")))
+    finally:
+        busy.set()
+        worker.join()
     return {name: statistics.median(values) * 1000 for name, values in timings.items()}
 
 

@@ -71,3 +71,19 @@ def test_a_name_prefix_search_is_a_range_on_the_token_index(database):
             plan = " ".join(row[0] for row in conn.execute(text(f"EXPLAIN {compiled}")))
             assert "ix_donor_name_token_token" in plan, plan
         assert conn.execute(query).scalars().all()
+
+
+def test_every_search_finds_exactly_the_donors_whose_names_number_or_phone_fit_each_word(database):
+    from bloodbank.domain.search_keys import donor_name_tokens, phone_digits_last_first, search_word, word_fits
+
+    people = [("Anna", "Annan", "0161 496 0777"), ("Annabel", "Kovacs", "0161 496 0778"),
+              ("Jan", "Annerstedt", None), ("Maria Anna", "Lopez-Annan", "+34 600 100 200"),
+              ("Kofi", "Mensah", "024 555 0199"), ("Zofia", "Nowak", "+44 7700 900123")]
+    donors = [register(database, given_name=g, family_name=f, phone=p) for g, f, p in people]
+    for query in ("ann", "anna ann", "annan", "lopez ann", "ko", "0777", "4960777", "nowak 900123",
+                  "annan 4960777", donors[4].donor_number[:4].lower(), "zzz", "an-na"):
+        words = [search_word(w) for w in query.split()]
+        expected = {d.id for d in donors if all(
+            word_fits(w, donor_name_tokens(d.given_name, d.family_name), d.donor_number,
+                      phone_digits_last_first(d.phone)) for w in words)}
+        assert {d.id for d in search_donors(clerk(database), text=query, limit=50)} == expected, query

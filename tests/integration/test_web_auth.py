@@ -131,6 +131,20 @@ def test_a_login_link_cannot_send_the_person_to_another_site(database):
     assert answer.headers["location"] == "/desk"
 
 
+@pytest.mark.parametrize("role, home", [("clerk", "/desk"), ("phlebotomist", "/collection"), ("lab_technician", "/lab"),
+                                        ("inventory_manager", "/inventory"), ("hospital_staff", "/hospital"),
+                                        ("administrator", "/admin"), ("medical_director", "/")])
+def test_a_person_sent_to_log_in_from_the_bare_address_lands_on_their_roles_home(database, role, home):
+    make_user(database, role)
+    client = browser(database)
+    assert client.get("/").headers["location"].startswith("/login")
+    answer = log_in(client, role.replace("_", "-"), PASSWORD, next="/")
+    assert answer.headers["location"] == home
+    assert client.get("/login").headers["location"] == home  # already logged in: the same home
+    assert log_in(browser(database), role.replace("_", "-"), PASSWORD, next="/desk?q=x").headers["location"] \
+        == "/desk?q=x"
+
+
 def test_a_signature_with_the_wrong_password_is_refused_and_logged(database):
     user = make_user(database, "lab_technician", "lab")
     with pytest.raises(SignatureRefused):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from dataclasses import dataclass
+
 from bloodbank.domain.duplicates import name_tokens, normalise_name, phone_key
 
 MAX_TOKEN = 100
@@ -52,3 +54,39 @@ def phone_search_prefix(phone: str | None) -> str | None:
     digits were given to mean one number."""
     key = phone_key(phone)
     return key[::-1] if key is not None else None
+
+
+@dataclass(frozen=True)
+class SearchWord:
+    """One word typed in the search box, as each thing it may be: the start of name words, the start of a
+    donor number, or the ending of a phone number (digits last first). A donor matches the word if any
+    of them fits."""
+
+    name_tokens: tuple[str, ...]
+    number_prefix: str
+    phone_prefix: str | None
+
+    no_digits: bool = True
+
+    @property
+    def is_name(self) -> bool:
+        """A word with no digit in it: it can only be a name, so the name index may drive the search."""
+        return bool(self.name_tokens) and self.no_digits
+
+
+def search_word(word: str) -> SearchWord:
+    digits = sum(char.isdecimal() for char in word)
+    phone = phone_key(word) if digits >= len(word) - 1 else None  # a number, not a name with a digit in it
+    return SearchWord(name_tokens=tuple(sorted(name_tokens(word))), number_prefix=word.replace("-", "").upper(),
+                      phone_prefix=phone[::-1] if phone else None, no_digits=digits == 0)
+
+
+def word_fits(word: SearchWord, tokens: frozenset[str] | set[str], donor_number: str,
+              phone_last_first: str | None) -> bool:
+    """Whether a donor with these name tokens, number and phone key matches the word (as the database's
+    ranges and probes decide it for the words it checks itself)."""
+    if word.name_tokens and all(any(t.startswith(n) for t in tokens) for n in word.name_tokens):
+        return True
+    if word.number_prefix and donor_number.startswith(word.number_prefix):
+        return True
+    return bool(word.phone_prefix and phone_last_first and phone_last_first.startswith(word.phone_prefix))

@@ -127,7 +127,8 @@ def create_deferral(uow: UnitOfWork, *, donor_id: int, code: str, kind: str, rea
     return row
 
 
-def lift_deferral(uow: UnitOfWork, *, deferral_id: int, reason: str) -> DeferralView:
+def lift_deferral(uow: UnitOfWork, *, deferral_id: int, reason: str, donor_id: int | None = None) -> DeferralView:
+    """Lift a deferral; given `donor_id`, only one of that person's (a page names the donor it acts for)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give the reason for lifting the deferral.")
@@ -136,7 +137,8 @@ def lift_deferral(uow: UnitOfWork, *, deferral_id: int, reason: str) -> Deferral
         row = uow.session.execute(
             select(Deferral).where(Deferral.id == deferral_id).with_for_update()
         ).scalar_one_or_none()
-        if row is None:
+        if row is None or (donor_id is not None and row.donor_id not in
+                           deferral_lookup.donor_ids_of_person(uow.session, donor_id)):
             raise NotFound(f"No deferral with id {deferral_id}.")
         if row.lifted_at is not None:
             raise Conflict(f"This deferral was already lifted on {row.lifted_at.date().isoformat()}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -26,9 +26,10 @@ from bloodbank.service_layer.donors.donor_fields import (
     clean_blood_group, clean_coordinates, clean_date_of_birth, clean_donor_id, clean_donor_ids, clean_email, clean_flag,
     clean_name, clean_phone, clean_sex, clean_site_id, clean_text, cleaned_updates,
 )
+from bloodbank.service_layer.shared import audit
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.donors.deferral_lookup import survivor
+from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, survivor
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,28 @@ def update_donor(uow: UnitOfWork, donor_id: int, *, reason: str, **fields) -> Do
         uow.audit("update", "donor", donor.id, old=old, new=new, reason=reason or "details updated")
         uow.commit()
         return donor_view(donor)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One change to a donor's record, as the audit log holds it: who, when, which details, and why."""
+
+    at: datetime
+    actor: str
+    action: str
+    fields: tuple[str, ...]
+    reason: str | None
+
+
+def record_history(uow: UnitOfWork, donor_id: int, *, role: str, limit: int = 50) -> list[RecordChange]:
+    """The changes to every record of this person (merged ones included), newest first: the details changed
+    and the reason, read from the audit log as the reader's role may see it."""
+    with uow:
+        ids = donor_ids_of_person(uow.session, _live(uow.session, donor_id).id)
+    entries, _total = audit.list_entries_for(uow.again(), role=role, entity="donor", entity_ids=tuple(ids),
+                                             limit=limit)
+    return [RecordChange(at=e.at, actor=e.actor, action=e.action,
+                         fields=tuple(sorted((e.new or {}).keys())), reason=e.reason) for e in entries]
 
 
 def set_appeals_opt_in(uow: UnitOfWork, donor_id: int, opt_in: bool) -> DonorView:

@@ -10,8 +10,7 @@ from sqlalchemy.orm import aliased
 
 from bloodbank.adapters.db.models import Donor, DonorNameToken
 from bloodbank.domain.donor_numbers import validate_donor_number
-from bloodbank.domain.duplicates import name_tokens
-from bloodbank.domain.search_keys import phone_search_prefix, prefix_bounds
+from bloodbank.domain.search_keys import SearchWord, phone_search_prefix, prefix_bounds, search_word, word_fits
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.service_layer.donors.donor_fields import clean_date, clean_text
 from bloodbank.service_layer.donors.registry import DonorView, donor_view, phone_ends_in, survivor_of
@@ -39,7 +38,8 @@ def search_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None
 
 
 def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: int, offset: int, *,
-             erased_too: bool = False) -> list:
+             erased_too: bool = False) -> tuple[list, list[SearchWord]]:
+    """The conditions on the donor's own columns, and the words typed, each to match a name, number or phone."""
     text = clean_text(text, "search text", 200)
     if not 1 <= limit <= MAX_SEARCH_RESULTS or offset < 0:
         raise InvalidInput(f"Ask for between 1 and {MAX_SEARCH_RESULTS} results, from position 0 on.")
@@ -49,8 +49,6 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
     if not erased_too:
         # An erased record is found by its donor number only (traceability), never in a list.
         conditions.append(~Donor.erasure.has())
-    for word in text.split():
-        conditions.append(or_(*_word_matches(word)))
     if date_of_birth is not None:
         conditions.append(Donor.date_of_birth == clean_date(date_of_birth, "date of birth"))
     if phone:
@@ -58,24 +56,21 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
         if key is None:
             raise InvalidInput(f"'{phone}' has too few digits to search by phone number.")
         conditions.append(phone_ends_in(key))
-    return conditions
+    return conditions, [search_word(word) for word in text.split()]
 
 
-def _word_matches(word: str) -> list:
-    """The start of a name word, the start of a donor number, or a whole phone number: each a range or an
-    equality on an index, never a wildcard the database must scan for."""
+def _word_matches(word: SearchWord):
+    """The start of a name word, the start of a donor number, or a phone's ending: each a range or a probe on
+    an index, never a wildcard the database must scan for."""
     matches = []
-    tokens = name_tokens(word)
-    if tokens:
-        matches.append(and_(*(_has_word_starting(token) for token in sorted(tokens))))
-    number = word.replace("-", "").upper()
-    if number:
-        low, high = prefix_bounds(number)
+    if word.name_tokens:
+        matches.append(and_(*(_has_word_starting(token) for token in word.name_tokens)))
+    if word.number_prefix:
+        low, high = prefix_bounds(word.number_prefix)
         matches.append(and_(Donor.donor_number >= low, Donor.donor_number < high))
-    key = phone_search_prefix(word)
-    if key is not None and sum(char.isdecimal() for char in word) >= len(word) - 1:  # a number, not a name
-        matches.append(phone_ends_in(key))
-    return matches or [Donor.id.is_(None)]
+    if word.phone_prefix:
+        matches.append(phone_ends_in(word.phone_prefix))
+    return or_(*matches) if matches else Donor.id.is_(None)
 
 
 def _has_word_starting(token: str):
@@ -106,14 +101,14 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
     of a merged record finds the record it was merged into: the clerk lands on the person.
     """
     number = validate_donor_number(donor_number) if donor_number not in (None, "") else None
-    conditions = _filters(text, date_of_birth, phone, limit, offset, erased_too=number is not None)
+    conditions, words = _filters(text, date_of_birth, phone, limit, offset, erased_too=number is not None)
     with uow:
         s = uow.session
         if number is not None:
             row = s.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
             conditions.append(Donor.id == (survivor_of(s, row).id if row is not None else -1))
         counted_to = max(COUNT_CAP, offset + limit)
-        ids = _matching(s, text, conditions, counted_to + 1)
+        ids = _matching(s, conditions, words, counted_to + 1)
         rows = s.execute(
             select(Donor).where(Donor.id.in_(ids)).order_by(Donor.family_name, Donor.given_name, Donor.id)
             .limit(limit).offset(offset)
@@ -121,40 +116,45 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
         return DonorSearch(items=[donor_view(row) for row in rows], total=len(ids), counted_to=counted_to)
 
 
-def _matching(session, text: str, conditions: list, wanted: int) -> list[int]:
+def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -> list[int]:
     """Up to `wanted` matching donors, read so the cost does not grow with the register.
 
-    A search with a name word walks the index of name tokens from the start of its longest word (the most
-    telling, as a rule) and stops once it has enough; the other filters are checked on the way. Past the cap
-    the clerk is told to type more, so which of the many matches are shown first matters less than that the
-    answer is quick.
+    With a name in the search, the index of name tokens is walked from the start of its longest word (the
+    most telling, as a rule), a batch at a time in index order, and each donor met is checked against every
+    word in memory (`search_keys.word_fits`); the walk stops once it has enough. Past the cap the clerk is
+    told to type more, so which of the many matches are shown first matters less than a quick answer. A
+    search of numbers only (a donor number, a phone) is answered by those columns' own indexes.
     """
-    # A word with a digit in it is a donor number or a phone, found through their own indexes.
-    words = [token for word in text.split() if not any(char.isdecimal() for char in word)
-             for token in name_tokens(word)]
-    if not words:
-        return list(session.execute(select(Donor.id).where(*conditions).order_by(Donor.id).limit(wanted)).scalars())
-    low, high = prefix_bounds(max(words, key=lambda token: (len(token), token)))
+    names = [token for word in words if word.is_name for token in word.name_tokens]
+    if not names:
+        query = select(Donor.id).where(*conditions, *(_word_matches(word) for word in words))
+        return list(session.execute(query.order_by(Donor.id).limit(wanted)).scalars())
+    low, high = prefix_bounds(max(names, key=lambda token: (len(token), token)))
     found: dict[int, None] = {}
+    seen: set[int] = set()
     after: tuple[str, int] | None = None
+    batch = max(wanted, 100)
     while len(found) < wanted:
-        query = (select(DonorNameToken.token, DonorNameToken.donor_id)
+        query = (select(DonorNameToken.token, DonorNameToken.donor_id, Donor.donor_number, Donor.phone_key)
                  .join(Donor, Donor.id == DonorNameToken.donor_id)
                  .where(DonorNameToken.token >= low, DonorNameToken.token < high, *conditions)
-                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(wanted))
+                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(batch))
         if after is not None:
             query = query.where(or_(DonorNameToken.token > after[0],
                                     and_(DonorNameToken.token == after[0], DonorNameToken.donor_id > after[1])))
         rows = session.execute(query).all()
-        for _token, donor_id in rows:
-            found.setdefault(donor_id)
-        if len(rows) < wanted:
+        met = {donor_id: (number, phone) for _token, donor_id, number, phone in rows if donor_id not in seen}
+        seen |= set(met)
+        tokens: dict[int, set[str]] = {}
+        if met:
+            for donor_id, token in session.execute(select(DonorNameToken.donor_id, DonorNameToken.token)
+                                                   .where(DonorNameToken.donor_id.in_(sorted(met)))):
+                tokens.setdefault(donor_id, set()).add(token)
+        for _token, donor_id, _number, _phone in rows:
+            if donor_id in met and donor_id not in found and all(
+                    word_fits(word, tokens.get(donor_id, set()), *met[donor_id]) for word in words):
+                found[donor_id] = None
+        if len(rows) < batch:
             break
-        after = tuple(rows[-1])
+        after = (rows[-1][0], rows[-1][1])
     return list(found)[:wanted]
-
-
-def count_donors(uow: UnitOfWork) -> int:
-    """Every record on the register, merged ones included: a census, not a search."""
-    with uow:
-        return uow.session.execute(select(func.count()).select_from(Donor)).scalar_one()

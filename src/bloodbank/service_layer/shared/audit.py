@@ -102,10 +102,15 @@ def _shown(row: AuditEntry, role: str) -> ShownEntryView:
 
 
 def list_entries_for(uow: UnitOfWork, *, role: str, limit: int = 50, offset: int = 0, actor: str | None = None,
-                     action: str | None = None, entity: str | None = None) -> tuple[list[ShownEntryView], int]:
-    """Newest first, with the number that match, as the reader's role may see them (reading is not logged)."""
+                     action: str | None = None, entity: str | None = None,
+                     entity_ids: tuple[object, ...] | None = None) -> tuple[list[ShownEntryView], int]:
+    """Newest first, with the number that match, as the reader's role may see them (reading is not logged).
+
+    `entity_ids` narrows to the entries about those records of `entity`: one record's own history."""
     with uow:
         query = _filtered(actor=actor, action=action, entity=entity)
+        if entity_ids is not None:
+            query = query.where(AuditEntry.entity_id.in_([str(i) for i in entity_ids]))
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).unique().scalars()
         return [_shown(r, role) for r in rows], total

@@ -33,6 +33,10 @@ class UnitOfWork:
         self._reads_to_audit = []
         return self
 
+    def again(self) -> "UnitOfWork":
+        """Another unit of work for the same person, opened the same way, for a use case that reads in two steps."""
+        return UnitOfWork(self.database, actor=self.actor, read_only=self.read_only)
+
     def writer(self) -> "UnitOfWork":
         """A unit of work for the same person that may write, for a read that finds it must change something."""
         return UnitOfWork(self.database, actor=self.actor)

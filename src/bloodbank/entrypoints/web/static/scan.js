@@ -1,35 +1,82 @@
 // Barcode scanners type like keyboards and end with Enter. A field marked data-scan checks what was
 // scanned at once (check character, structure, right barcode for the box) and says what is wrong.
+//
+// Scanner first: the cursor starts in the page's first scan field; Enter after a good scan moves to the
+// next field that takes typing (a signature's password included) or, from the last one, sends the form;
+// after a refused scan the cursor stays in the field with the text selected, so the next scan replaces it.
 (function () {
   function check(input) {
     var out = document.getElementById("s-" + input.name);
-    if (!out) return;
-    if (!input.value.trim()) { out.textContent = ""; input.removeAttribute("aria-invalid"); return; }
+    if (!input.value.trim()) {
+      if (out) out.textContent = "";
+      input.removeAttribute("aria-invalid");
+      input.setCustomValidity("");
+      return Promise.resolve(!input.required);
+    }
     var url = "/api/scan?expect=" + encodeURIComponent(input.dataset.scan) + "&text=" + encodeURIComponent(input.value);
-    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (answer) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (answer) {
       if (answer.ok) {
-        out.textContent = "✓ " + answer.display;
-        out.className = "scan-result ok";
+        if (out) { out.textContent = "✓ " + answer.display; out.className = "scan-result ok"; }
         input.removeAttribute("aria-invalid");
         input.setCustomValidity("");
-      } else {
-        out.textContent = answer.message || "Not readable";
-        out.className = "scan-result bad";
-        input.setAttribute("aria-invalid", "true");
-        input.setCustomValidity(answer.message || "Not readable");
+        return true;
       }
-    });
+      if (out) { out.textContent = answer.message || "Not readable"; out.className = "scan-result bad"; }
+      input.setAttribute("aria-invalid", "true");
+      input.setCustomValidity(answer.message || "Not readable");
+      return false;
+    }, function () { return true; });  // the server will check it again when the form is sent
   }
+
+  function takesTyping(el) {
+    if (!el || el.disabled || el.readOnly || el.type === "hidden") return false;
+    if (["INPUT", "SELECT", "TEXTAREA"].indexOf(el.tagName) < 0) return false;
+    if (["submit", "button", "reset", "image"].indexOf(el.type) >= 0) return false;
+    return el.offsetParent !== null || el.getClientRects().length > 0;
+  }
+
+  function nextField(input) {
+    var fields = Array.prototype.slice.call(input.form ? input.form.elements : []);
+    for (var i = fields.indexOf(input) + 1; i < fields.length; i++) {
+      if (takesTyping(fields[i])) return fields[i];
+    }
+    return null;
+  }
+
+  function refused(input) {
+    input.focus();
+    input.select();
+  }
+
   document.addEventListener("change", function (e) {
-    if (e.target.matches && e.target.matches("input[data-scan]")) check(e.target);
-  });
-  document.addEventListener("keydown", function (e) {
-    // Enter from a scanner checks the field instead of submitting a half-filled form.
-    if (e.key === "Enter" && e.target.matches && e.target.matches("input[data-scan]")) {
-      check(e.target);
-      var fields = Array.prototype.slice.call(e.target.form ? e.target.form.elements : []);
-      var next = fields[fields.indexOf(e.target) + 1];
-      if (next && next.type !== "submit" && next.type !== "hidden") { e.preventDefault(); next.focus(); }
+    if (e.target.matches && e.target.matches("input[data-scan]")) {
+      check(e.target).then(function (ok) { if (!ok && document.activeElement === e.target) e.target.select(); });
     }
   });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !e.target.matches || !e.target.matches("input[data-scan]")) return;
+    // The key is kept until the scan is judged: a good scan goes on, a refused one is replaced by the next.
+    e.preventDefault();
+    var input = e.target;
+    check(input).then(function (ok) {
+      if (!ok) { refused(input); return; }
+      var next = nextField(input);
+      if (next) { next.focus(); if (next.select) next.select(); return; }
+      if (input.form) {
+        if (input.form.requestSubmit) input.form.requestSubmit(); else input.form.submit();
+      }
+    });
+  });
+
+  function startInFirstScan() {
+    var active = document.activeElement;
+    if (active && active !== document.body) return;  // the page chose, or the person already moved
+    var bad = document.querySelector("input[data-scan][aria-invalid='true']");
+    var first = bad || document.querySelector("main input[data-scan]");
+    // Selected, so a scan replaces what the page filled in, and Enter accepts it as it is.
+    if (first && takesTyping(first)) { first.focus(); first.select(); }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startInFirstScan);
+  else startInFirstScan();
 })();

@@ -30,8 +30,12 @@ ROLE_HOME = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: a login link must not send the person elsewhere afterwards."""
-    if not target:
+    """Only a path on this site: a login link must not send the person elsewhere afterwards.
+
+    The bare address (`/`, what people type or print) asks for no page in particular: the person lands on
+    their role's own home, not on the overview.
+    """
+    if not target or target in ("/", "/?"):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -51,8 +55,9 @@ def _login_form(request: Request, *, status_code: int = 200, **context):
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None):
-    if principal_of(request) is not None:
-        return RedirectResponse(_safe_next(next) or "/", status_code=303)
+    principal = principal_of(request)
+    if principal is not None:
+        return RedirectResponse(_safe_next(next) or ROLE_HOME[Role(principal.role)], status_code=303)
     return _login_form(request, next=_safe_next(next) or "")
 
 
