@@ -134,6 +134,8 @@ def test_the_erasure_page_says_what_goes_and_stays_asks_twice_and_keeps_what_was
     record = text_of(director.get(f"/desk/donors/{person.donor_id}").text)
     assert registry.ERASED_NAME in record and "Wilhelmina" not in record and "Check in" not in record
     assert "Year of birth 1984" in record
+    deferrals = director.get(f"/desk/donors/{person.donor_id}/deferrals")
+    assert deferrals.status_code == 200 and "Wilhelmina" not in deferrals.text  # kept, and may still be added to
     visit = text_of(director.get(f"/desk/visits/{person.visit_id}").text)
     assert registry.ERASED_NAME in visit and "Quarrington" not in visit
     assert [s.action for s in signatures(database, person.donor_id)] == ["erase"]
