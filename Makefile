@@ -13,10 +13,16 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# The demo lives in a database of its own, never in the one real donors are recorded in.
-DEMO_DATABASE = BLOODBANK_DATABASE_URL="$${BLOODBANK_DATABASE_URL:-sqlite:///var/demo.db}"
+# The demo lives in a database of its own, never in the one real donors are recorded in, and seals what its
+# synthetic donors confide with a key of its own, made on first run (a real installation keeps its key file
+# outside the database's folder: see "Running it for real").
+ifeq ($(BLOODBANK_DATA_KEYS),)
+DEMO_KEYS = BLOODBANK_DATA_KEY_FILE="$${BLOODBANK_DATA_KEY_FILE:-var/data-keys}"
+endif
+DEMO_DATABASE = BLOODBANK_DATABASE_URL="$${BLOODBANK_DATABASE_URL:-sqlite:///var/demo.db}" $(DEMO_KEYS)
 
 run: $(STAMP)
+	$(DEMO_DATABASE) $(BIN)/bloodbank keys init
 	$(DEMO_DATABASE) $(BIN)/bloodbank db upgrade
 	$(DEMO_DATABASE) $(BIN)/bloodbank demo --if-empty
 	$(DEMO_DATABASE) $(BIN)/bloodbank serve

@@ -6,11 +6,15 @@ a server; each test session gets its own throw-away database there.
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 
 # Before any bloodbank import: cheap password hashing for the suite (see adapters/passwords.py).
 os.environ.setdefault("BLOODBANK_PASSWORD_HASHING", "test")
+# A data key of the suite's own (adapters.data_keys), whatever this machine's shell holds.
+os.environ["BLOODBANK_DATA_KEYS"] = "suite:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
+os.environ.pop("BLOODBANK_DATA_KEY_FILE", None)
 
 import pytest
 from sqlalchemy import text

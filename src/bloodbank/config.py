@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     public_url: str = ""
     # The largest request body read; a results file or a history import larger than this is split.
     max_body_bytes: int = 10 * 1024 * 1024
+    # Donors' confidences are sealed in the database with keys kept outside it (adapters.data_keys): a key-ring
+    # file readable by its owner only, or `ID:KEY` pairs (the first one current) from the environment.
+    data_key_file: str = ""
+    data_keys: SecretStr = SecretStr("")
     # Retention: unset, the periods of domain/rules/retention.toml apply (3 years, 12 months).
     retention_never_donated_years: int | None = None
     retention_appointment_months: int | None = None

@@ -13,6 +13,7 @@ HOMES = {
     "lab": "/lab",
     "inventory": "/inventory",
     "hospital": "/hospital",
+    "hospital2": "/hospital",
     "director": "/",
     "admin": "/admin",
 }

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import count
 
 from sqlalchemy import String, Text, select
-from sqlalchemy.types import JSON
+from sqlalchemy.types import JSON, TypeDecorator
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models import Base, Site
@@ -99,8 +99,10 @@ def make_person(database: Database, *, permanent_deferral: bool = True) -> Perso
 
 
 def text_columns() -> list:
-    return [column for table in Base.metadata.sorted_tables for column in table.columns
-            if isinstance(column.type, (String, Text, JSON))]
+    """Every column that holds text or JSON, sealed ones included (read back opened)."""
+    def texty(kind) -> bool:
+        return isinstance(kind, (String, Text, JSON)) or (isinstance(kind, TypeDecorator) and texty(kind.impl_instance))
+    return [column for table in Base.metadata.sorted_tables for column in table.columns if texty(column.type)]
 
 
 def traces_left(database: Database, traces: tuple[str, ...] = TRACES) -> list[str]:

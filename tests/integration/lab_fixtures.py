@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models import (
-    AuditEntry, Consent, Donation, Donor, DonorFollowUp, SelfExclusion, Site, TestResult, Unit, UnitEvent,
+    AuditEntry, ConfidentialAnswer, Consent, Donation, Donor, DonorFollowUp, Site, TestResult, Unit, UnitEvent,
     UnitParent, Visit,
 )
 from bloodbank.adapters.db.models.base import utcnow
@@ -130,7 +130,7 @@ def pass_all_tests(database: Database, donation_id: int, *, group: str = "A+",
 
 
 def self_exclude(database: Database, donation_id: int) -> None:
-    insert(database, SelfExclusion(visit_id=visit_of(database, donation_id), recorded_at=utcnow()))
+    insert(database, ConfidentialAnswer(visit_id=visit_of(database, donation_id), recorded_at=utcnow(), answer="not"))
 
 
 def status_of(database: Database, unit_id: int) -> str:

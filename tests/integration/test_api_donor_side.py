@@ -4,10 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from bloodbank.adapters.db.models import AuditEntry, Consent, Donor, SelfExclusion, Visit
+from bloodbank.adapters.db.models import AuditEntry, ConfidentialAnswer, Consent, Donor, Visit
 from bloodbank.config import get_settings
+from bloodbank.service_layer.donors.consent import is_self_excluded
 
 from tests.integration.appointment_fixtures import make_site as make_open_site, NOW, WEEKDAYS
 from tests.integration.visit_fixtures import all_clear, counts, make_deferral, make_donation
@@ -210,7 +211,7 @@ def test_a_clerk_cannot_read_deferral_reasons_nor_test_results(database, clerk, 
     assert director.get(f"/api/donors/{donor['id']}/results").json() == []
 
 
-def test_the_private_answer_reads_the_same_for_both_choices_and_only_a_no_is_stored(database, clerk, site):
+def test_the_private_answer_reads_the_same_for_both_choices_is_stored_alike_and_only_a_no_excludes(database, clerk, site):
     first, second = register(clerk), register(clerk, given_name="Zofia", family_name="Nowak",
                                               date_of_birth="1971-11-23", phone=None, email=None)
     use_visit, exclude_visit = check_in(clerk, first["id"], site), check_in(clerk, second["id"], site)
@@ -221,7 +222,12 @@ def test_the_private_answer_reads_the_same_for_both_choices_and_only_a_no_is_sto
     assert used.content == excluded.content
     assert dict(used.headers) == dict(excluded.headers)
 
-    assert [row.visit_id for row in rows(database, SelfExclusion)] == [exclude_visit["id"]]
+    assert [row.visit_id for row in rows(database, ConfidentialAnswer)] == [use_visit["id"], exclude_visit["id"]]
+    with database.sessions() as session:
+        assert [v["id"] for v in (use_visit, exclude_visit) if is_self_excluded(session, v["id"])] == \
+            [exclude_visit["id"]]
+        stored = session.execute(text("SELECT answer FROM confidential_answer ORDER BY id")).scalars().all()
+    assert len({len(answer) for answer in stored}) == 1 and all(a.startswith("s1:") for a in stored)
     entries = rows(database, AuditEntry)[audit_before:]
     assert [(e.action, e.entity, e.entity_id, e.new) for e in entries] == \
         [("record", "confidential", None, {"recorded": True})] * 2
@@ -235,7 +241,9 @@ def test_a_later_use_my_blood_does_not_undo_a_do_not_use(database, clerk, site):
     visit = check_in(clerk, register(clerk)["id"], site)
     clerk.post(f"/api/visits/{visit['id']}/confidential", json={"choice": "not"})
     clerk.post(f"/api/visits/{visit['id']}/confidential", json={"choice": "use"})
-    assert [row.visit_id for row in rows(database, SelfExclusion)] == [visit["id"]]
+    assert [row.visit_id for row in rows(database, ConfidentialAnswer)] == [visit["id"]]
+    with database.sessions() as session:
+        assert is_self_excluded(session, visit["id"])
 
 
 def test_a_withdrawal_asks_no_reason_and_closes_the_visit(database, clerk, site):

@@ -8,7 +8,7 @@ from tests.integration.patient_fixtures import (
     VALID_NHS, audit_count, count_rows, make_antibody, make_grouping, make_hospital, make_patient, make_requirement,
     make_sample, make_screen, make_site,
 )
-from tests.integration.web_fixtures import api
+from tests.integration.web_fixtures import api, join_hospitals
 
 
 def hospital_code(client, hospital_id: int) -> str:
@@ -31,6 +31,7 @@ def test_an_administrator_creates_a_hospital_and_hospital_staff_list_it(database
     assert made.status_code == 201, made.text
     assert made.json()["code"] == "RXH"
 
+    join_hospitals(database, staff, made.json()["id"])
     listed = staff.get("/api/hospitals", params={"site_id": site}).json()
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Royal Example Hospital"
     assert staff.post("/api/hospitals", json={"code": "XYZ", "name": "Not allowed", "site_id": site}).status_code == 403
@@ -40,7 +41,7 @@ def test_an_administrator_creates_a_hospital_and_hospital_staff_list_it(database
 
 def test_a_patient_registered_with_several_identifiers_is_found_by_any_of_them(database):
     hospital = make_hospital(database)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     code = hospital_code(staff, hospital)
 
     made = register(staff, hospital, ("mrn", f"{code}:123456"), ("nhs", "943 476 5919"))
@@ -60,7 +61,7 @@ def test_a_patient_registered_with_several_identifiers_is_found_by_any_of_them(d
 
 def test_an_identifier_already_on_file_is_refused_with_the_record_holding_it_and_nothing_saved(database):
     hospital = make_hospital(database)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     first = register(staff, hospital, ("nhs", VALID_NHS[0])).json()
     before = (count_rows(database, Patient), count_rows(database, PatientIdentifier))
 
@@ -82,7 +83,7 @@ def test_a_wrong_nhs_check_digit_is_refused_with_a_clear_message(database):
 
 def test_the_lab_history_is_recorded_and_makes_electronic_issue_possible(database):
     hospital = make_hospital(database)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     patient = register(staff, hospital, ("nhs", VALID_NHS[2])).json()["id"]
 
     fresh = staff.get(f"/api/patients/{patient}/electronic-issue").json()
@@ -116,8 +117,9 @@ def test_the_lab_history_is_recorded_and_makes_electronic_issue_possible(databas
 
 
 def test_special_requirements_are_added_and_ended_with_their_reasons(database):
-    patient = make_patient(database, ("nhs", VALID_NHS[0]), hospital_id=make_hospital(database))
-    staff = api(database, "hospital_staff")
+    hospital = make_hospital(database)
+    patient = make_patient(database, ("nhs", VALID_NHS[0]), hospital_id=hospital)
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
 
     for code in ("irradiated", "cmv_negative", "rhd_negative_only"):
         made = staff.post(f"/api/patients/{patient}/requirements", json={"requirement": code, "reason": "haematology"})
@@ -145,7 +147,7 @@ def test_a_merge_keeps_every_grouping_antibody_and_requirement_of_both_records(d
     make_grouping(database, emergency, "A+")
     make_antibody(database, emergency, "anti-K")
     make_requirement(database, emergency, "irradiated")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
 
     merged = staff.post("/api/patients/merge", json={"survivor_id": keep, "duplicate_id": emergency,
                                                      "reason": "identified by her daughter, wristband checked"})
@@ -165,7 +167,7 @@ def test_a_merge_keeps_every_grouping_antibody_and_requirement_of_both_records(d
 
 def test_an_unidentified_patient_gets_the_next_emergency_number(database):
     hospital = make_hospital(database)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     first = staff.post("/api/patients/emergency", json={"hospital_id": hospital, "sex": "M", "approximate_age": 40})
     second = staff.post("/api/patients/emergency", json={"hospital_id": hospital})
     assert first.status_code == second.status_code == 201
@@ -188,8 +190,8 @@ def test_a_clerk_and_a_lab_technician_may_not_read_or_register_patients(database
 
 
 def test_nonsense_is_refused_by_validation_not_by_a_crash(database):
-    staff = api(database, "hospital_staff")
     hospital = make_hospital(database)
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     audit_before = audit_count(database)
     assert staff.get("/api/patients/99999999999999999999").status_code == 422
     assert staff.get("/api/patients/lookup", params={"identifier": "id:99999999999999999999"}).status_code == 404

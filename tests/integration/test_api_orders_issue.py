@@ -37,7 +37,7 @@ def test_an_order_is_allocated_issued_and_transfused_through_the_api(database):
     ward = make_ward(database)
     unit = make_unit(database, ward.site, "A+")
     make_unit(database, ward.site, "B+")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     code = staff.get(f"/api/hospitals/{ward.hospital}").json()["code"]
     patient = staff.post("/api/patients", json={
         "hospital_id": ward.hospital, "given_name": "Rosa", "family_name": "Example", "sex": "F",
@@ -84,7 +84,7 @@ def test_orders_are_listed_with_filters_and_pages(database):
     patient = make_patient(database, hospital_id=ward.hospital)
     ids = [make_order(database, ward.hospital, patient.id, needed_in=timedelta(hours=h)) for h in (3, 1, 2)]
     make_order(database, other.hospital, None, urgency="emergency")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(other.hospital, ward.hospital, other.hospital,))
 
     first = staff.get("/api/orders", params={"hospital_id": ward.hospital, "limit": 2}).json()
     assert first["total"] == 3 and [o["id"] for o in first["items"]] == [ids[1], ids[2]]
@@ -101,7 +101,7 @@ def test_orders_are_listed_with_filters_and_pages(database):
 def test_an_order_naming_another_group_than_the_patients_is_refused_and_nothing_is_ordered(database):
     ward = make_ward(database)
     patient = make_patient(database, group="O+", hospital_id=ward.hospital)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     before = count_rows(database, Order)
 
     refused = order_for(staff, ward, patient.id, blood_group="A+")
@@ -114,7 +114,7 @@ def test_an_order_naming_another_group_than_the_patients_is_refused_and_nothing_
 def test_a_time_needed_without_a_time_zone_or_in_the_past_is_refused(database):
     ward = make_ward(database)
     patient = make_patient(database, hospital_id=ward.hospital)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     naive = order_for(staff, ward, patient.id, needed_by=(now() + timedelta(hours=2)).replace(tzinfo=None).isoformat())
     assert naive.status_code == 422 and naive.json()["code"] == "invalid_request"
     past = order_for(staff, ward, patient.id, needed_by=(now() - timedelta(hours=1)).isoformat())
@@ -126,7 +126,7 @@ def test_an_incompatible_unit_reserved_by_hand_is_refused_with_the_reason_and_no
     patient = make_patient(database, group="A+", hospital_id=ward.hospital)
     wrong = make_unit(database, ward.site, "B+")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     before = snapshot(database)
 
     refused = staff.post(f"/api/orders/{order}/reservations", json={"unit_id": wrong})
@@ -142,7 +142,7 @@ def test_a_unit_ignoring_the_irradiated_requirement_is_refused_at_reserve_and_at
     patient = make_patient(database, group="A+", hospital_id=ward.hospital)
     plain = make_unit(database, ward.site, "A+", irradiated=False)
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     reservation = staff.post(f"/api/orders/{order}/reservations", json={"unit_id": plain}).json()["reserved"][0]
     add_requirement(database, patient.id, "irradiated")  # haematology's advice arrives after the unit was held
 
@@ -168,7 +168,7 @@ def test_a_wrong_patient_scanned_at_issue_stops_it_and_nothing_changes(database)
     someone_else = make_patient(database, hospital_id=ward.hospital)
     unit = make_unit(database, ward.site, "A+")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     reservation = staff.post(f"/api/orders/{order}/allocate").json()["reserved"][0]
     before = snapshot(database)
 
@@ -189,7 +189,7 @@ def test_electronic_issue_refused_needs_a_crossmatch_first_then_the_unit_goes(da
     patient = make_patient(database, hospital_id=ward.hospital, screen=True)  # positive antibody screen
     unit = make_unit(database, ward.site, "A+")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     status = staff.get(f"/api/patients/{patient.id}/electronic-issue").json()
     assert status["allowed"] is False and "The latest antibody screen is positive." in status["reasons"]
     reservation = staff.post(f"/api/orders/{order}/allocate").json()["reserved"][0]
@@ -214,7 +214,7 @@ def test_a_reservation_released_with_its_reason_puts_the_unit_back_and_reopens_t
     patient = make_patient(database, hospital_id=ward.hospital)
     unit = make_unit(database, ward.site, "A+")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     reservation = staff.post(f"/api/orders/{order}/allocate").json()["reserved"][0]
 
     nothing = staff.post(f"/api/reservations/{reservation['id']}/release", json={"reason": ""})
@@ -230,7 +230,7 @@ def test_o_negative_given_to_someone_else_says_so_in_the_allocation(database):
     patient = make_patient(database, group="A+", hospital_id=ward.hospital)
     make_unit(database, ward.site, "O-")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
 
     held = staff.post(f"/api/orders/{order}/allocate").json()
 
@@ -245,7 +245,7 @@ def test_cancelling_an_order_gives_its_units_back(database):
     patient = make_patient(database, hospital_id=ward.hospital)
     unit = make_unit(database, ward.site, "A+")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     staff.post(f"/api/orders/{order}/allocate")
 
     cancelled = staff.post(f"/api/orders/{order}/cancel", json={"reason": "patient discharged"})
@@ -259,7 +259,7 @@ def test_emergency_release_without_the_right_signature_password_is_refused_and_n
     ward = make_ward(database)
     patient = make_patient(database, group=None, screen=None, hospital_id=ward.hospital, sex="M")
     unit = make_unit(database, ward.site, "O-")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     body = {"patient_id": patient.id, "unit_id": unit, "scanned_unit": din_scan(database, unit),
             "scanned_patient": patient.scan, "reason": "major haemorrhage, trauma bay 2"}
     before = without_audit(database)
@@ -284,7 +284,7 @@ def test_emergency_release_of_a_group_a_unit_is_refused_even_signed(database):
     ward = make_ward(database)
     patient = make_patient(database, group=None, screen=None, hospital_id=ward.hospital, sex="M")
     unit = make_unit(database, ward.site, "A+")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     offered = staff.get(f"/api/patients/{patient.id}/emergency-units").json()
     assert unit not in [u["unit_id"] for u in offered]
 
@@ -303,7 +303,7 @@ def test_a_clerk_and_a_lab_technician_are_refused_orders_and_issue(database):
     patient = make_patient(database, hospital_id=ward.hospital)
     unit = make_unit(database, ward.site, "O-")
     order = make_order(database, ward.hospital, patient.id)
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(ward.hospital,))
     reservation = staff.post(f"/api/orders/{order}/allocate").json()["reserved"][0]
     before = without_audit(database)
 

@@ -9,7 +9,7 @@ from tests.integration.issue_fixtures import (
     clerk, din_scan, make_order, make_patient, make_unit, make_ward, unit_status,
 )
 from tests.integration.patient_fixtures import count_rows
-from tests.integration.web_fixtures import api
+from tests.integration.web_fixtures import api, every_hospital
 
 BEFORE = {"temperature_c": 36.6, "pulse": 72, "systolic": 128, "diastolic": 80, "respiratory_rate": 14,
           "spo2": 98}
@@ -35,7 +35,7 @@ def start(client, database, patient, unit, issue_id, **fields):
 
 def test_a_transfusion_is_started_observed_and_ended_with_its_volume_and_outcome(database):
     patient, unit, issue_id = issued(database)
-    nurse = api(database, "hospital_staff")
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
 
     started = start(nurse, database, patient, unit, issue_id, checked_by="nurse.two")
     assert started.status_code == 201, started.text
@@ -64,7 +64,7 @@ def test_a_transfusion_is_started_observed_and_ended_with_its_volume_and_outcome
 
 def test_a_reaction_is_reported_with_a_standard_category(database):
     patient, unit, issue_id = issued(database)
-    nurse = api(database, "hospital_staff")
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
     transfusion = start(nurse, database, patient, unit, issue_id).json()["transfusion_id"]
 
     vocabulary = nurse.get("/api/transfusion-vocabulary").json()
@@ -84,8 +84,8 @@ def test_a_reaction_is_reported_with_a_standard_category(database):
 
 def test_the_wrong_patient_at_the_bedside_is_a_hard_stop_and_nothing_is_recorded(database):
     patient, unit, issue_id = issued(database)
-    other = make_patient(database)
-    nurse = api(database, "hospital_staff")
+    other = make_patient(database, hospital_id=every_hospital(database)[0])  # another patient on the same ward
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
 
     refused = start(nurse, database, other, unit, issue_id)
 
@@ -97,7 +97,7 @@ def test_the_wrong_patient_at_the_bedside_is_a_hard_stop_and_nothing_is_recorded
 
 def test_missing_baseline_vital_signs_are_named(database):
     patient, unit, issue_id = issued(database)
-    nurse = api(database, "hospital_staff")
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
     refused = start(nurse, database, patient, unit, issue_id, vitals_before={"pulse": 70})
     assert refused.status_code == 422
     assert "Also record: temperature" in refused.json()["message"]
@@ -107,7 +107,7 @@ def test_missing_baseline_vital_signs_are_named(database):
 def test_a_unit_returned_quickly_goes_back_into_stock_and_a_late_one_is_discarded(database):
     patient, unit, issue_id = issued(database)
     late_patient, late_unit, late_issue = issued(database)
-    nurse = api(database, "hospital_staff")
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
 
     quick = nurse.post("/api/returns", json={"issue_id": issue_id, "minutes_out_of_storage": 20,
                                              "kept_in_cold_chain": False, "note": "operation cancelled"})
@@ -124,7 +124,7 @@ def test_a_unit_returned_quickly_goes_back_into_stock_and_a_late_one_is_discarde
 
 def test_a_started_transfusion_cannot_be_returned(database):
     patient, unit, issue_id = issued(database)
-    nurse = api(database, "hospital_staff")
+    nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
     start(nurse, database, patient, unit, issue_id)
     refused = nurse.post("/api/returns", json={"issue_id": issue_id, "minutes_out_of_storage": 5,
                                                "kept_in_cold_chain": True})

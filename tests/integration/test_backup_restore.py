@@ -20,6 +20,7 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import backups
 from tests.conftest import _drop_pg_database, _pg_database_url
 from tests.integration.erasure_fixtures import as_, make_person, traces_left
+from tests.integration.sealed_fixtures import confide_everything, opened, raw_sealed_values
 from tests.integration.trace_fixtures import build_chain, clerk
 from tests.integration.web_fixtures import make_user
 
@@ -65,6 +66,21 @@ def test_a_round_trip_gives_back_every_table_exactly_and_the_chain_verifies(data
     assert report.chain_intact and report.audit_entries == len(before["audit_entry"])
     assert sum(len(rows) for rows in before.values()) > 50
     assert after == before
+
+
+def test_a_round_trip_keeps_every_sealed_value_as_it_was_and_it_opens_with_the_same_keys(database, empty_target,
+                                                                                         tmp_path):
+    confide_everything(database)
+    sealed, plain = raw_sealed_values(database), opened(database)
+    backups.take_backup(clerk(database, "admin.ada"), target=tmp_path / "nightly.bak")
+    backups.restore_backup(source=tmp_path / "nightly.bak", database_url=empty_target)
+    restored = Database(empty_target)
+    try:
+        assert raw_sealed_values(restored) == sealed
+        assert opened(restored) == plain
+    finally:
+        restored.dispose()
+    assert sum(len(values) for values in sealed.values()) > 20
 
 
 def test_taking_a_backup_is_audited_with_the_files_fingerprint(database, tmp_path):

@@ -30,7 +30,7 @@ def test_a_nul_byte_in_a_search_is_refused_in_words(database):
 def test_a_nul_byte_in_an_order_note_is_refused_and_nothing_is_written(database):
     hospital = make_hospital(database)
     patient = make_patient(database, ("mrn", "RXH:1"), hospital_id=hospital)
-    client = api(database, "hospital_staff")
+    client = api(database, "hospital_staff", hospitals=(hospital,))
     answer = client.post("/api/orders", json={
         "hospital_id": hospital, "patient_id": patient, "kind": "red_cells", "quantity": 1,
         "needed_by": "2099-01-01T10:00:00+00:00", "note": f"theatre{NUL}3"})
@@ -40,7 +40,7 @@ def test_a_nul_byte_in_an_order_note_is_refused_and_nothing_is_written(database)
 
 def test_a_time_before_the_first_representable_instant_is_refused_in_words(database):
     hospital = make_hospital(database)
-    client = api(database, "hospital_staff")
+    client = api(database, "hospital_staff", hospitals=(hospital,))
     answer = client.post("/api/orders", json={
         "hospital_id": hospital, "kind": "red_cells", "quantity": 1, "for_stock": True,
         "needed_by": "0001-01-01T00:00:00+14:00"})

@@ -9,7 +9,7 @@ from tests.integration.issue_fixtures import (
     add_grouping, audit_actions, din_scan, get, make_order, make_patient, make_unit, make_ward, snapshot, unit_status,
 )
 from tests.integration.lab_fixtures import audit_entries
-from tests.integration.web_fixtures import PASSWORD, make_user
+from tests.integration.web_fixtures import PASSWORD, join_hospitals, make_user
 
 runner = CliRunner()
 
@@ -46,6 +46,7 @@ def signatures(database) -> list[Signature]:
 
 def emergency_patient_and_unit(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     patient = make_patient(database, group=None, screen=None, sex="F", date_of_birth=None, hospital_id=ward.hospital,
                            identifier="EM-2026-0042", system="emergency")
     return patient, make_unit(database, ward.site, "O-")
@@ -64,6 +65,7 @@ def only_id(database, model):
 
 def test_allocate_crossmatch_and_issue_from_the_command_line(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     patient = make_patient(database, group="B+", antibodies=("anti-Fya",))
     unit = make_unit(database, ward.site, "B+")
     order = make_order(database, ward.hospital, patient.id)
@@ -86,6 +88,7 @@ def test_allocate_crossmatch_and_issue_from_the_command_line(database):
 
 def test_a_wrong_wristband_at_the_command_line_stops_the_issue(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     patient = make_patient(database, group="A+")
     unit = make_unit(database, ward.site, "A+")
     run("allocate", make_order(database, ward.hospital, patient.id))
@@ -99,6 +102,7 @@ def test_a_wrong_wristband_at_the_command_line_stops_the_issue(database):
 
 def test_reserve_release_and_show_from_the_command_line(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     patient = make_patient(database, group="A+")
     unit = make_unit(database, ward.site, "A-")
     order = make_order(database, ward.hospital, patient.id)
@@ -111,6 +115,7 @@ def test_reserve_release_and_show_from_the_command_line(database):
 
 def test_emergency_release_and_its_follow_up_from_the_command_line(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     patient = make_patient(database, group=None, screen=None, sex="F", date_of_birth=None, hospital_id=ward.hospital,
                            identifier="EM-2026-0042", system="emergency")
     unit = make_unit(database, ward.site, "O-")
@@ -136,14 +141,17 @@ def test_writes_need_a_user_name(database):
 
 
 def test_electronic_check_explains_why_not(database):
-    patient = make_patient(database, group="A+", samples=1)
+    ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
+    patient = make_patient(database, group="A+", samples=1, hospital_id=ward.hospital)
     result = run("electronic-check", patient.id)
     assert "Electronic issue not allowed" in result.output and "one sample only" in result.output
-    assert "allowed" in run("electronic-check", make_patient(database).id).output
+    assert "allowed" in run("electronic-check", make_patient(database, hospital_id=ward.hospital).id).output
 
 
 def test_reads_need_a_user_name_too(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     order = make_order(database, ward.hospital, make_patient(database).id)
     result = run("show", order, user=None)
     assert result.exit_code != 0 and "--as" in said(result) and "units held" not in said(result)
@@ -151,6 +159,7 @@ def test_reads_need_a_user_name_too(database):
 
 def test_an_allocation_as_a_name_with_no_account_is_refused_and_logged(database):
     ward = make_ward(database)
+    join_hospitals(database, "bms.ray", ward.hospital)  # the ward's transfusion staff
     make_unit(database, ward.site, "A+")
     order = make_order(database, ward.hospital, make_patient(database, group="A+").id)
     before, entries = records(database), len(audit_entries(database))

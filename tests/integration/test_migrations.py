@@ -13,7 +13,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.patient_profile import Grouping
 from bloodbank.domain.second_entry import Entry, check
 from tests.conftest import PG_SKIP, PG_URL, _drop_pg_database, _pg_database_url
-from tests.integration.lab_fixtures import make_donation, make_site
+from tests.integration.migration_fixtures import old_donation
 from tests.integration.patient_fixtures import make_patient
 from tests.tools import missing_tool
 
@@ -49,15 +49,10 @@ def fresh_url(request, tmp_path):
 
 
 def test_results_and_groupings_recorded_before_0010_keep_counting_as_they_did(fresh_url):
-    # The donation and patient are made by today's fixtures, then the schema is taken back to 0009, where the
-    # result and the grouping are written as a 0009 database held them.
-    upgrade(fresh_url)
+    upgrade(fresh_url, "0009")
     old = Database(fresh_url)
-    donation = make_donation(old, site_id=make_site(old))
+    donation = old_donation(old)["donation"]
     patient = make_patient(old, ("mrn", "RXH:1"))
-    old.dispose()
-    command.downgrade(alembic_config(fresh_url), "0009")
-    old = Database(fresh_url)
     with old.engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO test_result (donation_id, test, outcome, value, final, recorded_at, recorded_by) "

@@ -12,7 +12,7 @@ from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.orders import app
 from tests.integration.lab_fixtures import audit_entries
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_patient, make_reservation, make_unit
-from tests.integration.web_fixtures import make_user
+from tests.integration.web_fixtures import join_hospitals, make_user
 
 runner = CliRunner()
 
@@ -36,8 +36,9 @@ def soon(hours: int = 4) -> str:
 
 
 def test_an_order_is_placed_listed_shown_and_cancelled(database, cli):
-    make_hospital(database, code="RXH")
-    make_patient(database, ("mrn", "RXH:1"))
+    rxh = make_hospital(database, code="RXH")
+    join_hospitals(database, "dr.cli", rxh)
+    make_patient(database, ("mrn", "RXH:1"), hospital_id=rxh)
     result = cli("place", "--hospital", "RXH", "--patient", "RXH:1", "--kind", "red cells", "--quantity", 2,
                  "--needed-by", soon(), "--urgency", "urgent", "--note", "theatre 3")
     assert result.exit_code == 0, result.output
@@ -56,7 +57,8 @@ def test_an_order_is_placed_listed_shown_and_cancelled(database, cli):
 
 
 def test_a_stock_order_and_a_refused_order(database, cli):
-    make_hospital(database, code="RXH")
+    rxh = make_hospital(database, code="RXH")
+    join_hospitals(database, "dr.cli", rxh)
     result = cli("place", "--hospital", "RXH", "--for-stock", "--kind", "plasma", "--quantity", 10,
                  "--needed-by", soon(24))
     assert result.exit_code == 0, result.output
@@ -71,7 +73,8 @@ def test_a_stock_order_and_a_refused_order(database, cli):
 
 
 def test_an_order_placed_as_a_name_with_no_account_is_refused_and_logged(database, cli):
-    make_hospital(database, code="RXH")
+    rxh = make_hospital(database, code="RXH")
+    join_hospitals(database, "dr.cli", rxh)
     entries = len(audit_entries(database))
     result = cli("place", "--hospital", "RXH", "--for-stock", "--kind", "plasma", "--quantity", 2,
                  "--needed-by", soon(24), user="nobody")
@@ -83,7 +86,8 @@ def test_an_order_placed_as_a_name_with_no_account_is_refused_and_logged(databas
 
 def test_an_inventory_manager_may_not_place_or_list_orders_from_the_command_line(database, cli):
     make_user(database, "inventory_manager", "stock.sam")
-    make_hospital(database, code="RXH")
+    rxh = make_hospital(database, code="RXH")
+    join_hospitals(database, "dr.cli", rxh)
     placed = cli("place", "--hospital", "RXH", "--for-stock", "--kind", "plasma", "--quantity", 2,
                  "--needed-by", soon(24), user="stock.sam")
     assert placed.exit_code == 1 and "may not do this" in said(placed) and "'orders'" in said(placed)

@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 from bloodbank.adapters.db.models import AuditEntry, Hospital, Patient, PatientSample
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.patients import app, hospitals_app
+from bloodbank.entrypoints.cli.staff.users import app as users_app
 from tests.integration.lab_fixtures import audit_entries
 from tests.integration.patient_fixtures import count_rows, make_hospital, make_site
-from tests.integration.web_fixtures import make_user
+from tests.integration.web_fixtures import join_hospitals, make_user
 
 runner = CliRunner()
 
@@ -45,6 +46,7 @@ def test_a_patient_is_registered_grouped_flagged_and_shown(database, cli):
     site = make_site(database)
     set_up = len(actors(database))
     ok(cli("create", "RXH", "--name", "Royal Example", "--site", site, sub=hospitals_app, user="admin.ada"))
+    assert "of RXH" in ok(cli("hospitals", "clerk.cli", "--hospital", "rxh", sub=users_app, user="admin.ada"))
     created = len(actors(database))
     assert "RXH" in ok(cli("list", sub=hospitals_app))
     out = ok(cli("register", "--hospital", "rxh", "--id", "mrn:RXH:123456", "--id", "nhs:943 476 5919",
@@ -71,6 +73,7 @@ def test_a_patient_is_registered_grouped_flagged_and_shown(database, cli):
 def test_a_duplicate_identifier_is_refused_naming_the_patient_on_file(database, cli):
     ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app,
            user="admin.ada"))
+    join_hospitals(database, "clerk.cli", "RXH")  # the administrator adds the clerk to the new hospital
     ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "First"))
     result = cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Second")
     assert result.exit_code == 1
@@ -81,6 +84,7 @@ def test_a_duplicate_identifier_is_refused_naming_the_patient_on_file(database, 
 def test_an_emergency_patient_is_identified_and_merged_from_the_command_line(database, cli):
     ok(cli("create", "RXH", "--name", "Royal", "--site", make_site(database), sub=hospitals_app,
            user="admin.ada"))
+    join_hospitals(database, "clerk.cli", "RXH")  # the administrator adds the clerk to the new hospital
     ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Known", "--sex", "M"))
     ok(cli("antibody", "RXH:1", "anti-K"))
     out = ok(cli("emergency", "--hospital", "RXH", "--age", "40"))
@@ -95,6 +99,7 @@ def test_an_emergency_patient_is_identified_and_merged_from_the_command_line(dat
 
 def test_writes_need_a_user_and_errors_are_clerk_messages(database, cli):
     make_hospital(database, code="RXH")
+    join_hospitals(database, "clerk.cli", "RXH")
     result = runner.invoke(app, ["emergency", "--hospital", "RXH"], env={"BLOODBANK_USER": None})
     assert result.exit_code == 2 and "--as" in result.output
     assert count_rows(database, Patient) == 0
@@ -106,6 +111,7 @@ def test_writes_need_a_user_and_errors_are_clerk_messages(database, cli):
 
 def test_a_registration_as_a_name_with_no_account_is_refused_and_logged(database, cli):
     make_hospital(database, code="RXH")
+    join_hospitals(database, "clerk.cli", "RXH")
     entries = len(audit_entries(database))
     result = cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "First", user="nobody")
     assert result.exit_code == 1 and "no active account named 'nobody'" in said(result)
@@ -117,6 +123,7 @@ def test_a_registration_as_a_name_with_no_account_is_refused_and_logged(database
 def test_a_donor_desk_clerk_may_not_read_a_patient_from_the_command_line(database, cli):
     make_user(database, "clerk", "desk.dot")
     make_hospital(database, code="RXH")
+    join_hospitals(database, "clerk.cli", "RXH")
     ok(cli("register", "--hospital", "RXH", "--id", "mrn:RXH:1", "--family", "Private"))
     result = cli("show", "mrn:RXH:1", user="desk.dot")
     assert result.exit_code == 1 and "may not do this" in said(result) and "'patients.read'" in said(result)

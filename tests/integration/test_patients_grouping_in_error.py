@@ -21,7 +21,7 @@ from bloodbank.service_layer.staff import users
 from tests.integration.issue_fixtures import (
     add_grouping, clerk, make_order, make_patient, make_unit, make_ward,
 )
-from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
+from tests.integration.web_fixtures import PASSWORD, api, browser, every_hospital, join_hospitals, make_user
 
 runner = CliRunner()
 
@@ -58,7 +58,7 @@ def wrong_blood_in_tube(database, *, screen: bool = True):
 
 def test_a_grouping_marked_in_error_stops_counting_and_the_patient_is_confirmed_again(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    make_user(database, "hospital_staff", "bms.two")
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     assert get_patient_record(clerk(database), person.id).grouping_status == "discrepant"
 
     view = mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="wrong blood in tube",
@@ -79,7 +79,7 @@ def test_a_single_grouping_left_makes_the_patient_unconfirmed_not_discrepant(dat
     person = make_patient(database, hospital_id=ward.hospital, group=None)
     add_grouping(database, person.id, "A+")
     wrong = grouping_on(database, add_grouping(database, person.id, "O+"))
-    make_user(database, "hospital_staff", "bms.two")
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     assert get_patient_record(clerk(database), person.id).grouping_status == "discrepant"
     mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="sample from another patient",
                            confirmed_by="bms.two")
@@ -88,9 +88,9 @@ def test_a_single_grouping_left_makes_the_patient_unconfirmed_not_discrepant(dat
 
 def test_marking_in_error_is_refused_with_clear_messages(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    make_user(database, "hospital_staff", "bms.two")
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     make_user(database, "lab_technician", "lab.tech")
-    gone = make_user(database, "hospital_staff", "bms.gone")
+    gone = make_user(database, "hospital_staff", "bms.gone", hospitals=every_hospital(database))
     users.set_active(clerk(database, "admin"), user_id=gone.id, active=False, reason="left")
     uow = lambda: clerk(database, "bms.one")  # noqa: E731
     with pytest.raises(InvalidInput, match="Give the reason"):
@@ -127,12 +127,12 @@ def test_the_order_offers_no_crossmatch_for_a_held_unit_the_discrepant_patient_m
     assert held.reservation.unit_id == unit and not held.crossmatch_needed
     assert "is A+" in held.incompatible and "disagree (A+, B+)" in held.incompatible
 
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     page = html.unescape(staff.get(f"/hospital/orders/{order}").text)
     assert "Record crossmatch" not in page and 'name="crossmatch_unit"' not in page
     assert "Not compatible with this patient" in page
 
-    make_user(database, "hospital_staff", "bms.two")
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="wbit", confirmed_by="bms.two")
     [held] = order_workup(clerk(database), order_id=order).held
     assert held.incompatible is None and held.crossmatch_needed
@@ -160,7 +160,7 @@ def test_a_compatible_crossmatch_of_a_wrong_group_unit_is_refused_saying_why(dat
 
 def test_the_order_page_refuses_a_crossmatch_posted_for_a_wrong_group_unit(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     answer = staff.post(f"/hospital/orders/{order}/crossmatch", data={
         "csrf_token": staff.csrf, "crossmatch_patient": str(person.id), "crossmatch_unit": str(unit),
         "crossmatch_sample": str(person.sample_id), "crossmatch_result": "compatible",
@@ -178,8 +178,8 @@ def in_error_url(person, grouping_id: int) -> str:
 
 def test_the_api_marks_a_grouping_in_error_under_the_signers_signature(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    staff = api(database, "hospital_staff", "bms.one")
-    make_user(database, "hospital_staff", "bms.two")
+    staff = api(database, "hospital_staff", "bms.one", hospitals=every_hospital(database))
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     answer = staff.post(in_error_url(person, wrong), json={
         "reason": "wrong blood in tube", "confirmed_by": "bms.two", "signature_password": PASSWORD})
     assert answer.status_code == 200, answer.text
@@ -195,8 +195,8 @@ def test_the_api_marks_a_grouping_in_error_under_the_signers_signature(database)
 
 def test_the_api_refuses_a_wrong_password_the_signer_as_second_person_and_a_role_without_the_permission(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    staff = api(database, "hospital_staff", "bms.one")
-    make_user(database, "hospital_staff", "bms.two")
+    staff = api(database, "hospital_staff", "bms.one", hospitals=every_hospital(database))
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     wrong_password = staff.post(in_error_url(person, wrong), json={
         "reason": "wbit", "confirmed_by": "bms.two", "signature_password": "not my password"})
     assert wrong_password.status_code in (401, 403), wrong_password.text
@@ -213,8 +213,8 @@ def test_the_api_refuses_a_wrong_password_the_signer_as_second_person_and_a_role
 
 def test_the_patient_page_marks_a_grouping_in_error_signed(database):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
-    staff = browser(database, "hospital_staff", "bms.one")
-    make_user(database, "hospital_staff", "bms.two")
+    staff = browser(database, "hospital_staff", "bms.one", hospitals=every_hospital(database))
+    make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     page = html.unescape(staff.get(f"/hospital/patients/{person.id}").text)
     assert "Mark a grouping entered in error" in page and "I declare grouping chosen above entered in error" in page
     form = {"csrf_token": staff.csrf, "grouping_id": str(wrong), "in_error_reason": "wrong blood in tube",
@@ -246,6 +246,8 @@ def cli(database):
 
 def test_the_command_line_marks_a_grouping_in_error_signed_and_refuses_the_rest(database, cli):
     ward, person, unit, order, wrong = wrong_blood_in_tube(database)
+    for name in ("bms.one", "bms.two"):
+        join_hospitals(database, name, ward.hospital)
     args = ("grouping-in-error", person.scan, "--grouping", wrong, "--reason", "wrong blood in tube")
     refused = cli(*args, "--confirmed-by", "bms.two", user="lab.tech")
     assert refused.exit_code == 1 and "patients.write" in refused.output

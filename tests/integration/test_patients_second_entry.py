@@ -88,8 +88,8 @@ def test_a_patient_whose_groupings_are_all_typed_by_hand_and_unverified_is_treat
 
 
 def test_a_disagreeing_second_entry_of_a_grouping_is_kept_names_both_groups_and_makes_the_patient_discrepant(
-        database):
-    patient = make_patient(database, group="A+")  # confirmed by the analyser
+        database, hospital):
+    patient = make_patient(database, group="A+", hospital_id=hospital)  # confirmed by the analyser
     typed = typed_by_hand(database, patient.id, "A+")
     with pytest.raises(SecondEntryDisagrees) as error:
         give_grouping_second_entry(clerk(database, "bms.kai"), grouping_id=typed.id, blood_group="A-")
@@ -103,7 +103,7 @@ def test_a_disagreeing_second_entry_of_a_grouping_is_kept_names_both_groups_and_
     [disputed] = [g for g in chart.groupings if g.id == typed.id]
     assert disputed.check == "disputed" and "first A+, second A-" in disputed.disagreement
 
-    make_user(database, "hospital_staff", "bms.kai")
+    make_user(database, "hospital_staff", "bms.kai", hospitals=(hospital,))
     mark_grouping_in_error(clerk(database), grouping_id=typed.id, reason="second entry disagreed: card unreadable",
                            confirmed_by="bms.kai")
     assert get_patient_chart(clerk(database), patient.id).grouping_status == "confirmed"
@@ -147,9 +147,10 @@ def test_a_grouping_second_entry_is_refused_in_words_and_nothing_is_stored(datab
 # ---------------------------------------------------------------- the API
 
 
-def test_through_the_api_a_hand_typed_grouping_waits_for_a_blind_second_entry(database):
-    patient = make_patient(database, group=None)
-    staff, colleague = api(database, "hospital_staff", "bms.lee"), api(database, "hospital_staff", "bms.kai")
+def test_through_the_api_a_hand_typed_grouping_waits_for_a_blind_second_entry(database, hospital):
+    patient = make_patient(database, group=None, hospital_id=hospital)
+    staff = api(database, "hospital_staff", "bms.lee", hospitals=(hospital,))
+    colleague = api(database, "hospital_staff", "bms.kai", hospitals=(hospital,))
     ids = []
     for _ in range(2):
         sample = add_sample(database, patient.id)
@@ -174,11 +175,11 @@ def test_through_the_api_a_hand_typed_grouping_waits_for_a_blind_second_entry(da
     assert [g["second_entry_by"] for g in record["groupings"]] == ["bms.kai", "bms.kai"]
 
 
-def test_through_the_api_a_disagreeing_or_wrong_grouping_second_entry_is_refused_in_words(database):
-    patient = make_patient(database, group="O+")
-    other = make_patient(database, group=None)
+def test_through_the_api_a_disagreeing_or_wrong_grouping_second_entry_is_refused_in_words(database, hospital):
+    patient = make_patient(database, group="O+", hospital_id=hospital)
+    other = make_patient(database, group=None, hospital_id=hospital)
     typed = typed_by_hand(database, patient.id, "O+")
-    staff = api(database, "hospital_staff")
+    staff = api(database, "hospital_staff", hospitals=(hospital,))
     url = f"/api/patients/{patient.id}/groupings/{typed.id}/second-entry"
     wrong_patient = staff.post(f"/api/patients/{other.id}/groupings/{typed.id}/second-entry",
                                json={"blood_group": "O+"})
@@ -202,10 +203,10 @@ def text_of(answer) -> str:
     return html.unescape(answer.text)
 
 
-def test_on_the_pages_a_hand_typed_grouping_is_shown_awaiting_and_entered_again_blind(database):
-    patient = make_patient(database, group="AB-", samples=1)
+def test_on_the_pages_a_hand_typed_grouping_is_shown_awaiting_and_entered_again_blind(database, hospital):
+    patient = make_patient(database, group="AB-", samples=1, hospital_id=hospital)
     sample = add_sample(database, patient.id)
-    staff = browser(database, "hospital_staff", "bms.lee")
+    staff = browser(database, "hospital_staff", "bms.lee", hospitals=(hospital,))
     made = staff.post(f"/hospital/patients/{patient.id}/groupings", data={
         "csrf_token": staff.csrf, "grouping_sample": str(sample), "blood_group": "AB-", "grouping_edited": "on"})
     assert made.status_code == 303 and "grouping_typed" in made.headers["location"]
@@ -214,7 +215,7 @@ def test_on_the_pages_a_hand_typed_grouping_is_shown_awaiting_and_entered_again_
     assert "awaiting a second entry" in page and "not confirmed" in page
     assert f'href="/hospital/groupings/second-entry?patient_id={patient.id}"' in page
 
-    colleague = browser(database, "hospital_staff", "bms.kai")
+    colleague = browser(database, "hospital_staff", "bms.kai", hospitals=(hospital,))
     listed = colleague.get("/hospital/groupings/second-entry")
     [grouping_id] = re.findall(r'href="/hospital/groupings/(\d+)/second-entry"', listed.text)
     assert "AB-" not in text_of(listed)
@@ -227,10 +228,10 @@ def test_on_the_pages_a_hand_typed_grouping_is_shown_awaiting_and_entered_again_
     assert ">AB-</strong> (confirmed)" in text_of(staff.get(f"/hospital/patients/{patient.id}"))
 
 
-def test_on_the_pages_a_disagreeing_grouping_second_entry_names_both_groups(database):
-    patient = make_patient(database, group=None)
+def test_on_the_pages_a_disagreeing_grouping_second_entry_names_both_groups(database, hospital):
+    patient = make_patient(database, group=None, hospital_id=hospital)
     typed = typed_by_hand(database, patient.id, "B-")
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=(hospital,))
     answer = staff.post(f"/hospital/groupings/{typed.id}/second-entry",
                         data={"csrf_token": staff.csrf, "blood_group": "B+"})
     assert answer.status_code == 409 and "first B-, second B+" in text_of(answer)
@@ -245,10 +246,16 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli(database):
+def hospital(database) -> int:
+    """The hospital of the patients and the staff of a test: staff see only their own hospitals' patients."""
+    return make_ward(database).hospital
+
+
+@pytest.fixture
+def cli(database, hospital):
     context.set_database_url(database.url)
-    make_user(database, "hospital_staff", "bms.lee")
-    make_user(database, "hospital_staff", "bms.kai")
+    make_user(database, "hospital_staff", "bms.lee", hospitals=(hospital,))
+    make_user(database, "hospital_staff", "bms.kai", hospitals=(hospital,))
     yield lambda *args, user="bms.lee": runner.invoke(patients_cli, [str(a) for a in args],
                                                       env={"BLOODBANK_USER": user, "COLUMNS": "250"})
     context.set_database_url(None)
@@ -258,8 +265,8 @@ def said(result) -> str:
     return " ".join(result.output.split())
 
 
-def test_from_the_command_line_a_hand_typed_grouping_waits_for_its_second_entry(database, cli):
-    patient = make_patient(database, group=None, identifier="RXH:424242")
+def test_from_the_command_line_a_hand_typed_grouping_waits_for_its_second_entry(database, hospital, cli):
+    patient = make_patient(database, group=None, identifier="RXH:424242", hospital_id=hospital)
     sample = add_sample(database, patient.id)
     typed = cli("group", patient.scan, "O+", "--sample", sample, "--manual")
     assert typed.exit_code == 0 and "group is unverified" in said(typed) and "second entry" in said(typed)
@@ -274,8 +281,8 @@ def test_from_the_command_line_a_hand_typed_grouping_waits_for_its_second_entry(
     assert again.exit_code == 1 and "already has its second entry" in said(again)
 
 
-def test_from_the_command_line_a_matching_grouping_second_entry_verifies_it(database, cli):
-    patient = make_patient(database, group="A+", samples=1, identifier="RXH:434343")
+def test_from_the_command_line_a_matching_grouping_second_entry_verifies_it(database, hospital, cli):
+    patient = make_patient(database, group="A+", samples=1, identifier="RXH:434343", hospital_id=hospital)
     sample = add_sample(database, patient.id)
     cli("group", patient.scan, "A+", "--sample", sample, "--manual")
     [waiting] = groupings_awaiting_second_entry(clerk(database), patient_id=patient.id)

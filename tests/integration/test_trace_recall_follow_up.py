@@ -8,7 +8,7 @@ from bloodbank.service_layer.traceability.recall_follow_up import open_recall_ta
 from tests.integration.trace_fixtures import (
     audit_actions, build_chain, clerk, issue_unit, make_hospital, make_patient, make_unit,
 )
-from tests.integration.web_fixtures import api, browser
+from tests.integration.web_fixtures import api, browser, every_hospital
 
 
 def recalled_donor_b(database):
@@ -73,7 +73,7 @@ def test_the_inventory_and_hospital_home_pages_show_open_recalls_until_handled(d
     inventory = browser(database, "inventory_manager")
     page = inventory.get("/inventory")
     assert page.status_code == 200 and 'id="recall-tasks"' in page.text and "donor reported hepatitis" in page.text
-    hospital = browser(database, "hospital_staff")
+    hospital = browser(database, "hospital_staff", hospitals=every_hospital(database))  # the ward's staff
     assert str(issued) in hospital.get("/hospital").text.split('id="recall-tasks"')[1]
     answer = hospital.post("/hospital/recalls/handled", data={
         "csrf_token": hospital.csrf, "recall_id": view.recall_id, "unit_id": issued, "note": "sent back from ward 7"})

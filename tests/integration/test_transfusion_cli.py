@@ -11,7 +11,7 @@ from tests.integration.lab_fixtures import audit_entries
 from tests.integration.trace_fixtures import (
     build_chain, counts, follow_ups, issue_unit, make_donation, make_donor, make_patient, make_unit, unit_status,
 )
-from tests.integration.web_fixtures import make_user
+from tests.integration.web_fixtures import join_hospitals, make_user
 
 runner = CliRunner()
 BASELINE = ("--temp", "36.8", "--pulse", "72", "--bp", "124/78", "--resp", "16")
@@ -36,8 +36,9 @@ def records(database) -> dict[str, object]:
 
 
 @pytest.fixture
-def bedside(database):
+def bedside(database, cli):
     chain = build_chain(database)
+    join_hospitals(database, "nurse.kim", chain.hospital_id)  # the ward's nurse
     chain.patients["P9"], chain.wristbands["P9"] = make_patient(database, chain.hospital_id)
     donor_id, _ = make_donor(database)
     donation_id, chain.dins["E"] = make_donation(database, chain.site_id, donor_id)

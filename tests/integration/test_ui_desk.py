@@ -7,9 +7,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import Appointment, Consent, Donor, SelfExclusion, Visit
+from bloodbank.adapters.db.models import Appointment, Consent, Donor, Visit
 from bloodbank.config import get_settings
 from bloodbank.domain.questionnaire import questions
+from bloodbank.service_layer.donors.consent import is_self_excluded
 
 from tests.integration.appointment_fixtures import make_site as make_open_site, NOW, WEEKDAYS
 from tests.integration.visit_fixtures import make_deferral
@@ -222,7 +223,8 @@ def test_the_private_screen_reads_the_same_for_both_answers_and_staff_pages_do_n
     assert "hand the tablet back" in clerk.get("/kiosk/thanks").text
 
     assert clerk.get(f"/desk/visits/{second}").text == before
-    assert only(database, SelfExclusion).visit_id == second
+    with database.sessions() as session:
+        assert [v for v in (first, second) if is_self_excluded(session, v)] == [second]
 
 
 def test_the_handed_over_tablet_reaches_nothing_but_the_question_and_only_once(database, clerk, site):
@@ -236,7 +238,7 @@ def test_the_handed_over_tablet_reaches_nothing_but_the_question_and_only_once(d
     again = tablet.post("/kiosk", data={"choice": "not", "kiosk_csrf": token})
     assert again.status_code == 403 and "hand the tablet back" in again.text.lower()
     with database.sessions() as session:
-        assert session.query(SelfExclusion).count() == 0
+        assert not is_self_excluded(session, visit_id)
 
 
 def test_the_private_screen_without_a_handed_over_tablet_is_closed(database, clerk):

@@ -16,7 +16,7 @@ from tests.integration.issue_fixtures import (
     din_scan, make_order, make_patient, make_unit, make_ward, now, unit_status,
 )
 from tests.integration.patient_fixtures import VALID_NHS, count_rows, insert, make_hospital, make_site
-from tests.integration.web_fixtures import PASSWORD, browser
+from tests.integration.web_fixtures import PASSWORD, browser, every_hospital
 
 VITALS = {"temperature_c": "36.8", "pulse": "74", "systolic": "126", "diastolic": "78", "respiratory_rate": "16"}
 
@@ -43,7 +43,7 @@ def allocated(database, **patient):
 
 def test_the_hospital_home_lists_open_orders_with_urgency_needed_by_and_status(database):
     ward, person, unit, order = allocated(database)
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
 
     page = staff.get("/hospital")
 
@@ -72,7 +72,7 @@ def test_a_clerk_and_a_lab_technician_are_refused_the_hospital_pages(database):
 def test_a_patient_registered_in_the_browser_is_grouped_ordered_for_issued_and_transfused(database):
     ward = make_ward(database)
     unit = make_unit(database, ward.site, "O+")
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=(ward.hospital,))
 
     registered = post(staff, "/hospital/patients", hospital_id=str(ward.hospital), given_name="June",
                       family_name="Carter", date_of_birth="1961-04-09", sex="F", system_1="nhs", value_1=VALID_NHS[0])
@@ -126,7 +126,7 @@ def test_a_patient_registered_in_the_browser_is_grouped_ordered_for_issued_and_t
 def test_a_refused_issue_shows_every_reason_and_keeps_what_was_scanned(database):
     ward, person, unit, order = allocated(database)
     other = make_patient(database)
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     assert post(staff, f"/hospital/orders/{order}/allocate").status_code == 303
     reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"',
                             staff.get(f"/hospital/orders/{order}").text, re.S).group(1)
@@ -146,7 +146,7 @@ def test_a_refused_issue_shows_every_reason_and_keeps_what_was_scanned(database)
 
 def test_the_crossmatch_form_appears_when_electronic_issue_is_not_allowed_and_clears_the_unit(database):
     ward, person, unit, order = allocated(database, screen=True)
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     post(staff, f"/hospital/orders/{order}/allocate")
     page = text(staff.get(f"/hospital/orders/{order}"))
     assert "Electronic issue is not allowed for this patient" in page and "Record crossmatch" in page
@@ -166,7 +166,7 @@ def test_the_crossmatch_form_appears_when_electronic_issue_is_not_allowed_and_cl
 def test_an_incompatible_reservation_is_shown_with_its_reason(database):
     ward, person, unit, order = allocated(database)
     wrong = make_unit(database, ward.site, "B+")
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     refused = post(staff, f"/hospital/orders/{order}/reserve", unit_id=str(wrong))
     assert refused.status_code == 422
     assert "is not compatible with the patient's group A+" in text(refused)
@@ -176,7 +176,7 @@ def test_an_incompatible_reservation_is_shown_with_its_reason(database):
 def test_an_order_naming_the_wrong_group_is_refused_and_the_form_keeps_what_was_typed(database):
     ward = make_ward(database)
     person = make_patient(database, group="A+", hospital_id=ward.hospital)
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=(ward.hospital,))
     before = count_rows(database, Order)
 
     refused = post(staff, "/hospital/orders", patient_id=str(person.id), hospital_id=str(ward.hospital),
@@ -193,7 +193,7 @@ def test_emergency_release_with_the_wrong_password_is_refused_on_the_page_and_no
     ward = make_ward(database)
     person = make_patient(database, group=None, screen=None, sex="M", hospital_id=ward.hospital)
     unit = make_unit(database, ward.site, "O+")
-    staff = browser(database, "hospital_staff")
+    staff = browser(database, "hospital_staff", hospitals=(ward.hospital,))
     page = text(staff.get(f"/hospital/emergency?patient_id={person.id}"))
     assert "I authorise the emergency release of uncrossmatched unit" in page
     fields = dict(patient_id=str(person.id), unit_id=str(unit), scanned_unit=din_scan(database, unit),
@@ -213,8 +213,8 @@ def test_emergency_release_with_the_wrong_password_is_refused_on_the_page_and_no
 
 def test_the_wrong_patient_at_the_bedside_stops_the_start_and_keeps_the_vital_signs(database):
     ward, person, unit, order = allocated(database)
-    other = make_patient(database)
-    staff = browser(database, "hospital_staff")
+    other = make_patient(database, hospital_id=ward.hospital)  # another patient on the same ward
+    staff = browser(database, "hospital_staff", hospitals=(ward.hospital,))
     post(staff, f"/hospital/orders/{order}/allocate")
     reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"',
                             staff.get(f"/hospital/orders/{order}").text, re.S).group(1)
@@ -237,7 +237,7 @@ def test_a_user_of_a_new_york_site_sees_an_orders_needed_by_in_new_york_time(dat
     order = insert(database, Order(hospital_id=hospital, patient_id=person, kind="red_cells", quantity=1,
                                    needed_by=datetime(2026, 12, 5, 15, 0, tzinfo=timezone.utc), urgency="urgent",
                                    status="open", ordered_by="dr.who"))
-    staff = browser(database, "hospital_staff", site_id=site)
+    staff = browser(database, "hospital_staff", site_id=site, hospitals=(hospital,))
 
     shown = text(staff.get(f"/hospital/orders/{order}"))
 
@@ -250,7 +250,8 @@ def test_the_order_form_offers_and_reads_needed_by_on_the_hospitals_clock(databa
     hospital = make_hospital(database, site_id=site)
     person = patient_fixtures.make_patient(database, ("nhs", VALID_NHS[2]), hospital_id=hospital)
     with time_machine.travel(datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc), tick=False):
-        staff = browser(database, "hospital_staff")  # a person of no site: the ward's clock still decides
+        # A person of no site: the ward's clock still decides.
+        staff = browser(database, "hospital_staff", hospitals=(hospital,))
         form = text(staff.get("/hospital/orders/new", params={"patient_id": person}))
         placed = post(staff, "/hospital/orders", patient_id=str(person), hospital_id=str(hospital),
                       kind="red_cells", quantity="1", urgency="routine", needed_by="2026-12-05T14:00")

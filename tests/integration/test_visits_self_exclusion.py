@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import SelfExclusion, Visit
+from bloodbank.adapters.db.models import ConfidentialAnswer, Visit
 from bloodbank.domain.errors import NotFound
 from bloodbank.service_layer.blood.self_exclusion import record_self_exclusion
 from bloodbank.service_layer.donors.consent import is_self_excluded
@@ -25,14 +25,14 @@ def excluded(database, visit_id):
         return is_self_excluded(s, visit_id)
 
 
-def test_a_self_exclusion_after_collection_is_stored_with_only_the_link_and_time(database):
+def test_a_self_exclusion_after_collection_is_stored_with_only_the_link_the_time_and_the_sealed_answer(database):
     site, donor = make_site(database), make_donor(database)
     visit = make_visit(database, donor_id=donor, site_id=site, status="collected")
     record_self_exclusion(clerk(database, "kiosk.1"), visit_id=visit)
     assert excluded(database, visit)
     with database.sessions() as s:
-        [row] = s.execute(select(SelfExclusion)).scalars()
-    assert (row.visit_id, row.recorded_at) == (visit, FROZEN_AT)
+        [row] = s.execute(select(ConfidentialAnswer)).scalars()
+    assert (row.visit_id, row.recorded_at, row.answer) == (visit, FROZEN_AT, "not")
 
 
 def test_a_self_exclusion_before_collection_is_allowed_too(database):

@@ -8,7 +8,7 @@ from itertools import count
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import (
-    Appointment, AuditEntry, Consent, Deferral, Donation, Donor, SelfExclusion, Site, Visit,
+    Appointment, AuditEntry, ConfidentialAnswer, Consent, Deferral, Donation, Donor, Site, Visit,
 )
 from bloodbank.config import get_settings
 from bloodbank.domain.questionnaire import questions
@@ -86,7 +86,7 @@ def get(database, model, row_id):
 
 def counts(database) -> dict[str, int]:
     """Rows in every table a visit step can write: compared before and after a refusal."""
-    tables = {"visit": Visit, "consent": Consent, "deferral": Deferral, "self_exclusion": SelfExclusion,
+    tables = {"visit": Visit, "consent": Consent, "deferral": Deferral, "confidential_answer": ConfidentialAnswer,
               "appointment": Appointment, "audit": AuditEntry}
     with database.sessions() as session:
         return {name: session.execute(select(func.count()).select_from(model)).scalar_one()

@@ -35,6 +35,12 @@ def test_a_safe_installation_has_no_finding():
     ({"last_backup": None}, "no_backup", WARNING),
     ({"last_backup": NOW - timedelta(days=3)}, "old_backup", WARNING),
     ({"audit_chain_ok": False}, "audit_chain_broken", DANGER),
+    ({"data_key_source": "none"}, "no_data_key", DANGER),
+    ({"data_key_problem": "The data key file cannot be read."}, "data_key_unusable", DANGER),
+    ({"data_key_file_mode": 0o640}, "data_key_readable", DANGER),
+    ({"data_key_beside_database": True}, "data_key_beside_database", WARNING),
+    ({"sealed_under_missing_keys": 3}, "data_key_missing", DANGER),
+    ({"sealed_under_older_keys": 120}, "data_key_rotation_unfinished", WARNING),
 ])
 def test_each_unsafe_fact_is_named_at_its_level(change, code, level):
     assert codes(replace(SAFE, **change)) == {code: level}
@@ -51,3 +57,8 @@ def test_a_postgresql_database_has_no_file_to_check():
 def test_dangerous_findings_come_first():
     levels = [f.level for f in review(replace(SAFE, last_backup=None, host="0.0.0.0"))]
     assert levels == [DANGER, WARNING]
+
+
+def test_a_key_file_others_can_read_is_named_once_not_also_as_unusable():
+    facts = replace(SAFE, data_key_file_mode=0o644, data_key_problem="The data key file can be read by others.")
+    assert codes(facts) == {"data_key_readable": DANGER}

@@ -28,6 +28,13 @@ class DeploymentFacts:
     public_url: str
     last_backup: datetime | None
     audit_chain_ok: bool
+    # The keys sealing donors' confidences (adapters.data_keys): where they come from, and what is wrong.
+    data_key_source: str = "file"  # "file", "environment" or "none"
+    data_key_problem: str | None = None  # why the key ring cannot be used
+    data_key_file_mode: int | None = None
+    data_key_beside_database: bool = False  # the key file sits in (or under) the SQLite file's folder
+    sealed_under_older_keys: int = 0  # values a rotation has not reached yet
+    sealed_under_missing_keys: int = 0  # values sealed with a key no longer in the ring
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Finding:
 
 def review(facts: DeploymentFacts) -> list[Finding]:
     """Every problem found, the dangerous ones first."""
-    found = [*_accounts(facts), *_storage(facts), *_network(facts), *_records(facts)]
+    found = [*_accounts(facts), *_storage(facts), *_data_keys(facts), *_network(facts), *_records(facts)]
     return sorted(found, key=lambda f: f.level != DANGER)
 
 
@@ -73,6 +80,36 @@ def _storage(facts: DeploymentFacts) -> list[Finding]:
                         f"The database file can be read by other users of this computer (mode {mode:o}): "
                         "chmod 600 it and its -wal and -shm files.")]
     return []
+
+
+def _data_keys(facts: DeploymentFacts) -> list[Finding]:
+    found = []
+    mode = facts.data_key_file_mode
+    if mode is not None and mode & 0o077:
+        found.append(Finding(DANGER, "data_key_readable",
+                             f"The data key file can be read by other users of this computer (mode {mode:o}): "
+                             "chmod 600 it. Until then nothing sealed can be read or written."))
+    elif facts.data_key_source == "none":
+        found.append(Finding(DANGER, "no_data_key",
+                             "No data key is configured: donors' confidences can be neither sealed nor read, and "
+                             "the server refuses to start. Create a key file with `bloodbank keys init --file "
+                             "PATH` and set BLOODBANK_DATA_KEY_FILE."))
+    elif facts.data_key_problem:
+        found.append(Finding(DANGER, "data_key_unusable", facts.data_key_problem))
+    if facts.data_key_beside_database:
+        found.append(Finding(WARNING, "data_key_beside_database",
+                             "The data key file sits in the database's folder: a copy of that folder carries the "
+                             "key with the data it seals. Keep it in a folder of its own, backed up apart."))
+    if facts.sealed_under_missing_keys:
+        found.append(Finding(DANGER, "data_key_missing",
+                             f"{facts.sealed_under_missing_keys} stored value(s) are sealed with a key the ring no "
+                             "longer holds (retired too early, or left out): restore that key, or they stay "
+                             "unreadable."))
+    if facts.sealed_under_older_keys:
+        found.append(Finding(WARNING, "data_key_rotation_unfinished",
+                             f"{facts.sealed_under_older_keys} stored value(s) are still sealed with an older key: "
+                             "run `bloodbank keys reseal`, then retire the old key."))
+    return found
 
 
 def _network(facts: DeploymentFacts) -> list[Finding]:

@@ -97,3 +97,9 @@ class SignatureRefused(DomainError):
     """The password given to sign did not match: the signed action did not happen."""
 
     code = "signature_refused"
+
+
+class DataKeyUnavailable(DomainError):
+    """The key that seals donors' confidences is missing, unreadable or not the one a value needs."""
+
+    code = "data_key_unavailable"

@@ -33,6 +33,12 @@ def _check(conn, cursor, statement, parameters, context, executemany) -> None:
     _walk(parameters)
 
 
+def check(value: object) -> None:
+    """The same rule for a value about to be sealed (adapters.db.sealed_types), which this guard would
+    otherwise see only as ciphertext."""
+    _walk(value)
+
+
 def _walk(value: object) -> None:
     if isinstance(value, dict):
         value = value.values()

@@ -11,7 +11,7 @@ from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
-from bloodbank.entrypoints.cli.staff import audit, users
+from bloodbank.entrypoints.cli.staff import audit, keys, users
 from bloodbank.entrypoints.cli.traceability import trace
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(eligibility.app, name="eligibility")
 app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
 app.add_typer(sites.app, name="sites")
 app.add_typer(users.app, name="users")
 app.add_typer(donors.app, name="donors")

@@ -68,8 +68,12 @@ def installing() -> bool:
 
 
 def uow() -> UnitOfWork:
-    """A unit of work run as the account checked by the command's `--as`; refused before that check."""
-    return UnitOfWork(database(), actor=running().actor)
+    """A unit of work run as the account checked by the command's `--as` (seeing only its hospitals' records,
+    as on the pages); refused before that check."""
+    who = running()
+    if who.principal is not None:
+        return who.principal.unit_of_work(database())
+    return UnitOfWork(database(), actor=who.actor)  # the installer making the first administrator
 
 
 @contextmanager

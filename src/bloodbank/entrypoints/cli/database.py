@@ -23,7 +23,8 @@ app = typer.Typer(help="Create and upgrade the database schema; back it up and r
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply every migration up to REVISION (default: the latest)."""
     url = database_url()
-    migrate.upgrade(url, revision)
+    with clerk_errors():  # a revision that needs the data key says so, instead of a traceback
+        migrate.upgrade(url, revision)
     console.print(f"Database at {masked_url(url)} is up to date.")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import typer
+from rich.markup import escape
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
@@ -23,13 +24,18 @@ def serve(
                           "suite only. Unset it to serve.[/red]")
         raise typer.Exit(2)
     from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-    from bloodbank.service_layer.staff import users
+    from bloodbank.service_layer.staff import data_keys, users
 
     database = Database(database_url())
     try:
+        # Without its key a server could neither read what donors confided nor seal what they say next.
+        unready = data_keys.readiness_problem(UnitOfWork(database, actor="serve"))
         kinds = users.account_kinds(UnitOfWork(database, actor="serve"), active_only=True)
     finally:
         database.dispose()
+    if unready:
+        err_console.print(f"[red]{escape(unready)} The server was not started.[/red]")
+        raise typer.Exit(2)
     if kinds.demo and kinds.real:
         err_console.print(f"[red]This database holds {kinds.demo} demo account(s), whose password is public, beside "
                           f"{kinds.real} real one(s). Deactivate or remove the demo accounts, or serve the demo from "

@@ -17,6 +17,8 @@ STATUS_BY_CODE = {
     "possible_duplicate": 409,
     "invalid_transition": 409,
     "visit_closed": 409,
+    # The installation cannot read or seal confidences until its key ring is restored: not the request's fault.
+    "data_key_unavailable": 503,
 }
 
 

@@ -54,7 +54,7 @@ class Caller:
     read_only: bool = False
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.database, actor=self.principal.username, read_only=self.read_only)
+        return self.principal.unit_of_work(self.database, read_only=self.read_only)
 
     @property
     def user_id(self) -> int:

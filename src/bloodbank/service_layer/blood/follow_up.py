@@ -70,10 +70,11 @@ def ensure_follow_up(uow: UnitOfWork, *, donor_id: int, donation_id: int | None,
     of opening another, so the donor is called once.
     """
     s = uow.session
-    row = s.execute(select(DonorFollowUp).where(
+    # The reason is sealed: the donor's open follow-ups are read by donor and donation, and sorted out here.
+    row = next((r for r in s.execute(select(DonorFollowUp).where(
         DonorFollowUp.donor_id == donor_id, DonorFollowUp.donation_id == donation_id,
-        DonorFollowUp.reason == reason, DonorFollowUp.closed_at.is_(None),
-    ).with_for_update()).scalars().first()
+        DonorFollowUp.closed_at.is_(None),
+    ).order_by(DonorFollowUp.id).with_for_update()).scalars() if r.reason == reason), None)
     if row is None:
         row = DonorFollowUp(donor_id=donor_id, donation_id=donation_id, reason=reason, detail=detail,
                             opened_at=utcnow(), opened_by=uow.actor)
@@ -176,11 +177,10 @@ def _settle_group(uow: UnitOfWork, row: DonorFollowUp, group: str | None, outcom
         _refuse_unless_typed(s, row, group)
         donor.blood_group, donor.blood_group_confirmed = group, True
         _regroup_held_units(uow, row, group)
-    still_open = s.execute(select(DonorFollowUp.id).where(
-        DonorFollowUp.donor_id == donor.id, DonorFollowUp.reason == "group_discrepancy",
-        DonorFollowUp.closed_at.is_(None),
-    )).first()
-    if still_open is None:
+    still_open = any(reason == "group_discrepancy" for reason in s.execute(select(DonorFollowUp.reason).where(
+        DonorFollowUp.donor_id == donor.id, DonorFollowUp.closed_at.is_(None),
+    )).scalars())
+    if not still_open:
         donor.group_discrepancy = False
     after = {"blood_group": donor.blood_group, "blood_group_confirmed": donor.blood_group_confirmed,
              "group_discrepancy": donor.group_discrepancy}

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Consent, Donation, SelfExclusion, Visit
+from bloodbank.adapters.db.models import ConfidentialAnswer, Consent, Donation, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import consent as rules
@@ -24,6 +24,8 @@ from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 NEUTRAL_WITHDRAWAL = "The donor chose not to continue."
+# The donor's private "do not use my blood", as `blood.self_exclusion` stores it.
+NOT_MY_BLOOD = "not"
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,13 @@ def is_self_excluded(session: Session, visit_id: int) -> bool:
 
 
 def self_excluded_visits(session: Session, visit_ids: list[int]) -> set[int]:
-    """Which of these visits' donors said "do not use my blood": for the system, never for a screen."""
+    """Which of these visits' donors said "do not use my blood": for the system, never for a screen. The
+    answers are sealed: read, then compared here."""
     if not visit_ids:
         return set()
-    return set(session.execute(
-        select(SelfExclusion.visit_id).where(SelfExclusion.visit_id.in_(visit_ids))
-    ).scalars())
+    return {visit_id for visit_id, answer in session.execute(
+        select(ConfidentialAnswer.visit_id, ConfidentialAnswer.answer).where(ConfidentialAnswer.visit_id.in_(visit_ids))
+    ) if answer == NOT_MY_BLOOD}
 
 
 def ensure_consent_for_collection(session: Session, visit: Visit) -> None:

@@ -158,3 +158,9 @@ def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -
             break
         after = (rows[-1][0], rows[-1][1])
     return list(found)[:wanted]
+
+
+def count_donors(uow: UnitOfWork) -> int:
+    """Every record on the register, merged ones included: a census, not a search."""
+    with uow:
+        return uow.session.execute(select(func.count()).select_from(Donor)).scalar_one()

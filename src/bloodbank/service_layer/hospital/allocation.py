@@ -21,9 +21,10 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.allocation import (
     O_NEGATIVE, choose_units, kinds_for_order, needs_o_negative, o_negative_note, possible_groups, unit_refusals,
 )
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import UnitFacts
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.orders import set_order_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.shared import unit_moves
@@ -72,7 +73,7 @@ def allocate(uow: UnitOfWork, *, order_id: int) -> AllocationView:
     """Reserve the best units in stock for the order; a shortfall leaves it open."""
     with uow:
         session = uow.session
-        order = _open_order(session, order_id)
+        order = _open_order(uow, order_id)
         remaining = order.quantity - held_count(session, order.id)
         if remaining <= 0:
             raise Conflict(f"Order {order.id} already has all {order.quantity} units it asked for.")
@@ -97,7 +98,7 @@ def reserve_unit(uow: UnitOfWork, *, order_id: int, unit_id: int) -> AllocationV
     """Reserve one unit chosen by hand, under the same rules as `allocate`."""
     with uow:
         session = uow.session
-        order = _open_order(session, order_id)
+        order = _open_order(uow, order_id)
         if order.quantity - held_count(session, order.id) <= 0:
             raise Conflict(f"Order {order.id} already has all {order.quantity} units it asked for.")
         unit = unit_moves.load_unit(session, unit_id, lock=True)
@@ -127,9 +128,7 @@ def release_reservation(uow: UnitOfWork, *, reservation_id: int, reason: str) ->
         raise InvalidInput("Say why the reservation is released (e.g. 'patient no longer needs it').")
     with uow:
         session = uow.session
-        reservation = session.get(Reservation, reservation_id, with_for_update=True)
-        if reservation is None:
-            raise NotFound(f"There is no reservation {reservation_id}.")
+        reservation = scope.reservation(uow, reservation_id, lock=True)
         if reservation.released_at is not None:
             raise Conflict(f"Reservation {reservation_id} was already released "
                            f"({reservation.release_reason or 'no reason recorded'}).")
@@ -150,20 +149,16 @@ def release_reservation(uow: UnitOfWork, *, reservation_id: int, reason: str) ->
 
 def get_allocation(uow: UnitOfWork, *, order_id: int) -> AllocationView:
     with uow:
-        order = uow.session.get(Order, order_id)
-        if order is None:
-            raise NotFound(f"There is no order {order_id}.")
+        order = scope.order(uow, order_id)
         held = held_count(uow.session, order.id)
         return _view(uow.session, order, (), max(order.quantity - held, 0))
 
 
 # ---------------------------------------------------------------- helpers
 
-def _open_order(session: Session, order_id: int) -> Order:
+def _open_order(uow: UnitOfWork, order_id: int) -> Order:
     # The lock stops two clerks allocating the same order twice over.
-    order = session.get(Order, order_id, with_for_update=True)
-    if order is None:
-        raise NotFound(f"There is no order {order_id}.")
+    order = scope.order(uow, order_id, lock=True)
     if order.status != "open":
         raise Conflict(f"Order {order.id} is {order.status}: only an open order can have units reserved.")
     return order
@@ -350,9 +345,7 @@ def reservation_candidates(uow: UnitOfWork, *, order_id: int, limit: int = 30) -
         raise InvalidInput(f"Show between 1 and {MAX_CANDIDATES} candidate units.")
     with uow:
         session = uow.session
-        order = session.get(Order, order_id)
-        if order is None:
-            raise NotFound(f"There is no order {order_id}.")
+        order = scope.order(uow, order_id)
         if order.status != "open":
             return []
         profile = _profile(session, order)

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Crossmatch, PatientSample, Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.issue import COMPATIBLE, INCOMPATIBLE, SAMPLE_VALIDITY
 from bloodbank.domain.requirements import incompatibility
 from bloodbank.service_layer.hospital.allocation import unit_facts
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
-from bloodbank.service_layer.hospital.patients import current_patient
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -45,11 +45,9 @@ def record_crossmatch(uow: UnitOfWork, *, patient_id: int, unit_id: int, sample_
         raise InvalidInput(f"Crossmatch method '{method}' is not known: use one of {', '.join(METHODS)}.")
     with uow:
         session = uow.session
-        person = current_patient(session, patient_id)
+        person = scope.patient(uow, patient_id)
         unit = unit_moves.load_unit(session, unit_id)
-        sample = session.get(PatientSample, sample_id)
-        if sample is None:
-            raise NotFound(f"There is no sample {sample_id}.")
+        sample = scope.sample(uow, sample_id)
         if sample.patient_id not in records_of_person(session, person.id):
             raise InvalidInput(f"Sample {sample.sample_number} was not taken from this patient: "
                                "crossmatch against the patient's own sample.")
@@ -117,7 +115,7 @@ def list_crossmatches(uow: UnitOfWork, *, patient_id: int) -> list[CrossmatchVie
     """Every crossmatch of the person (all their records), newest first."""
     with uow:
         session = uow.session
-        ids = records_of_person(session, current_patient(session, patient_id).id)
+        ids = records_of_person(session, scope.patient(uow, patient_id).id)
         rows = session.execute(
             select(Crossmatch, Unit.din).join(Unit, Unit.id == Crossmatch.unit_id)
             .where(Crossmatch.patient_id.in_(ids)).order_by(Crossmatch.recorded_at.desc(), Crossmatch.id.desc())

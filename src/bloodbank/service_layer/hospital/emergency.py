@@ -12,7 +12,7 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.allocation import needs_o_negative
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.issue import (
     COMPATIBLE, issue_checks,
 )
@@ -22,6 +22,7 @@ from bloodbank.domain.requirements import (
 from bloodbank.service_layer.hospital.allocation import (
     CandidateUnit, held_count, hold_unit, ranked_candidates, unit_facts,
 )
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import any_crossmatch, current_crossmatch
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view, live_reservation, record_issue, refuse_if_any
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
@@ -38,7 +39,7 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
         raise InvalidInput("Say why blood is released before testing (e.g. 'major haemorrhage, trauma bay 2').")
     with uow:
         session = uow.session
-        person = current_patient(session, patient_id)
+        person = scope.patient(uow, patient_id)
         profile = load_profile(session, person.id)
         unit = unit_moves.load_unit(session, unit_id, lock=True)
         held = live_reservation(session, unit.id)
@@ -50,7 +51,7 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
             unit_facts(unit), profile, now=now, scanned_unit_din=scanned_unit, scanned_patient_id=scanned_patient,
             crossmatch=crossmatch.result if crossmatch else None, emergency=True, reserved_for=held_for,
             scanned_product=scanned_product,
-        ), scanned_patient, profile)
+        ), scanned_patient, profile, uow)
         if held is not None:
             reservation, order = held
         else:
@@ -67,9 +68,7 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
 def _emergency_order(uow: UnitOfWork, person: Patient, unit: Unit, order_id: int | None, reason: str) -> Order:
     session = uow.session
     if order_id is not None:
-        order = session.get(Order, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound(f"There is no order {order_id}.")
+        order = scope.order(uow, order_id, lock=True)
         if order.patient_id is None or current_patient(session, order.patient_id).id != person.id:
             raise InvalidInput(f"Order {order_id} is not for this patient.")
         if order.status != "open" or held_count(session, order.id) >= order.quantity:
@@ -78,6 +77,10 @@ def _emergency_order(uow: UnitOfWork, person: Patient, unit: Unit, order_id: int
     else:
         if person.hospital_id is None:
             raise InvalidInput("The patient has no hospital on record: give the order the unit is for (--order).")
+        if not uow.scope.includes(person.hospital_id):
+            # An order is placed only for one's own hospital: this patient is seen here through an order of it.
+            raise InvalidInput("The patient is registered at another hospital: give your hospital's order the unit "
+                               "is for (--order).")
         order = Order(hospital_id=person.hospital_id, patient_id=person.id, kind=unit.kind, quantity=1,
                       needed_by=utcnow(), urgency="emergency", status="open", ordered_by=uow.actor, note=reason)
         session.add(order)
@@ -106,7 +109,8 @@ def pending_emergency_follow_ups(uow: UnitOfWork) -> list[FollowUpView]:
         session = uow.session
         rows = session.execute(
             select(Issue, Unit).join(Unit, Unit.id == Issue.unit_id)
-            .where(Issue.emergency.is_(True), Issue.follow_up_done_at.is_(None)).order_by(Issue.issued_at, Issue.id)
+            .where(Issue.emergency.is_(True), Issue.follow_up_done_at.is_(None),
+                   scope.issues_visible(uow.scope, Issue.id)).order_by(Issue.issued_at, Issue.id)
         ).all()
         return [_follow_up(session, issue, unit) for issue, unit in rows]
 
@@ -117,9 +121,7 @@ def complete_emergency_follow_up(uow: UnitOfWork, *, issue_id: int, note: str) -
         raise InvalidInput("Write what the follow-up found (e.g. 'grouped A+, crossmatch compatible, no reaction').")
     with uow:
         session = uow.session
-        issue = session.get(Issue, issue_id, with_for_update=True)
-        if issue is None:
-            raise NotFound(f"There is no issue record {issue_id}.")
+        issue = scope.issue(uow, issue_id, lock=True)
         if not issue.emergency:
             raise InvalidInput(f"Issue {issue_id} was not an emergency release: it has no follow-up.")
         if issue.follow_up_done_at is not None:
@@ -180,7 +182,7 @@ def emergency_units(uow: UnitOfWork, *, patient_id: int, kind: str = "red_cells"
         raise InvalidInput(f"Show between 1 and {MAX_EMERGENCY_UNITS} units.")
     with uow:
         session = uow.session
-        person = current_patient(session, patient_id)
+        person = scope.patient(uow, patient_id)
         hospital = session.get(Hospital, person.hospital_id) if person.hospital_id is not None else None
         if hospital is None or hospital.site_id is None:
             raise InvalidInput("The patient has no hospital with a blood bank on record: "

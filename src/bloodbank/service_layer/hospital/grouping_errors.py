@@ -14,14 +14,17 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import PatientGrouping, PatientSample, User
+from bloodbank.adapters.db.models import PatientSample, User
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.access import Permission, may
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.hospital_scope import scope_of
 from bloodbank.domain.patients import grouping_status
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, records_of_person
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff.memberships import hospitals_of
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,9 @@ def mark_grouping_in_error(uow: UnitOfWork, *, grouping_id: int, reason: str, co
                            "marking it: nothing was marked.")
     with uow:
         session = uow.session
-        row = session.get(PatientGrouping, grouping_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"There is no grouping {grouping_id}.")
+        row = scope.grouping(uow, grouping_id, lock=True)
         if patient_id is not None \
-                and row.patient_id not in records_of_person(session, current_patient(session, patient_id).id):
+                and row.patient_id not in records_of_person(session, scope.patient(uow, patient_id).id):
             raise NotFound(f"There is no grouping {grouping_id} for this patient.")
         if row.in_error_at is not None:
             raise Conflict(f"Grouping {row.id} ({row.blood_group}) was already marked entered in error by "
@@ -82,6 +83,10 @@ def mark_grouping_in_error(uow: UnitOfWork, *, grouping_id: int, reason: str, co
             raise InvalidInput(f"{user.username} may not confirm a grouping in error: it needs an account allowed "
                                "to record patient results. Nothing was marked.")
         person = current_patient(session, row.patient_id)
+        # The second person checks this patient's record, so must be one who may see it.
+        if not scope.sees_person(session, scope_of(user.role, hospitals_of(session, user.id)), person):
+            raise InvalidInput(f"{user.username} may not confirm a grouping in error: they do not work for this "
+                               "patient's hospital. Nothing was marked.")
         before = grouping_status(load_profile(session, person.id))
         row.in_error_at = utcnow()
         row.in_error_by = uow.actor

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Hospital, Site
 from bloodbank.domain import scheduling, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.clocks import hospital_clock
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -65,23 +66,24 @@ def create_hospital(uow: UnitOfWork, *, code: str, name: str, site_id: int, addr
 
 
 def list_hospitals(uow: UnitOfWork, *, site_id: int | None = None) -> list[HospitalView]:
+    """The caller's hospitals (every one, for the blood service), by code."""
     with uow:
-        statement = select(Hospital).order_by(Hospital.code)
+        statement = select(Hospital).where(scope.hospitals_visible(uow.scope, Hospital.id)).order_by(Hospital.code)
         if site_id is not None:
             statement = statement.where(Hospital.site_id == site_id)
         return [hospital_view(row) for row in uow.session.execute(statement).scalars()]
 
 
 def get_hospital(uow: UnitOfWork, hospital: int | str) -> HospitalView:
-    """By id, or by code (e.g. RXH)."""
+    """By id, or by code (e.g. RXH); one of the caller's."""
     with uow:
-        return hospital_view(load_hospital(uow.session, hospital))
+        return hospital_view(scope.hospital(uow, hospital))
 
 
 def local_clock(uow: UnitOfWork, hospital_id: int) -> tzinfo:
     """The clock the ward reads: the hospital's own zone, or its serving site's."""
     with uow:
-        return hospital_clock(uow.session, load_hospital(uow.session, hospital_id))
+        return hospital_clock(uow.session, scope.hospital(uow, hospital_id))
 
 
 def load_hospital(session: Session, hospital: int | str) -> Hospital:

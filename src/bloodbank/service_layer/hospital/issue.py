@@ -18,7 +18,7 @@ from bloodbank.adapters.db.models import (
     Issue, Order, Reservation, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.issue import (
     IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
 )
@@ -30,6 +30,7 @@ from bloodbank.service_layer.hospital.allocation import (
     unit_facts,
     update_order_status,
 )
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import current_crossmatch
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import find_patient_by_identifier
@@ -63,9 +64,7 @@ def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scann
     """Issue a reserved unit after scanning its label and the patient's identifier."""
     with uow:
         session = uow.session
-        reservation = session.get(Reservation, reservation_id, with_for_update=True)
-        if reservation is None:
-            raise NotFound(f"There is no reservation {reservation_id}.")
+        reservation = scope.reservation(uow, reservation_id, lock=True)
         if reservation.released_at is not None:
             raise Conflict(f"Reservation {reservation_id} is no longer held "
                            f"({reservation.release_reason or 'released'}): allocate again.")
@@ -85,7 +84,7 @@ def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scann
             unit_facts(unit), profile, now=now, scanned_unit_din=scanned_unit, scanned_patient_id=scanned_patient,
             crossmatch=crossmatch.result if crossmatch else None, emergency=False,
             reserved_for=profile.patient_id if unit.status == "reserved" else None, scanned_product=scanned_product,
-        ), scanned_patient, profile)
+        ), scanned_patient, profile, uow)
         electronic = unit.kind in RED_CELL_KINDS and crossmatch is None
         issue = record_issue(uow, unit=unit, reservation=reservation, order=order, profile=profile,
                        crossmatch_id=crossmatch.id if crossmatch else None, electronic=electronic, emergency=False,
@@ -97,28 +96,34 @@ def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scann
 
 def get_issue(uow: UnitOfWork, *, issue_id: int) -> IssueView:
     with uow:
-        issue = uow.session.get(Issue, issue_id)
-        if issue is None:
-            raise NotFound(f"There is no issue record {issue_id}.")
+        issue = scope.issue(uow, issue_id)
         return issue_view(uow.session, issue, uow.session.get(Unit, issue.unit_id))
 
 
 # ---------------------------------------------------------------- helpers
 
-def refuse_if_any(session: Session, refusals: list[Refusal], scanned_patient: str, profile: PatientProfile) -> None:
+def refuse_if_any(session: Session, refusals: list[Refusal], scanned_patient: str, profile: PatientProfile,
+                  uow: UnitOfWork) -> None:
     if not any(r.code == "wrong_patient" for r in refusals):
-        refusals = [*refusals, *_scanned_owner(session, scanned_patient, profile)]
+        refusals = [*refusals, *_scanned_owner(uow, scanned_patient, profile)]
     if refusals:
         raise IssueRefused(refusals)
 
 
-def _scanned_owner(session: Session, scanned: str, profile: PatientProfile) -> list[Refusal]:
-    """A bare number may belong to another patient under another system: the whole database decides."""
+def _scanned_owner(uow: UnitOfWork, scanned: str, profile: PatientProfile) -> list[Refusal]:
+    """A bare number may belong to another patient under another system: the whole database decides.
+
+    Whose it is, the refusal names only to those who may see that patient: to the others it is a number
+    that is not this patient's, which stops the issue all the same.
+    """
     try:
-        owner = find_patient_by_identifier(session, scanned)
+        owner = find_patient_by_identifier(uow.session, scanned)
     except InvalidInput as error:
         return [Refusal("wrong_patient", f"Wrong patient? {error.message}", hard_stop=True)]
     if owner is not None and owner.id != profile.patient_id:
+        if not scope.sees_person(uow.session, uow.scope, owner):
+            return [Refusal("wrong_patient", f"Wrong patient: '{scanned}' is not an identifier of this patient.",
+                            hard_stop=True)]
         return [Refusal("wrong_patient", f"Wrong patient: '{scanned}' belongs to another patient record.",
                         hard_stop=True)]
     return []
@@ -169,15 +174,14 @@ def issue_view(session: Session, issue: Issue, unit: Unit) -> IssueView:
 def electronic_issue_status(uow: UnitOfWork, *, patient_id: int) -> tuple[bool, tuple[str, ...]]:
     """Whether this patient's red cells may be issued without a serological crossmatch, and why not."""
     with uow:
-        profile = load_profile(uow.session, patient_id)
+        profile = load_profile(uow.session, scope.patient(uow, patient_id).id)
         return electronic_issue_allowed(profile, now=utcnow())
 
 
 def issues_of_order(uow: UnitOfWork, *, order_id: int) -> list[IssueView]:
     with uow:
         session = uow.session
-        if session.get(Order, order_id) is None:
-            raise NotFound(f"There is no order {order_id}.")
+        scope.order(uow, order_id)
         rows = session.execute(select(Issue, Unit).join(Unit, Unit.id == Issue.unit_id)
                                .where(Issue.order_id == order_id).order_by(Issue.issued_at, Issue.id)).all()
         return [issue_view(session, issue, unit) for issue, unit in rows]

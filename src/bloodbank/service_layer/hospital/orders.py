@@ -22,9 +22,9 @@ from bloodbank.domain.patients import (
     normalize_group, order_kind, order_quantity, order_transition, urgency_code,
 )
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.hospital.hospitals import load_hospital
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_profile import load_profile
-from bloodbank.service_layer.hospital.patients import current_patient, find_patient_by_identifier, records_of_person
+from bloodbank.service_layer.hospital.patients import records_of_person
 from bloodbank.service_layer.shared.clocks import hospital_clock
 from bloodbank.service_layer.shared.reservations import end_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
@@ -77,10 +77,10 @@ def place_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quantity: int, 
                            "or mark the order as for stock.")
     with uow:
         session = uow.session
-        hospital = load_hospital(session, hospital_id)
+        hospital = scope.hospital(uow, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
         # The surviving record: an order under a merged-away number must still meet the person's flags.
-        patient = current_patient(session, patient_id).id if patient_id is not None else None
+        patient = scope.patient(uow, patient_id).id if patient_id is not None else None
         view = _insert_order(uow, hospital_id, patient, fields)
         uow.commit()
         return view
@@ -103,7 +103,7 @@ def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str) -> OrderView:
         raise InvalidInput("Give the reason for cancelling the order.")
     with uow:
         session = uow.session
-        order = load_order(session, order_id, lock=True)
+        order = scope.order(uow, order_id, lock=True)
         set_order_status(uow, order, "cancelled", reason=reason)
         released = release_reservations(uow, order.id, reason=f"order {order.id} cancelled: {reason}")
         uow.audit("release_reservations", "order", order.id, new={"units": released}, reason=reason)
@@ -162,7 +162,7 @@ def list_orders(uow: UnitOfWork, *, hospital_id: int | None = None, status: str 
     if status is not None:
         order_transition(status, status)  # refuses an unknown status
     with uow:
-        statement = select(Order)
+        statement = select(Order).where(scope.hospitals_visible(uow.scope, Order.hospital_id))
         if hospital_id is not None:
             statement = statement.where(Order.hospital_id == hospital_id)
         if status is not None:
@@ -173,10 +173,11 @@ def list_orders(uow: UnitOfWork, *, hospital_id: int | None = None, status: str 
 
 def get_order(uow: UnitOfWork, order_id: int) -> OrderView:
     with uow:
-        return order_view(uow.session, load_order(uow.session, order_id))
+        return order_view(uow.session, scope.order(uow, order_id))
 
 
 def load_order(session, order_id: int, *, lock: bool = False) -> Order:
+    """Any hospital's order, for the system's own work; a use case run for a person loads through `scope.order`."""
     statement = select(Order).where(Order.id == order_id)
     if lock:
         statement = statement.with_for_update()
@@ -267,13 +268,13 @@ def place_requested_order(uow: UnitOfWork, *, hospital_id: int, kind: str, quant
         raise InvalidInput("A stock order is not for one group of patient: leave the blood group out.")
     with uow:
         session = uow.session
-        hospital = load_hospital(session, hospital_id)
+        hospital = scope.hospital(uow, hospital_id)
         fields["needed_by"] = _needed_by(needed_by, hospital_clock(session, hospital))
         patient = None
         if patient_id is not None:
-            patient = current_patient(session, patient_id).id
+            patient = scope.patient(uow, patient_id).id
         elif identifier:
-            found = find_patient_by_identifier(session, identifier)
+            found = scope.patient_by_identifier(uow, identifier)
             if found is None:
                 raise NotFound(f"No patient has the identifier {identifier}: register the patient first.")
             patient = found.id
@@ -313,7 +314,7 @@ def find_orders(uow: UnitOfWork, *, hospital_id: int | None = None, statuses: tu
     kind = order_kind(kind) if kind else None
     with uow:
         session = uow.session
-        conditions = []
+        conditions = [scope.hospitals_visible(uow.scope, Order.hospital_id)]
         if hospital_id is not None:
             conditions.append(Order.hospital_id == hospital_id)
         if statuses:
@@ -324,8 +325,7 @@ def find_orders(uow: UnitOfWork, *, hospital_id: int | None = None, statuses: tu
             conditions.append(Order.kind == kind)
         if patient_id is not None:
             # Every record of the person: orders placed under a merged-away number are theirs too.
-            conditions.append(Order.patient_id.in_(records_of_person(session, current_patient(session,
-                                                                                              patient_id).id)))
+            conditions.append(Order.patient_id.in_(records_of_person(session, scope.patient(uow, patient_id).id)))
         total = session.scalar(select(func.count()).select_from(Order).where(*conditions))
         rows = session.execute(select(Order).where(*conditions).order_by(Order.needed_by, Order.id)
                                .limit(limit).offset(offset)).scalars().all()

@@ -35,6 +35,7 @@ from bloodbank.domain.requirements import group_status, manual_checks
 from bloodbank.domain.second_entry import (
     ANALYSER, AWAITING, MANUAL, NOT_NEEDED, UNRECORDED, Check, Entry, SecondEntryDisagrees, check,
 )
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_profile import active_requirements, load_profile
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, patient_today, patient_view, records_of_person,
@@ -130,7 +131,7 @@ def record_sample(uow: UnitOfWork, *, patient_id: int, sample_number: str, taken
     taken_by = _required(taken_by, "who took the sample")
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
+        patient = scope.patient(uow, patient_id)
         if session.execute(select(PatientSample.id).where(PatientSample.sample_number == number)).first():
             raise Conflict(f"Sample number {number} is already on file: a sample number is used once.")
         now = utcnow()
@@ -152,8 +153,8 @@ def record_grouping(uow: UnitOfWork, *, patient_id: int, sample_id: int, blood_g
     group = normalize_group(blood_group)
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
-        _sample_of(session, patient.id, sample_id)
+        patient = scope.patient(uow, patient_id)
+        _sample_of(uow, patient.id, sample_id)
         row = PatientGrouping(patient_id=patient.id, sample_id=sample_id, blood_group=group, tested_at=utcnow(),
                               recorded_by=uow.actor, manually_edited=bool(manually_edited), historical=False,
                               source=MANUAL if manually_edited else ANALYSER)
@@ -185,10 +186,11 @@ def groupings_awaiting_second_entry(uow: UnitOfWork, *, patient_id: int | None =
         query = select(PatientGrouping).where(
             PatientGrouping.in_error_at.is_(None), PatientGrouping.second_entry_at.is_(None),
             PatientGrouping.source.not_in((ANALYSER, UNRECORDED)),
+            scope.patient_records_visible(uow.scope, PatientGrouping.patient_id),
         ).order_by(PatientGrouping.tested_at, PatientGrouping.id)
         if patient_id is not None:
             query = query.where(PatientGrouping.patient_id.in_(
-                records_of_person(session, current_patient(session, patient_id).id)))
+                records_of_person(session, scope.patient(uow, patient_id).id)))
         return [_awaiting(session, row) for row in session.execute(query).scalars()
                 if _entry_check(row).state == AWAITING]
 
@@ -197,7 +199,7 @@ def awaiting_grouping(uow: UnitOfWork, grouping_id: int, *, patient_id: int | No
     """One grouping to enter again, without its group; refused, in words, if it needs no second entry."""
     with uow:
         session = uow.session
-        row = _grouping_of(session, grouping_id, patient_id)
+        row = _grouping_of(uow, grouping_id, patient_id)
         _refuse_second_entry(row)
         return _awaiting(session, row)
 
@@ -213,7 +215,7 @@ def give_grouping_second_entry(uow: UnitOfWork, *, grouping_id: int, blood_group
     group = normalize_group(blood_group)
     with uow:
         session = uow.session
-        row = _grouping_of(session, grouping_id, patient_id, lock=True)
+        row = _grouping_of(uow, grouping_id, patient_id, lock=True)
         _refuse_second_entry(row)
         person = current_patient(session, row.patient_id)
         before = grouping_status(load_profile(session, person.id))
@@ -235,13 +237,13 @@ def give_grouping_second_entry(uow: UnitOfWork, *, grouping_id: int, blood_group
     return view
 
 
-def _grouping_of(session: Session, grouping_id: int, patient_id: int | None, *, lock: bool = False) -> PatientGrouping:
-    row = session.get(PatientGrouping, grouping_id, with_for_update=lock)
-    if row is None:
-        raise NotFound(f"There is no grouping {grouping_id}.")
+def _grouping_of(uow: UnitOfWork, grouping_id: int, patient_id: int | None, *,
+                 lock: bool = False) -> PatientGrouping:
+    session = uow.session
+    row = scope.grouping(uow, grouping_id, lock=lock)
     # A URL about one patient must not reach another's grouping.
     if patient_id is not None \
-            and row.patient_id not in records_of_person(session, current_patient(session, patient_id).id):
+            and row.patient_id not in records_of_person(session, scope.patient(uow, patient_id).id):
         raise NotFound(f"There is no grouping {grouping_id} for this patient.")
     return row
 
@@ -275,8 +277,8 @@ def record_antibody_screen(uow: UnitOfWork, *, patient_id: int, sample_id: int, 
         raise InvalidInput("An antibody screen is positive or negative.")
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
-        _sample_of(session, patient.id, sample_id)
+        patient = scope.patient(uow, patient_id)
+        _sample_of(uow, patient.id, sample_id)
         row = AntibodyScreen(patient_id=patient.id, sample_id=sample_id, positive=positive, tested_at=utcnow(),
                              recorded_by=uow.actor, manually_edited=bool(manually_edited))
         session.add(row)
@@ -292,7 +294,7 @@ def record_antibody(uow: UnitOfWork, *, patient_id: int, antibody: str, clinical
     name = antibody_name(antibody)
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
+        patient = scope.patient(uow, patient_id)
         row = PatientAntibody(patient_id=patient.id, antibody=name, clinically_significant=bool(clinically_significant),
                               identified_at=utcnow(), recorded_by=uow.actor, note=(note or "").strip())
         session.add(row)
@@ -312,7 +314,7 @@ def add_requirement(uow: UnitOfWork, *, patient_id: int, requirement: str, reaso
         raise InvalidInput("The requirement's end date must be today or later; leave it empty for no end.")
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
+        patient = scope.patient(uow, patient_id)
         today = patient_today(session, patient)
         if until is not None and until < today:
             raise InvalidInput("The requirement's end date must be today or later; leave it empty for no end.")
@@ -332,9 +334,7 @@ def end_requirement(uow: UnitOfWork, *, requirement_id: int, reason: str) -> Req
     """No longer active from today; the row stays, with its end date, for the record."""
     reason = _required(reason, "the reason for ending the requirement")
     with uow:
-        row = uow.session.get(SpecialRequirement, requirement_id)
-        if row is None:
-            raise NotFound(f"There is no special requirement {requirement_id}.")
+        row = scope.requirement(uow, requirement_id)
         today = patient_today(uow.session, current_patient(uow.session, row.patient_id))
         yesterday = today - timedelta(days=1)
         if row.until is not None and row.until <= yesterday:
@@ -353,7 +353,7 @@ def end_requirement(uow: UnitOfWork, *, requirement_id: int, reason: str) -> Req
 def get_patient_record(uow: UnitOfWork, patient_id: int) -> PatientRecord:
     with uow:
         session = uow.session
-        profile = load_profile(session, patient_id)
+        profile = load_profile(session, scope.patient(uow, patient_id).id)
         today = patient_today(session, current_patient(session, profile.patient_id))
         rows = session.execute(
             select(SpecialRequirement)
@@ -374,12 +374,10 @@ def _active_codes(session: Session, patient_id: int, day: date) -> set[str]:
     return set(active_requirements(session, records_of_person(session, patient_id), day))
 
 
-def _sample_of(session: Session, patient_id: int, sample_id: int) -> PatientSample:
-    sample = session.get(PatientSample, sample_id)
-    if sample is None:
-        raise NotFound(f"There is no sample {sample_id}.")
+def _sample_of(uow: UnitOfWork, patient_id: int, sample_id: int) -> PatientSample:
+    sample = scope.sample(uow, sample_id)
     # A result on another patient's sample is the wrong-blood-in-tube error this check exists for.
-    if sample.patient_id not in records_of_person(session, patient_id):
+    if sample.patient_id not in records_of_person(uow.session, patient_id):
         raise InvalidInput(f"Sample {sample.sample_number} was taken from another patient: "
                            "check the sample label against the request.")
     return sample
@@ -469,7 +467,7 @@ class PatientChart:
 def get_patient_chart(uow: UnitOfWork, patient_id: int) -> PatientChart:
     with uow:
         session = uow.session
-        survivor = current_patient(session, patient_id)
+        survivor = scope.patient(uow, patient_id)
         ids = records_of_person(session, survivor.id)
         profile = load_profile(session, survivor.id)
         now = utcnow()
@@ -515,7 +513,7 @@ def list_samples(uow: UnitOfWork, *, patient_id: int) -> list[SampleView]:
     """The person's samples (every record), newest first."""
     with uow:
         session = uow.session
-        ids = records_of_person(session, current_patient(session, patient_id).id)
+        ids = records_of_person(session, scope.patient(uow, patient_id).id)
         rows = session.execute(select(PatientSample).where(PatientSample.patient_id.in_(ids))
                                .order_by(PatientSample.taken_at.desc(), PatientSample.id.desc())).scalars().all()
         return [SampleView(r.id, r.patient_id, r.sample_number, r.taken_at, r.taken_by) for r in rows]

@@ -19,7 +19,8 @@ from bloodbank.adapters.db.models import Patient
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
-from bloodbank.service_layer.hospital.patients import PatientView, find_patient_by_identifier, patient_view, record_id
+from bloodbank.service_layer.hospital import scope
+from bloodbank.service_layer.hospital.patients import PatientView, current_patient, patient_view, record_id
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.record_links import fill_empty_details, lock_pair, merge_reason, repoint_history
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -33,6 +34,10 @@ def merge_patients(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reas
     with uow:
         session = uow.session
         survivor, duplicate = lock_pair(session, Patient, survivor_id, duplicate_id, record="patient record")
+        for row, role in ((survivor, "record to keep"), (duplicate, "duplicate record")):
+            # Both records must be the caller's to see: a merge moves all of one into the other.
+            if not scope.sees_person(session, uow.scope, current_patient(session, row.id)):
+                raise NotFound(f"There is no patient record {row.id} (the {role}).")
         _refuse_unmergeable(survivor, duplicate)
         before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
         moved = repoint_history(session, Patient.__table__.c.id, duplicate.id, survivor.id)
@@ -88,8 +93,10 @@ def merge_identified_patients(uow: UnitOfWork, *, survivor_id: int, duplicate: s
         session = uow.session
         if text.lower().startswith("id:") and text[3:].strip().isdigit():
             found = session.get(Patient, record_id(text[3:]))
+            if found is not None and not scope.sees_person(session, uow.scope, current_patient(session, found.id)):
+                found = None
         else:
-            found = find_patient_by_identifier(session, text)
+            found = scope.patient_by_identifier(uow, text)
         if found is None:
             raise NotFound(f"No patient record has the identifier {text}.")
         duplicate_id = found.id

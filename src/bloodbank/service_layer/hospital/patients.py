@@ -18,17 +18,20 @@ from bloodbank.adapters.db.models import Hospital, Patient, PatientIdentifier
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.text import clean_name
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.hospital_scope import HospitalScope
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.patients import (
     IDENTIFIER_SYSTEMS, candidate_identifiers, emergency_number, emergency_serial, normalize_identifier,
     normalize_sex,
 )
+from bloodbank.service_layer.hospital import scope
+from bloodbank.service_layer.hospital.patient_records import (  # noqa: F401 (imported from here by other modules)
+    current_patient, find_patient_by_identifier, records_of_person,
+)
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.clocks import clock_of_hospital, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
-# A chain of merges longer than this means the data is corrupt (a loop), not a person.
-MAX_MERGE_DEPTH = 50
 MAX_SEARCH_RESULTS = 200
 MAX_AGE = 120
 
@@ -66,60 +69,9 @@ def patient_view(session: Session, row: Patient) -> PatientView:
     )
 
 
-def current_patient(session: Session, patient_id: int) -> Patient:
-    """The record that now holds this person's history: follows merges to the survivor."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"There is no patient record {patient_id}.")
-    seen = {patient.id}
-    while patient.merged_into_id is not None:
-        patient = session.get(Patient, patient.merged_into_id)
-        if patient is None or patient.id in seen or len(seen) > MAX_MERGE_DEPTH:
-            raise NotFound(f"Patient record {patient_id} was merged, but the record it was merged into "
-                           "cannot be found. Call the supervisor.")
-        seen.add(patient.id)
-    return patient
-
-
 def patient_today(session: Session, patient: Patient) -> date:
     """Today on the clock of the patient's hospital: the day requirements and dates are judged on."""
     return today_on(clock_of_hospital(session, patient.hospital_id))
-
-
-def find_patient_by_identifier(session: Session, text: str) -> Patient | None:
-    """The patient (survivor of any merge) holding the identifier typed or scanned.
-
-    `text` is "SYSTEM:VALUE" (mrn:RXH:123456, nhs:9434765919) or a bare value;
-    a bare value that belongs to different patients under different systems is
-    refused rather than guessed.
-    """
-    wanted = candidate_identifiers(text)
-    if not wanted:
-        return None
-    rows = session.execute(
-        select(PatientIdentifier).where(tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))
-    ).scalars().all()
-    owners = {}
-    for row in rows:
-        owner = current_patient(session, row.patient_id)
-        owners.setdefault(owner.id, (owner, row.system))
-    if len(owners) > 1:
-        systems = ", ".join(sorted(system for _, system in owners.values()))
-        raise InvalidInput(f"'{text}' is an identifier of more than one patient (as {systems}): "
-                           "write it with its type in front, e.g. mrn:RXH:123456.")
-    return next(iter(owners.values()))[0] if owners else None
-
-
-def records_of_person(session: Session, survivor_id: int) -> list[int]:
-    """The survivor's id and every record merged into it, directly or through another merged record."""
-    ids, frontier = [survivor_id], [survivor_id]
-    while frontier:
-        found = session.execute(
-            select(Patient.id).where(Patient.merged_into_id.in_(frontier)).order_by(Patient.id)
-        ).scalars().all()
-        frontier = [i for i in found if i not in ids]
-        ids.extend(frontier)
-    return ids
 
 
 # ---------------------------------------------------------------- registration
@@ -128,15 +80,16 @@ def records_of_person(session: Session, survivor_id: int) -> list[int]:
 def register_patient(uow: UnitOfWork, *, hospital_id: int, identifiers: list[tuple[str, str]],
                      given_name: str = "", family_name: str = "", date_of_birth: date | None = None,
                      sex: str | None = None) -> PatientView:
-    """A new patient record, refused if any identifier is already on file (never a second record)."""
+    """A new patient record of one of the caller's hospitals, refused if any identifier is already on file (never
+    a second record)."""
     wanted = _identifiers(identifiers)
     fields = dict(given_name=_name(given_name, "given name"), family_name=_name(family_name, "family name"),
                   date_of_birth=_date_of_birth(date_of_birth), sex=normalize_sex(sex))
     with uow:
         session = uow.session
-        _hospital(session, hospital_id)
+        scope.hospital(uow, hospital_id)
         _check_hospital_numbers(session, wanted)
-        _refuse_taken(session, wanted)
+        _refuse_taken(uow, wanted)
         patient = Patient(hospital_id=hospital_id, date_of_birth_estimated=False, **fields)
         session.add(patient)
         session.flush()
@@ -166,7 +119,7 @@ def register_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | 
         born = date(today.year - approximate_age, 1, 1)
     with uow:
         session = uow.session
-        _hospital(session, hospital_id)
+        scope.hospital(uow, hospital_id)
         patient = Patient(hospital_id=hospital_id, sex=sex, date_of_birth=born,
                           date_of_birth_estimated=born is not None)
         session.add(patient)
@@ -212,9 +165,9 @@ def add_identifier(uow: UnitOfWork, *, patient_id: int, system: str, value: str,
     wanted = [normalize_identifier(system, value)]
     with uow:
         session = uow.session
-        patient = current_patient(session, patient_id)
+        patient = scope.patient(uow, patient_id)
         _check_hospital_numbers(session, wanted)
-        _refuse_taken(session, wanted, same_person=patient.id)
+        _refuse_taken(uow, wanted, same_person=patient.id)
         session.add(PatientIdentifier(patient_id=patient.id, system=wanted[0][0], value=wanted[0][1],
                                       added_at=utcnow()))
         _flush_identifiers(session, wanted)
@@ -231,7 +184,7 @@ def add_identifier(uow: UnitOfWork, *, patient_id: int, system: str, value: str,
 def get_patient(uow: UnitOfWork, patient_id: int) -> PatientView:
     """The patient's record; a merged record gives the record it was merged into."""
     with uow:
-        return patient_view(uow.session, current_patient(uow.session, patient_id))
+        return patient_view(uow.session, scope.patient(uow, patient_id))
 
 
 def lookup_patient(uow: UnitOfWork, text: str) -> PatientView:
@@ -240,8 +193,8 @@ def lookup_patient(uow: UnitOfWork, text: str) -> PatientView:
     with uow:
         session = uow.session
         if raw.lower().startswith("id:") and raw[3:].strip().isdigit():
-            return patient_view(session, current_patient(session, record_id(raw[3:])))
-        patient = find_patient_by_identifier(session, raw)
+            return patient_view(session, scope.patient(uow, record_id(raw[3:])))
+        patient = scope.patient_by_identifier(uow, raw)
         if patient is None:
             raise NotFound(f"No patient has the identifier {raw}.")
         return patient_view(session, patient)
@@ -259,7 +212,7 @@ def record_id(text: str) -> int:
 
 
 def find_patients(uow: UnitOfWork, text: str) -> list[PatientView]:
-    """By any identifier, or by names: every word must start a given or family name."""
+    """By any identifier, or by names: every word must start a given or family name. Only patients the caller sees."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("Type an identifier or a name to search for.")
@@ -269,18 +222,19 @@ def find_patients(uow: UnitOfWork, text: str) -> list[PatientView]:
         wanted = candidate_identifiers(text)
         if wanted:
             rows = session.execute(select(PatientIdentifier.patient_id).where(
-                tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))).scalars().all()
+                tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted),
+                scope.patient_records_visible(uow.scope, PatientIdentifier.patient_id))).scalars().all()
             for row_id in rows:
                 survivor = current_patient(session, row_id)
                 found.setdefault(survivor.id, survivor)
-        for row in _by_name(session, text):
+        for row in _by_name(session, text, uow.scope):
             found.setdefault(row.id, row)
         return [patient_view(session, row) for row in list(found.values())[:MAX_SEARCH_RESULTS]]
 
 
-def _by_name(session: Session, text: str) -> list[Patient]:
+def _by_name(session: Session, text: str, seen: HospitalScope) -> list[Patient]:
     words = [w for w in text.lower().split() if w]
-    statement = select(Patient).where(Patient.merged_into_id.is_(None))
+    statement = select(Patient).where(Patient.merged_into_id.is_(None), scope.survivors_visible(seen))
     for word in words:
         pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(func.lower(Patient.given_name).like(pattern, escape="\\"),
@@ -305,7 +259,8 @@ def _identifiers(identifiers) -> list[tuple[str, str]]:
     return wanted
 
 
-def _refuse_taken(session: Session, wanted: list[tuple[str, str]], *, same_person: int | None = None) -> None:
+def _refuse_taken(uow: UnitOfWork, wanted: list[tuple[str, str]], *, same_person: int | None = None) -> None:
+    session = uow.session
     rows = session.execute(select(PatientIdentifier).where(
         tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(wanted))).scalars().all()
     for row in rows:
@@ -313,6 +268,11 @@ def _refuse_taken(session: Session, wanted: list[tuple[str, str]], *, same_perso
         name = IDENTIFIER_SYSTEMS[row.system].name.lower()
         if owner.id == same_person:
             raise Conflict(f"This patient already has the {name} {row.value}.")
+        if not scope.sees_person(uow.session, uow.scope, owner):
+            # An identifier is on file once: say so, but not whose record of which hospital it is.
+            raise Conflict(f"The {name} {row.value} is already on file for a patient of another hospital: nothing "
+                           "was saved. An order the blood bank places for that patient at your hospital opens "
+                           "their record to you.")
         raise PossibleDuplicate(
             f"The {name} {row.value} already belongs to patient {owner.id} "
             f"({patient_view(session, owner).display_name}). Nothing was saved: use that record, "
@@ -337,13 +297,6 @@ def _check_hospital_numbers(session: Session, wanted: list[tuple[str, str]]) -> 
             code = value.split(":", 1)[0]
             if session.execute(select(Hospital.id).where(Hospital.code == code)).first() is None:
                 raise InvalidInput(f"The hospital number {value} names hospital {code}, which is not on file.")
-
-
-def _hospital(session: Session, hospital_id: int) -> Hospital:
-    row = session.get(Hospital, hospital_id)
-    if row is None:
-        raise NotFound(f"There is no hospital {hospital_id}.")
-    return row
 
 
 def _name(value: object, what: str) -> str:
@@ -376,7 +329,7 @@ def list_patients(uow: UnitOfWork, *, hospital_id: int | None = None, limit: int
         raise InvalidInput("The offset is a whole number, 0 or more.")
     with uow:
         session = uow.session
-        conditions = [Patient.merged_into_id.is_(None)]
+        conditions = [Patient.merged_into_id.is_(None), scope.survivors_visible(uow.scope)]
         if hospital_id is not None:
             conditions.append(Patient.hospital_id == hospital_id)
         total = session.scalar(select(func.count()).select_from(Patient).where(*conditions))

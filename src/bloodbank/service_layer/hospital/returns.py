@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Issue, Transfusion, Unit, UnitReturn
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.reservations import end_live_reservation
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
@@ -47,9 +48,7 @@ def return_unit(uow: UnitOfWork, *, issue_id: int, minutes_out_of_storage: int, 
         raise InvalidInput("The time out of storage is a whole number of minutes, 0 or more.")
     with uow:
         session = uow.session
-        issue = session.get(Issue, issue_id)
-        if issue is None:
-            raise NotFound(f"No issue {issue_id}: only a unit that was issued can be returned.")
+        issue = scope.issue(uow, issue_id, missing=f"No issue {issue_id}: only a unit that was issued can be returned.")
         unit = load_unit(session, issue.unit_id, lock=True)
         _ensure_returnable(session, issue, unit.status)
         detail = {"issue_id": issue.id, "minutes_out_of_storage": minutes_out_of_storage,

@@ -20,9 +20,10 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import haemovigilance as hv
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.donors.person import find_person
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, find_patient_by_identifier, patient_view, records_of_person,
@@ -85,9 +86,9 @@ def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scan
     before = hv.validate_vitals(vitals_before, required=hv.BASELINE_REQUIRED)
     with uow:
         session = uow.session
-        issue = _issue(session, issue_id)
+        issue = _issue(uow, issue_id)
         unit = load_unit(session, issue.unit_id, lock=True)
-        _bedside_check(session, issue, unit, scanned_unit, scanned_patient)
+        _bedside_check(uow, issue, unit, scanned_unit, scanned_patient)
         if session.execute(select(Transfusion.id).where(Transfusion.issue_id == issue.id)).first():
             raise Conflict("A transfusion was already started for this issue.")
         row = Transfusion(issue_id=issue.id, unit_id=unit.id, patient_id=issue.patient_id, started_at=utcnow(),
@@ -105,7 +106,7 @@ def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scan
 def record_vitals(uow: UnitOfWork, *, transfusion_id: int, vitals: dict) -> TransfusionView:
     values = hv.validate_vitals(vitals)
     with uow:
-        row = _running(uow.session, transfusion_id)
+        row = _running(uow, transfusion_id)
         row.vitals = {**row.vitals, "during": [*row.vitals.get("during", []), _stamped(values, uow.actor)]}
         uow.session.flush()
         uow.audit("vitals", "transfusion", row.id, new=values, reason="observations during the transfusion")
@@ -120,7 +121,7 @@ def end_transfusion(uow: UnitOfWork, *, transfusion_id: int, volume_given_ml: in
         raise InvalidInput(f"'{outcome}' is not an outcome: use one of {', '.join(OUTCOMES)}.")
     after = hv.validate_vitals(vitals_after, required=hv.AFTER_REQUIRED)
     with uow:
-        row = _running(uow.session, transfusion_id)
+        row = _running(uow, transfusion_id)
         unit = load_unit(uow.session, row.unit_id, lock=True)
         _check_volume(volume_given_ml, unit)
         row.ended_at, row.outcome, row.volume_given_ml = utcnow(), outcome, volume_given_ml
@@ -144,9 +145,7 @@ def report_reaction(uow: UnitOfWork, *, transfusion_id: int, category: str, seve
         raise InvalidInput("Describe the reaction: signs, times, what was done.")
     with uow:
         session = uow.session
-        transfusion = session.get(Transfusion, transfusion_id)
-        if transfusion is None:
-            raise NotFound(f"No transfusion {transfusion_id}.")
+        transfusion = scope.transfusion(uow, transfusion_id)
         unit = load_unit(session, transfusion.unit_id)
         row = TransfusionReaction(transfusion_id=transfusion.id, category=kind.code, severity=grade.code,
                                   imputability=cause.code, description=description, reported_at=utcnow(),
@@ -165,23 +164,20 @@ def report_reaction(uow: UnitOfWork, *, transfusion_id: int, category: str, seve
 
 def get_transfusion(uow: UnitOfWork, transfusion_id: int) -> TransfusionView:
     with uow:
-        row = uow.session.get(Transfusion, transfusion_id)
-        if row is None:
-            raise NotFound(f"No transfusion {transfusion_id}.")
+        row = scope.transfusion(uow, transfusion_id)
         return _view(uow.session, row, load_unit(uow.session, row.unit_id))
 
 
 # ---------------------------------------------------------------- checks
 
 
-def _issue(session: Session, issue_id: int) -> Issue:
-    issue = session.get(Issue, issue_id)
-    if issue is None:
-        raise NotFound(f"No issue {issue_id}: the unit must be issued by the blood bank before it is given.")
-    return issue
+def _issue(uow: UnitOfWork, issue_id: int) -> Issue:
+    return scope.issue(uow, issue_id,
+                       missing=f"No issue {issue_id}: the unit must be issued by the blood bank before it is given.")
 
 
-def _bedside_check(session: Session, issue: Issue, unit: Unit, scanned_unit: str, scanned_patient: str) -> None:
+def _bedside_check(uow: UnitOfWork, issue: Issue, unit: Unit, scanned_unit: str, scanned_patient: str) -> None:
+    session = uow.session
     din_text, _, product = (scanned_unit or "").strip().partition("=<")
     try:
         din = str(parse_din(din_text.strip()))
@@ -193,7 +189,8 @@ def _bedside_check(session: Session, issue: Issue, unit: Unit, scanned_unit: str
         raise Conflict(f"Stop: the unit scanned is not the unit of this issue (DIN {unit.din}, product "
                        f"{unit.product_code}). Do not transfuse it: call the blood bank.")
     patient = find_patient_by_identifier(session, scanned_patient)
-    if patient is None:
+    # Whether the band belongs to nobody or to a patient of another hospital, it is a stop, in the same words.
+    if patient is None or not scope.sees_person(uow.session, uow.scope, patient):
         raise Conflict("Stop: no patient has the identifier scanned. Do not transfuse: check the identity band.")
     if patient.id != current_patient(session, issue.patient_id).id:
         raise Conflict(WRONG_PATIENT)
@@ -221,11 +218,8 @@ def _issued_elsewhere(session: Session, din: str, issue: Issue) -> bool:
     return any(current_patient(session, p).id != mine for p in patients)
 
 
-def _running(session: Session, transfusion_id: int) -> Transfusion:
-    row = session.execute(select(Transfusion).where(Transfusion.id == transfusion_id).with_for_update()) \
-        .scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No transfusion {transfusion_id}.")
+def _running(uow: UnitOfWork, transfusion_id: int) -> Transfusion:
+    row = scope.transfusion(uow, transfusion_id, lock=True)
     if row.ended_at is not None:
         raise Conflict(f"Transfusion {transfusion_id} already ended at {row.ended_at:%Y-%m-%d %H:%M} UTC.")
     return row
@@ -273,9 +267,10 @@ def _follow_up_detail(reaction: TransfusionReaction, unit: Unit) -> str:
 def _reaction_view(session: Session, row: TransfusionReaction, unit: Unit) -> ReactionView:
     donations = session.execute(select(Donation).where(
         Donation.id.in_(unit_graph.donations_of_unit(session, unit.id))).order_by(Donation.id)).scalars().all()
-    follow_ups = session.execute(select(DonorFollowUp.id).where(
-        DonorFollowUp.reason == FOLLOW_UP_REASON,
-        DonorFollowUp.detail.like(f"transfusion reaction #{row.id}:%")).order_by(DonorFollowUp.id)).scalars()
+    # Reason and detail are sealed: the follow-ups of these donations are read, and this reaction's picked here.
+    follow_ups = [f.id for f in session.execute(select(DonorFollowUp).where(
+        DonorFollowUp.donation_id.in_([d.id for d in donations])).order_by(DonorFollowUp.id)).scalars()
+        if f.reason == FOLLOW_UP_REASON and f.detail.startswith(f"transfusion reaction #{row.id}:")]
     return ReactionView(
         reaction_id=row.id, transfusion_id=row.transfusion_id, unit_id=unit.id, din=unit.din,
         category=row.category, category_name=hv.category(row.category).name, severity=row.severity,
@@ -328,7 +323,7 @@ class BedsideRecord:
 def bedside_record(uow: UnitOfWork, *, issue_id: int) -> BedsideRecord:
     with uow:
         session = uow.session
-        issue = _issue(session, issue_id)
+        issue = _issue(uow, issue_id)
         unit = load_unit(session, issue.unit_id)
         row = session.execute(select(Transfusion).where(Transfusion.issue_id == issue.id)
                               .order_by(Transfusion.id).limit(1)).scalar_one_or_none()
@@ -352,10 +347,10 @@ def list_transfusions(uow: UnitOfWork, *, patient_id: int | None = None, issue_i
         raise InvalidInput("The offset is a whole number, 0 or more.")
     with uow:
         session = uow.session
-        conditions = []
+        conditions = [scope.issues_visible(uow.scope, Transfusion.issue_id)]
         if patient_id is not None:
             conditions.append(Transfusion.patient_id.in_(
-                records_of_person(session, current_patient(session, patient_id).id)))
+                records_of_person(session, scope.patient(uow, patient_id).id)))
         if issue_id is not None:
             conditions.append(Transfusion.issue_id == issue_id)
         total = session.scalar(select(func.count()).select_from(Transfusion).where(*conditions))

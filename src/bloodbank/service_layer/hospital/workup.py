@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import (
-    Hospital, Issue, Order, PatientSample, Reservation, Transfusion, Unit,
+    Hospital, Issue, PatientSample, Reservation, Transfusion, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import NotFound
 from bloodbank.domain.issue import (
     COMPATIBLE, SAMPLE_VALIDITY, electronic_issue_allowed,
 )
@@ -24,6 +23,7 @@ from bloodbank.domain.requirements import (
 from bloodbank.service_layer.hospital.allocation import (
     ReservationView, reservation_view, unit_facts,
 )
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import CrossmatchView, crossmatch_view, current_crossmatch
 from bloodbank.service_layer.hospital.orders import OrderView, order_view
 from bloodbank.service_layer.hospital.patient_lab import SampleView
@@ -72,9 +72,7 @@ class OrderWorkup:
 def order_workup(uow: UnitOfWork, *, order_id: int) -> OrderWorkup:
     with uow:
         session = uow.session
-        order = session.get(Order, order_id)
-        if order is None:
-            raise NotFound(f"There is no order {order_id}.")
+        order = scope.order(uow, order_id)
         hospital = session.get(Hospital, order.hospital_id)
         now = utcnow()
         profile = load_profile(session, order.patient_id) if order.patient_id is not None else None

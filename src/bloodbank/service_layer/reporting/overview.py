@@ -10,6 +10,7 @@ from bloodbank.adapters.db.models import (
     Appointment, Donation, Donor, Order, Patient, PatientSample, Site, Transfer, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.service_layer.hospital.scope import hospitals_visible
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -45,7 +46,9 @@ def overview(uow: UnitOfWork) -> Overview:
             donors_by_group=by_group,
             units_available=count(select(func.count()).select_from(Unit).where(Unit.status == "available")),
             units_quarantined=count(select(func.count()).select_from(Unit).where(Unit.status == "quarantined")),
-            open_orders=count(select(func.count()).select_from(Order).where(Order.status == "open")),
+            # The caller's hospitals' orders: a ward's figure is its own.
+            open_orders=count(select(func.count()).select_from(Order).where(
+                Order.status == "open", hospitals_visible(uow.scope, Order.hospital_id))),
         )
 
 

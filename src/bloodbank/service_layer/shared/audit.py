@@ -75,6 +75,7 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "api_token": P.USERS,
     "permission": P.AUDIT_READ,
     "database": P.AUDIT_READ,
+    "data_key": P.AUDIT_READ,  # ids of the keys and counts of values resealed, never a key itself
 }
 # Never shown with values, to anyone: the entry only says that something happened.
 NEVER_SHOWN = frozenset({"confidential"})

@@ -4,6 +4,11 @@ A unit of work opened to read (a GET, a page, a report) takes no write lock, so 
 SQLite a long report never holds up the desk. It may still record that a
 sensitive record was read: those audit entries are written in a short write
 transaction of their own when it commits.
+
+A unit of work also carries whose work it is: the actor the audit log names, and
+the hospitals whose records they may see (`domain.hospital_scope`). Entry points
+make it from the person asking (`Principal.hospital_scope`); the system's own
+units of work (migrations, the demo's loader) see every hospital.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db import audit_log, input_guard
 from bloodbank.adapters.db.database import Database
+from bloodbank.domain.hospital_scope import EVERY_HOSPITAL, HospitalScope
 
 
 class UnitOfWork:
     session: Session
 
-    def __init__(self, database: Database, actor: str = "system", *, read_only: bool = False):
+    def __init__(self, database: Database, actor: str = "system", scope: HospitalScope = EVERY_HOSPITAL, *,
+                 read_only: bool = False):
         self.database = database
         self.actor = actor
+        self.scope = scope
         self.read_only = read_only
         self._reads_to_audit: list[dict] = []
 
@@ -35,11 +43,11 @@ class UnitOfWork:
 
     def again(self) -> "UnitOfWork":
         """Another unit of work for the same person, opened the same way, for a use case that reads in two steps."""
-        return UnitOfWork(self.database, actor=self.actor, read_only=self.read_only)
+        return UnitOfWork(self.database, actor=self.actor, scope=self.scope, read_only=self.read_only)
 
     def writer(self) -> "UnitOfWork":
         """A unit of work for the same person that may write, for a read that finds it must change something."""
-        return UnitOfWork(self.database, actor=self.actor)
+        return UnitOfWork(self.database, actor=self.actor, scope=self.scope)
 
     def __exit__(self, kind, error, trace) -> None:
         # Rolling back after a commit is a no-op; after an error it undoes everything.

@@ -17,8 +17,10 @@ from bloodbank.adapters.db.models import ApiToken, LoginAttempt, Site, User, Use
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import new_token, token_digest, verify_password
 from bloodbank.domain import access
+from bloodbank.domain.hospital_scope import HospitalScope, scope_of
 from bloodbank.domain.errors import Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff.memberships import hospitals_of
 
 
 # Every request reads its session or token; writing "last seen" on every one would make each page view a
@@ -35,6 +37,8 @@ class Principal:
     full_name: str
     role: str
     via: str  # "session" or "token"
+    # Whose patients, orders and transfusions they see: their hospitals for hospital staff, all for the blood service.
+    hospital_scope: HospitalScope
     csrf_token: str | None = None
     # The clock the person reads times on: their site's IANA zone; a user of no site reads UTC.
     time_zone: str = "UTC"
@@ -43,6 +47,10 @@ class Principal:
 
     def may(self, permission: access.Permission | str) -> bool:
         return access.may(self.role, permission)
+
+    def unit_of_work(self, database, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work run as this person: recorded under their name, seeing only their hospitals' records."""
+        return UnitOfWork(database, actor=self.username, scope=self.hospital_scope, read_only=read_only)
 
     @property
     def role_label(self) -> str:
@@ -58,7 +66,8 @@ class SessionTicket:
 def _principal(uow: UnitOfWork, user: User, via: str, csrf: str | None = None) -> Principal:
     site = uow.session.get(Site, user.site_id) if user.site_id is not None else None
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
-                     via=via, csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC",
+                     via=via, hospital_scope=scope_of(user.role, hospitals_of(uow.session, user.id)),
+                     csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC",
                      must_change_password=user.must_change_password)
 
 

@@ -15,6 +15,7 @@ from bloodbank.adapters.passwords import verify_password
 from bloodbank.config import Settings
 from bloodbank.domain.deployment import DeploymentFacts, Finding, review
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import data_keys
 from bloodbank.service_layer.staff.backups import last_backup
 
 
@@ -28,6 +29,8 @@ def facts(uow: UnitOfWork, settings: Settings, *, demo_usernames: frozenset[str]
     with uow:
         accounts = uow.session.execute(select(User.username, User.password_hash).where(User.active)).all()
         chain = verify(uow.session)
+    keys = data_keys.key_status(uow)
+    key_mode = _file_mode_of(Path(keys.path)) if keys.path else None
     demo = tuple(sorted(name for name, _ in accounts if name in demo_usernames))
     weak = tuple(sorted(name for name, digest in accounts if verify_password(digest, demo_password)))
     return DeploymentFacts(
@@ -35,11 +38,31 @@ def facts(uow: UnitOfWork, settings: Settings, *, demo_usernames: frozenset[str]
         demo_accounts=demo, other_accounts=len(accounts) - len(demo), default_password_accounts=weak,
         password_hashing=settings.password_hashing, host=settings.host, public_url=settings.public_url,
         last_backup=last_backup(uow), audit_chain_ok=chain.ok,
+        data_key_source=keys.source, data_key_problem=keys.problem, data_key_file_mode=key_mode,
+        data_key_beside_database=_beside(url, keys.path), sealed_under_older_keys=keys.under_older_keys,
+        sealed_under_missing_keys=keys.unknown_key_values,
     )
 
 
-def _file_mode(url) -> int | None:
+def _sqlite_file(url) -> Path | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    path = Path(url.database)
+    return Path(url.database)
+
+
+def _file_mode(url) -> int | None:
+    path = _sqlite_file(url)
+    return _file_mode_of(path) if path is not None else None
+
+
+def _file_mode_of(path: Path) -> int | None:
     return stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+
+
+def _beside(url, key_path: str | None) -> bool:
+    """Whether the key file is in the SQLite file's folder or below it, where a copy of the folder takes both."""
+    database = _sqlite_file(url)
+    if database is None or not key_path:
+        return False
+    folder, key = database.resolve().parent, Path(key_path).resolve()
+    return folder == key.parent or folder in key.parents

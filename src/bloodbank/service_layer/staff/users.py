@@ -1,4 +1,8 @@
-"""Staff accounts: created, changed and disabled by an administrator, each change audited."""
+"""Staff accounts: created, changed and disabled by an administrator, each change audited.
+
+A hospital staff account belongs to the hospitals the administrator names (`memberships`), and sees only
+their patients, orders and transfusions.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
-from bloodbank.adapters.db.models import Site, User, UserSession
+from bloodbank.adapters.db.models import HospitalMembership, Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import hash_password, verify_password
 from bloodbank.domain import access, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import memberships
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,59}$")
 
@@ -29,13 +36,29 @@ class UserView:
     must_change_password: bool = False
     service_account: bool = False
     demo: bool = False
+    # Hospital staff only: the hospitals whose records the account sees (codes, and the same by id).
+    hospitals: tuple[str, ...] = ()
+    hospital_ids: tuple[int, ...] = ()
 
 
-def user_view(row: User) -> UserView:
-    return UserView(id=row.id, username=row.username, full_name=row.full_name, role=row.role,
-                    role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id,
-                    must_change_password=row.must_change_password, service_account=row.service_account,
-                    demo=row.demo)
+def user_view(row: User, session: Session | None = None) -> UserView:
+    return _views([row], session or object_session(row))[0]
+
+
+def _views(rows: list[User], session: Session) -> list[UserView]:
+    ids = [r.id for r in rows]
+    codes = memberships.hospital_codes(session, ids)
+    hospital_ids: dict[int, list[int]] = {}
+    if ids:
+        for user_id, hospital_id in session.execute(
+                select(HospitalMembership.user_id, HospitalMembership.hospital_id)
+                .where(HospitalMembership.user_id.in_(ids)).order_by(HospitalMembership.hospital_id)).all():
+            hospital_ids.setdefault(user_id, []).append(hospital_id)
+    return [UserView(id=row.id, username=row.username, full_name=row.full_name, role=row.role,
+                     role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id,
+                     must_change_password=row.must_change_password, service_account=row.service_account,
+                     demo=row.demo, hospitals=codes.get(row.id, ()),
+                     hospital_ids=tuple(hospital_ids.get(row.id, ()))) for row in rows]
 
 
 def _username(value: str) -> str:
@@ -47,7 +70,9 @@ def _username(value: str) -> str:
 
 
 def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, password: str,
-                site_id: int | None = None, service_account: bool = False, demo: bool = False) -> UserView:
+                site_id: int | None = None, service_account: bool = False, demo: bool = False,
+                hospitals: list[int | str] | tuple[int | str, ...] = ()) -> UserView:
+    """A new account; `hospitals` (ids or codes) for a hospital staff account, which sees only theirs."""
     name = _username(username)
     full = " ".join(text.clean_text(full_name, "full name", 200).split())
     if not full:
@@ -59,14 +84,18 @@ def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, pa
             raise Conflict(f"There is already a user named {name}.")
         if site_id is not None and uow.session.get(Site, site_id) is None:
             raise NotFound(f"There is no site {site_id}.")
+        wanted = memberships.resolve_hospitals(uow.session, hospitals)
         row = User(username=name, full_name=full, role=granted.value, password_hash=hash_password(password),
                    service_account=bool(service_account), demo=bool(demo),
                    site_id=site_id)
         uow.session.add(row)
         uow.session.flush()
-        uow.audit("create", "user", row.id, new={"username": name, "full_name": full, "role": granted.value})
+        _, codes = memberships.replace_hospitals(uow.session, row, wanted, by=uow.actor)
+        uow.audit("create", "user", row.id, new={"username": name, "full_name": full, "role": granted.value,
+                                                  **({"hospitals": list(codes)} if codes else {})})
+        view = user_view(row)
         uow.commit()
-        return user_view(row)
+        return view
 
 
 def _load(uow: UnitOfWork, user_id: int) -> User:
@@ -77,14 +106,35 @@ def _load(uow: UnitOfWork, user_id: int) -> User:
 
 
 def set_role(uow: UnitOfWork, *, user_id: int, role: str) -> UserView:
+    """A role of the blood service works for every hospital: an account leaving hospital staff leaves its hospitals."""
     granted = access.role(role)
     with uow:
         row = _load(uow, user_id)
-        old = row.role
-        row.role = granted.value
-        uow.audit("update", "user", row.id, old={"role": old}, new={"role": granted.value})
+        old, row.role = row.role, granted.value
+        before, after = memberships.replace_hospitals(
+            uow.session, row, memberships.hospitals_of(uow.session, row.id) if granted in HOSPITAL_ROLES
+            else frozenset(), by=uow.actor)
+        left = {"hospitals": list(before)} if before != after else {}
+        uow.audit("update", "user", row.id, old={"role": old, **left},
+                  new={"role": granted.value, **({"hospitals": list(after)} if left else {})})
+        view = user_view(row)
         uow.commit()
-        return user_view(row)
+        return view
+
+
+def set_hospitals(uow: UnitOfWork, *, user_id: int, hospitals: list[int | str] | tuple[int | str, ...],
+                  reason: str = "") -> UserView:
+    """The hospitals a hospital staff account belongs to, exactly these (none: it sees nothing hospital-side)."""
+    with uow:
+        row = _load(uow, user_id)
+        wanted = memberships.resolve_hospitals(uow.session, hospitals)
+        before, after = memberships.replace_hospitals(uow.session, row, wanted, by=uow.actor)
+        if before != after:
+            uow.audit("update", "user", row.id, old={"hospitals": list(before)}, new={"hospitals": list(after)},
+                      reason=(reason or "").strip() or None)
+        view = user_view(row)
+        uow.commit()
+        return view
 
 
 def set_active(uow: UnitOfWork, *, user_id: int, active: bool, reason: str) -> UserView:
@@ -119,7 +169,7 @@ def change_own_password(uow: UnitOfWork, *, user_id: int, current: str, new: str
 
 def list_users(uow: UnitOfWork) -> list[UserView]:
     with uow:
-        return [user_view(r) for r in uow.session.execute(select(User).order_by(User.username)).scalars()]
+        return _views(list(uow.session.execute(select(User).order_by(User.username)).scalars()), uow.session)
 
 
 def get_user(uow: UnitOfWork, user_id: int) -> UserView:
@@ -186,5 +236,5 @@ def list_users_page(uow: UnitOfWork, *, role: str | None = None, active: bool | 
         if active is not None:
             stmt = stmt.where(User.active.is_(bool(active)))
         total = uow.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = uow.session.execute(stmt.order_by(User.username).limit(limit).offset(offset)).scalars()
-        return [user_view(r) for r in rows], total
+        rows = list(uow.session.execute(stmt.order_by(User.username).limit(limit).offset(offset)).scalars())
+        return _views(rows, uow.session), total

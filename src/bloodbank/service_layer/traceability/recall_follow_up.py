@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from bloodbank.adapters.db.models import Issue, Order, Patient, Recall, RecallUnit, Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.traceability.recall import ACTIONS
 
@@ -73,11 +74,13 @@ def open_recall_tasks(uow: UnitOfWork, *, side: Side, site_id: int | None = None
     """The units recalled that the stock (or the wards) must still act on, newest recall first.
 
     `hospital_id` keeps the units issued to that hospital (its order's, or else its patient's): each
-    hospital sees what is on its own wards.
+    hospital sees what is on its own wards. The wards' side only ever shows the caller's hospitals' units.
     """
     if side not in SIDES:
         raise InvalidInput(f"Unknown side {side!r}: use stock or ward.")
     query = _query().where(RecallUnit.handled_at.is_(None), RecallUnit.action.in_(SIDES[side]))
+    if side == "ward":
+        query = query.where(_on_wards_seen(uow))
     if site_id is not None:
         query = query.where(Unit.site_id == site_id)
     if hospital_id is not None:
@@ -89,6 +92,13 @@ def open_recall_tasks(uow: UnitOfWork, *, side: Side, site_id: int | None = None
         rows = uow.session.execute(
             query.order_by(Recall.opened_at.desc(), Recall.id.desc(), Unit.id).limit(MAX_SHOWN)).all()
         return [_task(*row) for row in rows]
+
+
+def _on_wards_seen(uow: UnitOfWork):
+    """Units issued to a hospital the caller sees."""
+    if uow.scope.everything:
+        return true()
+    return Unit.id.in_(select(Issue.unit_id).where(scope.issues_visible(uow.scope, Issue.id)))
 
 
 def record_handling(uow: UnitOfWork, *, recall_id: int, unit_id: int, side: Side, note: str) -> RecallTask:
@@ -105,7 +115,9 @@ def record_handling(uow: UnitOfWork, *, recall_id: int, unit_id: int, side: Side
         s = uow.session
         link = s.execute(select(RecallUnit).where(RecallUnit.recall_id == recall_id, RecallUnit.unit_id == unit_id)
                          .with_for_update()).scalar_one_or_none()
-        if link is None:
+        # A ward records what it did with its own hospitals' units; another hospital's are not its to see.
+        if link is None or (side == "ward" and not s.execute(
+                select(Unit.id).where(Unit.id == unit_id, _on_wards_seen(uow))).first()):
             raise NotFound(f"Recall {recall_id} did not reach unit {unit_id}.")
         if side_of(link.action) is None:
             raise Conflict(f"Unit {unit_id} needed nothing for recall {recall_id}: "

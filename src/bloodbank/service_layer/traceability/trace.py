@@ -10,20 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import (
-    Donation, Donor, Issue, PatientIdentifier, Site, TestResult, Transfusion, TransfusionReaction, Unit,
+    Donation, Donor, Issue, Order, Patient, PatientIdentifier, Site, TestResult, Transfusion, TransfusionReaction, Unit,
     UnitEvent, UnitReturn,
 )
 from bloodbank.domain import access
+from bloodbank.domain.hospital_scope import HospitalScope
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.donors.registry import ERASED_NAME
+from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patients import current_patient
 from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.clocks import clock_of_site, local_date, site_clock
@@ -55,6 +57,10 @@ def recipients_of(session: Session, unit_ids: set[int]) -> dict[int, list[Recipi
     issues = session.execute(select(Issue).where(Issue.unit_id.in_(unit_ids)).order_by(Issue.issued_at)) \
         .scalars().all() if unit_ids else []
     issue_ids = [i.id for i in issues]
+    hospitals = dict(session.execute(
+        select(Issue.id, func.coalesce(Order.hospital_id, Patient.hospital_id))
+        .join(Patient, Patient.id == Issue.patient_id).outerjoin(Order, Order.id == Issue.order_id)
+        .where(Issue.id.in_(issue_ids))).all()) if issue_ids else {}
     transfusions = {t.issue_id: t for t in session.execute(
         select(Transfusion).where(Transfusion.issue_id.in_(issue_ids))).scalars()}
     returns = {r.issue_id: r.returned_at for r in session.execute(
@@ -72,7 +78,7 @@ def recipients_of(session: Session, unit_ids: set[int]) -> dict[int, list[Recipi
             issued_at=issue.issued_at, issued_by=issue.issued_by, returned_at=returns.get(issue.id),
             transfusion_id=t.id if t else None, transfusion_started_at=t.started_at if t else None,
             transfusion_ended_at=t.ended_at if t else None, outcome=t.outcome if t else None,
-            reactions=tuple(reactions.get(t.id, [])) if t else (),
+            reactions=tuple(reactions.get(t.id, [])) if t else (), hospital_id=hospitals.get(issue.id),
         ))
     return found
 
@@ -261,7 +267,8 @@ def recent_issues(uow: UnitOfWork, *, limit: int = 10) -> list[RecentIssue]:
     with uow:
         rows = uow.session.execute(
             select(Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.status, Issue.issued_at)
-            .join(Issue, Issue.unit_id == Unit.id).order_by(Issue.issued_at.desc(), Issue.id.desc())
+            .join(Issue, Issue.unit_id == Unit.id).where(scope.issues_visible(uow.scope, Issue.id))
+            .order_by(Issue.issued_at.desc(), Issue.id.desc())
             .limit(max(1, min(int(limit), 100)))
         ).all()
         return [RecentIssue(*row) for row in rows]
@@ -272,30 +279,31 @@ def recent_issues(uow: UnitOfWork, *, limit: int = 10) -> list[RecentIssue]:
 # A trace is read to act on a recall: units, where they are and what became of them. What it also shows
 # about people is shaped to the reader's role, in one place: test results (and a discard reason that is a
 # result, "reactive marker") only with RESULTS_READ, donors' names only with DONORS_READ, recipients'
-# identifiers only with PATIENTS_READ. An inventory manager still sees every unit, its fate and location.
+# identifiers only with PATIENTS_READ and of the reader's hospitals (`domain.hospital_scope`). An inventory
+# manager still sees every unit, its fate and location.
 
 
 def trace_din_as(uow: UnitOfWork, din_text: str, *, role: str) -> Trace:
     """`trace_din` as the reader's role may see it."""
-    return _trace_as(trace_din(uow, din_text), role)
+    return _trace_as(trace_din(uow, din_text), role, uow.scope)
 
 
 def lookback_as(uow: UnitOfWork, donor_ref: str | int, *, role: str) -> Lookback:
     """`lookback` as the reader's role may see it."""
-    return _lookback_as(lookback(uow, donor_ref), role)
+    return _lookback_as(lookback(uow, donor_ref), role, uow.scope)
 
 
 def search_as(uow: UnitOfWork, text: str, *, role: str) -> TraceSearch:
     """`search` as the reader's role may see it."""
     found = search(uow, text)
-    return replace(found, trace=found.trace and _trace_as(found.trace, role),
-                   lookback=found.lookback and _lookback_as(found.lookback, role))
+    return replace(found, trace=found.trace and _trace_as(found.trace, role, uow.scope),
+                   lookback=found.lookback and _lookback_as(found.lookback, role, uow.scope))
 
 
-def _trace_as(result: Trace, role: str) -> Trace:
+def _trace_as(result: Trace, role: str, seen: HospitalScope) -> Trace:
     results, donors, patients = (access.may(role, p) for p in (
         access.Permission.RESULTS_READ, access.Permission.DONORS_READ, access.Permission.PATIENTS_READ))
-    if results and donors and patients:
+    if results and donors and patients and seen.everything:
         return result
 
     def unit(u: TraceUnit) -> TraceUnit:
@@ -303,8 +311,7 @@ def _trace_as(result: Trace, role: str) -> Trace:
         if not results:
             shaped = replace(shaped, tests=(), fate=_fate_without_result(u.fate),
                              events=tuple(replace(e, detail={}) for e in u.events))
-        if not patients:
-            shaped = replace(shaped, recipients=tuple(_recipient_without_identity(r) for r in u.recipients))
+        shaped = replace(shaped, recipients=tuple(_recipient_as(r, patients, seen) for r in u.recipients))
         return shaped
 
     return replace(result, other_units=tuple(unit(u) for u in result.other_units), donations=tuple(
@@ -312,15 +319,20 @@ def _trace_as(result: Trace, role: str) -> Trace:
         for d in result.donations))
 
 
-def _lookback_as(result: Lookback, role: str) -> Lookback:
+def _lookback_as(result: Lookback, role: str, seen: HospitalScope) -> Lookback:
     donors, patients = (access.may(role, p) for p in (access.Permission.DONORS_READ, access.Permission.PATIENTS_READ))
     shaped = result if donors else replace(result, donor=_donor_without_name(result.donor))
-    if patients:
+    if patients and seen.everything:
         return shaped
     return replace(shaped, donations=tuple(
-        replace(d, recipients=tuple(replace(r, recipient=_recipient_without_identity(r.recipient))
+        replace(d, recipients=tuple(replace(r, recipient=_recipient_as(r.recipient, patients, seen))
                                     for r in d.recipients))
         for d in shaped.donations))
+
+
+def _recipient_as(recipient: Recipient, patients: bool, seen: HospitalScope) -> Recipient:
+    """A recipient's identity to a reader who may read patients, and only of a hospital they see."""
+    return recipient if patients and seen.includes(recipient.hospital_id) else _recipient_without_identity(recipient)
 
 
 def _fate_without_result(fate_text: str) -> str:

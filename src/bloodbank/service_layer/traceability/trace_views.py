@@ -61,6 +61,7 @@ class Recipient(_Plain):
     transfusion_ended_at: datetime | None
     outcome: str | None
     reactions: tuple[str, ...]
+    hospital_id: int | None = None  # whose issue it was: its order's hospital, or its patient's
 
 
 @dataclass(frozen=True)

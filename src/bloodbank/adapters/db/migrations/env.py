@@ -1,6 +1,7 @@
 """Alembic environment: the project's metadata, batch mode for SQLite ALTERs."""
 
 from alembic import context
+from sqlalchemy import text
 
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.models import Base
@@ -27,8 +28,27 @@ def _run(connection) -> None:
         render_as_batch=True,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table to change a column; SQLite refuses to drop the old one while other
+        # tables' rows point at it, unless foreign keys are off, which can only be set outside a
+        # transaction. They are checked in full before the migrations commit, and turned on again after.
+        _sqlite_foreign_keys(connection, "OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.execute(text("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migrations would leave rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state: str) -> None:
+    # On the driver's own connection, outside SQLAlchemy's transaction (which would make the PRAGMA a no-op).
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={state}")
 
 
 run_migrations_online()

@@ -18,16 +18,18 @@ from bloodbank.adapters.db.models.patients import (
 from bloodbank.adapters.db.models.sites import Site
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
 from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitHold, UnitParent
-from bloodbank.adapters.db.models.users import ApiToken, KioskSession, LoginAttempt, Signature, User, UserSession
-from bloodbank.adapters.db.models.visits import Consent, SelfExclusion, Visit
+from bloodbank.adapters.db.models.users import (
+    ApiToken, HospitalMembership, KioskSession, LoginAttempt, Signature, User, UserSession,
+)
+from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
 
 __all__ = [
     "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
-    "AuditPayload", "Base", "Consent",
+    "AuditPayload", "Base", "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
-    "ErasedIdentity", "ExcursionUnit", "Hospital",
+    "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
-    "Recall", "RecallUnit", "Reservation", "SelfExclusion", "Signature", "SlotCounter", "Site", "SpecialRequirement",
+    "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
     "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
 ]

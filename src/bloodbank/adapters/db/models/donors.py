@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
 from bloodbank.adapters.db.models.erasures import DonorErasure
+from bloodbank.adapters.db.sealed_types import SealedText
 from bloodbank.domain.search_keys import MAX_TOKEN, donor_name_tokens, phone_digits_last_first
 
 # Compared byte by byte on PostgreSQL whatever the database's locale, as SQLite always does:
@@ -58,6 +59,12 @@ class Donor(Timestamped, Base):
 
 
 class Deferral(Timestamped, Base):
+    """A donor kept from giving until a date, or for good.
+
+    The code is sealed with the reason: the rule set's codes name the reason ("hiv", "injecting_drug_use").
+    Kind and dates stay in clear, since the desk's check for an active deferral is a query on them.
+    """
+
     __tablename__ = "deferral"
     __table_args__ = (
         CheckConstraint("kind IN ('temporary', 'permanent')", name="kind_known"),
@@ -68,15 +75,15 @@ class Deferral(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), index=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
-    code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(SealedText("deferral.code"))
     kind: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(SealedText("deferral.reason"), default="")
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
     decided_by: Mapped[str] = mapped_column(String(100))
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(100))
-    lift_reason: Mapped[str | None] = mapped_column(Text)
+    lift_reason: Mapped[str | None] = mapped_column(SealedText("deferral.lift_reason"))
 
 
 class DonorNameToken(Base):

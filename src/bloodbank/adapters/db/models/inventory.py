@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base
+from bloodbank.adapters.db.sealed_types import SealedText
 
 
 class Transfer(Base):
@@ -59,7 +60,8 @@ class Recall(Base):
     __tablename__ = "recall"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reason: Mapped[str] = mapped_column(Text)
+    # Sealed: a recall's reason is often what a donor disclosed after giving.
+    reason: Mapped[str] = mapped_column(SealedText("recall.reason"))
     opened_at: Mapped[datetime]
     opened_by: Mapped[str] = mapped_column(String(100))
     # What was asked for: {"donor_id": 3} or {"din": "..."} or {"donation_ids": [...]}.

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
+from bloodbank.adapters.db.sealed_types import SealedText
 
 URGENCIES = ("routine", "urgent", "emergency", "massive_transfusion")
 ORDER_STATUSES = ("open", "allocated", "issued", "fulfilled", "cancelled")
@@ -53,7 +54,8 @@ class Reservation(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(100))
-    release_reason: Mapped[str | None] = mapped_column(Text)
+    # Sealed: a reservation ended by a discard takes the discard's reason, "reactive infection marker" among them.
+    release_reason: Mapped[str | None] = mapped_column(SealedText("reservation.release_reason"))
 
 
 class Crossmatch(Base):

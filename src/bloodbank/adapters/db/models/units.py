@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
+from bloodbank.adapters.db.sealed_types import SealedJSON, SealedText
 from bloodbank.domain.unit_status import UnitStatus
 
 UNIT_STATUSES = tuple(s.value for s in UnitStatus)
@@ -52,8 +53,9 @@ class Unit(Timestamped, Base):
     label_verified_by: Mapped[str | None] = mapped_column(String(100))
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(100))
-    discard_reason: Mapped[str | None] = mapped_column(String(30))
-    discard_note: Mapped[str | None] = mapped_column(Text)
+    # Sealed: "reactive" names a donor's result, and "self_excluded" their private answer.
+    discard_reason: Mapped[str | None] = mapped_column(SealedText("unit.discard_reason"))
+    discard_note: Mapped[str | None] = mapped_column(SealedText("unit.discard_note"))
     status_changed_at: Mapped[datetime | None]
 
 
@@ -67,7 +69,10 @@ class UnitParent(Base):
 
 
 class UnitEvent(Base):
-    """The unit's own history: every status change and movement, for trace."""
+    """The unit's own history: every status change and movement, for trace.
+
+    The detail is sealed: a discard's or a recall's names the reason, a reactive marker among them.
+    """
 
     __tablename__ = "unit_event"
 
@@ -79,7 +84,7 @@ class UnitEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str | None] = mapped_column(String(12))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict] = mapped_column(SealedJSON("unit_event.detail"), default=dict)
 
 
 class UnitHold(Base):
@@ -111,5 +116,6 @@ class UnitHold(Base):
     # How the review decided it: released (after review) or discarded; by whom, why and when.
     decision: Mapped[str | None] = mapped_column(String(12))
     decided_by: Mapped[str | None] = mapped_column(String(100))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    # Sealed: a hold ended by a discard takes the discard's reason, "reactive infection marker" among them.
+    decision_reason: Mapped[str | None] = mapped_column(SealedText("unit_hold.decision_reason"))
     decided_at: Mapped[datetime | None]

@@ -101,3 +101,14 @@ class KioskSession(Base):
     opened_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class HospitalMembership(Base):
+    """A hospital staff account belongs to a hospital: it sees that hospital's patients, orders and transfusions."""
+
+    __tablename__ = "hospital_membership"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospital.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(100))

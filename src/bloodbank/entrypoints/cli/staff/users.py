@@ -11,6 +11,7 @@ import typer
 
 from bloodbank.domain.access import Permission as P, Role
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
 from bloodbank.entrypoints.cli.context import clerk_errors, console, installing, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.staff import authentication, users
@@ -30,6 +31,8 @@ def create(
                                  help="At least 10 characters (asked for when not given)."),
     service: bool = typer.Option(False, "--service", help="A machine client's account: API tokens only, no "
                                                           "browser login, never a signature."),
+    hospital: list[str] = typer.Option([], "--hospital", help="Hospital staff only: a hospital (code) whose "
+                                                              "patients and orders the account sees; repeat for each."),
     actor: str = Actor,
 ) -> None:
     """Create a staff account (or, with --service, a machine client's)."""
@@ -38,8 +41,8 @@ def create(
             raise InvalidInput("This installation has no account yet: its first account is its administrator "
                                "(--role administrator), who then creates the others.")
         view = users.create_user(uow(), username=username, full_name=full_name, role=role, password=password,
-                                 service_account=service)
-    console.print(f"Created [bold]{view.username}[/bold] ({view.role_label}).")
+                                 service_account=service, hospitals=hospital)
+    console.print(f"Created [bold]{view.username}[/bold] ({view.role_label}){_of_hospitals(view)}.")
 
 
 @app.command("list")
@@ -48,7 +51,40 @@ def list_users(actor: str = Actor) -> None:
     """Every account with its role; disabled ones are marked."""
     for view in users.list_users(uow()):
         state = "" if view.active else "  (disabled)"
-        console.print(f"{view.username:<20} {view.full_name:<30} {view.role_label}{state}")
+        console.print(f"{view.username:<20} {view.full_name:<30} {view.role_label}{_of_hospitals(view)}{state}")
+
+
+def _of_hospitals(view: users.UserView) -> str:
+    if view.role not in {r.value for r in HOSPITAL_ROLES}:
+        return ""
+    return f" of {', '.join(view.hospitals)}" if view.hospitals else " of no hospital (sees no patient)"
+
+
+@app.command("hospitals")
+@needs(P.USERS)
+def hospitals(
+    username: str = typer.Argument(..., help="The hospital staff account."),
+    hospital: list[str] = typer.Option([], "--hospital", help="A hospital code; repeat for each. The account "
+                                                              "then belongs to exactly these."),
+    clear: bool = typer.Option(False, "--clear", help="Belong to no hospital: the account sees no patient."),
+    reason: str = typer.Option("", "--reason", help="Recorded in the audit log."),
+    actor: str = Actor,
+) -> None:
+    """Show or set the hospitals a hospital staff account belongs to (it sees only their patients and orders)."""
+    with clerk_errors():
+        found = _account(username)
+        if hospital and clear:
+            raise InvalidInput("Give hospitals with --hospital, or --clear for none: not both.")
+        if hospital or clear:
+            found = users.set_hospitals(uow(), user_id=found.id, hospitals=[] if clear else hospital, reason=reason)
+    console.print(f"{found.username} ({found.role_label}){_of_hospitals(found) or ' sees every hospital'}.")
+
+
+def _account(username: str) -> users.UserView:
+    found = [u for u in users.list_users(uow()) if u.username == username.strip().lower()]
+    if not found:
+        raise NotFound(f"There is no user named {username}.")
+    return found[0]
 
 
 @app.command("token")
@@ -60,10 +96,7 @@ def token(
 ) -> None:
     """Issue an API token (shown once: store it in the client's configuration)."""
     with clerk_errors():
-        found = [u for u in users.list_users(uow()) if u.username == username.strip().lower()]
-        if not found:
-            raise NotFound(f"There is no user named {username}.")
-        issued = authentication.issue_api_token(uow(), user_id=found[0].id, name=name,
+        issued = authentication.issue_api_token(uow(), user_id=_account(username).id, name=name,
                                                 issuer_id=running().principal.user_id)
     console.print(f"Token {issued.id} for {username}: [bold]{issued.token}[/bold]")
 

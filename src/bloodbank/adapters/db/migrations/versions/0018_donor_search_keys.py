@@ -1,7 +1,7 @@
 """donors are found by the start of a name word, a phone's last digits and a date of birth, each through an index
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-05 22:30:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bloodbank.domain.search_keys import MAX_TOKEN, donor_name_tokens, phone_digits_last_first
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

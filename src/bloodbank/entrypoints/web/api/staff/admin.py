@@ -27,10 +27,20 @@ class NewUser(BaseModel):
     site_id: IdField | None = None
     service_account: bool = Field(False, description="A machine client's account: API tokens only; it never "
                                                      "logs in with a browser and never signs.")
+    hospital_ids: list[IdField] = Field([], max_length=50,
+                                        description="Hospital staff only: the hospitals whose patients, orders "
+                                                    "and transfusions the account sees (none: it sees nothing).")
 
 
 class RoleChange(BaseModel):
     role: RoleName
+
+
+class HospitalsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hospital_ids: list[IdField] = Field(max_length=50, description="Exactly these hospitals; [] for none.")
+    reason: str = Field("", max_length=500)
 
 
 class ActiveChange(BaseModel):
@@ -53,8 +63,11 @@ class PasswordReset(BaseModel):
 @router.get("/me", summary="The person behind this request and what they may do")
 def me(caller: Caller = Depends(logged_in)) -> dict:
     p = caller.principal
+    scope = p.hospital_scope.hospital_ids
     return {"username": p.username, "full_name": p.full_name, "role": p.role,
-            "permissions": sorted(perm.value for perm in Permission if p.may(perm))}
+            "permissions": sorted(perm.value for perm in Permission if p.may(perm)),
+            # The hospitals whose records this person sees; null: every hospital (the blood service).
+            "hospital_ids": None if scope is None else sorted(scope)}
 
 
 @router.get("/users")
@@ -69,12 +82,20 @@ def get_user(user_id: Id, caller: Caller = Depends(require(Permission.USERS))) -
 
 @router.post("/users", status_code=201)
 def create_user(body: NewUser, caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
-    return users.create_user(caller.uow(), **body.model_dump())
+    fields = body.model_dump(exclude={"hospital_ids"})
+    return users.create_user(caller.uow(), **fields, hospitals=body.hospital_ids)
 
 
 @router.put("/users/{user_id}/role")
 def set_role(user_id: Id, body: RoleChange, caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
     return users.set_role(caller.uow(), user_id=user_id, role=body.role)
+
+
+@router.put("/users/{user_id}/hospitals",
+            summary="The hospitals a hospital staff account belongs to: it sees only their patients and orders")
+def set_hospitals(user_id: Id, body: HospitalsChange,
+                  caller: Caller = Depends(require(Permission.USERS))) -> users.UserView:
+    return users.set_hospitals(caller.uow(), user_id=user_id, hospitals=body.hospital_ids, reason=body.reason)
 
 
 @router.put("/users/{user_id}/active")

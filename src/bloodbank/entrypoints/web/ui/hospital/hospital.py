@@ -1,5 +1,8 @@
 """Pages: the hospital transfusion staff's home, patients, orders, issue and the bedside record.
 
+Each page shows what the use cases let the reader see: hospital staff their own hospitals' patients and
+orders (`domain.hospital_scope`), another hospital's record is "not found" as if it did not exist.
+
 Every form posts, and on success redirects (POST-redirect-GET) to the page it
 came from with a short notice. A refusal renders the same page again with the
 rule's message (every reason of a refused issue) and what the person typed.
@@ -209,10 +212,13 @@ def _home(request: Request, caller: Caller, *, hospital_id: str = "", urgency: s
         if may_transfuse else []
     may_write_patients = caller.principal.may(Permission.PATIENTS_WRITE)
     awaiting = len(patient_lab.groupings_awaiting_second_entry(caller.uow())) if may_write_patients else 0
+    options = _hospital_options(caller)
     return _page(request, "hospital/home.html", status_code=status_code, error=error, notice=notice, orders=found,
                   may_write_patients=may_write_patients, groupings_awaiting=awaiting,
+                  no_hospital=caller.principal.hospital_scope.nothing,
+                  own_hospitals=None if caller.principal.hospital_scope.everything else [n for _, n in options],
                   hospital_id=hospital_id, urgency=urgency, offset=offset, page=PAGE,
-                  hospitals=_hospital_options(caller), urgencies=[(u, u.replace("_", " ")) for u in URGENCIES],
+                  hospitals=options, urgencies=[(u, u.replace("_", " ")) for u in URGENCIES],
                   follow_ups=follow_ups, recall_tasks=recall_tasks, may_transfuse=may_transfuse)
 
 

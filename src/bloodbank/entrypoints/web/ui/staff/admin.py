@@ -2,7 +2,8 @@
 
 The administrator runs the system, not the blood: nothing here shows a test
 result or a patient, and the audit viewer withholds the values of entries
-about records the reader's role may not read.
+about records the reader's role may not read. The administrator says which
+hospitals a hospital staff account belongs to, and so whose patients it sees.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from bloodbank.domain import lab_tests, scheduling
 from bloodbank.domain.access import ROLE_LABELS, Permission, Role
 from bloodbank.domain.eligibility import RULE_SETS
 from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.donors import sites
+from bloodbank.service_layer.hospital import hospitals
 from bloodbank.service_layer.shared import audit
 from bloodbank.service_layer.staff import authentication, users
 
@@ -28,6 +31,7 @@ router = APIRouter()
 
 AUDIT_PAGE = 50
 ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in Role]
+HOSPITAL_ROLE_NAMES = frozenset(r.value for r in HOSPITAL_ROLES)
 RULE_SET_LABELS = {"who": "WHO (2012)", "eu": "EU Directive 2004/33/EC", "us-fda": "US FDA", "uk": "UK (JPAC)"}
 RULE_SET_OPTIONS = [(name, RULE_SET_LABELS.get(name, name)) for name in RULE_SETS]
 KIND_OPTIONS = [("fixed", "Fixed centre"), ("mobile", "Mobile drive")]
@@ -41,6 +45,7 @@ DONE = {
     "enabled": "The account was enabled.",
     "password": "The password was reset and the person's sessions were ended. Tell them the new password in person.",
     "revoked": "The API token was revoked.",
+    "hospitals": "The account's hospitals were changed: it sees their patients, orders and transfusions only.",
     "site_created": "The site was created.",
     "site_changed": "The site was changed. Existing bookings keep their times.",
     "site_deactivated": "The site was deactivated: it takes no new bookings, existing ones are kept.",
@@ -59,6 +64,14 @@ def _done(done: str) -> str | None:
     return DONE.get(done)
 
 
+def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
+    return [(str(h.id), f"{h.code} · {h.name}") for h in hospitals.list_hospitals(caller.uow())]
+
+
+def _hospital_ids(values: list[str]) -> list[int]:
+    return [_optional_int(v, "hospital") for v in values if (v or "").strip()][:50]
+
+
 def _site_options(caller: Caller) -> list[tuple[str, str]]:
     return [("", "No site")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
 
@@ -74,6 +87,7 @@ def _home(request: Request, caller: Caller, *, new_user: dict | None = None, sta
                   people=people, people_total=total, site_list=site_list, site_total=site_total,
                   new_user=new_user or {"username": "", "full_name": "", "role": "clerk", "site_id": ""},
                   role_options=ROLE_OPTIONS, role_filter=role, site_options=_site_options(caller),
+                  hospital_options=_hospital_options(caller), hospital_roles=HOSPITAL_ROLE_NAMES,
                   may_audit=caller.principal.may(Permission.AUDIT_READ),
                   may_sites=caller.principal.may(Permission.SITES_WRITE))
 
@@ -86,13 +100,15 @@ def admin_home(request: Request, role: str = "", done: str = "", caller: Caller 
 
 @router.post("/admin/users")
 def create_user(request: Request, username: str = Form(""), full_name: str = Form(""), role: str = Form(""),
-                password: str = Form(""), site_id: str = Form(""), caller: Caller = Users):
+                password: str = Form(""), site_id: str = Form(""), hospital_id: list[str] = Form([]),
+                caller: Caller = Users):
     typed = {"username": username.strip()[:60], "full_name": full_name.strip()[:200], "role": role[:40],
-             "site_id": site_id[:12]}
+             "site_id": site_id[:12], "hospital_ids": [v[:12] for v in hospital_id[:50]]}
     try:
         site = _optional_int(site_id, "site")
         created = users.create_user(caller.uow(), username=typed["username"], full_name=typed["full_name"],
-                                    role=typed["role"], password=password[:200], site_id=site)
+                                    role=typed["role"], password=password[:200], site_id=site,
+                                    hospitals=_hospital_ids(typed["hospital_ids"]))
     except DomainError as error:
         # The password is never sent back to the page: the administrator types it again.
         return _home(request, caller, new_user=typed, status_code=status_for(error), error=error.message)
@@ -116,6 +132,7 @@ def _user_page(request: Request, caller: Caller, user_id: int, *, status_code: i
     site_names = dict(_site_options(caller))
     return render(request, "admin/user.html", status_code=status_code, error=error, notice=notice, person=person,
                   tokens=tokens, issued=issued, role_options=ROLE_OPTIONS, form=form or {},
+                  hospital_options=_hospital_options(caller), hospital_roles=HOSPITAL_ROLE_NAMES,
                   site_name=site_names.get(str(person.site_id), "") if person.site_id else "",
                   is_self=person.id == caller.user_id)
 
@@ -139,6 +156,17 @@ def change_role(request: Request, user_id: int, role: str = Form(""), caller: Ca
     user_id = _id(user_id)
     return _user_action(request, caller, user_id,
                         lambda: users.set_role(caller.uow(), user_id=user_id, role=role[:40]), "role")
+
+
+@router.post("/admin/users/{user_id}/hospitals")
+def change_hospitals(request: Request, user_id: int, hospital_id: list[str] = Form([]),
+                     hospitals_reason: str = Form(""), caller: Caller = Users):
+    user_id = _id(user_id)
+    chosen = [v[:12] for v in hospital_id[:50]]
+    return _user_action(request, caller, user_id,
+                        lambda: users.set_hospitals(caller.uow(), user_id=user_id, hospitals=_hospital_ids(chosen),
+                                                    reason=hospitals_reason[:500]),
+                        "hospitals", form={"hospital_ids": chosen, "hospitals_reason": hospitals_reason[:500]})
 
 
 @router.post("/admin/users/{user_id}/active")

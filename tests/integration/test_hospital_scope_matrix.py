@@ -1,0 +1,437 @@
+"""Every operation of the REST API, for every role, on its own hospital's records, another's, and none.
+
+The table below classifies each operation of the OpenAPI spec: the permissions it needs, and whether it takes
+a hospital's record (a patient, order, reservation, issue, transfusion…), lists hospital records, or touches
+none. For each account the outcome must be of its class:
+
+- a role without the permission: 403;
+- a record of a hospital the account does not see (hospital staff of another hospital, or of none): 404, with
+  the same body as an id that does not exist;
+- otherwise the operation is allowed: a success, or a refusal of the request itself (409, 422), never 401, 403,
+  404 or a server error.
+
+And no answer given to hospital staff carries anything of a hospital they do not see. An operation added to
+the API that this table does not classify fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import pytest
+
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.access import Permission as P
+from bloodbank.entrypoints.web.app import create_app
+from tests.integration.scope_fixtures import VITALS, Ward, two_hospitals
+from tests.integration.web_fixtures import PASSWORD, api, make_user
+
+MISSING = 999_999  # an id no record has
+LOGIN: frozenset = frozenset()  # any account that is logged in
+PUBLIC = None  # no account needed
+
+
+@dataclass(frozen=True)
+class Op:
+    needs: frozenset | None
+    kind: str = "none"  # "record": takes a hospital's record; "list": lists them; "none": no hospital's record
+    request: Callable[[Ward], dict] | None = None  # for "record" and "list": the request about a ward's records
+
+
+def need(*permissions) -> frozenset:
+    return frozenset(permissions)
+
+
+def record(*permissions, **request) -> Op:
+    return Op(need(*permissions), "record", _request(**request))
+
+
+def listing(*permissions, **request) -> Op:
+    return Op(need(*permissions), "list", _request(**request))
+
+
+def _request(path: str = "", params=None, json=None) -> Callable[[Ward], dict]:
+    """`path`, `params` and `json` may name a ward's records: "{w.patient}" or lambda w: {...}."""
+    def build(w: Ward) -> dict:
+        return {"path": path.format(w=w), "params": params(w) if callable(params) else params,
+                "json": json(w) if callable(json) else json}
+    return build
+
+
+def needed_by() -> str:
+    return (utcnow() + timedelta(hours=5)).isoformat()
+
+
+def din_scan(din: str) -> str:
+    return f"={din}00"
+
+
+SIGNED = {"signature_password": PASSWORD}
+
+OPERATIONS: dict[str, Op] = {
+    # ---------------------------------------------------------------- accounts, audit, overview
+    "GET /api/me": Op(LOGIN),
+    "GET /api/users": Op(need(P.USERS)),
+    "POST /api/users": Op(need(P.USERS)),
+    "GET /api/users/{user_id}": Op(need(P.USERS)),
+    "PUT /api/users/{user_id}/role": Op(need(P.USERS)),
+    "PUT /api/users/{user_id}/hospitals": Op(need(P.USERS)),
+    "PUT /api/users/{user_id}/active": Op(need(P.USERS)),
+    "POST /api/users/{user_id}/tokens": Op(need(P.USERS)),
+    "GET /api/users/{user_id}/tokens": Op(need(P.USERS)),
+    "PUT /api/me/password": Op(LOGIN),
+    "POST /api/me/tokens": Op(LOGIN),
+    "PUT /api/users/{user_id}/password": Op(need(P.USERS)),
+    "DELETE /api/tokens/{token_id}": Op(need(P.USERS)),
+    "GET /api/audit/verify": Op(need(P.AUDIT_READ)),
+    "GET /api/audit": Op(need(P.AUDIT_READ)),
+    "GET /api/overview": listing(path="/api/overview"),
+    "GET /health": Op(PUBLIC),
+    "GET /api/scan": Op(LOGIN),
+    # ---------------------------------------------------------------- the donor side
+    "GET /api/sites": Op(LOGIN),
+    "POST /api/sites": Op(need(P.SITES_WRITE)),
+    "GET /api/sites/{site_id}": Op(LOGIN),
+    "PATCH /api/sites/{site_id}": Op(need(P.SITES_WRITE)),
+    "PUT /api/sites/{site_id}/active": Op(need(P.SITES_WRITE)),
+    "POST /api/donors": Op(need(P.DONORS_WRITE)),
+    "GET /api/donors": Op(need(P.DONORS_READ)),
+    "GET /api/donors/{donor_id}": Op(need(P.DONORS_READ)),
+    "GET /api/donors/{donor_id}/card.pdf": Op(need(P.DONORS_READ)),
+    "POST /api/donors/{donor_id}/merge": Op(need(P.DONORS_MERGE)),
+    "GET /api/donors/{donor_id}/results": Op(need(P.RESULTS_READ)),
+    "GET /api/donors/{donor_id}/deferrals": Op(need(P.DONORS_READ)),
+    "POST /api/donors/{donor_id}/deferrals": Op(need(P.DEFERRALS_WRITE)),
+    "GET /api/donors/{donor_id}/deferrals/reasons": Op(need(P.DEFERRAL_REASONS)),
+    "GET /api/donors/{donor_id}/deferral-status": Op(need(P.DONORS_READ)),
+    "POST /api/deferrals/{deferral_id}/lift": Op(need(P.DEFERRALS_WRITE)),
+    "GET /api/questionnaire": Op(need(P.VISITS)),
+    "GET /api/consent-text": Op(need(P.VISITS)),
+    "POST /api/visits": Op(need(P.VISITS)),
+    "GET /api/visits": Op(need(P.VISITS)),
+    "GET /api/visits/{visit_id}": Op(need(P.VISITS)),
+    "GET /api/donors/{donor_id}/visits": Op(need(P.DONORS_READ)),
+    "POST /api/visits/{visit_id}/screening": Op(need(P.VISITS)),
+    "POST /api/visits/{visit_id}/rescreen-override": Op(need(P.DEFERRALS_WRITE)),
+    "POST /api/visits/{visit_id}/consent": Op(need(P.VISITS)),
+    "POST /api/visits/{visit_id}/withdrawal": Op(need(P.VISITS)),
+    "POST /api/visits/{visit_id}/confidential": Op(need(P.VISITS)),
+    "GET /api/appointments/slots": Op(need(P.APPOINTMENTS)),
+    "GET /api/appointments": Op(need(P.APPOINTMENTS)),
+    "POST /api/appointments": Op(need(P.APPOINTMENTS)),
+    "POST /api/appointments/{appointment_id}/cancel": Op(need(P.APPOINTMENTS)),
+    "POST /api/appointments/{appointment_id}/no-show": Op(need(P.APPOINTMENTS)),
+    "GET /api/donors/{donor_id}/appointments": Op(need(P.APPOINTMENTS)),
+    "GET /api/collection/ready-visits": Op(need(P.COLLECTION)),
+    "GET /api/collection/visits/{visit_id}": Op(need(P.COLLECTION)),
+    "POST /api/donations": Op(need(P.COLLECTION)),
+    "GET /api/donations": Op(need(P.COLLECTION)),
+    "GET /api/donations/by-din": Op(need(P.COLLECTION)),
+    "GET /api/donations/{donation_id}": Op(need(P.COLLECTION)),
+    "POST /api/donations/{donation_id}/finish": Op(need(P.COLLECTION)),
+    "POST /api/donations/{donation_id}/abort": Op(need(P.COLLECTION)),
+    "POST /api/donations/{donation_id}/reactions": Op(need(P.COLLECTION)),
+    "GET /api/donations/{donation_id}/reactions": Op(need(P.COLLECTION)),
+    "GET /api/donations/{donation_id}/din-labels.pdf": Op(need(P.COLLECTION)),
+    # ---------------------------------------------------------------- the blood side: units are the service's stock
+    "GET /api/units": Op(need(P.UNITS_READ)),
+    "GET /api/units/awaiting-label": Op(need(P.PROCESSING)),
+    "GET /api/units/{unit_id}": Op(need(P.UNITS_READ)),
+    "GET /api/units/{unit_id}/work": Op(need(P.PROCESSING)),
+    "GET /api/donations/{donation_id}/units": Op(need(P.UNITS_READ)),
+    "GET /api/processing/donations": Op(need(P.PROCESSING)),
+    "GET /api/processing/donations/by-din": Op(need(P.PROCESSING)),
+    "POST /api/processing/donations/by-din/process": Op(need(P.PROCESSING)),
+    "POST /api/donations/{donation_id}/process": Op(need(P.PROCESSING)),
+    "GET /api/processing/pool-candidates": Op(need(P.PROCESSING)),
+    "POST /api/units/pools": Op(need(P.PROCESSING)),
+    "POST /api/units/{unit_id}/split": Op(need(P.PROCESSING)),
+    "POST /api/units/{unit_id}/cryo": Op(need(P.PROCESSING)),
+    "POST /api/units/{unit_id}/irradiate": Op(need(P.PROCESSING)),
+    "POST /api/units/{unit_id}/label.pdf": Op(need(P.PROCESSING)),
+    "POST /api/units/{unit_id}/label-verification": Op(need(P.PROCESSING)),
+    "POST /api/lab/results": Op(need(P.RESULTS_WRITE)),
+    "GET /api/lab/results": Op(need(P.RESULTS_READ)),
+    "POST /api/lab/results/batch": Op(need(P.RESULTS_WRITE)),
+    "POST /api/lab/results/csv": Op(need(P.RESULTS_WRITE)),
+    "POST /api/lab/results/{result_id}/correction": Op(need(P.RESULTS_WRITE)),
+    "GET /api/lab/second-entries": Op(need(P.RESULTS_WRITE)),
+    "POST /api/lab/results/{result_id}/second-entry": Op(need(P.RESULTS_WRITE)),
+    "GET /api/lab/results/{result_id}": Op(need(P.RESULTS_READ)),
+    "GET /api/lab/donations/{donation_id}/results": Op(need(P.RESULTS_READ)),
+    "GET /api/lab/tests-due": Op(need(P.RESULTS_WRITE)),
+    "GET /api/lab/quarantine": Op(need(P.UNITS_READ)),
+    "GET /api/lab/units/{unit_id}/release-check": Op(need(P.RELEASE)),
+    "GET /api/lab/release-check": Op(need(P.RELEASE)),
+    "POST /api/lab/units/{unit_id}/release": Op(need(P.RELEASE)),
+    "GET /api/lab/follow-ups": Op(need(P.FOLLOW_UPS)),
+    "POST /api/lab/follow-ups": Op(need(P.FOLLOW_UPS)),
+    "POST /api/lab/follow-ups/{follow_up_id}/close": Op(need(P.FOLLOW_UPS)),
+    "GET /api/inventory/stock": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/stock/grid": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/units": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/days-of-supply": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/expiring": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/where": Op(need(P.UNITS_READ)),
+    "POST /api/inventory/transfers": Op(need(P.INVENTORY_WRITE)),
+    "GET /api/inventory/transfers/in-transit": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/transfers/{transfer_id}": Op(need(P.UNITS_READ)),
+    "POST /api/inventory/transfers/{transfer_id}/receive": Op(need(P.INVENTORY_WRITE)),
+    "POST /api/inventory/excursions": Op(need(P.INVENTORY_WRITE)),
+    "GET /api/inventory/excursions": Op(need(P.UNITS_READ)),
+    "POST /api/inventory/excursions/{excursion_id}/units/{unit_id}/discard": Op(need(P.DISCARD)),
+    "GET /api/inventory/holds": Op(need(P.UNITS_READ)),
+    "GET /api/inventory/units/{unit_id}/holds": Op(need(P.UNITS_READ)),
+    "POST /api/inventory/units/{unit_id}/review-release": Op(need(P.RELEASE)),
+    "POST /api/inventory/units/{unit_id}/review-discard": Op(need(P.DISCARD)),
+    "GET /api/inventory/discard-check": Op(need(P.DISCARD)),
+    "POST /api/inventory/units/{unit_id}/discard": Op(need(P.DISCARD)),
+    "POST /api/inventory/discards/expired": Op(need(P.DISCARD)),
+    "GET /api/inventory/discards/report": Op(need(P.UNITS_READ)),
+    # ---------------------------------------------------------------- hospitals and patients
+    "GET /api/hospitals": listing(P.PATIENTS_READ, path="/api/hospitals"),
+    "POST /api/hospitals": Op(need(P.SITES_WRITE)),
+    "GET /api/hospitals/{hospital_id}": record(P.PATIENTS_READ, path="/api/hospitals/{w.hospital}"),
+    "POST /api/patients": record(P.PATIENTS_WRITE, path="/api/patients", json=lambda w: {
+        "hospital_id": w.hospital, "identifiers": [{"system": "mrn", "value": f"{w.code}:123456"}]}),
+    "GET /api/patients": listing(P.PATIENTS_READ, path="/api/patients",
+                                 params=lambda w: {"hospital_id": w.hospital}),
+    "POST /api/patients/emergency": record(P.PATIENTS_WRITE, path="/api/patients/emergency",
+                                           json=lambda w: {"hospital_id": w.hospital, "sex": "M"}),
+    "GET /api/patients/lookup": record(P.PATIENTS_READ, path="/api/patients/lookup",
+                                       params=lambda w: {"identifier": w.wristband}),
+    "POST /api/patients/merge": record(P.PATIENTS_WRITE, path="/api/patients/merge", json=lambda w: {
+        "survivor_id": w.patient, "duplicate_id": w.duplicate, "reason": "one person, wristband checked"}),
+    "GET /api/patients/{patient_id}": record(P.PATIENTS_READ, path="/api/patients/{w.patient}"),
+    "GET /api/patients/{patient_id}/record": record(P.PATIENTS_READ, path="/api/patients/{w.patient}/record"),
+    "POST /api/patients/{patient_id}/identifiers": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/identifiers",
+        json={"system": "passport", "value": "GBR:555000111"}),
+    "GET /api/patients/{patient_id}/samples": record(P.PATIENTS_READ, path="/api/patients/{w.patient}/samples"),
+    "POST /api/patients/{patient_id}/samples": record(P.PATIENTS_WRITE, path="/api/patients/{w.patient}/samples",
+                                                      json=lambda w: {"sample_number": f"N{w.code}",
+                                                                      "taken_by": "nurse.kim"}),
+    "POST /api/patients/{patient_id}/groupings": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/groupings",
+        json=lambda w: {"sample_id": w.sample, "blood_group": "A+"}),
+    "GET /api/patients/groupings/second-entries": record(
+        P.PATIENTS_WRITE, path="/api/patients/groupings/second-entries",
+        params=lambda w: {"patient_id": w.typed_patient}),
+    "POST /api/patients/{patient_id}/groupings/{grouping_id}/second-entry": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.typed_patient}/groupings/{w.typed_grouping}/second-entry",
+        json={"blood_group": "B+"}),
+    "POST /api/patients/{patient_id}/groupings/{grouping_id}/in-error": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/groupings/{w.grouping}/in-error",
+        json={"reason": "wrong blood in tube", "confirmed_by": "checker", **SIGNED}),
+    "POST /api/patients/{patient_id}/antibody-screens": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/antibody-screens",
+        json=lambda w: {"sample_id": w.sample, "positive": False}),
+    "POST /api/patients/{patient_id}/antibodies": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/antibodies", json={"antibody": "anti-K"}),
+    "POST /api/patients/{patient_id}/requirements": record(
+        P.PATIENTS_WRITE, path="/api/patients/{w.patient}/requirements",
+        json={"requirement": "cmv_negative", "reason": "pregnant"}),
+    "POST /api/requirements/{requirement_id}/end": record(
+        P.PATIENTS_WRITE, path="/api/requirements/{w.requirement}/end", json={"reason": "course finished"}),
+    # ---------------------------------------------------------------- orders, allocation, crossmatch, issue
+    "POST /api/orders": record(P.ORDERS, path="/api/orders", json=lambda w: {
+        "hospital_id": w.hospital, "patient_id": w.patient, "kind": "red_cells", "quantity": 1,
+        "needed_by": needed_by()}),
+    "GET /api/orders": listing(P.ORDERS, path="/api/orders", params=lambda w: {"hospital_id": w.hospital}),
+    "GET /api/orders/{order_id}": record(P.ORDERS, path="/api/orders/{w.open_order}"),
+    "POST /api/orders/{order_id}/cancel": record(P.ORDERS, path="/api/orders/{w.open_order}/cancel",
+                                                 json={"reason": "surgery postponed"}),
+    "POST /api/orders/{order_id}/allocate": record(P.ORDERS, path="/api/orders/{w.open_order}/allocate"),
+    "GET /api/orders/{order_id}/allocation": record(P.ORDERS, path="/api/orders/{w.open_order}/allocation"),
+    "GET /api/orders/{order_id}/candidates": record(P.ORDERS, path="/api/orders/{w.open_order}/candidates"),
+    "POST /api/orders/{order_id}/reservations": record(P.ORDERS, path="/api/orders/{w.open_order}/reservations",
+                                                       json=lambda w: {"unit_id": w.units[0]}),
+    "POST /api/reservations/{reservation_id}/release": record(
+        P.ORDERS, path="/api/reservations/{w.reservation}/release", json={"reason": "no longer needed"}),
+    "GET /api/orders/{order_id}/workup": record(P.ORDERS, path="/api/orders/{w.open_order}/workup"),
+    "POST /api/crossmatches": record(P.ORDERS, path="/api/crossmatches", json=lambda w: {
+        "patient_id": w.patient, "unit_id": w.reserved_unit, "sample_id": w.sample, "result": "compatible"}),
+    "GET /api/patients/{patient_id}/crossmatches": record(P.ORDERS, path="/api/patients/{w.patient}/crossmatches"),
+    "GET /api/patients/{patient_id}/electronic-issue": record(
+        P.ISSUE, path="/api/patients/{w.patient}/electronic-issue"),
+    "POST /api/issues": record(P.ISSUE, path="/api/issues", json=lambda w: {
+        "reservation_id": w.reservation, "scanned_unit": din_scan(w.reserved_din), "scanned_patient": w.wristband}),
+    "GET /api/patients/{patient_id}/emergency-units": record(
+        P.EMERGENCY_RELEASE, path="/api/patients/{w.patient}/emergency-units"),
+    "POST /api/issues/emergency": record(P.ISSUE, P.EMERGENCY_RELEASE, path="/api/issues/emergency",
+                                         json=lambda w: {"patient_id": w.patient, "unit_id": w.emergency_unit,
+                                                         "scanned_unit": "scan", "scanned_patient": w.wristband,
+                                                         "reason": "major haemorrhage", **SIGNED}),
+    "GET /api/issues/emergency-follow-ups": listing(P.ISSUE, path="/api/issues/emergency-follow-ups"),
+    "POST /api/issues/{issue_id}/follow-up": record(P.ISSUE, path="/api/issues/{w.emergency_issue}/follow-up",
+                                                    json={"note": "grouped O+, crossmatch compatible"}),
+    "GET /api/issues/{issue_id}": record(P.ISSUE, path="/api/issues/{w.issue}"),
+    "GET /api/orders/{order_id}/issues": record(P.ISSUE, path="/api/orders/{w.open_order}/issues"),
+    # ---------------------------------------------------------------- at the bedside
+    "GET /api/transfusion-vocabulary": Op(need(P.TRANSFUSION)),
+    "POST /api/transfusions": record(P.TRANSFUSION, path="/api/transfusions", json=lambda w: {
+        "issue_id": w.issue, "scanned_unit": din_scan(w.issued_din), "scanned_patient": w.wristband,
+        "vitals_before": VITALS}),
+    "GET /api/transfusions": record(P.TRANSFUSION, path="/api/transfusions",
+                                    params=lambda w: {"patient_id": w.patient}),
+    "GET /api/transfusions/{transfusion_id}": record(P.TRANSFUSION, path="/api/transfusions/{w.transfusion}"),
+    "POST /api/transfusions/{transfusion_id}/vitals": record(
+        P.TRANSFUSION, path="/api/transfusions/{w.transfusion}/vitals", json={"vitals": {"pulse": 80}}),
+    "POST /api/transfusions/{transfusion_id}/end": record(
+        P.TRANSFUSION, path="/api/transfusions/{w.transfusion}/end",
+        json={"volume_given_ml": 200, "outcome": "completed", "vitals_after": VITALS}),
+    "POST /api/transfusions/{transfusion_id}/reactions": record(
+        P.TRANSFUSION, path="/api/transfusions/{w.transfusion}/reactions",
+        json={"category": "fnhtr", "severity": "non_severe", "imputability": "possible", "description": "fever"}),
+    "GET /api/issues/{issue_id}/bedside": record(P.TRANSFUSION, path="/api/issues/{w.issue}/bedside"),
+    "POST /api/returns": record(P.TRANSFUSION, path="/api/returns", json=lambda w: {
+        "issue_id": w.issue, "minutes_out_of_storage": 10, "kept_in_cold_chain": True}),
+    # ---------------------------------------------------------------- trace and recall
+    "GET /api/trace": listing(P.TRACE, path="/api/trace"),
+    "GET /api/trace/search": Op(need(P.TRACE)),
+    "GET /api/trace/{din}": Op(need(P.TRACE)),
+    "GET /api/lookback/{donor_ref}": Op(need(P.TRACE)),
+    "POST /api/recalls": Op(need(P.RECALL)),
+    "GET /api/recalls": Op(need(P.TRACE)),
+    "GET /api/recalls/open": listing(P.UNITS_READ, path="/api/recalls/open",
+                                     params=lambda w: {"side": "ward", "hospital_id": w.hospital}),
+    "POST /api/recalls/{recall_id}/units/{unit_id}/handled-in-stock": Op(need(P.INVENTORY_WRITE)),
+    "POST /api/recalls/{recall_id}/units/{unit_id}/handled-on-ward": record(
+        P.TRANSFUSION, path="/api/recalls/{w.recall}/units/{w.issued_unit}/handled-on-ward",
+        json={"note": "bag returned to the blood bank"}),
+    "GET /api/recalls/{recall_id}": Op(need(P.TRACE)),
+}
+
+# Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.
+CALLERS = {
+    "clerk": ("clerk", None), "phlebotomist": ("phlebotomist", None), "lab": ("lab_technician", None),
+    "inventory": ("inventory_manager", None), "director": ("medical_director", None),
+    "admin": ("administrator", None), "staff_a": ("hospital_staff", "A"), "staff_none": ("hospital_staff", "none"),
+}
+
+
+def test_the_matrix_classifies_every_operation_of_the_api():
+    spec = create_app("sqlite://").openapi()
+    operations = {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+    assert operations - OPERATIONS.keys() == set(), "classify the new operations in OPERATIONS"
+    assert OPERATIONS.keys() - operations == set(), "these operations are gone from the API"
+
+
+@dataclass
+class Outcome:
+    caller: str
+    operation: str
+    side: str
+    status: int
+    body: object
+    text: str
+
+
+def _send(client, method: str, request: dict):
+    return client.request(method, request["path"], params=request.get("params"),
+                          json=request.get("json") if method != "GET" else None)
+
+
+def _generic(operation: str) -> dict:
+    """A request to an operation that touches no hospital's record: ids that exist nowhere, a body to validate."""
+    method, path = operation.split(" ", 1)
+    return {"path": re.sub(r"\{[^}]+\}", str(MISSING), path), "params": None,
+            "json": {} if method in ("POST", "PUT", "PATCH") else None}
+
+
+def _missing_ward(ward: Ward) -> Ward:
+    """The same records, every id one that does not exist: what a truly missing record answers."""
+    ids = {name: MISSING + n for n, (name, value) in enumerate(vars(ward).items()) if isinstance(value, int)}
+    return replace(ward, **ids, units=(MISSING,), wristband=f"mrn:{ward.code}:999999")
+
+
+def _numbers_blanked(body) -> object:
+    return re.sub(r"\d+", "#", str(body))
+
+
+def _leaks(outcome: Outcome, hidden: list[Ward]) -> list[str]:
+    """What of the hospitals hidden from the caller the answer holds: their names, or their records' ids."""
+    found = [name for ward in hidden for name in ward.names if name in outcome.text]
+    ids = {("hospital_id", w.hospital) for w in hidden} | {("patient_id", p) for w in hidden for p in w.patients} \
+        | {("transfusion_id", w.transfusion) for w in hidden} | {("recall_id", w.recall) for w in hidden} \
+        | {("issue_id", i) for w in hidden for i in (w.issue, w.emergency_issue)} \
+        | {("order_id", w.open_order) for w in hidden}
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, int) and (key, item) in ids:
+                    found.append(f"{key}={item}")
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(outcome.body)
+    return found
+
+
+@pytest.fixture
+def world(database):
+    a, b = two_hospitals(database)
+    make_user(database, "hospital_staff", "checker", hospitals=(a.hospital, b.hospital))  # confirms an error
+    clients = {}
+    for name, (role, hospital) in CALLERS.items():
+        hospitals = (a.hospital,) if hospital == "A" else ()
+        clients[name] = api(database, role, f"matrix.{name}", hospitals=hospitals)
+    return a, b, clients
+
+
+def _may(role_name: str, needs: frozenset | None) -> bool:
+    from bloodbank.domain.access import may
+    return needs is None or all(may(role_name, p) for p in needs)
+
+
+def test_each_role_reaches_each_operation_only_as_its_permissions_and_hospitals_allow(world):
+    a, b, clients = world
+    wrong: list[str] = []
+
+    def expect(outcome: Outcome, expected: str, hidden: list[Ward], missing: object = None) -> None:
+        status = outcome.status
+        if expected == "denied" and status != 403:
+            wrong.append(f"{outcome.caller} {outcome.operation} [{outcome.side}]: {status}, not 403")
+        elif expected == "hidden" and (status != 404 or _numbers_blanked(outcome.body) != _numbers_blanked(missing)):
+            wrong.append(f"{outcome.caller} {outcome.operation} [{outcome.side}]: {status} {outcome.text[:200]}, "
+                         f"not 404 as a missing record ({missing})")
+        elif expected == "allowed" and (status in (401, 403, 404) or status >= 500):
+            wrong.append(f"{outcome.caller} {outcome.operation} [{outcome.side}]: {status} {outcome.text[:200]}")
+        elif expected == "permitted" and (status in (401, 403) or status >= 500):
+            wrong.append(f"{outcome.caller} {outcome.operation} [{outcome.side}]: {status} {outcome.text[:200]}")
+        leaked = _leaks(outcome, hidden)
+        if leaked:
+            wrong.append(f"{outcome.caller} {outcome.operation} [{outcome.side}]: shows {leaked}")
+
+    def ask(caller: str, operation: str, side: str, request: dict) -> Outcome:
+        method = operation.split(" ", 1)[0]
+        answer = _send(clients[caller], method, request)
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        return Outcome(caller, operation, side, answer.status_code, body, answer.text)
+
+    for operation, op in OPERATIONS.items():
+        for caller, (role, hospital) in CALLERS.items():
+            hidden = [b] if hospital == "A" else [a, b] if hospital == "none" else []
+            permitted = _may(role, op.needs)
+            if op.kind == "none":
+                outcome = ask(caller, operation, "-", _generic(operation))
+                expect(outcome, "permitted" if permitted else "denied", hidden)
+                continue
+            for side, ward in (("A", a), ("B", b)):
+                outcome = ask(caller, operation, side, op.request(ward))
+                if not permitted:
+                    expect(outcome, "denied", hidden)
+                elif op.kind == "record" and ward in hidden:
+                    missing = ask(caller, operation, "missing", op.request(_missing_ward(ward)))
+                    expect(outcome, "hidden", hidden, missing.body)
+                else:
+                    expect(outcome, "allowed", hidden)
+    assert wrong == [], "\n".join(wrong)
