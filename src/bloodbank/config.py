@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # file readable by its owner only, or `ID:KEY` pairs (the first one current) from the environment.
     data_key_file: str = ""
     data_keys: SecretStr = SecretStr("")
+    # Retention: unset, the periods of domain/rules/retention.toml apply (3 years, 12 months).
+    retention_never_donated_years: int | None = None
+    retention_appointment_months: int | None = None
 
 
 @lru_cache(maxsize=1)

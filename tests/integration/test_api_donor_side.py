@@ -54,8 +54,10 @@ def check_in(client, donor_id, site_id):
 
 
 def rows(database, model, **filters):
+    """In the order they were written (a query without an order may come back in any)."""
     with database.sessions() as s:
-        return list(s.execute(select(model).filter_by(**filters)).scalars())
+        return list(s.execute(select(model).filter_by(**filters)
+                              .order_by(*model.__table__.primary_key.columns)).scalars())
 
 
 def test_a_donor_goes_from_registration_to_consent_through_the_api(database, clerk, site):

@@ -11,8 +11,8 @@ from bloodbank.entrypoints.demo import region as demo_data
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from tests.integration.web_fixtures import browser
 
-# What a read may write: the audit of a sensitive read, and the session's own bookkeeping.
-BOOKKEEPING = {"audit_entry", "audit_head", "user_session", "api_token", "login_attempt"}
+# What a read may write: the audit of a sensitive read (an entry and its values), and the session's own bookkeeping.
+BOOKKEEPING = {"audit_entry", "audit_payload", "audit_head", "user_session", "api_token", "login_attempt"}
 
 
 def records(database) -> dict[str, list[tuple]]:

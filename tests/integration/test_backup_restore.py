@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import inspect, select
@@ -13,8 +14,12 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models import AuditEntry, Base
 from bloodbank.domain.errors import Conflict
 from bloodbank.entrypoints.cli import app
+from bloodbank.service_layer.donors import erasure
+from bloodbank.service_layer.shared.audit import verify_chain
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import backups
 from tests.conftest import _drop_pg_database, _pg_database_url
+from tests.integration.erasure_fixtures import as_, make_person, traces_left
 from tests.integration.sealed_fixtures import confide_everything, opened, raw_sealed_values
 from tests.integration.trace_fixtures import build_chain, clerk
 from tests.integration.web_fixtures import make_user
@@ -155,3 +160,23 @@ def table_count(url: str) -> int:
         return len(inspect(target.engine).get_table_names())
     finally:
         target.dispose()
+
+
+def test_a_database_with_an_erasure_round_trips_exactly_and_its_chain_verifies_naming_the_erasure(
+        database, empty_target, tmp_path):
+    build_chain(database)
+    person = make_person(database)
+    statement = erasure.erase_donor(as_(database, "dr.kim"), donor_ref=person.donor_id, requested_on=date.today(),
+                                    channel="in_person")
+    before = every_row(database)
+    backups.take_backup(clerk(database, "admin.ada"), target=tmp_path / "erased.bak", passphrase=PASSPHRASE)
+
+    report = backups.restore_backup(source=tmp_path / "erased.bak", database_url=empty_target, passphrase=PASSPHRASE)
+
+    restored = Database(empty_target)
+    try:
+        assert every_row(restored) == before and traces_left(restored) == []
+        chain = verify_chain(UnitOfWork(restored))
+    finally:
+        restored.dispose()
+    assert report.chain_intact and chain.ok and statement.audit_entry_id in chain.erased_by

@@ -108,6 +108,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/donors/{donor_id}/deferrals/reasons": Op(need(P.DEFERRAL_REASONS)),
     "GET /api/donors/{donor_id}/deferral-status": Op(need(P.DONORS_READ)),
     "POST /api/deferrals/{deferral_id}/lift": Op(need(P.DEFERRALS_WRITE)),
+    "GET /api/donors/{donor_id}/erasure": Op(need(P.ERASURE)),
+    "POST /api/donors/{donor_id}/erasure": Op(need(P.ERASURE)),
     "GET /api/questionnaire": Op(need(P.VISITS)),
     "GET /api/consent-text": Op(need(P.VISITS)),
     "POST /api/visits": Op(need(P.VISITS)),

@@ -115,7 +115,7 @@ def test_the_audit_page_says_the_chain_is_intact_and_after_tampering_names_the_f
 
     assert intact.status_code == 200
     assert "Audit chain intact:" in text_of(intact.text) and "chain BROKEN" not in intact.text
-    tamper(database, "UPDATE audit_entry SET reason = 'nothing happened' WHERE id = 2")
+    tamper(database, "UPDATE audit_payload SET reason = 'nothing happened' WHERE entry_id = 2")
     broken = client.get("/admin/audit")
     assert alert(broken.text).startswith(
         "✗ Audit chain BROKEN at entry 2: its content was changed after it was written.")

@@ -39,6 +39,12 @@ def test_only_the_medical_director_may_recall_and_read_deferral_reasons():
         assert {r for r in Role if may(r, permission)} == {Role.MEDICAL_DIRECTOR}
 
 
+def test_only_the_medical_director_erases_a_donors_personal_data_and_signs_it():
+    assert {r for r in Role if may(r, P.ERASURE)} == {Role.MEDICAL_DIRECTOR}
+    assert "cannot be undone" in access.signature_meaning("erase", "D0000012")
+    assert "cannot be undone" in access.signature_meaning("retention", "3 records")
+
+
 def test_user_accounts_are_the_administrators_alone():
     assert {r for r in Role if may(r, P.USERS)} == {Role.ADMINISTRATOR}
 

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     DONORS_READ = "donors.read"
     DONORS_WRITE = "donors.write"
     DONORS_MERGE = "donors.merge"
+    # Erase a person's personal data at their request, and apply the retention rules: cannot be undone.
+    ERASURE = "donors.erase"
     APPOINTMENTS = "appointments"
     VISITS = "visits"  # check-in, questionnaire, measurements, consent, withdrawal
     DEFERRALS_WRITE = "deferrals.write"
@@ -119,6 +121,9 @@ SIGNATURE_MEANINGS = {
     "confirm_group": "I confirm blood group {subject} after repeat typing; it replaces any other on record.",
     "grouping_in_error": "I declare grouping {subject} entered in error; it no longer counts for this patient.",
     "close_incident": "I close incident {subject}: its casualties are counted and no more blood is planned for it.",
+    "erase": "At the donor's request I erase the personal data of donor {subject} as the statement lists, keeping "
+             "what traceability and safety require; this cannot be undone.",
+    "retention": "I apply the retention rules and erase {subject}, as listed; this cannot be undone.",
 }
 
 

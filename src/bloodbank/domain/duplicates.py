@@ -231,6 +231,19 @@ def score(new: Person, known: Person) -> tuple[float, tuple[str, ...]]:
     return round(min(max(value, 0.0), 1.0), 2), tuple(reasons)
 
 
+def without_names(reason: str) -> str:
+    """A reason as the audit log keeps it: what agreed, not the names compared. The other record's names
+    must not be copied into this person's entries (they could not be erased with that person's)."""
+    for label in ("given name", "family name"):
+        if reason.startswith(f"{label} ") and reason.endswith(": one is part of the other"):
+            return f"one {label} is part of the other"
+        if reason.startswith(f"{label} differs by one letter ("):
+            return f"{label} differs by one letter"
+        if reason.startswith(f"similar {label} ("):
+            return f"similar {label}"
+    return reason
+
+
 def find_candidates(new: Person, on_file: Iterable[tuple[int, Person]]) -> list[MatchCandidate]:
     """Records that are probably this person, most likely first."""
     found = []

@@ -1,6 +1,7 @@
-"""The hash-chained audit log: append and verify.
+"""The hash-chained audit log: append and verify (the hashing itself is domain.audit_chain).
 
-Each entry's hash covers its own fields and the previous entry's hash. The
+Each entry's hash covers its own fields, a salted digest of its payload (old,
+new, reason: a row of `audit_payload`) and the previous entry's hash. The
 chain's tip lives in one row that every writer locks (SELECT … FOR UPDATE on
 PostgreSQL; SQLite's single writer does the same), so two transactions can
 never both chain onto the same predecessor.
@@ -8,18 +9,18 @@ never both chain onto the same predecessor.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
+import secrets
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import AuditEntry, AuditHead
-
-GENESIS = "0" * 64
+from bloodbank.adapters.db.models import AuditEntry, AuditErasure, AuditHead, AuditPayload
+from bloodbank.domain import audit_chain
+from bloodbank.domain.audit_chain import ChainReport, Link, Payload
 
 
 def _plain(value):
@@ -39,71 +40,69 @@ def normalise(data: dict | None) -> dict | None:
     return json.loads(json.dumps(data, default=_plain, sort_keys=True))
 
 
-def entry_hash(prev_hash: str, *, id: int, at: datetime, actor: str, action: str, entity: str,
-               entity_id: str | None, old: dict | None, new: dict | None, reason: str | None) -> str:
-    body = json.dumps(
-        [id, at.astimezone(timezone.utc).isoformat(), actor, action, entity, entity_id, old, new, reason],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
-
-
 def append(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
            old: dict | None = None, new: dict | None = None, reason: str | None = None) -> AuditEntry:
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     # Microseconds survive both databases; anything finer would change the hash on the way back.
-    at = datetime.now(timezone.utc)
-    fields = dict(
-        id=head.last_id + 1, at=at, actor=actor, action=action, entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        old=normalise(old), new=normalise(new), reason=reason,
-    )
-    digest = entry_hash(head.last_hash, **fields)
-    entry = AuditEntry(**fields, prev_hash=head.last_hash, hash=digest)
+    payload = Payload(old=normalise(old), new=normalise(new), reason=reason, salt=secrets.token_hex(16))
+    link = audit_chain.new_link(head.last_hash, id=head.last_id + 1, at=datetime.now(timezone.utc), actor=actor,
+                                action=action, entity=entity,
+                                entity_id=None if entity_id is None else str(entity_id), payload=payload)
+    entry = AuditEntry(id=link.id, at=link.at, actor=actor, action=action, entity=entity, entity_id=link.entity_id,
+                       format=link.format, payload_digest=link.payload_digest, prev_hash=link.prev_hash,
+                       hash=link.hash, payload=AuditPayload(old=payload.old, new=payload.new,
+                                                            reason=payload.reason, salt=payload.salt))
     session.add(entry)
-    head.last_id, head.last_hash = entry.id, digest
+    head.last_id, head.last_hash = link.id, link.hash
     session.flush()
     return entry
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    entries: int
-    first_broken_id: int | None = None
-    problem: str | None = None
+def link_of(row: AuditEntry) -> Link:
+    p = row.payload
+    return Link(id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity,
+                entity_id=row.entity_id, format=row.format, payload_digest=row.payload_digest,
+                prev_hash=row.prev_hash, hash=row.hash,
+                payload=None if p is None else Payload(p.old, p.new, p.reason, p.salt), erased_by=row.erased_by)
+
+
+_ENTRY, _PAYLOAD, _ERASURE = AuditEntry.__table__, AuditPayload.__table__, AuditErasure.__table__
+# Read as plain rows, not objects: verifying a long chain reads every entry once.
+_WALKED = (
+    select(_ENTRY.c.id, _ENTRY.c.at, _ENTRY.c.actor, _ENTRY.c.action, _ENTRY.c.entity, _ENTRY.c.entity_id,
+           _ENTRY.c.format, _ENTRY.c.payload_digest, _ENTRY.c.prev_hash, _ENTRY.c.hash,
+           _PAYLOAD.c.entry_id.label("held"), _PAYLOAD.c.old, _PAYLOAD.c.new, _PAYLOAD.c.reason, _PAYLOAD.c.salt,
+           _ERASURE.c.erased_by_id)
+    .outerjoin(_PAYLOAD, _PAYLOAD.c.entry_id == _ENTRY.c.id)
+    .outerjoin(_ERASURE, _ERASURE.c.entry_id == _ENTRY.c.id)
+)
+
+
+def _links(session: Session, batch: int) -> Iterator[Link]:
+    last_id = 0
+    while True:
+        rows = session.execute(_WALKED.where(_ENTRY.c.id > last_id).order_by(_ENTRY.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield Link(r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.format, r.payload_digest,
+                       r.prev_hash, r.hash, None if r.held is None else Payload(r.old, r.new, r.reason, r.salt),
+                       r.erased_by_id)
+        last_id = rows[-1].id
+
+
+def _vouchers(session: Session) -> dict[int, audit_chain.Voucher]:
+    """Every erasure entry that erased a payload, checked on its own, with what it lists."""
+    erasers = select(AuditErasure.erased_by_id).distinct()
+    rows = session.execute(select(AuditEntry).where(AuditEntry.id.in_(erasers))).unique().scalars().all()
+    return audit_chain.vouchers_from(link_of(row) for row in rows)
 
 
 def verify(session: Session, batch: int = 5000) -> ChainReport:
-    prev_hash, expected_id, count = GENESIS, 1, 0
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
-        ).scalars().all()
-        if not rows:
+    vouchers = _vouchers(session)
+    chain = audit_chain.Walk(vouchers)
+    for link in _links(session, batch):
+        if not chain.step(link):
             break
-        for row in rows:
-            problem = _check(row, prev_hash, expected_id)
-            if problem:
-                return ChainReport(False, count, row.id, problem)
-            prev_hash, expected_id, count, last_id = row.hash, row.id + 1, count + 1, row.id
-        session.expunge_all()
     head = session.get(AuditHead, 1)
-    if head is None or head.last_id != last_id or head.last_hash != prev_hash:
-        return ChainReport(False, count, last_id + 1, "entries after this point were deleted")
-    return ChainReport(True, count)
-
-
-def _check(row: AuditEntry, prev_hash: str, expected_id: int) -> str | None:
-    if row.id != expected_id:
-        return f"entry {expected_id} is missing (next is {row.id})"
-    if row.prev_hash != prev_hash:
-        return "does not follow the previous entry"
-    recomputed = entry_hash(
-        prev_hash, id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity,
-        entity_id=row.entity_id, old=row.old, new=row.new, reason=row.reason,
-    )
-    if recomputed != row.hash:
-        return "its content was changed after it was written"
-    return None
+    return chain.report(head.last_id if head else None, head.last_hash if head else None)

@@ -42,6 +42,9 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted content is overwritten with zeros, not left in free space: an erased donor's name
+        # must not be readable from the file afterwards (adapters.db.scrub).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     input_guard.install(engine)

@@ -10,7 +10,7 @@ from bloodbank.entrypoints.cli import database, demo, doctor, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.crisis import incidents
-from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, sites, visits
+from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.staff import audit, keys, users
 from bloodbank.entrypoints.cli.traceability import trace
@@ -27,6 +27,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(sites.app, name="sites")
 app.add_typer(users.app, name="users")
 app.add_typer(donors.app, name="donors")
+app.add_typer(retention.app, name="retention")
 app.add_typer(appointments.app, name="appointments")
 app.add_typer(visits.app, name="visits")
 app.add_typer(collection.app, name="collection")

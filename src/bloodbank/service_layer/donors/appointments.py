@@ -217,10 +217,15 @@ def cancel(uow: UnitOfWork, *, appointment_id: int, reason: str = "") -> Appoint
     with uow:
         s = uow.session
         row = _locked_appointment(s, appointment_id, doing="cancelled")
-        _add_to_counter(s, row.site_id, row.starts_at, -1, SlotCounter.booked > 0)
+        give_chair_back(s, row)
         result = _change_status(uow, row, "cancelled", (reason or "").strip() or "cancelled")
         uow.commit()
         return result
+
+
+def give_chair_back(s: Session, row: Appointment) -> None:
+    """The chair a booked appointment held is free again (a cancellation, or the donor's erasure)."""
+    _add_to_counter(s, row.site_id, row.starts_at, -1, SlotCounter.booked > 0)
 
 
 def mark_no_show(uow: UnitOfWork, *, appointment_id: int) -> AppointmentView:

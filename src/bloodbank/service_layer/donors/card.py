@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
-from bloodbank.service_layer.donors.registry import get_donor
+from bloodbank.domain.errors import Conflict
+from bloodbank.service_layer.donors.registry import DonorView, get_donor
 from bloodbank.service_layer.donors.search import find_donor_by_number
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -18,10 +19,14 @@ class DonorCard:
 
 def donor_card(uow: UnitOfWork, donor_id: int) -> DonorCard:
     """The card of the record that holds the donor now (a merged record gives its survivor's)."""
-    view = get_donor(uow, donor_id)
-    return DonorCard(view.donor_number, donor_card_pdf(view))
+    return _card(get_donor(uow, donor_id))
 
 
 def donor_card_by_number(uow: UnitOfWork, number: str) -> DonorCard:
-    view = find_donor_by_number(uow, number)
+    return _card(find_donor_by_number(uow, number))
+
+
+def _card(view: DonorView) -> DonorCard:
+    if view.erased:
+        raise Conflict(f"Record {view.donor_number} was erased at the donor's request: no card is printed for it.")
     return DonorCard(view.donor_number, donor_card_pdf(view))

@@ -2,6 +2,11 @@
 
 It fails closed: if the lookup itself fails (database error, timeout), the
 answer is "deferred", because letting an unknown donor through is the hazard.
+
+A person erased at their own request keeps their deferrals on the erased
+record, which no one can book or check in again. If they register anew under
+a name and date of birth the erased record kept a fingerprint of, the new
+record carries the erased record's permanent deferrals (donors.erasure).
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Deferral, Donor
-from bloodbank.domain.errors import DonorDeferred
+from bloodbank.adapters.db.models import Deferral, Donor, DonorErasure, ErasedIdentity
+from bloodbank.domain.erasure import fingerprint_matches
+from bloodbank.domain.errors import Conflict, DonorDeferred
 
 CANNOT_CONFIRM = (
     "Could not confirm that this donor has no deferral (the records could not be read). "
@@ -85,19 +91,52 @@ def donor_ids_of_person(session: Session, donor_id: int) -> list[int]:
 
 
 def active_deferrals(session: Session, donor_id: int, on: date) -> list[Deferral]:
+    """The person's deferrals in force on `on`, and the permanent ones of an erased record they match."""
     ids = donor_ids_of_person(session, donor_id)
-    return list(session.execute(
-        select(Deferral).where(
-            Deferral.donor_id.in_(ids),
-            Deferral.lifted_at.is_(None),
-            Deferral.starts_on <= on,
-            or_(Deferral.kind == "permanent", Deferral.ends_on > on),
-        ).order_by(Deferral.starts_on)
-    ).scalars())
+    own = list(session.execute(_in_force(Deferral.donor_id.in_(ids), on)).scalars())
+    erased = erased_records_matching(session, [session.get(Donor, i) for i in ids])
+    if not erased:
+        return own
+    inherited = session.execute(_in_force(Deferral.donor_id.in_(erased), on)
+                                .where(Deferral.kind == "permanent")).scalars()
+    return sorted(own + list(inherited), key=lambda d: d.starts_on)
+
+
+def _in_force(which, on: date):
+    return select(Deferral).where(
+        which,
+        Deferral.lifted_at.is_(None),
+        Deferral.starts_on <= on,
+        or_(Deferral.kind == "permanent", Deferral.ends_on > on),
+    ).order_by(Deferral.starts_on)
+
+
+def erased_records_matching(session: Session, records: list[Donor | None]) -> list[int]:
+    """Erased records (and the records merged into them) whose kept fingerprint the name and date of birth of
+    any of `records` match: the same person, come back under a new record."""
+    named = [r for r in records if r is not None and (r.given_name or r.family_name)]
+    if not named:
+        return []
+    kept = session.execute(select(DonorErasure.donor_id, ErasedIdentity.digest, ErasedIdentity.salt)
+                           .join(ErasedIdentity, ErasedIdentity.erasure_id == DonorErasure.id)).all()
+    holders = {holder for holder, digest, salt in kept for r in named
+               if fingerprint_matches(digest, salt, r.given_name, r.family_name, r.date_of_birth)}
+    return sorted({i for holder in holders for i in donor_ids_of_person(session, holder)})
+
+
+ERASED_RECORD = ("This record was erased at the donor's request: it is kept for traceability only and cannot be "
+                 "used to book or give blood. If the person wishes to give again, register them anew.")
+
+
+def ensure_not_erased(session: Session, donor_id: int) -> None:
+    holder = survivor(session, session.get(Donor, donor_id))
+    if holder is not None and holder.erasure is not None:
+        raise Conflict(ERASED_RECORD)
 
 
 def ensure_not_deferred(session: Session, donor_id: int, on: date) -> None:
     try:
+        ensure_not_erased(session, donor_id)
         deferrals = active_deferrals(session, donor_id, on)
     except SQLAlchemyError as error:
         raise DonorDeferred(CANNOT_CONFIRM) from error

@@ -52,6 +52,10 @@ def merge_donors(uow: UnitOfWork, *, survivor_id: int, duplicate_id: int, reason
 
 
 def _refuse_unmergeable(survivor: Donor, duplicate: Donor) -> None:
+    for record in (survivor, duplicate):
+        if record.erasure is not None:
+            raise Conflict(f"Record {record.donor_number} was erased at the donor's request: it is kept for "
+                           "traceability and is merged with nothing.")
     if duplicate.merged_into_id is not None:
         raise Conflict(f"Record {duplicate.donor_number} was already merged into another record; "
                        "it holds no history of its own any more.")

@@ -18,9 +18,9 @@ from bloodbank.adapters.db.models import Donor
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.duplicates import (
-    MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates,
+    MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates, without_names,
 )
-from bloodbank.domain.errors import InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
 from bloodbank.domain.search_keys import prefix_bounds
 from bloodbank.service_layer.donors.donor_fields import (
     clean_blood_group, clean_coordinates, clean_date_of_birth, clean_donor_id, clean_donor_ids, clean_email, clean_flag,
@@ -53,10 +53,15 @@ class DonorView:
     notes: str
     # False while the group is only what the donor declared: a hint for appeals, never for a label.
     blood_group_confirmed: bool = False
+    # The person's personal data was erased at their request: what remains is kept for traceability.
+    erased: bool = False
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        return ERASED_NAME if self.erased else f"{self.given_name} {self.family_name}"
+
+
+ERASED_NAME = "(erased at the donor's request)"
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def donor_view(row: Donor) -> DonorView:
         date_of_birth=row.date_of_birth, sex=row.sex, phone=row.phone, email=row.email, address=row.address,
         postcode=row.postcode, latitude=row.latitude, longitude=row.longitude, blood_group=row.blood_group,
         blood_group_confirmed=bool(row.blood_group_confirmed), preferred_site_id=row.preferred_site_id, appeals_opt_in=row.appeals_opt_in,
-        group_discrepancy=row.group_discrepancy, notes=row.notes,
+        group_discrepancy=row.group_discrepancy, notes=row.notes, erased=row.erasure is not None,
     )
 
 
@@ -137,7 +142,7 @@ def _duplicate_message(count: int) -> str:
 def _registration_reason(candidates: list[DuplicateCandidate]) -> str:
     if not candidates:
         return "new donor registered"
-    listed = "; ".join(f"{c.donor.donor_number} ({', '.join(c.reasons)})" for c in candidates)
+    listed = "; ".join(f"{c.donor.donor_number} ({', '.join(map(without_names, c.reasons))})" for c in candidates)
     return f"confirmed new person despite possible duplicates: {listed}"
 
 
@@ -159,6 +164,8 @@ def possible_duplicates(session: Session, person: Person) -> list[DuplicateCandi
     best: dict[int, tuple[MatchCandidate, Donor]] = {}
     for match in matches:
         survivor = survivor_of(session, session.get(Donor, match.donor_id))
+        if survivor.erasure is not None:
+            continue  # nothing is left to match on; a fingerprint, if kept, stops the person at check-in
         if survivor.id not in best or best[survivor.id][0].score < match.score:
             best[survivor.id] = (match, survivor)
     return [DuplicateCandidate(donor_view(row), m.score, m.reasons, m.likely)
@@ -269,4 +276,7 @@ def _live(session: Session, donor_id: int) -> Donor:
         raise InvalidInput(
             f"Record {donor.donor_number} was merged into {survivor.donor_number}: change that record instead."
         )
+    if donor.erasure is not None:
+        raise Conflict(f"Record {donor.donor_number} was erased at the donor's request: it is kept for "
+                       "traceability and changes no more.")
     return donor

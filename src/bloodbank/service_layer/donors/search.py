@@ -37,8 +37,8 @@ def search_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None
     return find_donors(uow, text=text, date_of_birth=date_of_birth, phone=phone, limit=limit, offset=offset).items
 
 
-def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: int,
-             offset: int) -> tuple[list, list[SearchWord]]:
+def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: int, offset: int, *,
+             erased_too: bool = False) -> tuple[list, list[SearchWord]]:
     """The conditions on the donor's own columns, and the words typed, each to match a name, number or phone."""
     text = clean_text(text, "search text", 200)
     if not 1 <= limit <= MAX_SEARCH_RESULTS or offset < 0:
@@ -46,6 +46,9 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
     # Written so no index serves it: nearly every donor is unmerged, and SQLite, which keeps no statistics,
     # would otherwise walk the whole register through the merged_into_id index instead of the name tokens.
     conditions = [func.coalesce(Donor.merged_into_id, 0) == 0]
+    if not erased_too:
+        # An erased record is found by its donor number only (traceability), never in a list.
+        conditions.append(~Donor.erasure.has())
     if date_of_birth is not None:
         conditions.append(Donor.date_of_birth == clean_date(date_of_birth, "date of birth"))
     if phone:
@@ -97,8 +100,8 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
     A donor number is checked (check character) before it is looked for, and the number
     of a merged record finds the record it was merged into: the clerk lands on the person.
     """
-    conditions, words = _filters(text, date_of_birth, phone, limit, offset)
     number = validate_donor_number(donor_number) if donor_number not in (None, "") else None
+    conditions, words = _filters(text, date_of_birth, phone, limit, offset, erased_too=number is not None)
     with uow:
         s = uow.session
         if number is not None:

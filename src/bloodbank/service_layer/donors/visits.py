@@ -16,6 +16,7 @@ from bloodbank.domain.errors import Conflict, DonorIneligible, InvalidInput, Not
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.donors.readiness import ensure_may_give
+from bloodbank.service_layer.donors.registry import ERASED_NAME
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.clocks import day_bounds, site_clock, site_day_bounds, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -214,7 +215,8 @@ def _detail(s: Session, visit: Visit, *, reasons: bool = False) -> VisitDetail:
     consent = s.execute(select(Consent).where(Consent.visit_id == visit.id)).scalar_one_or_none()
     donation = s.execute(select(Donation).where(Donation.visit_id == visit.id)).scalar_one_or_none()
     return VisitDetail(
-        visit=visit_view(visit, donor.donor_number), donor_name=f"{donor.given_name} {donor.family_name}",
+        visit=visit_view(visit, donor.donor_number),
+        donor_name=ERASED_NAME if donor.erasure is not None else f"{donor.given_name} {donor.family_name}",
         donor_sex=donor.sex, donor_date_of_birth=donor.date_of_birth, donor_blood_group=donor.blood_group,
         site_code=site.code, site_name=site.name, rule_set=visit.rule_set,
         decision_reasons=tuple(visit.decision_reasons or ()) if reasons else (),

@@ -93,11 +93,14 @@ class ShownEntryView(AuditEntryView):
 def _shown(row: AuditEntry, role: str) -> ShownEntryView:
     needed = VALUES_READ_WITH.get(row.entity)
     hidden = row.entity in NEVER_SHOWN or needed is None or not access.may(role, needed)
+    withheld = f"not shown: your role does not read {row.entity.replace('_', ' ')} records" if hidden else None
+    if row.payload is None:
+        # Erased with the personal data it held; the entry and its place in the chain remain.
+        withheld = f"erased by entry {row.erased_by}" if row.erased_by is not None else "erased"
     return ShownEntryView(
         id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity, entity_id=row.entity_id,
         old=None if hidden else row.old, new=None if hidden else row.new, reason=None if hidden else row.reason,
-        hash=row.hash,
-        withheld=f"not shown: your role does not read {row.entity.replace('_', ' ')} records" if hidden else None,
+        hash=row.hash, withheld=withheld,
     )
 
 
@@ -112,7 +115,7 @@ def list_entries_for(uow: UnitOfWork, *, role: str, limit: int = 50, offset: int
         if entity_ids is not None:
             query = query.where(AuditEntry.entity_id.in_([str(i) for i in entity_ids]))
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).scalars()
+        rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).unique().scalars()
         return [_shown(r, role) for r in rows], total
 
 

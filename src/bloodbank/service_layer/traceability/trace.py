@@ -24,6 +24,7 @@ from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import DISCARD_REASONS
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.person import find_person
+from bloodbank.service_layer.donors.registry import ERASED_NAME
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patients import current_patient
 from bloodbank.service_layer.shared import unit_graph
@@ -89,7 +90,9 @@ def _identifiers(session: Session, patient_ids: set[int]) -> tuple[str, ...]:
 
 
 def _donor_ref(donor: Donor) -> DonorRef:
-    return DonorRef(donor.id, donor.donor_number, f"{donor.given_name} {donor.family_name}")
+    # An erased person is traced by number alone: the donation and its fate stay, the name is gone.
+    name = ERASED_NAME if donor.erasure is not None else f"{donor.given_name} {donor.family_name}"
+    return DonorRef(donor.id, donor.donor_number, name)
 
 
 def _audit_reads(uow: UnitOfWork, donor_ids, patient_ids, *, view: str, key: str) -> None:

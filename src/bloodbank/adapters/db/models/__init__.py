@@ -1,10 +1,11 @@
 """All tables, imported together so metadata is complete for migrations."""
 
 from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
-from bloodbank.adapters.db.models.audit import AuditEntry, AuditHead
+from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHead, AuditPayload
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
 from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
+from bloodbank.adapters.db.models.erasures import DonorErasure, ErasedIdentity
 from bloodbank.adapters.db.models.inventory import (
     ExcursionUnit, Recall, RecallUnit, TemperatureExcursion, Transfer, TransferItem,
 )
@@ -24,10 +25,10 @@ from bloodbank.adapters.db.models.users import (
 from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
 
 __all__ = [
-    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditHead", "Base", "CasualtyCount",
-    "ConfidentialAnswer", "Consent",
-    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorFollowUp", "DonorNameToken", "ExcursionUnit",
-    "Hospital", "HospitalMembership", "Incident",
+    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
+    "AuditPayload", "Base", "CasualtyCount", "ConfidentialAnswer", "Consent",
+    "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
+    "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership", "Incident",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",

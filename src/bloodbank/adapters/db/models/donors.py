@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, delete, event, false, insert
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
+from bloodbank.adapters.db.models.erasures import DonorErasure
 from bloodbank.adapters.db.sealed_types import SealedText
 from bloodbank.domain.search_keys import MAX_TOKEN, donor_name_tokens, phone_digits_last_first
 
@@ -52,6 +53,9 @@ class Donor(Timestamped, Base):
     # declared is a hint for appeals and is never printed on a label.
     blood_group_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Set once the person's personal data was erased (on the record that held them): what remains is
+    # what traceability and safety need, and the record takes no booking, visit or change again.
+    erasure: Mapped[DonorErasure | None] = relationship(viewonly=True)
 
 
 class Deferral(Timestamped, Base):

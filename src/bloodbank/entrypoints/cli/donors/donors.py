@@ -12,12 +12,14 @@ from bloodbank.domain.access import Permission as P
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
-from bloodbank.entrypoints.cli.identity import Actor, needs
-from bloodbank.service_layer.donors import card as card_pdfs
+from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
+from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.service_layer.donors import card as card_pdfs, erasure
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
-app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards.", no_args_is_help=True)
+app = typer.Typer(help="Donors: register, find, merge duplicate records, print donor cards, erase on request.",
+                  no_args_is_help=True)
 
 
 def _date(text: str | None, what: str) -> date | None:
@@ -52,6 +54,10 @@ def _candidate_table(candidates: list[DuplicateCandidate]) -> Table:
 
 def _show(view: DonorView) -> None:
     console.print(f"[bold]{view.donor_number}[/bold]  {escape(view.full_name)}")
+    if view.erased:
+        console.print(f"Born in {view.date_of_birth.year}, sex {view.sex}, blood group {view.blood_group or 'not known'}. "
+                      "Kept for traceability only: `bloodbank donors erase NUMBER --preview` shows the statement.")
+        return
     console.print(f"Born {view.date_of_birth.isoformat()}, sex {view.sex}, "
                   f"blood group {view.blood_group or 'not yet known'}"
                   + ("  [red](group discrepancy: units blocked)[/red]" if view.group_discrepancy else ""))
@@ -188,3 +194,54 @@ def card(
         err_console.print(f"[red]Could not write {escape(str(out))}: {escape(str(error.strerror or error))}[/red]")
         raise typer.Exit(1) from None
     console.print(f"Card for {made.donor_number} written to {escape(str(out))}.")
+
+
+@app.command()
+@needs(P.ERASURE)
+def erase(
+    number: str = typer.Argument(..., help="Donor number (any record of the person)."),
+    requested_on: Optional[str] = typer.Option(None, "--requested-on", help="The day the donor asked, YYYY-MM-DD."),
+    channel: Optional[str] = typer.Option(None, "--channel", help="How they asked: " + ", ".join(REQUEST_CHANNELS)),
+    preview: bool = typer.Option(False, "--preview", help="Only say what would be erased and kept; change nothing."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (the signature is still asked)."),
+    actor: str = Actor,
+) -> None:
+    """Erase a person's personal data at their request (signed; cannot be undone), keeping what traceability needs."""
+    with clerk_errors():
+        statement = erasure.statement_or_preview(uow(), number)
+        show_statement(statement)
+        if preview or statement.erased:
+            return
+        asked = _date(requested_on, "date of the request")
+        if asked is None or channel is None:
+            raise InvalidInput("Say when and how the donor asked: --requested-on YYYY-MM-DD --channel "
+                               + "|".join(REQUEST_CHANNELS) + ".")
+        if not yes and not typer.confirm(f"Erase the personal data of donor {statement.donor_number} as listed? "
+                                         "This cannot be undone.", default=False):
+            err_console.print("Nothing was erased.")
+            raise typer.Exit(1)
+        done = signed(action="erase",
+                      act=lambda: erasure.erase_donor(uow(), donor_ref=statement.donor_id, requested_on=asked,
+                                                      channel=channel),
+                      record=lambda s: (s.donor_number, "donor", s.donor_id))
+    console.print(f"Erased, signed and audited (entry {done.audit_entry_id}). Give the donor this statement.")
+
+
+def show_statement(statement: erasure.ErasureStatement) -> None:
+    if statement.erased:
+        console.print(f"[bold]{statement.donor_number}[/bold] was erased on {statement.erased_at:%Y-%m-%d} by "
+                      f"{escape(statement.erased_by or '')} ({statement.kind}"
+                      + (f", asked {statement.requested_on.isoformat()} {CHANNEL_LABELS.get(statement.channel, '')}"
+                         if statement.kind == "request" else "") + ").")
+    else:
+        console.print(f"An erasure of [bold]{statement.donor_number}[/bold] (records "
+                      f"{', '.join(statement.record_numbers)}) would do this; nothing is changed yet.")
+    for title, listed in (("Erased" if statement.erased else "Would be erased", statement.erased_items),
+                          ("Kept", statement.kept_items)):
+        console.print(f"[bold]{title}[/bold]")
+        for item in listed:
+            count = "" if item.count is None else f" ({item.count})"
+            until = f", until {item.kept_until.isoformat()}" if item.kept_until else ""
+            console.print(f"  {escape(item.what)}{count}: {item.disposition}{until}. {escape(item.why)} "
+                          f"[dim]{escape('; '.join(item.sources))}[/dim]")
+    console.print(f"The right to erasure: {escape(statement.request_basis)}; answer within {statement.answer_within}.")

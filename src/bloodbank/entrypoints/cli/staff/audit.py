@@ -17,6 +17,10 @@ def verify(actor: str = Actor) -> None:
     report = audit.verify_chain(uow())
     if report.ok:
         console.print(f"Audit chain intact: {report.entries} entries verified.")
+        if report.erased_payloads:
+            by = ", ".join(f"{count} by entry {entry}" for entry, count in sorted(report.erased_by.items()))
+            console.print(f"The values of {report.erased_payloads} entries were erased ({by}); "
+                          "each erasure lists them and the chain around them is intact.")
         return
     err_console.print(
         f"[red]Audit chain BROKEN at entry {report.first_broken_id}: {report.problem}.[/red] "

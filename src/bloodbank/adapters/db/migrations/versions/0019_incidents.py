@@ -1,7 +1,7 @@
 """mass-casualty incidents, their casualty counts (append-only), and orders and issues tagged with one
 
 Revision ID: 0019
-Revises: 0018
+Revises: 0017
 Create Date: 2026-12-05 23:00:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from bloodbank.adapters.db.append_only import drop_append_only, make_append_only
 from bloodbank.adapters.db.types import UTCDateTime
 
 revision = '0019'
-down_revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""REST endpoints: donors, their deferrals, their donor card and the merge of duplicate records.
+"""REST endpoints: donors, their deferrals, their donor card, the merge of duplicate records and erasure.
 
 A registration that may be a person already on file answers 409 with the
 candidates and writes nothing: the client then merges, or sends the
@@ -8,22 +8,25 @@ registration again naming the records the person is confirmed not to be.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.erasure import REQUEST_CHANNELS
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.blood import donor_results
 from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors import (
     deferrals, merge as donor_merge, registry as donors, search as donor_search,
 )
-from bloodbank.service_layer.donors import card as card_pdfs
+from bloodbank.service_layer.donors import card as card_pdfs, erasure
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
+from bloodbank.service_layer.donors.erasure import ErasureStatement
 from bloodbank.service_layer.donors.registry import DonorView
 
 router = APIRouter(tags=["donors"])
@@ -179,3 +182,33 @@ def add_deferral(body: AddDeferral, donor_id: int = record_id("donor"),
 def lift_deferral(body: LiftDeferral, deferral_id: int = record_id("deferral"),
                   caller: Caller = Depends(require(Permission.DEFERRALS_WRITE))) -> DeferralView:
     return deferrals.lift_deferral(caller.uow(), deferral_id=deferral_id, reason=body.reason)
+
+
+# ---------------------------------------------------------------- erasure at the donor's request
+
+
+class EraseDonor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requested_on: SaneDate = Field(description="The day the donor asked for their data to be erased.")
+    channel: Literal[REQUEST_CHANNELS] = Field(description="How they asked.")
+    signature_password: str = Field(min_length=1, max_length=200,
+                                    description="Your own password: you sign the erasure, which cannot be undone.")
+
+
+@router.get("/donors/{donor_id}/erasure",
+            summary="What an erasure of the person erases and keeps, and why; once erased, its statement")
+def erasure_statement(donor_id: int = record_id("donor"),
+                      caller: Caller = Depends(require(Permission.ERASURE))) -> ErasureStatement:
+    return erasure.statement_or_preview(caller.uow(), donor_id)
+
+
+@router.post("/donors/{donor_id}/erasure", status_code=201,
+             summary="Erase the person's personal data at their request (every record of theirs; signed; cannot "
+                     "be undone): the statement of what was erased and kept")
+def erase(body: EraseDonor, donor_id: int = record_id("donor"),
+          caller: Caller = Depends(require(Permission.ERASURE))) -> ErasureStatement:
+    return signed(caller, password=body.signature_password, action="erase",
+                  act=lambda: erasure.erase_donor(caller.uow(), donor_ref=donor_id, requested_on=body.requested_on,
+                                                  channel=body.channel),
+                  record=lambda statement: (statement.donor_number, "donor", statement.donor_id))

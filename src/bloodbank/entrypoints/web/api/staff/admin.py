@@ -152,7 +152,8 @@ def revoke_token(token_id: Id, caller: Caller = Depends(require(Permission.USERS
 def verify_audit(caller: Caller = Depends(require(Permission.AUDIT_READ))) -> dict:
     report = audit.verify_chain(caller.uow())
     return {"ok": report.ok, "entries": report.entries, "first_broken_id": report.first_broken_id,
-            "problem": report.problem}
+            "problem": report.problem, "erased_payloads": report.erased_payloads,
+            "erased_by": {str(entry): count for entry, count in report.erased_by.items()}}
 
 
 @router.get("/audit", summary="Audit entries, newest first; values of records your role may not read are withheld")
