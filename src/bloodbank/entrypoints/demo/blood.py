@@ -358,10 +358,6 @@ def _plan_lab(bags: list[_Bag], now: datetime, rng: random.Random) -> list[_Plan
         plan.cryo = rng.random() < CRYO_SHARE
         plan.held_label = rng.random() < HELD_LABEL_SHARE
         plans.append(plan)
-    # Just after midnight nothing has been collected today yet: the youngest bag still waits for some results,
-    # so the lab's board always has blood waiting, at any hour the demo is loaded.
-    if plans and all(p.tests == "full" for p in plans):
-        plans[-1].tests = "partial"
     tested = [p for p in plans if p.tests == "full" and p.age_days >= 2]
     if len(tested) >= 10:
         rng.choice(tested).reactive = True
@@ -369,6 +365,11 @@ def _plan_lab(bags: list[_Bag], now: datetime, rng: random.Random) -> list[_Plan
         rng.choice(tested).held_label = True
     if tested and not any(p.cryo for p in tested):
         rng.choice(tested).cryo = True
+    # Just after midnight nothing has been collected today yet: the youngest bag that would go to stock still
+    # waits for some results, so the lab's board has blood waiting at any hour (when another one goes to stock).
+    spare = [p for p in plans if p.tests == "full" and not p.held_label and not p.reactive]
+    if all(p.tests == "full" for p in plans) and len(spare) >= 2:
+        spare[-1].tests = "partial"
     return plans
 
 
