@@ -19,14 +19,12 @@ import random
 import statistics
 import string
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
@@ -36,6 +34,7 @@ from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.isbt128 import make_din
 from bloodbank.domain.search_keys import donor_name_tokens, phone_digits_last_first
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from run import pg_database, sqlite_database  # the benchmarks' own throw-away databases
 
 BATCH = 20_000
 QUARANTINE = 500
@@ -186,23 +185,6 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
         busy.set()
         worker.join()
     return {name: statistics.median(values) * 1000 for name, values in timings.items()}
-
-
-def sqlite_database() -> Database:
-    url = f"sqlite:///{tempfile.mkdtemp()}/scale.db"
-    upgrade(url)
-    return Database(url)
-
-
-def pg_database(server: str) -> tuple[Database, str]:
-    name = f"bloodbank_scale_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return Database(url), name
 
 
 def drop_pg(server: str, name: str) -> None:
