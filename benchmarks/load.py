@@ -28,6 +28,7 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bloodbank.adapters import data_keys as keyring
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
 from bloodbank.adapters.db.migrate import upgrade
@@ -35,6 +36,10 @@ from bloodbank.adapters.db.models import Donor, Unit
 from bloodbank.entrypoints.demo import accounts as demo_accounts, region as demo_region
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication, users
+
+
+# A throw-away region is sealed with a throw-away key, as a real one is with its own.
+RING = keyring.KeyRing.generate("load")
 
 
 def prepare(url: str, donors: int) -> dict:
@@ -61,8 +66,10 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "BLOODBANK_DATABASE_URL": url}
+    # The server's workers read the same throw-away key the region was sealed with.
+    env = {**os.environ, "BLOODBANK_DATABASE_URL": url, "BLOODBANK_DATA_KEYS": keyring.environment_text(RING)}
     env.pop("BLOODBANK_PASSWORD_HASHING", None)
+    env.pop("BLOODBANK_DATA_KEY_FILE", None)
     server = subprocess.Popen(
         [sys.executable, "-c", "from bloodbank.entrypoints.cli import app; app()", "serve", "--port", str(port),
          "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -158,6 +165,7 @@ def main() -> None:
     parser.add_argument("--donors", type=int, default=2000)
     parser.add_argument("--pg", default=os.environ.get("BLOODBANK_BENCH_PG_URL"))
     args = parser.parse_args()
+    keyring.use_ring(RING)
     rows = run("SQLite", f"sqlite:///{tempfile.mkdtemp()}/load.db", args)
     if args.pg:
         name = f"bloodbank_load_{uuid.uuid4().hex[:8]}"
