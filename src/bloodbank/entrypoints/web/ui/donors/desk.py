@@ -226,12 +226,19 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
     )
 
 
+def to_survivor(caller: Caller, donor_id: int, page: str = "") -> RedirectResponse | None:
+    """A merged record's page sends the browser to the same page of the record it was merged into, where the
+    person's history is; None for a record that is the person's own."""
+    survivor = donors.get_donor(caller.uow(), donor_id)
+    return _see_other(f"/desk/donors/{survivor.id}{page}") if survivor.id != donor_id else None
+
+
 @router.get("/desk/donors/{donor_id}")
 def donor_page(request: Request, donor_id: int = Path(..., ge=1, le=MAX_ID), notice: str | None = None,
                caller: Caller = Depends(require(Permission.DONORS_READ))):
-    survivor = donors.get_donor(caller.uow(), donor_id)
-    if survivor.id != donor_id:  # a merged record: the person's history is on the survivor
-        return _see_other(f"/desk/donors/{survivor.id}")
+    moved = to_survivor(caller, donor_id)
+    if moved is not None:
+        return moved
     return _donor_page(request, caller, donor_id, notice=_notice(notice))
 
 

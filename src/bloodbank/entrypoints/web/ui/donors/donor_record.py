@@ -14,7 +14,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.entrypoints.web.ui.donors.desk import (
-    SEX_OPTIONS, _int_or_none, _see_other, _site_options, _text, form_of, parse_date,
+    SEX_OPTIONS, _int_or_none, _see_other, _site_options, _text, form_of, parse_date, to_survivor,
 )
 from bloodbank.service_layer.donors import deferrals, registry as donors
 
@@ -51,9 +51,9 @@ def _details_page(request: Request, caller: Caller, donor_id: int, values: dict 
 @router.get("/desk/donors/{donor_id}/details")
 def details_form(request: Request, donor_id: int = donor_id_path(), notice: str | None = None,
                  caller: Caller = Depends(require(Permission.DONORS_WRITE))):
-    survivor = donors.get_donor(caller.uow(), donor_id)
-    if survivor.id != donor_id:
-        return _see_other(f"/desk/donors/{survivor.id}/details")
+    moved = to_survivor(caller, donor_id, "/details")
+    if moved is not None:
+        return moved
     return _details_page(request, caller, donor_id, notice=NOTICES.get(notice or ""))
 
 
@@ -95,9 +95,9 @@ def _deferrals_page(request: Request, caller: Caller, donor_id: int, *, status_c
 @router.get("/desk/donors/{donor_id}/deferrals")
 def deferrals_page(request: Request, donor_id: int = donor_id_path(), notice: str | None = None,
                    caller: Caller = Depends(require(Permission.DONORS_READ))):
-    survivor = donors.get_donor(caller.uow(), donor_id)
-    if survivor.id != donor_id:
-        return _see_other(f"/desk/donors/{survivor.id}/deferrals")
+    moved = to_survivor(caller, donor_id, "/deferrals")
+    if moved is not None:
+        return moved
     return _deferrals_page(request, caller, donor_id, notice=NOTICES.get(notice or ""))
 
 
