@@ -313,6 +313,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/incidents/{incident_id}/casualties/mine": Op(need(P.CASUALTY_COUNTS)),
     "POST /api/incidents/{incident_id}/close": Op(need(P.INCIDENTS)),
     "GET /api/incidents/{incident_id}/shortfall": Op(need(P.INCIDENTS)),
+    # ---------------------------------------------------------------- reports (counts by hospital, no patient)
+    "GET /api/reports/monthly": Op(need(P.REPORTS)),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

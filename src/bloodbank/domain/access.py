@@ -68,6 +68,8 @@ class Permission(StrEnum):
     # Add the casualties admitted and see one's own entries and the list of incidents (no counts): a hospital's
     # staff, and the blood service's roles, who also hold INCIDENTS.
     CASUALTY_COUNTS = "casualty_counts"
+    # The monthly report: counts only, no person named (deferral reasons also need DEFERRAL_REASONS).
+    REPORTS = "reports"
     BACKUP = "backup"  # a copy of everything: the system's keeper's job, not a clinician's
     OWN_ACCOUNT = "own_account"  # one's own password and tokens: every person has it
 
@@ -85,7 +87,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         P.DISCARD, P.TRACE, P.OWN_ACCOUNT,
     }),
     Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.INCIDENTS,
-                                       P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
+                                       P.CASUALTY_COUNTS, P.REPORTS, P.OWN_ACCOUNT}),
     Role.HOSPITAL_STAFF: frozenset(_HOSPITAL | {P.CASUALTY_COUNTS, P.OWN_ACCOUNT}),
     # The medical director answers for every clinical decision, so sees and may sign for all of them;
     # user accounts stay with the administrator.

@@ -38,6 +38,29 @@ class ComponentKind(str, Enum):
     CRYO = "cryo"
 
 
+# How a person names each kind: screens, reports and labels say these words, never the codes.
+KIND_NAMES = {
+    ComponentKind.WHOLE_BLOOD: "whole blood",
+    ComponentKind.LTOWB: "low-titre group O whole blood",
+    ComponentKind.RED_CELLS: "red cells",
+    ComponentKind.PLASMA: "plasma",
+    ComponentKind.PLATELETS_APHERESIS: "platelets (apheresis)",
+    ComponentKind.PLATELETS_POOLED: "platelets (pooled)",
+    ComponentKind.PLATELET_CONCENTRATE: "platelet concentrate (for pooling)",
+    ComponentKind.CRYO: "cryoprecipitate",
+}
+
+
+def kind_name(kind: ComponentKind | str | None) -> str:
+    """The words for a component kind; an unknown code is shown as it is rather than hidden."""
+    if kind is None:
+        return ""
+    try:
+        return KIND_NAMES[ComponentKind(kind)]
+    except ValueError:
+        return str(kind).replace("_", " ")
+
+
 class ComponentRulesError(ValueError):
     """The component data are malformed: refuse to start."""
 

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from bloodbank import __version__
 from bloodbank.domain import scheduling
 from bloodbank.domain.access import Permission
+from bloodbank.domain.components import kind_name
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -57,6 +58,7 @@ def local(at: datetime | str | None, fmt: str = DATE_TIME, *, clock: tzinfo | No
 
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get())
 TEMPLATES.env.filters["local"] = local
+TEMPLATES.env.filters["kind_name"] = kind_name
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
@@ -68,6 +70,7 @@ NAVIGATION = (
     ("Hospital", "/hospital", Permission.ORDERS),
     ("Incidents", "/incidents", Permission.CASUALTY_COUNTS),
     ("Trace", "/trace", Permission.TRACE),
+    ("Reports", "/reports/monthly", Permission.REPORTS),
     ("Admin", "/admin", Permission.USERS),
     ("Audit log", "/admin/audit", Permission.AUDIT_READ),
 )

@@ -1,0 +1,118 @@
+"""Pages: the monthly report, with its charts, and each of its tables as a CSV file."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from bloodbank.adapters import plots
+from bloodbank.domain.access import Permission
+from bloodbank.domain.errors import DomainError
+from bloodbank.domain.monthly_report import Month, month_of, parse_month
+from bloodbank.entrypoints.web.errors import status_for
+from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.templating import render, viewer_clock
+from bloodbank.service_layer.donors import sites
+from bloodbank.service_layer.reporting.monthly import SECTIONS, MonthlyReport, monthly_report, tables
+
+router = APIRouter()
+REPORTS = Depends(require(Permission.REPORTS))
+
+
+def _site_id(text: str) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 and int(text) >= 1 else None
+
+
+def _month(request: Request, text: str) -> Month:
+    """The month asked for; the last complete month when none is."""
+    if (text or "").strip():
+        return parse_month(text)
+    return month_of(datetime.now(viewer_clock(request)).date()).previous()
+
+
+def _report(request: Request, caller: Caller, month: str, site_id: str) -> MonthlyReport:
+    return monthly_report(caller.uow(), _month(request, month), site_id=_site_id(site_id),
+                          deferral_reasons=caller.principal.may(Permission.DEFERRAL_REASONS))
+
+
+def _neighbour(step) -> str | None:
+    """The month before or after, when there is one to show."""
+    try:
+        return str(step())
+    except DomainError:
+        return None
+
+
+def _image(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _charts(report: MonthlyReport) -> dict[str, tuple[str, str]]:
+    """Each chart as an image and the words a screen reader says instead (the tables hold every figure)."""
+    by_group: dict[str, int] = {}
+    for row in report.collections:
+        by_group[row.group] = by_group.get(row.group, 0) + row.donations
+    by_reason: dict[str, int] = {}
+    for row in report.discards:
+        by_reason[row.reason_text] = by_reason.get(row.reason_text, 0) + row.units
+    days = [d.day for d in report.stock]
+    return {
+        "collections": (_image(plots.bars("Donations by blood group", list(by_group), list(by_group.values()),
+                                          ylabel="donations")),
+                        f"Bar chart of {report.donations_total} donations by blood group; the table below "
+                        "gives each figure."),
+        "stock": (_image(plots.lines("Red cells in stock at the end of each day", days,
+                                     {"red cells available": [d.red_cells_available for d in report.stock]},
+                                     ylabel="units")),
+                  "Line chart of red cells in stock at the end of each day; the table below gives each day."),
+        "supply": (_image(plots.lines("Days of supply of red cells", days,
+                                      {"days of supply": [d.days_of_supply for d in report.stock]},
+                                      ylabel="days")),
+                   "Line chart of red cells' days of supply; the table below gives each day."),
+        "discards": (_image(plots.bars("Units discarded by reason", list(by_reason), list(by_reason.values()),
+                                       ylabel="units")),
+                     f"Bar chart of {report.discards_total} units discarded by reason; the table below gives "
+                     "each figure."),
+        "hospitals": (_image(plots.bars("Units issued by hospital", [h.hospital_code for h in report.hospitals],
+                                        [h.issued for h in report.hospitals], ylabel="units")),
+                      "Bar chart of units issued by hospital; the table below gives each figure."),
+    }
+
+
+@router.get("/reports/monthly")
+def monthly_page(request: Request, month: str = "", site_id: str = "", caller: Caller = REPORTS):
+    options = [("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+    try:
+        report = _report(request, caller, month, site_id)
+    except DomainError as error:
+        return render(request, "reports/monthly.html", status_code=status_for(error), error=str(error),
+                      report=None, charts={}, site_options=options, typed={"month": month, "site_id": site_id})
+    shown = parse_month(report.month)
+    return render(request, "reports/monthly.html", report=report, charts=_charts(report), site_options=options,
+                  sections=SECTIONS, previous=_neighbour(shown.previous), following=_neighbour(shown.next),
+                  typed={"month": report.month, "site_id": site_id})
+
+
+@router.get("/reports/monthly/{section}.csv")
+def monthly_csv(request: Request, section: str, month: str = "", site_id: str = "", caller: Caller = REPORTS):
+    if section not in SECTIONS:
+        return Response(f"There is no section '{section[:40]}' in the monthly report: use one of "
+                        f"{', '.join(SECTIONS)}.\n", status_code=404, media_type="text/plain; charset=utf-8")
+    try:
+        report = _report(request, caller, month, site_id)
+    except DomainError as error:
+        return Response(f"{error}\n", status_code=status_for(error), media_type="text/plain; charset=utf-8")
+    header, rows = tables(report)[section]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    where = f"-{report.site_code}" if report.site_code else ""
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="bloodbank-{report.month}{where}-{section}.csv"'})
