@@ -9,7 +9,7 @@ from tests.integration.issue_fixtures import (
     clerk, din_scan, make_order, make_patient, make_unit, make_ward, unit_status,
 )
 from tests.integration.patient_fixtures import count_rows
-from tests.integration.web_fixtures import api, every_hospital
+from tests.integration.web_fixtures import PASSWORD, api, every_hospital, make_user
 
 BEFORE = {"temperature_c": 36.6, "pulse": 72, "systolic": 128, "diastolic": 80, "respiratory_rate": 14,
           "spo2": 98}
@@ -37,7 +37,10 @@ def test_a_transfusion_is_started_observed_and_ended_with_its_volume_and_outcome
     patient, unit, issue_id = issued(database)
     nurse = api(database, "hospital_staff", hospitals=every_hospital(database))
 
-    started = start(nurse, database, patient, unit, issue_id, checked_by="nurse.two")
+    make_user(database, "hospital_staff", "nurse.two", hospitals=every_hospital(database))
+    wrong = start(nurse, database, patient, unit, issue_id, checked_by="nurse.two", checker_password="guess")
+    assert wrong.status_code == 403 and wrong.json()["code"] == "second_check_refused"
+    started = start(nurse, database, patient, unit, issue_id, checked_by="nurse.two", checker_password=PASSWORD)
     assert started.status_code == 201, started.text
     transfusion = started.json()["transfusion_id"]
     assert started.json()["administered_by"] == nurse.user.username

@@ -257,3 +257,14 @@ def test_the_first_month_there_can_be_is_shown_without_a_link_to_the_month_befor
     director = browser(database, "medical_director", site_id=region["london"])
     page = director.get("/reports/monthly?month=1900-01")
     assert page.status_code == 200 and 'id="previous-month"' not in page.text and 'id="next-month"' in page.text
+
+
+def test_the_command_line_draws_the_charts_as_svg_files(database, region, tmp_path):
+    make_user(database, "inventory_manager", "inv.rep")
+    result = CliRunner().invoke(cli_app, ["--database", database.url, "reports", "monthly", "--month", "2026-03",
+                                          "--site", "LDN", "--plots", str(tmp_path), "--as", "inv.rep"])
+    assert result.exit_code == 0, result.output
+    drawn = sorted(tmp_path.iterdir())
+    assert [p.name for p in drawn] == sorted(f"bloodbank-2026-03-LDN-{n}.svg" for n in (
+        "collections", "discards", "hospitals", "stock", "supply"))
+    assert all(p.read_text().startswith("<svg") for p in drawn)

@@ -7,11 +7,12 @@ from sqlalchemy import update
 
 from bloodbank.adapters.db.models import Unit
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import Conflict, InvalidInput
+from bloodbank.domain.errors import Conflict, InvalidInput, SecondCheckRefused
 from bloodbank.service_layer.hospital.transfusion import end_transfusion, get_transfusion, record_vitals, start_transfusion
 from tests.integration.trace_fixtures import (
     VITALS, audit_actions, build_chain, clerk, counts, issue_unit, make_patient, make_unit, unit_status,
 )
+from tests.integration.web_fixtures import PASSWORD, make_user
 
 
 @pytest.fixture
@@ -23,6 +24,8 @@ def ward(database):
                         donation_id=chain.donations["B"], parents=(chain.units["WB_B"],), volume_ml=280)
     chain.units["ISSUED"] = unit_id
     chain.issues["ISSUED"], _ = issue_unit(database, unit_id, chain.patients["P9"], chain.hospital_id, minutes_ago=5)
+    # The second checker: a nurse of the same hospital, with an account and a password of her own.
+    make_user(database, "hospital_staff", "nurse.lou", hospitals=(chain.hospital_id,))
     return chain
 
 
@@ -30,7 +33,7 @@ def _start(database, ward, *, unit=None, patient=None, actor="nurse.kim", **kwar
     return start_transfusion(
         clerk(database, actor), issue_id=ward.issues["ISSUED"], scanned_unit=unit or ward.dins["B"].barcode,
         scanned_patient=patient or ward.wristbands["P9"], vitals_before=kwargs.pop("vitals", VITALS),
-        checked_by=kwargs.pop("checked_by", "nurse.lou"))
+        checked_by=kwargs.pop("checked_by", "nurse.lou"), checker_password=kwargs.pop("checker_password", PASSWORD))
 
 
 def test_a_matching_bedside_check_starts_the_transfusion_and_the_unit_stays_issued(database, ward):
@@ -163,3 +166,42 @@ def test_a_second_transfusion_on_the_same_issue_is_refused(database, ward):
     _start(database, ward)
     with pytest.raises(Conflict, match="already started"):
         _start(database, ward)
+
+
+@pytest.mark.parametrize("checker, password", [("nurse.lou", "not her password"), ("nobody.here", PASSWORD)])
+def test_a_second_checker_whose_password_does_not_match_is_refused_and_nothing_is_recorded(
+        database, ward, checker, password):
+    before = counts(database)
+
+    with pytest.raises(SecondCheckRefused, match="user name or password is wrong"):
+        _start(database, ward, checked_by=checker, checker_password=password)
+
+    # Only the refusal itself is written: the audit log keeps who tried to check, and failed.
+    assert counts(database) == {**before, "audit_entry": before["audit_entry"] + 1}
+    assert [e.action for e in audit_actions(database, "user")][-1] == "second_check_refused"
+
+
+def test_a_second_checker_must_confirm_with_a_password(database, ward):
+    with pytest.raises(InvalidInput, match="confirms with their own password"):
+        _start(database, ward, checker_password="")
+
+
+def test_five_wrong_passwords_lock_the_checker_s_name_as_failed_logins_do(database, ward):
+    for _ in range(5):
+        with pytest.raises(SecondCheckRefused, match="wrong"):
+            _start(database, ward, checker_password="guess")
+    with pytest.raises(SecondCheckRefused, match="Too many failed attempts for nurse.lou"):
+        _start(database, ward)  # the right password, too late
+
+
+def test_a_second_checker_who_may_not_transfuse_or_works_elsewhere_is_refused(database, ward):
+    make_user(database, "clerk", "clerk.cal")
+    make_user(database, "hospital_staff", "nurse.far")  # of no hospital: does not see this patient
+    before = counts(database)
+
+    with pytest.raises(InvalidInput, match="clerk.cal may not check the transfusion: it needs an account"):
+        _start(database, ward, checked_by="clerk.cal")
+    with pytest.raises(InvalidInput, match="nurse.far may not check the transfusion: they do not work for"):
+        _start(database, ward, checked_by="nurse.far")
+
+    assert counts(database) == before

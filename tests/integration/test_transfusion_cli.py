@@ -11,7 +11,7 @@ from tests.integration.lab_fixtures import audit_entries
 from tests.integration.trace_fixtures import (
     build_chain, counts, follow_ups, issue_unit, make_donation, make_donor, make_patient, make_unit, unit_status,
 )
-from tests.integration.web_fixtures import join_hospitals, make_user
+from tests.integration.web_fixtures import PASSWORD, join_hospitals, make_user
 
 runner = CliRunner()
 BASELINE = ("--temp", "36.8", "--pulse", "72", "--bp", "124/78", "--resp", "16")
@@ -21,7 +21,8 @@ BASELINE = ("--temp", "36.8", "--pulse", "72", "--bp", "124/78", "--resp", "16")
 def cli(database):
     context.set_database_url(database.url)
     make_user(database, "hospital_staff", "nurse.kim")
-    yield lambda *args, user="nurse.kim": runner.invoke(app, [str(a) for a in args], env={"BLOODBANK_USER": user})
+    yield lambda *args, user="nurse.kim", **env: runner.invoke(app, [str(a) for a in args],
+                                                                env={"BLOODBANK_USER": user, **env})
     context.set_database_url(None)
 
 
@@ -39,6 +40,7 @@ def records(database) -> dict[str, object]:
 def bedside(database, cli):
     chain = build_chain(database)
     join_hospitals(database, "nurse.kim", chain.hospital_id)  # the ward's nurse
+    make_user(database, "hospital_staff", "nurse.lou", hospitals=(chain.hospital_id,))  # her second checker
     chain.patients["P9"], chain.wristbands["P9"] = make_patient(database, chain.hospital_id)
     donor_id, _ = make_donor(database)
     donation_id, chain.dins["E"] = make_donation(database, chain.site_id, donor_id)
@@ -53,7 +55,8 @@ def bedside(database, cli):
 
 def test_start_observe_end_and_report_from_the_command_line(database, cli, bedside):
     started = cli("start", bedside.issues["E1"], "--unit", bedside.dins["E"].barcode,
-                  "--patient", bedside.wristbands["P9"], *BASELINE, "--checked-by", "nurse.lou")
+                  "--patient", bedside.wristbands["P9"], *BASELINE, "--checked-by", "nurse.lou",
+                  BLOODBANK_SECOND_PASSWORD=PASSWORD)
     assert started.exit_code == 0, started.output
     transfusion_id = re.search(r"Transfusion (\d+)", started.output).group(1)
 
@@ -68,6 +71,15 @@ def test_start_observe_end_and_report_from_the_command_line(database, cli, bedsi
     assert reported.exit_code == 0 and "serious" in reported.output and "follow-up opened" in reported.output
     assert len(follow_ups(database)) == 1
     assert cli("show", transfusion_id).exit_code == 0
+
+
+def test_a_second_checker_s_wrong_password_stops_the_start_and_records_nothing(database, cli, bedside):
+    before = records(database)
+    result = cli("start", bedside.issues["E1"], "--unit", bedside.dins["E"].barcode,
+                 "--patient", bedside.wristbands["P9"], *BASELINE, "--checked-by", "nurse.lou",
+                 BLOODBANK_SECOND_PASSWORD="a guess")
+    assert result.exit_code != 0 and "second checker's user name or password is wrong" in said(result)
+    assert records(database) == before
 
 
 def test_a_wrong_wristband_stops_with_a_red_message_and_records_nothing(database, cli, bedside):

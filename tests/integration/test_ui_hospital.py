@@ -16,7 +16,7 @@ from tests.integration.issue_fixtures import (
     din_scan, make_order, make_patient, make_unit, make_ward, now, unit_status,
 )
 from tests.integration.patient_fixtures import VALID_NHS, count_rows, insert, make_hospital, make_site
-from tests.integration.web_fixtures import PASSWORD, browser, every_hospital
+from tests.integration.web_fixtures import PASSWORD, browser, every_hospital, make_user
 
 VITALS = {"temperature_c": "36.8", "pulse": "74", "systolic": "126", "diastolic": "78", "respiratory_rate": "16"}
 
@@ -110,11 +110,17 @@ def test_a_patient_registered_in_the_browser_is_grouped_ordered_for_issued_and_t
     bedside_url = issued.headers["location"].split("?")[0]
     assert "Electronic issue" in text(staff.get(bedside_url))
 
+    make_user(database, "hospital_staff", "nurse.pat", hospitals=(ward.hospital,))
+    wrong = post(staff, f"{bedside_url}/start", bedside_unit=din_scan(database, unit),
+                 bedside_patient=f"nhs:{VALID_NHS[0]}", checked_by="nurse.pat", checker_password="a guess",
+                 **vitals("before"))
+    assert wrong.status_code == 403 and "second checker" in text(wrong) and "a guess" not in wrong.text
     started = post(staff, f"{bedside_url}/start", bedside_unit=din_scan(database, unit),
-                   bedside_patient=f"nhs:{VALID_NHS[0]}", **vitals("before"))
+                   bedside_patient=f"nhs:{VALID_NHS[0]}", checked_by="nurse.pat", checker_password=PASSWORD,
+                   **vitals("before"))
     assert started.status_code == 303, text(started)
     running = staff.get(bedside_url).text
-    assert "running" in running
+    assert "running" in running and "checked by nurse.pat" in running
     transfusion = re.search(r'name="transfusion_id" value="(\d+)"', running).group(1)
     ended = post(staff, f"{bedside_url}/end", transfusion_id=transfusion, volume_given_ml="260",
                  outcome="completed", **vitals("after"))

@@ -15,6 +15,7 @@ from bloodbank.service_layer.shared.audit import verify_chain
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.traceability.trace import lookback, trace_din
 from tests.integration.processing_fixtures import printed
+from tests.integration.web_fixtures import PASSWORD, make_user
 from tests.integration.test_donor_journey import HEALTHY, all_no, donor_arrives, open_site, register
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
@@ -99,9 +100,10 @@ def test_a_donation_goes_from_the_chair_to_a_transfusion_and_is_traced_back(data
 
     given = issue.issue_unit(as_(database, "bms.ray"), reservation_id=reservation.id,
                              scanned_unit=parse_din(red.din).barcode, scanned_patient=wristband)
+    make_user(database, "hospital_staff", "nurse.tom", hospitals=(hospital.id,))  # the second checker
     running = transfusion.start_transfusion(as_(database, "nurse.sam"), issue_id=given.id,
                                             scanned_unit=parse_din(red.din).barcode, scanned_patient=wristband,
-                                            vitals_before=VITALS, checked_by="nurse.tom")
+                                            vitals_before=VITALS, checked_by="nurse.tom", checker_password=PASSWORD)
     done = transfusion.end_transfusion(as_(database, "nurse.sam"), transfusion_id=running.transfusion_id,
                                        volume_given_ml=red.volume_ml, outcome="completed", vitals_after=VITALS)
     assert done.outcome == "completed"

@@ -93,6 +93,12 @@ class LoginThrottled(LoginRefused):
     code = "login_throttled"
 
 
+class SecondCheckRefused(DomainError):
+    """The second person's user name and password did not match, or their name is locked: nothing was done."""
+
+    code = "second_check_refused"
+
+
 class SignatureRefused(DomainError):
     """The password given to sign did not match: the signed action did not happen."""
 

@@ -89,6 +89,20 @@ PASSWORD_FD = "BLOODBANK_PASSWORD_FD"
 PASSWORD_ENV = "BLOODBANK_PASSWORD"
 
 
+SECOND_PASSWORD_ENV = "BLOODBANK_SECOND_PASSWORD"
+
+
+def second_person_password(username: str) -> str:
+    """The second checker's own password: typed by them at the terminal, or from the environment for scripts."""
+    if SECOND_PASSWORD_ENV in os.environ:
+        return os.environ[SECOND_PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return typer.prompt(f"{username}, your password, to confirm your check", hide_input=True)
+    _refuse(f"The second checker confirms with their password: run this at a terminal for them to type it, or give "
+            f"it to a script through {SECOND_PASSWORD_ENV}.")
+    return ""
+
+
 def signing_password() -> str:
     """The signer's password: from a file descriptor or the environment for scripts, else asked for."""
     fd = os.environ.get(PASSWORD_FD)

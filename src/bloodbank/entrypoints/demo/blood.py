@@ -37,6 +37,7 @@ from bloodbank.domain import isbt128, scheduling
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.questionnaire import questions
 from bloodbank.domain.second_entry import ANALYSER
+from bloodbank.entrypoints.demo.accounts import DEMO_PASSWORD
 from bloodbank.service_layer.blood import (
     aliquots, discards, irradiation, labels, pooling, processing, release, testing, transfers,
 )
@@ -49,6 +50,7 @@ from bloodbank.service_layer.hospital import (
 )
 from bloodbank.service_layer.reporting import overview
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff import users as staff_users
 from bloodbank.simulation.population import FAMILY, GIVEN_F, GIVEN_M, US_GROUP_MIX
 
 MakeUow = Callable[[], UnitOfWork]
@@ -83,7 +85,8 @@ CRYO_SHARE = 0.08
 HELD_LABEL_SHARE = 0.03      # labels printed but not yet scanned back: held in quarantine
 GAP_DAYS = {"F": 16 * 7, "M": 12 * 7}
 PER_YEAR = {"F": 3, "M": 4}  # UK: at most 3 (women) or 4 (men) whole blood donations in 12 months
-BEDSIDE_CHECKER = "demo-second-checker"
+# The demo's second checker at the bedside: a real account, proved by its password as on the ward.
+BEDSIDE_CHECKER = "director"
 VITALS = {"temperature_c": 36.8, "pulse": 78, "systolic": 124, "diastolic": 76, "respiratory_rate": 16}
 HEALTHY = dict(weight_kg=74.0, systolic=126, diastolic=79, pulse=68, temperature_c=36.6)
 HAEMOGLOBIN = {"F": 13.6, "M": 14.7}
@@ -615,7 +618,7 @@ def _order(make_uow: MakeUow, case: _Case, hospital_id: int, patient_id: int, sc
         return
     running = transfusion.start_transfusion(make_uow(), issue_id=done.id, scanned_unit=din_of(first.din).barcode,
                                             scanned_patient=scan, vitals_before=VITALS,
-                                            checked_by=BEDSIDE_CHECKER)
+                                            **_bedside_checker(make_uow))
     if case.fate == "running":
         transfusion.record_vitals(make_uow(), transfusion_id=running.transfusion_id,
                                   vitals={"temperature_c": 36.9, "pulse": 80, "systolic": 122, "diastolic": 75})
@@ -658,3 +661,9 @@ def _summary(make_uow: MakeUow, hospitals_made: int, patients_made: int, collect
         transfers_in_transit=counts.transfers_in_transit or 0, orders_open=orders_by.get("open", 0),
         orders_allocated=orders_by.get("allocated", 0), orders_issued=orders_by.get("issued", 0),
     )
+
+
+def _bedside_checker(make_uow: Callable[[], UnitOfWork]) -> dict:
+    """The second check when the demo accounts exist (`bloodbank demo` makes them first); none otherwise."""
+    present = any(u.username == BEDSIDE_CHECKER and u.active for u in staff_users.list_users(make_uow()))
+    return {"checked_by": BEDSIDE_CHECKER, "checker_password": DEMO_PASSWORD} if present else {}

@@ -11,6 +11,7 @@ STATUS_BY_CODE = {
     "login_refused": 401,
     "login_throttled": 429,
     "signature_refused": 403,
+    "second_check_refused": 403,
     "conflict": 409,
     "issue_refused": 409,
     "capacity_full": 409,

@@ -20,11 +20,13 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import haemovigilance as hv
+from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view
+from bloodbank.service_layer.hospital.second_person import check_second_person
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, find_patient_by_identifier, patient_view, records_of_person,
 )
@@ -32,6 +34,7 @@ from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+from bloodbank.service_layer.staff.authentication import confirm_second_person
 
 OUTCOMES = ("completed", "stopped_reaction", "stopped_other")
 FOLLOW_UP_REASON = "transfusion_reaction"
@@ -79,16 +82,24 @@ class TransfusionView:
 
 
 def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scanned_patient: str,
-                      vitals_before: dict, checked_by: str | None = None) -> TransfusionView:
+                      vitals_before: dict, checked_by: str | None = None,
+                      checker_password: str | None = None) -> TransfusionView:
+    """`checked_by`: the second checker's user name, proved by `checker_password` (their own), when there is one."""
     checked_by = (checked_by or "").strip() or None
-    if checked_by is not None and checked_by == uow.actor:
+    if checked_by is not None and checked_by.lower() == (uow.actor or "").lower():
         raise InvalidInput("The second check must be made by another person than the one giving the blood.")
     before = hv.validate_vitals(vitals_before, required=hv.BASELINE_REQUIRED)
+    if checked_by is not None:
+        checked_by = confirm_second_person(uow, username=checked_by, password=checker_password,
+                                           act="transfusion")
     with uow:
         session = uow.session
         issue = _issue(uow, issue_id)
         unit = load_unit(session, issue.unit_id, lock=True)
         _bedside_check(uow, issue, unit, scanned_unit, scanned_patient)
+        if checked_by is not None:
+            check_second_person(session, checked_by, permission=Permission.TRANSFUSION,
+                                person=current_patient(session, issue.patient_id), act="transfusion")
         if session.execute(select(Transfusion.id).where(Transfusion.issue_id == issue.id)).first():
             raise Conflict("A transfusion was already started for this issue.")
         row = Transfusion(issue_id=issue.id, unit_id=unit.id, patient_id=issue.patient_id, started_at=utcnow(),

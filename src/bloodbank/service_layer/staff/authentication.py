@@ -18,7 +18,9 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import new_token, token_digest, verify_password
 from bloodbank.domain import access
 from bloodbank.domain.hospital_scope import HospitalScope, scope_of
-from bloodbank.domain.errors import Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound
+from bloodbank.domain.errors import (
+    Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound, SecondCheckRefused,
+)
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff.memberships import hospitals_of
 
@@ -131,6 +133,46 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
         uow.audit("login", "user", user.id, new={"client": client})
         uow.commit()
         return SessionTicket(token=token, principal=_principal(uow, user, "session", csrf))
+
+
+def confirm_second_person(uow: UnitOfWork, *, username: str | None, password: str | None, act: str,
+                          client: str = "") -> str:
+    """A second person at the bedside or the bench confirms an act with their own user name and password.
+
+    Their name is a real, active person's account (never a machine's, never the one doing the act), and a
+    wrong password counts against that name exactly as a failed login does, so the field cannot be used to
+    guess a colleague's password. Returns the account's user name; refusals are audited and name no reason
+    that would tell a wrong name from a wrong password.
+    """
+    name = (username or "").strip().lower()
+    if not name:
+        raise InvalidInput(f"Name the second person checking the {act} (their user name).")
+    if name == (uow.actor or "").strip().lower():
+        raise InvalidInput(f"The second check of the {act} must be made by another person than the one doing it.")
+    if not password:
+        raise InvalidInput(f"The second person checking the {act} confirms with their own password: "
+                           "nothing was done.")
+    now = utcnow()
+    with uow.writer() as writer:
+        _one_attempt_at_a_time(writer.session, name)
+        until = access.locked_until(_failures_since_success(writer, name), now)
+        if until is not None:
+            writer.audit("second_check_throttled", "user", None, new={"username": name, "act": act})
+            writer.commit()
+            raise SecondCheckRefused(f"Too many failed attempts for {name}: the second check can be made again "
+                                     f"after {until:%H:%M} UTC, or by someone else. Nothing was done.")
+        user = writer.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        ok = (verify_password(user.password_hash if user else None, password) and user is not None
+              and user.active and not user.service_account and not user.must_change_password)
+        writer.session.add(LoginAttempt(username=name, at=now, succeeded=ok, client=client[:64]))
+        if not ok:
+            writer.audit("second_check_refused", "user", user.id if user else None,
+                         new={"username": name, "act": act})
+            writer.commit()
+            raise SecondCheckRefused(f"The second checker's user name or password is wrong, or their account may "
+                                     f"not confirm: the {act} was not done.")
+        writer.commit()
+        return user.username
 
 
 def resolve_session(uow: UnitOfWork, token: str | None) -> Principal | None:

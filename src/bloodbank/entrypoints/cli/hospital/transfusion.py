@@ -9,7 +9,7 @@ from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.haemovigilance import IMPUTABILITY, REACTION_CATEGORIES, SEVERITIES
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
-from bloodbank.entrypoints.cli.identity import Actor, needs
+from bloodbank.entrypoints.cli.identity import Actor, needs, second_person_password
 from bloodbank.service_layer.hospital import returns, transfusion
 from bloodbank.service_layer.hospital.transfusion import OUTCOMES, TransfusionView
 
@@ -57,14 +57,16 @@ def start(
     patient: str = typer.Option(..., "--patient", help="Scan the patient's identity band."),
     temp: Optional[float] = Temp, pulse: Optional[int] = Pulse, bp: Optional[str] = Bp,
     resp: Optional[int] = Resp, spo2: Optional[int] = Spo2,
-    checked_by: Optional[str] = typer.Option(None, "--checked-by", help="The second person checking."),
+    checked_by: Optional[str] = typer.Option(None, "--checked-by", help="The second person checking: their user "
+                                                                        "name; they type their password when asked."),
     actor: str = Actor,
 ) -> None:
     """Bedside check and start: unit and patient must match the issue, or it is a hard stop."""
     with clerk_errors():
         view = transfusion.start_transfusion(
             uow(), issue_id=issue_id, scanned_unit=unit, scanned_patient=patient,
-            vitals_before=_vitals(temp, pulse, bp, resp, spo2), checked_by=checked_by)
+            vitals_before=_vitals(temp, pulse, bp, resp, spo2), checked_by=checked_by,
+            checker_password=second_person_password(checked_by) if checked_by else None)
     console.print("[green]Bedside check passed: transfusion started.[/green]")
     _show(view)
 

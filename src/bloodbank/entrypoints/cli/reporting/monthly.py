@@ -10,13 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bloodbank.adapters import plots
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.monthly_report import parse_month
 from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.reporting.monthly import monthly_report, tables
+from bloodbank.service_layer.reporting.monthly_charts import charts
 
 app = typer.Typer(help="Reports a blood service prints every month: counts only, no person named.",
                   no_args_is_help=True)
@@ -59,11 +59,6 @@ def monthly(
         console.print(f"CSV files written to {escape(str(csv_dir))}.")
     if plots_dir is not None:
         plots_dir.mkdir(parents=True, exist_ok=True)
-        days = [d.day for d in report.stock]
-        (plots_dir / f"{stem}-stock.svg").write_text(plots.lines(
-            "Red cells in stock at the end of each day", days,
-            {"red cells available": [d.red_cells_available for d in report.stock]}, ylabel="units"))
-        (plots_dir / f"{stem}-days-of-supply.svg").write_text(plots.lines(
-            "Days of supply of red cells", days, {"days of supply": [d.days_of_supply for d in report.stock]},
-            ylabel="days"))
+        for name, chart in charts(report).items():
+            (plots_dir / f"{stem}-{name}.svg").write_text(chart.svg, encoding="utf-8")
         console.print(f"Charts written to {escape(str(plots_dir))}.")

@@ -52,7 +52,10 @@ class Start(Strict):
     scanned_unit: str = Field(min_length=1, max_length=60, description="The unit's DIN, scanned at the bedside.")
     scanned_patient: str = Field(min_length=1, max_length=200, description="The identity band, scanned.")
     vitals_before: Vitals
-    checked_by: str | None = Field(None, max_length=100, description="The second person checking, if any.")
+    checked_by: str | None = Field(None, max_length=100, description="The second person checking, if any: their "
+                                                                      "user name.")
+    checker_password: str | None = Field(None, max_length=1000, description="The second checker's own password, "
+                                                                            "typed by them: it proves they checked.")
 
 
 class During(Strict):
@@ -108,7 +111,8 @@ def vocabulary(_caller: Caller = TRANSFUSION) -> Vocabulary:
 def start_transfusion(body: Start, caller: Caller = TRANSFUSION) -> transfusion.TransfusionView:
     return transfusion.start_transfusion(caller.uow(), issue_id=body.issue_id, scanned_unit=body.scanned_unit,
                                          scanned_patient=body.scanned_patient,
-                                         vitals_before=body.vitals_before.given(), checked_by=body.checked_by)
+                                         vitals_before=body.vitals_before.given(), checked_by=body.checked_by,
+                                         checker_password=body.checker_password)
 
 
 @router.get("/transfusions", summary="Transfusions, newest first: of a patient, of an issue, or all")

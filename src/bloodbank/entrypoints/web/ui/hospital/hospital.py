@@ -708,7 +708,7 @@ async def start(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "started", lambda f: transfusion.start_transfusion(
         caller.uow(), issue_id=issue_id, scanned_unit=f.get("bedside_unit", ""),
         scanned_patient=f.get("bedside_patient", ""), vitals_before=_vitals(f, "before"),
-        checked_by=f.get("checked_by", "") or None))
+        checked_by=f.get("checked_by", "") or None, checker_password=f.get("checker_password", "") or None))
 
 
 @router.post("/issues/{issue_id}/vitals")

@@ -10,7 +10,6 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bloodbank.adapters import plots
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.monthly_report import Month, month_of, parse_month
@@ -19,6 +18,7 @@ from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render, viewer_clock
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.reporting.monthly import SECTIONS, MonthlyReport, monthly_report, tables
+from bloodbank.service_layer.reporting.monthly_charts import charts
 
 router = APIRouter()
 REPORTS = Depends(require(Permission.REPORTS))
@@ -54,35 +54,8 @@ def _image(svg: str) -> str:
 
 
 def _charts(report: MonthlyReport) -> dict[str, tuple[str, str]]:
-    """Each chart as an image and the words a screen reader says instead (the tables hold every figure)."""
-    by_group: dict[str, int] = {}
-    for row in report.collections:
-        by_group[row.group] = by_group.get(row.group, 0) + row.donations
-    by_reason: dict[str, int] = {}
-    for row in report.discards:
-        by_reason[row.reason_text] = by_reason.get(row.reason_text, 0) + row.units
-    days = [d.day for d in report.stock]
-    return {
-        "collections": (_image(plots.bars("Donations by blood group", list(by_group), list(by_group.values()),
-                                          ylabel="donations")),
-                        f"Bar chart of {report.donations_total} donations by blood group; the table below "
-                        "gives each figure."),
-        "stock": (_image(plots.lines("Red cells in stock at the end of each day", days,
-                                     {"red cells available": [d.red_cells_available for d in report.stock]},
-                                     ylabel="units")),
-                  "Line chart of red cells in stock at the end of each day; the table below gives each day."),
-        "supply": (_image(plots.lines("Days of supply of red cells", days,
-                                      {"days of supply": [d.days_of_supply for d in report.stock]},
-                                      ylabel="days")),
-                   "Line chart of red cells' days of supply; the table below gives each day."),
-        "discards": (_image(plots.bars("Units discarded by reason", list(by_reason), list(by_reason.values()),
-                                       ylabel="units")),
-                     f"Bar chart of {report.discards_total} units discarded by reason; the table below gives "
-                     "each figure."),
-        "hospitals": (_image(plots.bars("Units issued by hospital", [h.hospital_code for h in report.hospitals],
-                                        [h.issued for h in report.hospitals], ylabel="units")),
-                      "Bar chart of units issued by hospital; the table below gives each figure."),
-    }
+    """Each chart as an image the page's policy allows (no inline styles), with its words for screen readers."""
+    return {name: (_image(chart.svg), chart.description) for name, chart in charts(report).items()}
 
 
 @router.get("/reports/monthly")
