@@ -99,7 +99,7 @@ def test_records_of_another_hospital_named_inside_a_request_are_not_found_and_no
                                                "sample_id": b.sample, "result": "compatible"}),
         client.post(f"/api/patients/{a.patient}/groupings", json={"sample_id": b.sample, "blood_group": "A+"}),
         client.post(f"/api/patients/{a.patient}/groupings/{b.grouping}/in-error", json={
-            "reason": "wrong blood in tube", "confirmed_by": "someone", "signature_password": PASSWORD}),
+            "reason": "wrong blood in tube", "confirmed_by": "someone", "confirmer_password": PASSWORD, "signature_password": PASSWORD}),
         client.post("/api/transfusions", json={"issue_id": b.issue, "scanned_unit": f"={b.issued_din}00",
                                                "scanned_patient": b.wristband, "vitals_before": VITALS}),
         client.post("/api/returns", json={"issue_id": b.issue, "minutes_out_of_storage": 5,
@@ -199,11 +199,11 @@ def test_a_grouping_in_error_is_confirmed_only_by_someone_who_sees_the_patient(d
     make_user(database, "hospital_staff", "bravo.checker", hospitals=(b.hospital,))
     client = staff(database, a)
     refused = client.post(f"/api/patients/{a.patient}/groupings/{a.grouping}/in-error", json={
-        "reason": "wrong blood in tube", "confirmed_by": "bravo.checker", "signature_password": PASSWORD})
+        "reason": "wrong blood in tube", "confirmed_by": "bravo.checker", "confirmer_password": PASSWORD, "signature_password": PASSWORD})
     assert refused.status_code == 422 and "do not work for this patient's hospital" in refused.json()["message"]
     make_user(database, "hospital_staff", "alpha.checker", hospitals=(a.hospital,))
     done = client.post(f"/api/patients/{a.patient}/groupings/{a.grouping}/in-error", json={
-        "reason": "wrong blood in tube", "confirmed_by": "alpha.checker", "signature_password": PASSWORD})
+        "reason": "wrong blood in tube", "confirmed_by": "alpha.checker", "confirmer_password": PASSWORD, "signature_password": PASSWORD})
     assert done.status_code == 200, done.text
 
 

@@ -227,7 +227,7 @@ OPERATIONS: dict[str, Op] = {
         json={"blood_group": "B+"}),
     "POST /api/patients/{patient_id}/groupings/{grouping_id}/in-error": record(
         P.PATIENTS_WRITE, path="/api/patients/{w.patient}/groupings/{w.grouping}/in-error",
-        json={"reason": "wrong blood in tube", "confirmed_by": "checker", **SIGNED}),
+        json={"reason": "wrong blood in tube", "confirmed_by": "checker", "confirmer_password": PASSWORD, **SIGNED}),
     "POST /api/patients/{patient_id}/antibody-screens": record(
         P.PATIENTS_WRITE, path="/api/patients/{w.patient}/antibody-screens",
         json=lambda w: {"sample_id": w.sample, "positive": False}),

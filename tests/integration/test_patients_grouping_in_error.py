@@ -9,7 +9,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bloodbank.adapters.db.models import AuditEntry, Crossmatch, PatientGrouping, Signature
-from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, SecondCheckRefused
 from bloodbank.entrypoints.cli import context
 from bloodbank.entrypoints.cli.hospital.patients import app as patients_cli
 from bloodbank.service_layer.hospital.allocation import allocate
@@ -62,7 +62,7 @@ def test_a_grouping_marked_in_error_stops_counting_and_the_patient_is_confirmed_
     assert get_patient_record(clerk(database), person.id).grouping_status == "discrepant"
 
     view = mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="wrong blood in tube",
-                                  confirmed_by=" BMS.Two ", patient_id=person.id)
+                                  confirmed_by=" BMS.Two ", confirmer_password=PASSWORD, patient_id=person.id)
     assert (view.status_before, view.status_after) == ("discrepant", "confirmed")
     assert get_patient_record(clerk(database), person.id).grouping_status == "confirmed"
     row = grouping_row(database, wrong)
@@ -82,7 +82,7 @@ def test_a_single_grouping_left_makes_the_patient_unconfirmed_not_discrepant(dat
     make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     assert get_patient_record(clerk(database), person.id).grouping_status == "discrepant"
     mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="sample from another patient",
-                           confirmed_by="bms.two")
+                           confirmed_by="bms.two", confirmer_password=PASSWORD)
     assert get_patient_record(clerk(database), person.id).grouping_status == "single"
 
 
@@ -94,26 +94,29 @@ def test_marking_in_error_is_refused_with_clear_messages(database):
     users.set_active(clerk(database, "admin"), user_id=gone.id, active=False, reason="left")
     uow = lambda: clerk(database, "bms.one")  # noqa: E731
     with pytest.raises(InvalidInput, match="Give the reason"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="  ", confirmed_by="bms.two")
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="  ", confirmed_by="bms.two", confirmer_password=PASSWORD)
     with pytest.raises(InvalidInput, match="someone other than the one marking it"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.one")
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.one", confirmer_password=PASSWORD)
     with pytest.raises(InvalidInput, match="Name the second person"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="")
-    with pytest.raises(InvalidInput, match="no active account named 'nobody'"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="nobody")
-    with pytest.raises(InvalidInput, match="no active account named 'bms.gone'"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.gone")
-    with pytest.raises(InvalidInput, match="lab.tech may not confirm"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="lab.tech")
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="", confirmer_password=PASSWORD)
+    # An unknown name, a disabled account and a wrong password read the same: nothing tells them apart.
+    for name, password in (("nobody", PASSWORD), ("bms.gone", PASSWORD), ("bms.two", "not his password")):
+        with pytest.raises(SecondCheckRefused, match="user name or password is wrong"):
+            mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by=name,
+                                   confirmer_password=password)
+    with pytest.raises(InvalidInput, match="second person checking the grouping entered in error confirms"):
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.two")
+    with pytest.raises(InvalidInput, match="lab.tech may not check the grouping entered in error"):
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="lab.tech", confirmer_password=PASSWORD)
     with pytest.raises(NotFound, match="no grouping 999999"):
-        mark_grouping_in_error(uow(), grouping_id=999999, reason="wbit", confirmed_by="bms.two")
+        mark_grouping_in_error(uow(), grouping_id=999999, reason="wbit", confirmed_by="bms.two", confirmer_password=PASSWORD)
     other = make_patient(database, hospital_id=ward.hospital)
     with pytest.raises(NotFound, match="for this patient"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.two", patient_id=other.id)
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.two", confirmer_password=PASSWORD, patient_id=other.id)
     assert grouping_row(database, wrong).in_error_at is None
-    mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.two")
+    mark_grouping_in_error(uow(), grouping_id=wrong, reason="wbit", confirmed_by="bms.two", confirmer_password=PASSWORD)
     with pytest.raises(Conflict, match="already marked entered in error by bms.one"):
-        mark_grouping_in_error(uow(), grouping_id=wrong, reason="again", confirmed_by="bms.two")
+        mark_grouping_in_error(uow(), grouping_id=wrong, reason="again", confirmed_by="bms.two", confirmer_password=PASSWORD)
 
 
 # ---------------------------------------------------------------- no crossmatch for a held unit of the wrong group
@@ -133,7 +136,7 @@ def test_the_order_offers_no_crossmatch_for_a_held_unit_the_discrepant_patient_m
     assert "Not compatible with this patient" in page
 
     make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
-    mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="wbit", confirmed_by="bms.two")
+    mark_grouping_in_error(clerk(database, "bms.one"), grouping_id=wrong, reason="wbit", confirmed_by="bms.two", confirmer_password=PASSWORD)
     [held] = order_workup(clerk(database), order_id=order).held
     assert held.incompatible is None and held.crossmatch_needed
     assert "Record crossmatch" in staff.get(f"/hospital/orders/{order}").text
@@ -181,7 +184,7 @@ def test_the_api_marks_a_grouping_in_error_under_the_signers_signature(database)
     staff = api(database, "hospital_staff", "bms.one", hospitals=every_hospital(database))
     make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     answer = staff.post(in_error_url(person, wrong), json={
-        "reason": "wrong blood in tube", "confirmed_by": "bms.two", "signature_password": PASSWORD})
+        "reason": "wrong blood in tube", "confirmed_by": "bms.two", "confirmer_password": PASSWORD, "signature_password": PASSWORD})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["status_before"], body["status_after"], body["in_error_confirmed_by"]) == (
@@ -198,15 +201,15 @@ def test_the_api_refuses_a_wrong_password_the_signer_as_second_person_and_a_role
     staff = api(database, "hospital_staff", "bms.one", hospitals=every_hospital(database))
     make_user(database, "hospital_staff", "bms.two", hospitals=every_hospital(database))
     wrong_password = staff.post(in_error_url(person, wrong), json={
-        "reason": "wbit", "confirmed_by": "bms.two", "signature_password": "not my password"})
+        "reason": "wbit", "confirmed_by": "bms.two", "confirmer_password": PASSWORD, "signature_password": "not my password"})
     assert wrong_password.status_code in (401, 403), wrong_password.text
     same_person = staff.post(in_error_url(person, wrong), json={
-        "reason": "wbit", "confirmed_by": "bms.one", "signature_password": PASSWORD})
+        "reason": "wbit", "confirmed_by": "bms.one", "confirmer_password": PASSWORD, "signature_password": PASSWORD})
     assert same_person.status_code == 422
     assert "someone other than the one marking it" in same_person.text
     technician = api(database, "lab_technician", "lab.tech")
     forbidden = technician.post(in_error_url(person, wrong), json={
-        "reason": "wbit", "confirmed_by": "bms.two", "signature_password": PASSWORD})
+        "reason": "wbit", "confirmed_by": "bms.two", "confirmer_password": PASSWORD, "signature_password": PASSWORD})
     assert forbidden.status_code == 403
     assert grouping_row(database, wrong).in_error_at is None and signatures(database) == []
 
@@ -218,11 +221,11 @@ def test_the_patient_page_marks_a_grouping_in_error_signed(database):
     page = html.unescape(staff.get(f"/hospital/patients/{person.id}").text)
     assert "Mark a grouping entered in error" in page and "I declare grouping chosen above entered in error" in page
     form = {"csrf_token": staff.csrf, "grouping_id": str(wrong), "in_error_reason": "wrong blood in tube",
-            "in_error_confirmed_by": "bms.one", "signature_password": PASSWORD}
+            "in_error_confirmed_by": "bms.one", "in_error_confirmer_password": PASSWORD, "signature_password": PASSWORD}
     same = staff.post(f"/hospital/patients/{person.id}/groupings/in-error", data=form)
     assert same.status_code == 422 and "someone other than the one marking it" in html.unescape(same.text)
     bad = staff.post(f"/hospital/patients/{person.id}/groupings/in-error",
-                     data={**form, "in_error_confirmed_by": "bms.two", "signature_password": "nope nope nope"})
+                     data={**form, "in_error_confirmed_by": "bms.two", "in_error_confirmer_password": PASSWORD, "signature_password": "nope nope nope"})
     assert bad.status_code in (401, 403) and grouping_row(database, wrong).in_error_at is None
     done = staff.post(f"/hospital/patients/{person.id}/groupings/in-error",
                       data={**form, "in_error_confirmed_by": "bms.two"})
@@ -238,9 +241,10 @@ def cli(database):
     make_user(database, "hospital_staff", "bms.one")
     make_user(database, "hospital_staff", "bms.two")
     make_user(database, "lab_technician", "lab.tech")
-    yield lambda *args, user="bms.one", password=PASSWORD: runner.invoke(
+    yield lambda *args, user="bms.one", password=PASSWORD, second=PASSWORD: runner.invoke(
         patients_cli, [str(a) for a in args],
-        env={"BLOODBANK_USER": user, "BLOODBANK_PASSWORD": password, "COLUMNS": "250"})
+        env={"BLOODBANK_USER": user, "BLOODBANK_PASSWORD": password, "BLOODBANK_SECOND_PASSWORD": second,
+             "COLUMNS": "250"})
     context.set_database_url(None)
 
 
@@ -253,6 +257,8 @@ def test_the_command_line_marks_a_grouping_in_error_signed_and_refuses_the_rest(
     assert refused.exit_code == 1 and "patients.write" in refused.output
     bad = cli(*args, "--confirmed-by", "bms.two", password="not my password")
     assert bad.exit_code == 1 and "password does not match" in bad.output
+    wrong_second = cli(*args, "--confirmed-by", "bms.two", second="not his password")
+    assert wrong_second.exit_code == 1 and "user name or password is wrong" in " ".join(wrong_second.output.split())
     same = cli(*args, "--confirmed-by", "bms.one")
     assert same.exit_code == 1 and "someone other than the one marking it" in " ".join(same.output.split())
     assert grouping_row(database, wrong).in_error_at is None and signatures(database) == []

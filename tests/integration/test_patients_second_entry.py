@@ -22,7 +22,7 @@ from bloodbank.service_layer.hospital.patient_lab import (
 from tests.integration.issue_fixtures import (
     add_sample, audit_actions, clerk, din_scan, get, make_order, make_patient, make_unit, make_ward, unit_status,
 )
-from tests.integration.web_fixtures import api, browser, make_user
+from tests.integration.web_fixtures import PASSWORD, api, browser, make_user
 
 
 def typed_by_hand(database, patient_id, group="A+", *, actor="bms.lee"):
@@ -105,7 +105,7 @@ def test_a_disagreeing_second_entry_of_a_grouping_is_kept_names_both_groups_and_
 
     make_user(database, "hospital_staff", "bms.kai", hospitals=(hospital,))
     mark_grouping_in_error(clerk(database), grouping_id=typed.id, reason="second entry disagreed: card unreadable",
-                           confirmed_by="bms.kai")
+                           confirmed_by="bms.kai", confirmer_password=PASSWORD)
     assert get_patient_chart(clerk(database), patient.id).grouping_status == "confirmed"
 
 

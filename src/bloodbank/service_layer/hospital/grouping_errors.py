@@ -12,19 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import PatientSample, User
+from bloodbank.adapters.db.models import PatientSample
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.access import Permission, may
+from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.domain.hospital_scope import scope_of
 from bloodbank.domain.patients import grouping_status
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_profile import load_profile
 from bloodbank.service_layer.hospital.patients import current_patient, records_of_person
+from bloodbank.service_layer.hospital.second_person import check_second_person
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-from bloodbank.service_layer.staff.memberships import hospitals_of
+from bloodbank.service_layer.staff.authentication import confirm_second_person
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,20 @@ def grouping_subject(view: GroupingInError) -> str:
     return f"{view.id} ({view.blood_group}{sample})"
 
 
+def _grouping_of(uow: UnitOfWork, grouping_id: int, patient_id: int | None, *, lock: bool = False):
+    row = scope.grouping(uow, grouping_id, lock=lock)
+    if patient_id is not None \
+            and row.patient_id not in records_of_person(uow.session, scope.patient(uow, patient_id).id):
+        raise NotFound(f"There is no grouping {grouping_id} for this patient.")
+    return row
+
+
 def mark_grouping_in_error(uow: UnitOfWork, *, grouping_id: int, reason: str, confirmed_by: str,
-                           patient_id: int | None = None) -> GroupingInError:
+                           confirmer_password: str | None = None, patient_id: int | None = None) -> GroupingInError:
     """Mark one grouping entered in error, confirmed by a second person; it stays on file and no longer counts.
 
+    The second person is a colleague with an account who may record patient results and sees this patient,
+    and proves it is them with their own password (`confirmer_password`), as a bedside checker does.
     `patient_id`, when given (a page or URL about one patient), must be a record of the grouping's person.
     """
     reason = reason.strip() if isinstance(reason, str) else ""
@@ -66,27 +75,20 @@ def mark_grouping_in_error(uow: UnitOfWork, *, grouping_id: int, reason: str, co
     if checker == (uow.actor or "").strip().lower():
         raise InvalidInput("The second person confirming a grouping in error must be someone other than the one "
                            "marking it: nothing was marked.")
+    with uow.again() as first:
+        _grouping_of(first, grouping_id, patient_id)  # another hospital's grouping is not found, before anything
+    checker = confirm_second_person(uow, username=checker, password=confirmer_password,
+                                    act="grouping entered in error")
     with uow:
         session = uow.session
-        row = scope.grouping(uow, grouping_id, lock=True)
-        if patient_id is not None \
-                and row.patient_id not in records_of_person(session, scope.patient(uow, patient_id).id):
-            raise NotFound(f"There is no grouping {grouping_id} for this patient.")
+        row = _grouping_of(uow, grouping_id, patient_id, lock=True)
         if row.in_error_at is not None:
             raise Conflict(f"Grouping {row.id} ({row.blood_group}) was already marked entered in error by "
                            f"{row.in_error_by} on {row.in_error_at:%Y-%m-%d %H:%M} UTC.")
-        user = session.execute(select(User).where(func.lower(User.username) == checker)).scalar_one_or_none()
-        if user is None or not user.active:
-            raise InvalidInput(f"There is no active account named {checker!r} to confirm the grouping is in error: "
-                               "nothing was marked.")
-        if not may(user.role, Permission.PATIENTS_WRITE):
-            raise InvalidInput(f"{user.username} may not confirm a grouping in error: it needs an account allowed "
-                               "to record patient results. Nothing was marked.")
         person = current_patient(session, row.patient_id)
         # The second person checks this patient's record, so must be one who may see it.
-        if not scope.sees_person(session, scope_of(user.role, hospitals_of(session, user.id)), person):
-            raise InvalidInput(f"{user.username} may not confirm a grouping in error: they do not work for this "
-                               "patient's hospital. Nothing was marked.")
+        user = check_second_person(session, checker, permission=Permission.PATIENTS_WRITE, person=person,
+                                   act="grouping entered in error")
         before = grouping_status(load_profile(session, person.id))
         row.in_error_at = utcnow()
         row.in_error_by = uow.actor

@@ -90,6 +90,8 @@ def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scan
         raise InvalidInput("The second check must be made by another person than the one giving the blood.")
     before = hv.validate_vitals(vitals_before, required=hv.BASELINE_REQUIRED)
     if checked_by is not None:
+        with uow.again() as first:
+            _issue(first, issue_id)  # another hospital's issue is not found, before anyone's password is tried
         checked_by = confirm_second_person(uow, username=checked_by, password=checker_password,
                                            act="transfusion")
     with uow:

@@ -12,7 +12,7 @@ from bloodbank.domain.errors import InvalidInput, PossibleDuplicate
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, SPECIAL_REQUIREMENTS
 from bloodbank.domain.second_entry import AWAITING, DISPUTED
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
-from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.entrypoints.cli.identity import Actor, needs, second_person_password, signed
 from bloodbank.service_layer.hospital import grouping_errors, hospitals, patient_lab, patient_merge, patients
 from bloodbank.service_layer.hospital.patients import PatientView
 
@@ -276,17 +276,20 @@ def grouping_in_error(
     patient: str = PatientArg,
     grouping_id: int = typer.Option(..., "--grouping", help="The grouping's id (see 'show')."),
     reason: str = typer.Option(..., "--reason", help="Why, e.g. 'wrong blood in tube'."),
-    confirmed_by: str = typer.Option(..., "--confirmed-by", help="User name of the second person who confirmed it."),
+    confirmed_by: str = typer.Option(..., "--confirmed-by", help="User name of the second person who confirmed it; "
+                                                                 "they type their password when asked."),
     actor: str = Actor,
 ) -> None:
     """Mark a grouping entered in error, confirmed by a second person, signed with your password; it stays on
     the record and no longer counts for the patient's group."""
     with clerk_errors():
         patient_id = _patient_id(patient)
+        confirmer_password = second_person_password(confirmed_by)
         view = signed(
             action="grouping_in_error",
             act=lambda: grouping_errors.mark_grouping_in_error(
-                uow(), grouping_id=grouping_id, reason=reason, confirmed_by=confirmed_by, patient_id=patient_id),
+                uow(), grouping_id=grouping_id, reason=reason, confirmed_by=confirmed_by,
+                confirmer_password=confirmer_password, patient_id=patient_id),
             record=lambda done: (grouping_errors.grouping_subject(done), "patient", done.person_id))
     console.print(f"Grouping #{view.id} {view.blood_group} marked entered in error, signed; confirmed by "
                   f"{view.in_error_confirmed_by}. The patient's group is now {view.status_after} "

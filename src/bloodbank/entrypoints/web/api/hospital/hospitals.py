@@ -103,6 +103,9 @@ class GroupingInError(Strict):
                                                                   "was taken from another patient'.")
     confirmed_by: str = Field(min_length=1, max_length=100,
                               description="User name of the second person who confirmed it (not you).")
+    confirmer_password: str = Field(min_length=1, max_length=1000,
+                                    description="The second person's own password, typed by them: it proves they "
+                                                "confirmed it.")
     signature_password: str = Field(min_length=1, max_length=200, description="Your password, to sign.")
 
 
@@ -251,7 +254,7 @@ def mark_grouping_in_error(body: GroupingInError, patient_id: Id, grouping_id: I
         caller, password=body.signature_password, action="grouping_in_error",
         act=lambda: grouping_errors.mark_grouping_in_error(
             caller.uow(), grouping_id=grouping_id, reason=body.reason, confirmed_by=body.confirmed_by,
-            patient_id=patient_id),
+            confirmer_password=body.confirmer_password, patient_id=patient_id),
         record=lambda view: (grouping_errors.grouping_subject(view), "patient", view.person_id),
     )
 

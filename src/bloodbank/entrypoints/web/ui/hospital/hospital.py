@@ -419,7 +419,8 @@ async def mark_grouping_in_error(request: Request, patient_id: Id, caller: Calle
         signed(caller, password=password, action="grouping_in_error",
                act=lambda: grouping_errors.mark_grouping_in_error(
                    caller.uow(), grouping_id=grouping_id, reason=form.get("in_error_reason", ""),
-                   confirmed_by=form.get("in_error_confirmed_by", ""), patient_id=patient_id),
+                   confirmed_by=form.get("in_error_confirmed_by", ""),
+                   confirmer_password=form.get("in_error_confirmer_password", ""), patient_id=patient_id),
                record=lambda view: (grouping_errors.grouping_subject(view), "patient", view.person_id))
     except DomainError as failure:
         return _patient_page(request, caller, patient_id, failed="grouping_in_error", values=form,
