@@ -271,6 +271,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/issues/{issue_id}/follow-up": record(P.ISSUE, path="/api/issues/{w.emergency_issue}/follow-up",
                                                     json={"note": "grouped O+, crossmatch compatible"}),
     "GET /api/issues/{issue_id}": record(P.ISSUE, path="/api/issues/{w.issue}"),
+    "GET /api/issues/{issue_id}/tag.pdf": record(P.ISSUE, path="/api/issues/{w.issue}/tag.pdf"),
     "GET /api/orders/{order_id}/issues": record(P.ISSUE, path="/api/orders/{w.open_order}/issues"),
     # ---------------------------------------------------------------- at the bedside
     "GET /api/transfusion-vocabulary": Op(need(P.TRANSFUSION)),

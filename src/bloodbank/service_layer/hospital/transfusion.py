@@ -19,7 +19,7 @@ from bloodbank.adapters.db.models import (
     Donation, DonorFollowUp, Issue, Transfusion, TransfusionReaction, Unit, UnitReturn,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import haemovigilance as hv
+from bloodbank.domain import compatibility_tag as tag_rules, haemovigilance as hv
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
@@ -83,8 +83,9 @@ class TransfusionView:
 
 def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scanned_patient: str,
                       vitals_before: dict, checked_by: str | None = None,
-                      checker_password: str | None = None) -> TransfusionView:
-    """`checked_by`: the second checker's user name, proved by `checker_password` (their own), when there is one."""
+                      checker_password: str | None = None, scanned_tag: str | None = None) -> TransfusionView:
+    """`checked_by`: the second checker's user name, proved by `checker_password` (their own), when there is one.
+    `scanned_tag`: the compatibility tag on the bag, when scanned: it must be this issue's."""
     checked_by = (checked_by or "").strip() or None
     if checked_by is not None and checked_by.lower() == (uow.actor or "").lower():
         raise InvalidInput("The second check must be made by another person than the one giving the blood.")
@@ -98,6 +99,9 @@ def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scan
         session = uow.session
         issue = _issue(uow, issue_id)
         unit = load_unit(session, issue.unit_id, lock=True)
+        if (scanned_tag or "").strip() and tag_rules.read_tag_code(scanned_tag) != issue.id:
+            raise Conflict("Stop: the compatibility tag scanned belongs to another issue. Do not transfuse: the tag "
+                           "and the bag must go together; call the blood bank.")
         _bedside_check(uow, issue, unit, scanned_unit, scanned_patient)
         if checked_by is not None:
             check_second_person(session, checked_by, permission=Permission.TRANSFUSION,

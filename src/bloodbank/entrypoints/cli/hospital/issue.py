@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
-from bloodbank.service_layer.hospital import allocation, crossmatch, emergency as emergencies, issue
+from bloodbank.domain.ids import MAX_ID
+from bloodbank.service_layer.hospital import allocation, compatibility_tag, crossmatch, emergency as emergencies, issue
 from bloodbank.service_layer.hospital.allocation import AllocationView
 from bloodbank.service_layer.hospital.issue import IssueView
 
@@ -79,6 +82,17 @@ def show(order_id: int = typer.Argument(..., help="The order's id."), actor: str
     """The units held for an order."""
     with clerk_errors():
         _show_allocation(allocation.get_allocation(uow(), order_id=order_id))
+
+
+@app.command("tag")
+@needs(P.ISSUE)
+def tag(issue_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The issue's id."),
+        out: Path = typer.Option(..., "--out", help="Where to write the tag's PDF."), actor: str = Actor) -> None:
+    """Print the compatibility tag to tie to the bag: patient, unit, basis of the match, and its barcodes."""
+    with clerk_errors():
+        pdf = compatibility_tag.print_tag(uow(), issue_id=issue_id)
+    out.write_bytes(pdf)
+    console.print(f"Compatibility tag of issue {issue_id} written to {escape(str(out))}.")
 
 
 @app.command("crossmatch")

@@ -57,6 +57,7 @@ def start(
     patient: str = typer.Option(..., "--patient", help="Scan the patient's identity band."),
     temp: Optional[float] = Temp, pulse: Optional[int] = Pulse, bp: Optional[str] = Bp,
     resp: Optional[int] = Resp, spo2: Optional[int] = Spo2,
+    tag: Optional[str] = typer.Option(None, "--tag", help="Scan the compatibility tag tied to the bag."),
     checked_by: Optional[str] = typer.Option(None, "--checked-by", help="The second person checking: their user "
                                                                         "name; they type their password when asked."),
     actor: str = Actor,
@@ -66,7 +67,7 @@ def start(
         view = transfusion.start_transfusion(
             uow(), issue_id=issue_id, scanned_unit=unit, scanned_patient=patient,
             vitals_before=_vitals(temp, pulse, bp, resp, spo2), checked_by=checked_by,
-            checker_password=second_person_password(checked_by) if checked_by else None)
+            checker_password=second_person_password(checked_by) if checked_by else None, scanned_tag=tag)
     console.print("[green]Bedside check passed: transfusion started.[/green]")
     _show(view)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
@@ -18,7 +19,7 @@ from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.hospital import (
-    allocation, crossmatch, emergency as emergencies, issue, orders, workup as order_workups,
+    allocation, compatibility_tag, crossmatch, emergency as emergencies, issue, orders, workup as order_workups,
 )
 
 router = APIRouter(tags=["orders"])
@@ -237,6 +238,15 @@ def pending_follow_ups(caller: Caller = ISSUE) -> list[emergencies.FollowUpView]
 @router.post("/issues/{issue_id}/follow-up", summary="Close the follow-up of an emergency release")
 def complete_follow_up(body: FollowUp, issue_id: Id, caller: Caller = ISSUE) -> issue.IssueView:
     return emergencies.complete_emergency_follow_up(caller.uow(), issue_id=issue_id, note=body.note)
+
+
+@router.get("/issues/{issue_id}/tag.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "The tag to tie to the bag."}},
+            summary="The compatibility tag: patient, unit, basis of the match, and the barcodes the bedside scans")
+def compatibility_tag_pdf(issue_id: Id, caller: Caller = ISSUE) -> Response:
+    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="issue-{issue_id}-tag.pdf"'})
 
 
 @router.get("/issues/{issue_id}")

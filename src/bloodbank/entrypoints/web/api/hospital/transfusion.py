@@ -54,6 +54,8 @@ class Start(Strict):
     vitals_before: Vitals
     checked_by: str | None = Field(None, max_length=100, description="The second person checking, if any: their "
                                                                       "user name.")
+    scanned_tag: str | None = Field(None, max_length=40, description="The compatibility tag on the bag, scanned: "
+                                                                      "it must be this issue's.")
     checker_password: str | None = Field(None, max_length=1000, description="The second checker's own password, "
                                                                             "typed by them: it proves they checked.")
 
@@ -112,7 +114,7 @@ def start_transfusion(body: Start, caller: Caller = TRANSFUSION) -> transfusion.
     return transfusion.start_transfusion(caller.uow(), issue_id=body.issue_id, scanned_unit=body.scanned_unit,
                                          scanned_patient=body.scanned_patient,
                                          vitals_before=body.vitals_before.given(), checked_by=body.checked_by,
-                                         checker_password=body.checker_password)
+                                         checker_password=body.checker_password, scanned_tag=body.scanned_tag)
 
 
 @router.get("/transfusions", summary="Transfusions, newest first: of a patient, of an issue, or all")

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
-from bloodbank.domain import haemovigilance as hv
+from bloodbank.domain import compatibility_tag as tag_rules, haemovigilance as hv
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
@@ -30,8 +30,8 @@ from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
 from bloodbank.service_layer.crisis import incidents as crisis_incidents
 from bloodbank.service_layer.hospital import (
-    allocation, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge, patients, returns,
-    transfusion,
+    allocation, compatibility_tag, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge,
+    patients, returns, transfusion,
 )
 from bloodbank.service_layer.hospital import emergency as emergencies, workup as order_workups
 from bloodbank.service_layer.traceability import recall_follow_up
@@ -689,6 +689,24 @@ def _bedside_page(request: Request, caller: Caller, issue_id: int, *, failed: st
                   outcomes=[(o, o.replace("_", " ")) for o in transfusion.OUTCOMES], **context)
 
 
+@router.get("/tag")
+def open_tag(request: Request, code: str = "", caller: Caller = TRANSFUSION):
+    """A compatibility tag scanned anywhere on the ward opens its unit's bedside page."""
+    try:
+        issue_id = tag_rules.read_tag_code(code)
+        transfusion.bedside_record(caller.uow(), issue_id=issue_id)  # another hospital's issue is not found
+    except DomainError as failure:
+        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+    return RedirectResponse(f"/hospital/issues/{issue_id}", status_code=303)
+
+
+@router.get("/issues/{issue_id}/tag.pdf")
+def tag_pdf(issue_id: Id, caller: Caller = ISSUE):
+    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="issue-{issue_id}-tag.pdf"'})
+
+
 @router.get("/issues/{issue_id}")
 def bedside(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return _bedside_page(request, caller, issue_id, notice=_notice(request))
@@ -709,7 +727,8 @@ async def start(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "started", lambda f: transfusion.start_transfusion(
         caller.uow(), issue_id=issue_id, scanned_unit=f.get("bedside_unit", ""),
         scanned_patient=f.get("bedside_patient", ""), vitals_before=_vitals(f, "before"),
-        checked_by=f.get("checked_by", "") or None, checker_password=f.get("checker_password", "") or None))
+        checked_by=f.get("checked_by", "") or None, checker_password=f.get("checker_password", "") or None,
+        scanned_tag=f.get("bedside_tag", "") or None))
 
 
 @router.post("/issues/{issue_id}/vitals")
