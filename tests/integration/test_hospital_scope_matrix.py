@@ -271,6 +271,9 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/issues/{issue_id}/follow-up": record(P.ISSUE, path="/api/issues/{w.emergency_issue}/follow-up",
                                                     json={"note": "grouped O+, crossmatch compatible"}),
     "GET /api/issues/{issue_id}": record(P.ISSUE, path="/api/issues/{w.issue}"),
+    "PATCH /api/patients/{patient_id}": record(P.PATIENTS_WRITE, path="/api/patients/{w.patient}",
+                                               json={"family_name": "Corrected", "reason": "misspelt"}),
+    "GET /api/patients/{patient_id}/history": record(P.PATIENTS_READ, path="/api/patients/{w.patient}/history"),
     "GET /api/issues/{issue_id}/tag.pdf": record(P.ISSUE, path="/api/issues/{w.issue}/tag.pdf"),
     "GET /api/orders/{order_id}/issues": record(P.ISSUE, path="/api/orders/{w.open_order}/issues"),
     # ---------------------------------------------------------------- at the bedside

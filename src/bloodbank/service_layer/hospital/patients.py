@@ -8,7 +8,7 @@ the one record that holds the person's whole history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.patient_records import (  # noqa: F401 (imported from here by other modules)
     current_patient, find_patient_by_identifier, records_of_person,
 )
+from bloodbank.service_layer.shared import audit
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.clocks import clock_of_hospital, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -100,6 +101,78 @@ def register_patient(uow: UnitOfWork, *, hospital_id: int, identifiers: list[tup
         view = patient_view(session, patient)
         uow.commit()
         return view
+
+
+IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "date_of_birth_estimated", "sex")
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    """One change to a patient's record as the audit log holds it: who, when, which details, and why."""
+
+    at: datetime
+    actor: str
+    action: str
+    fields: tuple[str, ...]
+    reason: str | None
+
+
+def update_patient_details(uow: UnitOfWork, *, patient_id: int, reason: str, **changes) -> PatientView:
+    """Correct a patient's name, date of birth or sex, with the reason; what it was stays in the audit log.
+
+    The bedside check matches identifiers, not names, but the tag and every screen show these, so a change
+    needs a reason. A merged-away record's id corrects the record that holds the person now.
+    """
+    unknown = set(changes) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise InvalidInput(f"A patient's {', '.join(sorted(unknown))} cannot be changed here: only "
+                           f"{', '.join(f.replace('_', ' ') for f in IDENTITY_FIELDS)}.")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidInput("Give the reason for the change (e.g. 'name misspelt at admission', 'date of birth "
+                           "confirmed from the passport'): nothing was changed.")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason is at most {MAX_REASON} characters.")
+    cleaned: dict[str, object] = {}
+    for name, value in changes.items():
+        if name in ("given_name", "family_name"):
+            cleaned[name] = _name(value, name.replace("_", " "))
+        elif name == "date_of_birth":
+            cleaned[name] = _date_of_birth(value)
+        elif name == "date_of_birth_estimated":
+            if not isinstance(value, bool):
+                raise InvalidInput("Say whether the date of birth is estimated: true or false.")
+            cleaned[name] = value
+        else:
+            cleaned[name] = normalize_sex(value)
+    with uow:
+        session = uow.session
+        patient = scope.patient(uow, patient_id)
+        old = {k: getattr(patient, k) for k in cleaned if getattr(patient, k) != cleaned[k]}
+        if old:
+            for name in old:
+                setattr(patient, name, cleaned[name])
+            session.flush()
+            uow.audit("update", "patient", patient.id, old=snapshot_values(old),
+                      new=snapshot_values({k: cleaned[k] for k in old}), reason=reason)
+        view = patient_view(session, patient)
+        uow.commit()
+        return view
+
+
+def patient_history(uow: UnitOfWork, *, patient_id: int, role: str, limit: int = 50) -> list[PatientChange]:
+    """The changes to every record of this person, newest first, as the reader's role may see them."""
+    with uow:
+        ids = records_of_person(uow.session, scope.patient(uow, patient_id).id)
+    entries, _total = audit.list_entries_for(uow.again(), role=role, entity="patient",
+                                             entity_ids=tuple(ids), limit=limit)
+    return [PatientChange(at=e.at, actor=e.actor, action=e.action, fields=tuple(sorted((e.new or {}).keys())),
+                          reason=e.reason) for e in entries]
+
+
+def snapshot_values(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
 def register_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | None = None,

@@ -154,6 +154,30 @@ def identifier(
 
 
 @app.command()
+@needs(P.PATIENTS_WRITE)
+def edit(
+    patient: str = PatientArg,
+    reason: str = typer.Option(..., "--reason", help="Why, e.g. 'name misspelt at admission'."),
+    given_name: Optional[str] = typer.Option(None, "--given"),
+    family_name: Optional[str] = typer.Option(None, "--family"),
+    date_of_birth: Optional[str] = typer.Option(None, "--dob", help="YYYY-MM-DD."),
+    estimated: Optional[bool] = typer.Option(None, "--estimated/--exact", help="Whether the date of birth is "
+                                                                             "estimated."),
+    sex: Optional[str] = typer.Option(None, "--sex", help="F or M."),
+    actor: str = Actor,
+) -> None:
+    """Correct a patient's name, date of birth or sex; only the options given change, and the reason is kept."""
+    given = {"given_name": given_name, "family_name": family_name, "sex": sex,
+             "date_of_birth_estimated": estimated}
+    changes = {name: value for name, value in given.items() if value is not None}
+    with clerk_errors():
+        if date_of_birth is not None:
+            changes["date_of_birth"] = _date(date_of_birth, "date of birth")
+        view = patients.update_patient_details(uow(), patient_id=_patient_id(patient), reason=reason, **changes)
+    console.print(f"Saved: {_describe(view)}")
+
+
+@app.command()
 @needs(P.PATIENTS_READ)
 def find(text: str = typer.Argument(..., help="An identifier, or words of the names."), actor: str = Actor) -> None:
     """Find patients by any identifier or by name."""

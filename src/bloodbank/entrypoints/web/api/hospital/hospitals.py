@@ -66,6 +66,18 @@ class NewPatient(Strict):
     sex: Sex | None = None
 
 
+class PatientDetails(Strict):
+    """Only the fields given change; the reason is kept with the change in the record's history."""
+
+    given_name: str | None = Field(None, max_length=100)
+    family_name: str | None = Field(None, max_length=100)
+    date_of_birth: date | None = None
+    date_of_birth_estimated: bool | None = None
+    sex: Sex | None = None
+    reason: str = Field(min_length=1, max_length=patients.MAX_REASON,
+                        description="Why, e.g. 'name misspelt at admission'.")
+
+
 class NewEmergencyPatient(Strict):
     hospital_id: int = Field(ge=1, le=MAX_ID)
     sex: Sex | None = None
@@ -197,6 +209,17 @@ def merge_patients(body: Merge, caller: Caller = WRITE) -> patients.PatientView:
 @router.get("/patients/{patient_id}", summary="A patient; a merged record answers as the one it was merged into")
 def get_patient(patient_id: Id, caller: Caller = READ) -> patients.PatientView:
     return patients.get_patient(caller.uow(), patient_id)
+
+
+@router.patch("/patients/{patient_id}", summary="Correct a patient's name, date of birth or sex, with the reason")
+def update_patient(body: PatientDetails, patient_id: Id, caller: Caller = WRITE) -> patients.PatientView:
+    given = body.model_dump(exclude_unset=True, exclude={"reason"})
+    return patients.update_patient_details(caller.uow(), patient_id=patient_id, reason=body.reason, **given)
+
+
+@router.get("/patients/{patient_id}/history", summary="The changes to every record of the person, newest first")
+def patient_history(patient_id: Id, caller: Caller = READ) -> list[patients.PatientChange]:
+    return patients.patient_history(caller.uow(), patient_id=patient_id, role=caller.principal.role)
 
 
 @router.get("/patients/{patient_id}/record",

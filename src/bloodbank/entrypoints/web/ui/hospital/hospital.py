@@ -53,6 +53,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 NOTICES = {
     "patient": "Patient registered.",
+    "details": "Details saved. The change is kept in the record's history with its reason.",
     "identifier": "Identifier added.",
     "sample": "Sample recorded.",
     "grouping": "Grouping recorded.",
@@ -316,6 +317,41 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
                                     for g in chart.groupings if g.in_error_at is None]
                   if caller.principal.may(Permission.PATIENTS_WRITE) else [],
                   in_error_meaning=signature_meaning("grouping_in_error", "chosen above"), **context)
+
+
+def _details_page(request: Request, caller: Caller, patient_id: int, *, values: dict | None = None,
+                  status_code: int = 200, error: str | None = None, notice: str | None = None):
+    person = patients.get_patient(caller.uow(), patient_id)
+    shown = values or {"given_name": person.given_name, "family_name": person.family_name,
+                       "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else "",
+                       "date_of_birth_estimated": "on" if person.date_of_birth_estimated else "",
+                       "sex": person.sex or ""}
+    return _page(request, "hospital/patient_details.html", status_code=status_code, error=error, notice=notice,
+                 p=person, values=shown, sex_options=[("", "Not known"), ("F", "Female"), ("M", "Male")],
+                 history=patients.patient_history(caller.uow(), patient_id=person.id, role=caller.principal.role))
+
+
+@router.get("/patients/{patient_id}/details")
+def patient_details(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    person = patients.get_patient(caller.uow(), patient_id)
+    if person.id != patient_id:
+        return RedirectResponse(f"/hospital/patients/{person.id}/details", status_code=303)
+    return _details_page(request, caller, patient_id, notice=_notice(request))
+
+
+@router.post("/patients/{patient_id}/details")
+async def save_patient_details(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
+    form = await _form(request)
+    try:
+        patients.update_patient_details(
+            caller.uow(), patient_id=patient_id, reason=form.get("reason", ""),
+            given_name=form.get("given_name", ""), family_name=form.get("family_name", ""),
+            date_of_birth=_date(form.get("date_of_birth"), "date of birth"),
+            date_of_birth_estimated=_checked(form.get("date_of_birth_estimated")), sex=form.get("sex") or None)
+    except DomainError as failure:
+        return _details_page(request, caller, patient_id, values=form, status_code=status_for(failure),
+                             error=failure.message)
+    return _back(f"/hospital/patients/{patient_id}/details", "details")
 
 
 @router.get("/patients/{patient_id}")
