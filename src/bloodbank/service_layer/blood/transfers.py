@@ -22,6 +22,8 @@ from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.holds import HoldKind
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.hold_records import open_hold
+from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
+from bloodbank.service_layer.blood.units import din_of
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -182,6 +184,32 @@ def receive(uow: UnitOfWork, *, transfer_id: int, received_unit_ids: list[int], 
             "status": "received", "received_unit_ids": ids, "cold_chain_ok": cold_chain_ok, "missing": missing})
         uow.commit()
         return _view(session, transfer)
+
+
+def units_of_scans(uow: UnitOfWork, *, transfer_id: int, scans: list[str]) -> list[int]:
+    """The units of this transfer whose labels were scanned as the box was unpacked, one scan per bag."""
+    lines = [line.strip() for line in scans if line and line.strip()]
+    if not lines:
+        raise InvalidInput("Scan each unit's label as you take it out of the box.")
+    with uow:
+        session = uow.session
+        transfer = session.get(Transfer, transfer_id)
+        if transfer is None:
+            raise NotFound(f"No transfer with id {transfer_id}.")
+        members = set(session.execute(select(TransferItem.unit_id)
+                                      .where(TransferItem.transfer_id == transfer.id)).scalars())
+        ids: list[int] = []
+        for line in lines:
+            unit = unit_by_scan(session, line, fits=lambda u: u.id in members)
+            if unit.id not in members:
+                raise InvalidInput(f"Nothing was booked in: unit {din_of(unit.din).eye_readable} "
+                                   f"{unit.product_code} is not part of transfer {transfer.id}; put it aside and "
+                                   "call the sending site.")
+            if unit.id in ids:
+                raise InvalidInput(f"Nothing was booked in: unit {din_of(unit.din).eye_readable} {unit.product_code} "
+                                   "was scanned twice.")
+            ids.append(unit.id)
+        return ids
 
 
 def _book_in(uow: UnitOfWork, unit: Unit, item: TransferItem, transfer: Transfer, destination: Site,

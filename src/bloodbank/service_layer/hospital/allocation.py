@@ -24,6 +24,7 @@ from bloodbank.domain.allocation import (
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import UnitFacts
+from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.orders import set_order_status
 from bloodbank.service_layer.hospital.patient_profile import load_profile
@@ -119,6 +120,17 @@ def reserve_unit(uow: UnitOfWork, *, order_id: int, unit_id: int) -> AllocationV
         view = _view(session, order, (note,) if note else (), 0)
         uow.commit()
     return view
+
+
+def reserve_scanned_unit(uow: UnitOfWork, *, order_id: int, scanned_unit: str,
+                         scanned_product: str | None = None) -> AllocationView:
+    """Reserve the unit in hand by scanning its label, under the same rules as a unit chosen from the list."""
+    with uow.again() as first:
+        order = _open_order(first, order_id)
+        wanted = kinds_for_order(order.kind)
+        unit = unit_by_scan(first.session, scanned_unit, scanned_product, fits=lambda u: u.kind in wanted)
+        unit_id = unit.id
+    return reserve_unit(uow, order_id=order_id, unit_id=unit_id)
 
 
 def release_reservation(uow: UnitOfWork, *, reservation_id: int, reason: str) -> ReservationView:

@@ -22,6 +22,7 @@ from bloodbank.domain.requirements import (
 from bloodbank.service_layer.hospital.allocation import (
     CandidateUnit, held_count, hold_unit, ranked_candidates, unit_facts,
 )
+from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import any_crossmatch, current_crossmatch
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view, live_reservation, record_issue, refuse_if_any
@@ -32,10 +33,14 @@ from bloodbank.service_layer.shared.incident_tags import open_incident
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
-def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_unit: str, scanned_patient: str,
-                    reason: str, order_id: int | None = None, scanned_product: str | None = None,
-                    incident_id: int | None = None) -> IssueView:
-    """Uncrossmatched group O red cells or AB plasma for a bleeding patient; followed up later."""
+def emergency_issue(uow: UnitOfWork, *, patient_id: int, scanned_unit: str, scanned_patient: str,
+                    reason: str, unit_id: int | None = None, order_id: int | None = None,
+                    scanned_product: str | None = None, incident_id: int | None = None) -> IssueView:
+    """Uncrossmatched group O red cells or AB plasma for a bleeding patient; followed up later.
+
+    The unit in hand is picked by its scan (`unit_id` is only the list's choice, checked against the scan): a
+    compatible one is issued, any other is refused with why, and nobody chooses a second time from a list.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why blood is released before testing (e.g. 'major haemorrhage, trauma bay 2').")
@@ -43,7 +48,11 @@ def emergency_issue(uow: UnitOfWork, *, patient_id: int, unit_id: int, scanned_u
         session = uow.session
         person = scope.patient(uow, patient_id)
         profile = load_profile(session, person.id)
-        unit = unit_moves.load_unit(session, unit_id, lock=True)
+        if unit_id is None:
+            unit = unit_by_scan(session, scanned_unit, scanned_product, lock=True,
+                                fits=lambda u: u.status in ("available", "reserved"))
+        else:
+            unit = unit_moves.load_unit(session, unit_id, lock=True)
         held = live_reservation(session, unit.id)
         held_for = current_patient(session, held[1].patient_id).id if held and held[1].patient_id else None
         now = utcnow()

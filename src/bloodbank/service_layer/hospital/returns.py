@@ -18,6 +18,7 @@ from bloodbank.adapters.db.models import Issue, Transfusion, Unit, UnitReturn
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
+from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.reservations import end_live_reservation
@@ -74,6 +75,21 @@ def return_unit(uow: UnitOfWork, *, issue_id: int, minutes_out_of_storage: int, 
         )
         uow.commit()
         return result
+
+
+def issue_of_scanned_unit(uow: UnitOfWork, *, scanned_unit: str, scanned_product: str | None = None) -> int:
+    """The issue under which the unit in hand left the blood bank: a bag brought back is found by its label."""
+    with uow:
+        session = uow.session
+        unit = unit_by_scan(session, scanned_unit, scanned_product,
+                            fits=lambda u: u.status in ("issued", "recalled"))
+        issue = session.execute(select(Issue).where(Issue.unit_id == unit.id)
+                                .order_by(Issue.issued_at.desc(), Issue.id.desc()).limit(1)).scalar_one_or_none()
+        if issue is None or unit.status not in ("issued", "recalled"):
+            raise InvalidInput(f"Unit {unit.din} {unit.product_code} is {unit.status.replace('_', ' ')}, not out on "
+                               "a ward: only an issued unit is taken back as a return.")
+        return scope.issue(uow, issue.id, missing=f"No unit {unit.din} {unit.product_code} was issued to a "
+                                                  "hospital you work for.").id
 
 
 def _receive(uow: UnitOfWork, unit: Unit, detail: dict, minutes: int, cold: bool, rule: ReturnRule) -> tuple[bool, str]:

@@ -9,6 +9,7 @@ from rich.markup import escape
 from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.service_layer.hospital import allocation, compatibility_tag, crossmatch, emergency as emergencies, issue
 from bloodbank.service_layer.hospital.allocation import AllocationView
@@ -59,10 +60,18 @@ def allocate(order_id: int = typer.Argument(..., help="The order's id."), actor:
 @app.command("reserve")
 @needs(P.ORDERS)
 def reserve(order_id: int = typer.Argument(..., help="The order's id."),
-            unit_id: int = typer.Argument(..., help="The unit's id."), actor: str = Actor) -> None:
-    """Reserve one unit chosen by hand for an order, under the same rules as allocate."""
+            unit_id: Optional[int] = typer.Argument(None, help="The unit's id; or leave it out and give --scan."),
+            scan: Optional[str] = typer.Option(None, "--scan", help="The DIN scanned from the bag in hand."),
+            product_scan: Optional[str] = ProductScan, actor: str = Actor) -> None:
+    """Reserve one unit chosen by hand, or scanned in hand, for an order, under the same rules as allocate."""
     with clerk_errors():
-        _show_allocation(allocation.reserve_unit(uow(), order_id=order_id, unit_id=unit_id))
+        if (unit_id is None) == (scan is None):
+            raise InvalidInput("Give the unit's id or --scan with its DIN, not both and not neither.")
+        if unit_id is not None:
+            _show_allocation(allocation.reserve_unit(uow(), order_id=order_id, unit_id=unit_id))
+        else:
+            _show_allocation(allocation.reserve_scanned_unit(uow(), order_id=order_id, scanned_unit=scan,
+                                                             scanned_product=product_scan))
 
 
 @app.command("release")
@@ -131,7 +140,7 @@ def issue_command(
 @needs(P.EMERGENCY_RELEASE)
 def emergency(
     patient_id: int = typer.Argument(..., help="The patient's record id (an emergency number is fine)."),
-    unit_id: int = typer.Argument(..., help="The group O red cell or AB plasma unit."),
+    unit_id: Optional[int] = typer.Argument(None, help="The unit's id; leave it out and the unit scan picks it."),
     unit_scan: str = UnitScan, patient_scan: str = PatientScan, product_scan: Optional[str] = ProductScan,
     reason: str = typer.Option(..., "--reason", help="Why blood goes before testing."),
     order_id: Optional[int] = typer.Option(None, "--order", help="The order, if one was placed."),

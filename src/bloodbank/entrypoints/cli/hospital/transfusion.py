@@ -129,7 +129,8 @@ def reaction(
 @app.command("return")
 @needs(P.TRANSFUSION)
 def return_command(
-    issue_id: int = typer.Argument(...),
+    issue_id: Optional[int] = typer.Argument(None, help="The issue; or leave it out and give --scan."),
+    scan: Optional[str] = typer.Option(None, "--scan", help="The DIN scanned from the bag brought back."),
     minutes: int = typer.Option(..., "--minutes", help="Minutes since the unit left controlled storage."),
     cold_chain: bool = typer.Option(False, "--cold-chain/--no-cold-chain",
                                     help="Kept in a validated cold box the whole time."),
@@ -138,6 +139,10 @@ def return_command(
 ) -> None:
     """Receive a unit back unused: restocked if its cold chain held, otherwise discarded."""
     with clerk_errors():
+        if (issue_id is None) == (scan is None):
+            raise InvalidInput("Give the issue or --scan with the bag's DIN, not both and not neither.")
+        if issue_id is None:
+            issue_id = returns.issue_of_scanned_unit(uow(), scanned_unit=scan)
         view = returns.return_unit(uow(), issue_id=issue_id, minutes_out_of_storage=minutes,
                                    kept_in_cold_chain=cold_chain, note=note)
     if view.restocked:

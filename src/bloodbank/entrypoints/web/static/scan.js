@@ -73,7 +73,9 @@
     var active = document.activeElement;
     if (active && active !== document.body) return;  // the page chose, or the person already moved
     var bad = document.querySelector("input[data-scan][aria-invalid='true']");
-    var first = bad || document.querySelector("main input[data-scan]");
+    // The first scan field a person can see: one inside a closed <details> waits until it is opened.
+    var first = bad || Array.prototype.slice.call(document.querySelectorAll("main input[data-scan]"))
+      .filter(takesTyping)[0];
     // Selected, so a scan replaces what the page filled in, and Enter accepts it as it is.
     if (first && takesTyping(first)) { first.focus(); first.select(); }
   }

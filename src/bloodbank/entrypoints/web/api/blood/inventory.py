@@ -9,12 +9,13 @@ hold only by a signed review: release after review needs RELEASE, discard after 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.holds import MAX_REASON
 from bloodbank.domain.unit_status import IN_STOCK
@@ -53,7 +54,9 @@ class Dispatch(Strict):
 
 
 class Receipt(Strict):
-    received_unit_ids: list[IdField] = Field(max_length=MAX_UNITS, description="The units found in the box.")
+    received_unit_ids: list[IdField] = Field([], max_length=MAX_UNITS, description="The units found in the box.")
+    received_scans: list[Annotated[str, Field(max_length=60)]] = Field([], max_length=MAX_UNITS, description="Or the DIN (and product code) scanned "
+                                                                            "from each bag found in the box.")
     cold_chain_ok: bool = Field(description="False when the box arrived too warm or too cold: the units go to "
                                             "quarantine for the lab.")
     storage_location: str = Field("", max_length=transfers.MAX_LOCATION)
@@ -186,8 +189,16 @@ def get_transfer(transfer_id: Id, caller: Caller = Depends(require(Permission.UN
 @router.post("/transfers/{transfer_id}/receive", summary="Book in the units that arrived; the rest are missing")
 def receive(transfer_id: Id, body: Receipt,
             caller: Caller = Depends(require(Permission.INVENTORY_WRITE))) -> TransferOut:
+    received = body.received_unit_ids
+    if not body.received_scans and "received_unit_ids" not in body.model_fields_set:
+        raise InvalidInput("List the units found in the box, by id or by their scans (an empty list says none "
+                           "arrived).")
+    if body.received_scans:
+        if received:
+            raise InvalidInput("List the units received by id or by their scans, not both.")
+        received = transfers.units_of_scans(caller.uow(), transfer_id=transfer_id, scans=body.received_scans)
     return _transfer(transfers.receive(caller.uow(), transfer_id=transfer_id,
-                                       received_unit_ids=body.received_unit_ids, cold_chain_ok=body.cold_chain_ok,
+                                       received_unit_ids=received, cold_chain_ok=body.cold_chain_ok,
                                        storage_location=body.storage_location))
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patients import ORDER_KINDS, ORDER_TRANSITIONS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
@@ -61,7 +62,13 @@ class Reason(Strict):
 
 
 class Reserve(Strict):
-    unit_id: int = Field(ge=1, le=MAX_ID)
+    """The unit chosen from the list (`unit_id`), or the one in hand, by its label's scans."""
+
+    unit_id: int | None = Field(None, ge=1, le=MAX_ID)
+    scanned_unit: str | None = Field(None, max_length=60, description="The DIN scanned from the bag in hand "
+                                                                      "(its product code may follow).")
+    scanned_product: str | None = Field(None, max_length=20, description="The product code scanned, when the "
+                                                                         "DIN names more than one component.")
 
 
 class NewCrossmatch(Strict):
@@ -85,7 +92,8 @@ class NewIssue(Scans):
 
 class EmergencyRelease(Scans):
     patient_id: int = Field(ge=1, le=MAX_ID)
-    unit_id: int = Field(ge=1, le=MAX_ID, description="A group O red cell or group AB plasma unit.")
+    unit_id: int | None = Field(None, ge=1, le=MAX_ID, description="A group O red cell or group AB plasma unit; "
+                                                                     "left out, the scanned bag is the choice.")
     reason: str = Field(min_length=1, max_length=500)
     order_id: int | None = Field(None, ge=1, le=MAX_ID)
     incident_id: int | None = Field(None, ge=1, le=MAX_ID, description="The mass-casualty incident, when no order "
@@ -159,9 +167,14 @@ def reservation_candidates(order_id: Id, limit: Annotated[int, Query(ge=1, le=10
 
 
 @router.post("/orders/{order_id}/reservations", status_code=201,
-             summary="Reserve one unit chosen by hand, under the same rules as allocation")
+             summary="Reserve one unit chosen by hand or scanned in hand, under the same rules as allocation")
 def reserve_unit(body: Reserve, order_id: Id, caller: Caller = ORDERS) -> allocation.AllocationView:
-    return allocation.reserve_unit(caller.uow(), order_id=order_id, unit_id=body.unit_id)
+    if (body.unit_id is None) == (body.scanned_unit is None):
+        raise InvalidInput("Give either the unit's id or its scanned DIN, not both and not neither.")
+    if body.unit_id is not None:
+        return allocation.reserve_unit(caller.uow(), order_id=order_id, unit_id=body.unit_id)
+    return allocation.reserve_scanned_unit(caller.uow(), order_id=order_id, scanned_unit=body.scanned_unit,
+                                           scanned_product=body.scanned_product)
 
 
 @router.post("/reservations/{reservation_id}/release", summary="Give a reserved unit back to stock, with the reason")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain import haemovigilance as hv
 from bloodbank.domain.access import Permission
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
@@ -78,7 +79,10 @@ class Reaction(Strict):
 
 
 class Return(Strict):
-    issue_id: int = Field(ge=1, le=MAX_ID)
+    issue_id: int | None = Field(None, ge=1, le=MAX_ID, description="The issue; or leave it out and scan the bag.")
+    scanned_unit: str | None = Field(None, max_length=60, description="The DIN scanned from the bag brought back "
+                                                                      "(its product code may follow).")
+    scanned_product: str | None = Field(None, max_length=20)
     minutes_out_of_storage: int = Field(ge=0, le=100_000)
     kept_in_cold_chain: bool
     note: str = Field("", max_length=1000)
@@ -158,4 +162,10 @@ def bedside(issue_id: Id, caller: Caller = TRANSFUSION) -> transfusion.BedsideRe
 @router.post("/returns", status_code=201,
              summary="A unit sent back unused: restocked if its time and temperature allow, else discarded")
 def return_unit(body: Return, caller: Caller = TRANSFUSION) -> returns.ReturnView:
-    return returns.return_unit(caller.uow(), **body.model_dump())
+    if (body.issue_id is None) == (body.scanned_unit is None):
+        raise InvalidInput("Give either the issue or the scanned DIN of the bag brought back, not both and not "
+                           "neither.")
+    issue_id = body.issue_id or returns.issue_of_scanned_unit(caller.uow(), scanned_unit=body.scanned_unit,
+                                                              scanned_product=body.scanned_product)
+    return returns.return_unit(caller.uow(), issue_id=issue_id, minutes_out_of_storage=body.minutes_out_of_storage,
+                               kept_in_cold_chain=body.kept_in_cold_chain, note=body.note)

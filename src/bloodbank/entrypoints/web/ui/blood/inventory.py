@@ -147,18 +147,23 @@ def dispatch(request: Request, from_site_id: int = Form(..., ge=1, le=MAX_ID), t
 @router.post("/inventory/transfers/{transfer_id}/receive")
 def receive(request: Request, transfer_id: int, received_unit_ids: list[int] = Form([]),
             cold_chain: str = Form(""), storage_location: str = Form("", max_length=transfers.MAX_LOCATION),
+            received_scans: str = Form("", max_length=20_000),
             caller: Caller = Depends(require(Permission.INVENTORY_WRITE))):
     try:
         if not 1 <= transfer_id <= MAX_ID or any(not 1 <= u <= MAX_ID for u in received_unit_ids):
             raise InvalidInput("A transfer or unit number is out of range.")
         if cold_chain not in ("yes", "no"):
             raise InvalidInput("Say whether the cold chain was kept (the box's temperature on arrival).")
+        if received_scans.strip():
+            # The bags scanned as they came out of the box are what arrived, whatever the ticks say.
+            received_unit_ids = transfers.units_of_scans(caller.uow(), transfer_id=transfer_id,
+                                                         scans=received_scans.splitlines())
         transfers.receive(caller.uow(), transfer_id=transfer_id, received_unit_ids=received_unit_ids,
                           cold_chain_ok=cold_chain == "yes", storage_location=storage_location)
     except DomainError as error:
         return _home(request, caller, error=error.message, status_code=status_for(error),
                      typed={"transfer_id": transfer_id, "received": set(received_unit_ids), "cold_chain": cold_chain,
-                            "storage_location": storage_location})
+                            "storage_location": storage_location, "received_scans": received_scans})
     return RedirectResponse(f"/inventory?received={transfer_id}", status_code=303)
 
 

@@ -613,7 +613,9 @@ async def allocate(request: Request, order_id: Id, caller: Caller = ORDERS):
 
 @router.post("/orders/{order_id}/reserve")
 async def reserve(request: Request, order_id: Id, caller: Caller = ORDERS):
-    return await _order_act(request, caller, order_id, "reserved", lambda f: allocation.reserve_unit(
+    return await _order_act(request, caller, order_id, "reserved", lambda f: allocation.reserve_scanned_unit(
+        caller.uow(), order_id=order_id, scanned_unit=f["reserve_scan"], scanned_product=f.get("reserve_product") or None)
+        if (f.get("reserve_scan") or "").strip() else allocation.reserve_unit(
         caller.uow(), order_id=order_id, unit_id=_id(f.get("unit_id"), "the unit to reserve")))
 
 
@@ -692,7 +694,8 @@ async def emergency_release(request: Request, caller: Caller = EMERGENCY):
     password = await _password(request)
     try:
         patient_id = _id(form.get("patient_id"), "the patient")
-        unit_id = _id(form.get("unit_id"), "the unit to release")
+        # The bag in hand is the choice: its scan picks the unit; a unit chosen on an older page is checked too.
+        unit_id = _optional_id(form.get("unit_id"), "the unit to release")
         order_id = _optional_id(form.get("order_id"), "the order")
         incident_id = _optional_id(form.get("incident_id"), "the incident")
         view = signed(
@@ -734,6 +737,21 @@ def open_tag(request: Request, code: str = "", caller: Caller = TRANSFUSION):
     except DomainError as failure:
         return _home(request, caller, error=failure.message, status_code=status_for(failure))
     return RedirectResponse(f"/hospital/issues/{issue_id}", status_code=303)
+
+
+@router.post("/returns")
+async def return_scanned(request: Request, caller: Caller = TRANSFUSION):
+    """A bag brought back unused, found by its scan: the same return as from its bedside page."""
+    form = await _form(request)
+    try:
+        issue_id = returns.issue_of_scanned_unit(caller.uow(), scanned_unit=form.get("return_scan", ""))
+        returns.return_unit(
+            caller.uow(), issue_id=issue_id,
+            minutes_out_of_storage=_whole(form.get("minutes_out"), "time out of storage (minutes)", 0, 100_000),
+            kept_in_cold_chain=_checked(form.get("cold_chain")), note=form.get("return_note", ""))
+    except DomainError as failure:
+        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+    return _back(f"/hospital/issues/{issue_id}", "returned")
 
 
 @router.get("/issues/{issue_id}/tag.pdf")
