@@ -7,10 +7,10 @@ import html
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import (
-    Order, Patient, RecallUnit, Reservation, SpecialRequirement, Transfusion, Unit,
+    Issue, Order, Patient, RecallUnit, Reservation, SpecialRequirement, Transfusion, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
 
@@ -53,6 +53,11 @@ def test_another_hospitals_pages_are_not_found_as_records_that_do_not_exist(data
         assert "Bravo" not in hidden.text
 
 
+def count_issues(database) -> int:
+    with database.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Issue))
+
+
 def test_another_hospitals_ids_posted_in_ones_own_forms_are_not_found_and_nothing_is_done(database):
     a, b = two_hospitals(database)
     client = ward_staff(database, a)
@@ -62,9 +67,6 @@ def test_another_hospitals_ids_posted_in_ones_own_forms_are_not_found_and_nothin
         f"/hospital/patients/{a.patient}/merge": dict(duplicate=f"id:{b.patient}", merge_reason="same person"),
         f"/hospital/patients/{b.patient}/samples": dict(sample_number="X1", taken_by="nurse.kim"),
         f"/hospital/orders/{a.open_order}/release": dict(release_reservation=b.reservation, release_reason="no"),
-        f"/hospital/orders/{a.open_order}/issue": dict(issue_reservation=b.reservation,
-                                                       scanned_unit=f"={b.reserved_din}00",
-                                                       scanned_patient=b.wristband),
         f"/hospital/orders/{a.open_order}/crossmatch": dict(crossmatch_patient=b.patient,
                                                             crossmatch_unit=b.reserved_unit,
                                                             crossmatch_sample=b.sample,
@@ -82,10 +84,18 @@ def test_another_hospitals_ids_posted_in_ones_own_forms_are_not_found_and_nothin
         "/hospital/emergency": dict(patient_id=b.patient, unit_id=b.emergency_unit, scanned_unit="x",
                                     scanned_patient=b.wristband, reason="bleeding", signature_password=PASSWORD),
     }
+    issues_before = count_issues(database)
     for path, fields in posts.items():
         answer = post(client, path, **fields)
         assert answer.status_code == 404, (path, answer.status_code, html.unescape(answer.text)[-600:])
         assert "Bravo" not in answer.text, path
+    # The bag scanned is the choice at issue: another hospital's bag and band are refused as not this order's
+    # unit and patient, in words that name nothing of the other hospital.
+    scanned = post(client, f"/hospital/orders/{a.open_order}/issue", scanned_unit=f"={b.reserved_din}00",
+                   scanned_patient=b.wristband)
+    assert scanned.status_code == 409, html.unescape(scanned.text)[-600:]
+    assert "Bravo" not in scanned.text
+    assert count_issues(database) == issues_before
     with database.sessions() as session:
         assert session.get(Order, b.open_order).status == "open"
         assert session.get(Reservation, b.reservation).released_at is None

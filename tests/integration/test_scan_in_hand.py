@@ -193,3 +193,25 @@ def test_a_bag_brought_back_is_found_by_its_scan_on_the_page_the_api_and_the_com
                                           "--as", "ward.cli"])
     assert result.exit_code == 0, result.output
     assert unit_status(database, third) == "available"
+
+
+# ---------------------------------------------------------------- issue
+
+
+def test_at_issue_the_bag_scanned_is_the_unit_issued_of_those_held_for_the_order(database):
+    ward = make_ward(database)
+    patient = make_patient(database, group="O+", hospital_id=ward.hospital)
+    order = make_order(database, ward.hospital, patient.id, quantity=2)
+    one, two = make_unit(database, ward.site, "O+"), make_unit(database, ward.site, "O+")
+    held = sorted(r.unit_id for r in allocate(clerk(database), order_id=order).reserved)
+    assert held == sorted([one, two])
+    staff = browser(database, "hospital_staff", "ward.iss", hospitals=(ward.hospital,))
+    issued = staff.post(f"/hospital/orders/{order}/issue", data={
+        "csrf_token": staff.csrf, "scanned_unit": din_scan(database, two), "scanned_patient": patient.scan})
+    assert issued.status_code == 303, html.unescape(issued.text)[-500:]
+    assert unit_status(database, two) == "issued" and unit_status(database, one) == "reserved"
+    stranger = make_unit(database, ward.site, "O+")
+    refused = staff.post(f"/hospital/orders/{order}/issue", data={
+        "csrf_token": staff.csrf, "scanned_unit": din_scan(database, stranger), "scanned_patient": patient.scan})
+    # One unit is still held: the scans are checked against it and every difference is listed.
+    assert refused.status_code == 409 and "is not the unit allocated" in html.unescape(refused.text)

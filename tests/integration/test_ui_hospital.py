@@ -102,9 +102,8 @@ def test_a_patient_registered_in_the_browser_is_grouped_ordered_for_issued_and_t
     assert post(staff, f"{order_url}/allocate").status_code == 303
     order_page = staff.get(order_url)
     assert "Allocation done" in text(staff.get(f"{order_url}?saved=allocated"))
-    reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"', order_page.text, re.S).group(1)
 
-    issued = post(staff, f"{order_url}/issue", issue_reservation=reservation, scanned_unit=din_scan(database, unit),
+    issued = post(staff, f"{order_url}/issue", scanned_unit=din_scan(database, unit),
                   scanned_patient=VALID_NHS[0])
     assert issued.status_code == 303, text(issued)
     bedside_url = issued.headers["location"].split("?")[0]
@@ -134,10 +133,8 @@ def test_a_refused_issue_shows_every_reason_and_keeps_what_was_scanned(database)
     other = make_patient(database)
     staff = browser(database, "hospital_staff", hospitals=every_hospital(database))
     assert post(staff, f"/hospital/orders/{order}/allocate").status_code == 303
-    reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"',
-                            staff.get(f"/hospital/orders/{order}").text, re.S).group(1)
 
-    refused = post(staff, f"/hospital/orders/{order}/issue", issue_reservation=reservation,
+    refused = post(staff, f"/hospital/orders/{order}/issue", 
                    scanned_unit="=G12342699999900", scanned_patient=other.scan)
 
     assert refused.status_code == 409
@@ -163,8 +160,7 @@ def test_the_crossmatch_form_appears_when_electronic_issue_is_not_allowed_and_cl
     assert recorded.status_code == 303, text(recorded)
     after = staff.get(f"/hospital/orders/{order}")
     assert "Record crossmatch" not in after.text and "compatible (serological)" in text(after)
-    reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"', after.text, re.S).group(1)
-    issued = post(staff, f"/hospital/orders/{order}/issue", issue_reservation=reservation,
+    issued = post(staff, f"/hospital/orders/{order}/issue", 
                   scanned_unit=din_scan(database, unit), scanned_patient=person.scan)
     assert issued.status_code == 303 and unit_status(database, unit) == "issued"
 
@@ -222,9 +218,7 @@ def test_the_wrong_patient_at_the_bedside_stops_the_start_and_keeps_the_vital_si
     other = make_patient(database, hospital_id=ward.hospital)  # another patient on the same ward
     staff = browser(database, "hospital_staff", hospitals=(ward.hospital,))
     post(staff, f"/hospital/orders/{order}/allocate")
-    reservation = re.search(r'name="issue_reservation".*?<option value="(\d+)"',
-                            staff.get(f"/hospital/orders/{order}").text, re.S).group(1)
-    bedside = post(staff, f"/hospital/orders/{order}/issue", issue_reservation=reservation,
+    bedside = post(staff, f"/hospital/orders/{order}/issue", 
                    scanned_unit=din_scan(database, unit), scanned_patient=person.scan).headers["location"].split("?")[0]
 
     refused = post(staff, f"{bedside}/start", bedside_unit=din_scan(database, unit), bedside_patient=other.scan,

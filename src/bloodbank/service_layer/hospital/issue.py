@@ -18,7 +18,7 @@ from bloodbank.adapters.db.models import (
     Issue, Order, Reservation, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain.errors import Conflict, InvalidInput
+from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.issue import (
     IssueRefused, Refusal, electronic_issue_allowed, issue_checks,
 )
@@ -30,6 +30,7 @@ from bloodbank.service_layer.hospital.allocation import (
     unit_facts,
     update_order_status,
 )
+from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import current_crossmatch
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
@@ -93,6 +94,33 @@ def issue_unit(uow: UnitOfWork, *, reservation_id: int, scanned_unit: str, scann
         view = issue_view(session, issue, unit)
         uow.commit()
     return view
+
+
+def reservation_of_scan(uow: UnitOfWork, *, order_id: int, scanned_unit: str,
+                        scanned_product: str | None = None) -> int:
+    """The reservation of this order that holds the bag in hand: the scan is the choice, never a list."""
+    with uow:
+        session = uow.session
+        order = scope.order(uow, order_id)
+        # Held and not yet issued: an issued unit keeps its reservation as the record of what it was issued under.
+        held = dict(session.execute(
+            select(Reservation.unit_id, Reservation.id).join(Unit, Unit.id == Reservation.unit_id)
+            .where(Reservation.order_id == order.id, Reservation.released_at.is_(None), Unit.status == "reserved")
+        ).all())
+        try:
+            unit = unit_by_scan(session, scanned_unit, scanned_product, fits=lambda u: u.id in held)
+        except (InvalidInput, NotFound):
+            unit = None
+        if unit is not None and unit.id in held:
+            return held[unit.id]
+        if len(held) == 1:
+            # One unit is held: the issue checks compare the scans with it and list every reason they differ.
+            return next(iter(held.values()))
+        if unit is None:
+            raise InvalidInput("Scan the DIN of a bag held for this order (listed above): the scan does not name "
+                               "one.")
+        raise Conflict(f"Unit {unit.din} {unit.product_code} is not held for order {order.id}: issue only a bag "
+                       "held for this order (listed above), or allocate it first.")
 
 
 def get_issue(uow: UnitOfWork, *, issue_id: int) -> IssueView:

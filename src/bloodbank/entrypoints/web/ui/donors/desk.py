@@ -142,6 +142,12 @@ def _site_options(caller: Caller, blank: str | None = None) -> list[tuple[str, s
 # ---------------------------------------------------------------- find a donor
 
 
+def _looks_like_card(text: str) -> bool:
+    """The whole search is one donor number (letter D, digits, a check character): a scan of the card."""
+    compact = "".join(text.split()).upper()
+    return len(compact) == 9 and compact[0] == "D" and compact[1:8].isdigit()
+
+
 @router.get("/desk")
 def desk(request: Request, q: str = Query("", max_length=200), date_of_birth: str = Query("", max_length=40),
          offset: int = Query(0, ge=0, le=100_000), caller: Caller = Depends(require(Permission.DONORS_READ))):
@@ -149,6 +155,13 @@ def desk(request: Request, q: str = Query("", max_length=200), date_of_birth: st
                    page_size=PAGE_SIZE)
     if not (q.strip() or date_of_birth.strip()):
         return render(request, "desk/home.html", **context)
+    if _looks_like_card(q) and not date_of_birth.strip() and "hx-request" not in request.headers:
+        # A donor card scanned (characters, then Enter): straight to the donor, no list to pick from.
+        try:
+            found = donor_search.find_donor_by_number(caller.uow(), q)
+        except DomainError as error:
+            return render(request, "desk/home.html", status_code=status_for(error), error=error.message, **context)
+        return RedirectResponse(f"/desk/donors/{found.id}", status_code=303)
     try:
         born = parse_date(date_of_birth, "Date of birth", required=False)
         context["results"] = donor_search.find_donors(caller.uow(), text=q, date_of_birth=born, limit=PAGE_SIZE,

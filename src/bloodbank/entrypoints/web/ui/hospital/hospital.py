@@ -639,8 +639,10 @@ async def record_crossmatch(request: Request, order_id: Id, caller: Caller = ORD
 
 @router.post("/orders/{order_id}/issue")
 async def issue_unit(request: Request, order_id: Id, caller: Caller = ISSUE):
+    # The bag scanned is the unit issued: which of the order's units it is comes from its label, not a list.
     return await _order_act(request, caller, order_id, "issued", lambda f: issue.issue_unit(
-        caller.uow(), reservation_id=_id(f.get("issue_reservation"), "the unit to issue"),
+        caller.uow(), reservation_id=issue.reservation_of_scan(caller.uow(), order_id=order_id,
+                                                               scanned_unit=f.get("scanned_unit", "")),
         scanned_unit=f.get("scanned_unit", ""), scanned_patient=f.get("scanned_patient", "")),
         then="/hospital/issues/{result.id}?saved=issued")
 
