@@ -59,3 +59,43 @@ def test_a_scanner_alone_finds_the_bag_and_reaches_the_signature_password_and_a_
     expect(password).to_be_focused()  # never the product code box: the password is not typed in clear
     scanned = len(unit["din"]) + 1 + len(product) + 1
     assert keys.count - scanned <= RELEASE_EXTRA_KEYS
+
+
+# A donor card scanned into the desk's search opens the donor: no key beyond the scan.
+DESK_EXTRA_KEYS = 0
+# At issue the bag's scan picks the unit and Enter moves to the band; the band's Enter sends the form.
+ISSUE_EXTRA_KEYS = 0
+
+
+def test_a_scanned_donor_card_opens_the_donor_with_no_other_key(page_as):
+    page = page_as("clerk")
+    donor = page.request.get("/api/donors", params={"q": "a", "limit": 1}).json()["items"][0]
+    page.goto("/desk")
+    keys = Keyboard(page)
+    expect(page.get_by_label("Name, donor number or phone")).to_be_focused()
+    keys.scan(donor["donor_number"])
+    page.wait_for_url(f"**/desk/donors/{donor['id']}")
+    assert keys.count - (len(donor["donor_number"]) + 1) <= DESK_EXTRA_KEYS
+
+
+def test_a_unit_held_for_an_order_is_issued_by_the_bag_s_scan_and_the_band_s_scan_alone(page_as):
+    page = page_as("hospital")
+    found = None
+    for order in page.request.get("/api/orders", params={"status": "allocated", "limit": 50}).json()["items"]:
+        held = [r for r in page.request.get(f"/api/orders/{order['id']}/allocation").json()["reserved"]]
+        patient = page.request.get(f"/api/patients/{order['patient_id']}").json() if order["patient_id"] else None
+        if held and patient and patient["identifiers"]:
+            found = order, held[-1], patient
+            break
+    assert found, "the demo region has an order with units held and a patient with a band"
+    order, unit, patient = found
+    system, value = patient["identifiers"][0]
+    page.goto(f"/hospital/orders/{order['id']}")
+    keys = Keyboard(page)
+    expect(page.get_by_label("Unit DIN (scan the bag)")).to_be_focused()
+    keys.scan(f"={unit['din']}00")
+    expect(page.get_by_label("Patient identifier (scan the wristband)")).to_be_focused()
+    keys.scan(f"{system}:{value}")
+    page.wait_for_url("**/hospital/issues/*")
+    scanned = len(unit["din"]) + 4 + len(f"{system}:{value}") + 1
+    assert keys.count - scanned <= ISSUE_EXTRA_KEYS

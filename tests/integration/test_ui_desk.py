@@ -1,5 +1,6 @@
 """The donor desk's pages as a clerk uses them: find, register, check in, screen, consent, and the private screen."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -84,6 +85,21 @@ def test_the_clerk_logs_in_to_the_desk_and_finds_a_donor_by_name(database, clerk
     assert f'href="/desk/donors/{donor}"' in found.text and "1 donor found" in found.text
     none = clerk.get("/desk", params={"q": "nobody-like-this"})
     assert "No donor matches" in none.text
+
+
+def test_a_scanned_donor_card_opens_the_donor_and_a_mistyped_number_says_so(database, clerk):
+    donor = register(clerk)
+    number = clerk.get(f"/desk/donors/{donor}").text.split("D0", 1)[1][:7]
+    card = f"D0{number}"
+    opened = clerk.get("/desk", params={"q": card})
+    assert opened.status_code == 303 and opened.headers["location"] == f"/desk/donors/{donor}"
+    live = clerk.get("/desk", params={"q": f" {card.lower()} "}, headers={"HX-Request": "true"})
+    assert live.status_code == 200 and live.headers["HX-Redirect"] == f"/desk/donors/{donor}"
+    wrong = card[:-1] + ("0" if card[-1] != "0" else "1")
+    refused = clerk.get("/desk", params={"q": wrong})
+    assert refused.status_code == 422 and "check character does not match" in html.unescape(refused.text)
+    typing = clerk.get("/desk", params={"q": wrong}, headers={"HX-Request": "true"})
+    assert typing.status_code == 200 and "HX-Redirect" not in typing.headers
 
 
 def test_a_donor_goes_from_registration_to_consent_through_the_pages(database, clerk, site):

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bloodbank.config import get_settings
@@ -155,13 +155,20 @@ def desk(request: Request, q: str = Query("", max_length=200), date_of_birth: st
                    page_size=PAGE_SIZE)
     if not (q.strip() or date_of_birth.strip()):
         return render(request, "desk/home.html", **context)
-    if _looks_like_card(q) and not date_of_birth.strip() and "hx-request" not in request.headers:
-        # A donor card scanned (characters, then Enter): straight to the donor, no list to pick from.
+    if _looks_like_card(q) and not date_of_birth.strip():
+        # A donor card scanned (characters, then Enter): straight to the donor, no list to pick from. The live
+        # search asks through htmx, which follows HX-Redirect; a plain form follows the 303.
+        htmx = "hx-request" in request.headers
         try:
             found = donor_search.find_donor_by_number(caller.uow(), q)
         except DomainError as error:
-            return render(request, "desk/home.html", status_code=status_for(error), error=error.message, **context)
-        return RedirectResponse(f"/desk/donors/{found.id}", status_code=303)
+            if not htmx:
+                return render(request, "desk/home.html", status_code=status_for(error), error=error.message,
+                              **context)
+        else:
+            where = f"/desk/donors/{found.id}"
+            return Response(status_code=200, headers={"HX-Redirect": where}) if htmx \
+                else RedirectResponse(where, status_code=303)
     try:
         born = parse_date(date_of_birth, "Date of birth", required=False)
         context["results"] = donor_search.find_donors(caller.uow(), text=q, date_of_birth=born, limit=PAGE_SIZE,
