@@ -319,6 +319,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/incidents/{incident_id}/shortfall": Op(need(P.INCIDENTS)),
     # ---------------------------------------------------------------- reports (counts by hospital, no patient)
     "GET /api/reports/monthly": Op(need(P.REPORTS)),
+    "GET /api/public/stock": Op(PUBLIC),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from bloodbank.entrypoints.web.ui import help, home
+from bloodbank.entrypoints.web.ui import help, home, public
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
 from bloodbank.entrypoints.web.ui.crisis import incidents
 from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, erasure, kiosk
@@ -14,5 +14,5 @@ from bloodbank.entrypoints.web.ui.traceability import trace
 router = APIRouter(include_in_schema=False)
 for module in (login, account, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
                hospital, incidents, monthly,
-               trace, admin, help):
+               trace, admin, help, public):
     router.include_router(module.router)
