@@ -49,6 +49,7 @@ class Run:
     stock_by_day: list[int] = field(default_factory=list)  # units in stock at the end of each day
     ordered_by_day: list[int] = field(default_factory=list)
     end_stock: int = 0
+    requests: int = 0
 
 
 def patient(group: str) -> PatientProfile:
@@ -72,7 +73,9 @@ def run(scenario: Scenario, policy: Policy, *, seed: int, days: int,
         stock.add(arrived)
         for unit in arrived:
             log(Event(RECEIVED, day, morning, unit.id, unit.blood_group, unit.expires_at))
-        for request in day_requests(scenario, seed, day):
+        requests = day_requests(scenario, seed, day)
+        result.requests += len(requests)
+        for request in requests:
             units = policy.issue(stock, scenario, request, profiles[request.patient_group], noon)
             stock.remove(units)
             for unit in units:

@@ -1,0 +1,61 @@
+"""One scenario run under one policy or both side by side, with the figures and, if asked, the frontier.
+
+Both policies run on the same seed: the same requests on the same days and the
+same remaining lives on arrival (see `streams`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bloodbank.simulation import engine, frontier, metrics, policies
+from bloodbank.simulation.scenario import Scenario
+
+DEFAULT_DAYS = 364  # 52 whole weeks, so every weekday counts the same
+
+
+@dataclass
+class Study:
+    scenario: Scenario
+    seed: int
+    days: int
+    runs: list[engine.Run]
+    summaries: list[dict]
+    points: list[frontier.Point] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        s = self.scenario
+        return {
+            "scenario": {"name": s.name, "title": s.title, "hospital": s.hospital, "component": s.order_kind,
+                         "sources": s.sources},
+            "seed": self.seed, "days": self.days, "targets": s.targets,
+            "results": [dict(summary, meets_targets=metrics.meets(summary, s.targets)) for summary in self.summaries],
+            "stock_by_day": {run.policy.name: run.stock_by_day for run in self.runs},
+            "frontier": [{"policy": p.policy, "setting": p.setting, "outdating": p.outdating,
+                          "shortage": p.shortage} for p in self.points],
+            "frontier_outdating_at_target_shortage": self.frontier_at_target(),
+        }
+
+    def frontier_at_target(self) -> dict[str, float | None]:
+        if not self.points or "shortage_max" not in self.scenario.targets:
+            return {}
+        shortage = self.scenario.targets["shortage_max"]
+        return {name: frontier.outdating_at(self.points, name, shortage)
+                for name in (policies.BASELINE, policies.OURS)}
+
+
+def study(scenario: Scenario, *, seed: int, days: int = DEFAULT_DAYS, compare: bool = False,
+          policy: str = policies.OURS, sweep: bool = False,
+          progress: Callable[[int], None] | None = None) -> Study:
+    if compare:
+        chosen = [policies.baseline(scenario), policies.ours(scenario)]
+    elif policy == policies.BASELINE:
+        chosen = [policies.baseline(scenario)]
+    else:
+        chosen = [policies.ours(scenario)]
+    runs = [engine.run(scenario, p, seed=seed, days=days, progress=progress) for p in chosen]
+    result = Study(scenario, seed, days, runs, [metrics.summary(r) for r in runs])
+    if sweep:
+        result.points = frontier.sweep(scenario, seed=seed, days=days)
+    return result
