@@ -23,7 +23,7 @@ from bloodbank.simulation.supply import Deliveries
 
 START = datetime(2027, 1, 4)  # a Monday: day 0 is a Monday, so day % 7 is the weekday
 MORNING, NOON = time(7, 0), time(12, 0)
-RECEIVED, ISSUED, OUTDATED, SHORT = "received", "issued", "outdated", "short"
+REQUESTED, RECEIVED, ISSUED, OUTDATED, SHORT = "requested", "received", "issued", "outdated", "short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,7 @@ def run(scenario: Scenario, policy: Policy, *, seed: int, days: int,
         requests = day_requests(scenario, seed, day)
         result.requests += len(requests)
         for request in requests:
+            log(Event(REQUESTED, day, noon, patient_group=request.patient_group, units=request.quantity))
             units = policy.issue(stock, scenario, request, profiles[request.patient_group], noon)
             stock.remove(units)
             for unit in units:
