@@ -17,6 +17,7 @@ that rule. The stock handed to either is already pre-filtered by
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,11 +42,17 @@ class Policy:
 
     def candidates(self, stock: Stock, scenario: Scenario, profile: PatientProfile, quantity: int,
                    now: datetime) -> list[UnitFacts]:
-        return stock.first(sorted(possible_groups(scenario.order_kind, profile, now=now)), quantity)
+        return stock.first(_groups(scenario.order_kind, profile, now), quantity)
 
     def issue(self, stock: Stock, scenario: Scenario, request: Request, profile: PatientProfile,
               now: datetime) -> tuple[UnitFacts, ...]:
         raise NotImplementedError
+
+
+@lru_cache(maxsize=1024)
+def _groups(kind: str, profile: PatientProfile, now: datetime) -> tuple[str, ...]:
+    """`possible_groups`, asked once per patient and moment: it depends on nothing else."""
+    return tuple(sorted(possible_groups(kind, profile, now=now)))
 
 
 class Baseline(Policy):
