@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bloodbank.simulation import engine, metrics, policies
 from bloodbank.simulation.scenario import Scenario
 
+RUNS = 19  # len(BASELINE_COVERS) + len(OURS_LEVELS)
 BASELINE_COVERS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 4.0)
 OURS_LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 
@@ -26,15 +27,13 @@ class Point:
 
 
 def sweep(scenario: Scenario, *, seed: int, days: int, covers: Sequence[float] = BASELINE_COVERS,
-          levels: Sequence[float] = OURS_LEVELS, progress: Callable[[], None] | None = None) -> list[Point]:
+          levels: Sequence[float] = OURS_LEVELS, progress: Callable[[int], None] | None = None) -> list[Point]:
     runs = [policies.baseline(scenario, c) for c in covers] + [policies.ours(scenario, s) for s in levels]
     settings = list(covers) + list(levels)
     points = []
     for setting, policy in zip(settings, runs):
-        s = metrics.summary(engine.run(scenario, policy, seed=seed, days=days))
+        s = metrics.summary(engine.run(scenario, policy, seed=seed, days=days, progress=progress))
         points.append(Point(policy.name, setting, s["outdating"] or 0.0, s["shortage"] or 0.0))
-        if progress is not None:
-            progress()
     return points
 
 

@@ -57,5 +57,5 @@ def study(scenario: Scenario, *, seed: int, days: int = DEFAULT_DAYS, compare: b
     runs = [engine.run(scenario, p, seed=seed, days=days, progress=progress) for p in chosen]
     result = Study(scenario, seed, days, runs, [metrics.summary(r) for r in runs])
     if sweep:
-        result.points = frontier.sweep(scenario, seed=seed, days=days)
+        result.points = frontier.sweep(scenario, seed=seed, days=days, progress=progress)
     return result

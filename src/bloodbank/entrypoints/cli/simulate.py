@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bloodbank.entrypoints.cli.context import console
 from bloodbank.simulation import report, scenario
+from bloodbank.simulation.frontier import RUNS
 from bloodbank.simulation.metrics import TARGET_OF, meets
 from bloodbank.simulation.policies import BASELINE, OURS
 from bloodbank.simulation.study import DEFAULT_DAYS, Study, study
@@ -76,7 +77,7 @@ def simulate(
     except scenario.ScenarioError as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from None
-    runs = 2 if compare else 1
+    runs = (2 if compare else 1) + (RUNS if sweep else 0)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task(escape(f"Simulating {chosen.title}"), total=runs * days)
