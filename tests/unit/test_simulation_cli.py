@@ -35,3 +35,13 @@ def test_a_malformed_scenario_file_is_refused_with_the_field_named(tmp_path):
     result = runner.invoke(app, ["simulate", str(broken), "--days", "14"])
     assert result.exit_code == 2
     assert "component.order_kind" in result.output
+
+
+def test_simulate_a_region_lists_each_place_in_the_report(tmp_path):
+    out, page = tmp_path / "region.json", tmp_path / "region.html"
+    result = runner.invoke(app, ["simulate", "region-platelets", "--days", "14", "--compare", "--json", str(out),
+                                 "--report", str(page)])
+    assert result.exit_code == 0, result.output
+    places = json.loads(out.read_text())["places"]
+    assert {p["hospital"] for p in places} >= {"blood centre", "H01", "H20"}
+    assert "Each place" in page.read_text()

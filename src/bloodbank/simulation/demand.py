@@ -21,8 +21,8 @@ class Request:
     quantity: int
 
 
-def day_requests(scenario: Scenario, seed: int, day: int) -> tuple[Request, ...]:
-    rng = stream(seed, DEMAND, day)
+def day_requests(scenario: Scenario, seed: int, day: int, place: int = 0) -> tuple[Request, ...]:
+    rng = stream(seed, DEMAND, day, place)
     weekday = day % 7
     mean = scenario.weekday_means[weekday]
     groups = list(scenario.patient_groups)

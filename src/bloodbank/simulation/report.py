@@ -125,6 +125,15 @@ def _frontier_table(study: Study) -> str:
             + (f"<p>Read off each frontier:</p><ul>{reading}</ul>" if reading else ""))
 
 
+def _places_table(study: Study) -> str:
+    rows = "".join(f"<tr><td>{html.escape(p['policy'])}</td><td>{html.escape(p['hospital'])}</td>"
+                   f"<td>{p['units_received']}</td><td>{p['units_issued']}</td><td>{p['units_shipped']}</td>"
+                   f"<td>{p['units_rotated_out']}</td><td>{_cell(p['outdating'], True)}</td>"
+                   f"<td>{_cell(p['shortage'], True)}</td></tr>" for p in study.places)
+    return ("<table><tr><th>policy</th><th>place</th><th>received</th><th>issued</th><th>shipped</th>"
+            f"<th>rotated out</th><th>outdating</th><th>shortage</th></tr>{rows}</table>")
+
+
 def _sources(study: Study) -> str:
     rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(v)}</td></tr>"
                    for k, v in study.scenario.sources.items())
@@ -151,6 +160,7 @@ img{{max-width:100%}}</style></head><body>
 {outcome_chart(study)}
 <h2>Stock over time</h2>{stock_chart(study)}
 {frontier}
+{f"<h2>Each place</h2>{_places_table(study)}" if study.places else ""}
 <h2>Parameters and their sources</h2>{_sources(study)}
 </body></html>
 """

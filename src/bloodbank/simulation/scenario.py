@@ -18,12 +18,19 @@ from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import REGIMES, ComponentKind
 
 DEMAND_MODELS = ("negative_binomial", "poisson")
-SECTIONS = ("component", "demand", "supply", "baseline", "ours", "targets")
+SECTIONS = ("component", "demand", "supply", "baseline", "ours", "targets", "region")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ScenarioError(ValueError):
     """The scenario file is malformed: the message names the field."""
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    hospital_scales: tuple[float, ...]  # each hospital's demand as a multiple of demand.weekday_means
+    production_means: tuple[float, ...]  # units the blood centre releases a day, Monday first
+    rotate_days_left: int  # units with this many days left or fewer go to the largest hospital
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class Scenario:
     ours_service_level: float  # chance that a weekday's order-up-to level covers that day's demand
     targets: dict[str, float]
     sources: dict[str, str]  # "section.field" -> source, for the report
+    bacterial_screened: bool = False  # platelets: the longer shelf life with bacterial screening
+    region: RegionSpec | None = None  # a blood centre and its hospitals; None for one hospital
 
     @property
     def mean_daily_units(self) -> float:
@@ -183,7 +192,11 @@ def build(data: dict[str, Any]) -> Scenario:
         value = _param(data, "targets", field, sources, required=False)
         if value is not None:
             targets[field] = _number(value, f"targets.{field}", high=1.0)
+    screened = _param(data, "component", "bacterial_screened", sources, required=False)
+    if screened is not None and not isinstance(screened, bool):
+        raise _fail("component.bacterial_screened", f"must be true or false; got {screened!r}.")
     return Scenario(
+        bacterial_screened=bool(screened), region=_region(data, sources) if "region" in data else None,
         name=name, title=title, hospital=hospital, order_kind=order_kind, stock_kind=stock_kind, regime=regime,
         demand_model=model, weekday_means=means, weekday_sizes=sizes,
         request_sizes=_request_sizes(_param(data, "demand", "request_sizes", sources), "demand.request_sizes"),
@@ -194,6 +207,20 @@ def build(data: dict[str, Any]) -> Scenario:
                                     "baseline.order_up_to_days", strict_low=True),
         ours_service_level=service, targets=targets, sources=sources,
     )
+
+
+def _region(data: dict[str, Any], sources: dict[str, str]) -> RegionSpec:
+    scales = _param(data, "region", "hospital_scales", sources)
+    if not isinstance(scales, list) or not scales:
+        raise _fail("region.hospital_scales", "must be a list of numbers, one for each hospital.")
+    rotate = _param(data, "region", "rotate_days_left", sources)
+    if isinstance(rotate, bool) or not isinstance(rotate, int) or rotate < 0:
+        raise _fail("region.rotate_days_left", f"must be a whole number of days, at least 0; got {rotate!r}.")
+    return RegionSpec(
+        hospital_scales=tuple(_number(v, f"region.hospital_scales[{i}]", strict_low=True) for i, v in enumerate(scales)),
+        production_means=_weekly(_param(data, "region", "production_means", sources), "region.production_means",
+                                 strict=False),
+        rotate_days_left=rotate)
 
 
 def parse(text: str, *, where: str = "scenario") -> Scenario:

@@ -13,5 +13,7 @@ import numpy as np
 DEMAND, SUPPLY = 0, 1
 
 
-def stream(seed: int, source: int, day: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(source, day))))
+def stream(seed: int, source: int, day: int, place: int = 0) -> np.random.Generator:
+    """`place` tells apart the hospitals of a region (and the blood centre); 0 is a lone hospital."""
+    key = (source, day) if place == 0 else (source, day, place)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))

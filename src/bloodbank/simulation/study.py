@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bloodbank.simulation import engine, frontier, metrics, policies
+from bloodbank.simulation import engine, frontier, metrics, policies, region
 from bloodbank.simulation.scenario import Scenario
 
 DEFAULT_DAYS = 364  # 52 whole weeks, so every weekday counts the same
@@ -23,6 +23,7 @@ class Study:
     runs: list[engine.Run]
     summaries: list[dict]
     points: list[frontier.Point] = field(default_factory=list)
+    places: list[dict] = field(default_factory=list)  # a region's centre and hospitals, each policy
 
     def as_json(self) -> dict:
         s = self.scenario
@@ -35,6 +36,7 @@ class Study:
             "frontier": [{"policy": p.policy, "setting": p.setting, "outdating": p.outdating,
                           "shortage": p.shortage} for p in self.points],
             "frontier_outdating_at_target_shortage": self.frontier_at_target(),
+            "places": self.places,
         }
 
     def frontier_at_target(self) -> dict[str, float | None]:
@@ -48,6 +50,8 @@ class Study:
 def study(scenario: Scenario, *, seed: int, days: int = DEFAULT_DAYS, compare: bool = False,
           policy: str = policies.OURS, sweep: bool = False,
           progress: Callable[[int], None] | None = None) -> Study:
+    if scenario.region is not None:
+        return _region_study(scenario, seed=seed, days=days, compare=compare, policy=policy, progress=progress)
     if compare:
         chosen = [policies.baseline(scenario), policies.ours(scenario)]
     elif policy == policies.BASELINE:
@@ -58,4 +62,19 @@ def study(scenario: Scenario, *, seed: int, days: int = DEFAULT_DAYS, compare: b
     result = Study(scenario, seed, days, runs, [metrics.summary(r) for r in runs])
     if sweep:
         result.points = frontier.sweep(scenario, seed=seed, days=days, progress=progress)
+    return result
+
+
+def _region_study(scenario: Scenario, *, seed: int, days: int, compare: bool, policy: str,
+                  progress: Callable[[int], None] | None) -> Study:
+    """The region as one (released, issued, short and outdated anywhere), with each place's figures beside it."""
+    names = [policies.BASELINE, policies.OURS] if compare else [policy]
+    runs = [region.run(scenario, name, seed=seed, days=days, progress=progress) for name in names]
+    result = Study(scenario, seed, days, [r.total for r in runs], [metrics.summary(r.total) for r in runs])
+    for name, r in zip(names, runs):
+        for place in [r.centre, *r.hospitals]:
+            summary = metrics.summary(place)
+            result.places.append(dict(summary, policy=name, units_shipped=sum(
+                1 for e in place.events if e.what == region.SHIPPED), units_rotated_out=sum(
+                1 for e in place.events if e.what == region.ROTATED)))
     return result

@@ -77,6 +77,9 @@ def simulate(
     except scenario.ScenarioError as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from None
+    if sweep and chosen.region is not None:
+        console.print("[red]--frontier sweeps one hospital's levels; a region has one level per hospital.[/red]")
+        raise typer.Exit(2)
     runs = (2 if compare else 1) + (RUNS if sweep else 0)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
