@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bloodbank.simulation import engine, policies, scenario
+from bloodbank.simulation import engine, policies, region, scenario
 from bloodbank.simulation.engine import ISSUED, REQUESTED
 
 DAYS = 364
@@ -37,6 +37,15 @@ def _time(s, policy, repeat: int) -> tuple[float, int, int]:
     return best, requests, issued
 
 
+def _time_region(s, policy_name: str, repeat: int) -> tuple[float, int, int]:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run = region.run(s, policy_name, seed=1, days=DAYS)
+        best = min(best, time.perf_counter() - started)
+    return best, run.total.requests, sum(1 for e in run.total.events if e.what == ISSUED)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scenarios (default: every shipped one)")
@@ -47,6 +56,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name in args.names or scenario.shipped():
         s = scenario.load(name)
+        if s.region is not None:
+            for policy_name in (policies.BASELINE, policies.OURS):
+                seconds, requests, issued = _time_region(s, policy_name, args.repeat)
+                print(f"| {name} (centre and {len(s.region.hospital_scales)} hospitals) | {policy_name} | "
+                      f"{seconds:.2f} s | {requests:,} | {issued:,} | {1e6 * seconds / max(requests, 1):.0f} µs |")
+            continue
         chosen = [policies.baseline(s), policies.ours(s)]
         if args.unfiltered:
             ours = policies.ours(s)
