@@ -12,18 +12,23 @@
 from __future__ import annotations
 
 from bloodbank.domain.blood_groups import parse_group
-from bloodbank.simulation.engine import ISSUED, OUTDATED, RECEIVED, SHORT, Run
+from bloodbank.simulation.engine import ISSUED, OUTDATED, RECEIVED, REQUESTED, SHORT, Run
 
 
 def _share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def summary(run: Run) -> dict:
+def summary(run: Run, days: range | None = None) -> dict:
+    """The run's figures; over `days` only (e.g. an incident's week) when given."""
     received = issued = outdated = short = requests_short = o_negative = o_negative_others = non_identical = 0
-    ages = 0
+    ages = requests = 0
     for e in run.events:
-        if e.what == RECEIVED:
+        if days is not None and e.day not in days:
+            continue
+        if e.what == REQUESTED:
+            requests += 1
+        elif e.what == RECEIVED:
             received += 1
         elif e.what == OUTDATED:
             outdated += 1
@@ -39,11 +44,12 @@ def summary(run: Run) -> dict:
                 o_negative += 1
                 o_negative_others += e.patient_group != "O-"
     requested = issued + short
-    requests = run.requests
+    stock = run.stock_by_day if days is None else run.stock_by_day[days.start:days.stop]
     s = run.scenario
     return {
         "scenario": s.name, "hospital": s.hospital, "component": s.order_kind, "policy": run.policy.name,
-        "policy_description": run.policy.description, "seed": run.seed, "days": run.days,
+        "policy_description": run.policy.description, "seed": run.seed,
+        "days": run.days if days is None else len(stock), "first_day": 0 if days is None else days.start,
         "units_received": received, "units_issued": issued, "units_outdated": outdated, "units_short": short,
         "units_requested": requested, "units_in_stock_at_end": run.end_stock,
         "outdating": _share(outdated, received),
@@ -53,7 +59,7 @@ def summary(run: Run) -> dict:
         "mean_age_at_transfusion_days": _share(ages, issued),
         "o_negative_to_others": _share(o_negative_others, o_negative) if s.order_kind == "red_cells" else None,
         "abo_non_identical": _share(non_identical, issued),
-        "mean_stock": _share(sum(run.stock_by_day), len(run.stock_by_day)),
+        "mean_stock": _share(sum(stock), len(stock)),
     }
 
 

@@ -15,13 +15,14 @@ demand stream.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bloodbank.domain.inventory import age_days
-from bloodbank.simulation import policies
-from bloodbank.simulation.demand import day_requests
+from bloodbank.simulation import incident, policies
+from bloodbank.simulation.demand import Request, day_requests
 from bloodbank.simulation.engine import (
     ISSUED, MORNING, NOON, OUTDATED, RECEIVED, REQUESTED, SHORT, START, Event, Run, patient,
 )
@@ -52,7 +53,7 @@ class RegionRun:
 def hospital_scenarios(scenario: Scenario) -> list[Scenario]:
     """The region's hospitals, largest first: H01 is the largest."""
     scales = sorted(scenario.region.hospital_scales, reverse=True)
-    return [replace(scenario, hospital=f"H{i + 1:02d}", region=None,
+    return [replace(scenario, hospital=f"H{i + 1:02d}", region=None, incident=None,
                     weekday_means=tuple(scale * m for m in scenario.weekday_means))
             for i, scale in enumerate(scales)]
 
@@ -78,10 +79,13 @@ def run(scenario: Scenario, policy_name: str, *, seed: int, days: int,
         _release(scenario, seed, day, morning, centre, released, centre_run, result.total)
         if policy_name == policies.OURS and scenario.region.rotate_days_left:
             _rotate(scenario, day, morning, stocks, runs)
+        extra = [incident.extra_requests(scenario, day, h) for h in range(len(hospitals))]
         for stock, hospital_run in zip(stocks, runs):
             _ship(day, morning, centre, stock, hospital_run, centre_run)
+        if policy_name == policies.OURS and any(extra):
+            _meet_forecast(day, morning, extra, centre, stocks, runs, centre_run)
         for place, (stock, hospital_run) in enumerate(zip(stocks, runs), start=1):
-            _serve(day, noon, stock, hospital_run, profiles, collected, seed, place, result.total)
+            _serve(day, noon, stock, hospital_run, profiles, collected, seed, place, result.total, extra[place - 1])
         cutoff = datetime.combine(date + timedelta(days=1), MORNING)
         for stock, place_run in [(centre, centre_run), *zip(stocks, runs)]:
             for unit in stock.outdate(cutoff):
@@ -130,8 +134,49 @@ def _rotate(scenario, day, morning, stocks, runs) -> None:
             runs[0].events.append(Event(RECEIVED, day, morning, unit.id, unit.blood_group, unit.expires_at))
 
 
+def _meet_forecast(day, morning, extra, centre, stocks, runs, centre_run) -> None:
+    """An incident's forecast need for the day, sent to the receiving hospitals as it is declared.
+
+    First from the centre, a unit at a time to each receiving hospital in turn so
+    none is left with nothing; then, for what the centre lacks, from the other
+    hospitals' stock beyond the day's mean demand, oldest first.
+    """
+    group = next(iter(runs[0].scenario.patient_groups))
+    gaps = {h: n for h, n in enumerate(extra) if n}
+    _round_robin(gaps, centre.count(group), lambda h: _move(
+        day, morning, centre.first([group], 1), centre, centre_run, SHIPPED, stocks[h], runs[h]))
+    for giver, (stock, giver_run) in enumerate(zip(stocks, runs)):
+        if extra[giver] or not gaps:
+            continue
+        spare = stock.count(group) - math.ceil(giver_run.scenario.weekday_means[day % 7])
+        _round_robin(gaps, spare, lambda h, stock=stock, giver_run=giver_run: _move(
+            day, morning, stock.first([group], 1), stock, giver_run, ROTATED, stocks[h], runs[h]))
+
+
+def _round_robin(gaps: dict[int, int], available: int, send: Callable[[int], None]) -> None:
+    """Send up to `available` units, one at a time to each hospital with a gap in turn."""
+    while gaps and available > 0:
+        for h in list(gaps):
+            if available <= 0:
+                return
+            send(h)
+            available -= 1
+            gaps[h] -= 1
+            if not gaps[h]:
+                del gaps[h]
+
+
+def _move(day, morning, units, source, source_run, how, target, target_run) -> None:
+    source.remove(units)
+    target.add(units)
+    for unit in units:
+        source_run.events.append(Event(how, day, morning, unit.id, unit.blood_group, unit.expires_at))
+        target_run.events.append(Event(RECEIVED, day, morning, unit.id, unit.blood_group, unit.expires_at))
+
+
 def _ship(day, morning, centre, stock, hospital_run, centre_run) -> None:
-    for group, wanted in hospital_run.policy.order(day % 7, stock).items():
+    order = hospital_run.policy.order(day % 7, stock)
+    for group, wanted in order.items():
         sent = centre.first([group], wanted)  # the centre ships its oldest units first
         centre.remove(sent)
         stock.add(sent)
@@ -141,8 +186,10 @@ def _ship(day, morning, centre, stock, hospital_run, centre_run) -> None:
         hospital_run.ordered_by_day.append(len(sent))
 
 
-def _serve(day, noon, stock, hospital_run, profiles, collected, seed, place, total) -> None:
+def _serve(day, noon, stock, hospital_run, profiles, collected, seed, place, total, casualties: int = 0) -> None:
     requests = day_requests(hospital_run.scenario, seed, day, place)
+    if casualties:  # an incident's casualties, one dose each, in the pool's group
+        requests += tuple(Request(next(iter(hospital_run.scenario.patient_groups)), 1) for _ in range(casualties))
     hospital_run.requests += len(requests)
     for request in requests:
         asked = Event(REQUESTED, day, noon, patient_group=request.patient_group, units=request.quantity)

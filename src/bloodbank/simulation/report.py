@@ -140,6 +140,15 @@ def _sources(study: Study) -> str:
     return f"<table><tr><th>parameter</th><th>source</th></tr>{rows}</table>"
 
 
+def _incident(study: Study) -> str:
+    if not study.incident:
+        return ""
+    first, last = study.incident["week"]
+    doses = ", ".join(f"day {d}: {n}" for d, n in study.incident["platelet_doses_needed_by_day"].items())
+    return (f"<p>A mass-casualty incident on day {study.incident['day']}. The figures below are its week "
+            f"(days {first}-{last}); the casualties' platelet need, from the domain's forecast: {doses}.</p>")
+
+
 def render(study: Study) -> str:
     s = study.scenario
     policies = "".join(f"<li><b>{html.escape(r.policy.name)}</b>: {html.escape(r.policy.description)}</li>"
@@ -156,7 +165,7 @@ img{{max-width:100%}}</style></head><body>
 <p>{html.escape(s.hospital)}, {html.escape(s.order_kind.replace('_', ' '))}; {study.days} simulated days, seed
 {study.seed}. Every policy faced the same requests and the same deliveries' remaining lives.</p>
 <ul>{policies}</ul>
-<h2>Figures and targets</h2>{_results_table(study)}
+{_incident(study)}<h2>Figures and targets</h2>{_results_table(study)}
 {outcome_chart(study)}
 <h2>Stock over time</h2>{stock_chart(study)}
 {frontier}

@@ -18,7 +18,7 @@ from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import REGIMES, ComponentKind
 
 DEMAND_MODELS = ("negative_binomial", "poisson")
-SECTIONS = ("component", "demand", "supply", "baseline", "ours", "targets", "region")
+SECTIONS = ("component", "demand", "supply", "baseline", "ours", "targets", "region", "incident")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -31,6 +31,13 @@ class RegionSpec:
     hospital_scales: tuple[float, ...]  # each hospital's demand as a multiple of demand.weekday_means
     production_means: tuple[float, ...]  # units the blood centre releases a day, Monday first
     rotate_days_left: int  # units with this many days left or fewer go to the largest hospital
+
+
+@dataclass(frozen=True)
+class IncidentSpec:
+    day: int  # the day of the incident (day 0 is the first Monday)
+    casualties: dict[str, int]  # triage severity -> casualties admitted
+    receiving_hospitals: int  # the largest hospitals of the region receive them, in equal shares
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Scenario:
     sources: dict[str, str]  # "section.field" -> source, for the report
     bacterial_screened: bool = False  # platelets: the longer shelf life with bacterial screening
     region: RegionSpec | None = None  # a blood centre and its hospitals; None for one hospital
+    incident: IncidentSpec | None = None  # a mass-casualty incident in the region
 
     @property
     def mean_daily_units(self) -> float:
@@ -197,6 +205,7 @@ def build(data: dict[str, Any]) -> Scenario:
         raise _fail("component.bacterial_screened", f"must be true or false; got {screened!r}.")
     return Scenario(
         bacterial_screened=bool(screened), region=_region(data, sources) if "region" in data else None,
+        incident=_incident(data, sources) if "incident" in data else None,
         name=name, title=title, hospital=hospital, order_kind=order_kind, stock_kind=stock_kind, regime=regime,
         demand_model=model, weekday_means=means, weekday_sizes=sizes,
         request_sizes=_request_sizes(_param(data, "demand", "request_sizes", sources), "demand.request_sizes"),
@@ -221,6 +230,23 @@ def _region(data: dict[str, Any], sources: dict[str, str]) -> RegionSpec:
         production_means=_weekly(_param(data, "region", "production_means", sources), "region.production_means",
                                  strict=False),
         rotate_days_left=rotate)
+
+
+def _whole(value: Any, where: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise _fail(where, f"must be a whole number, at least {low}; got {value!r}.")
+    return value
+
+
+def _incident(data: dict[str, Any], sources: dict[str, str]) -> IncidentSpec:
+    if "region" not in data:
+        raise _fail("incident", "an incident needs a [region] whose hospitals receive the casualties.")
+    casualties = {severity: _whole(_param(data, "incident", severity, sources), f"incident.{severity}", 0)
+                  for severity in ("severe", "moderate", "minor")}
+    return IncidentSpec(day=_whole(_param(data, "incident", "day", sources), "incident.day", 0),
+                        casualties=casualties,
+                        receiving_hospitals=_whole(_param(data, "incident", "receiving_hospitals", sources),
+                                                   "incident.receiving_hospitals", 1))
 
 
 def parse(text: str, *, where: str = "scenario") -> Scenario:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bloodbank.simulation import engine, frontier, metrics, policies, region
-from bloodbank.simulation.scenario import Scenario
+from bloodbank.simulation import engine, frontier, incident, metrics, policies, region
+from bloodbank.simulation.scenario import Scenario, ScenarioError
 
 DEFAULT_DAYS = 364  # 52 whole weeks, so every weekday counts the same
 
@@ -24,6 +24,7 @@ class Study:
     summaries: list[dict]
     points: list[frontier.Point] = field(default_factory=list)
     places: list[dict] = field(default_factory=list)  # a region's centre and hospitals, each policy
+    incident: dict = field(default_factory=dict)  # a mass-casualty week: the figures above are that week's
 
     def as_json(self) -> dict:
         s = self.scenario
@@ -37,6 +38,7 @@ class Study:
                           "shortage": p.shortage} for p in self.points],
             "frontier_outdating_at_target_shortage": self.frontier_at_target(),
             "places": self.places,
+            "incident": self.incident,
         }
 
     def frontier_at_target(self) -> dict[str, float | None]:
@@ -68,13 +70,24 @@ def study(scenario: Scenario, *, seed: int, days: int = DEFAULT_DAYS, compare: b
 def _region_study(scenario: Scenario, *, seed: int, days: int, compare: bool, policy: str,
                   progress: Callable[[int], None] | None) -> Study:
     """The region as one (released, issued, short and outdated anywhere), with each place's figures beside it."""
+    week = None
+    if scenario.incident is not None:
+        if days <= scenario.incident.day:
+            raise ScenarioError(f"The incident is on day {scenario.incident.day}: simulate at least "
+                                f"{scenario.incident.day + 1} days (--days).")
+        week = range(scenario.incident.day, min(scenario.incident.day + 7, days))
     names = [policies.BASELINE, policies.OURS] if compare else [policy]
     runs = [region.run(scenario, name, seed=seed, days=days, progress=progress) for name in names]
-    result = Study(scenario, seed, days, [r.total for r in runs], [metrics.summary(r.total) for r in runs])
+    result = Study(scenario, seed, days, [r.total for r in runs], [metrics.summary(r.total, week) for r in runs])
+    if week is not None:
+        result.incident = {"day": scenario.incident.day, "week": [week.start, week.stop - 1],
+                           "platelet_doses_needed_by_day": incident.platelet_doses(scenario),
+                           "whole_run": [metrics.summary(r.total) for r in runs]}
     for name, r in zip(names, runs):
         for place in [r.centre, *r.hospitals]:
-            summary = metrics.summary(place)
+            summary = metrics.summary(place, week)
             result.places.append(dict(summary, policy=name, units_shipped=sum(
-                1 for e in place.events if e.what == region.SHIPPED), units_rotated_out=sum(
-                1 for e in place.events if e.what == region.ROTATED)))
+                1 for e in place.events if e.what == region.SHIPPED and (week is None or e.day in week)),
+                units_rotated_out=sum(1 for e in place.events
+                                      if e.what == region.ROTATED and (week is None or e.day in week))))
     return result

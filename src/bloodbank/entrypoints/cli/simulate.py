@@ -84,8 +84,16 @@ def simulate(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task(escape(f"Simulating {chosen.title}"), total=runs * days)
-        result = study(chosen, seed=seed, days=days, compare=compare, policy=policy, sweep=sweep,
-                       progress=lambda _day: progress.advance(task))
+        try:
+            result = study(chosen, seed=seed, days=days, compare=compare, policy=policy, sweep=sweep,
+                           progress=lambda _day: progress.advance(task))
+        except scenario.ScenarioError as error:
+            console.print(f"[red]{escape(str(error))}[/red]")
+            raise typer.Exit(2) from None
+    if result.incident:
+        first, last = result.incident["week"]
+        console.print(f"The figures are the incident's week: days {first}-{last} "
+                      f"(doses the casualties need by day: {result.incident['platelet_doses_needed_by_day']}).")
     console.print(_table(result))
     for name_, outdating in result.frontier_at_target().items():
         shown = "not reached in the sweep" if outdating is None else f"{100 * outdating:.2f} % outdating"
