@@ -39,6 +39,8 @@ NO_RECORDS = {
     ("eligibility", "rules"), ("eligibility", "deferral-codes"), ("visits", "questions"),
     # The data key file is made before the database, and so before any account, exists.
     ("keys", "init"),
+    # The simulator runs the domain's rules on synthetic demand: no database, no record.
+    ("simulate",),
 }
 
 

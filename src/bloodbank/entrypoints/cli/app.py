@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from bloodbank.entrypoints.cli import database, demo, doctor, serve
+from bloodbank.entrypoints.cli import database, demo, doctor, serve, simulate
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.crisis import incidents
@@ -48,6 +48,7 @@ app.add_typer(trace.recall_app, name="recall")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("doctor")(doctor.doctor)
+app.command("simulate")(simulate.simulate)
 
 
 @app.callback()

@@ -1,0 +1,67 @@
+from collections import Counter
+
+import pytest
+
+from bloodbank.simulation import engine, policies, region, scenario
+
+DAYS = 14
+
+
+@pytest.fixture(scope="module")
+def regional():
+    return scenario.load("region-platelets")
+
+
+@pytest.fixture(scope="module")
+def runs(regional):
+    return {name: region.run(regional, name, seed=5, days=DAYS) for name in (policies.BASELINE, policies.OURS)}
+
+
+def test_a_region_has_a_centre_and_twenty_hospitals_largest_first(regional):
+    hospitals = region.hospital_scenarios(regional)
+    assert len(hospitals) == 20
+    means = [sum(h.weekday_means) for h in hospitals]
+    assert means == sorted(means, reverse=True)
+
+
+def test_every_hospital_faces_the_same_requests_under_either_policy(runs):
+    def asked(run):
+        return [[(e.day, e.units) for e in h.events if e.what == engine.REQUESTED] for h in run.hospitals]
+    assert asked(runs[policies.BASELINE]) == asked(runs[policies.OURS])
+    first, second = asked(runs[policies.OURS])[:2]
+    assert first != second  # each hospital draws from its own stream
+
+
+def test_the_centre_releases_the_same_units_under_either_policy(runs):
+    def released(run):
+        return [(e.day, e.expires_at) for e in run.centre.events if e.what == engine.RECEIVED]
+    assert released(runs[policies.BASELINE]) == released(runs[policies.OURS])
+
+
+@pytest.mark.parametrize("name", [policies.BASELINE, policies.OURS])
+def test_every_unit_released_is_issued_outdated_or_still_in_the_region(runs, name):
+    run = runs[name]
+    counts = Counter(e.what for e in run.total.events)
+    stock = run.centre.end_stock + sum(h.end_stock for h in run.hospitals)
+    assert counts[engine.RECEIVED] == counts[engine.ISSUED] + counts[engine.OUTDATED] + stock
+    for place in [run.centre, *run.hospitals]:
+        c = Counter(e.what for e in place.events)
+        assert c[engine.RECEIVED] == (c[engine.ISSUED] + c[engine.OUTDATED] + c[region.SHIPPED]
+                                      + c[region.ROTATED] + place.end_stock)
+
+
+def test_only_our_policy_rotates_and_only_to_the_largest_hospital(runs):
+    assert not any(e.what == region.ROTATED for h in runs[policies.BASELINE].hospitals for e in h.events)
+    ours = runs[policies.OURS]
+    assert not any(e.what == region.ROTATED for e in ours.hospitals[0].events)
+    assert any(e.what == region.ROTATED for h in ours.hospitals[1:] for e in h.events)
+
+
+def test_no_unit_is_issued_after_its_expiry(runs):
+    for run in runs.values():
+        assert all(e.expires_at > e.at for e in run.total.events if e.what == engine.ISSUED)
+
+
+def test_the_same_seed_gives_the_same_region(regional, runs):
+    again = region.run(regional, policies.OURS, seed=5, days=DAYS)
+    assert again.total.events == runs[policies.OURS].total.events
