@@ -320,6 +320,8 @@ OPERATIONS: dict[str, Op] = {
     # ---------------------------------------------------------------- reports (counts by hospital, no patient)
     "GET /api/reports/monthly": Op(need(P.REPORTS)),
     "GET /api/public/stock": Op(PUBLIC),
+    "GET /api/donors/{donor_id}/data-copy": Op(need(P.DATA_COPY)),
+    "GET /api/donors/{donor_id}/data-copy.pdf": Op(need(P.DATA_COPY)),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

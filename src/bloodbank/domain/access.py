@@ -40,6 +40,8 @@ class Permission(StrEnum):
     DONORS_MERGE = "donors.merge"
     # Erase a person's personal data at their request, and apply the retention rules: cannot be undone.
     ERASURE = "donors.erase"
+    # Make the copy of everything held about a donor that they asked for (their right of access).
+    DATA_COPY = "donors.data_copy"
     APPOINTMENTS = "appointments"
     VISITS = "visits"  # check-in, questionnaire, measurements, consent, withdrawal
     DEFERRALS_WRITE = "deferrals.write"

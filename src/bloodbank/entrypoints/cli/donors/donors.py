@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -14,7 +16,7 @@ from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
-from bloodbank.service_layer.donors import card as card_pdfs, erasure
+from bloodbank.service_layer.donors import card as card_pdfs, data_copy as data_copies, erasure
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
 
@@ -194,6 +196,27 @@ def card(
         err_console.print(f"[red]Could not write {escape(str(out))}: {escape(str(error.strerror or error))}[/red]")
         raise typer.Exit(1) from None
     console.print(f"Card for {made.donor_number} written to {escape(str(out))}.")
+
+
+@app.command("data-copy")
+@needs(P.DATA_COPY)
+def data_copy(
+    number: str = typer.Argument(..., help="Donor number (any record of the person)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the copy as JSON, for a machine."),
+    pdf_out: Optional[Path] = typer.Option(None, "--pdf", help="Write the copy as a PDF document, for a person."),
+    actor: str = Actor,
+) -> None:
+    """A copy of everything held about a donor, for the donor (their right of access)."""
+    with clerk_errors():
+        if json_out is None and pdf_out is None:
+            raise InvalidInput("Say where to write the copy: --json FILE, --pdf FILE, or both.")
+        copy = data_copies.data_copy(uow(), donor_id=donor_search.find_donor_by_number(uow(), number).id)
+    if json_out is not None:
+        json_out.write_text(json.dumps(asdict(copy), default=str, ensure_ascii=False, indent=1), encoding="utf-8")
+    if pdf_out is not None:
+        pdf_out.write_bytes(data_copies.data_copy_document(copy))
+    held = sum(len(rows) for rows in copy.sections.values())
+    console.print(f"Copy of donor {copy.donor_number}'s data written ({held} entries).")
 
 
 @app.command()

@@ -24,7 +24,7 @@ from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors import (
     deferrals, merge as donor_merge, registry as donors, search as donor_search,
 )
-from bloodbank.service_layer.donors import card as card_pdfs, erasure
+from bloodbank.service_layer.donors import card as card_pdfs, data_copy as data_copies, erasure
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.erasure import ErasureStatement
 from bloodbank.service_layer.donors.registry import DonorView
@@ -121,6 +121,23 @@ def search(
                                donor_number=donor_number, limit=page.limit, offset=page.offset)
     return Page(items=found.items, total=found.total, limit=page.limit, offset=page.offset,
                 total_capped=found.capped)
+
+
+@router.get("/donors/{donor_id}/data-copy",
+            summary="Everything held about the donor, for the donor (their right of access), as data")
+def data_copy_json(donor_id: int = record_id("donor"),
+                   caller: Caller = Depends(require(Permission.DATA_COPY))) -> data_copies.DataCopy:
+    return data_copies.data_copy(caller.uow(), donor_id=donor_id)
+
+
+@router.get("/donors/{donor_id}/data-copy.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "The copy as a document."}},
+            summary="Everything held about the donor, for the donor, as a document")
+def data_copy_pdf(donor_id: int = record_id("donor"),
+                  caller: Caller = Depends(require(Permission.DATA_COPY))) -> Response:
+    copy = data_copies.data_copy(caller.uow(), donor_id=donor_id)
+    return Response(data_copies.data_copy_document(copy), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="donor-{copy.donor_number}-data.pdf"'})
 
 
 @router.get("/donors/{donor_id}", summary="A donor's record (a merged record gives its survivor)")

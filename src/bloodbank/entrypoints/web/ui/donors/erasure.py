@@ -8,7 +8,7 @@ signature. A refusal brings the page back with the message and what was typed (n
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bloodbank.domain.access import Permission, signature_meaning
@@ -20,9 +20,18 @@ from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.entrypoints.web.ui.donors.desk import form_of, parse_date
-from bloodbank.service_layer.donors import erasure
+from bloodbank.service_layer.donors import data_copy as data_copies, erasure
 
 router = APIRouter()
+
+
+@router.get("/desk/donors/{donor_id}/data-copy.pdf")
+def data_copy_document(donor_id: int = Path(..., ge=1, le=MAX_ID),
+                       caller: Caller = Depends(require(Permission.DATA_COPY))):
+    """The donor's right of access, from the desk: the same copy the API gives, as a document to hand over."""
+    copy = data_copies.data_copy(caller.uow(), donor_id=donor_id)
+    return Response(data_copies.data_copy_document(copy), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="donor-{copy.donor_number}-data.pdf"'})
 
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
