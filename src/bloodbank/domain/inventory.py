@@ -96,6 +96,23 @@ def days_of_supply(units_on_hand: int, mean_daily_use: float) -> float | None:
     return units_on_hand / mean_daily_use
 
 
+def days_in_words(days: float | None) -> str:
+    """Days of supply as a person reads them: whole days while they count, weeks beyond a fortnight, and always
+    rounded down, so a screen never promises a day that is not on the shelf."""
+    if days is None:
+        return "no recent use"
+    if days < 0 or math.isnan(days):
+        raise InvalidInput("Days of supply cannot be negative.")
+    if days < 1:
+        return "less than a day"
+    if days < 14:
+        whole = math.floor(days)
+        return f"{whole} day" if whole == 1 else f"{whole} days"
+    if days < 8 * 7:
+        return f"{math.floor(days / 7)} weeks"
+    return "more than 8 weeks"
+
+
 def expiring_soon(kind: ComponentKind | str, expires_at: datetime, now: datetime) -> bool:
     """Within the kind's threshold of expiry, or already expired."""
     return expires_at - now <= EXPIRING_SOON[ComponentKind(kind)]

@@ -13,6 +13,7 @@ from bloodbank import __version__
 from bloodbank.domain import scheduling
 from bloodbank.domain.access import Permission
 from bloodbank.domain.components import kind_name
+from bloodbank.domain.inventory import days_in_words
 from bloodbank.entrypoints.web.help_topics import help_topic
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
 
@@ -60,6 +61,7 @@ def local(at: datetime | str | None, fmt: str = DATE_TIME, *, clock: tzinfo | No
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get())
 TEMPLATES.env.filters["local"] = local
 TEMPLATES.env.filters["kind_name"] = kind_name
+TEMPLATES.env.filters["days_of_supply"] = days_in_words
 TEMPLATES.env.globals["help_topic"] = help_topic
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.
