@@ -9,6 +9,7 @@ from itertools import count
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models import Donation, Donor, Hospital, Incident, Site, TestResult, Titre, Visit
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.isbt128 import make_din
 from bloodbank.service_layer.field import panel
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -43,7 +44,7 @@ def volunteer(database: Database, site_id: int, *, group: str = "O+", screened_d
     """A donor whose group was typed on `donations` past donations, each fully screened; returns the donor id."""
     n = next(_numbers)
     now = utcnow()
-    donor_id = insert(database, Donor(donor_number=f"W{n:07d}", given_name="Vol", family_name=f"Unteer{n}",
+    donor_id = insert(database, Donor(donor_number=new_donor_number(7000000 + n), given_name="Vol", family_name=f"Unteer{n}",
                                       date_of_birth=date(1985, 3, 3), sex="M", phone=f"+96270000{n:04d}",
                                       blood_group=group, blood_group_confirmed=True))
     for k in range(donations):

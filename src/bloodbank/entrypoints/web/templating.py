@@ -67,6 +67,8 @@ NAVIGATION = (
     ("Inventory", "/inventory", Permission.UNITS_READ),
     ("Hospital", "/hospital", Permission.ORDERS),
     ("Incidents", "/incidents", Permission.CASUALTY_COUNTS),
+    ("Walking blood bank", "/field", Permission.PANEL),
+    ("Not fully tested", "/field/issue", Permission.ISSUE_NOT_FULLY_TESTED),
     ("Trace", "/trace", Permission.TRACE),
     ("Admin", "/admin", Permission.USERS),
     ("Audit log", "/admin/audit", Permission.AUDIT_READ),
