@@ -329,6 +329,9 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/field/units": Op(need(P.EMERGENCY_COLLECTION)),
     "POST /api/field/units/{unit_id}/refrigerate": Op(need(P.EMERGENCY_COLLECTION)),
     "POST /api/field/units/{unit_id}/label.pdf": Op(need(P.EMERGENCY_COLLECTION)),
+    "GET /api/field/pending-results": Op(need(P.RESULTS_READ)),
+    "GET /api/field/recipient-follow-ups": listing(P.TRACE, path="/api/field/recipient-follow-ups"),
+    "POST /api/field/recipient-follow-ups/{follow_up_id}/close": Op(need(P.TRACE)),
     # The patient is a hospital's record: another hospital's answers as a missing one.
     "POST /api/field/units/{unit_id}/issue": record(
         P.ISSUE_NOT_FULLY_TESTED, path="/api/field/units/{w.emergency_unit}/issue",

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Donation, Donor, PanelMember, Site, TestResult
+from bloodbank.adapters.db.models import Donation, Donor, DonorFollowUp, PanelMember, Site, TestResult
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.lab_tests import GROUPING
@@ -47,9 +47,17 @@ def member_facts(session: Session, member: PanelMember, site: Site, now: datetim
         group=group, group_confirmations=typings, titre=latest_titre(session, donor.id),
         screened_at=screened_at, screen_clear=clear,
         last_donation=donations[-1].started_at if donations else None,
-        deferred=bool(active_deferrals(session, donor.id, today_on(site_clock(site), now))),
+        deferred=bool(active_deferrals(session, donor.id, today_on(site_clock(site), now)))
+        or _reactive_follow_up_open(session, donor.id),
         available=member.available,
     )
+
+
+def _reactive_follow_up_open(session: Session, donor_id: int) -> bool:
+    """A marker found not negative keeps a member from being called until the physician has seen them and closed
+    the follow-up (deferring them as the finding warrants): the reason is sealed, so it is read here."""
+    return any(row.reason == "reactive_marker" for row in session.execute(
+        select(DonorFollowUp).where(DonorFollowUp.donor_id == donor_id, DonorFollowUp.closed_at.is_(None))).scalars())
 
 
 def _group(donor: Donor) -> str | None:

@@ -24,7 +24,7 @@ from bloodbank.adapters.db.models.users import (
 )
 from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
 from bloodbank.adapters.db.models.walking_blood_bank import (
-    PanelActivation, PanelCall, PanelMember, RapidTest, SupplyCutOff, Titre,
+    PanelActivation, PanelCall, PanelMember, RapidTest, RecipientFollowUp, SupplyCutOff, Titre,
 )
 
 __all__ = [
@@ -36,5 +36,5 @@ __all__ = [
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
     "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
-    "PanelActivation", "PanelCall", "PanelMember", "RapidTest", "SupplyCutOff", "Titre",
+    "PanelActivation", "PanelCall", "PanelMember", "RapidTest", "RecipientFollowUp", "SupplyCutOff", "Titre",
 ]

@@ -1,4 +1,5 @@
-"""The walking blood bank: titres, the panel, supply cut-offs, activations and their calls, bedside tests."""
+"""The walking blood bank: titres, the panel, supply cut-offs, activations and their calls, bedside tests, and
+the recipients followed up when an emergency donation's full tests come back reactive."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base
+from bloodbank.adapters.db.sealed_types import SealedText
 
 CALL_OUTCOMES = ("accepted", "declined", "no_answer")
 
@@ -114,3 +116,26 @@ class RapidTest(Base):
     lot: Mapped[str] = mapped_column(String(40))
     tested_at: Mapped[datetime]
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class RecipientFollowUp(Base):
+    """A patient who received blood from an emergency donation whose full tests later found a marker not negative.
+
+    Open until a clinician records what was done (tested, treated, told); the director's home counts it until
+    then. The outcome is sealed: it says something about the patient's health.
+    """
+
+    __tablename__ = "recipient_follow_up"
+    __table_args__ = (UniqueConstraint("donation_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donation.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospital.id"))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(SealedText("recipient_follow_up.outcome"))

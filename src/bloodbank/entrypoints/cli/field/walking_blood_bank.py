@@ -18,7 +18,8 @@ from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, running, signed, signing_password
 from bloodbank.service_layer.donors import sites
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, titres
+from bloodbank.service_layer.blood import retrospective
+from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups, titres
 
 app = typer.Typer(help="The walking blood bank: titres, the panel (join, withdraw, board), supply cut-offs "
                        "(signed), activation and the call list, emergency collection, the signed issue of blood "
@@ -224,6 +225,43 @@ def issue_(unit_id: int = UnitId, patient: int = typer.Option(..., "--patient", 
                                             scanned_patient=scanned_patient, reason=because)
     console.print(f"Issued unit {view.din} to patient {view.patient_id}, NOT FULLY TESTED, under your signature "
                   f"(issue {view.id}).")
+
+
+@app.command("pending-results")
+@needs(P.RESULTS_READ)
+def pending_results(actor: str = Actor) -> None:
+    """Emergency donations whose full tests are not all in (their sample waits in the lab)."""
+    with clerk_errors():
+        pending = retrospective.pending_results(uow())
+    table = Table("Donation", "DIN", "Collected (UTC)", "Missing", "Units")
+    for p in pending:
+        table.add_row(str(p.donation_id), p.din, f"{p.collected_at:%Y-%m-%d %H:%M}", ", ".join(p.missing),
+                      ", ".join(p.unit_statuses))
+    console.print(table if pending else "Every emergency donation is fully tested.")
+
+
+@app.command("follow-ups")
+@needs(P.TRACE)
+def follow_ups(actor: str = Actor) -> None:
+    """Recipients of emergency blood later found reactive, still to follow up."""
+    with clerk_errors():
+        views = recipient_follow_ups.recipient_follow_ups(uow())
+    table = Table("Follow-up", "DIN", "Unit", "Issue", "Patient", "Opened (UTC)")
+    for v in views:
+        table.add_row(str(v.id), v.din, str(v.unit_id), str(v.issue_id), str(v.patient_id),
+                      f"{v.opened_at:%Y-%m-%d %H:%M}")
+    console.print(table if views else "No recipient is waiting for follow-up.")
+
+
+@app.command("close-follow-up")
+@needs(P.TRACE)
+def close_follow_up(follow_up_id: int = typer.Argument(..., min=1, max=MAX_ID),
+                    outcome: str = typer.Option(..., "--outcome", help="What was done for the patient."),
+                    actor: str = Actor) -> None:
+    """Record what was done for a recipient: the follow-up leaves the director's home."""
+    with clerk_errors():
+        view = recipient_follow_ups.close_recipient_follow_up(uow(), follow_up_id=follow_up_id, outcome=outcome)
+    console.print(f"Recipient follow-up {view.id} closed.")
 
 
 @app.command("rules")

@@ -1,5 +1,6 @@
 """the walking blood bank: titres, the panel, supply cut-offs, activations and calls, bedside tests, and units
-collected in an emergency (not fully tested) with the physician's signature on their issue
+collected in an emergency (not fully tested) with the physician's signature on their issue, and the recipients
+followed up when such a donation's full tests come back reactive
 
 Revision ID: 0021
 Revises: 0019
@@ -112,6 +113,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_rapid_test')),
     )
     op.create_index(op.f('ix_rapid_test_donation_id'), 'rapid_test', ['donation_id'], unique=False)
+    op.create_table(
+        'recipient_follow_up',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('donation_id', sa.Integer(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('issue_id', sa.Integer(), nullable=False),
+        sa.Column('patient_id', sa.Integer(), nullable=False),
+        sa.Column('hospital_id', sa.Integer(), nullable=True),
+        sa.Column('opened_at', UTCDateTime(), nullable=False),
+        sa.Column('opened_by', sa.String(length=100), nullable=False),
+        sa.Column('closed_at', UTCDateTime(), nullable=True),
+        sa.Column('closed_by', sa.String(length=100), nullable=True),
+        sa.Column('outcome', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(['donation_id'], ['donation.id'], name=op.f('fk_recipient_follow_up_donation_id_donation')),
+        sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_recipient_follow_up_unit_id_unit')),
+        sa.ForeignKeyConstraint(['issue_id'], ['issue.id'], name=op.f('fk_recipient_follow_up_issue_id_issue')),
+        sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_recipient_follow_up_patient_id_patient')),
+        sa.ForeignKeyConstraint(['hospital_id'], ['hospital.id'],
+                                name=op.f('fk_recipient_follow_up_hospital_id_hospital')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_recipient_follow_up')),
+        sa.UniqueConstraint('donation_id', 'issue_id', name=op.f('uq_recipient_follow_up_donation_id_issue_id')),
+    )
+    op.create_index(op.f('ix_recipient_follow_up_donation_id'), 'recipient_follow_up', ['donation_id'], unique=False)
+    op.create_index(op.f('ix_recipient_follow_up_patient_id'), 'recipient_follow_up', ['patient_id'], unique=False)
     with op.batch_alter_table('site') as batch:
         batch.add_column(sa.Column('titre_threshold', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('titre_validity_days', sa.Integer(), nullable=True))
@@ -145,5 +170,6 @@ def downgrade() -> None:
         batch.drop_column('panel_screen_validity_days')
         batch.drop_column('titre_validity_days')
         batch.drop_column('titre_threshold')
-    for table in ('rapid_test', 'panel_call', 'panel_activation', 'supply_cut_off', 'panel_member', 'titre'):
+    for table in ('recipient_follow_up', 'rapid_test', 'panel_call', 'panel_activation', 'supply_cut_off',
+                  'panel_member', 'titre'):
         op.drop_table(table)

@@ -20,8 +20,10 @@ from bloodbank.domain.access import Permission
 from bloodbank.entrypoints.web.api.common import MAX_ID, Id, IdField
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.service_layer.blood import labels
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, titres
+from bloodbank.service_layer.blood import labels, retrospective
+from bloodbank.service_layer.blood.retrospective import PendingDonation
+from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups, titres
+from bloodbank.service_layer.field.recipient_follow_ups import RecipientFollowUpView
 from bloodbank.service_layer.field.activation import ActivationView
 from bloodbank.service_layer.field.collection import EmergencyUnitView
 from bloodbank.service_layer.field.cut_offs import CutOffView
@@ -306,3 +308,26 @@ def issue_unit(unit_id: Id, body: SignedIssue, caller: Caller = SIGN_RISK) -> Is
         caller.uow(), signer_id=caller.user_id, password=body.signature_password, unit_id=unit_id,
         patient_id=body.patient_id, scanned_unit=body.scanned_unit, scanned_patient=body.scanned_patient,
         scanned_product=body.scanned_product, reason=body.reason)
+
+
+class Outcome(Strict):
+    outcome: str = Field(min_length=1, max_length=2000, description="What was done for the patient.")
+
+
+@router.get("/pending-results", summary="Emergency donations whose full tests are not all in")
+def pending_results(site_id: SiteQuery = None,
+                    caller: Caller = Depends(require(Permission.RESULTS_READ))) -> list[PendingDonation]:
+    return retrospective.pending_results(caller.uow(), site_id=site_id)
+
+
+@router.get("/recipient-follow-ups", summary="Recipients of emergency blood later found reactive, to follow up")
+def list_follow_ups(open_only: bool = True,
+                    caller: Caller = Depends(require(Permission.TRACE))) -> list[RecipientFollowUpView]:
+    return recipient_follow_ups.recipient_follow_ups(caller.uow(), open_only=open_only)
+
+
+@router.post("/recipient-follow-ups/{follow_up_id}/close", summary="Record what was done for the recipient")
+def close_follow_up(follow_up_id: Id, body: Outcome,
+                    caller: Caller = Depends(require(Permission.TRACE))) -> RecipientFollowUpView:
+    return recipient_follow_ups.close_recipient_follow_up(caller.uow(), follow_up_id=follow_up_id,
+                                                          outcome=body.outcome)

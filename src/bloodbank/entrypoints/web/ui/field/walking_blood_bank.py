@@ -19,10 +19,10 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
-from bloodbank.service_layer.blood import labels
+from bloodbank.service_layer.blood import labels, retrospective
 from bloodbank.service_layer.crisis import incidents
 from bloodbank.service_layer.donors import search, sites
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel
+from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups
 
 router = APIRouter()
 
@@ -33,7 +33,10 @@ SIGN_RISK = Depends(require(Permission.ISSUE_NOT_FULLY_TESTED))
 NOTICES = {"joined": "The volunteer joined the panel.", "withdrawn": "The volunteer withdrew: they will not be called.",
            "cut_off": "Supply cut-off declared. Your signature is recorded.", "ended": "Supply cut-off ended.",
            "answered": "Answer recorded.", "collected": "Collected. Print the label and put it on the bag.",
-           "refrigerated": "Refrigerated: stored whole blood.", "issued": "Issued under your signature."}
+           "refrigerated": "Refrigerated: stored whole blood.", "issued": "Issued under your signature.",
+           "closed": "Follow-up closed."}
+TRACE = Depends(require(Permission.TRACE))
+RESULTS = Depends(require(Permission.RESULTS_READ))
 MARKERS = wbb.rules().rapid_markers
 
 
@@ -269,3 +272,30 @@ async def issue_unit(request: Request, caller: Caller = SIGN_RISK):
     except DomainError as failure:
         return _issue_page(request, caller, status_code=status_for(failure), error=failure.message, typed=form)
     return RedirectResponse("/field/issue?saved=issued", status_code=303)
+
+
+@router.get("/field/pending-results")
+def pending_results(request: Request, caller: Caller = RESULTS):
+    return render(request, "field/pending.html", pending=retrospective.pending_results(caller.uow()))
+
+
+def _follow_ups_page(request: Request, caller: Caller, *, status_code: int = 200, error: str | None = None):
+    return render(request, "field/follow_ups.html", status_code=status_code, error=error,
+                  notice=NOTICES.get(request.query_params.get("saved", "")),
+                  follow_ups=recipient_follow_ups.recipient_follow_ups(caller.uow()))
+
+
+@router.get("/field/follow-ups")
+def follow_ups(request: Request, caller: Caller = TRACE):
+    return _follow_ups_page(request, caller)
+
+
+@router.post("/field/follow-ups/{follow_up_id}/close")
+async def close_follow_up(request: Request, follow_up_id: int, caller: Caller = TRACE):
+    form = await _form(request)
+    try:
+        recipient_follow_ups.close_recipient_follow_up(caller.uow(), follow_up_id=_id(follow_up_id, "follow-up"),
+                                                       outcome=form.get("outcome", ""))
+    except DomainError as failure:
+        return _follow_ups_page(request, caller, status_code=status_for(failure), error=failure.message)
+    return RedirectResponse("/field/follow-ups?saved=closed", status_code=303)
