@@ -141,7 +141,8 @@ SIGNATURE_MEANINGS = {
 def signature_meaning(action: str, subject: str, **words: str) -> str:
     if action not in SIGNATURE_MEANINGS:
         raise InvalidInput(f"Nothing is signed as {action!r}: use one of {', '.join(SIGNATURE_MEANINGS)}.")
-    return SIGNATURE_MEANINGS[action].format(subject=subject, **words)
+    # A meaning shown before the signer has typed their reason names the place it will take.
+    return SIGNATURE_MEANINGS[action].format(subject=subject, **{"reason": "the reason given", **words})
 
 
 MIN_PASSWORD_LENGTH = 10

@@ -252,7 +252,7 @@ def _issue_page(request: Request, caller: Caller, *, status_code: int = 200, err
     return render(request, "field/issue.html", status_code=status_code, error=error, units=units,
                   unit_options=[("", "Choose")] + [(str(u.unit_id), f"{u.din} {u.blood_group}") for u in units],
                   typed=typed or {}, notice=NOTICES.get(request.query_params.get("saved", "")),
-                  meaning=signature_meaning(issue.ACTION, "chosen above", reason="the reason you give above"))
+                  meaning=signature_meaning(issue.ACTION, "chosen above"))
 
 
 @router.get("/field/issue")
