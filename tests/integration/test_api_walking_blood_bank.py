@@ -146,3 +146,16 @@ def test_the_label_says_not_fully_tested_in_words_and_in_barcode_data(database, 
     assert f"=<X0010G00" in found  # collection type G: emergency use only
     text = subprocess.run(["pdftotext", str(tmp_path / "label.pdf"), "-"], capture_output=True, text=True).stdout
     assert "NOT FULLY TESTED" in text
+
+
+def test_a_site_sets_a_stricter_threshold_and_the_member_is_no_longer_low_titre(database, world):
+    site, _, donor, clients = world
+    joined(clients, site, donor)  # titres 1:64 / 1:32
+    assert clients["clerk"].put(f"/api/field/sites/{site}/policy", json={
+        "titre_threshold": 50, "reason": "local guideline"}).status_code == 403
+    answer = clients["director"].put(f"/api/field/sites/{site}/policy", json={
+        "titre_threshold": 50, "reason": "local guideline"})
+    assert answer.status_code == 200 and answer.json() == {"titre_threshold": 50, "titre_validity_days": 90,
+                                                           "screen_validity_days": 90}
+    [member] = clients["clerk"].get(f"/api/field/sites/{site}/panel").json()["members"]
+    assert member["callable"] and not member["low_titre"]

@@ -317,6 +317,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/field/titres": Op(need(P.PANEL)),
     "GET /api/field/sites/{site_id}/panel": Op(need(P.PANEL)),
     "POST /api/field/sites/{site_id}/panel": Op(need(P.PANEL)),
+    "PUT /api/field/sites/{site_id}/policy": Op(need(P.PANEL_ACTIVATE)),
     "POST /api/field/panel/{member_id}/withdraw": Op(need(P.PANEL)),
     "PUT /api/field/panel/{member_id}/availability": Op(need(P.PANEL)),
     "GET /api/field/cut-offs": Op(need(P.PANEL)),

@@ -19,7 +19,9 @@ from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, running, signed, signing_password
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.blood import retrospective
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups, titres
+from bloodbank.service_layer.field import (
+    activation, collection, cut_offs, issue, panel, policy, recipient_follow_ups, titres,
+)
 
 app = typer.Typer(help="The walking blood bank: titres, the panel (join, withdraw, board), supply cut-offs "
                        "(signed), activation and the call list, emergency collection, the signed issue of blood "
@@ -94,6 +96,22 @@ def board(site: str = Site, actor: str = Actor) -> None:
     if view.needs_retest:
         console.print("Needs re-testing: " + ", ".join(f"{m.id} {escape(m.name)} ({', '.join(m.standing.retest)})"
                                                        for m in view.needs_retest))
+
+
+@app.command("policy")
+@needs(P.PANEL_ACTIVATE)
+def set_policy(site: str = Site,
+               titre_threshold: Optional[int] = typer.Option(None, "--titre-threshold",
+                                                             help="Low titre: both below this (default 256)."),
+               titre_days: Optional[int] = typer.Option(None, "--titre-days", help="How long a titre counts."),
+               screen_days: Optional[int] = typer.Option(None, "--screen-days", help="How long a screen counts."),
+               reason: str = typer.Option(..., "--reason"), actor: str = Actor) -> None:
+    """Set the site's own figures; one left out goes back to the default."""
+    with clerk_errors():
+        chosen = policy.set_policy(uow(), site_id=_site_id(site), reason=reason, titre_threshold=titre_threshold,
+                                   titre_validity_days=titre_days, screen_validity_days=screen_days)
+    console.print(f"Low titre below 1:{chosen.titre_threshold}, valid {chosen.titre_validity.days} days; screen "
+                  f"valid {chosen.screen_validity.days} days.")
 
 
 @app.command("cut-off")

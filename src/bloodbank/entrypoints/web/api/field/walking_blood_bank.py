@@ -22,7 +22,9 @@ from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.blood import labels, retrospective
 from bloodbank.service_layer.blood.retrospective import PendingDonation
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups, titres
+from bloodbank.service_layer.field import (
+    activation, collection, cut_offs, issue, panel, policy, recipient_follow_ups, titres,
+)
 from bloodbank.service_layer.field.recipient_follow_ups import RecipientFollowUpView
 from bloodbank.service_layer.field.activation import ActivationView
 from bloodbank.service_layer.field.collection import EmergencyUnitView
@@ -95,6 +97,20 @@ class BoardOut(BaseModel):
     screen_validity_days: int
     members: list[MemberOut]
     needs_retest: list[int] = Field(description="Members whose screen, titre or group must be tested again.")
+
+
+class PolicyIn(Strict):
+    titre_threshold: int | None = Field(None, ge=1, le=16384, description="Low titre: both BELOW this; "
+                                                                          "null for the default (256).")
+    titre_validity_days: int | None = Field(None, ge=1, le=3650)
+    screen_validity_days: int | None = Field(None, ge=1, le=3650)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PolicyOut(BaseModel):
+    titre_threshold: int
+    titre_validity_days: int
+    screen_validity_days: int
 
 
 class CutOff(Strict):
@@ -214,6 +230,15 @@ def get_panel(site_id: Id, caller: Caller = PANEL) -> BoardOut:
                     titre_validity_days=board.policy.titre_validity.days,
                     screen_validity_days=board.policy.screen_validity.days,
                     members=[member_out(m) for m in board.members], needs_retest=[m.id for m in board.needs_retest])
+
+
+@router.put("/sites/{site_id}/policy", summary="The site's titre threshold and validity windows (null: the default)")
+def set_policy(site_id: Id, body: PolicyIn, caller: Caller = ACTIVATE) -> PolicyOut:
+    chosen = policy.set_policy(caller.uow(), site_id=site_id, reason=body.reason,
+                               titre_threshold=body.titre_threshold, titre_validity_days=body.titre_validity_days,
+                               screen_validity_days=body.screen_validity_days)
+    return PolicyOut(titre_threshold=chosen.titre_threshold, titre_validity_days=chosen.titre_validity.days,
+                     screen_validity_days=chosen.screen_validity.days)
 
 
 @router.post("/sites/{site_id}/panel", status_code=201,
