@@ -159,3 +159,21 @@ def test_the_bedside_scan_still_stops_a_wrong_patient(database, field):
                                      unit_id=view.unit_id, patient_id=patient.id, scanned_unit=f"={view.din}00",
                                      scanned_patient="mrn:RXH:999999", reason="bleeding")
     assert get(database, Unit, view.unit_id).status == "quarantined"
+
+
+def test_a_unit_returned_unused_goes_back_to_the_emergency_shelf_never_to_stock(database, field):
+    from bloodbank.service_layer.hospital import returns
+    site, hospital, member = field
+    view, _ = collected(database, site, member)
+    patient = make_patient(database, group=None, hospital_id=hospital)
+    doctor = make_user(database, "hospital_staff", "dr.back", hospitals=(hospital,))
+    done = issue.issue_not_fully_tested(uow(database, "dr.back"), signer_id=doctor.id, password=PASSWORD,
+                                        unit_id=view.unit_id, patient_id=patient.id, scanned_unit=f"={view.din}00",
+                                        scanned_patient=patient.scan, reason="bleeding")
+    back = returns.return_unit(uow(database, "dr.back"), issue_id=done.id, minutes_out_of_storage=10,
+                               kept_in_cold_chain=True)
+    assert back.unit_status == "quarantined" and get(database, Unit, view.unit_id).status == "quarantined"
+    with uow(database, "lab") as work:
+        unit = unit_moves.load_unit(work.session, view.unit_id, lock=True)
+        with pytest.raises(InvalidTransition, match="never joins ordinary stock"):
+            unit_moves.move(work, unit, "available", event="restocked")

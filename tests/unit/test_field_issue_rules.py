@@ -38,3 +38,10 @@ def test_no_unit_not_fully_tested_can_be_released_to_ordinary_stock(verified, se
     base = replace(base, expires_at=base.now + timedelta(days=days))
     assert not release_blockers(base) or not verified or self_excluded
     assert "emergency_use_only" in {b.code for b in release_blockers(replace(base, emergency_use=True))}
+
+
+@given(st.booleans())
+def test_blood_not_fully_tested_never_enters_stock_by_any_route(emergency_use):
+    from bloodbank.domain.field_issue import may_enter_stock, shelf_after_return
+    assert may_enter_stock(emergency_use) is (not emergency_use)
+    assert (shelf_after_return(emergency_use) == "available") is (not emergency_use)

@@ -48,3 +48,14 @@ def field_issue_refusals(facts: FieldIssueFacts) -> list[Refusal]:
 
 def may_issue(facts: FieldIssueFacts) -> bool:
     return not field_issue_refusals(facts)
+
+
+def may_enter_stock(emergency_use: bool) -> bool:
+    """Whatever the route (release, a return from the ward, a transfer received), blood not fully tested never
+    becomes available stock."""
+    return not emergency_use
+
+
+def shelf_after_return(emergency_use: bool) -> str:
+    """Where a unit returned unused and still fit goes: ordinary stock, or back to the emergency shelf."""
+    return "available" if may_enter_stock(emergency_use) else "quarantined"

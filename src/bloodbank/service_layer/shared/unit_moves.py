@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bloodbank.adapters.db.models import Unit, UnitEvent
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidTransition, NotFound
+from bloodbank.domain.field_issue import may_enter_stock
 from bloodbank.domain.unit_status import UnitStatus, transition
 from bloodbank.service_layer.shared.field_issue_clearance import FieldIssueClearance
 from bloodbank.service_layer.shared.release_clearance import ReleaseClearance
@@ -47,6 +48,11 @@ def move(uow: UnitOfWork, unit: Unit, target: UnitStatus | str, *, event: str,
     """
     before = unit.status
     after = transition(before, target)
+    if after is UnitStatus.AVAILABLE and not may_enter_stock(bool(unit.emergency_use)):
+        raise InvalidTransition(
+            f"Unit {unit.din} {unit.product_code} was collected in an emergency and is not fully tested: it never "
+            "joins ordinary stock; nothing was changed."
+        )
     if before == UnitStatus.QUARANTINED.value and after is UnitStatus.AVAILABLE and not (
             isinstance(clearance, ReleaseClearance) and clearance.unit_id == unit.id):
         raise InvalidTransition(
