@@ -124,29 +124,39 @@ def test_no_route_but_the_signed_issue_moves_a_quarantined_unit_to_a_patient(dat
             unit_moves.move(work, unit, "issued", event="issued")
 
 
-def test_the_signed_issue_needs_the_physicians_password_and_an_emergency_in_force(database, field):
+def test_the_signed_issue_needs_the_physicians_password_and_the_emergency_it_was_collected_in(database, field):
     site, hospital, member = field
-    view, incident = collected(database, site, member)
-    patient = make_patient(database, group=None, hospital_id=hospital)
+    second = join(database, site, volunteer(database, site, group="O+"))
+    incident = open_incident(database)
+    act = activation.activate(uow(database), site_id=site, waiting=[(None, 2)], incident_id=incident)
+    first, later = (collection.collect_in_emergency(uow(database, "nurse"), activation_id=act.id, member_id=m,
+                                                    **collection_form()) for m in (member, second))
     doctor = make_user(database, "hospital_staff", "dr.field", hospitals=(hospital,))
-    form = dict(unit_id=view.unit_id, patient_id=patient.id, scanned_unit=f"={view.din}00",
-                scanned_patient=patient.scan, reason="no tested blood for 48 h and the patient is bleeding")
+
+    def form(unit):
+        patient = make_patient(database, group=None, hospital_id=hospital)
+        return dict(unit_id=unit.unit_id, patient_id=patient.id, scanned_unit=f"={unit.din}00",
+                    scanned_patient=patient.scan, reason="no tested blood for 48 h and the patient is bleeding")
+
     with pytest.raises(SignatureRefused):
         issue.issue_not_fully_tested(uow(database, "dr.field"), signer_id=doctor.id, password="wrong one!",
-                                     **form)
+                                     **form(first))
     clerk = make_user(database, "lab_technician", "lab.field")
     with pytest.raises(IssueRefused, match="physician"):
-        issue.issue_not_fully_tested(uow(database, "lab.field"), signer_id=clerk.id, password=PASSWORD, **form)
-    close_incident(database, incident)
-    with pytest.raises(IssueRefused, match="No incident is open"):
-        issue.issue_not_fully_tested(uow(database, "dr.field"), signer_id=doctor.id, password=PASSWORD, **form)
-    assert get(database, Unit, view.unit_id).status == "quarantined"
-    open_incident(database)
-    done = issue.issue_not_fully_tested(uow(database, "dr.field"), signer_id=doctor.id, password=PASSWORD, **form)
-    assert done.emergency and get(database, Unit, view.unit_id).status == "issued"
-    row = get(database, Issue, done.id)
-    signature = get(database, Signature, row.signature_id)
+        issue.issue_not_fully_tested(uow(database, "lab.field"), signer_id=clerk.id, password=PASSWORD,
+                                     **form(first))
+    done = issue.issue_not_fully_tested(uow(database, "dr.field"), signer_id=doctor.id, password=PASSWORD,
+                                        **form(first))
+    assert done.emergency and done.incident_id == incident and get(database, Unit, first.unit_id).status == "issued"
+    signature = get(database, Signature, get(database, Issue, done.id).signature_id)
     assert signature.action == "not_fully_tested" and "because no tested blood for 48 h" in signature.meaning
+
+    close_incident(database, incident)
+    open_incident(database)  # another emergency elsewhere does not revive this one
+    with pytest.raises(IssueRefused, match="No incident is open"):
+        issue.issue_not_fully_tested(uow(database, "dr.field"), signer_id=doctor.id, password=PASSWORD,
+                                     **form(later))
+    assert get(database, Unit, later.unit_id).status == "quarantined"
 
 
 def test_the_bedside_scan_still_stops_a_wrong_patient(database, field):

@@ -134,7 +134,7 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
                             visit_id=visit.id, donor_id=donor.id, site_id=site.id, kind=bags.WHOLE_BLOOD,
                             bag_type=bag.code, bag_lot=lot, phlebotomist=uow.actor, planned_volume_ml=volume_ml,
                             max_volume_ml=None, volume_ml=volume_ml, started_at=now, ended_at=now,
-                            status="complete", emergency=True)
+                            status="complete", emergency=True, activation_id=activation.id)
         session.add(donation)
         session.flush()
         for test in tests:

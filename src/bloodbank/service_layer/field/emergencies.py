@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Incident, SupplyCutOff
+from bloodbank.adapters.db.models import Incident, PanelActivation, SupplyCutOff
 from bloodbank.domain.errors import Conflict, NotFound
 
 
@@ -49,12 +49,13 @@ def named_emergency(session: Session, site_id: int, *, incident_id: int | None,
     return InForce(None, cut_off.id)
 
 
-def in_force(session: Session, site_id: int) -> InForce | None:
-    """Whatever emergency holds for this site now: its own cut-off first, else the latest open incident."""
-    cut_off = active_cut_off(session, site_id)
-    if cut_off is not None:
-        return InForce(None, cut_off.id)
-    incident = session.execute(
-        select(Incident.id).where(Incident.status == "declared").order_by(Incident.id.desc())
-    ).scalars().first()
-    return InForce(incident, None) if incident is not None else None
+def still_in_force(session: Session, activation_id: int | None) -> InForce | None:
+    """The emergency a call was made in, while it lasts: None once its incident is closed or its cut-off ended."""
+    activation = session.get(PanelActivation, activation_id) if activation_id is not None else None
+    if activation is None:
+        return None
+    if activation.incident_id is not None:
+        incident = session.get(Incident, activation.incident_id)
+        return InForce(incident.id, None) if incident.status == "declared" else None
+    cut_off = session.get(SupplyCutOff, activation.cut_off_id)
+    return InForce(None, cut_off.id) if cut_off.ended_at is None else None

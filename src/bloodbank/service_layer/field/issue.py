@@ -12,14 +12,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Hospital, Issue, Signature, Unit, User
+from bloodbank.adapters.db.models import Donation, Hospital, Issue, Signature, Unit, User
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import access
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.field_issue import FieldIssueFacts, field_issue_refusals
 from bloodbank.domain.issue import Refusal, bedside_checks
 from bloodbank.domain.text import clean_text
-from bloodbank.service_layer.field.emergencies import in_force
+from bloodbank.service_layer.field.emergencies import still_in_force
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.allocation import unit_facts
 from bloodbank.service_layer.hospital.issue import IssueView, issue_view, refuse_if_any
@@ -47,7 +47,8 @@ def issue_not_fully_tested(uow: UnitOfWork, *, signer_id: int, password: str, un
         profile = load_profile(session, person.id)
         unit = unit_moves.load_unit(session, unit_id, lock=True)
         now = utcnow()
-        emergency = in_force(session, unit.site_id) if unit.site_id is not None else None
+        donation = session.get(Donation, unit.donation_id) if unit.donation_id is not None else None
+        emergency = still_in_force(session, donation.activation_id if donation else None)
         refusals = field_issue_refusals(FieldIssueFacts(
             not_fully_tested=unit.emergency_use, emergency_active=emergency is not None,
             signer_is_physician=signer is not None and access.may(signer.role, access.Permission.ISSUE_NOT_FULLY_TESTED),

@@ -56,6 +56,8 @@ class Donation(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(12), default="in_progress")  # in_progress | complete | aborted
     # From a walking-blood-bank member called in an emergency: bedside tests only, a sample kept for the rest.
     emergency: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The call it answered: its unit is issued only while that call's incident or cut-off lasts.
+    activation_id: Mapped[int | None] = mapped_column(ForeignKey("panel_activation.id"))
 
 
 class AdverseReaction(Timestamped, Base):

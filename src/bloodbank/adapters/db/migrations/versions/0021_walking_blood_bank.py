@@ -143,6 +143,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('panel_screen_validity_days', sa.Integer(), nullable=True))
     with op.batch_alter_table('donation') as batch:
         batch.add_column(sa.Column('emergency', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('activation_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key(op.f('fk_donation_activation_id_panel_activation'), 'panel_activation',
+                                 ['activation_id'], ['id'])
     with op.batch_alter_table('unit') as batch:
         batch.add_column(sa.Column('emergency_use', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column('anticoagulant', sa.String(length=10), nullable=True))
@@ -165,6 +168,8 @@ def downgrade() -> None:
         batch.drop_column('anticoagulant')
         batch.drop_column('emergency_use')
     with op.batch_alter_table('donation') as batch:
+        batch.drop_constraint(op.f('fk_donation_activation_id_panel_activation'), type_='foreignkey')
+        batch.drop_column('activation_id')
         batch.drop_column('emergency')
     with op.batch_alter_table('site') as batch:
         batch.drop_column('panel_screen_validity_days')
