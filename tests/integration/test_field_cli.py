@@ -82,3 +82,28 @@ def test_collection_and_the_signed_issue_from_the_command_line(database, tmp_pat
     assert wrong.exit_code != 0 and "password does not match" in wrong.output
     issued = run(database, *args, user="dr.cli")
     assert issued.exit_code == 0 and "NOT FULLY TESTED, under your signature" in issued.output, issued.output
+
+
+def test_a_malformed_collection_form_is_refused_in_words(database, tmp_path):
+    site, _ = field_site(database)
+    make_user(database, "phlebotomist", "nurse.form")
+    form = tmp_path / "form.json"
+    form.write_text(json.dumps({"member_id": "one", "answers": [], "rapid_tests": "all negative"}))
+    result = run(database, "field", "collect", "1", "--form", str(form), user="nurse.form")
+    assert result.exit_code != 0 and "lacks" in result.output and "bedside_group" in result.output
+    form.write_text(json.dumps({"member_id": "one", "answers": [], "rapid_tests": "all negative",
+                                "consent_text_version": "2026-01", "confirmed_by_donor": True,
+                                "bedside_group": "O+", "bag_type": "single", "bag_lot": "L", "volume_ml": 450}))
+    result = run(database, "field", "collect", "1", "--form", str(form), user="nurse.form")
+    assert result.exit_code != 0 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "given by its number" in result.output
+
+
+def test_availability_and_a_titre_on_a_donation_from_the_command_line(database):
+    site, _ = field_site(database)
+    member = join(database, site, volunteer(database, site))
+    make_user(database, "clerk", "clerk.av")
+    away = run(database, "field", "availability", str(member), "--not-available", "--note", "away", user="clerk.av")
+    assert away.exit_code == 0 and "not available" in away.output
+    bad = run(database, "field", "titre", "--donor", "1", "--anti-a", "100", "--anti-b", "2", user="clerk.av")
+    assert bad.exit_code != 0 and "doubling dilution" in bad.output

@@ -26,6 +26,7 @@ from bloodbank.domain import collection as bags
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import ConsentMissing, Conflict, DonorIneligible, InvalidInput, NotFound
+from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.processing import DEFAULT_CHOICES
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.donors.din_allocation import next_din
@@ -67,11 +68,15 @@ def _view(unit: Unit, donation_id: int) -> EmergencyUnitView:
 
 
 def read_rapid_tests(rows: Iterable[Mapping[str, str] | wbb.RapidTest]) -> list[wbb.RapidTest]:
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+        raise InvalidInput("Give the bedside tests as a list, one per marker, each with its result, kit and lot.")
     tests = []
     for row in rows:
         if isinstance(row, wbb.RapidTest):
             tests.append(row)
             continue
+        if not isinstance(row, Mapping):
+            raise InvalidInput("Each bedside test names its marker, result, kit and lot.")
         values = {k: str(row.get(k) or "").strip() for k in ("marker", "result", "kit", "lot")}
         tests.append(wbb.RapidTest(values["marker"].lower(), values["result"].lower(), values["kit"][:80],
                                    values["lot"][:40]))
@@ -84,6 +89,13 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
                          anticoagulant: str = "CPDA-1") -> EmergencyUnitView:
     if confirmed_by_donor is not True:
         raise ConsentMissing("No collection without the donor's own consent: they must confirm it themselves.")
+    for name, value in (("activation", activation_id), ("panel member", member_id)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+            raise InvalidInput(f"The {name} must be given by its number.")
+    if not isinstance(answers, Mapping):
+        raise InvalidInput("Give the answers to the abbreviated questionnaire, each yes or no.")
+    if not isinstance(bedside_group, str) or not isinstance(bag_type, str) or not isinstance(anticoagulant, str):
+        raise InvalidInput("Give the bedside group, the bag and the anticoagulant as text.")
     if consent_text_version != get_settings().consent_text_version:
         raise InvalidInput(f"Consent text version {consent_text_version!r} is not the current one "
                            f"({get_settings().consent_text_version}): show the donor the current text.")

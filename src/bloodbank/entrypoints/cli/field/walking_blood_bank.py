@@ -43,12 +43,14 @@ def _yes(text: str | None) -> str:
 
 @app.command()
 @needs(P.PANEL)
-def titre(donor_id: int = typer.Option(..., "--donor", min=1, max=MAX_ID),
+def titre(donor_id: Optional[int] = typer.Option(None, "--donor", min=1, max=MAX_ID),
+          donation_id: Optional[int] = typer.Option(None, "--donation", min=1, max=MAX_ID,
+                                                    help="The donation whose sample was titred."),
           anti_a: int = typer.Option(..., "--anti-a", help="Reciprocal: 128 for 1:128."),
           anti_b: int = typer.Option(..., "--anti-b"), actor: str = Actor) -> None:
-    """Record a donor's anti-A and anti-B titres, measured now."""
+    """Record anti-A and anti-B titres, measured now, on a donor (a panel sample) or a donation."""
     with clerk_errors():
-        view = titres.record_titre(uow(), donor_id=donor_id, anti_a=anti_a, anti_b=anti_b)
+        view = titres.record_titre(uow(), donor_id=donor_id, donation_id=donation_id, anti_a=anti_a, anti_b=anti_b)
     console.print(f"Titre recorded for donor {view.donor_id}: anti-A 1:{view.anti_a}, anti-B 1:{view.anti_b}.")
 
 
@@ -74,6 +76,17 @@ def withdraw(member_id: int = MemberId, actor: str = Actor) -> None:
     with clerk_errors():
         view = panel.withdraw_from_panel(uow(), member_id=member_id)
     console.print(f"{escape(view.name)} withdrew from the panel: they will not be called.")
+
+
+@app.command()
+@needs(P.PANEL)
+def availability(member_id: int = MemberId,
+                 available: bool = typer.Option(..., "--available/--not-available"),
+                 note: str = typer.Option("", "--note", help="e.g. 'away until Friday'"), actor: str = Actor) -> None:
+    """Whether the member can be called now (they say so; nothing else follows from it)."""
+    with clerk_errors():
+        view = panel.set_availability(uow(), member_id=member_id, available=available, note=note)
+    console.print(f"{escape(view.name)} is {'available' if view.available else 'not available'} to be called.")
 
 
 @app.command("panel")
@@ -211,9 +224,10 @@ def collect(activation_id: int = ActivationId,
             raise InvalidInput("The form must be a JSON object.")
         allowed = {"member_id", "answers", "consent_text_version", "confirmed_by_donor", "rapid_tests",
                    "bedside_group", "bag_type", "bag_lot", "volume_ml", "anticoagulant"}
-        unknown = sorted(set(data) - allowed)
-        if unknown or not {"member_id", "answers", "rapid_tests"} <= set(data):
-            raise InvalidInput(f"The form needs member_id, answers and rapid_tests; unknown fields: {unknown}.")
+        unknown, missing = sorted(set(data) - allowed), sorted(allowed - {"anticoagulant"} - set(data))
+        if unknown or missing:
+            raise InvalidInput(f"The form lacks {', '.join(missing) or 'nothing'} and has unknown fields: "
+                               f"{', '.join(unknown) or 'none'}.")
         view = collection.collect_in_emergency(uow(), activation_id=activation_id, **data)
     console.print(f"Unit {view.unit_id} DIN {view.din} {view.kind} {view.blood_group}: "
                   f"{escape(view.special_testing)}; use by {view.expires_at:%Y-%m-%d %H:%M} UTC at room temperature.")
