@@ -41,6 +41,8 @@ def collect(clients, site, member, incident) -> dict:
     answered = clients["clerk"].post(f"/api/field/activations/{call['id']}/answers",
                                      json={"member_id": member, "outcome": "accepted"})
     assert answered.status_code == 200, answered.text
+    assert clients["nurse"].get(f"/api/field/activations/{call['id']}").status_code == 403
+    assert [m["id"] for m in clients["nurse"].get(f"/api/field/activations/{call['id']}/coming").json()] == [member]
     done = clients["nurse"].post(f"/api/field/activations/{call['id']}/collections", json={
         "member_id": member, "answers": ANSWERS, "consent_text_version": "2026-01", "confirmed_by_donor": True,
         "rapid_tests": RAPID, "bedside_group": "O-", "bag_type": "single", "bag_lot": "CPDA-1/77",

@@ -325,6 +325,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/field/cut-offs/{cut_off_id}/end": Op(need(P.PANEL_ACTIVATE)),
     "POST /api/field/sites/{site_id}/activations": Op(need(P.PANEL_ACTIVATE)),
     "GET /api/field/activations/{activation_id}": Op(need(P.PANEL)),
+    "GET /api/field/activations/{activation_id}/coming": Op(need(P.EMERGENCY_COLLECTION)),
     "POST /api/field/activations/{activation_id}/answers": Op(need(P.PANEL)),
     "POST /api/field/activations/{activation_id}/collections": Op(need(P.EMERGENCY_COLLECTION)),
     "GET /api/field/units": Op(need(P.EMERGENCY_COLLECTION)),

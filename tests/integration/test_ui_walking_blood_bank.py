@@ -49,12 +49,15 @@ def test_from_joining_to_an_emergency_collection_and_a_signed_issue_through_the_
     call_page = activated.headers["location"]
     director.post(f"{call_page}/answers", data={"csrf_token": director.csrf, "member_id": str(member_id),
                                                 "outcome": "accepted"})
+    nurse = browser(database, "phlebotomist", "nurse.page")
+    seen = nurse.get(call_page)
+    assert seen.status_code == 200 and "Coming to give" in seen.text and 'id="calls"' not in seen.text
     no_consent = director.post(f"{call_page}/collections",
                                data=collection_form(director.csrf, member_id, confirmed_by_donor=""))
     assert no_consent.status_code == 422 and "consent" in no_consent.text
-    collected = director.post(f"{call_page}/collections", data=collection_form(director.csrf, member_id))
+    collected = nurse.post(f"{call_page}/collections", data=collection_form(nurse.csrf, member_id))
     assert collected.status_code == 303, collected.text
-    unit_page = director.get(collected.headers["location"]).text
+    unit_page = nurse.get(collected.headers["location"]).text
     assert "EMERGENCY USE ONLY - NOT FULLY TESTED FOR INFECTION" in unit_page
     unit_id = int(collected.headers["location"].split("/")[3].split("?")[0])
     din = re.search(r"<h1>Unit (\w+) ", unit_page).group(1)
@@ -86,6 +89,7 @@ def test_a_clerk_keeps_the_panel_but_cannot_activate_or_collect(database):
     site, _ = field_site(database)
     clerk = browser(database, "clerk", "clerk.page")
     assert clerk.get(f"/field?site_id={site}").status_code == 200
+    assert browser(database, "inventory_manager", "stock.page").get("/field/activations/1").status_code == 403
     assert clerk.post(f"/field/sites/{site}/activations", data={"csrf_token": clerk.csrf}).status_code == 403
     assert clerk.get("/field/issue").status_code == 403
 

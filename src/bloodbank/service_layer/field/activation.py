@@ -97,6 +97,17 @@ def list_activations(uow: UnitOfWork, *, site_id: int) -> list[ActivationView]:
         return [_view(uow, row) for row in rows]
 
 
+def coming(uow: UnitOfWork, *, activation_id: int) -> list[MemberView]:
+    """Who said yes to this call and has not withdrawn since: all the collection room needs to see."""
+    with uow:
+        session = uow.session
+        row = _activation(uow, activation_id)
+        accepted = [m for m, outcome, _ in _answers(uow, row.id) if outcome == "accepted"]
+        site, now = session.get(Site, row.site_id), utcnow()
+        members = [load_member(session, m) for m in dict.fromkeys(accepted)]
+        return [member_view(session, m, site, now) for m in members if m.withdrawn_at is None]
+
+
 def record_answer(uow: UnitOfWork, *, activation_id: int, member_id: int, outcome: str) -> ActivationView:
     """What the member said on the phone. A refusal is a right: it is recorded and nothing follows from it."""
     if outcome not in CALL_OUTCOMES:

@@ -292,6 +292,11 @@ def get_activation(activation_id: Id, caller: Caller = PANEL) -> ActivationOut:
     return activation_out(activation.get_activation(caller.uow(), activation_id=activation_id))
 
 
+@router.get("/activations/{activation_id}/coming", summary="The members who said they are coming to give")
+def coming(activation_id: Id, caller: Caller = COLLECT) -> list[MemberOut]:
+    return [member_out(m) for m in activation.coming(caller.uow(), activation_id=activation_id)]
+
+
 @router.post("/activations/{activation_id}/answers", summary="What a member answered; a refusal has no consequence")
 def answer(activation_id: Id, body: Answer, caller: Caller = PANEL) -> ActivationOut:
     return activation_out(activation.record_answer(caller.uow(), activation_id=activation_id,

@@ -16,7 +16,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
-from bloodbank.entrypoints.web.security import Caller, require
+from bloodbank.entrypoints.web.security import Caller, require, require_any
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.blood import labels, retrospective
@@ -37,6 +37,7 @@ NOTICES = {"joined": "The volunteer joined the panel.", "withdrawn": "The volunt
            "closed": "Follow-up closed."}
 TRACE = Depends(require(Permission.TRACE))
 RESULTS = Depends(require(Permission.RESULTS_READ))
+CALLS = Depends(require_any(Permission.PANEL, Permission.EMERGENCY_COLLECTION))
 MARKERS = wbb.rules().rapid_markers
 
 
@@ -159,20 +160,22 @@ async def activate(request: Request, site_id: int, caller: Caller = ACTIVATE):
 
 def _activation_page(request: Request, caller: Caller, activation_id: int, *, status_code: int = 200,
                      error: str | None = None, typed: dict | None = None):
-    view = activation.get_activation(caller.uow(), activation_id=activation_id)
-    accepted = {m for m, outcome, _ in view.answers if outcome == "accepted"}
-    board_view = panel.panel_board(caller.uow(), site_id=view.site_id)
+    may_answer = caller.principal.may(Permission.PANEL)
+    # The collection room sees who is coming, not the whole panel's phone list.
+    view = activation.get_activation(caller.uow(), activation_id=activation_id) if may_answer else None
+    accepted = activation.coming(caller.uow(), activation_id=activation_id)
     return render(request, "field/activation.html", status_code=status_code, error=error,
                   notice=NOTICES.get(request.query_params.get("saved", "")), activation=view,
-                  accepted=[m for m in board_view.members if m.id in accepted], typed=typed or {},
-                  member_options=[(str(m.id), m.name) for m in board_view.members if m.id in accepted],
+                  activation_id=activation_id, accepted=accepted, typed=typed or {},
+                  member_options=[(str(m.id), m.name) for m in accepted],
                   may_collect=caller.principal.may(Permission.EMERGENCY_COLLECTION),
+                  may_answer=may_answer,
                   questions=wbb.rules().questions, markers=MARKERS,
                   consent_version=get_settings().consent_text_version)
 
 
 @router.get("/field/activations/{activation_id}")
-def activation_page(request: Request, activation_id: int, caller: Caller = PANEL):
+def activation_page(request: Request, activation_id: int, caller: Caller = CALLS):
     return _activation_page(request, caller, _id(activation_id, "activation"))
 
 
