@@ -172,8 +172,9 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
     return view
 
 
-def refrigerate(uow: UnitOfWork, *, unit_id: int, at: datetime | None = None) -> EmergencyUnitView:
-    """Into the refrigerator within the window: stored whole blood, its expiry counted from collection."""
+def refrigerate(uow: UnitOfWork, *, unit_id: int) -> EmergencyUnitView:
+    """Into the refrigerator now, within the window: stored whole blood, its expiry counted from collection.
+    The time is the server's: recorded when it happens, never typed afterwards."""
     with uow:
         session = uow.session
         unit = unit_moves.load_unit(session, unit_id, lock=True)
@@ -184,9 +185,7 @@ def refrigerate(uow: UnitOfWork, *, unit_id: int, at: datetime | None = None) ->
         if unit.status != UnitStatus.QUARANTINED.value:
             raise Conflict(f"Unit {unit.din} is {unit.status.replace('_', ' ')}: only a unit on the shelf is "
                            "refrigerated.")
-        at = at or utcnow()
-        if at > utcnow():
-            raise InvalidInput("A unit cannot be refrigerated in the future.")
+        at = utcnow()
         expires = wbb.stored_expiry(unit.collected_at, at, unit.anticoagulant or "")
         old = {"expires_at": unit.expires_at, "refrigerated_at": None}
         unit.refrigerated_at, unit.expires_at = at, expires

@@ -160,10 +160,6 @@ class Collection(Strict):
         return self
 
 
-class Refrigeration(Strict):
-    refrigerated_at: AwareDatetime | None = None
-
-
 class SignedIssue(Strict):
     patient_id: IdField
     scanned_unit: str = Field(min_length=1, max_length=60)
@@ -319,9 +315,9 @@ def list_units(site_id: SiteQuery = None, caller: Caller = COLLECT) -> list[Emer
     return collection.emergency_units(caller.uow(), site_id=site_id)
 
 
-@router.post("/units/{unit_id}/refrigerate", summary="Refrigerated within 8 h: stored whole blood")
-def refrigerate(unit_id: Id, body: Refrigeration, caller: Caller = COLLECT) -> EmergencyUnitView:
-    return collection.refrigerate(caller.uow(), unit_id=unit_id, at=body.refrigerated_at)
+@router.post("/units/{unit_id}/refrigerate", summary="Refrigerated now, within 8 h: stored whole blood")
+def refrigerate(unit_id: Id, caller: Caller = COLLECT) -> EmergencyUnitView:
+    return collection.refrigerate(caller.uow(), unit_id=unit_id)
 
 
 @router.post("/units/{unit_id}/label.pdf", response_class=Response, responses=PDF,
