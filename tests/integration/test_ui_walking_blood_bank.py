@@ -99,3 +99,20 @@ def test_a_form_without_its_csrf_token_is_refused(database):
     director = browser(database, "medical_director", "md.csrf")
     answer = director.post(f"/field/sites/{site}/cut-offs", data={"reason": "x", "signature_password": PASSWORD})
     assert answer.status_code == 403
+
+
+def test_a_titre_and_availability_are_recorded_on_the_panel_page(database):
+    from tests.integration.field_fixtures import join
+    site, _ = field_site(database)
+    donor = volunteer(database, site, group="O-", titre=None)
+    member = join(database, site, donor)
+    clerk = browser(database, "clerk", "clerk.titre")
+    bad = clerk.post(f"/field/sites/{site}/titres", data={
+        "csrf_token": clerk.csrf, "titre_donor_number": donor_number(database, donor), "anti_a": "100", "anti_b": "8"})
+    assert bad.status_code == 422 and "doubling dilution" in bad.text
+    good = clerk.post(f"/field/sites/{site}/titres", data={
+        "csrf_token": clerk.csrf, "titre_donor_number": donor_number(database, donor), "anti_a": "1:64",
+        "anti_b": "32"})
+    assert good.status_code == 303 and "LOW TITRE O" in clerk.get(f"/field?site_id={site}").text
+    away = clerk.post(f"/field/panel/{member}/availability", data={"csrf_token": clerk.csrf, "available": "no"})
+    assert away.status_code == 303 and "Not available now." in clerk.get(f"/field?site_id={site}").text

@@ -3,7 +3,6 @@ collected in an emergency (not fully tested) with the physician's signature on t
 followed up when such a donation's full tests come back reactive
 
 Revision ID: 0021
-Revises: 0019
 Create Date: 2026-12-06 01:30:00
 """
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from alembic import op
 from bloodbank.adapters.db.types import UTCDateTime
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0019'  # the revision before it on this branch; re-chained onto 0020 on merge
 branch_labels = None
 depends_on = None
 

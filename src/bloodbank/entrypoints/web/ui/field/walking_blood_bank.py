@@ -22,7 +22,9 @@ from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.blood import labels, retrospective
 from bloodbank.service_layer.crisis import incidents
 from bloodbank.service_layer.donors import search, sites
-from bloodbank.service_layer.field import activation, collection, cut_offs, issue, panel, recipient_follow_ups
+from bloodbank.service_layer.field import (
+    activation, collection, cut_offs, issue, panel, recipient_follow_ups, titres,
+)
 
 router = APIRouter()
 
@@ -34,7 +36,7 @@ NOTICES = {"joined": "The volunteer joined the panel.", "withdrawn": "The volunt
            "cut_off": "Supply cut-off declared. Your signature is recorded.", "ended": "Supply cut-off ended.",
            "answered": "Answer recorded.", "collected": "Collected. Print the label and put it on the bag.",
            "refrigerated": "Refrigerated: stored whole blood.", "issued": "Issued under your signature.",
-           "closed": "Follow-up closed."}
+           "closed": "Follow-up closed.", "titre": "Titre recorded.", "availability": "Availability recorded."}
 TRACE = Depends(require(Permission.TRACE))
 RESULTS = Depends(require(Permission.RESULTS_READ))
 CALLS = Depends(require_any(Permission.PANEL, Permission.EMERGENCY_COLLECTION))
@@ -107,6 +109,35 @@ async def join(request: Request, site_id: int, caller: Caller = PANEL):
 def withdraw(request: Request, member_id: int, caller: Caller = PANEL):
     view = panel.withdraw_from_panel(caller.uow(), member_id=_id(member_id, "panel member"))
     return RedirectResponse(f"/field?site_id={view.site_id}&saved=withdrawn", status_code=303)
+
+
+@router.post("/field/panel/{member_id}/availability")
+async def availability(request: Request, member_id: int, caller: Caller = PANEL):
+    form = await _form(request)
+    view = panel.set_availability(caller.uow(), member_id=_id(member_id, "panel member"),
+                                  available=form.get("available") == "yes", note=form.get("note", ""))
+    return RedirectResponse(f"/field?site_id={view.site_id}&saved=availability", status_code=303)
+
+
+def _titre_value(text: str, antibody: str) -> int:
+    text = (text or "").strip().removeprefix("1:")
+    if not text.isdigit():
+        raise InvalidInput(f"Give the {antibody} titre as a number, e.g. 128 for 1:128.")
+    return int(text)
+
+
+@router.post("/field/sites/{site_id}/titres")
+async def record_titre(request: Request, site_id: int, caller: Caller = PANEL):
+    form = await _form(request)
+    site_id = _id(site_id, "site")
+    try:
+        donor = search.find_donor_by_number(caller.uow(), form.get("titre_donor_number", ""))
+        titres.record_titre(caller.uow(), donor_id=donor.id, anti_a=_titre_value(form.get("anti_a", ""), "anti-A"),
+                            anti_b=_titre_value(form.get("anti_b", ""), "anti-B"))
+    except DomainError as failure:
+        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure.message,
+                           typed=form)
+    return RedirectResponse(f"/field?site_id={site_id}&saved=titre", status_code=303)
 
 
 @router.post("/field/sites/{site_id}/cut-offs")
