@@ -133,27 +133,3 @@ def test_within_a_tier_the_freshest_screen_comes_first_then_the_longest_since_do
 def test_nobody_is_proposed_without_a_patient_waiting():
     with pytest.raises(InvalidInput, match="waiting"):
         wbb.call_list([wbb.Candidate(1, good())], [], POLICY, NOW)
-
-
-@given(st.integers(min_value=0, max_value=8 * 60), st.sampled_from(["CPD", "CPDA-1"]))
-def test_refrigerated_within_8_hours_fresh_whole_blood_becomes_stored_whole_blood(minutes, anticoagulant):
-    expiry = wbb.stored_expiry(NOW, NOW + timedelta(minutes=minutes), anticoagulant)
-    assert expiry == NOW + timedelta(days={"CPD": 21, "CPDA-1": 35}[anticoagulant])
-    assert wbb.fresh_expiry(NOW) == NOW + timedelta(hours=24)
-
-
-def test_refrigerated_too_late_it_stays_fresh_whole_blood():
-    with pytest.raises(InvalidInput, match="more than 8 h"):
-        wbb.stored_expiry(NOW, NOW + timedelta(hours=8, minutes=1), "CPDA-1")
-
-
-def test_every_bedside_marker_is_needed_with_its_kit_and_lot():
-    tests = [wbb.RapidTest(m, "negative", "Kit", "Lot") for m in ("hiv", "hbv", "hcv")]
-    assert any("SYPHILIS" in r for r in wbb.rapid_test_refusals(tests))
-    tests.append(wbb.RapidTest("syphilis", "negative", "", "Lot"))
-    assert any("kit and the lot" in r for r in wbb.rapid_test_refusals(tests))
-
-
-def test_the_bedside_group_must_agree_with_the_panel_record():
-    assert wbb.group_check_refusal("O+", "O pos") is None
-    assert "disagrees" in wbb.group_check_refusal("O+", "O-")

@@ -23,6 +23,7 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import collection as bags
+from bloodbank.domain import emergency_collection as emergency
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import ConsentMissing, Conflict, DonorIneligible, InvalidInput, NotFound
@@ -67,18 +68,18 @@ def _view(unit: Unit, donation_id: int) -> EmergencyUnitView:
         refrigerated_at=unit.refrigerated_at, status=unit.status, special_testing=wbb.rules().special_testing_text)
 
 
-def read_rapid_tests(rows: Iterable[Mapping[str, str] | wbb.RapidTest]) -> list[wbb.RapidTest]:
+def read_rapid_tests(rows: Iterable[Mapping[str, str] | emergency.RapidTest]) -> list[emergency.RapidTest]:
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
         raise InvalidInput("Give the bedside tests as a list, one per marker, each with its result, kit and lot.")
     tests = []
     for row in rows:
-        if isinstance(row, wbb.RapidTest):
+        if isinstance(row, emergency.RapidTest):
             tests.append(row)
             continue
         if not isinstance(row, Mapping):
             raise InvalidInput("Each bedside test names its marker, result, kit and lot.")
         values = {k: str(row.get(k) or "").strip() for k in ("marker", "result", "kit", "lot")}
-        tests.append(wbb.RapidTest(values["marker"].lower(), values["result"].lower(), values["kit"][:80],
+        tests.append(emergency.RapidTest(values["marker"].lower(), values["result"].lower(), values["kit"][:80],
                                    values["lot"][:40]))
     return tests
 
@@ -99,11 +100,11 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
     if consent_text_version != get_settings().consent_text_version:
         raise InvalidInput(f"Consent text version {consent_text_version!r} is not the current one "
                            f"({get_settings().consent_text_version}): show the donor the current text.")
-    refusals = wbb.questionnaire_refusals(answers)
+    refusals = emergency.questionnaire_refusals(answers)
     if refusals:
         raise DonorIneligible("The donor may not give now: " + " ".join(refusals), refusals)
     tests = read_rapid_tests(rapid_tests)
-    refusals = wbb.rapid_test_refusals(tests)
+    refusals = emergency.rapid_test_refusals(tests)
     if refusals:
         raise DonorIneligible("The bedside tests do not allow this collection: " + " ".join(refusals), refusals)
     bag = bags.bag_type(bag_type)
@@ -130,7 +131,7 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
         stops = [r for r in standing.reasons if r != _AT_THE_CHAIR]
         if stops:
             raise DonorIneligible("This member may not give now: " + " ".join(stops), stops)
-        mismatch = wbb.group_check_refusal(facts.group, bedside_group)
+        mismatch = emergency.group_check_refusal(facts.group, bedside_group)
         if mismatch:
             raise DonorIneligible(mismatch, [mismatch])
         donor = session.get(Donor, member.donor_id)
@@ -156,7 +157,7 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
         unit = Unit(din=str(din), product_code=DEFAULT_CHOICES[(kind, False, False)], division="00",
                     kind=kind.value, donation_id=donation.id, blood_group=facts.group,
                     status=UnitStatus.QUARANTINED.value, volume_ml=volume_ml, collected_at=now,
-                    expires_at=wbb.fresh_expiry(now), site_id=site.id, low_titer=standing.low_titre,
+                    expires_at=emergency.fresh_expiry(now), site_id=site.id, low_titer=standing.low_titre,
                     emergency_use=True, anticoagulant=anticoagulant, status_changed_at=now)
         session.add(unit)
         session.flush()
@@ -186,7 +187,7 @@ def refrigerate(uow: UnitOfWork, *, unit_id: int) -> EmergencyUnitView:
             raise Conflict(f"Unit {unit.din} is {unit.status.replace('_', ' ')}: only a unit on the shelf is "
                            "refrigerated.")
         at = utcnow()
-        expires = wbb.stored_expiry(unit.collected_at, at, unit.anticoagulant or "")
+        expires = emergency.stored_expiry(unit.collected_at, at, unit.anticoagulant or "")
         old = {"expires_at": unit.expires_at, "refrigerated_at": None}
         unit.refrigerated_at, unit.expires_at = at, expires
         session.flush()
