@@ -50,6 +50,7 @@ def test_from_joining_to_an_emergency_collection_and_a_signed_issue_through_the_
     director.post(f"{call_page}/answers", data={"csrf_token": director.csrf, "member_id": str(member_id),
                                                 "outcome": "accepted"})
     nurse = browser(database, "phlebotomist", "nurse.page")
+    assert f'href="{call_page}"' in nurse.get("/field/calls").text
     seen = nurse.get(call_page)
     assert seen.status_code == 200 and "Coming to give" in seen.text and 'id="calls"' not in seen.text
     no_consent = director.post(f"{call_page}/collections",

@@ -68,6 +68,7 @@ NAVIGATION = (
     ("Hospital", "/hospital", Permission.ORDERS),
     ("Incidents", "/incidents", Permission.CASUALTY_COUNTS),
     ("Walking blood bank", "/field", Permission.PANEL),
+    ("Emergency collection", "/field/calls", Permission.EMERGENCY_COLLECTION),
     ("Not fully tested", "/field/issue", Permission.ISSUE_NOT_FULLY_TESTED),
     ("Trace", "/trace", Permission.TRACE),
     ("Admin", "/admin", Permission.USERS),

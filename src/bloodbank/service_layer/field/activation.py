@@ -19,7 +19,7 @@ from bloodbank.adapters.db.models.walking_blood_bank import CALL_OUTCOMES
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.service_layer.field.emergencies import named_emergency
+from bloodbank.service_layer.field.emergencies import named_emergency, still_in_force
 from bloodbank.service_layer.field.panel import MemberView, load_member, member_view
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -88,6 +88,16 @@ def activate(uow: UnitOfWork, *, site_id: int, waiting: Iterable[tuple[str | Non
 def get_activation(uow: UnitOfWork, *, activation_id: int) -> ActivationView:
     with uow:
         return _view(uow, _activation(uow, activation_id))
+
+
+def calls_in_force(uow: UnitOfWork) -> list[tuple[int, str, datetime]]:
+    """(activation, site name, when) of every call whose incident or cut-off still lasts, newest first: where the
+    collection room finds who is coming."""
+    with uow:
+        session = uow.session
+        rows = session.execute(select(PanelActivation, Site.name).join(Site, Site.id == PanelActivation.site_id)
+                               .order_by(PanelActivation.id.desc()).limit(50)).all()
+        return [(row.id, name, row.activated_at) for row, name in rows if still_in_force(session, row.id)]
 
 
 def list_activations(uow: UnitOfWork, *, site_id: int) -> list[ActivationView]:

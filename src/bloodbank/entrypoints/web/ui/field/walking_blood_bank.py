@@ -205,6 +205,11 @@ def _activation_page(request: Request, caller: Caller, activation_id: int, *, st
                   consent_version=get_settings().consent_text_version)
 
 
+@router.get("/field/calls")
+def calls(request: Request, caller: Caller = COLLECT):
+    return render(request, "field/calls.html", calls=activation.calls_in_force(caller.uow()))
+
+
 @router.get("/field/activations/{activation_id}")
 def activation_page(request: Request, activation_id: int, caller: Caller = CALLS):
     return _activation_page(request, caller, _id(activation_id, "activation"))
