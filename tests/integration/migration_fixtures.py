@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import make_din
-from tests.integration.lab_fixtures import FACILITY, make_site
+from tests.integration.lab_fixtures import FACILITY
 
 _numbers = count(1)
 
@@ -31,11 +31,15 @@ def old_donation(database: Database, *, questionnaire: dict | None = None,
                  reasons: list | None = None) -> dict[str, int]:
     """A site, a donor, a visit and its donation, as rows of revisions 0009 to 0014: their ids.
 
-    Sites are the same then and now; donors (search keys came in 0018) and visits are written as plain rows.
+    Sites (the walking blood bank's figures came in 0021), donors (search keys came in 0018) and visits are
+    written as plain rows.
     """
-    site = make_site(database)
     n, now = next(_numbers), utcnow()
     with database.engine.begin() as conn:
+        site = _insert(conn, "site", {"code": f"OLDS{n}", "name": "Old centre", "kind": "fixed",
+                                      "facility_code": FACILITY, "rule_set": "who", "time_zone": "UTC",
+                                      "address": "", "chairs": 4, "slot_minutes": 15, "opening_hours": "{}",
+                                      "active": True, "created_at": now})
         donor = _insert(conn, "donor", {"donor_number": f"OLD{n:07d}", "given_name": "Ada", "family_name": "Old",
                                         "date_of_birth": "1980-01-01", "sex": "F", "address": "", "postcode": "",
                                         "appeals_opt_in": False, "group_discrepancy": False,

@@ -22,7 +22,7 @@ def test_the_expected_command_groups_are_mounted():
     top = {p[0] for p in PATHS if len(p) == 1}
     assert {"db", "demo", "serve", "eligibility", "audit", "donors", "sites", "appointments", "visits",
             "collection", "processing", "lab", "inventory", "hospitals", "patients", "orders", "issue",
-            "transfusion", "trace", "lookback", "recall", "keys"} <= top
+            "transfusion", "trace", "lookback", "recall", "keys", "field"} <= top
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "bloodbank")
@@ -36,7 +36,7 @@ def test_every_command_has_help(path):
 NO_RECORDS = {
     # A restore goes into an empty database: no account exists there to run it as; the backup file is the key.
     ("db", "current"), ("db", "upgrade"), ("db", "restore"), ("demo",), ("serve",), ("eligibility", "check"),
-    ("eligibility", "rules"), ("eligibility", "deferral-codes"), ("visits", "questions"),
+    ("eligibility", "rules"), ("eligibility", "deferral-codes"), ("visits", "questions"), ("field", "rules"),
     # The data key file is made before the database, and so before any account, exists.
     ("keys", "init"),
     # The simulator runs the domain's rules on synthetic demand: no database, no record.

@@ -172,3 +172,14 @@ def test_the_demo_has_one_closed_past_incident_with_counts_from_its_hospitals(da
         assert [(i.status, i.kind) for i in incidents] == [("closed", "transport")]
         admitted = s.execute(select(func.sum(CasualtyCount.change)).where(CasualtyCount.basis == "admitted")).scalar()
         assert admitted > 0
+
+
+def test_the_demo_has_a_walking_blood_bank_panel_with_titres_loaded_once(database):
+    from bloodbank.adapters.db.models import PanelMember, Titre
+    load_with_blood(database, n=150, seed=5)
+    load(database, 5, seed=9, appointments=0)
+    with database.sessions() as s:
+        members = s.execute(select(PanelMember)).scalars().all()
+        assert 0 < len(members) <= 12 and all(m.withdrawn_at is None for m in members)
+        assert len({m.site_id for m in members}) == 1
+        assert s.execute(select(func.count(Titre.id))).scalar() > 0

@@ -322,6 +322,32 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/public/stock": Op(PUBLIC),
     "GET /api/donors/{donor_id}/data-copy": Op(need(P.DATA_COPY)),
     "GET /api/donors/{donor_id}/data-copy.pdf": Op(need(P.DATA_COPY)),
+    # ---------------------------------------------------------------- the walking blood bank (donors, not patients)
+    "POST /api/field/titres": Op(need(P.PANEL)),
+    "GET /api/field/sites/{site_id}/panel": Op(need(P.PANEL)),
+    "POST /api/field/sites/{site_id}/panel": Op(need(P.PANEL)),
+    "PUT /api/field/sites/{site_id}/policy": Op(need(P.PANEL_ACTIVATE)),
+    "POST /api/field/panel/{member_id}/withdraw": Op(need(P.PANEL)),
+    "PUT /api/field/panel/{member_id}/availability": Op(need(P.PANEL)),
+    "GET /api/field/cut-offs": Op(need(P.PANEL)),
+    "POST /api/field/sites/{site_id}/cut-offs": Op(need(P.PANEL_ACTIVATE)),
+    "POST /api/field/cut-offs/{cut_off_id}/end": Op(need(P.PANEL_ACTIVATE)),
+    "POST /api/field/sites/{site_id}/activations": Op(need(P.PANEL_ACTIVATE)),
+    "GET /api/field/activations/{activation_id}": Op(need(P.PANEL)),
+    "GET /api/field/activations/{activation_id}/coming": Op(need(P.EMERGENCY_COLLECTION)),
+    "POST /api/field/activations/{activation_id}/answers": Op(need(P.PANEL)),
+    "POST /api/field/activations/{activation_id}/collections": Op(need(P.EMERGENCY_COLLECTION)),
+    "GET /api/field/units": Op(need(P.EMERGENCY_COLLECTION)),
+    "POST /api/field/units/{unit_id}/refrigerate": Op(need(P.EMERGENCY_COLLECTION)),
+    "POST /api/field/units/{unit_id}/label.pdf": Op(need(P.EMERGENCY_COLLECTION)),
+    "GET /api/field/pending-results": Op(need(P.RESULTS_READ)),
+    "GET /api/field/recipient-follow-ups": listing(P.TRACE, path="/api/field/recipient-follow-ups"),
+    "POST /api/field/recipient-follow-ups/{follow_up_id}/close": Op(need(P.TRACE)),
+    # The patient is a hospital's record: another hospital's answers as a missing one.
+    "POST /api/field/units/{unit_id}/issue": record(
+        P.ISSUE_NOT_FULLY_TESTED, path="/api/field/units/{w.emergency_unit}/issue",
+        json=lambda w: {"patient_id": w.patient, "scanned_unit": din_scan(w.emergency_din),
+                        "scanned_patient": w.wristband, "reason": "no tested blood left", **SIGNED}),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

@@ -7,6 +7,7 @@ import pytest
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood import processing
+from bloodbank.service_layer.field import titres
 from tests.integration.collection_fixtures import audit_entries
 from tests.integration.processing_fixtures import (
     clerk, counts, donation_row, end_of_day, events, make_donation, make_donor, make_site, unit_of,
@@ -80,11 +81,25 @@ def test_a_smaller_donation_gives_proportionally_smaller_components(database):
 
 def test_low_titer_group_o_whole_blood_is_kept_as_ltowb(database):
     donation_id = make_donation(database, site_id=make_site(database), group="O-")
+    titres.record_titre(clerk(database), donation_id=donation_id, anti_a=64, anti_b=128)
 
     (unit,) = processing.process_donation(clerk(database), donation_id=donation_id, method="whole_blood",
                                           low_titer=True)
 
     assert (unit.kind, unit.product_code, unit.low_titer) == ("ltowb", "X0010", True)
+
+
+@pytest.mark.parametrize("titre", [None, (256, 64)])
+def test_low_titer_whole_blood_needs_a_low_titre_on_record(database, titre):
+    donation_id = make_donation(database, site_id=make_site(database), group="O-")
+    if titre:
+        titres.record_titre(clerk(database), donation_id=donation_id, anti_a=titre[0], anti_b=titre[1])
+    before = counts(database)
+
+    with pytest.raises(InvalidInput, match="No low titre current at this collection"):
+        processing.process_donation(clerk(database), donation_id=donation_id, method="whole_blood", low_titer=True)
+
+    assert counts(database) == before
 
 
 @pytest.mark.parametrize("group, message", [("A+", "must be group O; this donor is A+"),

@@ -66,6 +66,13 @@ class Permission(StrEnum):
     SITES_WRITE = "sites.write"
     USERS = "users"
     AUDIT_READ = "audit.read"
+    # The walking blood bank: keep the panel and record titres (the blood service's desk and lab).
+    PANEL = "panel"
+    # Declare or end a supply cut-off, and activate the panel: the medical director's decision.
+    PANEL_ACTIVATE = "panel.activate"
+    EMERGENCY_COLLECTION = "emergency_collection"  # bedside tests and a collection from a called member
+    # Sign for blood not fully tested for infection: a physician's risk, never a clerk's.
+    ISSUE_NOT_FULLY_TESTED = "issue_not_fully_tested"
     INCIDENTS = "incidents"  # declare and close mass-casualty incidents, see every count and the shortfall
     # Add the casualties admitted and see one's own entries and the list of incidents (no counts): a hospital's
     # staff, and the blood service's roles, who also hold INCIDENTS.
@@ -79,14 +86,14 @@ class Permission(StrEnum):
 P = Permission
 _DESK = {P.DONORS_READ, P.DONORS_WRITE, P.APPOINTMENTS, P.VISITS}
 _HOSPITAL = {P.PATIENTS_READ, P.PATIENTS_WRITE, P.ORDERS, P.ISSUE, P.EMERGENCY_RELEASE, P.TRANSFUSION,
-             P.UNITS_READ}
+             P.UNITS_READ, P.ISSUE_NOT_FULLY_TESTED}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.CLERK: frozenset(_DESK | {P.OWN_ACCOUNT}),
-    Role.PHLEBOTOMIST: frozenset({P.DONORS_READ, P.VISITS, P.COLLECTION, P.OWN_ACCOUNT}),
+    Role.CLERK: frozenset(_DESK | {P.PANEL, P.OWN_ACCOUNT}),
+    Role.PHLEBOTOMIST: frozenset({P.DONORS_READ, P.VISITS, P.COLLECTION, P.EMERGENCY_COLLECTION, P.OWN_ACCOUNT}),
     Role.LAB_TECHNICIAN: frozenset({
         P.DONORS_READ, P.PROCESSING, P.RESULTS_READ, P.RESULTS_WRITE, P.RELEASE, P.FOLLOW_UPS, P.UNITS_READ,
-        P.DISCARD, P.TRACE, P.OWN_ACCOUNT,
+        P.DISCARD, P.TRACE, P.PANEL, P.OWN_ACCOUNT,
     }),
     Role.INVENTORY_MANAGER: frozenset({P.UNITS_READ, P.INVENTORY_WRITE, P.DISCARD, P.TRACE, P.INCIDENTS,
                                        P.CASUALTY_COUNTS, P.REPORTS, P.OWN_ACCOUNT}),
@@ -124,6 +131,10 @@ SIGNATURE_MEANINGS = {
     "recall": "I recall every unit named in {subject}.",
     "confirm_group": "I confirm blood group {subject} after repeat typing; it replaces any other on record.",
     "grouping_in_error": "I declare grouping {subject} entered in error; it no longer counts for this patient.",
+    "not_fully_tested": "I accept the risk of transfusing blood not fully tested for infection (unit {subject}), "
+                        "because {reason}.",
+    "supply_cut_off": "I declare that the supply of tested blood to {subject} is cut off and the walking blood bank "
+                      "may be called.",
     "close_incident": "I close incident {subject}: its casualties are counted and no more blood is planned for it.",
     "erase": "At the donor's request I erase the personal data of donor {subject} as the statement lists, keeping "
              "what traceability and safety require; this cannot be undone.",
@@ -131,10 +142,11 @@ SIGNATURE_MEANINGS = {
 }
 
 
-def signature_meaning(action: str, subject: str) -> str:
+def signature_meaning(action: str, subject: str, **words: str) -> str:
     if action not in SIGNATURE_MEANINGS:
         raise InvalidInput(f"Nothing is signed as {action!r}: use one of {', '.join(SIGNATURE_MEANINGS)}.")
-    return SIGNATURE_MEANINGS[action].format(subject=subject)
+    # A meaning shown before the signer has typed their reason names the place it will take.
+    return SIGNATURE_MEANINGS[action].format(subject=subject, **{"reason": "the reason given", **words})
 
 
 MIN_PASSWORD_LENGTH = 10

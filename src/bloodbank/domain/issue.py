@@ -124,6 +124,23 @@ def issue_checks(unit: UnitFacts, profile: PatientProfile, *, now: datetime, sca
     return refusals
 
 
+def bedside_checks(unit: UnitFacts, profile: PatientProfile, *, now: datetime, scanned_unit_din: str,
+                   scanned_patient_id: str, scanned_product: str | None = None) -> list[Refusal]:
+    """What every issue checks whatever its route, one not fully tested included: both scans, a dose, expiry,
+    compatibility with the patient and their special requirements."""
+    refusals = [*_unit_scan(unit, scanned_unit_din, scanned_product), *_patient_scan(profile, scanned_patient_id)]
+    not_a_dose = dose_refusal(unit.kind)
+    if not_a_dose:
+        refusals.append(Refusal("not_a_dose", f"Unit {unit.label}: {not_a_dose}.", hard_stop=True))
+    if unit.expires_at <= now:
+        refusals.append(Refusal("expired", f"Unit {unit.label} expired at {unit.expires_at:%Y-%m-%d %H:%M} UTC.",
+                                hard_stop=True))
+    if not compatible_with_patient(unit, profile, now=now):
+        refusals.append(Refusal("incompatible", _incompatible(unit, profile, now), hard_stop=True))
+    refusals.extend(Refusal("requirement_not_met", m, hard_stop=True) for m in unmet_requirements(unit, profile))
+    return refusals
+
+
 def _unit_scan(unit: UnitFacts, scanned: str, scanned_product: str | None) -> list[Refusal]:
     try:
         din = isbt128.parse_din(scanned)

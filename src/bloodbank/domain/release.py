@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Mapping
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.field_issue import EMERGENCY_USE_BLOCKER
 from bloodbank.domain.holds import OpenHold, hold_label
 from bloodbank.domain.lab_tests import (
     GROUPING, TESTS, TestKind, is_unsafe, name_of, required_tests, validate_panel,
@@ -86,6 +87,8 @@ class ReleaseFacts:
     self_excluded: bool = False
     # Holds on the unit not yet decided by a review.
     holds: tuple[OpenHold, ...] = ()
+    # Collected in an emergency for issue before full testing (`domain.field_issue`): never ordinary stock.
+    emergency_use: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ def release_blockers(facts: ReleaseFacts) -> tuple[Blocker, ...]:
         blockers += _donor_blockers(source)
     if facts.self_excluded:
         blockers.append(Blocker("not_suitable", NOT_SUITABLE))
+    if facts.emergency_use:
+        blockers.append(Blocker(*EMERGENCY_USE_BLOCKER))
     return tuple(blockers)
 
 

@@ -5,6 +5,7 @@
                      │              │  └──────────┘ (reservation released)
                      │              └──► in_transit ─► available (received)
                      ├──► processed (split into children; no longer a unit in stock)
+                 ├──► issued (an emergency collection, not fully tested, under a physician's signature)
                      └──► discarded
     available, reserved, returned, in_transit ──► quarantined (held: excursion, cold chain)
     any state except transfused ──► discarded / recalled, with a reason
@@ -44,7 +45,8 @@ class UnitStatus(str, Enum):
 S = UnitStatus
 _FORWARD: dict[UnitStatus, frozenset[UnitStatus]] = {
     S.COLLECTED: frozenset({S.QUARANTINED, S.PROCESSED}),
-    S.QUARANTINED: frozenset({S.AVAILABLE, S.PROCESSED}),
+    # Quarantined → issued is only the signed issue of blood not fully tested (`domain.field_issue`).
+    S.QUARANTINED: frozenset({S.AVAILABLE, S.PROCESSED, S.ISSUED}),
     S.AVAILABLE: frozenset({S.RESERVED, S.IN_TRANSIT, S.PROCESSED, S.QUARANTINED}),
     S.RESERVED: frozenset({S.AVAILABLE, S.ISSUED, S.QUARANTINED}),
     S.IN_TRANSIT: frozenset({S.AVAILABLE, S.QUARANTINED}),

@@ -13,6 +13,12 @@ a scanner returns it, so a scan-back compares exactly what is printed. The
 DIN's eye-readable form carries the keyboard check character in a box; it is
 not in the barcode. A unit not yet grouped carries the quarantine message
 `=%Mq00` in the group quadrant, never a guessed group.
+
+A unit collected in an emergency and not fully tested carries a band below
+the quadrants: the special-testing barcode (data structure 010, `&(` + 5
+characters) and the same words in large capitals, so nobody mistakes it for
+tested blood whether they read it or scan it. Its group code says "emergency
+use only" and its product code collection type `G`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from bloodbank.domain.blood_groups import parse_group
-from bloodbank.domain.isbt128 import Din, encode_blood_group, encode_expiry, encode_product_code
+from bloodbank.domain.isbt128 import Din, IntendedUse, encode_blood_group, encode_expiry, encode_product_code
 
 SIZE = 100 * mm
 HALF = SIZE / 2
@@ -39,6 +45,7 @@ BAR_HEIGHT = 12 * mm
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 UNGROUPED = "=%Mq00"  # ISBT 128 group message "quarantine": not to be issued until released
+BAND = 30 * mm  # the special-testing band of a unit not fully tested
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ class UnitLabel:
     facility: str = ""
     volume_ml: int | None = None
     attributes: tuple[str, ...] = ()  # "IRRADIATED", "LEUCOCYTE-REDUCED"...
+    # Special testing (ISBT 128 data structure 010): the 5-character code and its words; None for tested blood.
+    special_testing: str | None = None
+    special_text: str = ""
 
     @property
     def din_value(self) -> Din:
@@ -64,7 +74,14 @@ class UnitLabel:
 
     @property
     def group_barcode(self) -> str:
-        return UNGROUPED if self.blood_group is None else encode_blood_group(self.blood_group)
+        if self.blood_group is None:
+            return UNGROUPED
+        use = IntendedUse.EMERGENCY_ONLY if self.special_testing else IntendedUse.GENERAL
+        return encode_blood_group(self.blood_group, use)
+
+    @property
+    def special_testing_barcode(self) -> str | None:
+        return f"&({self.special_testing}" if self.special_testing else None
 
     @property
     def product_barcode(self) -> str:
@@ -78,9 +95,13 @@ class UnitLabel:
 def unit_label_pdf(label: UnitLabel) -> bytes:
     barcodes = (label.din_barcode, label.group_barcode, label.product_barcode, label.expiry_barcode)
     buffer = BytesIO()
+    band = BAND if label.special_testing else 0
     # Uncompressed and invariant: the DIN can be found in the bytes and a reprint is byte-identical.
-    canvas = Canvas(buffer, pagesize=(SIZE, SIZE), pageCompression=0, invariant=1)
+    canvas = Canvas(buffer, pagesize=(SIZE, SIZE + band), pageCompression=0, invariant=1)
     canvas.setTitle(f"Unit {label.din} {label.product_code} {label.division}")
+    if band:
+        _special_testing_band(canvas, label)
+        canvas.translate(0, band)
     _grid(canvas)
     _din_quadrant(canvas, label, barcodes[0])
     _group_quadrant(canvas, label, barcodes[1])
@@ -89,6 +110,24 @@ def unit_label_pdf(label: UnitLabel) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _special_testing_band(canvas: Canvas, label: UnitLabel) -> None:
+    canvas.setLineWidth(1.5)
+    canvas.rect(1, 1, SIZE - 2, BAND - 2, stroke=1, fill=0)
+    data = label.special_testing_barcode
+    modules = Code128(data, barWidth=1, humanReadable=False, quiet=0).width
+    bar = min(MAX_BAR, (HALF - 2 * PAD) / (modules + 2 * QUIET_MODULES))
+    barcode = Code128(data, barWidth=bar, barHeight=BAR_HEIGHT, humanReadable=False,
+                      lquiet=QUIET_MODULES * bar, rquiet=QUIET_MODULES * bar)
+    barcode.drawOn(canvas, PAD, BAND - PAD - BAR_HEIGHT)
+    canvas.setFont(FONT, 6)
+    canvas.drawString(PAD + QUIET_MODULES * bar, BAND - PAD - BAR_HEIGHT - 7, data)
+    canvas.setFont(BOLD, 9)
+    y = BAND - PAD - 10
+    for line in _wrap(label.special_text, BOLD, 9, HALF - 2 * PAD)[:4]:
+        canvas.drawString(HALF, y, line)
+        y -= 11
 
 
 def _grid(canvas: Canvas) -> None:

@@ -11,6 +11,7 @@ from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.crisis import incidents
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
+from bloodbank.entrypoints.cli.field import walking_blood_bank
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.reporting import monthly as monthly_reports
 from bloodbank.entrypoints.cli.staff import audit, keys, users
@@ -42,6 +43,7 @@ app.add_typer(issue.app, name="issue")
 app.add_typer(transfusion.app, name="transfusion")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(monthly_reports.app, name="reports")
+app.add_typer(walking_blood_bank.app, name="field")
 app.command("trace")(trace.trace_command)
 app.command("lookback")(trace.lookback_command)
 app.add_typer(trace.recall_app, name="recall")

@@ -117,3 +117,22 @@ def require(*permissions: Permission):
 
 
 logged_in = require()
+
+
+def require_any(*permissions: Permission):
+    """A dependency that lets the request through for a person holding at least one of `permissions`: a screen two
+    roles work from (the call list: who phones, who collects)."""
+    signed_in = require()
+
+    async def dependency(request: Request) -> Caller:
+        caller = await signed_in(request)
+        principal = caller.principal
+        if not any(principal.may(p) for p in permissions):
+            authentication.record_denied(UnitOfWork(caller.database, actor=principal.username),
+                                         username=principal.username,
+                                         permission=" or ".join(p.value for p in permissions),
+                                         where=f"{request.method} {request.url.path}")
+            raise Forbidden(f"Your role ({principal.role_label}) does not allow this.")
+        return caller
+
+    return dependency

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Site, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.labels.unit_label import UnitLabel, printed_date, unit_label_pdf
-from bloodbank.domain import isbt128
+from bloodbank.domain import isbt128, walking_blood_bank
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import Din, GroupLabel, ProductCode
 from bloodbank.domain.unit_status import UnitStatus
@@ -63,13 +63,23 @@ def _label(session: Session, unit: Unit, clock: tzinfo) -> UnitLabel:
         din=unit.din, product_code=unit.product_code, division=unit.division,
         product_name=product_name(unit.product_code), blood_group=unit.blood_group,
         expires_at=unit.expires_at.astimezone(clock).replace(tzinfo=None), facility=facility,
-        volume_ml=unit.volume_ml, attributes=_attributes(unit),
+        volume_ml=unit.volume_ml, attributes=_attributes(unit), **_emergency_use(unit),
     )
+
+
+def _emergency_use(unit: Unit) -> dict:
+    """A unit not fully tested says so in words and in barcode data, and is for emergency use only."""
+    if not unit.emergency_use:
+        return {}
+    rules = walking_blood_bank.rules()
+    return {"collection_type": "G", "special_testing": rules.special_testing_code,
+            "special_text": rules.special_testing_text}
 
 
 def _attributes(unit: Unit) -> tuple[str, ...]:
     flags = (("IRRADIATED", unit.irradiated), ("LEUCOCYTE-REDUCED", unit.leucoreduced),
-             ("LOW TITER", unit.low_titer), ("CMV NEGATIVE", unit.cmv_negative))
+             ("LOW TITER", unit.low_titer), ("CMV NEGATIVE", unit.cmv_negative),
+             ("FRESH WHOLE BLOOD" if unit.refrigerated_at is None else "REFRIGERATED", unit.emergency_use))
     return tuple(name for name, present in flags if present)
 
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Donation, Unit, UnitParent
+from bloodbank.adapters.db.models import Donation, Site, Titre, Unit, UnitParent
 from bloodbank.adapters.db.models.base import utcnow
-from bloodbank.domain import components, processing as rules
+from bloodbank.domain import components, processing as rules, walking_blood_bank
 from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import UnitStatus
@@ -48,6 +48,8 @@ def process_donation(uow: UnitOfWork, *, donation_id: int, method: str, leucored
         _refuse_unless_processable(s, donation)
         group = recorded_group(s, donation.donor_id)
         kinds = rules.components_for(method, low_titer=low_titer, donor_group=group)
+        if low_titer:
+            _refuse_unless_low_titre(s, donation, group)
         filtered = rules.usual_leucoreduction(method) if leucoreduced is None else bool(leucoreduced)
         site = site_of(s, donation.site_id)
         # A component's days count from the collection day on the collecting site's clock.
@@ -73,6 +75,26 @@ def process_donation(uow: UnitOfWork, *, donation_id: int, method: str, leucored
         result = [unit_view(s, unit) for unit in units]
         uow.commit()
         return result
+
+
+def _refuse_unless_low_titre(session: Session, donation: Donation, group: str | None) -> None:
+    """LTOWB only from a donor whose recorded titre was low and current at this collection (a titre measured on
+    this donation's sample counts from the day it was measured)."""
+    titre = session.execute(
+        select(Titre).where(Titre.donor_id == donation.donor_id,
+                            or_(Titre.donation_id == donation.id, Titre.tested_at <= donation.started_at))
+        .order_by((Titre.donation_id == donation.id).desc(), Titre.tested_at.desc(), Titre.id.desc())
+    ).scalars().first()
+    site = session.get(Site, donation.site_id)
+    policy = walking_blood_bank.policy(titre_threshold=site.titre_threshold,
+                                       titre_validity_days=site.titre_validity_days)
+    found = walking_blood_bank.Titre(titre.anti_a, titre.anti_b, titre.tested_at) if titre else None
+    at = max(donation.started_at, titre.tested_at) if titre else donation.started_at
+    if not walking_blood_bank.is_low_titre(group, found, policy, at):
+        seen = f" (anti-A 1:{titre.anti_a}, anti-B 1:{titre.anti_b}, {titre.tested_at:%Y-%m-%d})" if titre else ""
+        raise InvalidInput(f"No low titre current at this collection is recorded for the donor{seen}: below "
+                           f"1:{policy.titre_threshold} for both, within {policy.titre_validity.days} days. Record "
+                           "the titre, or process it as whole blood.")
 
 
 def _locked_donation(session: Session, donation_id: int) -> Donation:

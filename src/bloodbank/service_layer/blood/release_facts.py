@@ -55,7 +55,7 @@ def release_facts_of_units(session: Session, units: Sequence[Unit], now: datetim
             sources=tuple(_source(d, results.get(d.id, {}), history[d.id], consents.get(d.visit_id)) for d in own),
             unit_group=unit.blood_group, label_verified=unit.label_verified_at is not None,
             self_excluded=any(d.visit_id in excluded for d in own),
-            holds=tuple(holds.get(unit.id, ())),
+            holds=tuple(holds.get(unit.id, ())), emergency_use=unit.emergency_use,
         ), own)
     return facts
 

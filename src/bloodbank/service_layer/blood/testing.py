@@ -36,6 +36,7 @@ from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.second_entry import ANALYSER, MANUAL, Entry, SecondEntryDisagrees
 from bloodbank.service_layer.blood.follow_up import flag_group_discrepancy, follow_up_reactive
 from bloodbank.service_layer.blood.release_facts import historical_groups
+from bloodbank.service_layer.blood.retrospective import open_recipient_follow_ups
 from bloodbank.service_layer.blood.withdrawal import units_holding, withdraw_reactive
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import record_event
@@ -417,6 +418,11 @@ def _reactive(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]
     follow_up_reactive(uow, donation, lab_tests.name_of(row.test), row.outcome,
                        sorted(done.recalled + done.transfused))
     notes = [f"{len(done.discarded)} unit(s) discarded"]
+    if donation.emergency:
+        # Given on bedside tests alone: every patient who received it is followed up, whatever became of the unit.
+        recipients = open_recipient_follow_ups(uow, donation)
+        if recipients:
+            notes.append(f"{len(recipients)} recipient follow-up(s) opened")
     if done.recalled:
         notes.append(f"{len(done.recalled)} issued unit(s) recalled")
     if done.transfused:

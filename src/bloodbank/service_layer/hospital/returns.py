@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Issue, Transfusion, Unit, UnitReturn
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput
+from bloodbank.domain.field_issue import shelf_after_return
 from bloodbank.domain.haemovigilance import DEFAULT_RETURN_RULE, ReturnRule, return_decision
 from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.hospital import scope
@@ -100,7 +101,9 @@ def _receive(uow: UnitOfWork, unit: Unit, detail: dict, minutes: int, cold: bool
     # The transition table refuses a transfused unit here, with its own message.
     move(uow, unit, "returned", event="returned", reason="returned from the ward unused", detail=detail)
     if restock:
-        move(uow, unit, "available", event="restocked", reason=f"returned {explanation}")
+        shelf = shelf_after_return(bool(unit.emergency_use))
+        move(uow, unit, shelf, event="restocked", reason=f"returned {explanation}" if shelf == "available"
+             else f"returned {explanation}: back on the emergency shelf, not fully tested")
     else:
         move(uow, unit, "discarded", event="discard", reason=f"not restockable: {explanation}",
              discard_reason=discard_code, discard_note=f"returned: {explanation}")

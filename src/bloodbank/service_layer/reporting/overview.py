@@ -10,6 +10,7 @@ from bloodbank.adapters.db.models import (
     Appointment, Donation, Donor, Order, Patient, PatientSample, Site, Transfer, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.service_layer.field import recipient_follow_ups
 from bloodbank.service_layer.hospital.scope import hospitals_visible
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -24,6 +25,8 @@ class Overview:
     units_available: int = 0
     units_quarantined: int = 0
     open_orders: int = 0
+    # Patients who received an emergency donation later found reactive, not yet followed up.
+    recipient_follow_ups: int = 0
 
 
 def overview(uow: UnitOfWork) -> Overview:
@@ -49,6 +52,7 @@ def overview(uow: UnitOfWork) -> Overview:
             # The caller's hospitals' orders: a ward's figure is its own.
             open_orders=count(select(func.count()).select_from(Order).where(
                 Order.status == "open", hospitals_visible(uow.scope, Order.hospital_id))),
+            recipient_follow_ups=recipient_follow_ups.open_count(s, uow.scope),
         )
 
 

@@ -9,7 +9,8 @@ written in the same transaction.
 Quarantined → available is release, and `move` makes it only with the
 `ReleaseClearance` the release check hands over (`shared.release_clearance`,
 which only `blood.release` may import): any other caller is refused, whatever
-the route.
+the route. Quarantined → issued likewise needs the `FieldIssueClearance` of
+the signed issue of blood not fully tested (`field.issue`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bloodbank.adapters.db.models import Unit, UnitEvent
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidTransition, NotFound
+from bloodbank.domain.field_issue import may_enter_stock
 from bloodbank.domain.unit_status import UnitStatus, transition
+from bloodbank.service_layer.shared.field_issue_clearance import FieldIssueClearance
 from bloodbank.service_layer.shared.release_clearance import ReleaseClearance
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -37,19 +40,30 @@ def load_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
 
 
 def move(uow: UnitOfWork, unit: Unit, target: UnitStatus | str, *, event: str,
-         reason: str | None = None, detail: dict | None = None, clearance: ReleaseClearance | None = None,
-         **fields) -> UnitStatus:
+         reason: str | None = None, detail: dict | None = None,
+         clearance: ReleaseClearance | FieldIssueClearance | None = None, **fields) -> UnitStatus:
     """Move `unit` to `target`, setting any other `fields` in the same UPDATE.
 
     Out of quarantine into stock only with the release check's `clearance` for this unit.
     """
     before = unit.status
     after = transition(before, target)
+    if after is UnitStatus.AVAILABLE and not may_enter_stock(bool(unit.emergency_use)):
+        raise InvalidTransition(
+            f"Unit {unit.din} {unit.product_code} was collected in an emergency and is not fully tested: it never "
+            "joins ordinary stock; nothing was changed."
+        )
     if before == UnitStatus.QUARANTINED.value and after is UnitStatus.AVAILABLE and not (
             isinstance(clearance, ReleaseClearance) and clearance.unit_id == unit.id):
         raise InvalidTransition(
             f"Unit {unit.din} {unit.product_code} is in quarantine: only the release check puts it in stock "
             "(release it, or release it after review if it is held); nothing was changed."
+        )
+    if before == UnitStatus.QUARANTINED.value and after is UnitStatus.ISSUED and not (
+            isinstance(clearance, FieldIssueClearance) and clearance.unit_id == unit.id):
+        raise InvalidTransition(
+            f"Unit {unit.din} {unit.product_code} is in quarantine: only the signed issue of blood not fully "
+            "tested, during an emergency, hands it to a patient; nothing was changed."
         )
     now = utcnow()
     values = {"status": after.value, "status_changed_at": now, **fields}

@@ -23,6 +23,9 @@ from bloodbank.adapters.db.models.users import (
     ApiToken, HospitalMembership, KioskSession, LoginAttempt, Signature, User, UserSession,
 )
 from bloodbank.adapters.db.models.visits import ConfidentialAnswer, Consent, Visit
+from bloodbank.adapters.db.models.walking_blood_bank import (
+    PanelActivation, PanelCall, PanelMember, RapidTest, RecipientFollowUp, SupplyCutOff, Titre,
+)
 
 __all__ = [
     "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
@@ -33,4 +36,5 @@ __all__ = [
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
     "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
+    "PanelActivation", "PanelCall", "PanelMember", "RapidTest", "RecipientFollowUp", "SupplyCutOff", "Titre",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
@@ -54,6 +54,10 @@ class Donation(Timestamped, Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12), default="in_progress")  # in_progress | complete | aborted
+    # From a walking-blood-bank member called in an emergency: bedside tests only, a sample kept for the rest.
+    emergency: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The call it answered: its unit is issued only while that call's incident or cut-off lasts.
+    activation_id: Mapped[int | None] = mapped_column(ForeignKey("panel_activation.id"))
 
 
 class AdverseReaction(Timestamped, Base):

@@ -95,3 +95,6 @@ class Issue(Base):
     follow_up_done_at: Mapped[datetime | None]
     follow_up_note: Mapped[str | None] = mapped_column(Text)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)  # its order's
+    # The physician's signature accepting blood not fully tested (domain.field_issue); None for any other issue.
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
+    cut_off_id: Mapped[int | None] = mapped_column(ForeignKey("supply_cut_off.id"))

@@ -36,6 +36,10 @@ class Site(Timestamped, Base):
     # {"mon": ["08:00", "16:00"], ...}; a mobile drive lists only the days it stands.
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
+    # The walking blood bank's own figures; None: those of rules/walking_blood_bank.toml.
+    titre_threshold: Mapped[int | None]
+    titre_validity_days: Mapped[int | None]
+    panel_screen_validity_days: Mapped[int | None]
     # Mandatory infection markers for units collected here; every one must be negative before release.
     test_panel: Mapped[list] = mapped_column(
         JSON, default=lambda: list(DEFAULT_TEST_PANEL), server_default=text("'" + DEFAULT_PANEL_JSON + "'"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base, Timestamped
@@ -57,6 +57,11 @@ class Unit(Timestamped, Base):
     discard_reason: Mapped[str | None] = mapped_column(SealedText("unit.discard_reason"))
     discard_note: Mapped[str | None] = mapped_column(SealedText("unit.discard_note"))
     status_changed_at: Mapped[datetime | None]
+    # Collected in an emergency and labelled "not fully tested": issued only under a physician's signature,
+    # never released to ordinary stock (domain.field_issue).
+    emergency_use: Mapped[bool] = mapped_column(default=False, server_default=false())
+    anticoagulant: Mapped[str | None] = mapped_column(String(10))
+    refrigerated_at: Mapped[datetime | None]
 
 
 class UnitParent(Base):
