@@ -62,6 +62,9 @@ MIN_PHONE_DIGITS = 6
 _PLAIN_LETTERS = str.maketrans({
     "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "æ": "ae", "Æ": "AE",
     "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ı": "i",
+    # Arabic spellings of one name: NFKD already folds the hamza forms of alef, waw and yaa (أ إ آ ؤ ئ) and drops
+    # the diacritics; these are the rest, as Arabic search engines fold them. Tatweel only stretches a word.
+    "\u0640": "", "ة": "ه", "ى": "ي", "ٱ": "ا", "ی": "ي", "ک": "ك",
 })
 _TOKEN_SPLIT = re.compile(r"[\s\-]+")
 
@@ -102,6 +105,43 @@ def normalise_name(text: str) -> str:
 
 def name_tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in (normalise_name(part) for part in _TOKEN_SPLIT.split(text)) if t)
+
+
+# The consonants of a name, as Latin letters, whatever the script or the transliteration: "Mohammed",
+# "Muhammad", "Mohamad" and "محمد" all read "mhmd". Vowels (and the letters that stand for long vowels, and
+# ayn, which Latin spellings write as a vowel or not at all) are left out after the first letter, a first vowel
+# reads "a", doubled consonants count once, and q reads k.
+_ARABIC_SOUNDS = {
+    "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r", "ز": "z",
+    "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "غ": "gh", "ف": "f", "ق": "k", "ك": "k",
+    "ل": "l", "م": "m", "ن": "n", "ه": "h", "پ": "p", "چ": "ch", "ژ": "zh", "گ": "g",
+    "ا": "", "و": "w", "ي": "y", "ع": "", "ء": "",
+}
+_LATIN_VOWELS = set("aeiouwy")
+
+
+def name_skeleton(text: str) -> str:
+    """The consonant skeleton of one name word; empty when it has too few letters to say anything."""
+    word = normalise_name(text)
+    if not word:
+        return ""
+    # A closing h that only ends a vowel ("Fatimah", and Arabic's taa marbuta, folded to haa) is not sounded.
+    if len(word) > 2 and (word[-1] == "ه" or (word[-1] == "h" and word[-2] in "ae")):
+        word = word[:-1]
+    letters: list[str] = []
+    for n, char in enumerate(word):
+        if char in _ARABIC_SOUNDS:
+            sound = _ARABIC_SOUNDS[char]
+            vowel = sound in ("", "w", "y")
+        else:
+            sound, vowel = ("k" if char == "q" else char), char in _LATIN_VOWELS
+        if n == 0:
+            letters.append(sound if sound and sound not in "aeiou" else "a")
+        elif not vowel:
+            letters.append(sound)
+    skeleton = "".join(letters)
+    collapsed = "".join(c for i, c in enumerate(skeleton) if i == 0 or c != skeleton[i - 1])
+    return collapsed if len(collapsed) >= 3 else ""
 
 
 def phone_key(phone: str | None) -> str | None:
@@ -179,9 +219,16 @@ def compare_name_part(label: str, new: str, known: str) -> _Agreement:
     tokens_a, tokens_b = name_tokens(new), name_tokens(known)
     if tokens_a and tokens_b and (tokens_a < tokens_b or tokens_b < tokens_a):
         return _Agreement(PART, (f"{label} {new.strip()} / {known.strip()}: one is part of the other",))
-    if JaroWinkler.normalized_similarity(a, b) >= SIMILAR_NAME:
+    if JaroWinkler.normalized_similarity(a, b) >= SIMILAR_NAME or _same_skeleton(new, known):
         return _Agreement(SIMILAR, (f"similar {label} ({new.strip()} / {known.strip()})",))
     return _Agreement(0.0, (f"different {label}",))
+
+
+def _same_skeleton(new: str, known: str) -> bool:
+    """The same name written another way: another transliteration, or the other script."""
+    a = [name_skeleton(w) for w in _TOKEN_SPLIT.split(new) if w]
+    b = [name_skeleton(w) for w in _TOKEN_SPLIT.split(known) if w]
+    return bool(a) and all(a) and a == b
 
 
 def compare_names(new: Person, known: Person) -> _Agreement:
