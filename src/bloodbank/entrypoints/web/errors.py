@@ -17,6 +17,9 @@ STATUS_BY_CODE = {
     "possible_duplicate": 409,
     "invalid_transition": 409,
     "visit_closed": 409,
+    "link_invalid": 410,
+    "appeal_refused": 409,
+    "messaging_not_configured": 503,
     # The installation cannot read or seal confidences until its key ring is restored: not the request's fault.
     "data_key_unavailable": 503,
 }
