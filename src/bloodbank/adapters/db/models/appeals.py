@@ -10,7 +10,7 @@ from bloodbank.adapters.db.models.base import Base
 APPEAL_STATUSES = ("running", "paused", "stopped")
 INVITATION_STATUSES = ("invited", "accepted", "declined", "expired")
 CHANNELS = ("sms", "email")
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 class Appeal(Base):

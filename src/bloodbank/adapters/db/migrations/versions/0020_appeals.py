@@ -97,7 +97,7 @@ def upgrade() -> None:
         sa.Column('last_error', sa.Text(), nullable=False),
         sa.Column('created_at', UTCDateTime(), nullable=False),
         sa.Column('sent_at', UTCDateTime(), nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name=op.f('ck_outbox_message_status_known')),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name=op.f('ck_outbox_message_status_known')),
         sa.CheckConstraint("channel IN ('sms', 'email')", name=op.f('ck_outbox_message_channel_known')),
         sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_outbox_message_donor_id_donor')),
         sa.ForeignKeyConstraint(['invitation_id'], ['appeal_invitation.id'],
