@@ -80,6 +80,12 @@ def available_slots(uow: UnitOfWork, *, site_id: int, on: date) -> list[SlotView
         return _slots_with_room(uow.session, site, on, site_clock(site), after=utcnow())
 
 
+def free_slots_within(s: Session, *, site_id: int, on: date) -> list[SlotView]:
+    """`available_slots` with a free chair, inside a unit of work the caller has open."""
+    site = _open_site(s, site_id)
+    return [slot for slot in _slots_with_room(s, site, on, site_clock(site), after=utcnow()) if slot.free > 0]
+
+
 def _slots_with_room(s: Session, site: Site, on: date, zone: tzinfo, *, after: datetime) -> list[SlotView]:
     instants = [i for i in scheduling.slot_instants(site.opening_hours, on, site.slot_minutes, zone) if i > after]
     if not instants:
