@@ -28,7 +28,7 @@ from bloodbank.domain import appeal_sizing as sizing
 from bloodbank.domain import mass_casualty as forecast
 from bloodbank.domain.appeal_rules import AppealParameters, default_parameters
 from bloodbank.domain.appeal_selection import SiteInReach
-from bloodbank.domain.errors import AppealRefused, NotFound
+from bloodbank.domain.errors import AppealRefused
 from bloodbank.service_layer.crisis import appeal_selection as selection
 from bloodbank.service_layer.crisis.appeal_links import link_base, link_secret
 from bloodbank.service_layer.crisis.incidents import load_incident
@@ -82,7 +82,8 @@ class AppealView:
 # ---------------------------------------------------------------- acts
 
 
-def start(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None) -> AppealView:
+def start(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None,
+          forecast_params: forecast.Parameters | None = None) -> AppealView:
     link_secret()  # refuse at once, before anything is written, when links cannot be signed
     now = utcnow()
     with uow:
@@ -97,16 +98,17 @@ def start(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None 
         uow.session.flush()
         uow.audit("start", "appeal", row.id, new={"incident_id": incident.id, "status": "running"})
         uow.commit()
-    return top_up(uow.again(), incident_id=incident_id, params=params)
+    return top_up(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
 
 
 def pause(uow: UnitOfWork, *, incident_id: int) -> AppealView:
     return _set_status(uow, incident_id, "paused", allowed_from=("running",))
 
 
-def resume(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None) -> AppealView:
+def resume(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None,
+           forecast_params: forecast.Parameters | None = None) -> AppealView:
     _set_status(uow, incident_id, "running", allowed_from=("paused",))
-    return top_up(uow.again(), incident_id=incident_id, params=params)
+    return top_up(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
 
 
 def _set_status(uow: UnitOfWork, incident_id: int, status: str, *, allowed_from: tuple[str, ...]) -> AppealView:
@@ -127,7 +129,8 @@ def _set_status(uow: UnitOfWork, incident_id: int, status: str, *, allowed_from:
     return get_appeal(uow.again(), incident_id=incident_id)
 
 
-def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None) -> AppealView:
+def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None,
+           forecast_params: forecast.Parameters | None = None) -> AppealView:
     """Invite what the gap still needs, if the appeal runs; stop it if the incident is closed."""
     params = params or default_parameters()
     with uow:
@@ -142,9 +145,9 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
             uow.commit()
         running = row.status == "running"
     if not running:
-        return get_appeal(uow.again(), incident_id=incident_id, params=params)
-    gap = shortfall(uow.again(), incident_id=incident_id)
-    sites = _sites(uow.again())
+        return get_appeal(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
+    gap = shortfall(uow.again(), incident_id=incident_id, params=forecast_params)
+    sites = _sites(uow.again(), params)
     capacity = _free_chairs(uow.again(), sites, params)
     now = utcnow()
     secret = link_secret()
@@ -152,9 +155,9 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
         s = work.session
         row = _appeal(s, incident_id)
         if row is None or row.status != "running":
-            return get_appeal(uow.again(), incident_id=incident_id, params=params)
+            return get_appeal(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
         rates = _rates(s, row.id, now, params)
-        needed = donors_needed(gap, params)
+        needed = donors_needed(gap, params, forecast_params)
         expected = _expected(s, row.id, now, rates)
         days = sorted({d for _, d in capacity})
         by_day = [sizing.DayCapacity(d, sum(n for (_, day), n in capacity.items() if day == d)) for d in days]
@@ -170,7 +173,7 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
             work.audit("invite", "appeal", row.id, new={"invited": len(picks), "by_group": _count_by_group(picks),
                                                         "unplaced": dict(plan.unplaced)})
         work.commit()
-    return get_appeal(uow.again(), incident_id=incident_id, params=params)
+    return get_appeal(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
 
 
 def _count_by_group(picks) -> dict[str, int]:
@@ -256,8 +259,7 @@ def _expected(s, appeal_id: int, now: datetime, rates: sizing.Rates) -> dict[str
     return out
 
 
-def _sites(uow: UnitOfWork) -> list[selection.SiteForAppeal]:
-    params = default_parameters()
+def _sites(uow: UnitOfWork, params: AppealParameters) -> list[selection.SiteForAppeal]:
     with uow:
         rows = uow.session.execute(select(Site).where(Site.active.is_(True), Site.latitude.is_not(None),
                                                       Site.longitude.is_not(None)).order_by(Site.id)).scalars()
@@ -287,7 +289,8 @@ def _appeal(s, incident_id: int) -> Appeal | None:
 # ---------------------------------------------------------------- the dashboard
 
 
-def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None) -> AppealView:
+def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None,
+               forecast_params: forecast.Parameters | None = None) -> AppealView:
     params = params or default_parameters()
     now = utcnow()
     with uow:
@@ -305,8 +308,9 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
                          .where(AppealInvitation.appeal_id == row.id).group_by(AppealInvitation.slot_day)
                          .order_by(AppealInvitation.slot_day)).all()
         status, started = row.status, (row.started_at, row.started_by, row.changed_at, row.changed_by, row.sized_at)
-        appeal_id = row.id
-    needed = _needed_now(uow.again(), incident_id, params)
+
+    needed = donors_needed(shortfall(uow.again(), incident_id=incident_id, params=forecast_params), params,
+                           forecast_params)
     groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6), 0)
                    for g in sizing.GROUPS if needed.get(g) or g in counts)
     statements = _statements(status, groups)
@@ -339,10 +343,6 @@ def _counts(s, appeal_id: int) -> dict[str, tuple[int, ...]]:
         line[4] += donation_id is not None
         line[5] += bool(units)
     return {g: tuple(v) for g, v in out.items()}
-
-
-def _needed_now(uow: UnitOfWork, incident_id: int, params: AppealParameters) -> dict[str, int]:
-    return donors_needed(shortfall(uow, incident_id=incident_id), params)
 
 
 def _statements(status: str, groups) -> tuple[str, ...]:
