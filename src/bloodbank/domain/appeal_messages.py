@@ -16,8 +16,9 @@ def sms_text(*, site_name: str, day: date, link: str) -> str:
             "Reply YES to book the earliest time, NO to decline (no consequence), STOP for no more appeals.")
 
 
-def email_text(*, given_name: str, site_name: str, day: date, link: str) -> str:
-    return (f"Dear {given_name},\n\n"
+def email_text(*, site_name: str, day: date, link: str) -> str:
+    # No name: the outbox keeps no personal data, and the address is read from the record when sending.
+    return ("Dear donor,\n\n"
             f"Blood donors are needed at {site_name} over the next few days, from {day:%A %d %B}.\n"
             f"If you can give, choose a time here:\n{link}\n\n"
             "If you cannot, simply ignore this message or decline on that page: declining has no consequence.\n"

@@ -31,6 +31,15 @@ LINK_ACTOR = "donor (appeal link)"
 SMS_ACTOR = "donor (SMS reply)"
 
 
+def link_uow(database) -> UnitOfWork:
+    """The unit of work of a donor answering through their link: no account, named as such in the audit log."""
+    return UnitOfWork(database, actor=LINK_ACTOR)
+
+
+def sms_uow(database) -> UnitOfWork:
+    return UnitOfWork(database, actor=SMS_ACTOR)
+
+
 @dataclass(frozen=True)
 class InvitationPage:
     invitation_id: int
