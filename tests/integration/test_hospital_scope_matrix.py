@@ -313,6 +313,18 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/incidents/{incident_id}/casualties/mine": Op(need(P.CASUALTY_COUNTS)),
     "POST /api/incidents/{incident_id}/close": Op(need(P.INCIDENTS)),
     "GET /api/incidents/{incident_id}/shortfall": Op(need(P.INCIDENTS)),
+    "GET /api/incidents/{incident_id}/appeal": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/pause": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/resume": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/top-up": Op(need(P.INCIDENTS)),
+    "GET /api/outbox": Op(need(P.INCIDENTS)),
+    # The donor's side: the signed link is the key, and the gateway's shared secret (checked after the body).
+    "GET /api/appeal-links/{token}": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/accept": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/decline": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/stop": Op(PUBLIC),
+    "POST /api/sms/inbound": Op(PUBLIC),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

@@ -64,7 +64,8 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
     cutoff = now - timedelta(days=params.cooldown_days)
     found: dict[int, tuple] = {}
     for group in groups:
-        size = max(MIN_SHORTLIST, math.ceil(wanted.get(group, 0) * params.shortlist_factor))
+        # Donors are asked at their nearest site: each site's share of the short list.
+        size = max(MIN_SHORTLIST, math.ceil(wanted.get(group, 0) * params.shortlist_factor / max(len(sites), 1)))
         for place in sites:
             for row in s.execute(_prefilter(place.site, group, size, cutoff, params)).all():
                 found.setdefault(row.id, row)
@@ -161,14 +162,15 @@ def may_give_on(person: Person, day: date, rule_set: str) -> bool:
 
 
 def choose(people: Sequence[Person], *, quotas: Mapping[tuple[str, date], int], sites: Sequence[SiteForAppeal],
-           room: dict[tuple[int, date], int], params: AppealParameters, now: datetime) -> list[Pick]:
+           room: dict[tuple[int, date], int], params: AppealParameters, now: datetime,
+           unplaced: Mapping[str, int] | None = None) -> list[Pick]:
     """Fill each day's quota of each group, most useful group first, with the best-ranked donors who may be
     asked now, may give that day, and whose nearest site still has room that day."""
     by_site = {p.site.site_id: p for p in sites}
     limits = rules.Limits(radius_km=params.radius_km, cooldown_days=params.cooldown_days,
                           monthly_limit=int(params.monthly_limit), contact_from_hour=int(params.contact_from_hour),
                           contact_until_hour=int(params.contact_until_hour))
-    wanted = {g for g, _ in quotas}
+    wanted = {g for g, _ in quotas} | {g for g, n in (unplaced or {}).items() if n > 0}
     person_of = {p.candidate.donor_id: p for p in people}
     today = now.date()
     ranked = rules.rank([p.candidate for p in people], [p.site for p in sites], params.radius_km, today)
@@ -180,22 +182,34 @@ def choose(people: Sequence[Person], *, quotas: Mapping[tuple[str, date], int], 
     picks: list[Pick] = []
     taken: set[int] = set()
     days = sorted({d for _, d in quotas})
+
+    def fill(group: str, day: date, want: int) -> int:
+        for candidate, site, distance in queue.get(group, []):
+            if want <= 0:
+                break
+            place = by_site[site.site_id]
+            slot_day = max(day, place.first_day)
+            if candidate.donor_id in taken or room.get((site.site_id, slot_day), 0) <= 0:
+                continue
+            person = person_of[candidate.donor_id]
+            if not may_give_on(person, slot_day, place.rule_set):
+                continue
+            taken.add(candidate.donor_id)
+            room[(site.site_id, slot_day)] -= 1
+            want -= 1
+            picks.append(Pick(candidate.donor_id, group, site.site_id, slot_day, person.channel,
+                              rules.reason(candidate, site, distance, slot_day, place.rule_set)))
+        return want
+
+    short: dict[str, int] = dict(unplaced or {})
     for day in days:
         for group in by_usefulness({g for g, d in quotas if d == day}):
-            want = quotas[(group, day)]
-            for candidate, site, distance in queue.get(group, []):
-                if want <= 0:
-                    break
-                place = by_site[site.site_id]
-                slot_day = max(day, place.first_day)
-                if candidate.donor_id in taken or room.get((site.site_id, slot_day), 0) <= 0:
-                    continue
-                person = person_of[candidate.donor_id]
-                if not may_give_on(person, slot_day, place.rule_set):
-                    continue
-                taken.add(candidate.donor_id)
-                room[(site.site_id, slot_day)] -= 1
-                want -= 1
-                picks.append(Pick(candidate.donor_id, group, site.site_id, slot_day, person.channel,
-                                  rules.reason(candidate, site, distance, slot_day, place.rule_set)))
+            left = fill(group, day, quotas[(group, day)])
+            if left:
+                short[group] = short.get(group, 0) + left
+    # Chairs a group could not fill (too few of its donors in reach) go to the groups the plan left short, so
+    # the total per group never exceeds what the plan sized.
+    for day in days:
+        for group in by_usefulness(g for g, n in short.items() if n > 0):
+            short[group] = fill(group, day, short[group])
     return picks

@@ -163,10 +163,12 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
         by_day = [sizing.DayCapacity(d, sum(n for (_, day), n in capacity.items() if day == d)) for d in days]
         plan = sizing.size(needed, expected, rates, by_day)
         room = {key: sizing.day_room(n, rates) for key, n in capacity.items()}
-        wanted = {g: plan.total(g) for g in sizing.GROUPS if plan.total(g)}
+        chairs = sum(room.values())
+        wanted = {g: min(plan.needed[g], chairs) for g in sizing.GROUPS if plan.needed[g]}
         people = selection.shortlist(s, groups=list(wanted), sites=sites, wanted=wanted, params=params, now=now,
                                      appeal_id=row.id) if wanted else []
-        picks = selection.choose(people, quotas=plan.invitations, sites=sites, room=room, params=params, now=now)
+        picks = selection.choose(people, quotas=plan.invitations, sites=sites, room=room, params=params, now=now,
+                                 unplaced=plan.unplaced)
         _invite(work, row, picks, {p.site.site_id: p for p in sites}, secret, now, params)
         row.sized_at = now
         if picks:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from bloodbank.entrypoints.web.api.blood import inventory, lab, scan, units
-from bloodbank.entrypoints.web.api.crisis import incidents
+from bloodbank.entrypoints.web.api.crisis import appeals, incidents
 from bloodbank.entrypoints.web.api.donors import appointments, collection, donors, sites, visits
 from bloodbank.entrypoints.web.api.hospital import hospitals, orders, transfusion
 from bloodbank.entrypoints.web.api.staff import admin
@@ -11,5 +11,5 @@ from bloodbank.entrypoints.web.api.traceability import trace
 
 router = APIRouter(prefix="/api")
 for module in (admin, sites, donors, visits, appointments, collection, units, lab, inventory, hospitals, orders,
-               transfusion, trace, scan, incidents):
+               transfusion, trace, scan, incidents, appeals):
     router.include_router(module.router)
