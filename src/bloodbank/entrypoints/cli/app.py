@@ -9,7 +9,7 @@ import typer
 from bloodbank.entrypoints.cli import database, demo, doctor, serve
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
-from bloodbank.entrypoints.cli.crisis import incidents
+from bloodbank.entrypoints.cli.crisis import incidents, outbox
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
 from bloodbank.entrypoints.cli.staff import audit, keys, users
@@ -40,6 +40,7 @@ app.add_typer(orders.app, name="orders")
 app.add_typer(issue.app, name="issue")
 app.add_typer(transfusion.app, name="transfusion")
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(outbox.app, name="outbox")
 app.command("trace")(trace.trace_command)
 app.command("lookback")(trace.lookback_command)
 app.add_typer(trace.recall_app, name="recall")
