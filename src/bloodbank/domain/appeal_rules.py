@@ -26,7 +26,7 @@ _FIGURES = (
     ("spread", "days", 1, 14), ("spread", "first_day_offset", 0, 7),
     ("contact", "cooldown_days", 0, 365), ("contact", "contact_from_hour", 0, 23),
     ("contact", "contact_until_hour", 1, 24), ("contact", "monthly_limit", 1, 31), ("contact", "link_hours", 1, 24 * 14),
-    ("travel", "radius_km", 0.5, 500), ("travel", "grid_degrees", 0.01, 5), ("travel", "shortlist_factor", 1, 50),
+    ("travel", "radius_km", 0.5, 500), ("travel", "grid_degrees", 0.01, 5), ("travel", "ring_km", 0.5, 100), ("travel", "shortlist_factor", 1, 50),
 )
 
 

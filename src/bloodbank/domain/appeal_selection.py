@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from bloodbank.domain.appeal_sizing import usefulness
 
@@ -38,6 +39,39 @@ def cells_within(latitude: float, longitude: float, radius_km: float, degrees: f
                  math.floor((min(90, latitude + dlat) + 90) / degrees) + 1)
     columns = range(math.floor((longitude - dlon + 180) / degrees), math.floor((longitude + dlon + 180) / degrees) + 1)
     return sorted({row * _LON_CELLS + (column % round(360 / degrees)) for row in rows for column in columns})
+
+
+def cell_distance_km(cell: int, latitude: float, longitude: float, degrees: float) -> float:
+    """The distance from a point to the nearest point of a cell (0 inside it)."""
+    row, column = divmod(cell, _LON_CELLS)
+    south, west = row * degrees - 90, column * degrees - 180
+    lat = min(max(latitude, south), south + degrees)
+    lon = min(max(longitude, west), west + degrees)
+    return distance_km(latitude, longitude, lat, lon)
+
+
+def rings(latitude: float, longitude: float, radius_km: float, degrees: float,
+          width_km: float) -> list[tuple[float, list[int]]]:
+    """The cells within the radius in rings of `width_km`, nearest first: (the ring's inner distance, its cells).
+
+    A search that has found enough donors closer than the next ring's inner distance can stop there.
+    """
+    by_ring: dict[int, list[int]] = {}
+    for cell in cells_within(latitude, longitude, radius_km, degrees):
+        d = cell_distance_km(cell, latitude, longitude, degrees)
+        if d <= radius_km:
+            by_ring.setdefault(int(d // width_km), []).append(cell)
+    return [(index * width_km, by_ring[index]) for index in sorted(by_ring)]
+
+
+def flat_km(latitude: float, longitude: float):
+    """Distance from one point, on a flat map around it: within a travel radius, off by well under 1 %,
+    and a few times cheaper than the great circle, for ranking thousands of donors."""
+    x_scale = KM_PER_DEGREE * math.cos(math.radians(latitude))
+
+    def km(lat: float, lon: float) -> float:
+        return math.hypot((lat - latitude) * KM_PER_DEGREE, (lon - longitude) * x_scale)
+    return km
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -98,10 +132,19 @@ class Choice:
 def nearest_site(candidate: Candidate, sites: Iterable[SiteInReach], radius_km: float) -> tuple[SiteInReach, float] | None:
     best = None
     for site in sites:
-        d = distance_km(candidate.latitude, candidate.longitude, site.latitude, site.longitude)
+        d = _site_km(site)(candidate.latitude, candidate.longitude)
         if d <= radius_km and (best is None or d < best[1]):
             best = (site, d)
     return best
+
+
+def _site_km(site: SiteInReach):
+    return _flat_km_cached(site.latitude, site.longitude)
+
+
+@lru_cache(maxsize=256)
+def _flat_km_cached(latitude: float, longitude: float):
+    return flat_km(latitude, longitude)
 
 
 def refusal(candidate: Candidate, *, now: datetime, local_hour: int, wanted: Iterable[str], limits: Limits) -> str | None:

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ALL_GROUPS
@@ -47,6 +48,7 @@ def learned(prior: Rates, weight: float, *, settled: int, accepted: int, due: in
     return Rates(blend(prior.response, accepted, settled), blend(prior.show_up, arrived, due))
 
 
+@lru_cache(maxsize=64)
 def usefulness(group: str) -> int:
     """How many recipient groups this donor's red cells can serve: O- serves all eight."""
     return len(compatibility.compatible_recipients("red_cells", group))

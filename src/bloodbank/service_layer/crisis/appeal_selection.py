@@ -12,12 +12,15 @@ day's measurements are taken at the visit).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import AppealInvitation, Deferral, Donation, Donor, DonorErasure
@@ -27,7 +30,16 @@ from bloodbank.domain.appeal_rules import AppealParameters
 from bloodbank.domain.appeal_sizing import by_usefulness
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation
 
-MIN_SHORTLIST = 20
+MIN_SHORTLIST = 5
+
+
+def _among(s: Session, column, ids: Sequence[int]):
+    """`column IN ids` with the ids as one parameter (a JSON text on SQLite, an array on PostgreSQL): a short
+    list of thousands costs one bound value, not thousands."""
+    if s.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 @dataclass(frozen=True)
@@ -62,24 +74,23 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
               params: AppealParameters, now: datetime, appeal_id: int | None = None) -> list[Person]:
     """Everyone the database offers for the groups, read in batches: the rule engine's input."""
     cutoff = now - timedelta(days=params.cooldown_days)
-    found: dict[int, tuple] = {}
-    for group in groups:
-        # Donors are asked at their nearest site: each site's share of the short list.
-        size = max(MIN_SHORTLIST, math.ceil(wanted.get(group, 0) * params.shortlist_factor / max(len(sites), 1)))
-        for place in sites:
-            for row in s.execute(_prefilter(place.site, group, size, cutoff, params)).all():
-                found.setdefault(row.id, row)
-    if not found:
+    # Donors are asked at their nearest site: each site's share of the short list.
+    sizes = {g: max(MIN_SHORTLIST, math.ceil(wanted.get(g, 0) * params.shortlist_factor / max(len(sites), 1)))
+             for g in groups}
+    near: set[int] = set()
+    for place in sites:
+        near.update(_nearest(s, place.site, sizes, cutoff, params))
+    if not near:
         return []
-    ids = sorted(found)
-    invited = _recent_invitations(s, ids, now, appeal_id)
+    ids = sorted(near)
+    found = {row.id: row for row in s.execute(_DETAILS.where(_among(s, Donor.id, ids)))}
+    invited, this_appeal = _recent_invitations(s, ids, now, appeal_id)
     donations = _donations(s, ids)
     deferred = _deferrals(s, ids, now.date())
-    erased = set(s.execute(select(DonorErasure.donor_id).where(DonorErasure.donor_id.in_(ids))).scalars())
     people = []
     for donor_id in ids:
         row = found[donor_id]
-        if donor_id in erased or donor_id in invited.get("this appeal", set()):
+        if row.erased is not None or donor_id in this_appeal:
             continue
         channel = _channel(row)
         if channel is None or row.date_of_birth is None:
@@ -95,48 +106,92 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
     return people
 
 
-def _prefilter(site: rules.SiteInReach, group: str, size: int, cutoff: datetime, params: AppealParameters):
-    cells = rules.cells_within(site.latitude, site.longitude, params.radius_km, params.grid_degrees)
-    stretch = math.cos(math.radians(site.latitude)) ** 2
-    # Squared distance on a flat map: good enough to order the few cells around one site.
-    near = ((Donor.latitude - site.latitude) * (Donor.latitude - site.latitude)
-            + (Donor.longitude - site.longitude) * (Donor.longitude - site.longitude) * stretch)
-    return (select(Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude, Donor.last_appealed_at,
-                   Donor.appeal_monthly_limit, Donor.appeal_contact_from_hour, Donor.appeal_contact_until_hour,
-                   Donor.appeal_channels, Donor.phone, Donor.email, Donor.date_of_birth, Donor.sex)
-            .where(Donor.appeals_opt_in.is_(True), Donor.blood_group == group, Donor.grid_cell.in_(cells),
-                   Donor.merged_into_id.is_(None),
-                   or_(Donor.last_appealed_at.is_(None), Donor.last_appealed_at < cutoff))
-            .order_by(near).limit(size))
+_PREFILTER = (
+    select(Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude)
+    .where(Donor.appeals_opt_in.is_(True), Donor.blood_group.in_(bindparam("groups", expanding=True)),
+           Donor.grid_cell.in_(bindparam("cells", expanding=True)), Donor.merged_into_id.is_(None),
+           or_(Donor.last_appealed_at.is_(None), Donor.last_appealed_at < bindparam("cutoff")))
+)
+_DETAILS = (
+    select(Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude, Donor.last_appealed_at,
+           Donor.appeal_monthly_limit, Donor.appeal_contact_from_hour, Donor.appeal_contact_until_hour,
+           Donor.appeal_channels, Donor.phone, Donor.email, Donor.date_of_birth, Donor.sex,
+           DonorErasure.id.label("erased"))
+    .outerjoin(DonorErasure, DonorErasure.donor_id == Donor.id)
+)
+
+
+@lru_cache(maxsize=256)
+def _rings(latitude: float, longitude: float, radius_km: float, degrees: float, width_km: float):
+    return rules.rings(latitude, longitude, radius_km, degrees, width_km)
+
+
+def _nearest(s: Session, site: rules.SiteInReach, sizes: Mapping[str, int], cutoff: datetime,
+             params: AppealParameters) -> list[int]:
+    """The nearest donors of each group around one site, walking rings of grid cells outwards.
+
+    Each ring is one indexed query for the groups still short; a group is done once the rings so far hold
+    its short list, so a town's site reads a few cells, not its radius. The short list is thus the nearest
+    to within a cell's size (a few km), which the ranking does not look finer than: it rounds to the km.
+    """
+    rings = _rings(site.latitude, site.longitude, params.radius_km, params.grid_degrees, params.ring_km)
+    found: dict[str, list[tuple[float, int]]] = {g: [] for g in sizes}
+    open_groups = set(sizes)
+    km = rules.flat_km(site.latitude, site.longitude)
+    for _, cells in rings:
+        if not open_groups:
+            break
+        for donor_id, group, latitude, longitude in s.execute(
+                _PREFILTER, {"groups": sorted(open_groups), "cells": cells, "cutoff": cutoff}):
+            d = km(latitude, longitude)
+            if d <= params.radius_km:
+                found[group].append((d, donor_id))
+        open_groups = {g for g in open_groups if len(found[g]) < sizes[g]}
+    out = []
+    for group, near in found.items():
+        near.sort(key=lambda item: item[0])
+        out += [donor_id for _, donor_id in near[:sizes[group]]]
+    return out
 
 
 def _channel(row) -> str | None:
-    order = [c.strip() for c in (row.appeal_channels or "sms,email").split(",") if c.strip()]
-    for channel in order:
+    for channel in _channels(row.appeal_channels):
         if channel == "sms" and row.phone or channel == "email" and row.email:
             return channel
     return None
 
 
-def _recent_invitations(s: Session, ids: list[int], now: datetime, appeal_id: int | None) -> dict:
-    out: dict = dict(s.execute(
-        select(AppealInvitation.donor_id, func.count())
-        .where(AppealInvitation.donor_id.in_(ids), AppealInvitation.created_at >= now - timedelta(days=30))
-        .group_by(AppealInvitation.donor_id)).all())
-    if appeal_id is not None:
-        out["this appeal"] = set(s.execute(select(AppealInvitation.donor_id).where(
-            AppealInvitation.appeal_id == appeal_id, AppealInvitation.donor_id.in_(ids))).scalars())
-    return out
+@lru_cache(maxsize=64)
+def _channels(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "sms,email").split(",") if c.strip())
+
+
+def _recent_invitations(s: Session, ids: list[int], now: datetime,
+                        appeal_id: int | None) -> tuple[dict[int, int], set[int]]:
+    """Each donor's invitations of the last 30 days, and who this appeal has already asked (at any time)."""
+    counts: dict[int, int] = {}
+    asked: set[int] = set()
+    since = now - timedelta(days=30)
+    for donor_id, appeal, created in s.execute(
+            select(AppealInvitation.donor_id, AppealInvitation.appeal_id, AppealInvitation.created_at)
+            .where(_among(s, AppealInvitation.donor_id, ids),
+                   or_(AppealInvitation.created_at >= since, AppealInvitation.appeal_id == (appeal_id or 0)))):
+        if created >= since:
+            counts[donor_id] = counts.get(donor_id, 0) + 1
+        if appeal == appeal_id:
+            asked.add(donor_id)
+    return counts, asked
 
 
 def _donations(s: Session, ids: list[int]) -> dict[int, tuple[PastDonation, ...]]:
     """Each person's collections, records merged into them included; the day on UTC's clock is close enough for
     a short list, and the booking use case checks the interval again on the site's clock."""
-    merged = dict(s.execute(select(Donor.id, Donor.merged_into_id).where(Donor.merged_into_id.in_(ids))).all())
+    merged = dict(s.execute(select(Donor.id, Donor.merged_into_id).where(_among(s, Donor.merged_into_id, ids))).all())
     owners = {**{i: i for i in ids}, **merged}
     out: dict[int, list[PastDonation]] = {}
     for donor_id, started, kind in s.execute(
-            select(Donation.donor_id, Donation.started_at, Donation.kind).where(Donation.donor_id.in_(list(owners)))):
+            select(Donation.donor_id, Donation.started_at, Donation.kind)
+            .where(_among(s, Donation.donor_id, list(owners)))):
         out.setdefault(owners[donor_id], []).append(PastDonation(date=started.date(), kind=DonationKind(kind)))
     return {k: tuple(v) for k, v in out.items()}
 
@@ -145,7 +200,7 @@ def _deferrals(s: Session, ids: list[int], today: date) -> dict[int, tuple]:
     out: dict[int, list] = {}
     for donor_id, kind, starts, ends in s.execute(
             select(Deferral.donor_id, Deferral.kind, Deferral.starts_on, Deferral.ends_on)
-            .where(Deferral.donor_id.in_(ids), Deferral.lifted_at.is_(None),
+            .where(_among(s, Deferral.donor_id, ids), Deferral.lifted_at.is_(None),
                    or_(Deferral.kind == "permanent", Deferral.ends_on >= today))):
         out.setdefault(donor_id, []).append((starts, None if kind == "permanent" else ends))
     return {k: tuple(v) for k, v in out.items()}
@@ -174,9 +229,10 @@ def choose(people: Sequence[Person], *, quotas: Mapping[tuple[str, date], int], 
     person_of = {p.candidate.donor_id: p for p in people}
     today = now.date()
     ranked = rules.rank([p.candidate for p in people], [p.site for p in sites], params.radius_km, today)
+    hour_at = {site_id: scheduling.to_local(now, place.zone).hour for site_id, place in by_site.items()}
     queue: dict[str, list] = {}
     for candidate, site, distance in ranked:
-        local_hour = scheduling.to_local(now, by_site[site.site_id].zone).hour
+        local_hour = hour_at[site.site_id]
         if rules.refusal(candidate, now=now, local_hour=local_hour, wanted=wanted, limits=limits) is None:
             queue.setdefault(candidate.group, []).append((candidate, site, distance))
     picks: list[Pick] = []
