@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from bloodbank.entrypoints.web.ui import home
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
-from bloodbank.entrypoints.web.ui.crisis import incidents
+from bloodbank.entrypoints.web.ui.crisis import appeals, incidents
 from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, erasure, kiosk
 from bloodbank.entrypoints.web.ui.hospital import hospital
 from bloodbank.entrypoints.web.ui.staff import account, admin, login
@@ -12,6 +12,6 @@ from bloodbank.entrypoints.web.ui.traceability import trace
 
 router = APIRouter(include_in_schema=False)
 for module in (login, account, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
-               hospital, incidents,
+               hospital, incidents, appeals,
                trace, admin):
     router.include_router(module.router)
