@@ -143,3 +143,17 @@ def test_no_appeal_starts_without_a_link_secret(database, monkeypatch):
         appeals.start(clerk(database, "inventory"), incident_id=declare(database))
     with database.sessions() as s:
         assert s.execute(select(func.count()).select_from(AppealInvitation)).scalar_one() == 0
+
+
+def test_running_appeals_top_up_by_themselves_and_stop_when_the_incident_closes(database, link_secret):
+    make_appeal_site(database)
+    incident = declare(database)
+    appeals.start(clerk(database, "inventory"), incident_id=incident, params=appeal_params(**EXACT),
+                  forecast_params=o_negative_only())
+    make_appeal_donor(database, km_north=1)
+    assert appeals.top_up_running(clerk(database, "appeal top-up")) == 1
+    assert len(invitations(database)) == 1  # the default figures still see a gap: the new donor is asked
+    incidents.close(clerk(database, "inventory"), incident_id=incident, note="over")
+    appeals.top_up_running(clerk(database, "appeal top-up"))
+    assert appeals.top_up(clerk(database, "appeal top-up"), incident_id=incident).status == "stopped"
+    assert appeals.top_up_running(clerk(database, "appeal top-up")) == 0

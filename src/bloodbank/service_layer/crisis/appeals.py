@@ -178,6 +178,15 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
     return get_appeal(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
 
 
+def top_up_running(uow: UnitOfWork) -> int:
+    """Top up every running appeal (and stop those whose incident was closed): the appeal follows the gap."""
+    with uow:
+        incident_ids = uow.session.execute(select(Appeal.incident_id).where(Appeal.status == "running")).scalars().all()
+    for incident_id in incident_ids:
+        top_up(uow.again(), incident_id=incident_id)
+    return len(incident_ids)
+
+
 def _count_by_group(picks) -> dict[str, int]:
     out: dict[str, int] = {}
     for pick in picks:
