@@ -33,13 +33,44 @@ from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation
 MIN_SHORTLIST = 5
 
 
-def _among(s: Session, column, ids: Sequence[int]):
-    """`column IN ids` with the ids as one parameter (a JSON text on SQLite, an array on PostgreSQL): a short
+def _among(dialect: str, column):
+    """`column IN :ids` with the ids as one parameter (a JSON text on SQLite, an array on PostgreSQL): a short
     list of thousands costs one bound value, not thousands."""
-    if s.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
-    listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String)).table_valued("value")
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))
+    listed = func.json_each(bindparam("ids", type_=String)).table_valued("value")
     return column.in_(select(listed.c.value))
+
+
+def _ids(dialect: str, ids: Sequence[int]):
+    return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
+
+
+@lru_cache(maxsize=16)
+def _statements(dialect: str) -> dict:
+    """The short list's batch reads, built once per database kind: each is then only executed."""
+    return {
+        "details": select(
+            Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude, Donor.last_appealed_at,
+            Donor.appeal_monthly_limit, Donor.appeal_contact_from_hour, Donor.appeal_contact_until_hour,
+            Donor.appeal_channels, Donor.phone, Donor.email, Donor.date_of_birth, Donor.sex,
+            DonorErasure.id.label("erased"))
+        .outerjoin(DonorErasure, DonorErasure.donor_id == Donor.id).where(_among(dialect, Donor.id)),
+        "invited": select(AppealInvitation.donor_id, AppealInvitation.appeal_id, AppealInvitation.created_at)
+        .where(_among(dialect, AppealInvitation.donor_id),
+               or_(AppealInvitation.created_at >= bindparam("since"), AppealInvitation.appeal_id == bindparam("appeal"))),
+        "merged": select(Donor.id, Donor.merged_into_id).where(_among(dialect, Donor.merged_into_id)),
+        "donations": select(Donation.donor_id, Donation.started_at, Donation.kind)
+        .where(_among(dialect, Donation.donor_id)),
+        "deferrals": select(Deferral.donor_id, Deferral.kind, Deferral.starts_on, Deferral.ends_on)
+        .where(_among(dialect, Deferral.donor_id), Deferral.lifted_at.is_(None),
+               or_(Deferral.kind == "permanent", Deferral.ends_on >= bindparam("today"))),
+    }
+
+
+def _read(s: Session, name: str, ids: Sequence[int], **values):
+    dialect = s.get_bind().dialect.name
+    return s.execute(_statements(dialect)[name], {"ids": _ids(dialect, ids), **values})
 
 
 @dataclass(frozen=True)
@@ -83,7 +114,7 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
     if not near:
         return []
     ids = sorted(near)
-    found = {row.id: row for row in s.execute(_DETAILS.where(_among(s, Donor.id, ids)))}
+    found = {row.id: row for row in _read(s, "details", ids)}
     invited, this_appeal = _recent_invitations(s, ids, now, appeal_id)
     donations = _donations(s, ids)
     deferred = _deferrals(s, ids, now.date())
@@ -112,15 +143,6 @@ _PREFILTER = (
            Donor.grid_cell.in_(bindparam("cells", expanding=True)), Donor.merged_into_id.is_(None),
            or_(Donor.last_appealed_at.is_(None), Donor.last_appealed_at < bindparam("cutoff")))
 )
-_DETAILS = (
-    select(Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude, Donor.last_appealed_at,
-           Donor.appeal_monthly_limit, Donor.appeal_contact_from_hour, Donor.appeal_contact_until_hour,
-           Donor.appeal_channels, Donor.phone, Donor.email, Donor.date_of_birth, Donor.sex,
-           DonorErasure.id.label("erased"))
-    .outerjoin(DonorErasure, DonorErasure.donor_id == Donor.id)
-)
-
-
 @lru_cache(maxsize=256)
 def _rings(latitude: float, longitude: float, radius_km: float, degrees: float, width_km: float):
     return rules.rings(latitude, longitude, radius_km, degrees, width_km)
@@ -172,10 +194,7 @@ def _recent_invitations(s: Session, ids: list[int], now: datetime,
     counts: dict[int, int] = {}
     asked: set[int] = set()
     since = now - timedelta(days=30)
-    for donor_id, appeal, created in s.execute(
-            select(AppealInvitation.donor_id, AppealInvitation.appeal_id, AppealInvitation.created_at)
-            .where(_among(s, AppealInvitation.donor_id, ids),
-                   or_(AppealInvitation.created_at >= since, AppealInvitation.appeal_id == (appeal_id or 0)))):
+    for donor_id, appeal, created in _read(s, "invited", ids, since=since, appeal=appeal_id or 0):
         if created >= since:
             counts[donor_id] = counts.get(donor_id, 0) + 1
         if appeal == appeal_id:
@@ -186,22 +205,17 @@ def _recent_invitations(s: Session, ids: list[int], now: datetime,
 def _donations(s: Session, ids: list[int]) -> dict[int, tuple[PastDonation, ...]]:
     """Each person's collections, records merged into them included; the day on UTC's clock is close enough for
     a short list, and the booking use case checks the interval again on the site's clock."""
-    merged = dict(s.execute(select(Donor.id, Donor.merged_into_id).where(_among(s, Donor.merged_into_id, ids))).all())
+    merged = dict(_read(s, "merged", ids).all())
     owners = {**{i: i for i in ids}, **merged}
     out: dict[int, list[PastDonation]] = {}
-    for donor_id, started, kind in s.execute(
-            select(Donation.donor_id, Donation.started_at, Donation.kind)
-            .where(_among(s, Donation.donor_id, list(owners)))):
+    for donor_id, started, kind in _read(s, "donations", list(owners)):
         out.setdefault(owners[donor_id], []).append(PastDonation(date=started.date(), kind=DonationKind(kind)))
     return {k: tuple(v) for k, v in out.items()}
 
 
 def _deferrals(s: Session, ids: list[int], today: date) -> dict[int, tuple]:
     out: dict[int, list] = {}
-    for donor_id, kind, starts, ends in s.execute(
-            select(Deferral.donor_id, Deferral.kind, Deferral.starts_on, Deferral.ends_on)
-            .where(_among(s, Deferral.donor_id, ids), Deferral.lifted_at.is_(None),
-                   or_(Deferral.kind == "permanent", Deferral.ends_on >= today))):
+    for donor_id, kind, starts, ends in _read(s, "deferrals", ids, today=today):
         out.setdefault(donor_id, []).append((starts, None if kind == "permanent" else ends))
     return {k: tuple(v) for k, v in out.items()}
 
