@@ -178,3 +178,19 @@ def test_a_message_to_a_donor_who_stopped_appeals_is_not_sent(database, link_sec
     appeal_replies.stop_appeals(appeal_replies.link_uow(database), token=token)
     report = send(database)
     assert report.cancelled == 1 and sms_gateway.posts == 0
+
+
+def test_a_reply_posted_twice_by_the_gateway_is_answered_once(database, link_secret):
+    _, (donor,) = start_appeal(database, donors=1)
+    with database.sessions() as s:
+        phone = s.get(Donor, donor).phone
+    for _ in range(2):
+        appeal_replies.sms_reply(appeal_replies.sms_uow(database), sender=phone, text="STOP")
+    answers = [m for m in messages(database) if m.invitation_id is None]
+    assert len(answers) == 1 and "no more appeals" in answers[0].body
+
+
+def test_a_reply_from_an_unknown_number_learns_nothing(database, link_secret):
+    start_appeal(database, donors=1)
+    outcome = appeal_replies.sms_reply(appeal_replies.sms_uow(database), sender="+1 555 0100", text="YES")
+    assert outcome.answer == "" and all(m.invitation_id for m in messages(database))

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import AppealInvitation, Appointment, Donor, Site
+from bloodbank.adapters.db.models import AppealInvitation, Appointment, Donor, OutboxMessage, Site
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import appeal_links, appeal_messages
 from bloodbank.domain.appeal_rules import default_parameters
@@ -173,9 +173,10 @@ def sms_reply(uow: UnitOfWork, *, sender: str, text: str) -> ReplyOutcome:
                         .order_by(AppealInvitation.created_at.desc()).limit(1)).scalar_one_or_none()
         answer = _answer(uow, command, row, donors)
         donor_id = row.donor_id if row is not None else donors[0].id
-        if answer:
-            enqueue(s, channel="sms", donor_id=donor_id, body=answer, now=now,
-                    key=f"reply-{donor_id}-{command}-{row.id if row else 0}-{int(now.timestamp())}")
+        # A gateway that posts the same reply twice within the minute gets one answer.
+        key = f"reply-{donor_id}-{command}-{row.id if row else 0}-{now:%Y%m%d%H%M}"
+        if answer and s.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is None:
+            enqueue(s, channel="sms", donor_id=donor_id, body=answer, now=now, key=key)
         uow.commit()
         return ReplyOutcome(command, answer)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bloodbank.adapters.db.models import (
     Appeal, AppealInvitation, Appointment, Donation, Donor, Incident, Site, Unit, Visit,
@@ -52,7 +52,6 @@ class GroupLine:
     arrived: int
     collected: int
     released: int
-    unplaced: int  # invitations the chairs could not take at the last top-up
 
 
 @dataclass(frozen=True)
@@ -322,7 +321,7 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
 
     needed = donors_needed(shortfall(uow.again(), incident_id=incident_id, params=forecast_params), params,
                            forecast_params)
-    groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6), 0)
+    groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6))
                    for g in sizing.GROUPS if needed.get(g) or g in counts)
     statements = _statements(status, groups)
     return AppealView(incident_id, status, *started, round(rates.response, 3), round(rates.show_up, 3), groups,
@@ -331,7 +330,6 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
 
 
 def _is(column, value):
-    from sqlalchemy import case
     return case((column == value, 1), else_=0)
 
 
