@@ -174,7 +174,7 @@ def sms_reply(uow: UnitOfWork, *, sender: str, text: str) -> ReplyOutcome:
         answer = _answer(uow, command, row, donors)
         donor_id = row.donor_id if row is not None else donors[0].id
         # A gateway that posts the same reply twice within the minute gets one answer.
-        key = f"reply-{donor_id}-{command}-{row.id if row else 0}-{now:%Y%m%d%H%M}"
+        key = f"reply-{donor_id}-{command}-{now:%Y%m%d%H%M}"
         if answer and s.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is None:
             enqueue(s, channel="sms", donor_id=donor_id, body=answer, now=now, key=key)
         uow.commit()
