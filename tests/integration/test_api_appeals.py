@@ -98,3 +98,22 @@ def test_the_gateway_s_replies_need_its_secret_and_yes_books(database, link_secr
     assert answer.status_code == 200 and answer.json()["command"] == "YES"
     with database.sessions() as s:
         assert s.get(AppealInvitation, invited.id).status == "accepted"
+
+
+def test_the_donor_s_terms_for_appeals_are_kept_and_bad_ones_refused(database, link_secret):
+    donor = make_appeal_donor(database, contact=(None, None))
+    clerk = api(database, "clerk")
+    answer = clerk.put(f"/api/donors/{donor}/appeal-preferences",
+                       json={"appeals_opt_in": True, "contact_from_hour": 9, "contact_until_hour": 18,
+                             "monthly_limit": 1, "channels": ["email", "sms"]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["channels"] == ["email", "sms"]
+    with database.sessions() as s:
+        row = s.get(Donor, donor)
+        assert (row.appeal_contact_from_hour, row.appeal_contact_until_hour, row.appeal_monthly_limit,
+                row.appeal_channels) == (9, 18, 1, "email,sms")
+    half = clerk.put(f"/api/donors/{donor}/appeal-preferences",
+                     json={"appeals_opt_in": True, "contact_from_hour": 9})
+    assert half.status_code == 422 and "both contact hours" in half.json()["message"]
+    assert api(database, "lab_technician").put(f"/api/donors/{donor}/appeal-preferences",
+                                               json={"appeals_opt_in": False}).status_code == 403

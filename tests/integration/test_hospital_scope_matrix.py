@@ -102,6 +102,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/donors/{donor_id}": Op(need(P.DONORS_READ)),
     "GET /api/donors/{donor_id}/card.pdf": Op(need(P.DONORS_READ)),
     "POST /api/donors/{donor_id}/merge": Op(need(P.DONORS_MERGE)),
+    "PUT /api/donors/{donor_id}/appeal-preferences": Op(need(P.DONORS_WRITE)),
     "GET /api/donors/{donor_id}/results": Op(need(P.RESULTS_READ)),
     "GET /api/donors/{donor_id}/deferrals": Op(need(P.DONORS_READ)),
     "POST /api/donors/{donor_id}/deferrals": Op(need(P.DEFERRALS_WRITE)),
