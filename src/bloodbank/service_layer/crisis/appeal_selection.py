@@ -1,13 +1,14 @@
 """Choosing the donors an appeal asks, over a register of millions.
 
 The database prefilters through the index on (appeals_opt_in, blood_group,
-grid_cell): for each needed group and each site, opted-in donors in the grid
-cells around the site, not asked within the cool-down, nearest first, a short
-list a few times the invitations wanted. Only the short list is read further,
-in a handful of batch queries (invitations of the last 30 days, donations,
-deferrals, erasures), and only the short list meets the limits, the contact
-hours and the rule engine (`domain.eligibility`, with intervals and age; the
-day's measurements are taken at the visit).
+grid_cell): around each site, rings of grid cells nearest first, opted-in
+donors of the groups still short, not asked within the cool-down, until each
+group has a short list a couple of times the invitations wanted. Only the short
+list is read further, in a handful of batch queries (details and erasure,
+invitations of the last 30 days, donations, deferrals) with the ids as one
+parameter, and only the short list meets the limits, the contact hours and the
+rule engine (`domain.eligibility`, with intervals and age; the day's
+measurements are taken at the visit). `benchmarks/appeal_selection.py` times it.
 """
 
 from __future__ import annotations
