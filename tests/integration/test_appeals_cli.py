@@ -3,6 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
+from bloodbank.adapters.db.models import Incident
 from bloodbank.entrypoints.cli.app import app
 from bloodbank.entrypoints.cli.context import set_database_url
 from tests.integration.appeal_fixtures import link_secret, make_appeal_donor, make_appeal_site, sms_gateway
@@ -29,6 +30,11 @@ def run(*args, user="stock.sam"):
                               "BLOODBANK_DATABASE_URL": URL["now"]})
 
 
+def _only_incident(database) -> int:
+    with database.sessions() as session:
+        return session.query(Incident).one().id
+
+
 def said(result) -> str:
     return " ".join(result.output.split())
 
@@ -38,13 +44,14 @@ def test_start_pause_resume_show_and_send(database, link_secret, sms_gateway):
     make_appeal_donor(database, km_north=1)
     declared = run("incidents", "declare", "--place", "Central station", "--kind", "explosion", "--severe", 10)
     assert declared.exit_code == 0, declared.output
-    started = run("incidents", "appeal", "start", 1)
+    incident = _only_incident(database)
+    started = run("incidents", "appeal", "start", incident)
     assert started.exit_code == 0, started.output
     assert "running" in said(started) and "O- │" in said(started)
-    again = run("incidents", "appeal", "start", 1)
+    again = run("incidents", "appeal", "start", incident)
     assert again.exit_code != 0 and "already has an appeal" in said(again)
-    assert "paused" in said(run("incidents", "appeal", "pause", 1))
-    assert "running" in said(run("incidents", "appeal", "resume", 1))
+    assert "paused" in said(run("incidents", "appeal", "pause", incident))
+    assert "running" in said(run("incidents", "appeal", "resume", incident))
     sent = run("outbox", "send")
     assert sent.exit_code == 0 and "Sent 1" in said(sent), sent.output
     assert "sent 1" in said(run("outbox", "status"))
@@ -53,10 +60,10 @@ def test_start_pause_resume_show_and_send(database, link_secret, sms_gateway):
 
 def test_a_clerk_cannot_start_an_appeal(database, link_secret):
     run("incidents", "declare", "--place", "Market", "--kind", "fire", "--severe", 1)
-    refused = run("incidents", "appeal", "start", 1, user="desk.dee")
+    refused = run("incidents", "appeal", "start", _only_incident(database), user="desk.dee")
     assert refused.exit_code != 0 and "may not do this" in said(refused)
 
 
 def test_an_unknown_incident_is_a_clear_error(database, link_secret):
-    result = run("incidents", "appeal", "show", 999)
+    result = run("incidents", "appeal", "show", 999999)
     assert result.exit_code != 0 and "incident" in said(result).lower() and "Traceback" not in result.output
