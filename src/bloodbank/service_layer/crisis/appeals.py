@@ -300,7 +300,8 @@ def _appeal(s, incident_id: int) -> Appeal | None:
 
 
 def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None = None,
-               forecast_params: forecast.Parameters | None = None) -> AppealView:
+               forecast_params: forecast.Parameters | None = None, gap: ShortfallView | None = None) -> AppealView:
+    """The appeal's figures; `gap` spares a page that has just read the shortfall from reading it again."""
     params = params or default_parameters()
     now = utcnow()
     with uow:
@@ -319,8 +320,8 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
                          .order_by(AppealInvitation.slot_day)).all()
         status, started = row.status, (row.started_at, row.started_by, row.changed_at, row.changed_by, row.sized_at)
 
-    needed = donors_needed(shortfall(uow.again(), incident_id=incident_id, params=forecast_params), params,
-                           forecast_params)
+    gap = gap or shortfall(uow.again(), incident_id=incident_id, params=forecast_params)
+    needed = donors_needed(gap, params, forecast_params)
     groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6))
                    for g in sizing.GROUPS if needed.get(g) or g in counts)
     statements = _statements(status, groups)

@@ -124,7 +124,7 @@ def _incident_page(request: Request, caller: Caller, incident_id: int, *, status
     totals = {(l.basis, l.severity): l.total for l in view.totals}
     planned = {l.severity: l.total for l in view.for_forecast}
     rows = [l for l in gap.lines if l.need or l.gap or l.stock or l.quarantine or l.transfer or l.carried_in]
-    appeal = appeals.get_appeal(caller.uow(), incident_id=incident_id)
+    appeal = appeals.get_appeal(caller.uow(), incident_id=incident_id, gap=gap)
     return render(request, "crisis/incident.html", status_code=status_code, error=error, appeal=appeal,
                   notice=NOTICES.get(request.query_params.get("saved", "")), incident=view, gap=gap, rows=rows,
                   totals=totals, planned=planned, severities=[s.value for s in Severity],
