@@ -139,11 +139,13 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
 
 
 _PREFILTER = (
-    select(Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude)
-    .where(Donor.appeals_opt_in.is_(True), Donor.blood_group.in_(bindparam("groups", expanding=True)),
+    select(Donor.id, Donor.latitude, Donor.longitude)
+    .where(Donor.appeals_opt_in.is_(True), Donor.blood_group == bindparam("group"),
            Donor.grid_cell.in_(bindparam("cells", expanding=True)), Donor.merged_into_id.is_(None),
            or_(Donor.last_appealed_at.is_(None), Donor.last_appealed_at < bindparam("cutoff")))
+    .limit(bindparam("limit"))
 )
+
 @lru_cache(maxsize=256)
 def _rings(latitude: float, longitude: float, radius_km: float, degrees: float, width_km: float):
     return rules.rings(latitude, longitude, radius_km, degrees, width_km)
@@ -153,23 +155,25 @@ def _nearest(s: Session, site: rules.SiteInReach, sizes: Mapping[str, int], cuto
              params: AppealParameters) -> list[int]:
     """The nearest donors of each group around one site, walking rings of grid cells outwards.
 
-    Each ring is one indexed query for the groups still short; a group is done once the rings so far hold
-    its short list, so a town's site reads a few cells, not its radius. The short list is thus the nearest
-    to within a cell's size (a few km), which the ranking does not look finer than: it rounds to the km.
+    Each ring is one indexed query per group still short, stopping at the rows it still needs, so a site in
+    a town of a dense register reads about its short list, not its radius. The short list is thus the
+    nearest to within a ring and a cell (a few km), which the ranking does not look finer than: it rounds
+    distances to the km.
     """
     rings = _rings(site.latitude, site.longitude, params.radius_km, params.grid_degrees, params.ring_km)
     found: dict[str, list[tuple[float, int]]] = {g: [] for g in sizes}
-    open_groups = set(sizes)
     km = rules.flat_km(site.latitude, site.longitude)
     for _, cells in rings:
-        if not open_groups:
+        short = [g for g in sizes if len(found[g]) < sizes[g]]
+        if not short:
             break
-        for donor_id, group, latitude, longitude in s.execute(
-                _PREFILTER, {"groups": sorted(open_groups), "cells": cells, "cutoff": cutoff}):
-            d = km(latitude, longitude)
-            if d <= params.radius_km:
-                found[group].append((d, donor_id))
-        open_groups = {g for g in open_groups if len(found[g]) < sizes[g]}
+        for group in short:
+            for donor_id, latitude, longitude in s.execute(
+                    _PREFILTER, {"group": group, "cells": cells, "cutoff": cutoff,
+                                 "limit": sizes[group] - len(found[group])}):
+                d = km(latitude, longitude)
+                if d <= params.radius_km:
+                    found[group].append((d, donor_id))
     out = []
     for group, near in found.items():
         near.sort(key=lambda item: item[0])
