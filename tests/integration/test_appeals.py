@@ -75,6 +75,10 @@ def test_a_top_up_asks_nobody_twice_and_nobody_once_the_gap_is_covered(database,
                    forecast_params=o_negative_only())
     rows = invitations(database)
     assert len(rows) == first and len({r.donor_id for r in rows}) == len(rows)
+    view = appeals.get_appeal(clerk(database, "inventory"), incident_id=incident, params=params,
+                              forecast_params=o_negative_only())
+    assert any("expected to cover O-" in s for s in view.statements)
+    assert any(s.startswith("Walk-ins of O-") and "later day" in s for s in view.statements)
 
 
 def test_a_second_incident_does_not_ask_a_donor_within_the_cool_down(database, link_secret):

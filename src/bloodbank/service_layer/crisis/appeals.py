@@ -13,6 +13,7 @@ incident stops it; a person pauses it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -319,12 +320,13 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
                          .where(AppealInvitation.appeal_id == row.id).group_by(AppealInvitation.slot_day)
                          .order_by(AppealInvitation.slot_day)).all()
         status, started = row.status, (row.started_at, row.started_by, row.changed_at, row.changed_by, row.sized_at)
+        collected_today = _collected_today(s, now)
 
     gap = gap or shortfall(uow.again(), incident_id=incident_id, params=forecast_params)
     needed = donors_needed(gap, params, forecast_params)
     groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6))
                    for g in sizing.GROUPS if needed.get(g) or g in counts)
-    statements = _statements(status, groups)
+    statements = _statements(status, groups, collected_today)
     return AppealView(incident_id, status, *started, round(rates.response, 3), round(rates.show_up, 3), groups,
                       tuple(DayLine(d, n, int(a or 0)) for d, n, a in days), statements,
                       tuple((what, f"{value:g}", source) for what, source, value in params.sources()))
@@ -355,7 +357,7 @@ def _counts(s, appeal_id: int) -> dict[str, tuple[int, ...]]:
     return {g: tuple(v) for g, v in out.items()}
 
 
-def _statements(status: str, groups) -> tuple[str, ...]:
+def _statements(status: str, groups, collected_today: Mapping[str, int]) -> tuple[str, ...]:
     out = []
     if status == "paused":
         out.append("The appeal is paused: nobody new is invited until it is resumed.")
@@ -365,9 +367,22 @@ def _statements(status: str, groups) -> tuple[str, ...]:
     if covered:
         out.append(f"Invitations out are expected to cover {', '.join(covered)}: no more are sent for "
                    f"{'that group' if len(covered) == 1 else 'those groups'}.")
-    if any(g.donors_needed == 0 and g.invited for g in groups):
-        out.append("Some groups need nobody now: walk-ins of those groups are offered a later booking.")
+    # What walk-ins still help with today is what the invitations out will not bring.
+    later = [g.group for g in groups
+             if sizing.walk_in_advice(collected_today.get(g.group, 0),
+                                      max(0, math.ceil(g.donors_needed - g.expected))) == "book_later"]
+    if later and status != "none":
+        out.append(f"Walk-ins of {', '.join(later)}: the need is met; offer a booking on a later day instead "
+                   "of collecting today.")
     return tuple(out)
+
+
+def _collected_today(s, now: datetime) -> dict[str, int]:
+    """Whole blood collected since the start of the UTC day, by the donor's group: walk-ins and bookings alike."""
+    since = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return dict(s.execute(select(Donor.blood_group, func.count()).join(Donation, Donation.donor_id == Donor.id)
+                          .where(Donation.started_at >= since, Donation.kind == "whole_blood")
+                          .group_by(Donor.blood_group)).all())
 
 
 def _empty(incident: Incident, prior: sizing.Rates, params: AppealParameters) -> AppealView:
