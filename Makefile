@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint migrate bench bench-scale screenshots clean
+.PHONY: run test lint migrate bench bench-scale bench-appeals screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench: $(STAMP)
 # Operation × register size (10 k, 100 k, 1 M donors), SQLite and, with BLOODBANK_BENCH_PG_URL, PostgreSQL.
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
+
+bench-appeals: $(STAMP)
+	$(BIN)/python benchmarks/appeal_selection.py
 
 migrate: $(STAMP)
 	$(BIN)/bloodbank db upgrade

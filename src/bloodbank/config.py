@@ -38,6 +38,33 @@ class Settings(BaseSettings):
     # Retention: unset, the periods of domain/rules/retention.toml apply (3 years, 12 months).
     retention_never_donated_years: int | None = None
     retention_appointment_months: int | None = None
+    # Appeals to donors. The personal links are signed with this secret (or BLOODBANK_APPEAL_LINK_SECRET_FILE);
+    # without it no appeal starts. Links point at public_url, or at this address when given.
+    appeal_link_secret: SecretStr = SecretStr("")
+    appeal_link_secret_file: str = ""
+    appeal_link_base_url: str = ""
+    # Email over SMTP; no host, no email is sent (messages wait in the outbox, shown as failing).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_from: str = "appeals@bloodbank.invalid"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # SMS through an HTTP gateway: a POST of JSON built from the body template ($to, $text and $key, the
+    # idempotency key, are filled in; values are JSON-escaped), with basic credentials if given.
+    sms_gateway_url: str = ""
+    sms_gateway_user: str = ""
+    sms_gateway_password: SecretStr = SecretStr("")
+    sms_body_template: str = '{"to": $to, "text": $text, "idempotency_key": $key}'
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Replies the gateway posts back to /api/sms/inbound carry this shared secret (header X-Gateway-Secret).
+    sms_inbound_secret: SecretStr = SecretStr("")
+    # The outbox: how long a sender holds a claimed message, and the attempts before a message is failed.
+    outbox_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Seconds between passes of the sender `bloodbank serve` runs beside the app; 0 runs none.
+    outbox_interval_seconds: int = Field(default=0, ge=0, le=3600)
 
 
 @lru_cache(maxsize=1)

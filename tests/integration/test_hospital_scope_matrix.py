@@ -102,6 +102,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/donors/{donor_id}": Op(need(P.DONORS_READ)),
     "GET /api/donors/{donor_id}/card.pdf": Op(need(P.DONORS_READ)),
     "POST /api/donors/{donor_id}/merge": Op(need(P.DONORS_MERGE)),
+    "PUT /api/donors/{donor_id}/appeal-preferences": Op(need(P.DONORS_WRITE)),
     "GET /api/donors/{donor_id}/results": Op(need(P.RESULTS_READ)),
     "GET /api/donors/{donor_id}/deferrals": Op(need(P.DONORS_READ)),
     "POST /api/donors/{donor_id}/deferrals": Op(need(P.DEFERRALS_WRITE)),
@@ -348,6 +349,18 @@ OPERATIONS: dict[str, Op] = {
         P.ISSUE_NOT_FULLY_TESTED, path="/api/field/units/{w.emergency_unit}/issue",
         json=lambda w: {"patient_id": w.patient, "scanned_unit": din_scan(w.emergency_din),
                         "scanned_patient": w.wristband, "reason": "no tested blood left", **SIGNED}),
+    "GET /api/incidents/{incident_id}/appeal": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/pause": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/resume": Op(need(P.INCIDENTS)),
+    "POST /api/incidents/{incident_id}/appeal/top-up": Op(need(P.INCIDENTS)),
+    "GET /api/outbox": Op(need(P.INCIDENTS)),
+    # The donor's side: the signed link is the key, and the gateway's shared secret (checked after the body).
+    "GET /api/appeal-links/{token}": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/accept": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/decline": Op(PUBLIC),
+    "POST /api/appeal-links/{token}/stop": Op(PUBLIC),
+    "POST /api/sms/inbound": Op(PUBLIC),
 }
 
 # Who asks: each role of the blood service, and hospital staff of hospital A and of no hospital.

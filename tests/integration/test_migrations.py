@@ -86,3 +86,32 @@ def test_revision_0010_downgrades_to_0009_and_up_again(fresh_url):
     engine = make_engine(fresh_url)
     assert current_revision(engine) == head_revision(fresh_url)
     engine.dispose()
+
+
+def test_revision_0020_gives_donors_on_file_their_grid_cell_and_downgrades_to_0019(fresh_url):
+    from bloodbank.domain.appeal_rules import default_parameters
+    from bloodbank.domain.appeal_selection import grid_cell
+    from tests.integration.migration_fixtures import insert_row
+
+    upgrade(fresh_url, "0019")
+    old = Database(fresh_url)
+    located = insert_row(old, "donor", donor_number="LOC0000001", given_name="Ada", family_name="Near",
+                         date_of_birth="1980-01-01", sex="F", address="", postcode="", appeals_opt_in=True,
+                         group_discrepancy=False, blood_group_confirmed=False, notes="", created_at=utcnow(),
+                         latitude=52.95, longitude=-1.15)
+    unlocated = insert_row(old, "donor", donor_number="LOC0000002", given_name="Bo", family_name="Nowhere",
+                           date_of_birth="1980-01-01", sex="M", address="", postcode="", appeals_opt_in=True,
+                           group_discrepancy=False, blood_group_confirmed=False, notes="", created_at=utcnow())
+    old.dispose()
+    upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        cells = dict(conn.execute(text("SELECT id, grid_cell FROM donor")).all())
+    engine.dispose()
+    assert cells == {located: grid_cell(52.95, -1.15, default_parameters().grid_degrees), unlocated: None}
+    command.downgrade(alembic_config(fresh_url), "0019")
+    engine = make_engine(fresh_url)
+    assert "grid_cell" not in {c["name"] for c in inspect(engine).get_columns("donor")}
+    assert not {"appeal", "appeal_invitation", "outbox_message"} & set(inspect(engine).get_table_names())
+    engine.dispose()
+    upgrade(fresh_url)

@@ -109,3 +109,21 @@ class DataKeyUnavailable(DomainError):
     """The key that seals donors' confidences is missing, unreadable or not the one a value needs."""
 
     code = "data_key_unavailable"
+
+
+class LinkInvalid(DomainError):
+    """A personal appeal link that was altered, or has expired: the donor is told, nothing is booked."""
+
+    code = "link_invalid"
+
+
+class AppealRefused(Conflict):
+    """An appeal cannot be started, paused or resumed in the incident's present state."""
+
+    code = "appeal_refused"
+
+
+class MessagingNotConfigured(DomainError):
+    """Appeals need their link secret (and a channel to send on) set in the installation's configuration."""
+
+    code = "messaging_not_configured"

@@ -9,7 +9,7 @@ import typer
 from bloodbank.entrypoints.cli import database, demo, doctor, serve, simulate
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
-from bloodbank.entrypoints.cli.crisis import incidents
+from bloodbank.entrypoints.cli.crisis import incidents, outbox
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.field import walking_blood_bank
 from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
@@ -44,6 +44,7 @@ app.add_typer(transfusion.app, name="transfusion")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(monthly_reports.app, name="reports")
 app.add_typer(walking_blood_bank.app, name="field")
+app.add_typer(outbox.app, name="outbox")
 app.command("trace")(trace.trace_command)
 app.command("lookback")(trace.lookback_command)
 app.add_typer(trace.recall_app, name="recall")

@@ -10,6 +10,33 @@ from bloodbank.config import get_settings
 from bloodbank.entrypoints.cli.context import console, database_url, err_console
 
 
+def _start_sender(url: str, every: int) -> None:
+    """Beside the server, one thread tops up running appeals and sends the outbox every `every` seconds.
+
+    One thread in the parent process, whatever the number of workers, so passes never overlap; a second
+    sender elsewhere (`bloodbank outbox send`) is still safe, since a message is claimed before it is sent.
+    """
+    import threading
+    import time
+
+    from bloodbank.service_layer.crisis import appeals
+    from bloodbank.service_layer.messaging import outbox
+    from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+    database = Database(url)
+
+    def loop() -> None:
+        while True:
+            try:
+                appeals.top_up_running(UnitOfWork(database, actor="appeal top-up"))
+                outbox.send_pending(UnitOfWork(database, actor="outbox sender"))
+            except Exception as error:  # a pass that fails (database restarting) must not end the loop
+                err_console.print(f"[red]Outbox pass failed: {escape(type(error).__name__)}[/red]")
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="outbox-sender", daemon=True).start()
+
+
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default 8000)."),
@@ -46,6 +73,8 @@ def serve(
     from bloodbank.entrypoints.web.app import create_app
 
     host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    if settings.outbox_interval_seconds:
+        _start_sender(database_url(), settings.outbox_interval_seconds)
     console.print(f"bloodbank is running: open [bold]http://{host}:{port}/[/bold]  (Ctrl+C to stop)")
     if workers == 1:
         uvicorn.run(create_app(database_url()), host=host, port=port, log_level="warning")

@@ -18,6 +18,10 @@ STATUS_BY_CODE = {
     "possible_duplicate": 409,
     "invalid_transition": 409,
     "visit_closed": 409,
+    "link_invalid": 410,
+    "appeal_refused": 409,
+    # Refused by the installation's state, like a conflict: not a fault of the server, and nothing was done.
+    "messaging_not_configured": 409,
     # The installation cannot read or seal confidences until its key ring is restored: not the request's fault.
     "data_key_unavailable": 503,
 }

@@ -80,6 +80,12 @@ def available_slots(uow: UnitOfWork, *, site_id: int, on: date) -> list[SlotView
         return _slots_with_room(uow.session, site, on, site_clock(site), after=utcnow())
 
 
+def free_slots_within(s: Session, *, site_id: int, on: date) -> list[SlotView]:
+    """`available_slots` with a free chair, inside a unit of work the caller has open."""
+    site = _open_site(s, site_id)
+    return [slot for slot in _slots_with_room(s, site, on, site_clock(site), after=utcnow()) if slot.free > 0]
+
+
 def _slots_with_room(s: Session, site: Site, on: date, zone: tzinfo, *, after: datetime) -> list[SlotView]:
     instants = [i for i in scheduling.slot_instants(site.opening_hours, on, site.slot_minutes, zone) if i > after]
     if not instants:
@@ -98,33 +104,39 @@ def _slots_with_room(s: Session, site: Site, on: date, zone: tzinfo, *, after: d
 def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime,
          kind: str = "whole_blood") -> AppointmentView:
     """Book the donor into the slot starting at `starts_at` (naive = the site's wall clock)."""
-    if kind not in KINDS:
-        raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(KINDS)}.")
     with uow:
-        s = uow.session
-        site = _open_site(s, site_id)
-        zone = site_clock(site)
-        wall = scheduling.as_site_wall_clock(starts_at, zone)
-        instant = _slot_instant(site, wall, zone)
-        now = utcnow()
-        if instant <= now:
-            raise InvalidInput(f"{wall:%H:%M} on {wall:%a %Y-%m-%d} has already passed: choose a later slot.")
-        donor = current_donor(s, donor_id)
-        # Locking the donor queues two desks booking the same person, so the clash check holds.
-        s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
-        # Booking someone who may not give that day only wastes a chair and their journey.
-        ensure_not_deferred(s, donor.id, wall.date())
-        ensure_may_give(s, donor, on=wall.date(), kind=kind, rule_set=site.rule_set)
-        _refuse_clash(s, donor_ids_of_person(s, donor.id), instant, site.slot_minutes, zone)
-        _take_chair(s, site, instant, zone)
-        row = Appointment(site_id=site.id, donor_id=donor.id, starts_at=instant, kind=kind, status="booked",
-                          booked_by=uow.actor, status_changed_at=now)
-        s.add(row)
-        s.flush()
-        uow.audit("create", "appointment", row.id, new=snapshot(row), reason="booked")
-        result = _view(row, site, donor, zone)
+        result = book_within(uow, donor_id=donor_id, site_id=site_id, starts_at=starts_at, kind=kind)
         uow.commit()
         return result
+
+
+def book_within(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime,
+                kind: str = "whole_blood") -> AppointmentView:
+    """`book`'s rules inside a unit of work the caller has open and commits (an appeal's acceptance)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"Unknown donation kind {kind!r}: use one of {', '.join(KINDS)}.")
+    s = uow.session
+    site = _open_site(s, site_id)
+    zone = site_clock(site)
+    wall = scheduling.as_site_wall_clock(starts_at, zone)
+    instant = _slot_instant(site, wall, zone)
+    now = utcnow()
+    if instant <= now:
+        raise InvalidInput(f"{wall:%H:%M} on {wall:%a %Y-%m-%d} has already passed: choose a later slot.")
+    donor = current_donor(s, donor_id)
+    # Locking the donor queues two desks booking the same person, so the clash check holds.
+    s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
+    # Booking someone who may not give that day only wastes a chair and their journey.
+    ensure_not_deferred(s, donor.id, wall.date())
+    ensure_may_give(s, donor, on=wall.date(), kind=kind, rule_set=site.rule_set)
+    _refuse_clash(s, donor_ids_of_person(s, donor.id), instant, site.slot_minutes, zone)
+    _take_chair(s, site, instant, zone)
+    row = Appointment(site_id=site.id, donor_id=donor.id, starts_at=instant, kind=kind, status="booked",
+                      booked_by=uow.actor, status_changed_at=now)
+    s.add(row)
+    s.flush()
+    uow.audit("create", "appointment", row.id, new=snapshot(row), reason="booked")
+    return _view(row, site, donor, zone)
 
 
 def _open_site(s: Session, site_id: int) -> Site:

@@ -1,5 +1,6 @@
 """All tables, imported together so metadata is complete for migrations."""
 
+from bloodbank.adapters.db.models.appeals import Appeal, AppealInvitation, OutboxMessage
 from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
 from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHead, AuditPayload
 from bloodbank.adapters.db.models.base import Base
@@ -28,7 +29,7 @@ from bloodbank.adapters.db.models.walking_blood_bank import (
 )
 
 __all__ = [
-    "AdverseReaction", "ApiToken", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
+    "AdverseReaction", "ApiToken", "Appeal", "AppealInvitation", "OutboxMessage", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
     "AuditPayload", "Base", "CasualtyCount", "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
     "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership", "Incident",

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bloodbank.adapters.db.models.base import Base, Timestamped
 from bloodbank.adapters.db.models.erasures import DonorErasure
 from bloodbank.adapters.db.sealed_types import SealedText
+from bloodbank.domain import appeal_rules
+from bloodbank.domain.appeal_selection import grid_cell
 from bloodbank.domain.search_keys import MAX_TOKEN, donor_name_tokens, phone_digits_last_first
 
 # Compared byte by byte on PostgreSQL whatever the database's locale, as SQLite always does:
@@ -24,6 +26,11 @@ class Donor(Timestamped, Base):
         Index("ix_donor_name_dob", "family_name", "date_of_birth"),
         # The duplicate check's first block: everyone born on the day (or with day and month swapped).
         Index("ix_donor_date_of_birth", "date_of_birth"),
+        # An appeal's prefilter: opted in, of a needed group, in the grid cells around a site.
+        Index("ix_donor_appeal_prefilter", "appeals_opt_in", "blood_group", "grid_cell"),
+        CheckConstraint("appeal_contact_from_hour BETWEEN 0 AND 23", name="contact_from_hour_valid"),
+        CheckConstraint("appeal_contact_until_hour BETWEEN 1 AND 24", name="contact_until_hour_valid"),
+        CheckConstraint("appeal_monthly_limit BETWEEN 1 AND 31", name="monthly_limit_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +51,15 @@ class Donor(Timestamped, Base):
     preferred_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     # Appeals go only to donors who said yes; the default is no.
     appeals_opt_in: Mapped[bool] = mapped_column(default=False)
+    # The grid cell of latitude and longitude (domain.appeal_selection.grid_cell), kept with them.
+    grid_cell: Mapped[int | None]
+    # The donor's own contact hours (on the site's clock) and appeals a month; unset, the rule data's apply.
+    appeal_contact_from_hour: Mapped[int | None]
+    appeal_contact_until_hour: Mapped[int | None]
+    appeal_monthly_limit: Mapped[int | None]
+    # "sms", "email" or both in the donor's order of preference; unset, whichever contact is on file.
+    appeal_channels: Mapped[str | None] = mapped_column(String(20))
+    last_appealed_at: Mapped[datetime | None]
     # A merged record is kept, pointing at the survivor, so nothing it held is lost.
     # Indexed: "every record of this person" (deferrals, release, lookback) asks who was merged into a record.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"), index=True)
@@ -103,6 +119,7 @@ class DonorNameToken(Base):
 @event.listens_for(Donor, "before_update")
 def _phone_key(_mapper, _connection, donor: Donor) -> None:
     donor.phone_key = phone_digits_last_first(donor.phone)
+    donor.grid_cell = grid_cell(donor.latitude, donor.longitude, appeal_rules.default_parameters().grid_degrees)
 
 
 @event.listens_for(Donor, "after_insert")

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from bloodbank.entrypoints.web.api.blood import inventory, lab, scan, units
-from bloodbank.entrypoints.web.api.crisis import incidents
+from bloodbank.entrypoints.web.api.crisis import appeals, incidents
 from bloodbank.entrypoints.web.api.donors import appointments, collection, donors, sites, visits
 from bloodbank.entrypoints.web.api.field import walking_blood_bank
 from bloodbank.entrypoints.web.api.hospital import hospitals, orders, transfusion
@@ -13,5 +13,5 @@ from bloodbank.entrypoints.web.api.traceability import trace
 
 router = APIRouter(prefix="/api")
 for module in (admin, sites, donors, visits, appointments, collection, units, lab, inventory, hospitals, orders,
-               transfusion, trace, scan, incidents, monthly, public, walking_blood_bank):
+               transfusion, trace, scan, incidents, monthly, public, walking_blood_bank, appeals):
     router.include_router(module.router)

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from bloodbank.entrypoints.web.ui import help, home, public
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
-from bloodbank.entrypoints.web.ui.crisis import incidents
+from bloodbank.entrypoints.web.ui.crisis import appeals, incidents
 from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, erasure, kiosk
 from bloodbank.entrypoints.web.ui.field import walking_blood_bank
 from bloodbank.entrypoints.web.ui.hospital import hospital
@@ -14,6 +14,6 @@ from bloodbank.entrypoints.web.ui.traceability import trace
 
 router = APIRouter(include_in_schema=False)
 for module in (login, account, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
-               hospital, incidents, monthly, walking_blood_bank,
+               hospital, incidents, monthly, walking_blood_bank, appeals,
                trace, admin, help, public):
     router.include_router(module.router)

@@ -11,7 +11,7 @@ from alembic import op
 from bloodbank.adapters.db.types import UTCDateTime
 
 revision = '0021'
-down_revision = '0019'  # the revision before it on this branch; re-chained onto 0020 on merge
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

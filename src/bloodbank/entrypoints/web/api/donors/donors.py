@@ -24,7 +24,8 @@ from bloodbank.service_layer.blood.testing import ResultView
 from bloodbank.service_layer.donors import (
     deferrals, merge as donor_merge, registry as donors, search as donor_search,
 )
-from bloodbank.service_layer.donors import card as card_pdfs, data_copy as data_copies, erasure
+from bloodbank.service_layer.donors import appeal_preferences, card as card_pdfs, data_copy as data_copies, erasure
+from bloodbank.service_layer.donors.appeal_preferences import AppealPreferences
 from bloodbank.service_layer.donors.deferrals import DeferralStatus, DeferralSummary, DeferralView
 from bloodbank.service_layer.donors.erasure import ErasureStatement
 from bloodbank.service_layer.donors.registry import DonorView
@@ -143,6 +144,25 @@ def data_copy_pdf(donor_id: int = record_id("donor"),
 @router.get("/donors/{donor_id}", summary="A donor's record (a merged record gives its survivor)")
 def get(donor_id: int = record_id("donor"), caller: Caller = Depends(require(Permission.DONORS_READ))) -> DonorView:
     return donors.get_donor(caller.uow(), donor_id)
+
+
+class AppealTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    appeals_opt_in: bool
+    contact_from_hour: int | None = Field(None, ge=0, le=23, description="Contact from this hour, site clock.")
+    contact_until_hour: int | None = Field(None, ge=1, le=24, description="Contact until this hour.")
+    monthly_limit: int | None = Field(None, ge=1, le=31, description="Appeals in 30 days at most.")
+    channels: list[Literal["sms", "email"]] = Field(default_factory=list, max_length=2,
+                                                    description="In the donor's order of preference.")
+
+
+@router.put("/donors/{donor_id}/appeal-preferences",
+            summary="The donor's own terms for appeals: yes or no, contact hours, monthly limit, channels")
+def set_appeal_terms(body: AppealTerms, donor_id: int = record_id("donor"),
+                     caller: Caller = Depends(require(Permission.DONORS_WRITE))) -> AppealPreferences:
+    return appeal_preferences.set_appeal_preferences(
+        caller.uow(), donor_id, appeals_opt_in=body.appeals_opt_in, contact_from_hour=body.contact_from_hour,
+        contact_until_hour=body.contact_until_hour, monthly_limit=body.monthly_limit, channels=body.channels)
 
 
 @router.get("/donors/{donor_id}/card.pdf", response_class=Response, summary="The donor card, as a PDF",

@@ -22,7 +22,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render, viewer_clock
-from bloodbank.service_layer.crisis import incidents
+from bloodbank.service_layer.crisis import appeals, incidents
 from bloodbank.service_layer.crisis.shortfall import shortfall
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.hospital import hospitals
@@ -34,7 +34,10 @@ COUNTS = Depends(require(Permission.CASUALTY_COUNTS))
 KIND_OPTIONS = [(k.value, label) for k, label in KIND_LABELS.items()]
 SEVERITY_OPTIONS = [(s.value, s.value) for s in Severity]
 NOTICES = {"declared": "Incident declared.", "counted": "Casualties counted.",
-           "closed": "Incident closed. Your signature is recorded."}
+           "closed": "Incident closed. Your signature is recorded.",
+           "appeal_start": "Appeal started: the invitations leave through the outbox.",
+           "appeal_pause": "Appeal paused: nobody new is invited.",
+           "appeal_resume": "Appeal resumed.", "appeal_top_up": "Appeal topped up."}
 
 
 def _incident_id(value: int) -> int:
@@ -121,7 +124,8 @@ def _incident_page(request: Request, caller: Caller, incident_id: int, *, status
     totals = {(l.basis, l.severity): l.total for l in view.totals}
     planned = {l.severity: l.total for l in view.for_forecast}
     rows = [l for l in gap.lines if l.need or l.gap or l.stock or l.quarantine or l.transfer or l.carried_in]
-    return render(request, "crisis/incident.html", status_code=status_code, error=error,
+    appeal = appeals.get_appeal(caller.uow(), incident_id=incident_id, gap=gap)
+    return render(request, "crisis/incident.html", status_code=status_code, error=error, appeal=appeal,
                   notice=NOTICES.get(request.query_params.get("saved", "")), incident=view, gap=gap, rows=rows,
                   totals=totals, planned=planned, severities=[s.value for s in Severity],
                   component_labels=COMPONENT_LABELS, kind_labels=KIND_LABELS, typed=typed or {},
