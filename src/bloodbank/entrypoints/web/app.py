@@ -21,7 +21,9 @@ from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.web import api, ui
 from bloodbank.entrypoints.web.errors import error_body, status_for
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
+from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import Forbidden, MustChangePassword, NotAuthenticated
 from bloodbank.entrypoints.web.templating import render
 
@@ -60,8 +62,9 @@ def create_app(database_url: str) -> FastAPI:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, error: DomainError):
         if _wants_json(request):
+            languages.use(language_of(request))
             return JSONResponse(status_code=status_for(error), content=error_body(error))
-        return render(request, "error.html", status_code=status_for(error), message=error.message)
+        return render(request, "error.html", status_code=status_for(error), message=error)
 
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, _error: NotAuthenticated):

@@ -44,6 +44,8 @@ class Principal:
     time_zone: str = "UTC"
     # Reset by an administrator: nothing but choosing their own password until they do.
     must_change_password: bool = False
+    # The language the person chose for the pages; None follows their browser.
+    language: str | None = None
 
     def may(self, permission: access.Permission | str) -> bool:
         return access.may(self.role, permission)
@@ -68,7 +70,7 @@ def _principal(uow: UnitOfWork, user: User, via: str, csrf: str | None = None) -
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
                      via=via, hospital_scope=scope_of(user.role, hospitals_of(uow.session, user.id)),
                      csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC",
-                     must_change_password=user.must_change_password)
+                     must_change_password=user.must_change_password, language=user.language)
 
 
 def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:

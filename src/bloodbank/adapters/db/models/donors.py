@@ -44,6 +44,8 @@ class Donor(Timestamped, Base):
     preferred_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     # Appeals go only to donors who said yes; the default is no.
     appeals_opt_in: Mapped[bool] = mapped_column(default=False)
+    # The language the donor reads what is written to them in (the kiosk's question); none follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
     # A merged record is kept, pointing at the survivor, so nothing it held is lost.
     # Indexed: "every record of this person" (deferrals, release, lookback) asks who was merged into a record.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"), index=True)

@@ -7,11 +7,11 @@ from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
 from bloodbank.entrypoints.web.ui.crisis import incidents
 from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, erasure, kiosk
 from bloodbank.entrypoints.web.ui.hospital import hospital
-from bloodbank.entrypoints.web.ui.staff import account, admin, login
+from bloodbank.entrypoints.web.ui.staff import account, admin, language, login
 from bloodbank.entrypoints.web.ui.traceability import trace
 
 router = APIRouter(include_in_schema=False)
-for module in (login, account, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
+for module in (login, account, language, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
                hospital, incidents,
                trace, admin):
     router.include_router(module.router)

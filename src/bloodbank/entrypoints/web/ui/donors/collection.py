@@ -86,7 +86,7 @@ def start_collection(request: Request, visit_id: int = _id("visit"), bag_type: s
         collection.start_collection(caller.uow(), visit_id=visit_id, bag_type=bag_type, bag_lot=bag_lot,
                                     planned_volume_ml=_whole_ml(planned_volume_ml, "planned volume"))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "started")
 
@@ -109,7 +109,7 @@ def finish_collection(request: Request, visit_id: int = _id("visit"), donation_i
         collection.finish_collection(caller.uow(), donation_id=_form_id(donation_id),
                                      volume_ml=volume)
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "finished")
 
@@ -124,7 +124,7 @@ def abort_collection(request: Request, visit_id: int = _id("visit"), donation_id
         collection.abort_collection(caller.uow(), donation_id=_form_id(donation_id),
                                     reason=reason, volume_ml=_whole_ml(volume_in_bag_ml, "volume in the bag"))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "aborted")
 
@@ -140,7 +140,7 @@ def record_reaction(request: Request, visit_id: int = _id("visit"), donation_id:
         collection.record_adverse_reaction(caller.uow(), donation_id=_form_id(donation_id),
                                            kind=kind, severity=severity, outcome=outcome)
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "reaction")
 

@@ -73,7 +73,7 @@ def save_details(request: Request, donor_id: int = donor_id_path(), form: FormDa
             donors.set_appeals_opt_in(caller.uow(), donor_id, values["appeals_opt_in"])
     except DomainError as error:
         return _details_page(request, caller, donor_id, {**values, "reason": _text(form, "reason")},
-                             status_code=status_for(error), error=error.message)
+                             status_code=status_for(error), error=error)
     return _see_other(f"/desk/donors/{donor_id}/details", notice="updated")
 
 
@@ -110,7 +110,7 @@ def add_deferral(request: Request, donor_id: int = donor_id_path(), form: FormDa
                                reason=values["reason"], ends_on=parse_date(values["ends_on"], "End date",
                                                                            required=False))
     except DomainError as error:
-        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error.message,
+        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error,
                                values=values)
     return _see_other(f"/desk/donors/{donor_id}/deferrals", notice="deferred")
 
@@ -122,5 +122,5 @@ def lift_deferral(request: Request, donor_id: int = donor_id_path(), deferral_id
         deferrals.lift_deferral(caller.uow(), deferral_id=deferral_id, reason=_text(form, "reason"),
                                 donor_id=donor_id)
     except DomainError as error:
-        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error.message)
+        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error)
     return _see_other(f"/desk/donors/{donor_id}/deferrals", notice="lifted")

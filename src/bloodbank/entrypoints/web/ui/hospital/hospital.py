@@ -187,7 +187,7 @@ def _din(text: str | None) -> str:
 
 
 def _page(request: Request, template: str, **context):
-    return render(request, template, din=_din, **context)
+    return render(request, template, **context)
 
 
 # ---------------------------------------------------------------- home
@@ -231,7 +231,7 @@ async def recall_handled(request: Request, caller: Caller = Depends(require(Perm
             caller.uow(), recall_id=_id(form.get("recall_id"), "the recall"),
             unit_id=_id(form.get("unit_id"), "the unit"), side="ward", note=form.get("note", "")[:5000])
     except DomainError as failure:
-        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+        return _home(request, caller, error=failure, status_code=status_for(failure))
     return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
 
 
@@ -378,7 +378,7 @@ def grouping_second_entries(request: Request, patient_id: str = "", caller: Call
         chosen = _optional_id(patient_id, "a patient")
         return _second_entry_page(request, caller, patient_id=chosen)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
 
 
 @router.get("/groupings/{grouping_id}/second-entry")
@@ -386,7 +386,7 @@ def grouping_second_entry_form(request: Request, grouping_id: Id, caller: Caller
     try:
         item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     return _second_entry_page(request, caller, item=item)
 
 
@@ -396,15 +396,15 @@ async def give_grouping_second_entry(request: Request, grouping_id: Id, caller: 
     try:
         item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     try:
         view = patient_lab.give_grouping_second_entry(caller.uow(), grouping_id=grouping_id,
                                                       blood_group=form.get("blood_group", ""))
     except SecondEntryDisagrees as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     except DomainError as failure:
         # Refused before anything was stored (a group that cannot be read): the blind form again.
-        return _second_entry_page(request, caller, item=item, error=failure.message,
+        return _second_entry_page(request, caller, item=item, error=failure,
                                   status_code=status_for(failure))
     return _second_entry_page(request, caller, notice=f"Grouping {view.id} verified: both entries agree. The "
                               f"patient's group is now {view.status}.")
