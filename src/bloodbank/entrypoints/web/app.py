@@ -20,6 +20,7 @@ from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.web import api, ui
+from bloodbank.entrypoints.web.digits import AsciiDigits
 from bloodbank.entrypoints.web.errors import error_body, status_for
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
@@ -56,6 +57,7 @@ def create_app(database_url: str) -> FastAPI:
     app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION, docs_url=None,
                   redoc_url=None)
     app.state.database = Database(database_url)
+    app.add_middleware(AsciiDigits)  # inside the body limit: only a body it let through is read whole
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     app.add_middleware(SecurityHeaders)
 
