@@ -21,6 +21,7 @@ from bloodbank.domain.duplicates import (
     MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates, without_names,
 )
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.messages import N_
 from bloodbank.domain.search_keys import prefix_bounds
 from bloodbank.service_layer.donors.donor_fields import (
     clean_blood_group, clean_coordinates, clean_date_of_birth, clean_donor_id, clean_donor_ids, clean_email, clean_flag,
@@ -192,7 +193,7 @@ def survivor_of(session: Session, row: Donor) -> Donor:
 def load_donor(session: Session, donor_id: int) -> Donor:
     row = session.get(Donor, clean_donor_id(donor_id))
     if row is None:
-        raise NotFound(f"There is no donor record {donor_id}.")
+        raise NotFound(N_("There is no donor record %(id)s."), params={"id": donor_id})
     return row
 
 
