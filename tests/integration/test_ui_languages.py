@@ -167,3 +167,27 @@ def test_a_donor_number_typed_in_arabic_digits_through_the_api_finds_the_same_do
     number = client.get("/api/donors", params={"q": GRACE["family_name"]}).json()["items"][0]["donor_number"]
     arabic = number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert client.get("/api/donors", params={"donor_number": arabic}).json()["items"][0]["donor_number"] == number
+
+
+def test_the_donor_reads_the_private_question_in_the_language_recorded_for_them(database):
+    import time_machine
+
+    from tests.integration.appointment_fixtures import NOW, WEEKDAYS, make_site
+    from tests.integration.test_ui_desk import check_in
+
+    with time_machine.travel(NOW, tick=False):
+        site = make_site(database, opening_hours=WEEKDAYS)
+        clerk = browser(database, "clerk")
+        donor = register(clerk)
+        saved = clerk.post(f"/desk/donors/{donor}/details", data={
+            **{k: GRACE[k] for k in ("phone", "address", "postcode", "given_name", "family_name", "date_of_birth",
+                                     "sex")}, "email": "", "preferred_site_id": "", "language": "ar", "reason": "",
+            "csrf_token": clerk.csrf})
+        assert saved.status_code == 303, saved.text
+        assert 'value="ar" selected' in clerk.get(f"/desk/donors/{donor}/details").text
+        visit = check_in(clerk, donor, site)
+        tablet = browser(database, "clerk", "clerk.tablet")
+        assert tablet.post(f"/desk/visits/{visit}/kiosk", data={"csrf_token": tablet.csrf}).status_code == 303
+        kiosk = tablet.get("/kiosk", headers={"Accept-Language": "en"})
+        assert 'dir="rtl"' in opening_tag(kiosk.text)
+        assert ">استخدموا دمي</button>" in kiosk.text and ">لا تستخدموا دمي</button>" in kiosk.text

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import messages
 from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.duplicates import (
     MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates, without_names,
@@ -56,6 +57,8 @@ class DonorView:
     blood_group_confirmed: bool = False
     # The person's personal data was erased at their request: what remains is kept for traceability.
     erased: bool = False
+    # The language the donor reads what is written to them in; None follows the browser.
+    language: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -82,6 +85,7 @@ def donor_view(row: Donor) -> DonorView:
         postcode=row.postcode, latitude=row.latitude, longitude=row.longitude, blood_group=row.blood_group,
         blood_group_confirmed=bool(row.blood_group_confirmed), preferred_site_id=row.preferred_site_id, appeals_opt_in=row.appeals_opt_in,
         group_discrepancy=row.group_discrepancy, notes=row.notes, erased=row.erasure is not None,
+        language=row.language,
     )
 
 
@@ -265,6 +269,19 @@ def set_appeals_opt_in(uow: UnitOfWork, donor_id: int, opt_in: bool) -> DonorVie
                       new={"appeals_opt_in": opt_in},
                       reason="donor asked to receive appeals" if opt_in else "donor asked to receive no appeals")
             donor.appeals_opt_in = opt_in
+            uow.commit()
+        return donor_view(donor)
+
+
+def set_language(uow: UnitOfWork, donor_id: int, language: str | None) -> DonorView:
+    """The language the donor asked to read their own screens in; None follows the browser."""
+    code = messages.language_code(language)
+    with uow:
+        donor = _live(uow.session, donor_id)
+        if donor.language != code:
+            uow.audit("donor_language", "donor", donor.id, old={"language": donor.language}, new={"language": code},
+                      reason="donor's choice")
+            donor.language = code
             uow.commit()
         return donor_view(donor)
 
