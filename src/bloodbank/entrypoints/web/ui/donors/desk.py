@@ -49,6 +49,8 @@ STATUS_LABELS = {
 }
 # Which step a withdrawal from each open state is recorded at.
 WITHDRAWAL_STEP = {"checked_in": "check_in", "screened": "screening", "consented": "consent"}
+# The steps a withdrawal is recorded at, as the visit page names them, written out so the catalogues hold them.
+STEP_LABELS = (N_("check in"), N_("screening"), N_("consent"), N_("questionnaire"))
 NOTICES = {
     "registered": N_("Donor registered."),
     "checked_in": N_("Checked in. Go through the questionnaire and measurements with the donor."),
