@@ -191,3 +191,19 @@ def test_the_donor_reads_the_private_question_in_the_language_recorded_for_them(
         kiosk = tablet.get("/kiosk", headers={"Accept-Language": "en"})
         assert 'dir="rtl"' in opening_tag(kiosk.text)
         assert ">استخدموا دمي</button>" in kiosk.text and ">لا تستخدموا دمي</button>" in kiosk.text
+        token = kiosk.text.split('name="kiosk_csrf" value="')[1].split('"')[0]
+        answered = tablet.post("/kiosk", data={"choice": "use", "kiosk_csrf": token})
+        thanks = tablet.get(answered.headers["location"], headers={"Accept-Language": "en"})
+        assert 'dir="rtl"' in opening_tag(thanks.text) and "شكراً لك" in thanks.text
+
+
+def test_a_refusal_of_the_role_comes_in_the_readers_language_with_the_role_named_in_it(database):
+    clerk = browser(database, "clerk")
+    clerk.post("/account/language", data={"language": "fr", "csrf_token": clerk.csrf})
+    page = clerk.get("/admin")
+    assert page.status_code == 403
+    assert alert(page.text) == "Votre rôle (Agent d'accueil des donneurs) ne permet pas cela."
+    client = api(database, "clerk", "clerk.api")
+    answer = client.get("/api/users", headers={"Accept-Language": "ar"})
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+    assert ARABIC.search(answer.json()["message"])

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import SESSION_COOKIE, Caller, database_of, require
 from bloodbank.entrypoints.web.templating import render
@@ -79,11 +80,13 @@ def choose(request: Request, form: FormData = Depends(form_of)):
         return render(request, "kiosk/choice.html", status_code=status_for(error), error=error,
                       kiosk_csrf=kiosk.csrf_token, language=kiosk.language)
     kiosk_sessions.close_kiosk(UnitOfWork(database, actor="kiosk"), request.cookies.get(KIOSK_COOKIE))
-    response = RedirectResponse("/kiosk/thanks", status_code=303)
+    # The thanks are said in the donor's language too, though the session that knew it has ended.
+    thanks_url = "/kiosk/thanks" + (f"?language={kiosk.language}" if kiosk.language else "")
+    response = RedirectResponse(thanks_url, status_code=303)
     response.delete_cookie(KIOSK_COOKIE, path="/kiosk")
     return response
 
 
 @router.get("/kiosk/thanks")
-def thanks(request: Request):
-    return render(request, "kiosk/thanks.html")
+def thanks(request: Request, language: str = Query("", max_length=8)):
+    return render(request, "kiosk/thanks.html", language=languages.supported(language))
