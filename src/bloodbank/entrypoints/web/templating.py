@@ -64,7 +64,12 @@ def local(at: datetime | str | None, fmt: str = DATE_TIME, *, clock: tzinfo | No
         return f"{at.strftime(fmt)} {at.strftime('%Z')}" if named else at.strftime(fmt)
     # Day and month names in the reader's language, on the same clock; figures stay as the clerk reads them.
     text = format_datetime(at, _cldr_pattern(fmt), locale=languages.current())
-    return f"{text} {at.strftime('%Z')}" if named else text
+    if not named:
+        return text
+    # Isolated left to right (U+2066…U+2069, text not markup: a time may stand in an <option>), so that
+    # right to left "+03" is not drawn "03+".
+    zone = f"\u2066{at.strftime('%Z')}\u2069" if languages.is_rtl() else at.strftime('%Z')
+    return f"{text} {zone}"
 
 
 # strftime's directives as CLDR patterns: the templates keep one way of writing a date's shape.
