@@ -207,3 +207,17 @@ def test_a_refusal_of_the_role_comes_in_the_readers_language_with_the_role_named
     answer = client.get("/api/users", headers={"Accept-Language": "ar"})
     assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
     assert ARABIC.search(answer.json()["message"])
+
+
+def test_the_days_appointments_name_the_day_and_the_free_places_in_french(database):
+    import time_machine
+
+    from tests.integration.appointment_fixtures import NOW, WEEKDAYS, make_site
+
+    with time_machine.travel(NOW, tick=False):
+        site = make_site(database, opening_hours=WEEKDAYS)
+        clerk = browser(database, "clerk")
+        clerk.post("/account/language", data={"language": "fr", "csrf_token": clerk.csrf})
+        page = clerk.get("/desk/appointments", params={"site_id": site, "on": "2026-03-02"})
+        assert "lundi 02 mars 2026" in page.text and "Aucun rendez-vous ce jour." in page.text
+        assert "08:00 UTC (4 libres)" in page.text

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
@@ -91,6 +91,15 @@ def _cldr_pattern(fmt: str) -> str:
     return "".join(pattern)
 
 
+def day(value: date | None, fmt: str = "%Y-%m-%d") -> str:
+    """A calendar day (no clock), with day and month names in the reader's language."""
+    if value is None:
+        return ""
+    if languages.current() == languages.DEFAULT:
+        return value.strftime(fmt)
+    return format_date(value, _cldr_pattern(fmt), locale=languages.current())
+
+
 def number(value, digits: int | None = None) -> str:
     """A figure with the reader's decimal and grouping marks (1 234,5 in French)."""
     if value is None or value == "":
@@ -133,6 +142,7 @@ TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, cur
                              languages=languages.LANGUAGES, din=din, tr=translated)
 TEMPLATES.env.filters["local"] = local
 TEMPLATES.env.filters["number"] = number
+TEMPLATES.env.filters["day"] = day
 TEMPLATES.env.filters["ltr"] = ltr
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.

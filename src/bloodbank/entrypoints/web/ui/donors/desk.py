@@ -22,7 +22,9 @@ from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import DomainError, InvalidInput, PossibleDuplicate
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
+from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
@@ -51,6 +53,8 @@ STATUS_LABELS = {
 WITHDRAWAL_STEP = {"checked_in": "check_in", "screened": "screening", "consented": "consent"}
 # The steps a withdrawal is recorded at, as the visit page names them, written out so the catalogues hold them.
 STEP_LABELS = (N_("check in"), N_("screening"), N_("consent"), N_("questionnaire"))
+# An appointment's status as the day's list shows it.
+APPOINTMENT_STATUS_LABELS = (N_("booked"), N_("cancelled"), N_("checked in"), N_("no show"))
 NOTICES = {
     "registered": N_("Donor registered."),
     "checked_in": N_("Checked in. Go through the questionnaire and measurements with the donor."),
@@ -417,6 +421,7 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
                        booking: dict | None = None):
     options = _site_options(caller)
     chosen = site_id or (int(options[0][0]) if options else None)
+    languages.use(language_of(request))  # the slots' labels are written here, before the page renders
     # The site's day: a desk in Damascus opens on its own today, not UTC's.
     site_zone = sites.get_site(caller.uow(), chosen).time_zone if chosen else None
     today = datetime.now(scheduling.zone(site_zone) if site_zone else viewer_clock(request)).date()
@@ -424,14 +429,15 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
                    listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=datetime.now(timezone.utc),
                    site_label=dict(options).get(str(chosen), ""))
     try:
-        day = parse_date(day_text, "Day", required=False) or today
+        day = parse_date(day_text, N_("Day"), required=False) or today
         context.update(day=day, day_text=day.isoformat())
         if chosen:
             context["listed"] = appointments.list_for_site_day(caller.uow(), site_id=chosen, on=day)
             if not context["listed"]:
                 context["next_day"] = appointments.next_booked_day(caller.uow(), site_id=chosen, after=day)
             context["slots"] = [(s.starts_at.isoformat(),
-                                 f"{local(s.starts_at, '%H:%M', own_clock=True)} ({s.free} free)")
+                                 languages.gettext(N_("%(time)s (%(free)s free)"))
+                                 % {"time": local(s.starts_at, '%H:%M', own_clock=True), "free": s.free})
                                 for s in appointments.available_slots(caller.uow(), site_id=chosen, on=day)
                                 if s.free > 0]
     except DomainError as found:

@@ -30,6 +30,7 @@ NOTICES = {
     "lifted": N_("Deferral lifted."),
 }
 DeferralKind = [("temporary", N_("Temporary (until a date)")), ("permanent", N_("Permanent"))]
+KIND_WORDS = (N_("temporary"), N_("permanent"))  # a deferral's kind as its list shows it
 
 
 def donor_id_path():
