@@ -221,3 +221,25 @@ def test_the_days_appointments_name_the_day_and_the_free_places_in_french(databa
         page = clerk.get("/desk/appointments", params={"site_id": site, "on": "2026-03-02"})
         assert "lundi 02 mars 2026" in page.text and "Aucun rendez-vous ce jour." in page.text
         assert "08:00 UTC (4 libres)" in page.text
+
+
+def test_a_deferred_donor_is_refused_at_check_in_in_arabic_with_the_date_and_nothing_of_why(database):
+    from datetime import date, timedelta
+
+    import time_machine
+
+    from tests.integration.appointment_fixtures import NOW, WEEKDAYS, make_site
+    from tests.integration.visit_fixtures import make_deferral
+
+    with time_machine.travel(NOW, tick=False):
+        site = make_site(database, opening_hours=WEEKDAYS)
+        clerk = browser(database, "clerk")
+        donor = register(clerk)
+        make_deferral(database, donor_id=donor, code="tattoo", starts_on=NOW.date() - timedelta(days=3),
+                      ends_on=date(2026, 6, 1), reason="tattoo on the left arm")
+        clerk.post("/account/language", data={"language": "ar", "csrf_token": clerk.csrf})
+        refused = clerk.post(f"/desk/donors/{donor}/check-in",
+                             data={"site_id": site, "kind": "whole_blood", "csrf_token": clerk.csrf})
+        assert refused.status_code == 422
+        assert alert(refused.text) == "هذا المتبرع مؤجَّل حتى 2026-06-01 ولا يمكنه التبرع قبل ذلك."
+        assert "tattoo" not in refused.text.lower()
