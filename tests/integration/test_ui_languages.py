@@ -243,3 +243,19 @@ def test_a_deferred_donor_is_refused_at_check_in_in_arabic_with_the_date_and_not
         assert refused.status_code == 422
         assert alert(refused.text) == "هذا المتبرع مؤجَّل حتى 2026-06-01 ولا يمكنه التبرع قبل ذلك."
         assert "tattoo" not in refused.text.lower()
+
+
+def test_the_clerk_reads_the_health_questions_to_the_donor_in_french(database):
+    import time_machine
+
+    from tests.integration.appointment_fixtures import NOW, WEEKDAYS, make_site
+    from tests.integration.test_ui_desk import check_in
+
+    with time_machine.travel(NOW, tick=False):
+        site = make_site(database, opening_hours=WEEKDAYS)
+        clerk = browser(database, "clerk")
+        visit = check_in(clerk, register(clerk), site)
+        clerk.post("/account/language", data={"language": "fr", "csrf_token": clerk.csrf})
+        page = html.unescape(clerk.get(f"/desk/visits/{visit}/screening").text)
+        assert "Vous sentez-vous bien aujourd'hui ?" in page and "Avez-vous déjà eu une hépatite B ?" in page
+        assert "Si oui : jour de l'acte (AAAA-MM-JJ)" in page and "Hémoglobine (g/dL)" in page

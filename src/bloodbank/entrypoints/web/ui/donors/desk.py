@@ -55,6 +55,8 @@ WITHDRAWAL_STEP = {"checked_in": "check_in", "screened": "screening", "consented
 STEP_LABELS = (N_("check in"), N_("screening"), N_("consent"), N_("questionnaire"))
 # An appointment's status as the day's list shows it.
 APPOINTMENT_STATUS_LABELS = (N_("booked"), N_("cancelled"), N_("checked in"), N_("no show"))
+# A visit's status as the screening page names it.
+VISIT_STATUS_WORDS = (N_("screened"), N_("consented"), N_("deferred"), N_("collected"), N_("withdrawn"))
 NOTICES = {
     "registered": N_("Donor registered."),
     "checked_in": N_("Checked in. Go through the questionnaire and measurements with the donor."),
@@ -68,12 +70,12 @@ NOTICES = {
     "merged": N_("Records merged: this record now holds the whole history."),
 }
 MEASUREMENTS = (  # (field, label, whole numbers only)
-    ("weight_kg", "Weight (kg)", False),
-    ("hemoglobin_g_dl", "Haemoglobin (g/dL)", False),
-    ("systolic", "Blood pressure, systolic (mmHg)", True),
-    ("diastolic", "Blood pressure, diastolic (mmHg)", True),
-    ("pulse", "Pulse (beats per minute)", True),
-    ("temperature_c", "Temperature (°C)", False),
+    ("weight_kg", N_("Weight (kg)"), False),
+    ("hemoglobin_g_dl", N_("Haemoglobin (g/dL)"), False),
+    ("systolic", N_("Blood pressure, systolic (mmHg)"), True),
+    ("diastolic", N_("Blood pressure, diastolic (mmHg)"), True),
+    ("pulse", N_("Pulse (beats per minute)"), True),
+    ("temperature_c", N_("Temperature (°C)"), False),
 )
 REGISTRATION_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone", "email", "address", "postcode",
                        "blood_group", "preferred_site_id", "appeals_opt_in")
