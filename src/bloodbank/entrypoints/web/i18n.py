@@ -27,3 +27,9 @@ def remember(response, request: Request, language: str) -> None:
     """The switcher's choice, for the pages read before logging in and by those with no account."""
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax", httponly=True,
                         secure=request.url.scheme == "https")
+
+
+async def in_request_language(request: Request) -> None:
+    """The routers' dependency: labels and refusals a route writes before its page renders are in the reader's
+    language too. Async on purpose: the language is set in the request's own context, which its route inherits."""
+    languages.use(language_of(request))

@@ -1,7 +1,8 @@
 """The pages: one router per role's area of work, all server-rendered."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from bloodbank.entrypoints.web.i18n import in_request_language
 from bloodbank.entrypoints.web.ui import home
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
 from bloodbank.entrypoints.web.ui.crisis import incidents
@@ -10,7 +11,7 @@ from bloodbank.entrypoints.web.ui.hospital import hospital
 from bloodbank.entrypoints.web.ui.staff import account, admin, language, login
 from bloodbank.entrypoints.web.ui.traceability import trace
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(in_request_language)])
 for module in (login, account, language, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
                hospital, incidents,
                trace, admin):

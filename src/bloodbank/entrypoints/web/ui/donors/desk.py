@@ -24,7 +24,6 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
-from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
@@ -423,7 +422,6 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
                        booking: dict | None = None):
     options = _site_options(caller)
     chosen = site_id or (int(options[0][0]) if options else None)
-    languages.use(language_of(request))  # the slots' labels are written here, before the page renders
     # The site's day: a desk in Damascus opens on its own today, not UTC's.
     site_zone = sites.get_site(caller.uow(), chosen).time_zone if chosen else None
     today = datetime.now(scheduling.zone(site_zone) if site_zone else viewer_clock(request)).date()
