@@ -11,6 +11,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.collection import REACTION_KINDS, SEVERITIES
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -28,7 +29,7 @@ DONE = {
     "aborted": "Collection stopped. The DIN stays used and is never given again.",
     "reaction": "Adverse reaction recorded.",
 }
-STATUS_WORDS = {"in_progress": "Bag filling", "complete": "Complete", "aborted": "Stopped"}
+STATUS_WORDS = {"in_progress": N_("Bag filling"), "complete": N_("Complete"), "aborted": N_("Stopped")}
 KIND_OPTIONS = [("", "Choose…")] + [(k.code, k.description) for k in REACTION_KINDS]
 SEVERITY_OPTIONS = [("", "Choose…")] + [(s, s.capitalize()) for s in SEVERITIES]
 
