@@ -23,6 +23,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
@@ -176,6 +177,11 @@ def _refused(error: DomainError) -> dict:
 
 def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
     return [(str(h.id), f"{h.name} ({h.code})") for h in hospitals.list_hospitals(caller.uow())]
+
+
+# Urgencies and an order's status as the pages name them, written out so the catalogues hold them.
+URGENCY_WORDS = (N_("routine"), N_("urgent"), N_("emergency"), N_("massive transfusion"))
+ORDER_STATUS_WORDS = (N_("open"), N_("allocated"), N_("issued"), N_("fulfilled"), N_("cancelled"))
 
 
 def _din(text: str | None) -> str:
