@@ -73,3 +73,18 @@ def test_a_translation_has_exactly_the_placeholders_of_its_message(language):
 def test_the_catalogue_compiles_and_answers(language):
     languages.translations.cache_clear()
     assert languages.translations(language).gettext("Log in") != "Log in"
+
+
+def test_a_catalogue_without_its_compiled_form_is_compiled_on_first_use(tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(languages.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
+    monkeypatch.setattr(languages, "LOCALE_DIR", tmp_path)
+    languages.translations.cache_clear()
+    try:
+        assert languages.translations("fr").gettext("Log in") == "Se connecter"
+        assert (folder / "messages.mo").exists() and not list(folder.glob("messages.mo.*"))
+    finally:
+        languages.translations.cache_clear()

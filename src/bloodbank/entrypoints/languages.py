@@ -8,6 +8,7 @@ is made from the `.po` on first use when it is missing or older, so a fresh chec
 from __future__ import annotations
 
 import io
+import os
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +18,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from bloodbank.domain.errors import DomainError
 from bloodbank.domain import messages
+from bloodbank.domain.errors import DomainError
 from bloodbank.domain.messages import N_
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -79,7 +80,10 @@ def _compiled(language: str) -> bytes | None:
     buffer = io.BytesIO()
     write_mo(buffer, catalogue)  # fuzzy entries are left out, as msgfmt does
     try:
-        mo.write_bytes(buffer.getvalue())
+        # Written aside and renamed: another worker starting at the same moment reads a whole file or none.
+        aside = mo.with_name(f"{mo.name}.{os.getpid()}")
+        aside.write_bytes(buffer.getvalue())
+        os.replace(aside, mo)
     except OSError:
         pass  # an installed, read-only package: the catalogue compiled in memory serves as well
     return buffer.getvalue()
@@ -107,8 +111,6 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
-
-_ = gettext
 
 
 def is_rtl(language: str | None = None) -> bool:
