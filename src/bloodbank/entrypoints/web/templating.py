@@ -1,4 +1,5 @@
-"""Jinja2 pages: every page gets the person, their CSRF token, their clock and the navigation their role allows."""
+"""Jinja2 pages: every page gets the person, their CSRF token, their clock, their language and the navigation
+their role allows."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ from contextvars import ContextVar
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 
-from fastapi import Request
-from fastapi.templating import Jinja2Templates
-
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from bloodbank import __version__
