@@ -259,3 +259,16 @@ def test_the_clerk_reads_the_health_questions_to_the_donor_in_french(database):
         page = html.unescape(clerk.get(f"/desk/visits/{visit}/screening").text)
         assert "Vous sentez-vous bien aujourd'hui ?" in page and "Avez-vous déjà eu une hépatite B ?" in page
         assert "Si oui : jour de l'acte (AAAA-MM-JJ)" in page and "Hémoglobine (g/dL)" in page
+
+
+def test_a_donors_language_is_recorded_at_registration_through_the_page_and_the_api(database):
+    clerk = browser(database, "clerk")
+    donor = register(clerk, language="fr")
+    assert 'value="fr" selected' in clerk.get(f"/desk/donors/{donor}/details").text
+    client = api(database, "clerk", "clerk.api")
+    made = client.post("/api/donors", json={"given_name": "Zofia", "family_name": "Nowak",
+                                            "date_of_birth": "1971-11-23", "sex": "F", "language": "ar"})
+    assert made.status_code == 201 and made.json()["language"] == "ar"
+    refused = client.post("/api/donors", json={"given_name": "Ida", "family_name": "Berg",
+                                               "date_of_birth": "1980-01-02", "sex": "F", "language": "de"})
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_input"

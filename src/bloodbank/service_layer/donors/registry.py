@@ -96,7 +96,7 @@ def register_donor(
     uow: UnitOfWork, *, given_name: str, family_name: str, date_of_birth: date, sex: str,
     phone: str | None = None, email: str | None = None, address: str = "", postcode: str = "",
     latitude: float | None = None, longitude: float | None = None, blood_group: str | None = None,
-    preferred_site_id: int | None = None, appeals_opt_in: bool = False,
+    preferred_site_id: int | None = None, appeals_opt_in: bool = False, language: str | None = None,
     confirm_new_person_despite: tuple[int, ...] = (),
 ) -> DonorView:
     """Register a new donor, unless they may already be on file.
@@ -109,7 +109,7 @@ def register_donor(
         date_of_birth=clean_date_of_birth(date_of_birth, utcnow().date()), sex=clean_sex(sex),
         phone=clean_phone(phone), email=clean_email(email), address=clean_text(address, "address", 300, multiline=True),
         postcode=clean_text(postcode, "postcode", 20), blood_group=clean_blood_group(blood_group),
-        appeals_opt_in=clean_flag(appeals_opt_in, "appeals opt-in"),
+        appeals_opt_in=clean_flag(appeals_opt_in, "appeals opt-in"), language=messages.language_code(language),
         **clean_coordinates(latitude, longitude),
     )
     confirmed = set(clean_donor_ids(confirm_new_person_despite))

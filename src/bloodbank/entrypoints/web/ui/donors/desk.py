@@ -77,7 +77,7 @@ MEASUREMENTS = (  # (field, label, whole numbers only)
     ("temperature_c", N_("Temperature (°C)"), False),
 )
 REGISTRATION_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone", "email", "address", "postcode",
-                       "blood_group", "preferred_site_id", "appeals_opt_in")
+                       "blood_group", "preferred_site_id", "appeals_opt_in", "language")
 
 
 async def form_of(request: Request) -> FormData:
@@ -178,7 +178,8 @@ def _registration_page(request: Request, caller: Caller, values: dict, *, status
                        error: str | None = None, candidates=()):
     return render(request, "desk/register.html", status_code=status_code, error=error, values=values,
                   candidates=list(candidates), sex_options=SEX_OPTIONS,
-                  site_options=_site_options(caller, blank=N_("No preference")))
+                  site_options=_site_options(caller, blank=N_("No preference")),
+                  language_options=[("", N_("As their browser asks")), *languages.LANGUAGES.items()])
 
 
 @router.get("/desk/donors/new")
@@ -199,7 +200,8 @@ def register(request: Request, form: FormData = Depends(form_of),
             phone=values["phone"] or None, email=values["email"] or None, address=values["address"],
             postcode=values["postcode"], blood_group=values["blood_group"] or None,
             preferred_site_id=_int_or_none(values["preferred_site_id"], "Preferred site"),
-            appeals_opt_in=values["appeals_opt_in"] == "yes", confirm_new_person_despite=confirmed,
+            appeals_opt_in=values["appeals_opt_in"] == "yes", language=values["language"] or None,
+            confirm_new_person_despite=confirmed,
         )
     except PossibleDuplicate as error:
         return _registration_page(request, caller, values, status_code=status_for(error), error=error,
