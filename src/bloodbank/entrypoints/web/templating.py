@@ -119,6 +119,14 @@ def ltr(value) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(escape(value))
 
 
+def isolated(value) -> Markup:
+    """Free text a person typed (an address, a name), set apart so its own direction decides its order: in
+    an Arabic page "162 High Street" must not become "High Street 162"."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def din(text: str | None) -> Markup:
     """A DIN as printed under its barcode, so the screen can be compared with the bag, never reordered."""
     try:
@@ -144,6 +152,7 @@ TEMPLATES.env.filters["local"] = local
 TEMPLATES.env.filters["number"] = number
 TEMPLATES.env.filters["day"] = day
 TEMPLATES.env.filters["ltr"] = ltr
+TEMPLATES.env.filters["isolated"] = isolated
 
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
