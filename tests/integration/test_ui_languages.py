@@ -272,3 +272,13 @@ def test_a_donors_language_is_recorded_at_registration_through_the_page_and_the_
     refused = client.post("/api/donors", json={"given_name": "Ida", "family_name": "Berg",
                                                "date_of_birth": "1980-01-02", "sex": "F", "language": "de"})
     assert refused.status_code == 422 and refused.json()["code"] == "invalid_input"
+
+
+def test_an_api_client_sets_its_own_language_and_reads_messages_in_it(database):
+    client = api(database, "clerk")
+    assert client.put("/api/me/language", json={"language": "fr"}).json()["language"] == "fr"
+    assert client.get("/api/me").json()["language"] == "fr"
+    missing = client.get("/api/donors/999999")
+    assert missing.json() == {"code": "not_found", "message": "Il n'existe pas de dossier de donneur 999999."}
+    assert client.put("/api/me/language", json={"language": "xx"}).json()["code"] == "invalid_input"
+    assert client.put("/api/me/language", json={"language": None}).json()["language"] is None
