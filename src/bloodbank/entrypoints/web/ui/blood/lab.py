@@ -18,6 +18,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.lab_tests import GROUPING, TESTS
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import AWAITING, MANUAL, SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
@@ -30,6 +31,9 @@ from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.staff import signatures
 
 router = APIRouter()
+# A quarantined unit's state as the board names it, written out so the catalogues hold them.
+QUARANTINE_STATES = (N_("ready for release"), N_("awaiting results"), N_("awaiting second entry"), N_("held"),
+                     N_("blocked"))
 
 TEST_OPTIONS = [(code, test.name) for code, test in TESTS.items()]
 OUTCOME_OPTIONS = [("", "Choose…"), ("negative", "negative"), ("positive", "positive"), ("reactive", "reactive"),
