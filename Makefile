@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint migrate bench bench-scale bench-appeals screenshots clean
+.PHONY: run test lint migrate bench bench-scale bench-appeals screenshots clean i18n-extract i18n-update i18n-compile
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,19 @@ bench-appeals: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/bloodbank db upgrade
+
+# Languages: extract the marked messages into the template, merge it into every language's catalogue, compile.
+# Compiling is optional: a catalogue newer than its compiled form is compiled when first read.
+LOCALE := src/bloodbank/locale
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --project=bloodbank \
+		--copyright-holder="bloodbank contributors" --sort-by-file -o $(LOCALE)/messages.pot .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --previous
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) --statistics
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

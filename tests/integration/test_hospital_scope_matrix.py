@@ -74,6 +74,7 @@ SIGNED = {"signature_password": PASSWORD}
 OPERATIONS: dict[str, Op] = {
     # ---------------------------------------------------------------- accounts, audit, overview
     "GET /api/me": Op(LOGIN),
+    "PUT /api/me/language": Op(LOGIN),
     "GET /api/users": Op(need(P.USERS)),
     "POST /api/users": Op(need(P.USERS)),
     "GET /api/users/{user_id}": Op(need(P.USERS)),

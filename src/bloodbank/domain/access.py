@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 
 class Role(StrEnum):
@@ -23,14 +24,14 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
-ROLE_LABELS = {
-    Role.CLERK: "Donor-desk clerk",
-    Role.PHLEBOTOMIST: "Phlebotomist",
-    Role.LAB_TECHNICIAN: "Lab technician",
-    Role.INVENTORY_MANAGER: "Inventory manager",
-    Role.HOSPITAL_STAFF: "Hospital transfusion staff",
-    Role.MEDICAL_DIRECTOR: "Medical director",
-    Role.ADMINISTRATOR: "Administrator",
+ROLE_LABELS = {  # English, marked for the catalogues: pages show them in the reader's language
+    Role.CLERK: N_("Donor-desk clerk"),
+    Role.PHLEBOTOMIST: N_("Phlebotomist"),
+    Role.LAB_TECHNICIAN: N_("Lab technician"),
+    Role.INVENTORY_MANAGER: N_("Inventory manager"),
+    Role.HOSPITAL_STAFF: N_("Hospital transfusion staff"),
+    Role.MEDICAL_DIRECTOR: N_("Medical director"),
+    Role.ADMINISTRATOR: N_("Administrator"),
 }
 
 

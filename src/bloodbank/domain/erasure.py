@@ -23,7 +23,7 @@ DONOR_FIELDS = {
     "name": ("given_name", "family_name"),
     "date_of_birth": ("date_of_birth",),
     "contact": ("phone", "email", "address", "postcode", "latitude", "longitude"),
-    "preferences": ("preferred_site_id", "appeals_opt_in"),
+    "preferences": ("preferred_site_id", "appeals_opt_in", "language"),
     "notes": ("notes",),
 }
 DONOR_KEYS = frozenset(field for fields in DONOR_FIELDS.values() for field in fields)

@@ -2,6 +2,11 @@
 
 Each carries a stable `code` (for the API and logs) and a message a clerk can
 act on. Entry points translate them in one place each; none is ever a 500.
+
+The message is English. Raised with `params`, the message is a template
+(`"There is no donor %(number)s."`, marked with `messages.N_`) that an entry point
+looks up in the reader's language and fills with the same parameters; the
+English `message` is that template filled, so nothing reading it changes.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 class DomainError(Exception):
     code = "domain_error"
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, params: dict | None = None):
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if params else message
+        super().__init__(self.message)
 
 
 class InvalidInput(DomainError, ValueError):
@@ -28,8 +35,8 @@ class NotFound(DomainError, LookupError):
 class DonorIneligible(DomainError):
     code = "donor_ineligible"
 
-    def __init__(self, message: str, reasons: list[str] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, reasons: list[str] | None = None, *, params: dict | None = None):
+        super().__init__(message, params=params)
         self.reasons = list(reasons or [])
 
 
@@ -44,8 +51,8 @@ class ConsentWithdrawn(DomainError):
 class PossibleDuplicate(DomainError):
     code = "possible_duplicate"
 
-    def __init__(self, message: str, candidates: list[object] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, candidates: list[object] | None = None, *, params: dict | None = None):
+        super().__init__(message, params=params)
         self.candidates = list(candidates or [])
 
 

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 from bloodbank.domain.eligibility import DeferralRecord
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 YES = ("yes", "y", "true")
 NO = ("no", "n", "false")
@@ -30,7 +31,7 @@ NO = ("no", "n", "false")
 class Question:
     id: str
     clerk_text: str
-    donor_text: str
+    donor_text: str  # English, marked for the catalogues: read to the donor in the clerk's language
     code: str
     # The answer that defers: True for "have you ever …?", False for "are you well today?".
     defers_on: bool = True
@@ -46,55 +47,55 @@ class Question:
 
 _V2026_01 = (
     Question("feeling_well", "Feeling well today?",
-             "Are you feeling well today?",
+             N_("Are you feeling well today?"),
              "acute_infection", defers_on=False),
     Question("recent_infection", "Fever or infection in the last 4 weeks? Date it ended.",
-             "In the last 4 weeks, have you had a fever, flu-like illness or other infection?",
-             "acute_infection", since="day the symptoms stopped"),
+             N_("In the last 4 weeks, have you had a fever, flu-like illness or other infection?"),
+             "acute_infection", since=N_("day the symptoms stopped")),
     Question("tattoo", "Tattoo or semi-permanent make-up in the last 12 months? Date.",
-             "In the last 12 months, have you had a tattoo, semi-permanent make-up or similar?",
-             "tattoo", since="day of the procedure"),
+             N_("In the last 12 months, have you had a tattoo, semi-permanent make-up or similar?"),
+             "tattoo", since=N_("day of the procedure")),
     Question("piercing", "Piercing in the last 12 months? Date.",
-             "In the last 12 months, have you had a body or ear piercing?",
-             "piercing", since="day of the piercing"),
+             N_("In the last 12 months, have you had a body or ear piercing?"),
+             "piercing", since=N_("day of the piercing")),
     Question("malaria_area", "Malaria area in the last 3 years? Date of return.",
-             "In the last 3 years, have you visited or lived in an area where malaria is present?",
-             "malaria_area_travel", since="day of return"),
+             N_("In the last 3 years, have you visited or lived in an area where malaria is present?"),
+             "malaria_area_travel", since=N_("day of return")),
     Question("pregnancy", "Pregnant now, or pregnancy ended in the last 12 months? Date it ended (today if pregnant).",
-             "Are you pregnant, or have you given birth or had a pregnancy end in the last 12 months?",
-             "pregnancy", since="day the pregnancy ended (today's date if still pregnant)", only_for_sex="F"),
+             N_("Are you pregnant, or have you given birth or had a pregnancy end in the last 12 months?"),
+             "pregnancy", since=N_("day the pregnancy ended (today's date if still pregnant)"), only_for_sex="F"),
     Question("major_surgery", "Major surgery in the last 12 months? Date.",
-             "In the last 12 months, have you had a major operation?",
-             "major_surgery", since="day of the operation"),
+             N_("In the last 12 months, have you had a major operation?"),
+             "major_surgery", since=N_("day of the operation")),
     Question("live_vaccine", "Live vaccine in the last 8 weeks? Date.",
-             "In the last 8 weeks, have you had a live vaccine (for example yellow fever, measles-mumps-rubella, "
-             "chickenpox, oral typhoid)?",
-             "vaccination_live", since="day of vaccination"),
+             N_("In the last 8 weeks, have you had a live vaccine (for example yellow fever, measles-mumps-rubella, "
+             "chickenpox, oral typhoid)?"),
+             "vaccination_live", since=N_("day of vaccination")),
     Question("transfusion", "Ever received a transfusion? Date of the last.",
-             "Have you ever received a transfusion of blood or blood components?",
-             "blood_transfusion_received", since="day of the last transfusion"),
+             N_("Have you ever received a transfusion of blood or blood components?"),
+             "blood_transfusion_received", since=N_("day of the last transfusion")),
     Question("injected_drugs", "Ever injected non-prescribed drugs? Date of the last time.",
-             "Have you ever injected drugs that were not prescribed to you by a doctor?",
-             "injecting_drug_use", since="day of the last injection"),
+             N_("Have you ever injected drugs that were not prescribed to you by a doctor?"),
+             "injecting_drug_use", since=N_("day of the last injection")),
     Question("sexual_risk", "New or more than one partner with anal sex, last 3 months? Date of last contact.",
-             "In the last 3 months, have you had a new sexual partner or more than one, and anal sex?",
-             "new_sexual_partner", since="day of the last contact"),
+             N_("In the last 3 months, have you had a new sexual partner or more than one, and anal sex?"),
+             "new_sexual_partner", since=N_("day of the last contact")),
     Question("hiv", "Ever tested positive for HIV?",
-             "Have you ever tested positive for HIV?", "hiv"),
+             N_("Have you ever tested positive for HIV?"), "hiv"),
     Question("hepatitis_b", "Ever had hepatitis B?",
-             "Have you ever had hepatitis B?", "hbv"),
+             N_("Have you ever had hepatitis B?"), "hbv"),
     Question("hepatitis_c", "Ever had hepatitis C?",
-             "Have you ever had hepatitis C?", "hcv"),
+             N_("Have you ever had hepatitis C?"), "hcv"),
     Question("htlv", "Ever tested positive for HTLV?",
-             "Have you ever tested positive for HTLV?", "htlv"),
+             N_("Have you ever tested positive for HTLV?"), "htlv"),
     Question("cjd_risk", "CJD risk (family history, dura mater/cornea graft, pituitary hormones)?",
-             "Has a blood relative had Creutzfeldt-Jakob disease, or have you ever received a dura mater or "
-             "cornea graft, or human pituitary hormones?",
+             N_("Has a blood relative had Creutzfeldt-Jakob disease, or have you ever received a dura mater or "
+             "cornea graft, or human pituitary hormones?"),
              "cjd_risk"),
     Question("cancer", "Ever had cancer?",
-             "Have you ever had cancer?", "cancer"),
+             N_("Have you ever had cancer?"), "cancer"),
     Question("heart_disease", "Ever had serious heart or circulation disease?",
-             "Have you ever had a heart attack, a stroke or another serious disease of the heart or circulation?",
+             N_("Have you ever had a heart attack, a stroke or another serious disease of the heart or circulation?"),
              "serious_cardiovascular_disease"),
 )
 

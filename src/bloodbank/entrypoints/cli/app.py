@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
 
+from bloodbank.domain.digits import ascii_digits
 from bloodbank.entrypoints.cli import database, demo, doctor, serve, simulate
 from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
@@ -64,5 +66,6 @@ def _root(
     set_database_url(database_url)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    # A DIN, donor number or date typed on an Arabic keyboard reads the same as one typed in ASCII digits.
+    app(args=[ascii_digits(arg) for arg in (sys.argv[1:] if argv is None else argv)], prog_name="bloodbank")

@@ -19,9 +19,13 @@ from bloodbank import __version__
 from bloodbank.adapters.db.database import Database
 from bloodbank.config import get_settings
 from bloodbank.domain.errors import DomainError
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web import api, ui
+from bloodbank.entrypoints.web.digits import AsciiDigits
 from bloodbank.entrypoints.web.errors import error_body, status_for
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
+from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import Forbidden, MustChangePassword, NotAuthenticated
 from bloodbank.entrypoints.web.templating import render
 
@@ -54,35 +58,44 @@ def create_app(database_url: str) -> FastAPI:
     app = FastAPI(title="bloodbank", version=__version__, description=DESCRIPTION, docs_url=None,
                   redoc_url=None)
     app.state.database = Database(database_url)
+    app.add_middleware(AsciiDigits)  # inside the body limit: only a body it let through is read whole
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, error: DomainError):
         if _wants_json(request):
+            languages.use(language_of(request))
             return JSONResponse(status_code=status_for(error), content=error_body(error))
-        return render(request, "error.html", status_code=status_for(error), message=error.message)
+        return render(request, "error.html", status_code=status_for(error), message=error)
 
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, _error: NotAuthenticated):
         if _wants_json(request):
+            languages.use(language_of(request))
             return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
-                                content={"code": "not_authenticated", "message": "Log in or send an API token."})
+                                content={"code": "not_authenticated",
+                                         "message": languages.gettext(N_("Log in or send an API token."))})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(MustChangePassword)
     async def _must_change_password(request: Request, _error: MustChangePassword):
         if _wants_json(request):
+            languages.use(language_of(request))
             return JSONResponse(status_code=403, content={
                 "code": "must_change_password",
-                "message": "Your password was reset: choose your own first (PUT /api/me/password)."})
+                "message": languages.gettext(N_("Your password was reset: choose your own first "
+                                                "(PUT /api/me/password)."))})
         return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, error: Forbidden):
+        languages.use(language_of(request))
+        # The role's name is ours too: it is shown in the reader's language inside the sentence.
+        message = languages.gettext(error.template) % {k: languages.gettext(v) for k, v in error.params.items()}
         if _wants_json(request):
-            return JSONResponse(status_code=403, content={"code": "forbidden", "message": error.message})
-        return render(request, "error.html", status_code=403, message=error.message)
+            return JSONResponse(status_code=403, content={"code": "forbidden", "message": message})
+        return render(request, "error.html", status_code=403, message=message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError):
@@ -97,7 +110,8 @@ def create_app(database_url: str) -> FastAPI:
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, _error: OverflowError):
         # A number no database column can hold (an id of 2**63, say) matches no record and is no crash.
-        message = "A number in the request is out of range."
+        languages.use(language_of(request))
+        message = languages.gettext(N_("A number in the request is out of range."))
         if _wants_json(request):
             return JSONResponse(status_code=422, content={"code": "out_of_range", "message": message})
         return render(request, "error.html", status_code=422, message=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.encoders import jsonable_encoder
 
 from bloodbank.domain.errors import DomainError
+from bloodbank.entrypoints import languages
 
 STATUS_BY_CODE = {
     "not_found": 404,
@@ -37,8 +38,8 @@ def status_for(error: DomainError) -> int:
 
 
 def error_body(error: DomainError) -> dict:
-    """The stable code and the clerk's message, plus what the error carries (reasons, possible duplicates)."""
-    body: dict = {"code": error.code, "message": error.message}
+    """The stable code and the clerk's message in the caller's language, plus what the error carries."""
+    body: dict = {"code": error.code, "message": languages.error_message(error)}
     for extra in ("reasons", "candidates", "refusals"):
         value = getattr(error, extra, None)
         if value:

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.domain.access import Permission
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import authentication
 from bloodbank.service_layer.staff.authentication import Principal
@@ -39,9 +40,12 @@ class NotAuthenticated(Exception):
 
 
 class Forbidden(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    """`message` is English; with `params` it is a template, shown in the reader's language where answered."""
+
+    def __init__(self, message: str, params: dict | None = None):
+        self.template, self.params = message, dict(params or {})
+        self.message = message % self.params if params else message
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,12 @@ def require(*permissions: Permission):
         if not await _csrf_ok(request, principal):
             authentication.record_denied(UnitOfWork(database, actor=principal.username), username=principal.username,
                                          permission="csrf", where=f"{request.method} {request.url.path}")
-            raise Forbidden("This form has expired or did not come from bloodbank: reload the page and try again.")
+            raise Forbidden(N_("This form has expired or did not come from bloodbank: reload the page and try again."))
         missing = [p for p in permissions if not principal.may(p)]
         if missing:
             authentication.record_denied(UnitOfWork(database, actor=principal.username), username=principal.username,
                                          permission=wanted, where=f"{request.method} {request.url.path}")
-            raise Forbidden(f"Your role ({principal.role_label}) does not allow this.")
+            raise Forbidden(N_("Your role (%(role)s) does not allow this."), {"role": principal.role_label})
         return Caller(principal=principal, database=database, read_only=request.method in ("GET", "HEAD"))
 
     return dependency

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Deferral, Donor, DonorErasure, ErasedIdentity
 from bloodbank.domain.erasure import fingerprint_matches
 from bloodbank.domain.errors import Conflict, DonorDeferred
+from bloodbank.domain.messages import N_
 
-CANNOT_CONFIRM = (
+CANNOT_CONFIRM = N_(
     "Could not confirm that this donor has no deferral (the records could not be read). "
     "Do not proceed; try again or call the supervisor."
 )
@@ -145,6 +146,7 @@ def ensure_not_deferred(session: Session, donor_id: int, on: date) -> None:
     # The clerk learns that and until when, not why: reasons are a sensitive read of their own.
     permanent = any(d.kind == "permanent" for d in deferrals)
     if permanent:
-        raise DonorDeferred("This donor is permanently deferred and cannot donate.")
+        raise DonorDeferred(N_("This donor is permanently deferred and cannot donate."))
     until = max(d.ends_on for d in deferrals)
-    raise DonorDeferred(f"This donor is deferred until {until.isoformat()} and cannot donate before then.")
+    raise DonorDeferred(N_("This donor is deferred until %(date)s and cannot donate before then."),
+                        params={"date": until.isoformat()})

@@ -17,6 +17,7 @@ from bloodbank.adapters.db.models import Deferral, Donor
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.eligibility import DEFERRAL_VOCABULARY
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donors import deferral_lookup
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.clocks import clock_of_site, today_on
@@ -24,7 +25,7 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 KINDS = ("temporary", "permanent")
 PRIVATE = ("reason", "lift_reason")
-COULD_NOT_CONFIRM = (
+COULD_NOT_CONFIRM = N_(
     "Deferral status could not be confirmed (the records could not be read): treat the donor as deferred; "
     "try again or call the supervisor."
 )

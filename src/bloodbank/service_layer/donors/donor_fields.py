@@ -12,6 +12,7 @@ from bloodbank.adapters.db.models import Donor, Site
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_name, clean_text
 
 
@@ -41,13 +42,15 @@ def clean_date(value: object, what: str) -> date:
 def clean_date_of_birth(value: object, today: date) -> date:
     born = clean_date(value, "date of birth")
     if born > today:
-        raise InvalidInput(f"The date of birth {born.isoformat()} is in the future.")
+        raise InvalidInput(N_("The date of birth %(date)s is in the future."), params={"date": born.isoformat()})
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < MIN_REGISTRATION_AGE:
-        raise InvalidInput(f"A date of birth of {born.isoformat()} makes the donor {age}: donors are registered "
-                           f"from age {MIN_REGISTRATION_AGE}. Check the year.")
+        raise InvalidInput(N_("A date of birth of %(date)s makes the donor %(age)s: donors are registered "
+                              "from age %(minimum)s. Check the year."),
+                           params={"date": born.isoformat(), "age": age, "minimum": MIN_REGISTRATION_AGE})
     if age > MAX_PLAUSIBLE_AGE:
-        raise InvalidInput(f"A date of birth of {born.isoformat()} makes the donor {age}: check the year.")
+        raise InvalidInput(N_("A date of birth of %(date)s makes the donor %(age)s: check the year."),
+                           params={"date": born.isoformat(), "age": age})
     return born
 
 
@@ -64,8 +67,9 @@ def clean_phone(value: object) -> str | None:
         return None
     digits = "".join(c for c in text if c.isdigit())
     if not _PHONE_CHARS.match(text) or not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]:
-        raise InvalidInput(f"'{text}' is not a phone number: give {PHONE_DIGITS[0]} to {PHONE_DIGITS[1]} digits, "
-                           "optionally starting with + and the country code.")
+        raise InvalidInput(N_("'%(text)s' is not a phone number: give %(fewest)s to %(most)s digits, "
+                              "optionally starting with + and the country code."),
+                           params={"text": text, "fewest": PHONE_DIGITS[0], "most": PHONE_DIGITS[1]})
     # Stored compact so the same number always looks the same to search and duplicate checks.
     return ("+" if text.startswith("+") else "") + digits
 
@@ -75,7 +79,7 @@ def clean_email(value: object) -> str | None:
     if not text:
         return None
     if not _EMAIL.match(text):
-        raise InvalidInput(f"'{text}' is not an email address (expected name@example.org).")
+        raise InvalidInput(N_("'%(text)s' is not an email address (expected name@example.org)."), params={"text": text})
     return text
 
 

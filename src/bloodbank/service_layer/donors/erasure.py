@@ -222,6 +222,7 @@ def _erase_rows(session, scope: Scope) -> None:
         record.given_name = record.family_name = ""
         record.date_of_birth = erasure.reduced_date_of_birth(record.date_of_birth)
         record.phone = record.email = record.latitude = record.longitude = record.preferred_site_id = None
+        record.language = None
         record.address = record.postcode = record.notes = ""
         record.appeals_opt_in = False
     session.flush()

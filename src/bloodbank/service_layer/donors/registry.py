@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Donor
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import messages
 from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.duplicates import (
     MatchCandidate, Person, blocking_keys, family_name_spellings, find_candidates, without_names,
 )
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
+from bloodbank.domain.messages import N_
 from bloodbank.domain.search_keys import prefix_bounds
 from bloodbank.service_layer.donors.donor_fields import (
     clean_blood_group, clean_coordinates, clean_date_of_birth, clean_donor_id, clean_donor_ids, clean_email, clean_flag,
@@ -55,6 +57,8 @@ class DonorView:
     blood_group_confirmed: bool = False
     # The person's personal data was erased at their request: what remains is kept for traceability.
     erased: bool = False
+    # The language the donor reads what is written to them in; None follows the browser.
+    language: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -81,6 +85,7 @@ def donor_view(row: Donor) -> DonorView:
         postcode=row.postcode, latitude=row.latitude, longitude=row.longitude, blood_group=row.blood_group,
         blood_group_confirmed=bool(row.blood_group_confirmed), preferred_site_id=row.preferred_site_id, appeals_opt_in=row.appeals_opt_in,
         group_discrepancy=row.group_discrepancy, notes=row.notes, erased=row.erasure is not None,
+        language=row.language,
     )
 
 
@@ -91,7 +96,7 @@ def register_donor(
     uow: UnitOfWork, *, given_name: str, family_name: str, date_of_birth: date, sex: str,
     phone: str | None = None, email: str | None = None, address: str = "", postcode: str = "",
     latitude: float | None = None, longitude: float | None = None, blood_group: str | None = None,
-    preferred_site_id: int | None = None, appeals_opt_in: bool = False,
+    preferred_site_id: int | None = None, appeals_opt_in: bool = False, language: str | None = None,
     confirm_new_person_despite: tuple[int, ...] = (),
 ) -> DonorView:
     """Register a new donor, unless they may already be on file.
@@ -104,7 +109,7 @@ def register_donor(
         date_of_birth=clean_date_of_birth(date_of_birth, utcnow().date()), sex=clean_sex(sex),
         phone=clean_phone(phone), email=clean_email(email), address=clean_text(address, "address", 300, multiline=True),
         postcode=clean_text(postcode, "postcode", 20), blood_group=clean_blood_group(blood_group),
-        appeals_opt_in=clean_flag(appeals_opt_in, "appeals opt-in"),
+        appeals_opt_in=clean_flag(appeals_opt_in, "appeals opt-in"), language=messages.language_code(language),
         **clean_coordinates(latitude, longitude),
     )
     confirmed = set(clean_donor_ids(confirm_new_person_despite))
@@ -192,7 +197,7 @@ def survivor_of(session: Session, row: Donor) -> Donor:
 def load_donor(session: Session, donor_id: int) -> Donor:
     row = session.get(Donor, clean_donor_id(donor_id))
     if row is None:
-        raise NotFound(f"There is no donor record {donor_id}.")
+        raise NotFound(N_("There is no donor record %(id)s."), params={"id": donor_id})
     return row
 
 
@@ -264,6 +269,19 @@ def set_appeals_opt_in(uow: UnitOfWork, donor_id: int, opt_in: bool) -> DonorVie
                       new={"appeals_opt_in": opt_in},
                       reason="donor asked to receive appeals" if opt_in else "donor asked to receive no appeals")
             donor.appeals_opt_in = opt_in
+            uow.commit()
+        return donor_view(donor)
+
+
+def set_language(uow: UnitOfWork, donor_id: int, language: str | None) -> DonorView:
+    """The language the donor asked to read their own screens in; None follows the browser."""
+    code = messages.language_code(language)
+    with uow:
+        donor = _live(uow.session, donor_id)
+        if donor.language != code:
+            uow.audit("donor_language", "donor", donor.id, old={"language": donor.language}, new={"language": code},
+                      reason="donor's choice")
+            donor.language = code
             uow.commit()
         return donor_view(donor)
 

@@ -12,6 +12,7 @@ from bloodbank.adapters.db.models import Donor, DonorNameToken
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.search_keys import SearchWord, phone_search_prefix, prefix_bounds, search_word, word_fits
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donors.donor_fields import clean_date, clean_text
 from bloodbank.service_layer.donors.registry import DonorView, donor_view, phone_ends_in, survivor_of
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -27,7 +28,7 @@ def find_donor_by_number(uow: UnitOfWork, number: str) -> DonorView:
     with uow:
         row = uow.session.execute(select(Donor).where(Donor.donor_number == number)).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"No donor has the number {number}.")
+            raise NotFound(N_("No donor has the number %(number)s."), params={"number": number})
         return donor_view(survivor_of(uow.session, row))
 
 
@@ -54,7 +55,7 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
     if phone:
         key = phone_search_prefix(phone)
         if key is None:
-            raise InvalidInput(f"'{phone}' has too few digits to search by phone number.")
+            raise InvalidInput(N_("'%(phone)s' has too few digits to search by phone number."), params={"phone": phone})
         conditions.append(phone_ends_in(key))
     return conditions, [search_word(word) for word in text.split()]
 

@@ -13,6 +13,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import Conflict, DonorIneligible, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person, ensure_not_deferred
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.donors.readiness import ensure_may_give
@@ -66,9 +67,10 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
         site = s.get(Site, site_id)
         if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
         if not site.active:
-            raise Conflict(f"Site {site.code} is not active: donors cannot be checked in there.")
+            raise Conflict(N_("Site %(code)s is not active: donors cannot be checked in there."),
+                           params={"code": site.code})
         now = utcnow()
         clock = site_clock(site)
         today = today_on(clock, now)
@@ -102,7 +104,8 @@ def _first_visit_today(s: Session, person: list[int], day: date, clock: tzinfo, 
 def _refuse_second_open_visit(s: Session, person: list[int], day: date, clock: tzinfo) -> None:
     open_visit = _first_visit_today(s, person, day, clock, Visit.status.in_(OPEN_STATUSES))
     if open_visit is not None:
-        raise Conflict(f"This donor already has an open visit today (visit {open_visit}): continue that one.")
+        raise Conflict(N_("This donor already has an open visit today (visit %(open_visit)s): continue that one."),
+                       params={"open_visit": open_visit})
 
 
 def _refuse_if_found_not_eligible_today(s: Session, person: list[int], day: date, clock: tzinfo) -> None:
@@ -123,11 +126,13 @@ def _take_appointment(uow: UnitOfWork, appointment_id: int, person: list[int], s
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     ).scalar_one_or_none()
     if appointment is None:
-        raise NotFound(f"No appointment with id {appointment_id}.")
+        raise NotFound(N_("No appointment with id %(appointment_id)s."), params={"appointment_id": appointment_id})
     if appointment.donor_id not in person:
-        raise InvalidInput(f"Appointment {appointment_id} belongs to another donor.")
+        raise InvalidInput(N_("Appointment %(appointment_id)s belongs to another donor."),
+                           params={"appointment_id": appointment_id})
     if appointment.site_id != site.id:
-        raise InvalidInput(f"Appointment {appointment_id} is at another site, not {site.code}.")
+        raise InvalidInput(N_("Appointment %(appointment_id)s is at another site, not %(code)s."),
+                           params={"appointment_id": appointment_id, "code": site.code})
     if appointment.status != "booked":
         raise Conflict(f"Appointment {appointment_id} is {appointment.status.replace('_', ' ')}, not booked.")
     before = snapshot(appointment)
@@ -141,7 +146,7 @@ def get_visit(uow: UnitOfWork, visit_id: int) -> VisitView:
     with uow:
         visit = uow.session.get(Visit, visit_id)
         if visit is None:
-            raise NotFound(f"No visit with id {visit_id}.")
+            raise NotFound(N_("No visit with id %(visit_id)s."), params={"visit_id": visit_id})
         return visit_view(visit, uow.session.get(Donor, visit.donor_id).donor_number)
 
 
@@ -150,7 +155,7 @@ def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
     with uow:
         site = uow.session.get(Site, site_id)
         if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
         start, end = site_day_bounds(site)
         rows = uow.session.execute(
             select(Visit, Donor.donor_number).join(Donor, Donor.id == Visit.donor_id)
@@ -235,7 +240,7 @@ def visit_detail(uow: UnitOfWork, visit_id: int, *, reasons: bool = False) -> Vi
     with uow:
         visit = uow.session.get(Visit, visit_id)
         if visit is None:
-            raise NotFound(f"No visit with id {visit_id}.")
+            raise NotFound(N_("No visit with id %(visit_id)s."), params={"visit_id": visit_id})
         detail = _detail(uow.session, visit, reasons=reasons)
         if detail.decision_reasons:
             uow.audit("read", "visit_reasons", visit.id, reason="eligibility reasons displayed")
@@ -249,7 +254,7 @@ def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:
         s = uow.session
         site = s.get(Site, site_id)
         if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
         start, end = site_day_bounds(site)
         rows = s.execute(
             select(Visit).where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),
@@ -267,7 +272,7 @@ def donor_history(uow: UnitOfWork, donor_id: int) -> list[VisitHistoryItem]:
     with uow:
         s = uow.session
         if s.get(Donor, donor_id) is None:
-            raise NotFound(f"No donor with id {donor_id}.")
+            raise NotFound(N_("No donor with id %(donor_id)s."), params={"donor_id": donor_id})
         rows = s.execute(
             select(Visit, Donor.donor_number, Site.code, Donation)
             .join(Donor, Donor.id == Visit.donor_id).join(Site, Site.id == Visit.site_id)

@@ -21,6 +21,7 @@ from bloodbank.domain.hospital_scope import HospitalScope, scope_of
 from bloodbank.domain.errors import (
     Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound, SecondCheckRefused,
 )
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff.memberships import hospitals_of
 
@@ -46,6 +47,8 @@ class Principal:
     time_zone: str = "UTC"
     # Reset by an administrator: nothing but choosing their own password until they do.
     must_change_password: bool = False
+    # The language the person chose for the pages; None follows their browser.
+    language: str | None = None
 
     def may(self, permission: access.Permission | str) -> bool:
         return access.may(self.role, permission)
@@ -70,7 +73,7 @@ def _principal(uow: UnitOfWork, user: User, via: str, csrf: str | None = None) -
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
                      via=via, hospital_scope=scope_of(user.role, hospitals_of(uow.session, user.id)),
                      csrf_token=csrf, time_zone=site.time_zone if site is not None else "UTC",
-                     must_change_password=user.must_change_password)
+                     must_change_password=user.must_change_password, language=user.language)
 
 
 def _failures_since_success(uow: UnitOfWork, username: str) -> list[datetime]:
@@ -105,7 +108,7 @@ def _client_failures(uow: UnitOfWork, client: str, now: datetime) -> list[dateti
 def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") -> SessionTicket:
     name = (username or "").strip().lower()
     if not name or not password:
-        raise InvalidInput("Enter your user name and password.")
+        raise InvalidInput(N_("Enter your user name and password."))
     now = utcnow()
     with uow:
         _one_attempt_at_a_time(uow.session, name)
@@ -115,10 +118,10 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
             uow.audit("login_throttled", "user", None, new={"username": name, "client": client})
             uow.commit()
             if until is None:
-                raise LoginThrottled(f"Too many failed attempts from this computer: try again after "
-                                     f"{by_client:%H:%M} UTC, or ask an administrator.")
-            raise LoginThrottled(f"Too many failed attempts for {name}: try again after {until:%H:%M} UTC, "
-                                 "or ask an administrator.")
+                raise LoginThrottled(N_("Too many failed attempts from this computer: try again after %(time)s UTC, "
+                                        "or ask an administrator."), params={"time": f"{by_client:%H:%M}"})
+            raise LoginThrottled(N_("Too many failed attempts for %(name)s: try again after %(time)s UTC, "
+                                    "or ask an administrator."), params={"name": name, "time": f"{until:%H:%M}"})
         user = uow.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
         ok = (verify_password(user.password_hash if user else None, password) and user is not None and user.active
               and not user.service_account)
@@ -126,7 +129,7 @@ def login(uow: UnitOfWork, *, username: str, password: str, client: str = "") ->
         if not ok:
             uow.audit("login_refused", "user", user.id if user else None, new={"username": name, "client": client})
             uow.commit()
-            raise LoginRefused("The user name or password is wrong, or the account is disabled.")
+            raise LoginRefused(N_("The user name or password is wrong, or the account is disabled."))
         token, csrf = new_token(), secrets.token_urlsafe(24)
         uow.session.add(UserSession(token_hash=token_digest(token), user_id=user.id, csrf_token=csrf,
                                     created_at=now, last_seen_at=now))

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import KioskSession, UserSession, Visit
+from bloodbank.adapters.db.models import Donor, KioskSession, UserSession, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import new_token, token_digest
 from bloodbank.domain.consent import OPEN_STATUSES
@@ -59,6 +59,8 @@ def open_kiosk(uow: UnitOfWork, *, visit_id: int, staff_session_token: str | Non
 class KioskView:
     visit_id: int
     csrf_token: str
+    # The donor's own language, if they chose one: the question is put to them in it.
+    language: str | None = None
 
 
 def resolve_kiosk(uow: UnitOfWork, token: str | None) -> KioskView | None:
@@ -70,7 +72,9 @@ def resolve_kiosk(uow: UnitOfWork, token: str | None) -> KioskView | None:
             KioskSession.token_hash == token_digest(token))).scalar_one_or_none()
         if row is None or row.ended_at is not None or utcnow() - row.created_at >= LIFETIME:
             return None
-        return KioskView(visit_id=row.visit_id, csrf_token=row.csrf_token)
+        language = uow.session.execute(select(Donor.language).join(Visit, Visit.donor_id == Donor.id)
+                                       .where(Visit.id == row.visit_id)).scalar_one_or_none()
+        return KioskView(visit_id=row.visit_id, csrf_token=row.csrf_token, language=language)
 
 
 def close_kiosk(uow: UnitOfWork, token: str | None) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from bloodbank.adapters.db.models import HospitalMembership, Site, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import hash_password, verify_password
-from bloodbank.domain import access, text
+from bloodbank.domain import access, messages, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -36,6 +36,7 @@ class UserView:
     must_change_password: bool = False
     service_account: bool = False
     demo: bool = False
+    language: str | None = None
     # Hospital staff only: the hospitals whose records the account sees (codes, and the same by id).
     hospitals: tuple[str, ...] = ()
     hospital_ids: tuple[int, ...] = ()
@@ -57,7 +58,7 @@ def _views(rows: list[User], session: Session) -> list[UserView]:
     return [UserView(id=row.id, username=row.username, full_name=row.full_name, role=row.role,
                      role_label=access.ROLE_LABELS[access.Role(row.role)], active=row.active, site_id=row.site_id,
                      must_change_password=row.must_change_password, service_account=row.service_account,
-                     demo=row.demo, hospitals=codes.get(row.id, ()),
+                     demo=row.demo, language=row.language, hospitals=codes.get(row.id, ()),
                      hospital_ids=tuple(hospital_ids.get(row.id, ()))) for row in rows]
 
 
@@ -163,6 +164,18 @@ def change_own_password(uow: UnitOfWork, *, user_id: int, current: str, new: str
         access.check_new_password(new, row.username)
         row.password_hash, row.must_change_password = hash_password(new), False
         uow.audit("change_password", "user", row.id)  # that it changed, never what to
+        uow.commit()
+        return user_view(row)
+
+
+def set_own_language(uow: UnitOfWork, *, user_id: int, language: str | None) -> UserView:
+    """The language a person reads the pages in, chosen by the person; None follows their browser."""
+    code = messages.language_code(language)
+    with uow:
+        row = _load(uow, user_id)
+        if row.language != code:
+            row_old, row.language = row.language, code
+            uow.audit("set_language", "user", row.id, old={"language": row_old}, new={"language": code})
         uow.commit()
         return user_view(row)
 

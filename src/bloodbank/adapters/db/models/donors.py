@@ -60,6 +60,8 @@ class Donor(Timestamped, Base):
     # "sms", "email" or both in the donor's order of preference; unset, whichever contact is on file.
     appeal_channels: Mapped[str | None] = mapped_column(String(20))
     last_appealed_at: Mapped[datetime | None]
+    # The language the donor reads what is written to them in (the kiosk's question); none follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
     # A merged record is kept, pointing at the survivor, so nothing it held is lost.
     # Indexed: "every record of this person" (deferrals, release, lookback) asks who was merged into a record.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"), index=True)

@@ -27,6 +27,8 @@ class User(Timestamped, Base):
     service_account: Mapped[bool] = mapped_column(default=False)
     # Made by `bloodbank demo`: a database holding these never serves real donors.
     demo: Mapped[bool] = mapped_column(default=False)
+    # The language the person reads the pages in ("en", "fr", "ar"); none follows their browser.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class UserSession(Base):

@@ -1,6 +1,6 @@
 """The REST API: one router per area of work, all under /api."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from bloodbank.entrypoints.web.api.blood import inventory, lab, scan, units
 from bloodbank.entrypoints.web.api.crisis import appeals, incidents
@@ -10,8 +10,9 @@ from bloodbank.entrypoints.web.api.hospital import hospitals, orders, transfusio
 from bloodbank.entrypoints.web.api.reporting import monthly, public
 from bloodbank.entrypoints.web.api.staff import admin
 from bloodbank.entrypoints.web.api.traceability import trace
+from bloodbank.entrypoints.web.i18n import in_request_language
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(in_request_language)])
 for module in (admin, sites, donors, visits, appointments, collection, units, lab, inventory, hospitals, orders,
                transfusion, trace, scan, incidents, monthly, public, walking_blood_bank, appeals):
     router.include_router(module.router)

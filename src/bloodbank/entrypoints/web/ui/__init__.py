@@ -1,7 +1,8 @@
 """The pages: one router per role's area of work, all server-rendered."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from bloodbank.entrypoints.web.i18n import in_request_language
 from bloodbank.entrypoints.web.ui import help, home, public
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
 from bloodbank.entrypoints.web.ui.crisis import appeals, incidents
@@ -9,11 +10,11 @@ from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, 
 from bloodbank.entrypoints.web.ui.field import walking_blood_bank
 from bloodbank.entrypoints.web.ui.hospital import hospital
 from bloodbank.entrypoints.web.ui.reporting import monthly
-from bloodbank.entrypoints.web.ui.staff import account, admin, login
+from bloodbank.entrypoints.web.ui.staff import account, admin, language, login
 from bloodbank.entrypoints.web.ui.traceability import trace
 
-router = APIRouter(include_in_schema=False)
-for module in (login, account, home, desk, donor_record, erasure, kiosk, collection, processing, lab, inventory,
-               hospital, incidents, monthly, walking_blood_bank, appeals,
+router = APIRouter(include_in_schema=False, dependencies=[Depends(in_request_language)])
+for module in (login, account, language, home, desk, donor_record, erasure, kiosk, collection, processing, lab,
+               inventory, hospital, incidents, monthly, walking_blood_bank, appeals,
                trace, admin, help, public):
     router.include_router(module.router)

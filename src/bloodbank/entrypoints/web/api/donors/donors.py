@@ -72,6 +72,8 @@ class RegisterDonor(BaseModel):
     blood_group: str | None = Field(None, max_length=10)
     preferred_site_id: RecordId | None = None
     appeals_opt_in: bool = False
+    language: str | None = Field(None, max_length=8, description="The language the donor reads: en, fr or ar "
+                                                                 "(none: their browser's).")
     not_duplicate_of: list[RecordId] = Field(
         default_factory=list, max_length=50,
         description="Ids of records a 409 named that the person is confirmed NOT to be (checked with the donor).",

@@ -67,7 +67,7 @@ def me(caller: Caller = Depends(logged_in)) -> dict:
     return {"username": p.username, "full_name": p.full_name, "role": p.role,
             "permissions": sorted(perm.value for perm in Permission if p.may(perm)),
             # The hospitals whose records this person sees; null: every hospital (the blood service).
-            "hospital_ids": None if scope is None else sorted(scope)}
+            "hospital_ids": None if scope is None else sorted(scope), "language": p.language}
 
 
 @router.get("/users")
@@ -123,6 +123,17 @@ class PasswordChange(BaseModel):
 def change_my_password(body: PasswordChange, caller: Caller = Depends(logged_in)) -> users.UserView:
     return users.change_own_password(caller.uow(), user_id=caller.principal.user_id, current=body.current_password,
                                      new=body.new_password)
+
+
+class LanguageChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(None, max_length=8, description="en, fr or ar; null follows Accept-Language.")
+
+
+@router.put("/me/language", summary="The language of your pages and of the API's messages to you")
+def set_my_language(body: LanguageChange, caller: Caller = Depends(logged_in)) -> users.UserView:
+    return users.set_own_language(caller.uow(), user_id=caller.principal.user_id, language=body.language)
 
 
 @router.post("/me/tokens", status_code=201, summary="An API token for your own account; shown only in this answer")

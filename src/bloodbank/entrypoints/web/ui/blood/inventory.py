@@ -96,7 +96,7 @@ def inventory_home(request: Request, site_id: str = "", since: str = "", dispatc
         return _home(request, caller, site_id=_id(site_id), since=first_day, notice=notice, error=error,
                      status_code=422 if error else 200)
     except DomainError as failure:
-        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+        return _home(request, caller, error=failure, status_code=status_for(failure))
 
 
 # ---------------------------------------------------------------- transfers
@@ -138,7 +138,7 @@ def dispatch(request: Request, from_site_id: int = Form(..., ge=1, le=MAX_ID), t
         view = transfers.dispatch(caller.uow(), from_site_id=from_site_id, to_site_id=destination,
                                   unit_ids=unit_ids, note=note)
     except DomainError as error:
-        return _dispatch_page(request, caller, from_site_id=from_site_id, error=error.message,
+        return _dispatch_page(request, caller, from_site_id=from_site_id, error=error,
                               status_code=status_for(error),
                               typed={"to_site_id": to_site_id, "unit_ids": set(unit_ids), "note": note})
     return RedirectResponse(f"/inventory?dispatched={view.id}", status_code=303)
@@ -161,7 +161,7 @@ def receive(request: Request, transfer_id: int, received_unit_ids: list[int] = F
         transfers.receive(caller.uow(), transfer_id=transfer_id, received_unit_ids=received_unit_ids,
                           cold_chain_ok=cold_chain == "yes", storage_location=storage_location)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error),
+        return _home(request, caller, error=error, status_code=status_for(error),
                      typed={"transfer_id": transfer_id, "received": set(received_unit_ids), "cold_chain": cold_chain,
                             "storage_location": storage_location, "received_scans": received_scans})
     return RedirectResponse(f"/inventory?received={transfer_id}", status_code=303)
@@ -206,7 +206,7 @@ def record_excursion(request: Request, site_id: str = Form(""), storage_location
             ended_at=_moment(ended_at, "end"), lowest_c=_number(lowest_c, "lowest temperature"),
             highest_c=_number(highest_c, "highest temperature"), note=note)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error), typed=typed)
+        return _home(request, caller, error=error, status_code=status_for(error), typed=typed)
     held = ", ".join(f"{u.din} {u.product_code}" for u in view.affected)
     notice = (f"Excursion {view.id} recorded at {view.storage_location}: {len(view.affected)} unit(s) held in "
               f"quarantine for the lab to review" + (f" ({held})." if held else "."))
@@ -240,7 +240,7 @@ def hold_page(request: Request, unit_id: int, caller: Caller = Depends(require(P
             raise InvalidInput("The unit number is out of range.")
         return _hold_page(request, caller, unit_id)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error))
+        return _home(request, caller, error=error, status_code=status_for(error))
 
 
 @router.post("/inventory/holds/{unit_id}/release")
@@ -282,7 +282,7 @@ def discard_after_review(request: Request, unit_id: int, reason: str = Form("", 
                       record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
     except DomainError as error:
         try:
-            return _hold_page(request, caller, unit_id, error=error.message, status_code=status_for(error),
+            return _hold_page(request, caller, unit_id, error=error, status_code=status_for(error),
                               typed={"discard_reason": reason})
         except DomainError as missing:
             return _home(request, caller, error=missing.message, status_code=status_for(missing))
@@ -315,7 +315,7 @@ def discard_page(request: Request, din: str = "", product_code: str = "",
             raise InvalidInput("Scan both the DIN and the product code of the bag.")
         candidate = discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
     except DomainError as error:
-        return _discard_page(request, caller, din=din, product_code=product_code, error=error.message,
+        return _discard_page(request, caller, din=din, product_code=product_code, error=error,
                              status_code=status_for(error))
     return _discard_page(request, caller, candidate=candidate, din=din, product_code=product_code)
 
@@ -331,7 +331,7 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
         # The unit is found again from the bag's label: the one discarded is the one scanned.
         candidate = discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
     except DomainError as error:
-        return _discard_page(request, caller, din=din, product_code=product_code, error=error.message,
+        return _discard_page(request, caller, din=din, product_code=product_code, error=error,
                              status_code=status_for(error), typed=typed)
     try:
         if not reason_code:
@@ -343,7 +343,7 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
         )
     except DomainError as error:
         return _discard_page(request, caller, candidate=candidate, din=din, product_code=product_code,
-                             error=error.message, status_code=status_for(error), typed=typed)
+                             error=error, status_code=status_for(error), typed=typed)
     label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
     return _discard_page(request, caller, done=view,
                          notice=f"Unit {candidate.signature_subject} discarded: {label}. Your signature is recorded.")
@@ -357,7 +357,7 @@ def recall_handled(request: Request, recall_id: int = Form(..., ge=1, le=MAX_ID)
         task = recall_follow_up.record_handling(caller.uow(), recall_id=recall_id, unit_id=unit_id, side="stock",
                                                 note=note)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error))
+        return _home(request, caller, error=error, status_code=status_for(error))
     return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
 
 
@@ -368,6 +368,6 @@ def discard_expired(request: Request, signature_password: str = Form("", max_len
         ids = signed(caller, password=signature_password, action="discard",
                      act=lambda: discards.discard_expired(caller.uow()), record=discards.expiry_sweep_subject)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error))
+        return _home(request, caller, error=error, status_code=status_for(error))
     notice = f"{len(ids)} expired unit(s) discarded." if ids else "No unit in stock had expired: nothing discarded."
     return _home(request, caller, notice=notice)

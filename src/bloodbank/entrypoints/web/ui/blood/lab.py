@@ -18,6 +18,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.lab_tests import GROUPING, TESTS
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import AWAITING, MANUAL, SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
@@ -30,6 +31,9 @@ from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.staff import signatures
 
 router = APIRouter()
+# A quarantined unit's state as the board names it, written out so the catalogues hold them.
+QUARANTINE_STATES = (N_("ready for release"), N_("awaiting results"), N_("awaiting second entry"), N_("held"),
+                     N_("blocked"))
 
 TEST_OPTIONS = [(code, test.name) for code, test in TESTS.items()]
 OUTCOME_OPTIONS = [("", "Choose…"), ("negative", "negative"), ("positive", "positive"), ("reactive", "reactive"),
@@ -76,7 +80,7 @@ def lab_home(request: Request, fill_din: str = "", site_id: str = "",
     try:
         due = due_tests.tests_for_donation(caller.uow(), din=fill_din)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error), fill_din=fill_din,
+        return _home(request, caller, error=error, status_code=status_for(error), fill_din=fill_din,
                      site_id=site)
     rows = [_row(din=due.din_eye_readable, test=t.test) for t in due.tests if not t.has_final_result]
     notice = (f"Rows filled in for donation {due.din_eye_readable}: choose each outcome, then record."
@@ -155,7 +159,7 @@ def upload_results(request: Request, file: UploadFile = File(...),
             raise InvalidInput("The file is not UTF-8 text: save it as CSV (UTF-8) and upload it again.") from None
         report = testing.record_results_csv(caller.uow(), text)
     except DomainError as error:
-        return _home(request, caller, error=error.message, status_code=status_for(error))
+        return _home(request, caller, error=error, status_code=status_for(error))
     return _after_batch(request, caller, report, None)
 
 
@@ -181,7 +185,7 @@ def second_entry_form(request: Request, result_id: int = Path(..., ge=1, le=MAX_
     try:
         item = testing.awaiting_result(caller.uow(), result_id)
     except DomainError as error:
-        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+        return _second_entry_page(request, caller, error=error, status_code=status_for(error))
     return _second_entry_page(request, caller, item=item)
 
 
@@ -192,15 +196,15 @@ def give_second_entry(request: Request, result_id: int = Path(..., ge=1, le=MAX_
     try:
         item = testing.awaiting_result(caller.uow(), result_id)
     except DomainError as error:
-        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+        return _second_entry_page(request, caller, error=error, status_code=status_for(error))
     try:
         view = testing.give_second_entry(caller.uow(), result_id=result_id,
                                          outcome="typed" if item.test == GROUPING else outcome, value=group or None)
     except SecondEntryDisagrees as error:
-        return _second_entry_page(request, caller, error=error.message, status_code=status_for(error))
+        return _second_entry_page(request, caller, error=error, status_code=status_for(error))
     except DomainError as error:
         # Refused before anything was stored (an outcome that cannot be read): the blind form again.
-        return _second_entry_page(request, caller, item=item, error=error.message, status_code=status_for(error))
+        return _second_entry_page(request, caller, item=item, error=error, status_code=status_for(error))
     done = "; ".join(note for note in view.consequences if note != "verified by a second entry")
     notice = (f"{view.test_name} result {view.id} of donation {view.din} verified: both entries agree; it now "
               "counts for release." + (f" {done}." if done else ""))
@@ -237,7 +241,7 @@ def release_page(request: Request, din: str = "", product_code: str = "", unit_i
             check = release.release_check_by_scan(caller.uow(), scanned_din=din, scanned_product=product_code)
             return _release_page(request, caller, check=check, scanned_din=din, scanned_product=product_code)
     except DomainError as error:
-        return _release_page(request, caller, error=error.message, status_code=status_for(error),
+        return _release_page(request, caller, error=error, status_code=status_for(error),
                              scanned_din=din, scanned_product=product_code)
     return _release_page(request, caller)
 
@@ -262,7 +266,7 @@ def release_unit(request: Request, unit_id: int = Form(..., ge=1, le=MAX_ID),
         except DomainError:
             check = None
         return _release_page(request, caller, check=check, scanned_din=scanned_din, scanned_product=scanned_product,
-                             error=error.message if not getattr(error, "reasons", None) else
+                             error=error if not getattr(error, "reasons", None) else
                              "Release refused: nothing was changed. Every reason is listed below.",
                              reasons=getattr(error, "reasons", ()), status_code=status_for(error))
     return RedirectResponse(f"/lab/release?{urlencode({'released': view.unit_id})}", status_code=303)
@@ -299,7 +303,7 @@ def correct_result(request: Request, result_id: int = Form(..., ge=1, le=MAX_ID)
         view = testing.correct_result(caller.uow(), result_id=result_id, outcome=outcome, value=group or None,
                                       reason=reason, final=not preliminary)
     except DomainError as error:
-        return _donation_page(request, caller, din, error=error.message, status_code=status_for(error),
+        return _donation_page(request, caller, din, error=error, status_code=status_for(error),
                               typed={"result_id": result_id, "outcome": outcome, "group": group, "reason": reason})
     done = "; ".join(view.consequences)
     return _donation_page(request, caller, view.din, notice=f"Result {result_id} corrected: now {view.test_name} "
@@ -336,6 +340,6 @@ def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=MAX
         else:
             view = follow_up.close_follow_up(caller.uow(), follow_up_id=follow_up_id, outcome=outcome)
     except DomainError as error:
-        return _follow_ups_page(request, caller, error=error.message, status_code=status_for(error),
+        return _follow_ups_page(request, caller, error=error, status_code=status_for(error),
                                 typed={"id": follow_up_id, "outcome": outcome, "confirmed_group": confirmed_group})
     return _follow_ups_page(request, caller, notice=f"Follow-up {view.id} for donor {view.donor_number} closed.")

@@ -91,7 +91,7 @@ def processing_home(request: Request, din: str = "", done: str = "", caller: Cal
     try:
         work = processing.donation_work(caller.uow(), din=_scan(din))
     except DomainError as error:
-        return _bench(request, caller, din=din, error=error.message, status_code=status_for(error))
+        return _bench(request, caller, din=din, error=error, status_code=status_for(error))
     return _bench(request, caller, work=work, din=din, notice=DONE.get(done))
 
 
@@ -110,7 +110,7 @@ def process_donation(request: Request, din: str = Form(""), method: str = Form("
             work = processing.donation_work(caller.uow(), din=_scan(din))
         except DomainError:
             work = None
-        return _bench(request, caller, work=work, din=din[:MAX_SCAN], typed=typed, error=error.message,
+        return _bench(request, caller, work=work, din=din[:MAX_SCAN], typed=typed, error=error,
                       status_code=status_for(error))
     return RedirectResponse("/processing?" + urlencode({"din": made[0].din, "done": "processed"}), status_code=303)
 
@@ -127,7 +127,7 @@ async def pool(request: Request, caller: Caller = Depends(PROCESS)):
         made = pooling.pool_platelets_by_din(caller.uow(), dins=[_scan(text) for text in scanned],
                                              site_id=int(site_text))
     except DomainError as error:
-        return _bench(request, caller, typed=typed, error=error.message, status_code=status_for(error))
+        return _bench(request, caller, typed=typed, error=error, status_code=status_for(error))
     return RedirectResponse(f"/processing/units/{made.id}?done=pooled", status_code=303)
 
 
@@ -157,7 +157,7 @@ def print_label(request: Request, unit_id: int = _id("unit"), caller: Caller = D
     try:
         pdf = labels.print_label(caller.uow(), unit_id=unit_id)
     except DomainError as error:
-        return _unit_page(request, caller, unit_id, error=error.message, status_code=status_for(error))
+        return _unit_page(request, caller, unit_id, error=error, status_code=status_for(error))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="unit-{unit_id}-label.pdf"'})
 
@@ -172,7 +172,7 @@ def verify_label(request: Request, unit_id: int = _id("unit"), scanned_din: str 
     try:
         labels.verify_label(caller.uow(), unit_id=unit_id, **{name: _scan(text) for name, text in scans.items()})
     except DomainError as error:
-        return _unit_page(request, caller, unit_id, typed=typed, error=error.message, status_code=status_for(error))
+        return _unit_page(request, caller, unit_id, typed=typed, error=error, status_code=status_for(error))
     return _to_unit(unit_id, "verified")
 
 
@@ -181,7 +181,7 @@ def irradiate(request: Request, unit_id: int = _id("unit"), caller: Caller = Dep
     try:
         irradiation.irradiate(caller.uow(), unit_id=unit_id)
     except DomainError as error:
-        return _unit_page(request, caller, unit_id, error=error.message, status_code=status_for(error))
+        return _unit_page(request, caller, unit_id, error=error, status_code=status_for(error))
     return _to_unit(unit_id, "irradiated")
 
 
@@ -196,7 +196,7 @@ def split(request: Request, unit_id: int = _id("unit"), parts: str = Form(""), v
         aliquots.split_unit(caller.uow(), unit_id=unit_id, parts=count,
                             volume_each_ml=_whole(volume_each_ml, "volume of each aliquot"))
     except DomainError as error:
-        return _unit_page(request, caller, unit_id, typed=typed, error=error.message, status_code=status_for(error))
+        return _unit_page(request, caller, unit_id, typed=typed, error=error, status_code=status_for(error))
     return _to_unit(unit_id, "split")
 
 
@@ -205,5 +205,5 @@ def make_cryo(request: Request, unit_id: int = _id("unit"), caller: Caller = Dep
     try:
         cryo = aliquots.make_cryo(caller.uow(), plasma_unit_id=unit_id)
     except DomainError as error:
-        return _unit_page(request, caller, unit_id, error=error.message, status_code=status_for(error))
+        return _unit_page(request, caller, unit_id, error=error, status_code=status_for(error))
     return _to_unit(cryo.id, "cryo")

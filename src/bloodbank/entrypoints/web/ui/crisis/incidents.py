@@ -113,7 +113,7 @@ async def declare(request: Request, caller: Caller = INCIDENTS):
             expected={s.value: _whole(form.get(s.value), f"number of {s.value} casualties", 0, MAX_COUNT_STEP)
                       for s in Severity})
     except DomainError as failure:
-        return _new_page(request, caller, values=form, status_code=status_for(failure), error=failure.message)
+        return _new_page(request, caller, values=form, status_code=status_for(failure), error=failure)
     return RedirectResponse(f"/incidents/{view.id}?saved=declared", status_code=303)
 
 
@@ -171,7 +171,7 @@ async def add_casualties(request: Request, incident_id: int, caller: Caller = CO
             reason=form.get("reason", ""))
     except DomainError as failure:
         page = _incident_page if back_to_incident else _count_page
-        return page(request, caller, incident_id, status_code=status_for(failure), error=failure.message, typed=form)
+        return page(request, caller, incident_id, status_code=status_for(failure), error=failure, typed=form)
     target = f"/incidents/{incident_id}" if back_to_incident else f"/incidents/{incident_id}/count"
     return RedirectResponse(f"{target}?saved=counted", status_code=303)
 
@@ -185,6 +185,6 @@ def close(request: Request, incident_id: int, note: str = Form("", max_length=in
                act=lambda: incidents.close(caller.uow(), incident_id=incident_id, note=note),
                record=incidents.close_subject)
     except DomainError as failure:
-        return _incident_page(request, caller, incident_id, status_code=status_for(failure), error=failure.message,
+        return _incident_page(request, caller, incident_id, status_code=status_for(failure), error=failure,
                               typed={"close_note": note})
     return RedirectResponse(f"/incidents/{incident_id}?saved=closed", status_code=303)

@@ -11,6 +11,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.collection import REACTION_KINDS, SEVERITIES
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -28,7 +29,7 @@ DONE = {
     "aborted": "Collection stopped. The DIN stays used and is never given again.",
     "reaction": "Adverse reaction recorded.",
 }
-STATUS_WORDS = {"in_progress": "Bag filling", "complete": "Complete", "aborted": "Stopped"}
+STATUS_WORDS = {"in_progress": N_("Bag filling"), "complete": N_("Complete"), "aborted": N_("Stopped")}
 KIND_OPTIONS = [("", "Choose…")] + [(k.code, k.description) for k in REACTION_KINDS]
 SEVERITY_OPTIONS = [("", "Choose…")] + [(s, s.capitalize()) for s in SEVERITIES]
 
@@ -86,7 +87,7 @@ def start_collection(request: Request, visit_id: int = _id("visit"), bag_type: s
         collection.start_collection(caller.uow(), visit_id=visit_id, bag_type=bag_type, bag_lot=bag_lot,
                                     planned_volume_ml=_whole_ml(planned_volume_ml, "planned volume"))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "started")
 
@@ -109,7 +110,7 @@ def finish_collection(request: Request, visit_id: int = _id("visit"), donation_i
         collection.finish_collection(caller.uow(), donation_id=_form_id(donation_id),
                                      volume_ml=volume)
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "finished")
 
@@ -124,7 +125,7 @@ def abort_collection(request: Request, visit_id: int = _id("visit"), donation_id
         collection.abort_collection(caller.uow(), donation_id=_form_id(donation_id),
                                     reason=reason, volume_ml=_whole_ml(volume_in_bag_ml, "volume in the bag"))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "aborted")
 
@@ -140,7 +141,7 @@ def record_reaction(request: Request, visit_id: int = _id("visit"), donation_id:
         collection.record_adverse_reaction(caller.uow(), donation_id=_form_id(donation_id),
                                            kind=kind, severity=severity, outcome=outcome)
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, typed=typed, error=error.message,
+        return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
     return _back(visit_id, "reaction")
 

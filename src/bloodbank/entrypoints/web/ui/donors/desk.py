@@ -21,6 +21,8 @@ from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import DomainError, InvalidInput, PossibleDuplicate
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -35,39 +37,47 @@ router = APIRouter()
 PAGE_SIZE = 25
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in DonationKind]
-SEX_OPTIONS = [("", "Choose…"), ("F", "Female"), ("M", "Male")]
+# KINDS' labels, written out so the catalogues hold them.
+KIND_LABELS = (N_("Whole blood"), N_("Double red cells"), N_("Plasma"), N_("Platelets"))
+SEX_OPTIONS = [("", N_("Choose…")), ("F", N_("Female")), ("M", N_("Male"))]
 STATUS_LABELS = {
-    "checked_in": "Checked in: questionnaire and measurements next",
-    "screened": "Screened: eligible, consent next",
-    "deferred": "Not eligible today",
-    "consented": "Consent given: ready for collection",
-    "collected": "Collected",
-    "withdrawn": "The donor withdrew",
+    "checked_in": N_("Checked in: questionnaire and measurements next"),
+    "screened": N_("Screened: eligible, consent next"),
+    "deferred": N_("Not eligible today"),
+    "consented": N_("Consent given: ready for collection"),
+    "collected": N_("Collected"),
+    "withdrawn": N_("The donor withdrew"),
 }
 # Which step a withdrawal from each open state is recorded at.
 WITHDRAWAL_STEP = {"checked_in": "check_in", "screened": "screening", "consented": "consent"}
+# The steps a withdrawal is recorded at, as the visit page names them, written out so the catalogues hold them.
+STEP_LABELS = (N_("check in"), N_("screening"), N_("consent"), N_("questionnaire"))
+# An appointment's status as the day's list shows it.
+APPOINTMENT_STATUS_LABELS = (N_("booked"), N_("cancelled"), N_("checked in"), N_("no show"))
+# A visit's status as the screening page names it.
+VISIT_STATUS_WORDS = (N_("screened"), N_("consented"), N_("deferred"), N_("collected"), N_("withdrawn"))
 NOTICES = {
-    "registered": "Donor registered.",
-    "checked_in": "Checked in. Go through the questionnaire and measurements with the donor.",
-    "screened": "Screening recorded.",
-    "consented": "Consent recorded. The donor can go to collection.",
-    "withdrawn": "The donor has withdrawn. The visit is closed; no reason is asked.",
-    "rescreen": "Override signed: the donor may be checked in and screened once more today.",
-    "booked": "Appointment booked.",
-    "cancelled": "Appointment cancelled; the chair is free again.",
-    "no_show": "Marked as a no-show.",
-    "merged": "Records merged: this record now holds the whole history.",
+    "registered": N_("Donor registered."),
+    "checked_in": N_("Checked in. Go through the questionnaire and measurements with the donor."),
+    "screened": N_("Screening recorded."),
+    "consented": N_("Consent recorded. The donor can go to collection."),
+    "withdrawn": N_("The donor has withdrawn. The visit is closed; no reason is asked."),
+    "rescreen": N_("Override signed: the donor may be checked in and screened once more today."),
+    "booked": N_("Appointment booked."),
+    "cancelled": N_("Appointment cancelled; the chair is free again."),
+    "no_show": N_("Marked as a no-show."),
+    "merged": N_("Records merged: this record now holds the whole history."),
 }
 MEASUREMENTS = (  # (field, label, whole numbers only)
-    ("weight_kg", "Weight (kg)", False),
-    ("hemoglobin_g_dl", "Haemoglobin (g/dL)", False),
-    ("systolic", "Blood pressure, systolic (mmHg)", True),
-    ("diastolic", "Blood pressure, diastolic (mmHg)", True),
-    ("pulse", "Pulse (beats per minute)", True),
-    ("temperature_c", "Temperature (°C)", False),
+    ("weight_kg", N_("Weight (kg)"), False),
+    ("hemoglobin_g_dl", N_("Haemoglobin (g/dL)"), False),
+    ("systolic", N_("Blood pressure, systolic (mmHg)"), True),
+    ("diastolic", N_("Blood pressure, diastolic (mmHg)"), True),
+    ("pulse", N_("Pulse (beats per minute)"), True),
+    ("temperature_c", N_("Temperature (°C)"), False),
 )
 REGISTRATION_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone", "email", "address", "postcode",
-                       "blood_group", "preferred_site_id", "appeals_opt_in")
+                       "blood_group", "preferred_site_id", "appeals_opt_in", "language")
 
 
 async def form_of(request: Request) -> FormData:
@@ -97,14 +107,17 @@ def parse_date(text: str, label: str, *, required: bool = True) -> date | None:
     text = (text or "").strip()
     if not text:
         if required:
-            raise InvalidInput(f"{label} is missing: write it as YYYY-MM-DD, for example 1988-04-09.")
+            raise InvalidInput(N_("%(label)s is missing: write it as YYYY-MM-DD, for example 1988-04-09."),
+                               params={"label": label})
         return None
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{label}: '{text}' is not a date written YYYY-MM-DD (for example 1988-04-09).") from None
+        raise InvalidInput(N_("%(label)s: '%(text)s' is not a date written YYYY-MM-DD (for example 1988-04-09)."),
+                           params={"label": label, "text": text}) from None
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise InvalidInput(f"{label}: the year {value.year} cannot be right; check it.")
+        raise InvalidInput(N_("%(label)s: the year %(year)s cannot be right; check it."),
+                           params={"label": label, "year": value.year})
     return value
 
 
@@ -115,13 +128,13 @@ def _number(text: str, label: str, whole: bool) -> float | int | None:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidInput(f"{label}: '{text}' is not a number.") from None
+        raise InvalidInput(N_("%(label)s: '%(text)s' is not a number."), params={"label": label, "text": text}) from None
     if whole:
         if not value.is_integer():
-            raise InvalidInput(f"{label}: give a whole number, not '{text}'.")
+            raise InvalidInput(N_("%(label)s: give a whole number, not '%(text)s'."), params={"label": label, "text": text})
         return int(value)
     if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInput(f"{label}: '{text}' is not a number.")
+        raise InvalidInput(N_("%(label)s: '%(text)s' is not a number."), params={"label": label, "text": text})
     return value
 
 
@@ -130,7 +143,7 @@ def _int_or_none(text: str, label: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        raise InvalidInput(f"{label}: choose one from the list.")
+        raise InvalidInput(N_("%(label)s: choose one from the list."), params={"label": label})
     return int(text)
 
 
@@ -170,11 +183,11 @@ def desk(request: Request, q: str = Query("", max_length=200), date_of_birth: st
             return Response(status_code=200, headers={"HX-Redirect": where}) if htmx \
                 else RedirectResponse(where, status_code=303)
     try:
-        born = parse_date(date_of_birth, "Date of birth", required=False)
+        born = parse_date(date_of_birth, N_("Date of birth"), required=False)
         context["results"] = donor_search.find_donors(caller.uow(), text=q, date_of_birth=born, limit=PAGE_SIZE,
                                                 offset=offset)
     except DomainError as error:
-        return render(request, "desk/home.html", status_code=status_for(error), error=error.message, **context)
+        return render(request, "desk/home.html", status_code=status_for(error), error=error, **context)
     return render(request, "desk/home.html", **context)
 
 
@@ -185,7 +198,8 @@ def _registration_page(request: Request, caller: Caller, values: dict, *, status
                        error: str | None = None, candidates=()):
     return render(request, "desk/register.html", status_code=status_code, error=error, values=values,
                   candidates=list(candidates), sex_options=SEX_OPTIONS,
-                  site_options=_site_options(caller, blank="No preference"))
+                  site_options=_site_options(caller, blank=N_("No preference")),
+                  language_options=[("", N_("As their browser asks")), *languages.LANGUAGES.items()])
 
 
 @router.get("/desk/donors/new")
@@ -206,13 +220,14 @@ def register(request: Request, form: FormData = Depends(form_of),
             phone=values["phone"] or None, email=values["email"] or None, address=values["address"],
             postcode=values["postcode"], blood_group=values["blood_group"] or None,
             preferred_site_id=_int_or_none(values["preferred_site_id"], "Preferred site"),
-            appeals_opt_in=values["appeals_opt_in"] == "yes", confirm_new_person_despite=confirmed,
+            appeals_opt_in=values["appeals_opt_in"] == "yes", language=values["language"] or None,
+            confirm_new_person_despite=confirmed,
         )
     except PossibleDuplicate as error:
-        return _registration_page(request, caller, values, status_code=status_for(error), error=error.message,
+        return _registration_page(request, caller, values, status_code=status_for(error), error=error,
                                   candidates=error.candidates)
     except DomainError as error:
-        return _registration_page(request, caller, values, status_code=status_for(error), error=error.message)
+        return _registration_page(request, caller, values, status_code=status_for(error), error=error)
     return _see_other(f"/desk/donors/{donor.id}", notice="registered")
 
 
@@ -238,7 +253,7 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
         request, "desk/donor.html", status_code=status_code, error=error, notice=notice, donor=donor,
         status=deferrals.deferral_status(caller.uow(), donor.id), upcoming=upcoming, history=history,
         open_visit=open_visit, preferred_site=site_names.get(donor.preferred_site_id),
-        site_options=_site_options(caller, blank="Choose the site…"), kinds=KINDS,
+        site_options=_site_options(caller, blank=N_("Choose the site…")), kinds=KINDS,
         appointment_options=[("", "No appointment (walk-in)")] + [
             (str(a.id), f"{local(a.starts_at, '%a %d %b %H:%M', own_clock=True)} at {a.site_code}")
             for a in upcoming if _today_there(a.starts_at)],
@@ -274,7 +289,7 @@ def check_in(request: Request, donor_id: int = Path(..., ge=1, le=MAX_ID), form:
                                 appointment_id=_int_or_none(values["appointment_id"], "Appointment"),
                                 kind=values["kind"] or "whole_blood")
     except DomainError as error:
-        return _donor_page(request, caller, donor_id, status_code=status_for(error), error=error.message,
+        return _donor_page(request, caller, donor_id, status_code=status_for(error), error=error,
                            check_in=values)
     return _see_other(f"/desk/visits/{visit.id}", notice="checked_in")
 
@@ -287,7 +302,7 @@ def merge(request: Request, donor_id: int = Path(..., ge=1, le=MAX_ID), form: Fo
         donor_merge.merge_by_number(caller.uow(), survivor_id=donor_id, duplicate_number=values["duplicate_number"],
                                     reason=values["reason"])
     except DomainError as error:
-        return _donor_page(request, caller, donor_id, status_code=status_for(error), error=error.message,
+        return _donor_page(request, caller, donor_id, status_code=status_for(error), error=error,
                            merge=values)
     return _see_other(f"/desk/donors/{donor_id}", notice="merged")
 
@@ -316,7 +331,7 @@ def withdraw(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), form:
     try:
         consent.withdraw(caller.uow(), visit_id=visit_id, step=_text(form, "step"))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error.message)
+        return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error)
     return _see_other(f"/desk/visits/{visit_id}", notice="withdrawn")
 
 
@@ -328,7 +343,7 @@ def rescreen_override(request: Request, visit_id: int = Path(..., ge=1, le=MAX_I
                act=lambda: same_day.allow_rescreen(caller.uow(), visit_id=visit_id, reason=_text(form, "reason")),
                record=lambda view: (same_day.override_subject(view), "visit", view.id))
     except DomainError as error:
-        return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error.message)
+        return _visit_page(request, caller, visit_id, status_code=status_for(error), error=error)
     return _see_other(f"/desk/visits/{visit_id}", notice="rescreen")
 
 
@@ -379,7 +394,7 @@ def screen(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), form: F
         screening.record_screening(caller.uow(), visit_id=visit_id, answers=answers, **measured)
     except DomainError as error:
         return _screening_page(request, caller, visit_id, values, status_code=status_for(error),
-                               error=error.message)
+                               error=error)
     return _see_other(f"/desk/visits/{visit_id}", notice="screened")
 
 
@@ -401,7 +416,7 @@ def give_consent(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID), f
                              confirmed_by_donor=_text(form, "confirmed_by_donor") == "yes")
     except DomainError as error:
         detail = visits.visit_detail(caller.uow(), visit_id)
-        return render(request, "desk/consent.html", status_code=status_for(error), error=error.message, d=detail,
+        return render(request, "desk/consent.html", status_code=status_for(error), error=error, d=detail,
                       v=detail.visit, consent_version=get_settings().consent_text_version)
     return _see_other(f"/desk/visits/{visit_id}", notice="consented")
 
@@ -436,14 +451,15 @@ def _appointments_page(request: Request, caller: Caller, site_id: int | None, da
                    listed=[], slots=[], next_day=None, kinds=KINDS, booking=booking or {}, now=datetime.now(timezone.utc),
                    site_label=dict(options).get(str(chosen), ""))
     try:
-        day = parse_date(day_text, "Day", required=False) or today
+        day = parse_date(day_text, N_("Day"), required=False) or today
         context.update(day=day, day_text=day.isoformat())
         if chosen:
             context["listed"] = appointments.list_for_site_day(caller.uow(), site_id=chosen, on=day)
             if not context["listed"]:
                 context["next_day"] = appointments.next_booked_day(caller.uow(), site_id=chosen, after=day)
             context["slots"] = [(s.starts_at.isoformat(),
-                                 f"{local(s.starts_at, '%H:%M', own_clock=True)} ({s.free} free)")
+                                 languages.gettext(N_("%(time)s (%(free)s free)"))
+                                 % {"time": local(s.starts_at, '%H:%M', own_clock=True), "free": s.free})
                                 for s in appointments.available_slots(caller.uow(), site_id=chosen, on=day)
                                 if s.free > 0]
     except DomainError as found:
@@ -478,7 +494,7 @@ def book(request: Request, form: FormData = Depends(form_of),
                               starts_at=starts_at, kind=values["kind"] or "whole_blood")
     except DomainError as error:
         return _appointments_page(request, caller, site_id, values["on"], status_code=status_for(error),
-                                  error=error.message, booking=values)
+                                  error=error, booking=values)
     return _see_other("/desk/appointments", site_id=site_id, on=values["on"], notice="booked")
 
 
@@ -495,7 +511,7 @@ def _appointment_act(request: Request, caller: Caller, form: FormData, act, noti
     except DomainError as error:
         site_id = _text(form, "site_id")
         return _appointments_page(request, caller, int(site_id) if site_id.isdigit() and int(site_id) <= MAX_ID
-                                  else None, _text(form, "on"), status_code=status_for(error), error=error.message)
+                                  else None, _text(form, "on"), status_code=status_for(error), error=error)
     separator = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{separator}notice={notice}", status_code=303)
 

@@ -10,6 +10,8 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.eligibility import DEFERRAL_VOCABULARY
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -23,11 +25,12 @@ router = APIRouter()
 DETAILS = ("phone", "email", "address", "postcode", "preferred_site_id")
 IDENTITY = ("given_name", "family_name", "date_of_birth", "sex")
 NOTICES = {
-    "updated": "Details saved. The change is kept in the record's history with its reason.",
-    "deferred": "Deferral recorded.",
-    "lifted": "Deferral lifted.",
+    "updated": N_("Details saved. The change is kept in the record's history with its reason."),
+    "deferred": N_("Deferral recorded."),
+    "lifted": N_("Deferral lifted."),
 }
-DeferralKind = [("temporary", "Temporary (until a date)"), ("permanent", "Permanent")]
+DeferralKind = [("temporary", N_("Temporary (until a date)")), ("permanent", N_("Permanent"))]
+KIND_WORDS = (N_("temporary"), N_("permanent"))  # a deferral's kind as its list shows it
 
 
 def donor_id_path():
@@ -41,10 +44,11 @@ def _details_page(request: Request, caller: Caller, donor_id: int, values: dict 
                   status_code: int = 200, error: str | None = None, notice: str | None = None):
     donor = donors.get_donor(caller.uow(), donor_id)
     shown = values or {**{k: getattr(donor, k) for k in DETAILS + IDENTITY},
-                       "appeals_opt_in": donor.appeals_opt_in}
+                       "appeals_opt_in": donor.appeals_opt_in, "language": donor.language or ""}
     return render(request, "desk/donor_details.html", status_code=status_code, error=error, notice=notice,
                   donor=donor, values=shown, sex_options=SEX_OPTIONS,
-                  site_options=_site_options(caller, blank="No preferred site"),
+                  site_options=_site_options(caller, blank=N_("No preferred site")),
+                  language_options=[("", N_("As their browser asks")), *languages.LANGUAGES.items()],
                   history=donors.record_history(caller.uow(), donor.id, role=caller.principal.role))
 
 
@@ -62,18 +66,21 @@ def save_details(request: Request, donor_id: int = donor_id_path(), form: FormDa
                  caller: Caller = Depends(require(Permission.DONORS_WRITE))):
     values = {name: _text(form, name) for name in DETAILS + IDENTITY}
     values["appeals_opt_in"] = form.get("appeals_opt_in") == "yes"
+    values["language"] = _text(form, "language")
     try:
         fields = {name: values[name] or None for name in ("phone", "email")}
         fields.update(address=values["address"], postcode=values["postcode"],
-                      preferred_site_id=_int_or_none(values["preferred_site_id"], "Preferred site"),
+                      preferred_site_id=_int_or_none(values["preferred_site_id"], N_("Preferred site")),
                       given_name=values["given_name"], family_name=values["family_name"],
-                      date_of_birth=parse_date(values["date_of_birth"], "Date of birth"), sex=values["sex"])
+                      date_of_birth=parse_date(values["date_of_birth"], N_("Date of birth")), sex=values["sex"])
         donors.update_donor(caller.uow(), donor_id, reason=_text(form, "reason"), **fields)
         if donors.get_donor(caller.uow(), donor_id).appeals_opt_in != values["appeals_opt_in"]:
             donors.set_appeals_opt_in(caller.uow(), donor_id, values["appeals_opt_in"])
+        if (donors.get_donor(caller.uow(), donor_id).language or "") != values["language"]:
+            donors.set_language(caller.uow(), donor_id, values["language"])
     except DomainError as error:
         return _details_page(request, caller, donor_id, {**values, "reason": _text(form, "reason")},
-                             status_code=status_for(error), error=error.message)
+                             status_code=status_for(error), error=error)
     return _see_other(f"/desk/donors/{donor_id}/details", notice="updated")
 
 
@@ -110,7 +117,7 @@ def add_deferral(request: Request, donor_id: int = donor_id_path(), form: FormDa
                                reason=values["reason"], ends_on=parse_date(values["ends_on"], "End date",
                                                                            required=False))
     except DomainError as error:
-        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error.message,
+        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error,
                                values=values)
     return _see_other(f"/desk/donors/{donor_id}/deferrals", notice="deferred")
 
@@ -122,5 +129,5 @@ def lift_deferral(request: Request, donor_id: int = donor_id_path(), deferral_id
         deferrals.lift_deferral(caller.uow(), deferral_id=deferral_id, reason=_text(form, "reason"),
                                 donor_id=donor_id)
     except DomainError as error:
-        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error.message)
+        return _deferrals_page(request, caller, donor_id, status_code=status_for(error), error=error)
     return _see_other(f"/desk/donors/{donor_id}/deferrals", notice="lifted")

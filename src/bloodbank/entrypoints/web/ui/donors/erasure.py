@@ -73,5 +73,5 @@ def erase(request: Request, donor_id: int = Path(..., ge=1, le=MAX_ID), form: Fo
                                                channel=values["channel"]),
                record=lambda done: (done.donor_number, "donor", done.donor_id))
     except DomainError as error:
-        return _page(request, caller, donor_id, values=values, error=error.message, status_code=status_for(error))
+        return _page(request, caller, donor_id, values=values, error=error, status_code=status_for(error))
     return RedirectResponse(f"/desk/donors/{statement.donor_id}/erasure?notice=erased", status_code=303)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import SESSION_COOKIE, Caller, database_of, require
 from bloodbank.entrypoints.web.templating import render
@@ -37,7 +38,7 @@ def hand_over(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID),
         ticket = kiosk_sessions.open_kiosk(caller.uow(), visit_id=visit_id,
                                            staff_session_token=request.cookies.get(SESSION_COOKIE))
     except DomainError as error:
-        return render(request, "error.html", status_code=status_for(error), message=error.message)
+        return render(request, "error.html", status_code=status_for(error), message=error)
     response = RedirectResponse("/kiosk", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.set_cookie(KIOSK_COOKIE, ticket.token, httponly=True, samesite="strict", path="/kiosk",
@@ -59,7 +60,7 @@ def choice_page(request: Request):
     kiosk = _kiosk(request)
     if kiosk is None:
         return _closed(request)
-    return render(request, "kiosk/choice.html", kiosk_csrf=kiosk.csrf_token)
+    return render(request, "kiosk/choice.html", kiosk_csrf=kiosk.csrf_token, language=kiosk.language)
 
 
 @router.post("/kiosk")
@@ -76,14 +77,16 @@ def choose(request: Request, form: FormData = Depends(form_of)):
         self_exclusion.record_confidential_choice(UnitOfWork(database, actor="kiosk"), visit_id=kiosk.visit_id,
                                                   choice=choice if isinstance(choice, str) else "")
     except DomainError as error:
-        return render(request, "kiosk/choice.html", status_code=status_for(error), error=error.message,
-                      kiosk_csrf=kiosk.csrf_token)
+        return render(request, "kiosk/choice.html", status_code=status_for(error), error=error,
+                      kiosk_csrf=kiosk.csrf_token, language=kiosk.language)
     kiosk_sessions.close_kiosk(UnitOfWork(database, actor="kiosk"), request.cookies.get(KIOSK_COOKIE))
-    response = RedirectResponse("/kiosk/thanks", status_code=303)
+    # The thanks are said in the donor's language too, though the session that knew it has ended.
+    thanks_url = "/kiosk/thanks" + (f"?language={kiosk.language}" if kiosk.language else "")
+    response = RedirectResponse(thanks_url, status_code=303)
     response.delete_cookie(KIOSK_COOKIE, path="/kiosk")
     return response
 
 
 @router.get("/kiosk/thanks")
-def thanks(request: Request):
-    return render(request, "kiosk/thanks.html")
+def thanks(request: Request, language: str = Query("", max_length=8)):
+    return render(request, "kiosk/thanks.html", language=languages.supported(language))

@@ -23,6 +23,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import SecondEntryDisagrees
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
@@ -179,6 +180,11 @@ def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
     return [(str(h.id), f"{h.name} ({h.code})") for h in hospitals.list_hospitals(caller.uow())]
 
 
+# Urgencies and an order's status as the pages name them, written out so the catalogues hold them.
+URGENCY_WORDS = (N_("routine"), N_("urgent"), N_("emergency"), N_("massive transfusion"))
+ORDER_STATUS_WORDS = (N_("open"), N_("allocated"), N_("issued"), N_("fulfilled"), N_("cancelled"))
+
+
 def _din(text: str | None) -> str:
     """As printed under the barcode, so what is on the screen can be compared with the bag."""
     try:
@@ -188,7 +194,7 @@ def _din(text: str | None) -> str:
 
 
 def _page(request: Request, template: str, **context):
-    return render(request, template, din=_din, **context)
+    return render(request, template, **context)
 
 
 # ---------------------------------------------------------------- home
@@ -232,7 +238,7 @@ async def recall_handled(request: Request, caller: Caller = Depends(require(Perm
             caller.uow(), recall_id=_id(form.get("recall_id"), "the recall"),
             unit_id=_id(form.get("unit_id"), "the unit"), side="ward", note=form.get("note", "")[:5000])
     except DomainError as failure:
-        return _home(request, caller, error=failure.message, status_code=status_for(failure))
+        return _home(request, caller, error=failure, status_code=status_for(failure))
     return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
 
 
@@ -414,7 +420,7 @@ def grouping_second_entries(request: Request, patient_id: str = "", caller: Call
         chosen = _optional_id(patient_id, "a patient")
         return _second_entry_page(request, caller, patient_id=chosen)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
 
 
 @router.get("/groupings/{grouping_id}/second-entry")
@@ -422,7 +428,7 @@ def grouping_second_entry_form(request: Request, grouping_id: Id, caller: Caller
     try:
         item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     return _second_entry_page(request, caller, item=item)
 
 
@@ -432,15 +438,15 @@ async def give_grouping_second_entry(request: Request, grouping_id: Id, caller: 
     try:
         item = patient_lab.awaiting_grouping(caller.uow(), grouping_id)
     except DomainError as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     try:
         view = patient_lab.give_grouping_second_entry(caller.uow(), grouping_id=grouping_id,
                                                       blood_group=form.get("blood_group", ""))
     except SecondEntryDisagrees as failure:
-        return _second_entry_page(request, caller, error=failure.message, status_code=status_for(failure))
+        return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
     except DomainError as failure:
         # Refused before anything was stored (a group that cannot be read): the blind form again.
-        return _second_entry_page(request, caller, item=item, error=failure.message,
+        return _second_entry_page(request, caller, item=item, error=failure,
                                   status_code=status_for(failure))
     return _second_entry_page(request, caller, notice=f"Grouping {view.id} verified: both entries agree. The "
                               f"patient's group is now {view.status}.")

@@ -28,6 +28,6 @@ def change_password(request: Request, current_password: str = Form(""), new_pass
         users.change_own_password(caller.uow(), user_id=caller.principal.user_id, current=current_password[:200],
                                   new=new_password[:200])
     except DomainError as error:
-        return render(request, "account_password.html", status_code=status_for(error), error=error.message,
+        return render(request, "account_password.html", status_code=status_for(error), error=error,
                       reset=caller.principal.must_change_password)
     return RedirectResponse("/?done=password_changed", status_code=303)

@@ -111,7 +111,7 @@ def create_user(request: Request, username: str = Form(""), full_name: str = For
                                     hospitals=_hospital_ids(typed["hospital_ids"]))
     except DomainError as error:
         # The password is never sent back to the page: the administrator types it again.
-        return _home(request, caller, new_user=typed, status_code=status_for(error), error=error.message)
+        return _home(request, caller, new_user=typed, status_code=status_for(error), error=error)
     return RedirectResponse(f"/admin/users/{created.id}?done=created", status_code=303)
 
 
@@ -147,7 +147,7 @@ def _user_action(request: Request, caller: Caller, user_id: int, act, done: str,
     try:
         act()
     except DomainError as error:
-        return _user_page(request, caller, user_id, status_code=status_for(error), error=error.message, form=form)
+        return _user_page(request, caller, user_id, status_code=status_for(error), error=error, form=form)
     return RedirectResponse(f"/admin/users/{user_id}?done={done}", status_code=303)
 
 
@@ -197,7 +197,7 @@ def issue_token(request: Request, user_id: int, name: str = Form(""), caller: Ca
         issued = authentication.issue_api_token(caller.uow(), user_id=user_id, name=name[:100],
                                                 issuer_id=caller.principal.user_id)
     except DomainError as error:
-        return _user_page(request, caller, user_id, status_code=status_for(error), error=error.message,
+        return _user_page(request, caller, user_id, status_code=status_for(error), error=error,
                           form={"token_name": name[:100]})
     # Shown once, on this page, never in a link or a redirect: only its digest is kept.
     return _user_page(request, caller, user_id, status_code=201, issued=issued,
@@ -301,7 +301,7 @@ def create_site(request: Request, caller: Caller = SitesWrite, typed: dict = Dep
     try:
         created = sites.create_site_with_panel(caller.uow(), **_site_fields(typed), test_panel=typed["test_panel"])
     except DomainError as error:
-        return _site_edit(request, site=None, form=typed, status_code=status_for(error), error=error.message)
+        return _site_edit(request, site=None, form=typed, status_code=status_for(error), error=error)
     return RedirectResponse(f"/admin/sites/{created.id}?done=site_created", status_code=303)
 
 
@@ -319,7 +319,7 @@ def change_site(request: Request, site_id: int, caller: Caller = SitesWrite, typ
                           **_site_fields(typed))
     except DomainError as error:
         site = sites.get_site_detail(caller.uow(), site_id)
-        return _site_edit(request, site=site, form=typed, status_code=status_for(error), error=error.message)
+        return _site_edit(request, site=site, form=typed, status_code=status_for(error), error=error)
     return RedirectResponse(f"/admin/sites/{site_id}?done=site_changed", status_code=303)
 
 
@@ -333,7 +333,7 @@ def change_site_active(request: Request, site_id: int, active: str = Form(""), a
     except DomainError as error:
         site = sites.get_site_detail(caller.uow(), site_id)
         return _site_edit(request, site=site, form={**_site_form(site), "active_reason": reason[:500]},
-                          status_code=status_for(error), error=error.message)
+                          status_code=status_for(error), error=error)
     return RedirectResponse(f"/admin/sites/{site_id}?done={'site_reactivated' if enable else 'site_deactivated'}",
                             status_code=303)
 

@@ -74,7 +74,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
                                       password=password, client=client)
     except DomainError as error:
         return _login_form(request, status_code=401 if error.code == "login_refused" else 429,
-                           error=error.message, username=username, next=_safe_next(next) or "")
+                           error=error, username=username, next=_safe_next(next) or "")
     target = _safe_next(next) or ROLE_HOME[Role(ticket.principal.role)]
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, ticket.token, httponly=True, samesite="lax",

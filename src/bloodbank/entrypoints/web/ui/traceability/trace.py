@@ -20,7 +20,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import render
+from bloodbank.entrypoints.web.templating import din, render
 from bloodbank.service_layer.traceability import recall as recalls, trace as tracing
 from bloodbank.service_layer.traceability.recall import ACTIONS
 
@@ -56,7 +56,7 @@ def _page(request: Request, caller: Caller, *, q: str = "", found=None, status_c
     return render(request, "trace/search.html", status_code=status_code, error=error, notice=notice, q=q,
                   found=found, recent=recent, latest_recalls=latest, may_recall=may_recall, recall_form=form,
                   meaning=signature_meaning("recall", _form_subject(form)), product_name=product_name,
-                  din_display=din_display, may_read_results=caller.principal.may(Permission.RESULTS_READ))
+                  din_display=din, may_read_results=caller.principal.may(Permission.RESULTS_READ))
 
 
 def _form_subject(form: dict) -> str:
@@ -75,7 +75,7 @@ def trace_page(request: Request, q: str = "", caller: Caller = Depends(require(P
     try:
         found = tracing.search_as(caller.uow(), q, role=caller.principal.role)
     except DomainError as error:
-        return _page(request, caller, q=q, error=error.message, status_code=status_for(error))
+        return _page(request, caller, q=q, error=error, status_code=status_for(error))
     return _page(request, caller, q=q, found=found)
 
 
@@ -102,7 +102,7 @@ def open_recall(request: Request, reason: str = Form(""), din: str = Form(""), d
                                                    donor_number=form["donor_number"] or None),
                         record=lambda r: (recalls.recall_subject(r), "recall", r.recall_id))
     except DomainError as error:
-        return _recall_page(request, form, status_code=status_for(error), error=error.message)
+        return _recall_page(request, form, status_code=status_for(error), error=error)
     return RedirectResponse(f"/trace/recalls/{result.recall_id}?opened=1", status_code=303)
 
 
@@ -111,7 +111,7 @@ def recall_list(request: Request, offset: int = 0, caller: Caller = Depends(requ
     offset = max(0, min(offset, 10_000_000))
     items, total = recalls.recalls_page(caller.uow(), limit=PAGE, offset=offset)
     return render(request, "trace/recalls.html", recalls=items, total=total, offset=offset, page=PAGE,
-                  may_recall=caller.principal.may(Permission.RECALL), din_display=din_display)
+                  may_recall=caller.principal.may(Permission.RECALL), din_display=din)
 
 
 @router.get("/trace/recalls/{recall_id}")
@@ -127,4 +127,4 @@ def recall_page(request: Request, recall_id: int, opened: int = 0,
     if "din" in view.scope:
         lookback_links.append(("Trace this DIN", "/trace?" + urlencode({"q": view.scope["din"]})))
     return render(request, "trace/recall.html", recall=view, actions=ACTIONS, notice=notice,
-                  product_name=product_name, din_display=din_display, links=lookback_links)
+                  product_name=product_name, din_display=din, links=lookback_links)

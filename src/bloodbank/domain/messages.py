@@ -1,0 +1,29 @@
+"""Marking the domain's English messages for the catalogues, without translating them.
+
+The domain knows no language and imports no translation library: it writes English, marked with `N_` so the
+message extractor finds it, and entry points look the same English text up in the reader's catalogue.
+"""
+
+from __future__ import annotations
+
+from bloodbank.domain.errors import InvalidInput
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name the message extractor looks for
+    return message
+
+
+# The languages a catalogue exists for, English (the messages themselves) first. A person's or donor's
+# recorded language is one of these or none.
+LANGUAGES = ("en", "fr", "ar")
+
+
+def language_code(value: str | None) -> str | None:
+    """A recorded language: one of ours, or None for "follow the browser"; anything else is refused."""
+    if value is None or value.strip() == "":
+        return None
+    code = value.strip().lower()
+    if code not in LANGUAGES:
+        raise InvalidInput(N_("Choose a language from the list: %(languages)s."),
+                           params={"languages": ", ".join(LANGUAGES)})
+    return code
