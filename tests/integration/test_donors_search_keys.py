@@ -23,6 +23,12 @@ def test_the_start_of_any_name_word_finds_the_donor_whatever_the_accents_and_pun
     assert search_donors(clerk(database), text="rien") == []  # the middle of a word is not its start
 
 
+def test_an_arabic_name_is_found_whatever_spelling_of_its_letters_is_typed(database):
+    register(database, given_name="فاطمة", family_name="مصطفى", phone="+963 944 123 456")
+    for typed in ("فاطمه", "فاطمة", "فاطِمة", "فاطـمة", "مصطفي", "مصط", "فاطمة مصطفى"):
+        assert names(search_donors(clerk(database), text=typed)) == ["فاطمة مصطفى"], typed
+
+
 def test_a_phone_typed_in_arabic_indic_digits_finds_the_donor_by_its_last_digits(database):
     register(database, given_name="Layla", family_name="Haddad", phone="+963 944 123 456")
     assert names(search_donors(clerk(database), phone="٠٩٤٤ ١٢٣ ٤٥٦")) == ["Layla Haddad"]

@@ -115,3 +115,28 @@ def test_revision_0020_gives_donors_on_file_their_grid_cell_and_downgrades_to_00
     assert not {"appeal", "appeal_invitation", "outbox_message"} & set(inspect(engine).get_table_names())
     engine.dispose()
     upgrade(fresh_url)
+
+
+def test_revision_0023_writes_arabic_names_search_keys_in_their_folded_form(fresh_url):
+    from tests.integration.migration_fixtures import insert_row
+
+    upgrade(fresh_url, "0022")
+    old = Database(fresh_url)
+    fatima = insert_row(old, "donor", donor_number="ARB0000001", given_name="فاطمة", family_name="الكبيـر",
+                        date_of_birth="1980-01-01", sex="F", address="", postcode="", appeals_opt_in=False,
+                        group_discrepancy=False, blood_group_confirmed=False, notes="", created_at=utcnow())
+    latin = insert_row(old, "donor", donor_number="ARB0000002", given_name="Anna", family_name="Berg",
+                       date_of_birth="1980-01-01", sex="F", address="", postcode="", appeals_opt_in=False,
+                       group_discrepancy=False, blood_group_confirmed=False, notes="", created_at=utcnow())
+    with old.engine.begin() as conn:  # the keys as written before: the letters unfolded
+        for donor_id, stale in ((fatima, "فاطمة"), (fatima, "الكبيـر"), (latin, "anna"), (latin, "berg")):
+            conn.execute(text("INSERT INTO donor_name_token (donor_id, token) VALUES (:d, :t)"),
+                         {"d": donor_id, "t": stale})
+    old.dispose()
+    upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        tokens = conn.execute(text("SELECT donor_id, token FROM donor_name_token ORDER BY token")).all()
+    engine.dispose()
+    assert {t for d, t in tokens if d == fatima} == {"فاطمه", "الكبير"}
+    assert {t for d, t in tokens if d == latin} == {"anna", "berg"}  # untouched: no letter it folds
