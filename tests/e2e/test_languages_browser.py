@@ -57,9 +57,9 @@ def test_in_arabic_the_layout_mirrors_dins_read_left_to_right_and_arabic_digits_
         donor_url = page.url
 
         page.goto("/desk")
+        # A whole donor number, typed in Arabic-Indic digits, is the donor: the desk opens their record.
         page.locator("#f-q").press_sequentially(number.translate(ARABIC_INDIC), delay=20)
-        expect(page.locator("#donor-results tbody a")).to_have_count(1)
-        assert donor_url.endswith(page.locator("#donor-results tbody a").get_attribute("href"))
+        page.wait_for_url(donor_url)
     finally:
         _back_to_the_browsers_language(page)
     expect(page.locator("html")).to_have_attribute("dir", "ltr")

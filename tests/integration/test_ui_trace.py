@@ -31,7 +31,7 @@ def test_searching_a_scanned_din_shows_donor_every_component_and_each_recipient(
     shown = text_of(answer.text)
     assert f"Trace of DIN {chain.dins['A'].eye_readable}" in shown
     assert f"Donor: {chain.donor_numbers['A']}" in shown
-    for kind in ("Whole blood", "Red cells", "Plasma", "Platelets pooled"):
+    for kind in ("Whole blood", "Red cells", "Plasma", "Platelets (pooled)"):  # kinds by their names
         assert kind in shown
     assert "division Aa" in shown and "division Ab" in shown
     for patient in ("P1", "P2", "P3"):  # a lab technician reads no patient: the record, not the identifiers

@@ -61,7 +61,8 @@ def test_from_joining_to_an_emergency_collection_and_a_signed_issue_through_the_
     unit_page = nurse.get(collected.headers["location"]).text
     assert "EMERGENCY USE ONLY - NOT FULLY TESTED FOR INFECTION" in unit_page
     unit_id = int(collected.headers["location"].split("/")[3].split("?")[0])
-    din = re.search(r"<h1>Unit (\w+) ", unit_page).group(1)
+    shown = re.search(r'<h1>Unit <bdi dir="ltr" class="din">(\w+) (\w+) (\w+) <span class="check">', unit_page)
+    din = "".join(shown.groups())  # shown as on the label: facility, year, serial, the check character boxed
 
     doctor = browser(database, "hospital_staff", "dr.page", hospitals=(hospital,))
     patient = make_patient(database, group=None, hospital_id=hospital)

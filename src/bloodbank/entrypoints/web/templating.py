@@ -133,10 +133,12 @@ def isolated(value) -> Markup:
 def din(text: str | None) -> Markup:
     """A DIN as printed under its barcode, so the screen can be compared with the bag, never reordered."""
     try:
-        shown = isbt128.parse_din(text or "").eye_readable
+        parsed = isbt128.parse_din(text or "")
     except DomainError:
-        shown = text or ""
-    return Markup('<bdi dir="ltr" class="din">{}</bdi>').format(shown)
+        return Markup('<bdi dir="ltr" class="din">{}</bdi>').format(text or "")
+    # The check character boxed, as on the label: typed after the DIN to catch a slip, never scanned.
+    body, check = parsed.eye_readable.rsplit(" ", 1)
+    return Markup('<bdi dir="ltr" class="din">{} <span class="check">{}</span></bdi>').format(body, check)
 
 
 def translated(text: str | None) -> str:
