@@ -69,8 +69,17 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "transfer": P.UNITS_READ,
     "temperature_excursion": P.UNITS_READ,
     "inventory": P.UNITS_READ,
-    # mass-casualty incidents: their casualty counts are the blood service's
+    # mass-casualty incidents: their casualty counts are the blood service's, and so are their appeals
     "incident": P.INCIDENTS,
+    "appeal": P.INCIDENTS,
+    "appeal_invitation": P.INCIDENTS,  # which donor was asked and why: those who run the appeal
+    # the walking blood bank: a titre is a result of the donor's blood; the panel is its keepers'
+    "titre": P.RESULTS_READ,
+    "panel_member": P.PANEL,
+    "panel_activation": P.PANEL,
+    "panel_call": P.PANEL,
+    "supply_cut_off": P.PANEL,
+    "recipient_follow_up": P.TRACE,
     # running the system
     "site": P.AUDIT_READ,
     "user": P.USERS,
