@@ -9,6 +9,8 @@ at every site. Nothing names a person; deferral reasons are counted only for tho
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -296,3 +298,13 @@ def tables(report: MonthlyReport) -> dict[str, tuple[tuple[str, ...], list[tuple
         "adverse_events": (("month", "kind", "severity", "count"),
                            [(report.month, a.kind, a.severity, a.count) for a in report.adverse_events]),
     }
+
+
+def csv_text(report: MonthlyReport, section: str) -> str:
+    """One table of the report as CSV text, header first: what the page downloads and the command writes."""
+    header, rows = tables(report)[section]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Optional
 
@@ -15,7 +14,7 @@ from bloodbank.domain.monthly_report import parse_month
 from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs
 from bloodbank.service_layer.donors import sites
-from bloodbank.service_layer.reporting.monthly import monthly_report, tables
+from bloodbank.service_layer.reporting.monthly import SECTIONS, csv_text, monthly_report
 from bloodbank.service_layer.reporting.monthly_charts import charts
 
 app = typer.Typer(help="Reports a blood service prints every month: counts only, no person named.",
@@ -51,11 +50,8 @@ def monthly(
     stem = f"bloodbank-{report.month}" + (f"-{report.site_code}" if report.site_code else "")
     if csv_dir is not None:
         csv_dir.mkdir(parents=True, exist_ok=True)
-        for section, (header, rows) in tables(report).items():
-            with (csv_dir / f"{stem}-{section}.csv").open("w", newline="", encoding="utf-8") as out:
-                writer = csv.writer(out)
-                writer.writerow(header)
-                writer.writerows(rows)
+        for section in SECTIONS:
+            (csv_dir / f"{stem}-{section}.csv").write_text(csv_text(report, section), encoding="utf-8")
         console.print(f"CSV files written to {escape(str(csv_dir))}.")
     if plots_dir is not None:
         plots_dir.mkdir(parents=True, exist_ok=True)

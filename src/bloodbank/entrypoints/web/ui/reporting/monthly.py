@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +15,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render, viewer_clock
 from bloodbank.service_layer.donors import sites
-from bloodbank.service_layer.reporting.monthly import SECTIONS, MonthlyReport, monthly_report, tables
+from bloodbank.service_layer.reporting.monthly import SECTIONS, MonthlyReport, csv_text, monthly_report
 from bloodbank.service_layer.reporting.monthly_charts import charts
 
 router = APIRouter()
@@ -81,11 +79,6 @@ def monthly_csv(request: Request, section: str, month: str = "", site_id: str = 
         report = _report(request, caller, month, site_id)
     except DomainError as error:
         return Response(f"{error}\n", status_code=status_for(error), media_type="text/plain; charset=utf-8")
-    header, rows = tables(report)[section]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
     where = f"-{report.site_code}" if report.site_code else ""
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+    return Response(csv_text(report, section), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="bloodbank-{report.month}{where}-{section}.csv"'})
