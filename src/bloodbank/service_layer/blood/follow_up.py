@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Donation, Donor, DonorFollowUp, TestResult, Unit
 from bloodbank.adapters.db.models.base import utcnow
@@ -44,13 +44,21 @@ class FollowUpView:
 
 
 def _view(session, row: DonorFollowUp) -> FollowUpView:
-    donor = session.get(Donor, row.donor_id)
-    donation = session.get(Donation, row.donation_id) if row.donation_id else None
-    return FollowUpView(
-        id=row.id, donor_id=row.donor_id, donor_number=donor.donor_number, donation_id=row.donation_id,
-        din=donation.din if donation else None, reason=row.reason, detail=row.detail, opened_at=row.opened_at,
+    return _views(session, [row])[0]
+
+
+def _views(session, rows: list[DonorFollowUp]) -> list[FollowUpView]:
+    """Views of many follow-ups in two queries, however many there are."""
+    numbers = dict(session.execute(select(Donor.id, Donor.donor_number).where(
+        Donor.id.in_({r.donor_id for r in rows}))).all()) if rows else {}
+    donation_ids = {r.donation_id for r in rows if r.donation_id}
+    dins = dict(session.execute(select(Donation.id, Donation.din).where(
+        Donation.id.in_(donation_ids))).all()) if donation_ids else {}
+    return [FollowUpView(
+        id=row.id, donor_id=row.donor_id, donor_number=numbers[row.donor_id], donation_id=row.donation_id,
+        din=dins.get(row.donation_id), reason=row.reason, detail=row.detail, opened_at=row.opened_at,
         opened_by=row.opened_by, closed_at=row.closed_at, closed_by=row.closed_by, outcome=row.outcome,
-    )
+    ) for row in rows]
 
 
 def _text(value: str, what: str) -> str:
@@ -111,18 +119,27 @@ def open_follow_up(uow: UnitOfWork, *, donor_id: int, reason: str, detail: str,
 
 def list_follow_ups(uow: UnitOfWork, *, open_only: bool = True, donor_id: int | None = None) -> list[FollowUpView]:
     """Sensitive read: the audit log records who looked."""
+    return follow_ups_page(uow, open_only=open_only, donor_id=donor_id)[0]
+
+
+def follow_ups_page(uow: UnitOfWork, *, open_only: bool = True, donor_id: int | None = None,
+                    limit: int | None = None, offset: int = 0) -> tuple[list[FollowUpView], int]:
+    """A page of follow-ups, oldest first, and how many there are: cut by the database, read in a fixed number
+    of queries. Sensitive read: the audit log records who looked and which ones they saw."""
     with uow:
         s = uow.session
-        query = select(DonorFollowUp).order_by(DonorFollowUp.opened_at, DonorFollowUp.id)
+        query = select(DonorFollowUp)
         if open_only:
             query = query.where(DonorFollowUp.closed_at.is_(None))
         if donor_id is not None:
             query = query.where(DonorFollowUp.donor_id == donor_id)
-        views = [_view(s, row) for row in s.execute(query).scalars()]
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        page = query.order_by(DonorFollowUp.opened_at, DonorFollowUp.id).offset(offset)
+        views = _views(s, list(s.execute(page if limit is None else page.limit(limit)).scalars()))
         uow.audit("read", "donor_follow_up", None,
                   new={"open_only": open_only, "donor_id": donor_id, "ids": [v.id for v in views]})
         uow.commit()
-        return views
+        return views, total
 
 
 def close_follow_up(uow: UnitOfWork, *, follow_up_id: int, outcome: str,

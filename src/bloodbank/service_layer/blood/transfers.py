@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bloodbank.adapters.db.models import Site, Transfer, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
@@ -234,15 +234,20 @@ def _book_in(uow: UnitOfWork, unit: Unit, item: TransferItem, transfer: Transfer
 
 def list_in_transit(uow: UnitOfWork) -> list[TransferView]:
     """Transfers with at least one unit still on the road, oldest first."""
+    return in_transit_page(uow)[0]
+
+
+def in_transit_page(uow: UnitOfWork, *, limit: int | None = None, offset: int = 0) -> tuple[list[TransferView], int]:
+    """A page of the transfers still on the road, oldest first, and how many there are: cut by the database,
+    read in a fixed number of queries."""
+    on_the_road = (select(TransferItem.transfer_id).join(Unit, Unit.id == TransferItem.unit_id)
+                   .where(Unit.status == S.IN_TRANSIT.value, TransferItem.received_ok.is_(None)))
     with uow:
         session = uow.session
-        transfers = session.execute(
-            select(Transfer).join(TransferItem, TransferItem.transfer_id == Transfer.id)
-            .join(Unit, Unit.id == TransferItem.unit_id)
-            .where(Unit.status == S.IN_TRANSIT.value, TransferItem.received_ok.is_(None))
-            .distinct().order_by(Transfer.dispatched_at, Transfer.id)
-        ).scalars().all()
-        return [_view(session, t) for t in transfers]
+        query = select(Transfer).where(Transfer.id.in_(on_the_road))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        page = query.order_by(Transfer.dispatched_at, Transfer.id).offset(offset)
+        return _views(session, list(session.execute(page if limit is None else page.limit(limit)).scalars())), total
 
 
 def get_transfer(uow: UnitOfWork, transfer_id: int) -> TransferView:
@@ -254,18 +259,27 @@ def get_transfer(uow: UnitOfWork, transfer_id: int) -> TransferView:
 
 
 def _view(session, transfer: Transfer) -> TransferView:
-    rows = session.execute(
-        select(Unit, TransferItem.received_ok).join(TransferItem, TransferItem.unit_id == Unit.id)
-        .where(TransferItem.transfer_id == transfer.id).order_by(Unit.id)
-    ).all()
+    return _views(session, [transfer])[0]
+
+
+def _views(session, transfers: list[Transfer]) -> list[TransferView]:
+    """Views of many transfers in two queries, however many there are."""
+    if not transfers:
+        return []
+    units: dict[int, list] = {t.id: [] for t in transfers}
+    for transfer_id, u, ok in session.execute(
+            select(TransferItem.transfer_id, Unit, TransferItem.received_ok)
+            .join(TransferItem, TransferItem.unit_id == Unit.id)
+            .where(TransferItem.transfer_id.in_(units)).order_by(Unit.id)).all():
+        units[transfer_id].append(TransferUnitView(
+            unit_id=u.id, din=u.din, product_code=u.product_code, division=u.division, kind=u.kind,
+            blood_group=u.blood_group, status=u.status, received_ok=ok))
     codes = dict(session.execute(select(Site.id, Site.code).where(
-        Site.id.in_([transfer.from_site_id, transfer.to_site_id]))).all())
-    return TransferView(
+        Site.id.in_({t.from_site_id for t in transfers} | {t.to_site_id for t in transfers}))).all())
+    return [TransferView(
         id=transfer.id, from_site_id=transfer.from_site_id, from_site_code=codes[transfer.from_site_id],
         to_site_id=transfer.to_site_id, to_site_code=codes[transfer.to_site_id], status=transfer.status,
         dispatched_at=transfer.dispatched_at, dispatched_by=transfer.dispatched_by,
         received_at=transfer.received_at, received_by=transfer.received_by, note=transfer.note,
-        units=tuple(TransferUnitView(
-            unit_id=u.id, din=u.din, product_code=u.product_code, division=u.division, kind=u.kind,
-            blood_group=u.blood_group, status=u.status, received_ok=ok) for u, ok in rows),
-    )
+        units=tuple(units[transfer.id]),
+    ) for transfer in transfers]

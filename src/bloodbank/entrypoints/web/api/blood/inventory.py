@@ -177,8 +177,8 @@ def dispatch(body: Dispatch, caller: Caller = Depends(require(Permission.INVENTO
 @router.get("/transfers/in-transit", summary="Transfers with units still on the road, oldest first")
 def in_transit(page: PageParams = Depends(page_params),
                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[TransferOut]:
-    views = [_transfer(v) for v in transfers.list_in_transit(caller.uow())]
-    return paginate(views, page)
+    found, total = transfers.in_transit_page(caller.uow(), limit=page.limit, offset=page.offset)
+    return Page(items=[_transfer(v) for v in found], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/transfers/{transfer_id}", summary="One transfer and its units")

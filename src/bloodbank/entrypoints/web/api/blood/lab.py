@@ -248,7 +248,9 @@ def release_unit(unit_id: Id, body: ReleaseRequest,
 def list_follow_ups(open_only: bool = True, donor_id: int | None = Query(None, ge=1, le=MAX_ID),
                     page: PageParams = Depends(page_params),
                     caller: Caller = Depends(require(Permission.FOLLOW_UPS))) -> Page[FollowUpView]:
-    return paginate(follow_up.list_follow_ups(caller.uow(), open_only=open_only, donor_id=donor_id), page)
+    items, total = follow_up.follow_ups_page(caller.uow(), open_only=open_only, donor_id=donor_id,
+                                             limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post("/follow-ups", status_code=201, summary="Open a donor follow-up")
