@@ -93,3 +93,18 @@ def test_every_search_finds_exactly_the_donors_whose_names_number_or_phone_fit_e
             word_fits(w, donor_name_tokens(d.given_name, d.family_name), d.donor_number,
                       phone_digits_last_first(d.phone)) for w in words)}
         assert {d.id for d in search_donors(clerk(database), text=query, limit=50)} == expected, query
+
+
+def test_a_page_of_forty_donors_found_costs_the_same_statements_as_a_page_of_three(database):
+    from tests.integration.query_budget import statements
+
+    def cost(limit):
+        with statements(database) as sent:
+            found = find_donors(clerk(database), text="amal", limit=limit)
+        return len(found.items), len(sent)
+
+    import_donors(clerk(database), [ImportedDonor("Amal", f"Karim{n:03d}", date(1960 + n % 40, 1 + n % 12, 2), "F")
+                                    for n in range(45)], source="bulk")
+    (three, few), (forty, many) = cost(3), cost(40)
+    assert (three, forty) == (3, 40)
+    assert many == few

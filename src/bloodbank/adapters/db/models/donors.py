@@ -73,7 +73,8 @@ class Donor(Timestamped, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     # Set once the person's personal data was erased (on the record that held them): what remains is
     # what traceability and safety need, and the record takes no booking, visit or change again.
-    erasure: Mapped[DonorErasure | None] = relationship(viewonly=True)
+    # Loaded with its donors in one query however many there are: every view of a donor asks for it.
+    erasure: Mapped[DonorErasure | None] = relationship(viewonly=True, lazy="selectin")
 
 
 class Deferral(Timestamped, Base):
