@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint migrate bench bench-scale bench-appeals screenshots clean i18n-extract i18n-update i18n-compile
+.PHONY: run test lint migrate bench bench-scale bench-load bench-appeals screenshots clean i18n-extract i18n-update i18n-compile
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP)
 # Operation × register size (10 k, 100 k, 1 M donors), SQLite and, with BLOODBANK_BENCH_PG_URL, PostgreSQL.
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
+
+# Fifty clients against `serve --workers N` on loopback: reads, then the day's writes one kind at a time.
+bench-load: $(STAMP)
+	$(BIN)/python benchmarks/load.py
 
 bench-appeals: $(STAMP)
 	$(BIN)/python benchmarks/appeal_selection.py
