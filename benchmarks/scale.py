@@ -22,9 +22,11 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
 
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.engine import make_engine
@@ -56,9 +58,25 @@ def zipf_choice(rng: random.Random, values: list[str]) -> str:
                   else rng.randrange(len(values))]
 
 
-def build(database: Database, donors: int, seed: int = 13) -> dict:
+def population(seed: int = 13) -> tuple[random.Random, list[str], list[str]]:
     rng = random.Random(seed)
-    family, given = names(rng, 40_000, (2, 4)), names(rng, 4_000, (2, 3))
+    return rng, names(rng, 40_000, (2, 4)), names(rng, 4_000, (2, 3))
+
+
+def built_before(database: Database, donors: int) -> dict | None:
+    """A register a run with --keep left behind, complete, so it can be timed again without building it."""
+    with database.sessions() as s:
+        site_id = s.scalar(select(Site.id).where(Site.code == "SCALE"))
+        if site_id is None or s.scalar(select(func.count()).select_from(Donor)) < donors:
+            return None
+        sample = s.execute(select(Donor.id, Donor.given_name, Donor.family_name, Donor.phone)
+                           .order_by(Donor.id).limit(2000)).all()
+    rng, family, given = population()
+    return {"site_id": site_id, "sample": sample, "rng": rng, "family": family, "given": given}
+
+
+def build(database: Database, donors: int) -> dict:
+    rng, family, given = population()
     now = datetime.now(timezone.utc)
     with database.sessions() as s, s.begin():
         site = Site(code="SCALE", name="Scale centre", facility_code=FACILITY, rule_set="eu", time_zone="UTC")
@@ -129,9 +147,11 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
     from bloodbank.service_layer.staff import authentication, users
 
     clients = {}
+    on_file = {u.username: u for u in users.list_users(UnitOfWork(database))}
     for role in ("clerk", "lab_technician"):
-        user = users.create_user(UnitOfWork(database, actor="bench"), username=f"bench-{role}".replace("_", "-"),
-                                 full_name="Bench", role=role, password="bench-password-1")
+        username = f"bench-{role}".replace("_", "-")
+        user = on_file.get(username) or users.create_user(UnitOfWork(database, actor="bench"), username=username,
+                                                          full_name="Bench", role=role, password="bench-password-1")
         clients[role] = authentication.issue_api_token(UnitOfWork(database, actor=user.username),
                                                        user_id=user.id, name="bench", issuer_id=user.id).token
     app = TestClient(create_app(database.url), follow_redirects=False)
@@ -145,7 +165,8 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
             t0 = time.perf_counter()
             response = call()
             timings.setdefault(name, []).append(time.perf_counter() - t0)
-            assert response.status_code < 400 or response.status_code == 409, (name, response.status_code)
+            assert response.status_code < 400 or response.status_code == 409, (name, response.status_code,
+                                                                                response.text[:300])
 
     pick = lambda: rng.choice(sample)  # noqa: E731
     time_it("desk live search, 3 letters of a family name (page)",
@@ -188,6 +209,35 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
     return {name: statistics.median(values) * 1000 for name, values in timings.items()}
 
 
+def kept_ring(folder: str) -> keyring.KeyRing:
+    """The key a kept register was sealed with, kept beside it so a later run can read what it sealed."""
+    path = Path(folder) / "data-keys"
+    if not path.exists():
+        os.makedirs(folder, exist_ok=True)
+        keyring.write_file(path, keyring.KeyRing.generate("scale"))
+    return keyring.read_file(path)
+
+
+def register_database(server: str | None, size: int, keep: str | None) -> tuple[Database, str | None]:
+    """A throw-away database, or with --keep one named for its size, made and migrated if it is not there."""
+    if not keep:
+        return (sqlite_database(), None) if server is None else pg_database(server)
+    if server is None:
+        os.makedirs(keep, exist_ok=True)
+        url = f"sqlite:///{os.path.abspath(keep)}/scale-{size}.db"
+        upgrade(url)
+        return Database(url), None
+    name = f"bloodbank_scale_{size}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return Database(url), name
+
+
 def drop_pg(server: str, name: str) -> None:
     admin = make_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -200,24 +250,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--pg", default=os.environ.get("BLOODBANK_BENCH_PG_URL"))
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--keep", metavar="DIR", help="keep each register (SQLite files in DIR, PostgreSQL databases "
+                        "bloodbank_scale_<size>) and time one left by an earlier run instead of building it again")
     args = parser.parse_args()
     # Throw-away registers sealed with a throw-away key, as a real one is sealed: sealing is part of the cost.
-    keyring.use_ring(keyring.KeyRing.generate("scale"))
+    keyring.use_ring(kept_ring(args.keep) if args.keep else keyring.KeyRing.generate("scale"))
     sizes = [int(n) for n in args.sizes.split(",")]
     engines = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
     results: dict[tuple[str, str], dict[int, float]] = {}
     for label, server in engines:
         for size in sizes:
-            database, name = (sqlite_database(), None) if server is None else pg_database(server)
-            t0 = time.perf_counter()
-            built = build(database, size)
-            print(f"{label}: {size:,} donors built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-            with database.sessions() as s:
-                assert s.scalar(select(func.count()).select_from(Donor)) == size
+            database, name = register_database(server, size, args.keep)
+            built = built_before(database, size) if args.keep else None
+            if built is None:
+                t0 = time.perf_counter()
+                built = build(database, size)
+                print(f"{label}: {size:,} donors built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+            print(f"{label}, {size:,} donors: load average before timing {os.getloadavg()[0]:.1f}", file=sys.stderr)
             for operation, ms in measure(database, built, args.runs).items():
                 results.setdefault((label, operation), {})[size] = ms
             database.dispose()
-            if name:
+            if name and not args.keep:
                 drop_pg(server, name)
     print(f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {os.cpu_count()} cores; p50 of {args.runs} requests.\n")
     head = " | ".join(f"{n:,} donors" for n in sizes)
