@@ -3,6 +3,8 @@ scan to the signature's password, and a refused scan is replaced by the next one
 
 from playwright.sync_api import Page, expect
 
+from bloodbank.entrypoints.demo import accounts as demo_users
+
 # Keys beyond the scans themselves, from the first scan to the signature's password: the signing form asks
 # for the bag to be scanned back, and arrives filled in from the scans just made, so one Enter accepts each
 # field. Nothing else: no Tab, no click.
@@ -99,3 +101,33 @@ def test_a_unit_held_for_an_order_is_issued_by_the_bag_s_scan_and_the_band_s_sca
     page.wait_for_url("**/hospital/issues/*")
     scanned = len(unit["din"]) + 4 + len(f"{system}:{value}") + 1
     assert keys.count - scanned <= ISSUE_EXTRA_KEYS
+
+
+# The order page's first scan field takes the bag in hand; its Enter reserves it: no key beyond the scan.
+RESERVE_EXTRA_KEYS = 0
+
+
+def _order_with_a_unit_to_reserve(page: Page):
+    for order in page.request.get("/api/orders", params={"status": "open", "limit": 50}).json()["items"]:
+        candidates = page.request.get(f"/api/orders/{order['id']}/candidates").json()
+        dins = [c["din"] for c in candidates]
+        fitting = [c for c in candidates if not c["refusals"] and not c["o_negative_kept"] and dins.count(c["din"]) == 1]
+        if fitting:
+            return order, fitting[0]
+    return None
+
+
+def test_the_unit_in_hand_is_reserved_for_an_order_by_its_scan_alone(page_as):
+    page = page_as("hospital")
+    found = _order_with_a_unit_to_reserve(page)
+    assert found, "the demo region has an open order with a unit in stock that suits it"
+    order, unit = found
+    page.goto(f"/hospital/orders/{order['id']}")
+    keys = Keyboard(page)
+    expect(page.get_by_label("Or scan the unit in your hand to reserve it")).to_be_focused()
+    keys.scan(f"={unit['din']}00")
+    page.wait_for_url("**/hospital/orders/*?saved=reserved")
+    held = page.request.get(f"/api/orders/{order['id']}/allocation").json()["reserved"]
+    assert unit["unit_id"] in [r["unit_id"] for r in held]
+    assert keys.count - (len(unit["din"]) + 4) <= RESERVE_EXTRA_KEYS
+

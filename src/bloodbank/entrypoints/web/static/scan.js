@@ -2,7 +2,7 @@
 // scanned at once (check character, structure, right barcode for the box) and says what is wrong.
 //
 // Scanner first: the cursor starts in the page's first scan field; Enter after a good scan moves to the
-// next field that takes typing (a signature's password included) or, from the last one, sends the form;
+// next field the form needs (a signature's password included) or, from the last one, sends the form;
 // after a refused scan the cursor stays in the field with the text selected, so the next scan replaces it.
 (function () {
   function check(input) {
@@ -35,10 +35,16 @@
     return el.offsetParent !== null || el.getClientRects().length > 0;
   }
 
+  // An optional field (a product code needed only when a DIN names two bags, an order number) is passed
+  // over: the scanner's flow goes from scan to scan to the signature, and a person reaches the rest by Tab.
+  function expected(el) {
+    return el.required || el.type === "password" || el.hasAttribute("data-scan");
+  }
+
   function nextField(input) {
     var fields = Array.prototype.slice.call(input.form ? input.form.elements : []);
     for (var i = fields.indexOf(input) + 1; i < fields.length; i++) {
-      if (takesTyping(fields[i])) return fields[i];
+      if (takesTyping(fields[i]) && expected(fields[i])) return fields[i];
     }
     return null;
   }
