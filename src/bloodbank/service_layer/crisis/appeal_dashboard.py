@@ -10,7 +10,7 @@ on a top-up invites nobody, and a gap that opens again (more casualties counted)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,11 +34,12 @@ RED_CELLS = "red_cells"
 @dataclass(frozen=True)
 class Statement:
     text: str  # the English template, looked up in the reader's catalogue where it is shown
-    params: dict[str, str | int] = field(default_factory=dict)
+    params: dict[str, str | int]
+    message: str  # in English, filled in: what a program or a log reads
 
-    @property
-    def message(self) -> str:
-        return self.text % self.params if self.params else self.text
+
+def statement(text: str, **params: str | int) -> Statement:
+    return Statement(text, params, text % params if params else text)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class ChartPoint:
 @dataclass(frozen=True)
 class Dashboard:
     incident_id: int
+    incident_status: str  # declared or closed
     at: datetime
     status: str  # the appeal's: none, running, paused, stopped
     usable_from: datetime
@@ -126,7 +128,7 @@ def dashboard(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | N
     coming = figures.expected(rows, rated, key=lambda r: r.window)
     windows = _windows(gap, cells)
     return Dashboard(
-        incident_id=incident_id, at=now, status=view.status, usable_from=gap.usable_from, closed=closed,
+        incident_id=incident_id, incident_status=gap.incident.status, at=now, status=view.status, usable_from=gap.usable_from, closed=closed,
         still_to_collect=missing, windows=windows, cells=cells, groups=progress,
         points=_points(gap, mc, {w: v * per_donor for w, v in coming.items()}),
         statements=_statements(view.status, closed, progress, windows), appeal=view)
@@ -190,16 +192,16 @@ def _points(gap: ShortfallView, mc: forecast.Parameters, appeal_units: dict[str,
 def _statements(status: str, closed: bool, progress, windows) -> tuple[Statement, ...]:
     out = []
     if closed:
-        out.append(Statement(N_("The gap is closed: the donations collected cover every group's need, and the "
+        out.append(statement(N_("The gap is closed: the donations collected cover every group's need, and the "
                                 "appeal invites nobody more.")))
     elif status in ("running", "paused") and progress:
         short = ", ".join(f"{p.still_to_collect} {p.group}" for p in progress if p.still_to_collect)
-        out.append(Statement(N_("Still to collect: %(count)s donations (%(groups)s)."),
-                             {"count": sum(p.still_to_collect for p in progress), "groups": short}))
+        out.append(statement(N_("Still to collect: %(count)s donations (%(groups)s)."),
+                             count=sum(p.still_to_collect for p in progress), groups=short))
     for line in windows:
         if line.gap and not line.passed and not line.appeal_reaches:
-            out.append(Statement(N_("No appeal reaches the %(window)s window: its gap of %(units)s red cell units "
+            out.append(statement(N_("No appeal reaches the %(window)s window: its gap of %(units)s red cell units "
                                     "is for stock, transfers and other services."),
-                                 {"window": line.window, "units": line.gap}))
+                                 window=line.window, units=line.gap))
     return tuple(out)
 
