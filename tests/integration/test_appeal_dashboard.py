@@ -139,3 +139,12 @@ def test_the_dashboard_s_queries_do_not_grow_with_the_donors_invited(database, l
     with statements(database) as many:
         dashboard(clerk(database, "inventory"), incident_id=incident, params=EXACT, forecast_params=mc)
     assert len(many) == len(few)
+
+
+def test_before_an_appeal_the_dashboard_shows_the_donors_it_would_need(database, link_secret):
+    make_appeal_site(database)
+    incident = _incident(database)
+    board = _board(database, incident)
+    assert board.status == "none" and not board.closed
+    assert [(g.group, g.donors_needed, g.collected, g.still_to_collect) for g in board.groups] == [("O-", 3, 0, 3)]
+    assert sum(w.invited for w in board.windows) == 0

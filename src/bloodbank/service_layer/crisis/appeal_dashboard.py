@@ -120,8 +120,10 @@ def dashboard(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | N
     rated = figures.rates(rows, sizing.Rates(params.response_rate, params.show_up_rate), params.prior_weight)
     flows = figures.flows(rows, lambda r: (r.window, r.group))
     cells = _cells(gap, flows, params, mc)
-    progress = tuple(GroupProgress(g.group, g.donors_needed, g.collected, max(0, g.donors_needed - g.collected))
-                     for g in view.groups)
+    # Before an appeal starts, the donors each group would need are shown all the same.
+    needed = {g.group: (g.donors_needed, g.collected) for g in view.groups} or {
+        g: (n, 0) for g, n in appeals.donors_needed(gap, params, mc).items() if n}
+    progress = tuple(GroupProgress(g, n, done, max(0, n - done)) for g, (n, done) in needed.items())
     missing = sum(p.still_to_collect for p in progress)
     closed = view.status != "none" and any(p.donors_needed for p in progress) and missing == 0
     per_donor = mc.yield_per_donation[RED_CELLS].value * mc.usable_share.value

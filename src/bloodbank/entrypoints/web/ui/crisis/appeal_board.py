@@ -34,7 +34,8 @@ def _image(svg: str) -> str:
 def dashboard_page(request: Request, incident_id: int, caller: Caller = INCIDENTS):
     board = dashboard(caller.uow(), incident_id=_incident_id(incident_id))
     svg, words = appeal_chart.need_and_supply(board, languages.gettext)
-    return render(request, "crisis/dashboard.html", board=board, appeal=board.appeal, chart=(_image(svg), words),
+    return render(request, "crisis/dashboard.html", board=board, chart=(_image(svg), words),
+                  appeal_lines={line.group: line for line in board.appeal.groups},
                   notice=NOTICES.get(request.query_params.get("saved", "")), incident_id=board.incident_id)
 
 
