@@ -93,7 +93,7 @@ def _cell(page, group: str, column: int):
 
 
 def test_an_inventory_manager_watches_an_appeal_close_the_gap(page_as, chromium, live_server, live_database_url,
-                                                              appeal_links):
+                                                              appeal_links, screenshot_dir):
     database = Database(live_database_url)
     _reachable_at_any_hour(database)
     page = page_as("inventory")
@@ -154,5 +154,6 @@ def test_an_inventory_manager_watches_an_appeal_close_the_gap(page_as, chromium,
 
     page.get_by_role("button", name="Top up now").click()
     expect(page.locator("#gap-closed")).to_have_text("Gap closed")
+    page.screenshot(path=screenshot_dir / "incident-dashboard.png", full_page=True)
     assert len(_links(database)) == len(links)  # a closed gap invites nobody
     database.dispose()
