@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import AppealInvitation, OutboxMessage
+from bloodbank.adapters.db.models import OutboxMessage
 from bloodbank.service_layer.crisis import appeals, incidents
 from bloodbank.service_layer.crisis.appeal_dashboard import dashboard
 from tests.integration.appeal_donation_fixtures import accept, decline, give_blood, invitation_ids

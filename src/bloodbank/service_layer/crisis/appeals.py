@@ -39,7 +39,6 @@ from bloodbank.service_layer.shared.clocks import site_clock, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
-
 @dataclass(frozen=True)
 class GroupLine:
     group: str
