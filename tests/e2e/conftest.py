@@ -38,14 +38,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_database_url(tmp_path_factory) -> str:
+    """The server's database, for a test that plays a part the browser does not (a donor giving blood)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'bloodbank.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         missing_tool(f"no chromium at {CHROMIUM} (install Debian's chromium): the browser tests are skipped")
     import uvicorn
 
     from bloodbank.entrypoints.web.app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'bloodbank.db'}"
+    url = live_database_url
     upgrade(url)
     database = Database(url)
     make_uow = lambda: UnitOfWork(database, actor=demo_data.DEMO_ACTOR)  # noqa: E731

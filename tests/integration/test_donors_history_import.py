@@ -205,3 +205,15 @@ def test_past_donations_of_a_donor_on_file_are_audited_one_by_one(database):
     assert all(e.action == "import" and "paper register, outage of 2026-02" in e.reason for e in entries)
     with pytest.raises(NotFound, match="No donor with id"):
         import_past_donations(clerk(database), [(999_999, gave(site, days_ago(5)))], source=SOURCE)
+
+
+def test_an_imported_donor_with_a_place_is_in_the_appeal_grid_as_one_registered_by_hand(database):
+    from bloodbank.domain.appeal_rules import default_parameters
+    from bloodbank.domain.appeal_selection import grid_cell
+
+    [placed, nowhere] = import_donors(clerk(database), [donor(latitude=52.91, longitude=-1.47), donor()],
+                                      source="test register")
+    with database.sessions() as s:
+        cells = dict(s.execute(select(Donor.id, Donor.grid_cell)).all())
+    assert cells[placed.donor_id] == grid_cell(52.91, -1.47, default_parameters().grid_degrees) is not None
+    assert cells[nowhere.donor_id] is None

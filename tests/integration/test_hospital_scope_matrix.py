@@ -355,6 +355,9 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/incidents/{incident_id}/appeal/pause": Op(need(P.INCIDENTS)),
     "POST /api/incidents/{incident_id}/appeal/resume": Op(need(P.INCIDENTS)),
     "POST /api/incidents/{incident_id}/appeal/top-up": Op(need(P.INCIDENTS)),
+    "GET /api/incidents/{incident_id}/appeal/dashboard": Op(need(P.INCIDENTS)),
+    "GET /api/incidents/{incident_id}/report": Op(need(P.INCIDENTS)),
+    "GET /api/incidents/{incident_id}/report/{section}.csv": Op(need(P.INCIDENTS)),
     "GET /api/outbox": Op(need(P.INCIDENTS)),
     # The donor's side: the signed link is the key, and the gateway's shared secret (checked after the body).
     "GET /api/appeal-links/{token}": Op(PUBLIC),

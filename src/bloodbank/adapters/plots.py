@@ -63,3 +63,22 @@ def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | N
         axes.legend(fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
+
+
+def steps(title: str, xs: Sequence[float], series: dict[str, Sequence[float]], *, xlabel: str = "",
+          ylabel: str = "", empty: str = "nothing recorded") -> str:
+    """Cumulative figures that change at given points (the end of each window): one step line per series."""
+    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    axes.set_title(title, fontsize=10)
+    styles = ("-", "--", ":", "-.")
+    for colour, style, (name, values) in zip(COLOURS, styles, series.items()):
+        axes.step(list(xs), list(values), where="pre", label=name, color=colour, linestyle=style)
+    if not any(any(values) for values in series.values()):
+        axes.text(0.5, 0.5, empty, ha="center", va="center", transform=axes.transAxes)
+    axes.set_xticks(list(xs), [f"{x:g}" for x in xs], fontsize=8)
+    axes.set_xlabel(xlabel, fontsize=8)
+    axes.set_ylabel(ylabel, fontsize=8)
+    if len(series) > 1:
+        axes.legend(fontsize=8, frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import (
-    Appeal, AppealInvitation, Appointment, Donation, Donor, Incident, Site, Unit, Visit,
-)
+from bloodbank.adapters.db.models import Appeal, AppealInvitation, Donation, Donor, Incident, Site
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import appeal_links, appeal_messages
 from bloodbank.domain import appeal_sizing as sizing
@@ -30,6 +28,7 @@ from bloodbank.domain import mass_casualty as forecast
 from bloodbank.domain.appeal_rules import AppealParameters, default_parameters
 from bloodbank.domain.appeal_selection import SiteInReach
 from bloodbank.domain.errors import AppealRefused
+from bloodbank.service_layer.crisis import appeal_figures as figures
 from bloodbank.service_layer.crisis import appeal_selection as selection
 from bloodbank.service_layer.crisis.appeal_links import link_base, link_secret
 from bloodbank.service_layer.crisis.incidents import load_incident
@@ -38,8 +37,6 @@ from bloodbank.service_layer.donors.appointments import available_slots
 from bloodbank.service_layer.messaging.outbox import enqueue
 from bloodbank.service_layer.shared.clocks import site_clock, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
-
-RELEASED = ("available", "reserved", "issued", "transfused", "in_transit", "returned")
 
 
 @dataclass(frozen=True)
@@ -156,9 +153,10 @@ def top_up(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | None
         row = _appeal(s, incident_id)
         if row is None or row.status != "running":
             return get_appeal(uow.again(), incident_id=incident_id, params=params, forecast_params=forecast_params)
-        rates = _rates(s, row.id, now, params)
+        rows = _tally(s, row.id, now, gap.incident.occurred_at, forecast_params)
+        rates = figures.rates(rows, sizing.Rates(params.response_rate, params.show_up_rate), params.prior_weight)
         needed = donors_needed(gap, params, forecast_params)
-        expected = _expected(s, row.id, now, rates)
+        expected = figures.expected(rows, rates)
         days = sorted({d for _, d in capacity})
         by_day = [sizing.DayCapacity(d, sum(n for (_, day), n in capacity.items() if day == d)) for d in days]
         plan = sizing.size(needed, expected, rates, by_day)
@@ -236,38 +234,10 @@ def donors_needed(gap: ShortfallView, params: AppealParameters,
     return out
 
 
-def _rates(s, appeal_id: int, now: datetime, params: AppealParameters) -> sizing.Rates:
-    rows = s.execute(select(AppealInvitation.status, AppealInvitation.expires_at, Appointment.starts_at,
-                            Appointment.status)
-                     .outerjoin(Appointment, Appointment.id == AppealInvitation.appointment_id)
-                     .where(AppealInvitation.appeal_id == appeal_id)).all()
-    settled = sum(1 for status, expires, _, _ in rows if status != "invited" or expires <= now)
-    accepted = sum(1 for status, *_ in rows if status == "accepted")
-    due = [(starts, st) for status, _, starts, st in rows if status == "accepted" and starts is not None
-           and starts <= now]
-    arrived = sum(1 for _, st in due if st == "checked_in")
-    prior = sizing.Rates(params.response_rate, params.show_up_rate)
-    return sizing.learned(prior, params.prior_weight, settled=settled, accepted=accepted, due=len(due),
-                          arrived=arrived)
-
-
-def _expected(s, appeal_id: int, now: datetime, rates: sizing.Rates) -> dict[str, float]:
-    out: dict[str, float] = {}
-    rows = s.execute(select(AppealInvitation.blood_group, AppealInvitation.status, AppealInvitation.expires_at,
-                            Appointment.status)
-                     .outerjoin(Appointment, Appointment.id == AppealInvitation.appointment_id)
-                     .where(AppealInvitation.appeal_id == appeal_id)).all()
-    for group, status, expires, booking in rows:
-        if status == "invited" and expires > now:
-            value = rates.per_invitation
-        elif status == "accepted" and booking == "checked_in":
-            value = 1.0
-        elif status == "accepted" and booking == "booked":
-            value = rates.show_up
-        else:
-            value = 0.0
-        out[group] = out.get(group, 0.0) + value
-    return out
+def _tally(s, appeal_id: int, now: datetime, occurred_at: datetime,
+           mc: forecast.Parameters | None = None) -> list[figures.Tally]:
+    mc = mc or forecast.default_parameters()
+    return figures.tally(s, appeal_id, now, figures.bounds(occurred_at, mc.usable_after_hours.value))
 
 
 def _sites(uow: UnitOfWork, params: AppealParameters) -> list[selection.SiteForAppeal]:
@@ -312,49 +282,23 @@ def get_appeal(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | 
         if row is None:
             prior = sizing.Rates(params.response_rate, params.show_up_rate)
             return _empty(incident, prior, params)
-        rates = _rates(s, row.id, now, params)
-        expected = _expected(s, row.id, now, rates)
-        counts = _counts(s, row.id)
-        days = s.execute(select(AppealInvitation.slot_day, func.count(),
-                                func.sum(_is(AppealInvitation.status, "accepted")))
-                         .where(AppealInvitation.appeal_id == row.id).group_by(AppealInvitation.slot_day)
-                         .order_by(AppealInvitation.slot_day)).all()
+        rows = _tally(s, row.id, now, incident.occurred_at, forecast_params)
+        rates = figures.rates(rows, sizing.Rates(params.response_rate, params.show_up_rate), params.prior_weight)
+        expected = figures.expected(rows, rates)
+        counts = figures.flows(rows, lambda r: r.group)
+        days = figures.flows(rows, lambda r: r.slot_day)
         status, started = row.status, (row.started_at, row.started_by, row.changed_at, row.changed_by, row.sized_at)
         collected_today = _collected_today(s, now)
 
     gap = gap or shortfall(uow.again(), incident_id=incident_id, params=forecast_params)
     needed = donors_needed(gap, params, forecast_params)
-    groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1), *counts.get(g, (0,) * 6))
+    groups = tuple(GroupLine(g, needed.get(g, 0), round(expected.get(g, 0.0), 1),
+                             *astuple(counts.get(g, figures.Flow())))
                    for g in sizing.GROUPS if needed.get(g) or g in counts)
     statements = _statements(status, groups, collected_today)
     return AppealView(incident_id, status, *started, round(rates.response, 3), round(rates.show_up, 3), groups,
-                      tuple(DayLine(d, n, int(a or 0)) for d, n, a in days), statements,
+                      tuple(DayLine(d, f.invited, f.accepted) for d, f in sorted(days.items())), statements,
                       tuple((what, f"{value:g}", source) for what, source, value in params.sources()))
-
-
-def _is(column, value):
-    return case((column == value, 1), else_=0)
-
-
-def _counts(s, appeal_id: int) -> dict[str, tuple[int, ...]]:
-    released = (select(func.count()).select_from(Unit)
-                .where(Unit.donation_id == Donation.id, Unit.status.in_(RELEASED)).correlate(Donation).scalar_subquery())
-    rows = s.execute(
-        select(AppealInvitation.blood_group, AppealInvitation.status, Appointment.status, Donation.id, released)
-        .outerjoin(Appointment, Appointment.id == AppealInvitation.appointment_id)
-        .outerjoin(Visit, Visit.appointment_id == Appointment.id)
-        .outerjoin(Donation, Donation.visit_id == Visit.id)
-        .where(AppealInvitation.appeal_id == appeal_id)).all()
-    out: dict[str, list[int]] = {}
-    for group, status, booking, donation_id, units in rows:
-        line = out.setdefault(group, [0] * 6)
-        line[0] += 1
-        line[1] += status == "accepted"
-        line[2] += status == "declined"
-        line[3] += booking == "checked_in"
-        line[4] += donation_id is not None
-        line[5] += bool(units)
-    return {g: tuple(v) for g, v in out.items()}
 
 
 def _statements(status: str, groups, collected_today: Mapping[str, int]) -> tuple[str, ...]:

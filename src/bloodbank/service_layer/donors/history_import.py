@@ -30,6 +30,8 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.db.models.donors import write_name_tokens
 from bloodbank.config import get_settings
 from bloodbank.domain import collection as rules
+from bloodbank.domain import appeal_rules
+from bloodbank.domain.appeal_selection import grid_cell
 from bloodbank.domain.donor_numbers import new_donor_number
 from bloodbank.domain.search_keys import phone_digits_last_first
 from bloodbank.domain.errors import Conflict, InvalidInput
@@ -115,7 +117,9 @@ def import_donors(uow: UnitOfWork, donors: Sequence[ImportedDonor], *, source: s
         s = uow.session
         sites = _sites(s, [d.preferred_site_id for d in donors] + [p.site_id for d in donors for p in d.donations])
         # A bulk insert passes by the ORM's events: the search keys are written here, as the events would.
-        keyed = [{**f, "phone_key": phone_digits_last_first(f.get("phone"))} for f in fields]
+        cell = appeal_rules.default_parameters().grid_degrees
+        keyed = [{**f, "phone_key": phone_digits_last_first(f.get("phone")),
+                  "grid_cell": grid_cell(f.get("latitude"), f.get("longitude"), cell)} for f in fields]
         ids = s.execute(insert(Donor).returning(Donor.id, sort_by_parameter_order=True), keyed).scalars().all()
         write_name_tokens(s.connection(), [(i, f["given_name"], f["family_name"]) for i, f in zip(ids, fields)])
         numbers = [new_donor_number(i) for i in ids]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Optional
+
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -63,6 +66,21 @@ def top_up(incident_id: int = IncidentId, actor: str = Actor) -> None:
     """Invite what the gap still needs at the rates learned so far (nobody once it is covered)."""
     with clerk_errors():
         print_appeal(appeals.top_up(uow(), incident_id=incident_id))
+
+
+@app.command()
+@needs(P.INCIDENTS)
+def follow(every: Optional[int] = typer.Option(None, "--every", min=10, max=86_400,
+                                               help="Run again every SECONDS until stopped; once if left out."),
+           actor: str = Actor) -> None:
+    """Top up every running appeal and stop those whose incident was closed, as `serve` does beside the server."""
+    while True:
+        with clerk_errors():
+            count = appeals.top_up_running(uow())
+        console.print(f"{count} running appeal(s) topped up.")
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @app.command()

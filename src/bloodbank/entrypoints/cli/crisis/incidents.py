@@ -13,6 +13,7 @@ from bloodbank.domain.access import Permission as P
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.incidents import IncidentKind, Severity
+from bloodbank.entrypoints.cli.crisis import appeal_board
 from bloodbank.entrypoints.cli.crisis import appeals as appeals_cli
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
@@ -25,6 +26,8 @@ app = typer.Typer(help="Mass-casualty incidents: declare, count casualties by se
                        "shortfall of blood, close (signed).", no_args_is_help=True)
 
 app.add_typer(appeals_cli.app, name="appeal")
+app.command("dashboard")(appeal_board.dashboard_command)
+app.command("report")(appeal_board.report_command)
 
 IncidentId = typer.Argument(..., min=1, max=MAX_ID, help="The incident's number.")
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from bloodbank.entrypoints.web.i18n import in_request_language
 from bloodbank.entrypoints.web.ui import help, home, public
 from bloodbank.entrypoints.web.ui.blood import inventory, lab, processing
-from bloodbank.entrypoints.web.ui.crisis import appeals, incidents
+from bloodbank.entrypoints.web.ui.crisis import appeal_board, appeals, incidents
 from bloodbank.entrypoints.web.ui.donors import collection, desk, donor_record, erasure, kiosk
 from bloodbank.entrypoints.web.ui.field import walking_blood_bank
 from bloodbank.entrypoints.web.ui.hospital import hospital
@@ -15,6 +15,6 @@ from bloodbank.entrypoints.web.ui.traceability import trace
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(in_request_language)])
 for module in (login, account, language, home, desk, donor_record, erasure, kiosk, collection, processing, lab,
-               inventory, hospital, incidents, monthly, walking_blood_bank, appeals,
+               inventory, hospital, incidents, monthly, walking_blood_bank, appeals, appeal_board,
                trace, admin, help, public):
     router.include_router(module.router)

@@ -26,7 +26,8 @@ MAX_TOKEN = 200
 @router.post("/incidents/{incident_id}/appeal")
 async def appeal_act(request: Request, incident_id: int, caller: Caller = INCIDENTS):
     incident_id = _incident_id(incident_id)
-    action = str((await request.form()).get("action", ""))
+    form = await request.form()
+    action = str(form.get("action", ""))
     try:
         act = ACTS.get(action)
         if act is None:
@@ -34,6 +35,8 @@ async def appeal_act(request: Request, incident_id: int, caller: Caller = INCIDE
         act(caller.uow(), incident_id=incident_id)
     except DomainError as failure:
         return _incident_page(request, caller, incident_id, status_code=status_for(failure), error=failure.message)
+    if form.get("back") == "dashboard":
+        return RedirectResponse(f"/incidents/{incident_id}/dashboard?saved=appeal_{action}", status_code=303)
     return RedirectResponse(f"/incidents/{incident_id}?saved=appeal_{action}#appeal", status_code=303)
 
 
