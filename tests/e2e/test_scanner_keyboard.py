@@ -1,8 +1,15 @@
 """The scanner alone: what a barcode scanner types (characters, then Enter) drives the release from the first
 scan to the signature's password, and a refused scan is replaced by the next one. Key presses are counted."""
 
-from playwright.sync_api import Page, expect
+from datetime import timedelta
 
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from bloodbank.adapters.db.database import Database
+from bloodbank.adapters.db.models import Hospital, Unit
+from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.isbt128 import make_din
 from bloodbank.entrypoints.demo import accounts as demo_users
 
 # Keys beyond the scans themselves, from the first scan to the signature's password: the signing form asks
@@ -131,3 +138,49 @@ def test_the_unit_in_hand_is_reserved_for_an_order_by_its_scan_alone(page_as):
     assert unit["unit_id"] in [r["unit_id"] for r in held]
     assert keys.count - (len(unit["din"]) + 4) <= RESERVE_EXTRA_KEYS
 
+
+def _group_o_red_cells_in_stock(database_url: str, hospital_id: int) -> None:
+    """A bag of group O red cells on the shelf of the blood bank serving the hospital, as a delivery would
+    leave it: the demo's own stock of them may all be held or issued by the time this test runs."""
+    database = Database(database_url)
+    try:
+        with database.sessions() as session, session.begin():
+            site_id = session.get(Hospital, hospital_id).site_id
+            serial = 900_000 + session.scalar(select(func.count()).select_from(Unit))
+            now = utcnow()
+            session.add(Unit(din=str(make_din("Z0001", 26, serial)), product_code="E0382", division="00",
+                             kind="red_cells", blood_group="O+", status="available", volume_ml=280,
+                             collected_at=now - timedelta(days=5), expires_at=now + timedelta(days=20),
+                             site_id=site_id, storage_location="issue fridge"))
+    finally:
+        database.dispose()
+
+
+def test_an_emergency_release_takes_the_bag_s_scan_the_band_s_scan_the_reason_and_the_password(page_as,
+                                                                                             live_database_url):
+    page = page_as("hospital")
+    patient = next(p for p in page.request.get("/api/patients", params={"limit": 50}).json()["items"]
+                   if p["identifiers"] and p["hospital_id"] is not None)
+    _group_o_red_cells_in_stock(live_database_url, patient["hospital_id"])
+    units = [u for u in page.request.get(f"/api/patients/{patient['id']}/emergency-units").json()
+             if not u["refusals"]]
+    assert units
+    system, value = patient["identifiers"][0]
+    page.goto(f"/hospital/emergency?patient_id={patient['id']}")
+    keys = Keyboard(page)
+    expect(page.get_by_label("Scan the bag you took", exact=False)).to_be_focused()
+    keys.scan(f"={units[0]['din']}00")
+    expect(page.get_by_label("Patient identifier (scan the wristband)")).to_be_focused()
+    keys.scan(f"{system}:{value}")
+    reason = "major haemorrhage, bay 2"
+    expect(page.get_by_label("Why blood goes before testing")).to_be_focused()
+    keys.scan(reason)
+    password = page.get_by_label("Your password, to sign")
+    if not password.evaluate("el => el === document.activeElement"):
+        keys.press("Enter")  # past the optional order number
+    expect(password).to_be_focused()
+    keys.scan(demo_users.DEMO_PASSWORD)
+    page.wait_for_url("**/hospital/issues/*")
+    scanned = len(units[0]["din"]) + 4 + len(f"{system}:{value}") + 1
+    typed = len(reason) + 1 + len(demo_users.DEMO_PASSWORD) + 1
+    assert keys.count - scanned - typed <= 1

@@ -1,6 +1,6 @@
 """donors imported in bulk after 0020 were written without their appeal grid cell: an appeal never found them
 
-Revision ID: 0026
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-06 04:30:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 from bloodbank.domain.appeal_rules import default_parameters
 from bloodbank.domain.appeal_selection import grid_cell
 
-revision = '0026'
+revision = '0024'
 down_revision = '0023'
 branch_labels = None
 depends_on = None
