@@ -92,7 +92,7 @@ def load_demo(make_uow: Callable[[], UnitOfWork], *, donors: int = 5000, seed: i
     if blood:
         load_past_incident(make_uow, site_views[0].id)
         load_panel(make_uow, site_views[0].id, made)
-        load_field_hospital(make_uow, site_views[0].id)
+        load_field_hospital(make_uow, site_views[0].id, made)
     return DemoSummary(created, len(people), sum(len(d.donations) for d in made),
                        sum(d.deferred_until is not None for d in made), len(booked),
                        stock or demo_blood.BloodSummary())
