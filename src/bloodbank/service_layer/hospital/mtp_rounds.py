@@ -19,7 +19,7 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import isbt128
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
-from bloodbank.domain.issue import IssueRefused, Refusal, issue_checks
+from bloodbank.domain.issue import Refusal, issue_checks
 from bloodbank.domain.massive_transfusion import KINDS_OF, Ratio, compose_round
 from bloodbank.domain.messages import N_
 from bloodbank.service_layer.hospital import massive_transfusion as protocols
