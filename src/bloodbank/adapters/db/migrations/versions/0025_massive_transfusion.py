@@ -1,15 +1,15 @@
 """Massive transfusion protocols, their rounds, a hospital's ratio, and pre-printed emergency identities
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 import sqlalchemy as sa
 from alembic import op
 
 from bloodbank.adapters.db.types import UTCDateTime
 
-revision = '0024'
-down_revision = '0023'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
