@@ -183,3 +183,14 @@ def test_the_demo_has_a_walking_blood_bank_panel_with_titres_loaded_once(databas
         assert 0 < len(members) <= 12 and all(m.withdrawn_at is None for m in members)
         assert len({m.site_id for m in members}) == 1
         assert s.execute(select(func.count(Titre.id))).scalar() > 0
+
+
+def test_the_demo_field_hospital_has_its_own_ratio_and_one_identity_pack_loaded_once(database):
+    from bloodbank.adapters.db.models import EmergencyIdentity, HospitalMtpRatio, IdentityPack
+    load_with_blood(database, n=150, seed=5)
+    load(database, 5, seed=9, appointments=0)
+    with database.sessions() as s:
+        assert s.execute(select(func.count(IdentityPack.id))).scalar() == 1
+        assert s.execute(select(func.count(EmergencyIdentity.id))).scalar() == 10
+        [ratio] = s.execute(select(HospitalMtpRatio)).scalars().all()
+        assert (ratio.red_cells, ratio.plasma, ratio.platelets) == (2, 2, 1)

@@ -74,6 +74,10 @@ class Permission(StrEnum):
     EMERGENCY_COLLECTION = "emergency_collection"  # bedside tests and a collection from a called member
     # Sign for blood not fully tested for infection: a physician's risk, never a clerk's.
     ISSUE_NOT_FULLY_TESTED = "issue_not_fully_tested"
+    # Activate and end a massive transfusion protocol, prepare, issue and take back its coolers.
+    MASSIVE_TRANSFUSION = "massive_transfusion"
+    # Set a hospital's massive transfusion ratio: its transfusion committee's decision, the medical director's here.
+    MTP_RATIO = "massive_transfusion.ratio"
     INCIDENTS = "incidents"  # declare and close mass-casualty incidents, see every count and the shortfall
     # Add the casualties admitted and see one's own entries and the list of incidents (no counts): a hospital's
     # staff, and the blood service's roles, who also hold INCIDENTS.
@@ -87,7 +91,7 @@ class Permission(StrEnum):
 P = Permission
 _DESK = {P.DONORS_READ, P.DONORS_WRITE, P.APPOINTMENTS, P.VISITS}
 _HOSPITAL = {P.PATIENTS_READ, P.PATIENTS_WRITE, P.ORDERS, P.ISSUE, P.EMERGENCY_RELEASE, P.TRANSFUSION,
-             P.UNITS_READ, P.ISSUE_NOT_FULLY_TESTED}
+             P.UNITS_READ, P.ISSUE_NOT_FULLY_TESTED, P.MASSIVE_TRANSFUSION}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_DESK | {P.PANEL, P.OWN_ACCOUNT}),
@@ -137,6 +141,8 @@ SIGNATURE_MEANINGS = {
     "supply_cut_off": "I declare that the supply of tested blood to {subject} is cut off and the walking blood bank "
                       "may be called.",
     "close_incident": "I close incident {subject}: its casualties are counted and no more blood is planned for it.",
+    "end_massive_transfusion": "I end the massive transfusion protocol for patient {subject}: no more rounds are "
+                               "prepared for it.",
     "erase": "At the donor's request I erase the personal data of donor {subject} as the statement lists, keeping "
              "what traceability and safety require; this cannot be undone.",
     "retention": "I apply the retention rules and erase {subject}, as listed; this cannot be undone.",

@@ -14,7 +14,7 @@ from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.crisis import incidents, outbox
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
 from bloodbank.entrypoints.cli.field import walking_blood_bank
-from bloodbank.entrypoints.cli.hospital import issue, orders, patients, transfusion
+from bloodbank.entrypoints.cli.hospital import issue, massive_transfusion, orders, patients, transfusion
 from bloodbank.entrypoints.cli.reporting import monthly as monthly_reports
 from bloodbank.entrypoints.cli.staff import audit, keys, users
 from bloodbank.entrypoints.cli.traceability import trace
@@ -43,6 +43,8 @@ app.add_typer(patients.app, name="patients")
 app.add_typer(orders.app, name="orders")
 app.add_typer(issue.app, name="issue")
 app.add_typer(transfusion.app, name="transfusion")
+app.add_typer(massive_transfusion.app, name="mtp")
+app.add_typer(massive_transfusion.packs_app, name="identity-packs")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(monthly_reports.app, name="reports")
 app.add_typer(walking_blood_bank.app, name="field")

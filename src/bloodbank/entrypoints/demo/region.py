@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from bloodbank.domain.errors import DomainError
 from bloodbank.entrypoints.demo import blood as demo_blood
 from bloodbank.entrypoints.demo.incidents import load_past_incident
+from bloodbank.entrypoints.demo.field_hospital import load_field_hospital
 from bloodbank.entrypoints.demo.panel import load_panel
 from bloodbank.service_layer.donors import appointments, history_import, search, sites
 from bloodbank.service_layer.donors.history_import import ImportedDonor, Measurements, PastDeferral, PastDonation
@@ -91,6 +92,7 @@ def load_demo(make_uow: Callable[[], UnitOfWork], *, donors: int = 5000, seed: i
     if blood:
         load_past_incident(make_uow, site_views[0].id)
         load_panel(make_uow, site_views[0].id, made)
+        load_field_hospital(make_uow, site_views[0].id, made)
     return DemoSummary(created, len(people), sum(len(d.donations) for d in made),
                        sum(d.deferred_until is not None for d in made), len(booked),
                        stock or demo_blood.BloodSummary())

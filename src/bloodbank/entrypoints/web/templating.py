@@ -170,6 +170,7 @@ NAVIGATION = (
     (N_("Lab"), "/lab", Permission.RESULTS_WRITE),
     (N_("Inventory"), "/inventory", Permission.UNITS_READ),
     (N_("Hospital"), "/hospital", Permission.ORDERS),
+    (N_("Massive transfusion"), "/hospital/mtp", Permission.MASSIVE_TRANSFUSION),
     (N_("Incidents"), "/incidents", Permission.CASUALTY_COUNTS),
     (N_("Walking blood bank"), "/field", Permission.PANEL),
     (N_("Emergency collection"), "/field/calls", Permission.EMERGENCY_COLLECTION),

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Hospital, Patient, PatientIdentifier
+from bloodbank.adapters.db.models import EmergencyIdentity, Hospital, Patient, PatientIdentifier
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.text import clean_name
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound, PossibleDuplicate
@@ -182,6 +182,17 @@ def register_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | 
     The guessed age becomes a date of birth marked as estimated; merge the
     record into the real one once the patient is identified.
     """
+    with uow:
+        patient = new_emergency_patient(uow, hospital_id=hospital_id, sex=sex, approximate_age=approximate_age)
+        view = patient_view(uow.session, patient)
+        uow.commit()
+        return view
+
+
+def new_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | None, approximate_age: int | None,
+                          number: str | None = None, detail: dict | None = None) -> Patient:
+    """The unidentified patient's record inside the caller's transaction: the next emergency number, or the
+    pre-printed `number` of a wristband scanned."""
     sex = normalize_sex(sex)
     today = utcnow().date()
     born = None
@@ -190,20 +201,21 @@ def register_emergency_patient(uow: UnitOfWork, *, hospital_id: int, sex: str | 
                 or not 0 <= approximate_age <= MAX_AGE:
             raise InvalidInput(f"The approximate age is a whole number of years from 0 to {MAX_AGE}.")
         born = date(today.year - approximate_age, 1, 1)
-    with uow:
-        session = uow.session
-        scope.hospital(uow, hospital_id)
-        patient = Patient(hospital_id=hospital_id, sex=sex, date_of_birth=born,
-                          date_of_birth_estimated=born is not None)
-        session.add(patient)
-        session.flush()
+    session = uow.session
+    scope.hospital(uow, hospital_id)
+    patient = Patient(hospital_id=hospital_id, sex=sex, date_of_birth=born,
+                      date_of_birth_estimated=born is not None)
+    session.add(patient)
+    session.flush()
+    if number is None:
         number = _add_emergency_number(session, patient.id, today.year)
-        uow.audit("register_emergency", "patient", patient.id,
-                  new={**snapshot(patient), "identifiers": [("emergency", number)],
-                       "approximate_age": approximate_age})
-        view = patient_view(session, patient)
-        uow.commit()
-        return view
+    else:
+        session.add(PatientIdentifier(patient_id=patient.id, system="emergency", value=number, added_at=utcnow()))
+        _flush_identifiers(session, [("emergency", number)])
+    uow.audit("register_emergency", "patient", patient.id,
+              new={**snapshot(patient), "identifiers": [("emergency", number)],
+                   "approximate_age": approximate_age, **(detail or {})})
+    return patient
 
 
 def _add_emergency_number(session: Session, patient_id: int, year: int) -> str:
@@ -222,14 +234,19 @@ def _add_emergency_number(session: Session, patient_id: int, year: int) -> str:
 
 
 def _last_emergency_serial(session: Session, year: int) -> int:
+    """The highest number given or printed ahead (a wristband in a trauma bay's pack is never given again)."""
     prefix = f"EM-{year:04d}-"
-    value = session.execute(
+    given = session.execute(
         select(PatientIdentifier.value)
         .where(PatientIdentifier.system == "emergency", PatientIdentifier.value.startswith(prefix))
         .order_by(func.length(PatientIdentifier.value).desc(), PatientIdentifier.value.desc()).limit(1)
     ).scalar()
-    parsed = emergency_serial(value) if value else None
-    return parsed[1] if parsed else 0
+    printed = session.execute(
+        select(EmergencyIdentity.number).where(EmergencyIdentity.number.startswith(prefix))
+        .order_by(func.length(EmergencyIdentity.number).desc(), EmergencyIdentity.number.desc()).limit(1)
+    ).scalar()
+    serials = [parsed[1] for parsed in (emergency_serial(v) for v in (given, printed) if v) if parsed]
+    return max(serials, default=0)
 
 
 def add_identifier(uow: UnitOfWork, *, patient_id: int, system: str, value: str,

@@ -49,33 +49,40 @@ def return_unit(uow: UnitOfWork, *, issue_id: int, minutes_out_of_storage: int, 
             or minutes_out_of_storage < 0:
         raise InvalidInput("The time out of storage is a whole number of minutes, 0 or more.")
     with uow:
-        session = uow.session
         issue = scope.issue(uow, issue_id, missing=f"No issue {issue_id}: only a unit that was issued can be returned.")
-        unit = load_unit(session, issue.unit_id, lock=True)
-        _ensure_returnable(session, issue, unit.status)
-        detail = {"issue_id": issue.id, "minutes_out_of_storage": minutes_out_of_storage,
-                  "kept_in_cold_chain": bool(kept_in_cold_chain)}
-        if unit.status == "recalled":
-            # Called back by a recall: it stays recalled, the bag kept for the investigation (e.g. culture).
-            restock, explanation = False, "it is under recall: keep it apart for the investigation"
-            record_event(uow, unit, "returned", detail=detail)
-        else:
-            restock, explanation = _receive(uow, unit, detail, minutes_out_of_storage, bool(kept_in_cold_chain), rule)
-        end_live_reservation(uow, unit.id, "unit returned from the ward")
-        row = UnitReturn(issue_id=issue.id, unit_id=unit.id, returned_at=utcnow(), received_by=uow.actor,
-                         minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
-                         restocked=restock, note=(note or "").strip())
-        session.add(row)
-        session.flush()
-        uow.audit("create", "unit_return", row.id, new=snapshot(row), reason=f"unit returned: {explanation}")
-        result = ReturnView(
-            return_id=row.id, issue_id=issue.id, unit_id=unit.id, din=unit.din, product_code=unit.product_code,
-            minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
-            restocked=restock, unit_status=unit.status, explanation=explanation, returned_at=row.returned_at,
-            received_by=row.received_by,
-        )
+        result = take_back(uow, issue, minutes_out_of_storage=minutes_out_of_storage,
+                           kept_in_cold_chain=kept_in_cold_chain, note=note, rule=rule)
         uow.commit()
         return result
+
+
+def take_back(uow: UnitOfWork, issue: Issue, *, minutes_out_of_storage: int, kept_in_cold_chain: bool,
+              note: str = "", rule: ReturnRule = DEFAULT_RETURN_RULE) -> ReturnView:
+    """The return of one issued unit inside the caller's transaction (a cooler brings back several at once)."""
+    session = uow.session
+    unit = load_unit(session, issue.unit_id, lock=True)
+    _ensure_returnable(session, issue, unit.status)
+    detail = {"issue_id": issue.id, "minutes_out_of_storage": minutes_out_of_storage,
+              "kept_in_cold_chain": bool(kept_in_cold_chain)}
+    if unit.status == "recalled":
+        # Called back by a recall: it stays recalled, the bag kept for the investigation (e.g. culture).
+        restock, explanation = False, "it is under recall: keep it apart for the investigation"
+        record_event(uow, unit, "returned", detail=detail)
+    else:
+        restock, explanation = _receive(uow, unit, detail, minutes_out_of_storage, bool(kept_in_cold_chain), rule)
+    end_live_reservation(uow, unit.id, "unit returned from the ward")
+    row = UnitReturn(issue_id=issue.id, unit_id=unit.id, returned_at=utcnow(), received_by=uow.actor,
+                     minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
+                     restocked=restock, note=(note or "").strip())
+    session.add(row)
+    session.flush()
+    uow.audit("create", "unit_return", row.id, new=snapshot(row), reason=f"unit returned: {explanation}")
+    return ReturnView(
+        return_id=row.id, issue_id=issue.id, unit_id=unit.id, din=unit.din, product_code=unit.product_code,
+        minutes_out_of_storage=minutes_out_of_storage, kept_in_cold_chain=bool(kept_in_cold_chain),
+        restocked=restock, unit_status=unit.status, explanation=explanation, returned_at=row.returned_at,
+        received_by=row.received_by,
+    )
 
 
 def issue_of_scanned_unit(uow: UnitOfWork, *, scanned_unit: str, scanned_product: str | None = None) -> int:

@@ -80,6 +80,11 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "panel_call": P.PANEL,
     "supply_cut_off": P.PANEL,
     "recipient_follow_up": P.TRACE,
+    # massive transfusion: a patient's protocol and coolers; a hospital's ratio; emergency identities printed
+    "massive_transfusion": P.PATIENTS_READ,
+    "mtp_round": P.PATIENTS_READ,
+    "hospital_mtp_ratio": P.PATIENTS_READ,
+    "identity_pack": P.PATIENTS_READ,
     # running the system
     "site": P.AUDIT_READ,
     "user": P.USERS,

@@ -12,6 +12,9 @@ from bloodbank.adapters.db.models.inventory import (
 )
 from bloodbank.adapters.db.models.incidents import CasualtyCount, Incident
 from bloodbank.adapters.db.models.lab import DonorFollowUp, TestResult
+from bloodbank.adapters.db.models.massive_transfusion import (
+    EmergencyIdentity, HospitalMtpRatio, IdentityPack, MassiveTransfusion, MtpRound, MtpRoundUnit,
+)
 from bloodbank.adapters.db.models.orders import Crossmatch, Issue, Order, Reservation
 from bloodbank.adapters.db.models.patients import (
     AntibodyScreen, Hospital, Patient, PatientAntibody, PatientGrouping, PatientIdentifier, PatientSample,
@@ -37,5 +40,6 @@ __all__ = [
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",
     "TemperatureExcursion", "TestResult", "Transfer", "TransferItem", "Transfusion", "TransfusionReaction",
     "KioskSession", "Unit", "UnitEvent", "UnitHold", "UnitParent", "UnitReturn", "User", "UserSession", "Visit",
+    "EmergencyIdentity", "HospitalMtpRatio", "IdentityPack", "MassiveTransfusion", "MtpRound", "MtpRoundUnit",
     "PanelActivation", "PanelCall", "PanelMember", "RapidTest", "RecipientFollowUp", "SupplyCutOff", "Titre",
 ]
