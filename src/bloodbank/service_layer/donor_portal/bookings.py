@@ -1,0 +1,51 @@
+"""A donor books, moves and cancels their own appointments: the desk's use cases, the desk's checks.
+
+An appointment that is not the donor's own is "not found", worded as one that
+does not exist, so an id tried at random tells nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import Appointment
+from bloodbank.domain.errors import NotFound
+from bloodbank.service_layer.donors import appointments
+from bloodbank.service_layer.donors.appointments import AppointmentView, SlotView
+from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
+from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+
+
+def _ensure_own(uow: UnitOfWork, donor_id: int, appointment_id: int) -> None:
+    owner = uow.session.execute(select(Appointment.donor_id).where(Appointment.id == appointment_id)).scalar()
+    if owner is None or owner not in donor_ids_of_person(uow.session, donor_id):
+        raise NotFound(f"No appointment with id {appointment_id}.")
+
+
+def slots(uow: UnitOfWork, *, site_id: int, on: date) -> list[SlotView]:
+    return appointments.available_slots(uow, site_id=site_id, on=on)
+
+
+def book(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: datetime, kind: str) -> AppointmentView:
+    return appointments.book(uow, donor_id=donor_id, site_id=site_id, starts_at=starts_at, kind=kind)
+
+
+def cancel(uow: UnitOfWork, *, donor_id: int, appointment_id: int) -> AppointmentView:
+    with uow:
+        _ensure_own(uow, donor_id, appointment_id)
+        result = appointments.cancel_within(uow, appointment_id=appointment_id, reason="cancelled by the donor")
+        uow.commit()
+        return result
+
+
+def move(uow: UnitOfWork, *, donor_id: int, appointment_id: int, site_id: int, starts_at: datetime,
+         kind: str) -> AppointmentView:
+    """The old chair is given back and the new one taken in one transaction: a refused move keeps the booking."""
+    with uow:
+        _ensure_own(uow, donor_id, appointment_id)
+        appointments.cancel_within(uow, appointment_id=appointment_id, reason="moved by the donor")
+        result = appointments.book_within(uow, donor_id=donor_id, site_id=site_id, starts_at=starts_at, kind=kind)
+        uow.commit()
+        return result
