@@ -76,6 +76,8 @@ def create_app(database_url: str) -> FastAPI:
             return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
                                 content={"code": "not_authenticated",
                                          "message": languages.gettext(N_("Log in or send an API token."))})
+        if request.url.path == "/my" or request.url.path.startswith("/my/"):
+            return RedirectResponse("/my/sign-in", status_code=303)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(MustChangePassword)
