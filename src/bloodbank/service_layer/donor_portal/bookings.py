@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import Appointment
+from bloodbank.adapters.db.models import Appointment, Site
 from bloodbank.domain.errors import NotFound
 from bloodbank.service_layer.donors import appointments
 from bloodbank.service_layer.donors.appointments import AppointmentView, SlotView
@@ -49,3 +49,10 @@ def move(uow: UnitOfWork, *, donor_id: int, appointment_id: int, site_id: int, s
         result = appointments.book_within(uow, donor_id=donor_id, site_id=site_id, starts_at=starts_at, kind=kind)
         uow.commit()
         return result
+
+
+def open_sites(uow: UnitOfWork) -> list[tuple[int, str]]:
+    """The sites a donor may book at: (id, name), open ones only."""
+    with uow:
+        return [(row.id, row.name) for row in uow.session.execute(
+            select(Site).where(Site.active.is_(True)).order_by(Site.name)).scalars()]
