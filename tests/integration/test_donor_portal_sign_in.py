@@ -157,3 +157,19 @@ def test_a_change_without_the_session_csrf_token_is_refused(database, sms_gatewa
     client = sign_in_by_sms(home_browser(database), database, donor, sms_gateway)
     del client.headers["X-CSRF-Token"]
     assert client.post("/api/my/erasure").status_code == 403
+
+
+def test_an_erasure_ends_the_donors_sessions_and_forgets_their_sign_in_requests(database, sms_gateway):
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from bloodbank.service_layer.donors.erasure import erase_donor
+    from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
+    donor = make_home_donor(database)
+    client = sign_in_by_sms(home_browser(database), database, donor, sms_gateway)
+    erase_donor(UnitOfWork(database, actor="dr.who"), donor_ref=donor, requested_on=date.today(), channel="portal")
+    assert client.get("/api/my").status_code == 401
+    with database.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(DonorSignIn)) == 0
+        assert s.scalar(select(func.count()).select_from(DonorSession)) == 0

@@ -15,8 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import delete
+
 from bloodbank.adapters.db import audit_payloads, scrub
-from bloodbank.adapters.db.models import Donor, DonorErasure, ErasedIdentity
+from bloodbank.adapters.db.models import (
+    Donor, DonorErasure, DonorPortalChoice, DonorSession, DonorSignIn, ErasedIdentity,
+)
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import erasure, retention
 from bloodbank.domain.consent import OPEN_STATUSES
@@ -225,4 +229,12 @@ def _erase_rows(session, scope: Scope) -> None:
         record.language = None
         record.address = record.postcode = record.notes = ""
         record.appeals_opt_in = False
+    _erase_portal_rows(session, [record.id for record in scope.records])
     session.flush()
+
+
+def _erase_portal_rows(session, donor_ids: list[int]) -> None:
+    """The donor's page goes with the person: sessions, sign-in requests (a digest of the contact) and choices.
+    A request to erase, if they filed one, stays: it is what the erasure answered."""
+    for model in (DonorSession, DonorSignIn, DonorPortalChoice):
+        session.execute(delete(model).where(model.donor_id.in_(donor_ids)))
