@@ -10,6 +10,7 @@ from bloodbank.adapters.db.models import DonorPortalChoice
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import donor_portal as portal
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donor_portal.my_record import own_donor
 from bloodbank.service_layer.donors.appeal_preferences import AppealPreferences, set_appeal_preferences
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -39,7 +40,7 @@ def set_my_preferences(uow: UnitOfWork, *, donor_id: int, appeals_opt_in: bool, 
                        contact_until_hour: int | None, monthly_limit: int | None, channels: list[str] | None,
                        blood_used_opt_in: bool, available_now: bool) -> MyPreferences:
     if not isinstance(blood_used_opt_in, bool) or not isinstance(available_now, bool):
-        raise InvalidInput("Say yes or no.")
+        raise InvalidInput(N_("Say yes or no."))
     with uow.again() as check:
         own_donor(check.session, donor_id)
     set_appeal_preferences(uow.again(), donor_id, appeals_opt_in=appeals_opt_in, contact_from_hour=contact_from_hour,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Donation
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.blood.self_exclusion import CONFIDENTIAL_CHOICES, record_confidential_choice
 from bloodbank.service_layer.donor_portal.my_record import own_donor
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
@@ -22,7 +23,7 @@ PRIVATE_ACTOR = "kiosk"
 
 def answer_privately(database, *, donor_id: int, choice: str) -> None:
     if choice not in CONFIDENTIAL_CHOICES:
-        raise InvalidInput("Choose one of the two answers on the screen.")
+        raise InvalidInput(N_("Choose one of the two answers on the screen."))
     with UnitOfWork(database, actor=PRIVATE_ACTOR, read_only=True) as uow:
         own_donor(uow.session, donor_id)
         visit_id = uow.session.execute(

@@ -15,6 +15,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import eligibility, questionnaire
 from bloodbank.domain.eligibility import DeferralRecord, DonationKind
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donor_portal.my_record import home_site, own_donor
 from bloodbank.service_layer.donors.deferral_lookup import active_deferrals
 from bloodbank.service_layer.donors.readiness import donor_facts
@@ -38,7 +39,7 @@ def quiz_questions(uow: UnitOfWork, *, donor_id: int) -> list[questionnaire.Ques
 
 def take_quiz(uow: UnitOfWork, *, donor_id: int, answers: dict[str, Any], kind: str = "whole_blood") -> QuizAnswer:
     if kind not in {k.value for k in DonationKind}:
-        raise InvalidInput("Unknown donation kind.")
+        raise InvalidInput(N_("Unknown donation kind."))
     with uow:
         s = uow.session
         donor = own_donor(s, donor_id)
