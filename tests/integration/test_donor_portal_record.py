@@ -158,6 +158,7 @@ def test_the_donor_gets_their_data_and_files_an_erasure_request_staff_see(databa
     donor, client = signed_in(database, sms_gateway)
     data = client.get("/api/my/data").json()
     assert data["donor_number"] and client.get("/my/data.pdf").content.startswith(b"%PDF")
+    assert [r["channel"] for r in data["sections"]["donor_page"] if "sign_in_asked_at" in r] == ["sms"]
     assert client.get("/my/data.json").json()["donor_number"] == data["donor_number"]
     preview = client.get("/api/my/erasure").json()
     assert preview["requested_at"] is None and any(i["disposition"] for i in preview["statement"]["items"])
