@@ -351,6 +351,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/my/data.pdf": DONOR,
     "GET /api/my/erasure": DONOR,
     "POST /api/my/erasure": DONOR,
+    "POST /api/my/questionnaire": DONOR,
+    "GET /api/visits/{visit_id}/home-answers": Op(need(P.VISITS)),
     "GET /api/erasure-requests": Op(need(P.ERASURE)),
     "GET /api/donors/{donor_id}/data-copy.pdf": Op(need(P.DATA_COPY)),
     # ---------------------------------------------------------------- the walking blood bank (donors, not patients)

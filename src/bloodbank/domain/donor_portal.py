@@ -71,3 +71,26 @@ def blood_used_key(donation_id: int) -> str:
     """One message per donation, however many of its components are issued or transfused."""
     return f"blood-used:{donation_id}"
 
+
+
+# What the QR code of the questionnaire answered at home holds: a prefix the desk's scan field knows, and a token.
+HOME_ANSWERS_PREFIX = "HQ-"
+
+
+def home_answers_token(scanned: str) -> str | None:
+    """The token in a scanned or typed code, or None when it is not one."""
+    text = (scanned or "").strip()
+    if not text.upper().startswith(HOME_ANSWERS_PREFIX) or len(text) > 100:
+        return None
+    return text[len(HOME_ANSWERS_PREFIX):] or None
+
+
+def answers_as_form(answers: dict) -> dict[str, str]:
+    """Stored answers (question id → True, False, or the date of a "yes") as the desk's screening form's values."""
+    values = {}
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            values[f"q_{key}"] = "yes" if value else "no"
+        else:
+            values[f"q_{key}"], values[f"d_{key}"] = "yes", str(value)
+    return values

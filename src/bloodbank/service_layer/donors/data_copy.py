@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import (
     AdverseReaction, Appointment, ConfidentialAnswer, Consent, Deferral, Donation, Donor, DonorErasureRequest,
-    DonorPortalChoice, DonorSignIn, Site, TestResult, Visit,
+    DonorPortalChoice, DonorSignIn, HomeQuestionnaire, Site, TestResult, Visit,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.labels.data_copy import data_copy_pdf
@@ -117,13 +117,16 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
 
 
 def _donor_page(s, ids: list[int]) -> list[dict[str, Any]]:
-    """What the donor's own page keeps: their choices there, their sign-ins, and an erasure they asked for."""
+    """What the donor's own page keeps: their choices, sign-ins, answers given at home, an erasure asked for."""
     rows: list[dict[str, Any]] = [
         dict(blood_used_messages=c.blood_used_opt_in, can_come_now_until=c.available_until)
         for c in s.scalars(select(DonorPortalChoice).where(DonorPortalChoice.donor_id.in_(ids)))]
     rows += [dict(sign_in_asked_at=r.created_at, channel=r.channel, used_at=r.used_at)
              for r in s.scalars(select(DonorSignIn).where(DonorSignIn.donor_id.in_(ids))
                                 .order_by(DonorSignIn.created_at))]
+    rows += [dict(answered_at_home_at=r.filled_at, answers=r.answers, valid_until=r.expires_at)
+             for r in s.scalars(select(HomeQuestionnaire).where(HomeQuestionnaire.donor_id.in_(ids))
+                                .order_by(HomeQuestionnaire.filled_at))]
     rows += [dict(erasure_asked_at=r.requested_at)
              for r in s.scalars(select(DonorErasureRequest).where(DonorErasureRequest.donor_id.in_(ids)))]
     return rows

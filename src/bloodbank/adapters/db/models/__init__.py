@@ -6,7 +6,7 @@ from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHe
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
 from bloodbank.adapters.db.models.donor_portal import (
-    DonorErasureRequest, DonorPortalChoice, DonorSession, DonorSignIn,
+    DonorErasureRequest, DonorPortalChoice, DonorSession, DonorSignIn, HomeQuestionnaire,
 )
 from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.erasures import DonorErasure, ErasedIdentity
@@ -35,7 +35,7 @@ __all__ = [
     "AdverseReaction", "ApiToken", "Appeal", "AppealInvitation", "OutboxMessage", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
     "AuditPayload", "Base", "CasualtyCount", "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
-    "DonorErasureRequest", "DonorPortalChoice", "DonorSession", "DonorSignIn",
+    "DonorErasureRequest", "DonorPortalChoice", "DonorSession", "DonorSignIn", "HomeQuestionnaire",
     "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership", "Incident",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",

@@ -1,4 +1,4 @@
-"""The donor portal's own rows: sign-in requests, donor sessions, the donor's portal choices, erasure requests.
+"""The donor portal's own rows: sign-in requests, donor sessions, portal choices, erasure requests, answers from home.
 
 A donor's session is a kind apart from staff sessions: another table, another
 cookie, so nothing a donor holds is ever read as a staff person's.
@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base
+from bloodbank.adapters.db.sealed_types import SealedJSON
 
 
 class DonorSignIn(Base):
@@ -75,3 +76,20 @@ class DonorErasureRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), unique=True)
     requested_at: Mapped[datetime]
+
+
+class HomeQuestionnaire(Base):
+    """The pre-donation questionnaire answered at home on the day of an appointment, sealed, for the desk to scan.
+
+    The answers are the donor's confidences as at the desk, sealed the same way; they lapse at the end of the
+    appointment's day on its site's clock. The desk still confirms them with the donor, who still consents.
+    """
+
+    __tablename__ = "home_questionnaire"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), index=True)
+    answers: Mapped[dict] = mapped_column(SealedJSON("home_questionnaire.answers"), default=dict)
+    filled_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -1,8 +1,8 @@
-"""the donor portal: sign-in requests, donor sessions, portal choices, erasure requests
+"""the donor portal: sign-in requests, donor sessions, portal choices, erasure requests, answers from home (sealed)
 
 Revision ID: 0025
 Revises: 0023
-Create Date: 2026-12-06 04:15:44.679736
+Create Date: 2026-12-06 04:36:01.612808
 """
 from alembic import op
 import sqlalchemy as sa
@@ -68,9 +68,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_donor_sign_in_donor_id'), ['donor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_donor_sign_in_secret_hash'), ['secret_hash'], unique=False)
 
+    op.create_table('home_questionnaire',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('donor_id', sa.Integer(), nullable=False),
+    sa.Column('answers', sa.Text(), nullable=False),
+    sa.Column('filled_at', bloodbank.adapters.db.types.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', bloodbank.adapters.db.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['donor_id'], ['donor.id'], name=op.f('fk_home_questionnaire_donor_id_donor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_home_questionnaire')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_home_questionnaire_token_hash'))
+    )
+    with op.batch_alter_table('home_questionnaire', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_home_questionnaire_donor_id'), ['donor_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('home_questionnaire', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_home_questionnaire_donor_id'))
+
+    op.drop_table('home_questionnaire')
     with op.batch_alter_table('donor_sign_in', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_donor_sign_in_secret_hash'))
         batch_op.drop_index(batch_op.f('ix_donor_sign_in_donor_id'))

@@ -23,7 +23,10 @@ from bloodbank.entrypoints.web.donor_security import (
     DONOR_COOKIE, DonorCaller, set_donor_cookie, signed_in_donor,
 )
 from bloodbank.entrypoints.web.security import database_of
-from bloodbank.service_layer.donor_portal import bookings, my_data, preferences, private_answer, quiz, sessions, sign_in
+from bloodbank.service_layer.donor_portal import (
+    bookings, home_answers, my_data, preferences, private_answer, quiz, sessions, sign_in,
+)
+from bloodbank.service_layer.donor_portal.home_answers import HomeAnswersTicket
 from bloodbank.service_layer.donor_portal.my_data import MyErasure
 from bloodbank.service_layer.donor_portal.my_record import MyRecord, my_record
 from bloodbank.service_layer.donor_portal.preferences import MyPreferences
@@ -186,6 +189,19 @@ def quiz_questions(caller: DonorCaller = Depends(signed_in_donor)) -> list[QuizQ
 @router.post("/quiz", summary="May I give? The desk's rules on one's answers; the answers are not kept")
 def take_quiz(body: QuizAnswers, caller: DonorCaller = Depends(signed_in_donor)) -> QuizAnswer:
     return quiz.take_quiz(caller.uow(), donor_id=caller.donor_id, answers=body.answers, kind=body.kind)
+
+
+class HomeAnswers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any] = Field(description="question id → yes/no, or the date of a yes where one is asked")
+
+
+@router.post("/questionnaire", status_code=201,
+             summary="Answer the pre-donation questionnaire at home on the day of one's appointment: a QR code for "
+                     "the desk, good until the end of that day")
+def answer_at_home(body: HomeAnswers, caller: DonorCaller = Depends(signed_in_donor)) -> HomeAnswersTicket:
+    return home_answers.answer_at_home(caller.uow(), donor_id=caller.donor_id, answers=body.answers)
 
 
 class Preferences(BaseModel):

@@ -6,6 +6,7 @@ donor's id comes from their session, never from the address or the form.
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date, datetime, timezone
 
@@ -23,7 +24,7 @@ from bloodbank.entrypoints.web.donor_security import DonorCaller, signed_in_dono
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.ui.donor_portal.pages import donor_page
 from bloodbank.entrypoints.web.ui.donors.desk import form_of
-from bloodbank.service_layer.donor_portal import bookings, my_data, preferences, private_answer, quiz
+from bloodbank.service_layer.donor_portal import bookings, home_answers, my_data, preferences, private_answer, quiz
 from bloodbank.service_layer.donor_portal.my_record import my_record
 from bloodbank.service_layer.donors import card as cards
 from bloodbank.service_layer.shared.clocks import today_on
@@ -108,6 +109,15 @@ def quiz_page(request: Request, caller: DonorCaller = Depends(signed_in_donor)):
 @router.post("/my/quiz")
 def take_quiz(request: Request, form: FormData = Depends(form_of), caller: DonorCaller = Depends(signed_in_donor)):
     asked = quiz.quiz_questions(caller.uow(), donor_id=caller.donor_id)
+    try:
+        result = quiz.take_quiz(caller.uow(), donor_id=caller.donor_id, answers=_answers_of(form, asked))
+    except DomainError as error:
+        return donor_page(request, "my/quiz.html", caller, status_code=status_for(error), error=error,
+                          questions=asked)
+    return donor_page(request, "my/quiz.html", caller, questions=asked, result=result)
+
+
+def _answers_of(form: FormData, asked) -> dict[str, object]:
     answers: dict[str, object] = {}
     for question in asked:
         said = _text(form, question.id)
@@ -115,12 +125,26 @@ def take_quiz(request: Request, form: FormData = Depends(form_of), caller: Donor
             answers[question.id] = _text(form, f"{question.id}_date") or None
         elif said:
             answers[question.id] = said
+    return answers
+
+
+@router.get("/my/questionnaire")
+def questionnaire_page(request: Request, caller: DonorCaller = Depends(signed_in_donor)):
+    return donor_page(request, "my/questionnaire.html", caller,
+                      questions=quiz.quiz_questions(caller.uow(), donor_id=caller.donor_id))
+
+
+@router.post("/my/questionnaire")
+def answer_at_home(request: Request, form: FormData = Depends(form_of),
+                   caller: DonorCaller = Depends(signed_in_donor)):
+    asked = quiz.quiz_questions(caller.uow(), donor_id=caller.donor_id)
     try:
-        result = quiz.take_quiz(caller.uow(), donor_id=caller.donor_id, answers=answers)
+        ticket = home_answers.answer_at_home(caller.uow(), donor_id=caller.donor_id, answers=_answers_of(form, asked))
     except DomainError as error:
-        return donor_page(request, "my/quiz.html", caller, status_code=status_for(error), error=error,
+        return donor_page(request, "my/questionnaire.html", caller, status_code=status_for(error), error=error,
                           questions=asked)
-    return donor_page(request, "my/quiz.html", caller, questions=asked, result=result)
+    image = "data:image/svg+xml;base64," + base64.b64encode(ticket.qr_svg.encode("utf-8")).decode("ascii")
+    return donor_page(request, "my/questionnaire_code.html", caller, ticket=ticket, image=image)
 
 
 @router.get("/my/preferences")
