@@ -189,3 +189,11 @@ def test_the_pages_follow_the_donors_language(database, sms_gateway):
     donor, client = signed_in(database, sms_gateway, language="ar")
     page = client.get("/my")
     assert 'dir="rtl"' in page.text and 'lang="ar"' in page.text
+
+
+def test_the_card_is_printed_in_the_donors_language_with_a_qr_code(database, sms_gateway):
+    donor, client = signed_in(database, sms_gateway, language="fr")
+    card = client.get("/my/card.pdf").content
+    assert b"DONNEUR DE SANG" in card and b"BLOOD DONOR" not in card
+    english = signed_in(database, sms_gateway)[1].get("/api/my/card.pdf").content
+    assert b"BLOOD DONOR" in english
