@@ -14,7 +14,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from tests.integration.appeal_fixtures import make_appeal_site, sms_gateway, tomorrow
 from tests.integration.inventory_fixtures import insert
 from tests.integration.portal_fixtures import home_browser, make_donation, make_home_donor, sign_in_by_sms
-from tests.integration.web_fixtures import api
+from tests.integration.web_fixtures import api, browser
 
 __all__ = ["sms_gateway"]
 
@@ -171,6 +171,8 @@ def test_the_donor_gets_their_data_and_files_an_erasure_request_staff_see(databa
     listed = api(database, "medical_director").get("/api/erasure-requests").json()
     assert [r["donor_id"] for r in listed] == [donor] and listed[0]["channel"] == "portal"
     assert api(database, "clerk", "clerk2").get("/api/erasure-requests").status_code == 403
+    desk = browser(database, "medical_director", "dr.erase").get(f"/desk/donors/{donor}/erasure").text
+    assert f'value="{utcnow().date().isoformat()}"' in desk and 'value="portal" selected' in desk
     with database.sessions() as s:
         assert s.execute(select(AuditEntry).where(AuditEntry.action == "request_erasure")).scalar_one()
 

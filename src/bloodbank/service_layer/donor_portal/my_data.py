@@ -75,3 +75,11 @@ def open_erasure_requests(uow: UnitOfWork) -> list[ErasureRequestView]:
             .order_by(DonorErasureRequest.requested_at)).all()
         return [ErasureRequestView(donor.id, donor.donor_number, request.requested_at.date(), "portal")
                 for request, donor in rows if donor.erasure is None]
+
+
+def requested_on(uow: UnitOfWork, *, donor_id: int) -> date | None:
+    """The day the donor asked from their page for their data to be erased, if they did."""
+    with uow:
+        at = uow.session.execute(select(DonorErasureRequest.requested_at)
+                                 .where(DonorErasureRequest.donor_id == donor_id)).scalar()
+        return at.date() if at else None
