@@ -29,6 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The live server's database, for a test that must read what the server sent (a donor's sign-in code).
+LIVE: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -46,6 +48,7 @@ def live_server(tmp_path_factory):
     from bloodbank.entrypoints.web.app import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'bloodbank.db'}"
+    LIVE["database_url"] = url
     upgrade(url)
     database = Database(url)
     make_uow = lambda: UnitOfWork(database, actor=demo_data.DEMO_ACTOR)  # noqa: E731
