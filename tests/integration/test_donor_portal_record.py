@@ -139,6 +139,10 @@ def test_preferences_are_the_appeal_preferences_and_the_portals_own_choices(data
         assert (row.appeal_contact_from_hour, row.appeal_monthly_limit, row.appeal_channels) == (9, 2, "email")
     bad = client.put("/api/my/preferences", json={"appeals_opt_in": True, "contact_from_hour": 9})
     assert bad.status_code == 422
+    listed = api(database, "clerk").get("/api/available-donors").json()
+    assert [d["donor_id"] for d in listed] == [donor]
+    client.put("/api/my/preferences", json={"appeals_opt_in": False, "available_now": False})
+    assert api(database, "clerk", "clerk2").get("/api/available-donors").json() == []
 
 
 def test_the_private_answer_is_kept_like_the_kiosks_and_both_answers_look_the_same(database, sms_gateway):

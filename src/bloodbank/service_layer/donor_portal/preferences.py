@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bloodbank.adapters.db.models import DonorPortalChoice
+from sqlalchemy import select
+
+from bloodbank.adapters.db.models import Donor, DonorPortalChoice
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import donor_portal as portal
 from bloodbank.domain.errors import InvalidInput
@@ -61,3 +63,24 @@ def set_my_preferences(uow: UnitOfWork, *, donor_id: int, appeals_opt_in: bool, 
             uow.audit("portal_choices", "donor", donor_id, old=old, new=new, reason="the donor's own choice")
         uow.commit()
     return my_preferences(uow.again(), donor_id=donor_id)
+
+
+@dataclass(frozen=True)
+class AvailableDonor:
+    donor_id: int
+    donor_number: str
+    blood_group: str | None  # once confirmed
+    available_until: datetime
+
+
+def available_now(uow: UnitOfWork) -> list[AvailableDonor]:
+    """Donors who said "I can come now" and whose word still holds, soonest to lapse first: for an emergency's
+    call list. An erased record is never listed."""
+    now = utcnow()
+    with uow:
+        rows = uow.session.execute(
+            select(DonorPortalChoice, Donor).join(Donor, Donor.id == DonorPortalChoice.donor_id)
+            .where(DonorPortalChoice.available_until > now, Donor.merged_into_id.is_(None))
+            .order_by(DonorPortalChoice.available_until, Donor.id)).all()
+        return [AvailableDonor(donor.id, donor.donor_number, donor.blood_group if donor.blood_group_confirmed else None,
+                               choice.available_until) for choice, donor in rows if donor.erasure is None]
