@@ -4,6 +4,7 @@ session is its own kind and reaches no staff page or operation."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -12,7 +13,7 @@ from bloodbank.adapters.db.models import DonorSession, DonorSignIn
 from bloodbank.adapters.db.models.base import utcnow
 from tests.integration.appeal_fixtures import sms_gateway, smtp_server
 from tests.integration.portal_fixtures import (
-    CODE, LINK, ask, home_browser, make_home_donor, messages, send_outbox, sign_in_by_sms,
+    CODE, LINK, ask, contact_of, home_browser, make_home_donor, messages, send_outbox, sign_in_by_sms,
 )
 from tests.integration.web_fixtures import api, browser
 
@@ -49,7 +50,11 @@ def test_the_link_page_signs_the_browser_in_and_opens_the_donor_page(database, s
     token = LINK.search(smtp_server.messages[0][1]).group(1)
     page = client.get(f"/my/link/{token}")
     assert page.status_code == 200 and 'name="token"' in page.text  # a GET changes nothing: mail scanners open links
-    done = client.post("/my/link", data={"token": token})
+    # Posted from another site (no form token), the link signs nobody in, and stays good.
+    elsewhere = home_browser(database).post("/my/link", data={"token": token})
+    assert elsewhere.status_code == 403 and "bloodbank_donor" not in elsewhere.cookies
+    form_token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    done = client.post("/my/link", data={"token": token, "form_token": form_token})
     assert done.status_code == 303 and done.headers["location"] == "/my"
     assert client.get("/my").status_code == 200
 
@@ -173,3 +178,19 @@ def test_an_erasure_ends_the_donors_sessions_and_forgets_their_sign_in_requests(
     with database.sessions() as s:
         assert s.scalar(select(func.count()).select_from(DonorSignIn)) == 0
         assert s.scalar(select(func.count()).select_from(DonorSession)) == 0
+
+
+def test_the_sign_in_pages_ask_and_take_the_sms_code(database, sms_gateway):
+    donor = make_home_donor(database)
+    number, phone = contact_of(database, donor, "sms")
+    client = home_browser(database)
+    token = re.search(r'name="form_token" value="([^"]+)"', client.get("/my/sign-in").text).group(1)
+    sent = client.post("/my/sign-in", data={"form_token": token, "donor_number": number,
+                                            "date_of_birth": "1985-03-01", "channel": "sms", "contact": phone})
+    assert sent.status_code == 200 and 'name="challenge"' in sent.text
+    send_outbox(database)
+    code = CODE.search(list(sms_gateway.delivered.values())[-1]["text"]).group(1)
+    fields = dict(re.findall(r'name="(form_token|challenge)" value="([^"]+)"', sent.text))
+    done = client.post("/my/sign-in/code", data={**fields, "code": code})
+    assert done.status_code == 303 and done.headers["location"] == "/my"
+    assert client.get("/my").status_code == 200

@@ -1,11 +1,15 @@
 """The donor's sign-in pages: details, then the code typed or the emailed link followed.
 
 Opening the link (a GET) only shows a button: mail scanners open links, and
-must not spend the donor's sign-in. The button posts the token.
+must not spend the donor's sign-in. The button posts the token. Each form
+carries a token also set as a cookie, as the staff login's does: a sign-in
+posted from another site carries neither, so nobody is signed in to another
+person's donor page without knowing it.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -24,6 +28,21 @@ from bloodbank.service_layer.donor_portal import sessions, sign_in
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 router = APIRouter()
+FORM_COOKIE = "bloodbank_donor_form"
+EXPIRED = N_("This form has expired or did not come from this site: ask again.")
+
+
+def _form_page(request: Request, template: str, status_code: int = 200, **context):
+    token = secrets.token_urlsafe(24)
+    response = public_page(request, template, status_code=status_code, form_token=token, **context)
+    response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", path="/my",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+def _came_from_here(request: Request, form: FormData) -> bool:
+    expected, sent = request.cookies.get(FORM_COOKIE, ""), form.get("form_token")
+    return bool(expected) and isinstance(sent, str) and secrets.compare_digest(expected.encode(), sent.encode())
 
 
 def _uow(request: Request) -> UnitOfWork:
@@ -37,12 +56,14 @@ def _text(form: FormData, name: str) -> str:
 
 @router.get("/my/sign-in")
 def sign_in_page(request: Request):
-    return public_page(request, "my/sign_in.html", channel="email")
+    return _form_page(request, "my/sign_in.html", channel="email")
 
 
 @router.post("/my/sign-in")
 def ask_to_sign_in(request: Request, form: FormData = Depends(form_of)):
     channel = _text(form, "channel")
+    if not _came_from_here(request, form):
+        return _form_page(request, "my/sign_in.html", status_code=403, error=EXPIRED, channel=channel or "email")
     try:
         try:
             born = date.fromisoformat(_text(form, "date_of_birth"))
@@ -52,9 +73,9 @@ def ask_to_sign_in(request: Request, form: FormData = Depends(form_of)):
                                         date_of_birth=born, channel=channel, contact=_text(form, "contact"),
                                         client=request.client.host if request.client else "")
     except DomainError as error:
-        return public_page(request, "my/sign_in.html", status_code=status_for(error), error=error,
-                           channel=channel or "email", donor_number=_text(form, "donor_number"))
-    return public_page(request, "my/sent.html", notice=portal.SENT, challenge=asked.challenge, channel=asked.channel)
+        return _form_page(request, "my/sign_in.html", status_code=status_for(error), error=error,
+                          channel=channel or "email", donor_number=_text(form, "donor_number"))
+    return _form_page(request, "my/sent.html", notice=portal.SENT, challenge=asked.challenge, channel=asked.channel)
 
 
 def _signed_in(request: Request, ticket: sign_in.DonorTicket) -> RedirectResponse:
@@ -66,25 +87,29 @@ def _signed_in(request: Request, ticket: sign_in.DonorTicket) -> RedirectRespons
 @router.post("/my/sign-in/code")
 def sign_in_with_code(request: Request, form: FormData = Depends(form_of)):
     challenge = _text(form, "challenge")
+    if not _came_from_here(request, form):
+        return _form_page(request, "my/sign_in.html", status_code=403, error=EXPIRED, channel="sms")
     try:
         ticket = sign_in.sign_in_with_code(_uow(request), challenge=challenge, code=_text(form, "code"))
     except DomainError as error:
-        return public_page(request, "my/sent.html", status_code=status_for(error), error=error,
-                           challenge=challenge, channel="sms")
+        return _form_page(request, "my/sent.html", status_code=status_for(error), error=error,
+                          challenge=challenge, channel="sms")
     return _signed_in(request, ticket)
 
 
 @router.get("/my/link/{token}")
 def link_page(request: Request, token: str = Path(..., max_length=100)):
-    return public_page(request, "my/link.html", token=token)
+    return _form_page(request, "my/link.html", token=token)
 
 
 @router.post("/my/link")
 def sign_in_with_link(request: Request, form: FormData = Depends(form_of)):
+    if not _came_from_here(request, form):
+        return _form_page(request, "my/link.html", status_code=403, error=EXPIRED, token=_text(form, "token"))
     try:
         ticket = sign_in.sign_in_with_link(_uow(request), token=_text(form, "token"))
     except DomainError as error:
-        return public_page(request, "my/sign_in.html", status_code=status_for(error), error=error, channel="email")
+        return _form_page(request, "my/sign_in.html", status_code=status_for(error), error=error, channel="email")
     return _signed_in(request, ticket)
 
 
