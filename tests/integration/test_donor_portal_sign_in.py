@@ -194,3 +194,12 @@ def test_the_sign_in_pages_ask_and_take_the_sms_code(database, sms_gateway):
     done = client.post("/my/sign-in/code", data={**fields, "code": code})
     assert done.status_code == 303 and done.headers["location"] == "/my"
     assert client.get("/my").status_code == 200
+
+
+def test_the_sign_in_message_is_written_in_the_donors_language(database, sms_gateway):
+    donor = make_home_donor(database, language="fr")
+    client = home_browser(database)
+    assert ask(client, database, donor, "sms").status_code == 202
+    send_outbox(database)
+    text = list(sms_gateway.delivered.values())[-1]["text"]
+    assert "Votre code de connexion bloodbank est" in text and re.search(r"\d{6}", text)

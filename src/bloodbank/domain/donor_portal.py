@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from bloodbank.domain.digits import ascii_digits
@@ -51,14 +52,22 @@ def contact_matches(channel: str, given: str, on_file: str | None) -> bool:
     return hmac.compare_digest(mine.encode(), theirs.encode())
 
 
-def sign_in_email(link: str) -> str:
-    return ("Hello,\n\n"
-            f"Open this link within 15 minutes to sign in to your donor page:\n{link}\n\n"
-            "If you did not ask for it, ignore this message: nothing happens without the link.\n")
+SIGN_IN_EMAIL = N_("Hello,\n\nOpen this link within 15 minutes to sign in to your donor page:\n%(link)s\n\n"
+                   "If you did not ask for it, ignore this message: nothing happens without the link.\n")
+SIGN_IN_SMS = N_("Your bloodbank sign-in code is %(code)s. It is valid for 15 minutes. Never share it.")
 
 
-def sign_in_sms(code: str) -> str:
-    return f"Your bloodbank sign-in code is {code}. It is valid for 15 minutes. Never share it."
+def _same(text: str) -> str:
+    return text
+
+
+def sign_in_email(link: str, translate: Callable[[str], str] = _same) -> str:
+    """`translate`: the catalogue of the donor's language (English when none is given)."""
+    return translate(SIGN_IN_EMAIL) % {"link": link}
+
+
+def sign_in_sms(code: str, translate: Callable[[str], str] = _same) -> str:
+    return translate(SIGN_IN_SMS) % {"code": code}
 
 
 def blood_used_text(*, where: str, on: date, donated_on: date) -> str:

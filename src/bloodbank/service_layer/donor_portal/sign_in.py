@@ -10,6 +10,7 @@ code for a donor session, once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -76,8 +77,13 @@ def _matching_donor(uow: UnitOfWork, donor_number: str, date_of_birth: date, cha
 
 
 def request_sign_in(uow: UnitOfWork, *, donor_number: str, date_of_birth: date, channel: str, contact: str,
-                    client: str = "") -> SignInRequested:
-    """Send a link or a code if the three details match one donor; answer the same whether they do or not."""
+                    client: str = "", translate_for: Callable[[str | None], Callable[[str], str]] | None = None
+                    ) -> SignInRequested:
+    """Send a link or a code if the three details match one donor; answer the same whether they do or not.
+
+    `translate_for(language)`: the catalogue the message is written in, given the donor's own language (None when
+    they chose none); without it the message is in English.
+    """
     if channel not in portal.CHANNELS:
         raise InvalidInput(N_("Choose email or SMS."))
     if not (donor_number or "").strip() or not (contact or "").strip() or not isinstance(date_of_birth, date):
@@ -101,8 +107,9 @@ def request_sign_in(uow: UnitOfWork, *, donor_number: str, date_of_birth: date, 
         s.add(row)
         s.flush()
         if donor is not None:
-            body = (portal.sign_in_email(link_base() + secret) if channel == "email"
-                    else portal.sign_in_sms(secret))
+            translate = translate_for(donor.language) if translate_for else (lambda text: text)
+            body = (portal.sign_in_email(link_base() + secret, translate) if channel == "email"
+                    else portal.sign_in_sms(secret, translate))
             enqueue(s, channel=channel, donor_id=donor.id, body=body, key=f"sign-in:{row.id}", now=now,
                     subject=portal.SIGN_IN_SUBJECT if channel == "email" else "")
         # Which request, never whose: the entry is the same for a donor and a stranger.

@@ -45,6 +45,11 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def message_language(donor_language: str | None):
+    """A sign-in message is written in the donor's own language, else in the one they are reading the page in."""
+    return languages.translations(languages.choose(donor_language, languages.current())).gettext
+
+
 class SignInRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,7 +88,8 @@ def db_uow(request: Request, actor: str = "portal") -> UnitOfWork:
 
 @router.post("/sign-in", status_code=202, summary="Ask for a sign-in link (email) or code (SMS)")
 def request_sign_in(body: SignInRequest, request: Request) -> SignInAnswer:
-    asked = sign_in.request_sign_in(db_uow(request), client=client_of(request), **body.model_dump())
+    asked = sign_in.request_sign_in(db_uow(request), client=client_of(request), translate_for=message_language,
+                                    **body.model_dump())
     return SignInAnswer(challenge=asked.challenge, channel=asked.channel, message=languages.gettext(portal.SENT))
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from bloodbank.domain import donor_portal as portal
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.messages import N_
+from bloodbank.entrypoints.web.api.donor_portal.my import message_language
 from bloodbank.entrypoints.web.donor_security import DONOR_COOKIE, DonorCaller, set_donor_cookie, signed_in_donor
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import database_of
@@ -71,7 +72,8 @@ def ask_to_sign_in(request: Request, form: FormData = Depends(form_of)):
             raise InvalidInput(N_("Give your date of birth as year-month-day, e.g. 1985-03-01.")) from None
         asked = sign_in.request_sign_in(_uow(request), donor_number=_text(form, "donor_number"),
                                         date_of_birth=born, channel=channel, contact=_text(form, "contact"),
-                                        client=request.client.host if request.client else "")
+                                        client=request.client.host if request.client else "",
+                                        translate_for=message_language)
     except DomainError as error:
         return _form_page(request, "my/sign_in.html", status_code=status_for(error), error=error,
                           channel=channel or "email", donor_number=_text(form, "donor_number"))
