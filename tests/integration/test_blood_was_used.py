@@ -3,13 +3,16 @@ asked, saying where and when and nothing about the patient; it reaches a real ma
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bloodbank.adapters.db.models import Donor, DonorPortalChoice, Hospital, OutboxMessage, Patient
+from bloodbank.adapters.db.models import Donation, Donor, DonorPortalChoice, Hospital, OutboxMessage, Patient
 from bloodbank.service_layer.hospital.allocation import allocate
 from bloodbank.service_layer.hospital.issue import issue_unit
+from bloodbank.service_layer.hospital.transfusion import start_transfusion
 from tests.integration.appeal_fixtures import smtp_server
 from tests.integration.issue_fixtures import clerk, din_scan, make_order, make_patient, make_unit, make_ward
+from tests.integration.trace_fixtures import VITALS, build_chain, issue_unit as recorded_issue
+from tests.integration.trace_fixtures import make_patient as traced_patient, make_unit as traced_unit
 from tests.integration.portal_fixtures import make_donation, make_home_donor, messages, send_outbox
 
 __all__ = ["smtp_server"]
@@ -68,3 +71,18 @@ def test_each_donation_is_told_once_of_its_own(database, smtp_server):
         [f"blood-used:{first}", f"blood-used:{second}"])
     with database.sessions() as s:
         assert s.execute(select(OutboxMessage.channel)).scalars().all() == ["email", "email"]
+
+
+def test_a_transfusion_tells_the_donor_when_no_issue_did_and_only_once(database):
+    chain = build_chain(database)
+    patient, wristband = traced_patient(database, chain.hospital_id)
+    unit = traced_unit(database, din=chain.dins["B"], kind="plasma", site_id=chain.site_id,
+                       donation_id=chain.donations["B"], parents=(chain.units["WB_B"],), volume_ml=280)
+    issue, _ = recorded_issue(database, unit, patient, chain.hospital_id, minutes_ago=5)  # written before any opt-in
+    with database.sessions() as s, s.begin():
+        donor = s.get(Donation, chain.donations["B"]).donor_id
+        s.execute(update(Donor).where(Donor.id == donor).values(email="b@example.org"))
+        s.add(DonorPortalChoice(donor_id=donor, blood_used_opt_in=True))
+    start_transfusion(clerk(database, "nurse.kim"), issue_id=issue, scanned_unit=chain.dins["B"].barcode,
+                      scanned_patient=wristband, vitals_before=VITALS, checked_by=None)
+    assert [m.idempotency_key for m in messages(database)] == [f"blood-used:{chain.donations['B']}"]
