@@ -17,7 +17,7 @@ from tests.integration.appeal_fixtures import make_appeal_donor
 from tests.integration.inventory_fixtures import insert
 
 BORN = date(1985, 3, 1)
-CODE = re.compile(r"code is (\d{6})")
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # the code, in whatever language the message is
 LINK = re.compile(r"/my/link/(\S+)")
 
 

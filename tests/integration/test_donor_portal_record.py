@@ -62,6 +62,7 @@ def test_a_donor_books_moves_and_cancels_their_own_appointment(database, sms_gat
     site = make_appeal_site(database)
     booked = client.post("/api/my/appointments", json={"site_id": site, "starts_at": at(10)})
     assert booked.status_code == 201, booked.text
+    assert "booked_by" not in booked.json() and "booked_by" not in client.get("/api/my").text  # no staff names
     moved = client.post(f"/api/my/appointments/{booked.json()['id']}/move", json={"site_id": site, "starts_at": at(12)})
     assert moved.status_code == 200, moved.text
     with database.sessions() as s:

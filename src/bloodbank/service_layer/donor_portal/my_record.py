@@ -18,7 +18,8 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import eligibility, scheduling
 from bloodbank.domain.eligibility import DeferralRecord, DonationKind
 from bloodbank.domain.errors import NotFound
-from bloodbank.service_layer.donors.appointments import AppointmentView, upcoming_for_donor
+from bloodbank.service_layer.donor_portal.bookings import MyAppointment, mine
+from bloodbank.service_layer.donors.appointments import upcoming_for_donor
 from bloodbank.service_layer.donors.deferral_lookup import active_deferrals, donor_ids_of_person
 from bloodbank.service_layer.donors.readiness import donor_facts
 from bloodbank.service_layer.shared.clocks import site_clock, today_on
@@ -49,7 +50,7 @@ class MyRecord:
     blood_group: str | None
     donations: tuple[MyDonation, ...]
     next_dates: tuple[NextDate, ...]
-    appointments: tuple[AppointmentView, ...]
+    appointments: tuple[MyAppointment, ...]
     language: str | None
 
 
@@ -98,7 +99,7 @@ def my_record(uow: UnitOfWork, *, donor_id: int) -> MyRecord:
                     family_name=donor.family_name,
                     blood_group=donor.blood_group if donor.blood_group_confirmed else None,
                     donations=donations, next_dates=dates, language=donor.language)
-    return MyRecord(**view, appointments=tuple(upcoming_for_donor(uow.again(), donor_id)))
+    return MyRecord(**view, appointments=tuple(mine(a) for a in upcoming_for_donor(uow.again(), donor_id)))
 
 
 def site_clock_of(sites: dict, site_id: int):

@@ -32,7 +32,8 @@ from bloodbank.service_layer.donor_portal.my_record import MyRecord, my_record
 from bloodbank.service_layer.donor_portal.preferences import MyPreferences
 from bloodbank.service_layer.donor_portal.quiz import QuizAnswer
 from bloodbank.service_layer.donors import card as cards
-from bloodbank.service_layer.donors.appointments import AppointmentView, SlotView
+from bloodbank.service_layer.donor_portal.bookings import MyAppointment
+from bloodbank.service_layer.donors.appointments import SlotView
 from bloodbank.service_layer.donors.data_copy import DataCopy
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -157,19 +158,19 @@ class Booking(BaseModel):
 
 
 @router.post("/appointments", status_code=201, summary="Book one's own appointment (the desk's checks)")
-def book(body: Booking, caller: DonorCaller = Depends(signed_in_donor)) -> AppointmentView:
+def book(body: Booking, caller: DonorCaller = Depends(signed_in_donor)) -> MyAppointment:
     return bookings.book(caller.uow(), donor_id=caller.donor_id, **body.model_dump())
 
 
 @router.post("/appointments/{appointment_id}/move", summary="Move one's own appointment to another slot")
 def move(body: Booking, appointment_id: int = record_id("appointment"),
-         caller: DonorCaller = Depends(signed_in_donor)) -> AppointmentView:
+         caller: DonorCaller = Depends(signed_in_donor)) -> MyAppointment:
     return bookings.move(caller.uow(), donor_id=caller.donor_id, appointment_id=appointment_id, **body.model_dump())
 
 
 @router.post("/appointments/{appointment_id}/cancel", summary="Cancel one's own appointment")
 def cancel(appointment_id: int = record_id("appointment"),
-           caller: DonorCaller = Depends(signed_in_donor)) -> AppointmentView:
+           caller: DonorCaller = Depends(signed_in_donor)) -> MyAppointment:
     return bookings.cancel(caller.uow(), donor_id=caller.donor_id, appointment_id=appointment_id)
 
 
