@@ -7,7 +7,6 @@ The donor's id always comes from the session, never from the request.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
