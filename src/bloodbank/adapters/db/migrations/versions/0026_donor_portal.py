@@ -1,7 +1,7 @@
 """the donor portal: sign-in requests, donor sessions, portal choices, erasure requests, answers from home (sealed)
 
-Revision ID: 0025
-Revises: 0023
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-06 04:36:01.612808
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import bloodbank.adapters.db.types
 
 
-revision = '0025'
-down_revision = '0023'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
