@@ -29,6 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The live server's database, for a test that must read what the server sent (a donor's sign-in code).
+LIVE: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -52,6 +54,7 @@ def live_server(live_database_url):
     from bloodbank.entrypoints.web.app import create_app
 
     url = live_database_url
+    LIVE["database_url"] = url
     upgrade(url)
     database = Database(url)
     make_uow = lambda: UnitOfWork(database, actor=demo_data.DEMO_ACTOR)  # noqa: E731

@@ -22,10 +22,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from bloodbank.adapters.db.models import Donor, DonorSignIn
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.adapters.passwords import token_digest
 from bloodbank.domain.access import Permission as P
 from bloodbank.entrypoints.web.app import create_app
+from tests.integration.portal_fixtures import BORN, home_browser, make_home_donor
 from tests.integration.scope_fixtures import VITALS, Ward, two_hospitals
 from tests.integration.web_fixtures import PASSWORD, api, make_user
 
@@ -39,6 +43,10 @@ class Op:
     needs: frozenset | None
     kind: str = "none"  # "record": takes a hospital's record; "list": lists them; "none": no hospital's record
     request: Callable[[Ward], dict] | None = None  # for "record" and "list": the request about a ward's records
+
+
+# A donor's own operation: a donor session only; no staff session or token reaches it (401), whatever its role.
+DONOR = Op(None, "donor")
 
 
 def need(*permissions) -> frozenset:
@@ -323,6 +331,30 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/reports/monthly": Op(need(P.REPORTS)),
     "GET /api/public/stock": Op(PUBLIC),
     "GET /api/donors/{donor_id}/data-copy": Op(need(P.DATA_COPY)),
+    # ---------------------------------------------------------------- the donor's own (a donor session, never staff)
+    "POST /api/my/sign-in": Op(PUBLIC),
+    "POST /api/my/sign-in/code": Op(PUBLIC),
+    "POST /api/my/sign-in/link": Op(PUBLIC),
+    "POST /api/my/sign-out": DONOR,
+    "GET /api/my": DONOR,
+    "GET /api/my/card.pdf": DONOR,
+    "GET /api/my/slots": DONOR,
+    "POST /api/my/appointments": DONOR,
+    "POST /api/my/appointments/{appointment_id}/move": DONOR,
+    "POST /api/my/appointments/{appointment_id}/cancel": DONOR,
+    "GET /api/my/quiz": DONOR,
+    "POST /api/my/quiz": DONOR,
+    "GET /api/my/preferences": DONOR,
+    "PUT /api/my/preferences": DONOR,
+    "POST /api/my/private-answer": DONOR,
+    "GET /api/my/data": DONOR,
+    "GET /api/my/data.pdf": DONOR,
+    "GET /api/my/erasure": DONOR,
+    "POST /api/my/erasure": DONOR,
+    "POST /api/my/questionnaire": DONOR,
+    "GET /api/visits/{visit_id}/home-answers": Op(need(P.VISITS)),
+    "GET /api/erasure-requests": Op(need(P.ERASURE)),
+    "GET /api/available-donors": Op(need(P.DONORS_READ)),
     "GET /api/donors/{donor_id}/data-copy.pdf": Op(need(P.DATA_COPY)),
     # ---------------------------------------------------------------- the walking blood bank (donors, not patients)
     # ---------------------------------------------------------------- massive transfusion, identity packs
@@ -501,6 +533,11 @@ def test_each_role_reaches_each_operation_only_as_its_permissions_and_hospitals_
     for operation, op in OPERATIONS.items():
         for caller, (role, hospital) in CALLERS.items():
             hidden = [b] if hospital == "A" else [a, b] if hospital == "none" else []
+            if op.kind == "donor":
+                outcome = ask(caller, operation, "-", _generic(operation))
+                if outcome.status != 401:
+                    wrong.append(f"{caller} {operation}: {outcome.status}, not 401 (a donor's own operation)")
+                continue
             permitted = _may(role, op.needs)
             if op.kind == "none":
                 outcome = ask(caller, operation, "-", _generic(operation))
@@ -516,3 +553,27 @@ def test_each_role_reaches_each_operation_only_as_its_permissions_and_hospitals_
                 else:
                     expect(outcome, "allowed", hidden)
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_donor_session_reaches_no_staff_operation(database):
+    """Every operation that is neither public nor the donor's own answers a signed-in donor 401."""
+    donor = make_home_donor(database)
+    client = home_browser(database)
+    with database.sessions() as s:
+        number, phone = s.get(Donor, donor).donor_number, s.get(Donor, donor).phone
+    challenge = client.post("/api/my/sign-in", json={"donor_number": number, "date_of_birth": BORN.isoformat(),
+                                                     "channel": "sms", "contact": phone}).json()["challenge"]
+    with database.sessions() as s, s.begin():  # the code the gateway would have carried
+        s.execute(update(DonorSignIn).values(secret_hash=token_digest("424242")))
+    signed = client.post("/api/my/sign-in/code", json={"challenge": challenge, "code": "424242"})
+    client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+    assert client.get("/api/my").status_code == 200
+    wrong = []
+    for operation, op in OPERATIONS.items():
+        if op.needs is PUBLIC and op.kind != "donor" or operation == "POST /api/my/sign-out":
+            continue
+        answer = _send(client, operation.split(" ", 1)[0], _generic(operation))
+        if (answer.status_code != 401) != (op.kind == "donor"):
+            wrong.append(f"{operation}: {answer.status_code}")
+    assert wrong == [], "\n".join(wrong)
+    assert client.post("/api/my/sign-out").status_code == 204

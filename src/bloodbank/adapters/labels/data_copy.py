@@ -14,6 +14,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from xml.sax.saxutils import escape
 
 TITLES = {
+    "donor_page": "Your donor page",
     "records": "Your donor record", "appointments": "Appointments", "visits": "Visits",
     "consents": "Consents and your private answer", "deferrals": "Deferrals", "donations": "Donations",
     "test_results": "Test results of your donations", "reactions": "Reactions at a donation",

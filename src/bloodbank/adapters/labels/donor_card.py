@@ -13,7 +13,10 @@ from io import BytesIO
 from pathlib import Path
 from typing import Protocol
 
+from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
@@ -43,33 +46,40 @@ class CardHolder(Protocol):
     blood_group: str | None
 
 
-def donor_card_pdf(view: CardHolder) -> bytes:
+# The card's own words, in English; a donor's page passes them in the donor's language.
+WORDS = {"heading": "BLOOD DONOR", "thanks": "Thank you for giving blood voluntarily.", "group": "blood group"}
+
+
+def donor_card_pdf(view: CardHolder, words: dict[str, str] | None = None, *, qr: bool = False) -> bytes:
+    words = {**WORDS, **(words or {})}
     buffer = BytesIO()
     # Uncompressed and invariant: the number can be found in the bytes, and the same card
     # gives the same file (no timestamp), which makes a reprint easy to compare.
     canvas = Canvas(buffer, pagesize=(CARD_WIDTH, CARD_HEIGHT), pageCompression=0, invariant=1)
     canvas.setTitle(f"Donor card {view.donor_number}")
-    _heading(canvas, view)
+    _heading(canvas, view, words)
     _name(canvas, f"{view.given_name} {view.family_name}")
     canvas.setFont(BOLD, 20)
     canvas.drawString(MARGIN, 22 * mm, view.donor_number)
     _barcode(canvas, view.donor_number)
+    if qr:
+        _qr(canvas, view.donor_number)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _heading(canvas: Canvas, view: CardHolder) -> None:
+def _heading(canvas: Canvas, view: CardHolder, words: dict[str, str]) -> None:
     canvas.setFont(BOLD, 8)
-    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 6, "BLOOD DONOR")
+    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 6, _printable(words["heading"], None))
     canvas.setFont(FONT, 6)
-    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 13, "Thank you for giving blood voluntarily.")
+    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 13, _printable(words["thanks"], None))
     group = view.blood_group if not getattr(view, "group_discrepancy", False) else None
     if group:
         canvas.setFont(BOLD, 22)
         canvas.drawRightString(CARD_WIDTH - MARGIN, CARD_HEIGHT - MARGIN - 18, group)
         canvas.setFont(FONT, 6)
-        canvas.drawRightString(CARD_WIDTH - MARGIN, CARD_HEIGHT - MARGIN - 25, "blood group")
+        canvas.drawRightString(CARD_WIDTH - MARGIN, CARD_HEIGHT - MARGIN - 25, _printable(words["group"], None))
 
 
 @cache
@@ -120,3 +130,15 @@ def _barcode(canvas: Canvas, number: str) -> None:
     barcode = Code128(number, barWidth=BAR_WIDTH, barHeight=BAR_HEIGHT, humanReadable=False)
     # Centred, with the symbol's own quiet zones on either side.
     barcode.drawOn(canvas, (CARD_WIDTH - barcode.width) / 2, MARGIN)
+
+
+QR_SIZE = 14 * mm
+
+
+def _qr(canvas: Canvas, number: str) -> None:
+    """The number as a QR code too, for a phone's camera at a desk without a barcode scanner."""
+    widget = QrCodeWidget(number, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, canvas, CARD_WIDTH - MARGIN - QR_SIZE, 18 * mm)

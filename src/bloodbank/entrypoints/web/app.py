@@ -22,6 +22,7 @@ from bloodbank.domain.errors import DomainError
 from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web import api, ui
 from bloodbank.entrypoints.web.digits import AsciiDigits
+from bloodbank.entrypoints.web.donor_security import DonorNotSignedIn
 from bloodbank.entrypoints.web.errors import error_body, status_for
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.headers import BodyLimit, SecurityHeaders
@@ -70,12 +71,18 @@ def create_app(database_url: str) -> FastAPI:
         return render(request, "error.html", status_code=status_for(error), message=error)
 
     @app.exception_handler(NotAuthenticated)
-    async def _not_authenticated(request: Request, _error: NotAuthenticated):
+    async def _not_authenticated(request: Request, error: NotAuthenticated):
         if _wants_json(request):
             languages.use(language_of(request))
+            if isinstance(error, DonorNotSignedIn):
+                return JSONResponse(status_code=401, content={
+                    "code": "not_authenticated",
+                    "message": languages.gettext(N_("Sign in to your donor page (POST /api/my/sign-in)."))})
             return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
                                 content={"code": "not_authenticated",
                                          "message": languages.gettext(N_("Log in or send an API token."))})
+        if request.url.path == "/my" or request.url.path.startswith("/my/"):
+            return RedirectResponse("/my/sign-in", status_code=303)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(MustChangePassword)

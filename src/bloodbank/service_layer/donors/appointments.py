@@ -227,12 +227,17 @@ def _next_free(s: Session, site: Site, after: datetime, zone: tzinfo) -> str:
 def cancel(uow: UnitOfWork, *, appointment_id: int, reason: str = "") -> AppointmentView:
     """Cancel a booked appointment and give its chair back."""
     with uow:
-        s = uow.session
-        row = _locked_appointment(s, appointment_id, doing="cancelled")
-        give_chair_back(s, row)
-        result = _change_status(uow, row, "cancelled", (reason or "").strip() or "cancelled")
+        result = cancel_within(uow, appointment_id=appointment_id, reason=reason)
         uow.commit()
         return result
+
+
+def cancel_within(uow: UnitOfWork, *, appointment_id: int, reason: str = "") -> AppointmentView:
+    """`cancel`'s rules inside a unit of work the caller has open and commits (a donor moving their booking)."""
+    s = uow.session
+    row = _locked_appointment(s, appointment_id, doing="cancelled")
+    give_chair_back(s, row)
+    return _change_status(uow, row, "cancelled", (reason or "").strip() or "cancelled")
 
 
 def give_chair_back(s: Session, row: Appointment) -> None:

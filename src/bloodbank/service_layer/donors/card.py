@@ -17,16 +17,17 @@ class DonorCard:
     pdf: bytes
 
 
-def donor_card(uow: UnitOfWork, donor_id: int) -> DonorCard:
-    """The card of the record that holds the donor now (a merged record gives its survivor's)."""
-    return _card(get_donor(uow, donor_id))
+def donor_card(uow: UnitOfWork, donor_id: int, words: dict[str, str] | None = None) -> DonorCard:
+    """The card of the record that holds the donor now (a merged record gives its survivor's); `words`: the
+    card's words in the reader's language, for the donor's own copy."""
+    return _card(get_donor(uow, donor_id), words)
 
 
 def donor_card_by_number(uow: UnitOfWork, number: str) -> DonorCard:
     return _card(find_donor_by_number(uow, number))
 
 
-def _card(view: DonorView) -> DonorCard:
+def _card(view: DonorView, words: dict[str, str] | None = None) -> DonorCard:
     if view.erased:
         raise Conflict(f"Record {view.donor_number} was erased at the donor's request: no card is printed for it.")
-    return DonorCard(view.donor_number, donor_card_pdf(view))
+    return DonorCard(view.donor_number, donor_card_pdf(view, words, qr=words is not None))

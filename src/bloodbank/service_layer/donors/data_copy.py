@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import (
-    AdverseReaction, Appointment, ConfidentialAnswer, Consent, Deferral, Donation, Donor, Site,
-    TestResult, Visit,
+    AdverseReaction, Appointment, ConfidentialAnswer, Consent, Deferral, Donation, Donor, DonorErasureRequest,
+    DonorPortalChoice, DonorSignIn, HomeQuestionnaire, Site, TestResult, Visit,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.labels.data_copy import data_copy_pdf
@@ -28,7 +28,7 @@ from bloodbank.service_layer.shared import audit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 SECTIONS = ("records", "appointments", "visits", "consents", "deferrals", "donations", "test_results",
-            "reactions", "changes")
+            "reactions", "donor_page", "changes")
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
                                severity=r.severity, outcome=r.outcome)
                           for r in s.scalars(select(AdverseReaction)
                                              .where(AdverseReaction.donation_id.in_(donation_ids)))],
+            "donor_page": _donor_page(s, ids),
         }
         number, holder_id = holder.donor_number, holder.id
     entries, _ = audit.list_entries_for(uow.again(), role="medical_director", entity="donor", entity_ids=tuple(ids),
@@ -113,6 +114,22 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
         writer.commit()
     return DataCopy(made_at=utcnow(), donor_number=number,
                     sections={k: [_plain(row) for row in rows] for k, rows in sections.items()})
+
+
+def _donor_page(s, ids: list[int]) -> list[dict[str, Any]]:
+    """What the donor's own page keeps: their choices, sign-ins, answers given at home, an erasure asked for."""
+    rows: list[dict[str, Any]] = [
+        dict(blood_used_messages=c.blood_used_opt_in, can_come_now_until=c.available_until)
+        for c in s.scalars(select(DonorPortalChoice).where(DonorPortalChoice.donor_id.in_(ids)))]
+    rows += [dict(sign_in_asked_at=r.created_at, channel=r.channel, used_at=r.used_at)
+             for r in s.scalars(select(DonorSignIn).where(DonorSignIn.donor_id.in_(ids))
+                                .order_by(DonorSignIn.created_at))]
+    rows += [dict(answered_at_home_at=r.filled_at, answers=r.answers, valid_until=r.expires_at)
+             for r in s.scalars(select(HomeQuestionnaire).where(HomeQuestionnaire.donor_id.in_(ids))
+                                .order_by(HomeQuestionnaire.filled_at))]
+    rows += [dict(erasure_asked_at=r.requested_at)
+             for r in s.scalars(select(DonorErasureRequest).where(DonorErasureRequest.donor_id.in_(ids)))]
+    return rows
 
 
 def data_copy_document(copy: DataCopy) -> bytes:

@@ -15,8 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import delete
+
 from bloodbank.adapters.db import audit_payloads, scrub
-from bloodbank.adapters.db.models import Donor, DonorErasure, ErasedIdentity
+from bloodbank.adapters.db.models import (
+    Donor, DonorErasure, DonorPortalChoice, DonorSession, DonorSignIn, ErasedIdentity, HomeQuestionnaire,
+)
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import erasure, retention
 from bloodbank.domain.consent import OPEN_STATUSES
@@ -30,7 +34,8 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # The tables whose rows an erasure changes: their freed space is reclaimed afterwards.
 TOUCHED = ("donor", "visit", "appointment", "slot_counter", "audit_payload", "deferral", "donor_follow_up", "consent",
-           "donation", "adverse_reaction")
+           "donation", "adverse_reaction", "donor_session", "donor_sign_in", "donor_portal_choice",
+           "home_questionnaire")
 
 
 @dataclass(frozen=True)
@@ -225,4 +230,12 @@ def _erase_rows(session, scope: Scope) -> None:
         record.language = None
         record.address = record.postcode = record.notes = ""
         record.appeals_opt_in = False
+    _erase_portal_rows(session, [record.id for record in scope.records])
     session.flush()
+
+
+def _erase_portal_rows(session, donor_ids: list[int]) -> None:
+    """The donor's page goes with the person: sessions, sign-in requests (a digest of the contact), choices and
+    answers given at home. A request to erase, if they filed one, stays: it is what the erasure answered."""
+    for model in (DonorSession, DonorSignIn, DonorPortalChoice, HomeQuestionnaire):
+        session.execute(delete(model).where(model.donor_id.in_(donor_ids)))

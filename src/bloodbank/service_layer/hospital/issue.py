@@ -35,6 +35,7 @@ from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.hospital.crossmatch import current_crossmatch
 from bloodbank.service_layer.hospital.patient_profile import load_profile, records_of_person
 from bloodbank.service_layer.hospital.patients import find_patient_by_identifier
+from bloodbank.service_layer.messaging.blood_used import note_blood_used
 from bloodbank.service_layer.shared import unit_moves
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -187,6 +188,7 @@ def record_issue(uow: UnitOfWork, *, unit: Unit, reservation: Reservation, order
         "incident_id": order.incident_id,
     }, reason=reason)
     update_order_status(uow, order)
+    note_blood_used(session, unit=unit, hospital_id=order.hospital_id, now=now)
     return issue
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import (
-    Donation, DonorFollowUp, Issue, Transfusion, TransfusionReaction, Unit, UnitReturn,
+    Donation, DonorFollowUp, Issue, Order, Transfusion, TransfusionReaction, Unit, UnitReturn,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import compatibility_tag as tag_rules, haemovigilance as hv
@@ -30,6 +30,7 @@ from bloodbank.service_layer.hospital.second_person import check_second_person
 from bloodbank.service_layer.hospital.patients import (
     PatientView, current_patient, find_patient_by_identifier, patient_view, records_of_person,
 )
+from bloodbank.service_layer.messaging.blood_used import note_blood_used
 from bloodbank.service_layer.shared import unit_graph
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
@@ -115,6 +116,8 @@ def start_transfusion(uow: UnitOfWork, *, issue_id: int, scanned_unit: str, scan
         session.flush()
         record_event(uow, unit, "transfusion_started", detail={"transfusion_id": row.id, "issue_id": issue.id})
         uow.audit("create", "transfusion", row.id, new=snapshot(row), reason="bedside check passed")
+        order = session.get(Order, issue.order_id) if issue.order_id else None
+        note_blood_used(session, unit=unit, hospital_id=order.hospital_id if order else None, now=row.started_at)
         result = _view(session, row, unit)
         uow.commit()
         return result

@@ -92,6 +92,8 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "permission": P.AUDIT_READ,
     "database": P.AUDIT_READ,
     "data_key": P.AUDIT_READ,  # ids of the keys and counts of values resealed, never a key itself
+    "donor_sign_in": P.AUDIT_READ,  # a donor's sign-in request: its channel and address, never whose it was
+    "home_questionnaire": P.VISITS,  # that a donor answered at home and the desk read it; never the answers
 }
 # Never shown with values, to anyone: the entry only says that something happened.
 NEVER_SHOWN = frozenset({"confidential"})

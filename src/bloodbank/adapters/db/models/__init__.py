@@ -5,6 +5,9 @@ from bloodbank.adapters.db.models.appointments import Appointment, SlotCounter
 from bloodbank.adapters.db.models.audit import AuditEntry, AuditErasure, AuditHead, AuditPayload
 from bloodbank.adapters.db.models.base import Base
 from bloodbank.adapters.db.models.donations import AdverseReaction, DinCounter, Donation
+from bloodbank.adapters.db.models.donor_portal import (
+    DonorErasureRequest, DonorPortalChoice, DonorSession, DonorSignIn, HomeQuestionnaire,
+)
 from bloodbank.adapters.db.models.donors import Deferral, Donor, DonorNameToken
 from bloodbank.adapters.db.models.erasures import DonorErasure, ErasedIdentity
 from bloodbank.adapters.db.models.inventory import (
@@ -35,6 +38,7 @@ __all__ = [
     "AdverseReaction", "ApiToken", "Appeal", "AppealInvitation", "OutboxMessage", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
     "AuditPayload", "Base", "CasualtyCount", "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
+    "DonorErasureRequest", "DonorPortalChoice", "DonorSession", "DonorSignIn", "HomeQuestionnaire",
     "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership", "Incident",
     "Issue", "LoginAttempt", "Order", "Patient", "PatientAntibody", "PatientGrouping", "PatientIdentifier", "PatientSample",
     "Recall", "RecallUnit", "Reservation", "Signature", "SlotCounter", "Site", "SpecialRequirement",

@@ -27,6 +27,7 @@ from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import local, render, viewer_clock
+from bloodbank.service_layer.donor_portal import home_answers
 from bloodbank.service_layer.donors import (
     appointments, consent, deferrals, merge as donor_merge, registry as donors, screening, sites, visits,
 )
@@ -352,17 +353,25 @@ def _questions(sex: str) -> list[questionnaire.Question]:
 
 
 def _screening_page(request: Request, caller: Caller, visit_id: int, values: dict, *, status_code: int = 200,
-                    error: str | None = None):
+                    error: str | None = None, from_home: bool = False):
     detail = visits.visit_detail(caller.uow(), visit_id)
     return render(request, "desk/screening.html", status_code=status_code, error=error, d=detail, v=detail.visit,
+                  from_home=from_home,
                   questions=_questions(detail.donor_sex), measurements=MEASUREMENTS, values=values,
                   questionnaire_version=questionnaire.CURRENT_VERSION)
 
 
 @router.get("/desk/visits/{visit_id}/screening")
 def screening_form(request: Request, visit_id: int = Path(..., ge=1, le=MAX_ID),
+                   home: str = Query("", max_length=100, description="The code of the donor's answers from home"),
                    caller: Caller = Depends(require(Permission.VISITS))):
-    return _screening_page(request, caller, visit_id, {})
+    if not home.strip():
+        return _screening_page(request, caller, visit_id, {})
+    try:
+        values = home_answers.answers_for_visit(caller.uow(), visit_id=visit_id, scanned=home)
+    except DomainError as error:
+        return _screening_page(request, caller, visit_id, {}, status_code=status_for(error), error=error)
+    return _screening_page(request, caller, visit_id, values, from_home=True)
 
 
 def _answers(form: FormData, asked: list[questionnaire.Question]) -> dict:

@@ -20,6 +20,7 @@ from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.entrypoints.web.ui.donors.desk import form_of, parse_date
+from bloodbank.service_layer.donor_portal import my_data
 from bloodbank.service_layer.donors import data_copy as data_copies, erasure
 
 router = APIRouter()
@@ -44,9 +45,13 @@ CHANNELS = [("", "Choose…")] + [(c, CHANNEL_LABELS[c].capitalize()) for c in R
 def _page(request: Request, caller: Caller, donor_id: int, *, values: dict | None = None, error: str | None = None,
           notice: str | None = None, status_code: int = 200):
     statement = erasure.statement_or_preview(caller.uow(), donor_id)
+    # A request the donor filed from their page fills in its day and channel.
+    asked = my_data.requested_on(caller.uow(), donor_id=statement.donor_id)
+    blank = {"requested_on": asked.isoformat() if asked else "", "channel": "portal" if asked else "",
+             "typed_number": ""}
     return render(request, "desk/erasure.html", status_code=status_code, error=error, notice=notice,
                   statement=statement, channels=CHANNELS, channel_labels=CHANNEL_LABELS,
-                  values=values or {"requested_on": "", "channel": "", "typed_number": ""},
+                  values=values or blank,
                   meaning=signature_meaning("erase", statement.donor_number))
 
 

@@ -1,0 +1,1 @@
+"""The donor's own API, under /api/my: a donor session only."""

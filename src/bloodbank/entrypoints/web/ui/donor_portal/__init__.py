@@ -1,0 +1,1 @@
+"""The donor's own pages, under /my."""
