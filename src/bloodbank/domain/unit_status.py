@@ -26,6 +26,7 @@ from __future__ import annotations
 from enum import Enum
 
 from bloodbank.domain.errors import InvalidTransition
+from bloodbank.domain.messages import N_
 
 
 class UnitStatus(str, Enum):
@@ -41,6 +42,10 @@ class UnitStatus(str, Enum):
     DISCARDED = "discarded"
     RECALLED = "recalled"
 
+
+# The words a page shows for each status (the code with spaces), written out so the catalogues hold them.
+STATUS_WORDS = (N_("collected"), N_("quarantined"), N_("available"), N_("reserved"), N_("in transit"), N_("issued"),
+                N_("transfused"), N_("returned"), N_("processed"), N_("discarded"), N_("recalled"))
 
 S = UnitStatus
 _FORWARD: dict[UnitStatus, frozenset[UnitStatus]] = {

@@ -154,7 +154,7 @@ TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, n
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
                              languages=languages.LANGUAGES, din=din, tr=translated)
 TEMPLATES.env.filters["local"] = local
-TEMPLATES.env.filters["kind_name"] = kind_name
+TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
 TEMPLATES.env.filters["days_of_supply"] = days_in_words
 TEMPLATES.env.globals["help_topic"] = help_topic
 TEMPLATES.env.filters["number"] = number
