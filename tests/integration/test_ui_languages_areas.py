@@ -1,5 +1,6 @@
-"""Each page area in the reader's language: the lab, processing, inventory, hospital, trace, the public page and
-help read in Arabic (right to left) and in French, and stay in English for a reader who asks for nothing."""
+"""Each page area in the reader's language: the lab, processing, inventory, hospital, trace, reports, incidents,
+administration, the public page and help read in Arabic (right to left) and in French, and stay in English for a
+reader who asks for nothing."""
 
 from __future__ import annotations
 
@@ -44,6 +45,17 @@ AREAS = (
       "ar": "التتبع الرجعي: جميع متلقي دم هذا المتبرع"}),
     ("recalls", "lab_technician", "/trace/recalls",
      {"en": "No recall has been opened.", "fr": "Aucun rappel n'a été ouvert.", "ar": "لم يُفتح أي استرجاع."}),
+    ("monthly report", "inventory_manager", "/reports/monthly",
+     {"en": "Monthly report", "fr": "Rapport mensuel", "ar": "التقرير الشهري"}),
+    ("incidents", "inventory_manager", "/incidents",
+     {"en": "No incident has been declared.", "fr": "Aucun afflux n'a été déclaré.", "ar": "لم يُعلن أي حادث."}),
+    ("incident declaration", "inventory_manager", "/incidents/new",
+     {"en": "Declare a mass-casualty incident", "fr": "Déclarer un afflux massif de victimes",
+      "ar": "إعلان حادث إصابات جماعية"}),
+    ("administration", "administrator", "/admin",
+     {"en": "Create user", "fr": "Créer l'utilisateur", "ar": "أنشئ المستخدم"}),
+    ("audit log", "administrator", "/admin/audit",
+     {"en": "Any action", "fr": "Toute action", "ar": "أي إجراء"}),
     ("help", "lab_technician", "/help/lab",
      {"en": "When a unit will not leave quarantine", "fr": "Quand une unité ne sort pas de quarantaine",
       "ar": "عندما لا تخرج الوحدة من الحجر"}),
