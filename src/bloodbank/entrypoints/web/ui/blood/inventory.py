@@ -84,7 +84,8 @@ def inventory_home(request: Request, site_id: str = "", since: str = "", dispatc
     try:
         first_day = date.fromisoformat(since) if since else None
     except ValueError:
-        first_day, error = None, languages.gettext(N_("'%(text)s' is not a date: write it as 2026-01-31.")) % {"text": since[:20]}
+        first_day = None
+        error = languages.gettext(N_("'%(text)s' is not a date: write it as 2026-01-31.")) % {"text": since[:20]}
     try:
         if _id(dispatched):
             view = transfers.get_transfer(caller.uow(), _id(dispatched))
@@ -365,7 +366,8 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
                              error=error, status_code=status_for(error), typed=typed)
     label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
     return _discard_page(request, caller, done=view,
-                         notice=languages.gettext(N_("Unit %(unit)s discarded: %(reason)s. Your signature is recorded."))
+                         notice=languages.gettext(
+                             N_("Unit %(unit)s discarded: %(reason)s. Your signature is recorded."))
                          % {"unit": candidate.signature_subject, "reason": languages.gettext(label)})
 
 

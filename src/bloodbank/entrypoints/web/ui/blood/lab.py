@@ -355,5 +355,6 @@ def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=MAX
     except DomainError as error:
         return _follow_ups_page(request, caller, error=error, status_code=status_for(error),
                                 typed={"id": follow_up_id, "outcome": outcome, "confirmed_group": confirmed_group})
-    return _follow_ups_page(request, caller, notice=languages.gettext(N_("Follow-up %(id)s for donor %(donor)s closed."))
-                            % {"id": view.id, "donor": view.donor_number})
+    notice = languages.gettext(N_("Follow-up %(id)s for donor %(donor)s closed.")) % {
+        "id": view.id, "donor": view.donor_number}
+    return _follow_ups_page(request, caller, notice=notice)

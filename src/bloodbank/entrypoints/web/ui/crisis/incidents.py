@@ -96,7 +96,8 @@ def incident_list(request: Request, caller: Caller = COUNTS):
 def _new_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, error: str | None = None):
     return render(request, "crisis/new.html", status_code=status_code, error=error, values=values,
                   kinds=KIND_OPTIONS, severities=[s.value for s in Severity],
-                  sites=[("", N_("None"))] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())],
+                  sites=[("", N_("None"))] + [(str(s.id), f"{s.code} · {s.name}")
+                                               for s in sites.list_sites(caller.uow())],
                   max_place=MAX_PLACE)
 
 
