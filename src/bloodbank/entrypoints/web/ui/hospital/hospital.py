@@ -582,7 +582,7 @@ def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str 
         try:
             candidates = allocation.reservation_candidates(caller.uow(), order_id=order_id)
         except DomainError as failure:  # e.g. the hospital has no blood bank assigned: the order still shows
-            stock_problem = failure.message
+            stock_problem = languages.error_message(failure)
     to_issue = [h for h in workup.held if h.unit_status == "reserved" and h.issue_id is None]
     to_crossmatch = [h for h in to_issue if h.crossmatch_needed]
     clock = viewer_clock(request)
@@ -681,7 +681,7 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
             units = [u for u in found if u.suitable]
             unusable = [u for u in found if not u.suitable]
         except DomainError as failure:
-            problem = failure.message
+            problem = languages.error_message(failure)
     return _page(request, "hospital/emergency.html", status_code=status_code, values={**values, "kind": kind},
                   patient=patient, units=units, unusable=unusable, problem=problem,
                   hospitals=_hospital_options(caller),
