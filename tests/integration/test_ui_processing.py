@@ -234,7 +234,7 @@ def test_buffy_coats_are_pooled_from_scanned_dins_and_a_short_pool_keeps_the_sca
     assert f'value="{dins[2].barcode}"' in short.text
     assert made.status_code == 303
     page = client.get(made.headers["location"])
-    assert "Pool made under its own DIN" in page.text and "platelets pooled" in page.text
+    assert "Pool made under its own DIN" in page.text and "platelets (pooled)" in page.text
 
 
 def test_a_unit_is_split_and_irradiated_from_its_page_and_a_bad_volume_is_kept(database):

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 REGIMES = ("eu", "uk", "us", "who")
 DEFAULT_REGIME = "eu"
@@ -40,14 +41,14 @@ class ComponentKind(str, Enum):
 
 # How a person names each kind: screens, reports and labels say these words, never the codes.
 KIND_NAMES = {
-    ComponentKind.WHOLE_BLOOD: "whole blood",
-    ComponentKind.LTOWB: "low-titre group O whole blood",
-    ComponentKind.RED_CELLS: "red cells",
-    ComponentKind.PLASMA: "plasma",
-    ComponentKind.PLATELETS_APHERESIS: "platelets (apheresis)",
-    ComponentKind.PLATELETS_POOLED: "platelets (pooled)",
-    ComponentKind.PLATELET_CONCENTRATE: "platelet concentrate (for pooling)",
-    ComponentKind.CRYO: "cryoprecipitate",
+    ComponentKind.WHOLE_BLOOD: N_("whole blood"),
+    ComponentKind.LTOWB: N_("low-titre group O whole blood"),
+    ComponentKind.RED_CELLS: N_("red cells"),
+    ComponentKind.PLASMA: N_("plasma"),
+    ComponentKind.PLATELETS_APHERESIS: N_("platelets (apheresis)"),
+    ComponentKind.PLATELETS_POOLED: N_("platelets (pooled)"),
+    ComponentKind.PLATELET_CONCENTRATE: N_("platelet concentrate (for pooling)"),
+    ComponentKind.CRYO: N_("cryoprecipitate"),
 }
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 
 class HoldKind(StrEnum):
@@ -34,9 +35,9 @@ class HoldDecision(StrEnum):
 
 
 HOLD_LABELS = {
-    HoldKind.TEMPERATURE_EXCURSION: "temperature excursion",
-    HoldKind.COLD_CHAIN_BROKEN: "cold chain broken in transit",
-    HoldKind.RECALL_INVESTIGATION: "recall investigation",
+    HoldKind.TEMPERATURE_EXCURSION: N_("temperature excursion"),
+    HoldKind.COLD_CHAIN_BROKEN: N_("cold chain broken in transit"),
+    HoldKind.RECALL_INVESTIGATION: N_("recall investigation"),
 }
 # The discard reason (domain.unit_status.DISCARD_REASONS) a hold's kind leads to when the review discards the unit.
 DISCARD_REASON_FOR = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bloodbank.domain.errors import Conflict, InvalidInput
+from bloodbank.domain.messages import N_
 
 
 class IncidentKind(StrEnum):
@@ -26,14 +27,19 @@ class IncidentKind(StrEnum):
 
 
 KIND_LABELS = {
-    IncidentKind.EXPLOSION: "Explosion or bombing",
-    IncidentKind.AIR_STRIKE: "Air strike or shelling",
-    IncidentKind.SHOOTING: "Shooting",
-    IncidentKind.BUILDING_COLLAPSE: "Building collapse",
-    IncidentKind.TRANSPORT: "Road, rail or air crash",
-    IncidentKind.FIRE: "Fire",
-    IncidentKind.OTHER: "Other",
+    IncidentKind.EXPLOSION: N_("Explosion or bombing"),
+    IncidentKind.AIR_STRIKE: N_("Air strike or shelling"),
+    IncidentKind.SHOOTING: N_("Shooting"),
+    IncidentKind.BUILDING_COLLAPSE: N_("Building collapse"),
+    IncidentKind.TRANSPORT: N_("Road, rail or air crash"),
+    IncidentKind.FIRE: N_("Fire"),
+    IncidentKind.OTHER: N_("Other"),
 }
+
+
+# Severities, bases and statuses as pages name them, written out so the catalogues hold them.
+STATE_WORDS = (N_("severe"), N_("moderate"), N_("minor"), N_("expected"), N_("admitted"), N_("declared"),
+               N_("closed"))
 
 
 class Severity(StrEnum):

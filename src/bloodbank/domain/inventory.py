@@ -13,6 +13,7 @@ from types import MappingProxyType
 from bloodbank.domain import components
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 # Days since collection (collection day = day 0, as for expiry). Weekly bands
 # show at a glance whether red cells are being used in age order.
@@ -99,18 +100,24 @@ def days_of_supply(units_on_hand: int, mean_daily_use: float) -> float | None:
 def days_in_words(days: float | None) -> str:
     """Days of supply as a person reads them: whole days while they count, weeks beyond a fortnight, and always
     rounded down, so a screen never promises a day that is not on the shelf."""
+    template, params = days_in_words_template(days)
+    return template % params
+
+
+def days_in_words_template(days: float | None) -> tuple[str, dict]:
+    """The words of `days_in_words` as a message and its figures, for a page to say in its reader's language."""
     if days is None:
-        return "no recent use"
+        return N_("no recent use"), {}
     if days < 0 or math.isnan(days):
         raise InvalidInput("Days of supply cannot be negative.")
     if days < 1:
-        return "less than a day"
+        return N_("less than a day"), {}
     if days < 14:
         whole = math.floor(days)
-        return f"{whole} day" if whole == 1 else f"{whole} days"
+        return (N_("%(count)s day") if whole == 1 else N_("%(count)s days")), {"count": whole}
     if days < 8 * 7:
-        return f"{math.floor(days / 7)} weeks"
-    return "more than 8 weeks"
+        return N_("%(count)s weeks"), {"count": math.floor(days / 7)}
+    return N_("more than 8 weeks"), {}
 
 
 def expiring_soon(kind: ComponentKind | str, expires_at: datetime, now: datetime) -> bool:

@@ -16,6 +16,7 @@ from typing import Iterable
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 
 class TestKind(str, Enum):
@@ -39,17 +40,17 @@ _MARKER = frozenset({"negative", "reactive", "indeterminate", "positive"})
 _NEG_POS = frozenset({"negative", "positive"})
 
 TESTS: dict[str, LabTest] = {t.code: t for t in (
-    LabTest("abo_rh", "ABO/RhD grouping", TestKind.GROUPING, frozenset({"typed"})),
-    LabTest("antibody_screen", "Antibody screen", TestKind.ANTIBODY, _NEG_POS),
+    LabTest("abo_rh", N_("ABO/RhD grouping"), TestKind.GROUPING, frozenset({"typed"})),
+    LabTest("antibody_screen", N_("Antibody screen"), TestKind.ANTIBODY, _NEG_POS),
     LabTest("hiv", "HIV", TestKind.MARKER, _MARKER),
     LabTest("hbv", "HBV", TestKind.MARKER, _MARKER),
     LabTest("hcv", "HCV", TestKind.MARKER, _MARKER),
-    LabTest("syphilis", "Syphilis", TestKind.MARKER, _MARKER),
+    LabTest("syphilis", N_("Syphilis"), TestKind.MARKER, _MARKER),
     LabTest("htlv", "HTLV", TestKind.MARKER, _MARKER),
     LabTest("nat_hiv", "HIV NAT", TestKind.MARKER, _MARKER),
     LabTest("nat_hbv", "HBV NAT", TestKind.MARKER, _MARKER),
     LabTest("nat_hcv", "HCV NAT", TestKind.MARKER, _MARKER),
-    LabTest("bacterial", "Bacterial screen", TestKind.MARKER, _MARKER, platelets_only=True),
+    LabTest("bacterial", N_("Bacterial screen"), TestKind.MARKER, _MARKER, platelets_only=True),
     LabTest("cmv", "CMV", TestKind.CMV, _NEG_POS),
 )}
 MARKERS: tuple[str, ...] = tuple(code for code, t in TESTS.items() if t.kind is TestKind.MARKER)

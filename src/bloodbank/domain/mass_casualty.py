@@ -32,9 +32,10 @@ from importlib import resources
 
 from bloodbank.domain.blood_groups import ALL_GROUPS, parse_group
 from bloodbank.domain.incidents import Severity
+from bloodbank.domain.messages import N_
 
 KINDS = ("red_cells", "plasma", "platelets")
-KIND_LABELS = {"red_cells": "red cells", "plasma": "plasma", "platelets": "platelet doses"}
+KIND_LABELS = {"red_cells": N_("red cells"), "plasma": N_("plasma"), "platelets": N_("platelet doses")}
 GROUPS = tuple(str(g) for g in ALL_GROUPS)
 # Units in stock counted as each forecast kind; a single platelet concentrate is no dose.
 FORECAST_KIND_OF = {"red_cells": "red_cells", "plasma": "plasma", "platelets_apheresis": "platelets",

@@ -14,9 +14,11 @@ from functools import cache
 from importlib import resources
 from typing import Any, Mapping
 
+from bloodbank.domain.messages import N_
+
 GOOD, LOW, VERY_LOW = "good", "low", "very_low"
 LEVELS = (VERY_LOW, LOW, GOOD)  # from the most urgent
-LABELS = {GOOD: "Good", LOW: "Low", VERY_LOW: "Very low"}
+LABELS = {GOOD: N_("Good"), LOW: N_("Low"), VERY_LOW: N_("Very low")}
 SHOWN = ("red_cells", "platelets")
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from enum import Enum
 
 from bloodbank.domain.errors import InvalidTransition
+from bloodbank.domain.messages import N_
 
 
 class UnitStatus(str, Enum):
@@ -41,6 +42,10 @@ class UnitStatus(str, Enum):
     DISCARDED = "discarded"
     RECALLED = "recalled"
 
+
+# The words a page shows for each status (the code with spaces), written out so the catalogues hold them.
+STATUS_WORDS = (N_("collected"), N_("quarantined"), N_("available"), N_("reserved"), N_("in transit"), N_("issued"),
+                N_("transfused"), N_("returned"), N_("processed"), N_("discarded"), N_("recalled"))
 
 S = UnitStatus
 _FORWARD: dict[UnitStatus, frozenset[UnitStatus]] = {
@@ -68,19 +73,19 @@ TRANSITIONS: dict[UnitStatus, frozenset[UnitStatus]] = {
 IN_STOCK = frozenset({S.QUARANTINED, S.AVAILABLE, S.RESERVED, S.RETURNED, S.RECALLED})
 
 DISCARD_REASONS = {
-    "expired": "expired",
-    "broken": "bag broken or leaking",
-    "reactive": "reactive infection marker",
-    "returned_too_warm": "returned outside time or temperature limits",
-    "temperature": "storage temperature excursion",
+    "expired": N_("expired"),
+    "broken": N_("bag broken or leaking"),
+    "reactive": N_("reactive infection marker"),
+    "returned_too_warm": N_("returned outside time or temperature limits"),
+    "temperature": N_("storage temperature excursion"),
     # A unit found unfit on inspection (lipaemic, haemolysed, clotted) and a unit whose
     # donor confidentially self-excluded read the same, so neither betrays the other.
-    "not_suitable": "not suitable for transfusion",
-    "self_excluded": "not suitable for transfusion",
-    "recalled": "recalled",
-    "grouping_discrepancy": "blood group discrepancy",
-    "volume": "volume outside limits",
-    "other": "other (see note)",
+    "not_suitable": N_("not suitable for transfusion"),
+    "self_excluded": N_("not suitable for transfusion"),
+    "recalled": N_("recalled"),
+    "grouping_discrepancy": N_("blood group discrepancy"),
+    "volume": N_("volume outside limits"),
+    "other": N_("other (see note)"),
 }
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from bloodbank.domain.messages import N_
+
 # (path prefix, topic, title); a page under no prefix links to the index of topics.
 TOPICS = (
-    ("/desk", "desk", "Donor desk: find, register, check in"),
-    ("/collection", "collection", "Collection: the chair, the bag, the DIN labels"),
-    ("/processing", "processing", "Processing: components, labels, pools"),
-    ("/lab", "lab", "Laboratory: results and release from quarantine"),
-    ("/inventory", "inventory", "Inventory: stock, transfers, excursions, discards"),
-    ("/hospital/issues", "bedside", "At the bedside: tag, bag, band, start and end"),
-    ("/hospital/emergency", "emergency", "Emergency release before testing"),
-    ("/hospital", "hospital", "Hospital: patients, orders, allocation, issue"),
-    ("/trace", "trace", "Trace, lookback and recall"),
-    ("/incidents", "incidents", "Mass-casualty incidents"),
-    ("/reports", "reports", "The monthly report"),
-    ("/admin", "admin", "Administration: accounts, sites, the audit log"),
-    ("/account", "account", "Your account"),
+    ("/desk", "desk", N_("Donor desk: find, register, check in")),
+    ("/collection", "collection", N_("Collection: the chair, the bag, the DIN labels")),
+    ("/processing", "processing", N_("Processing: components, labels, pools")),
+    ("/lab", "lab", N_("Laboratory: results and release from quarantine")),
+    ("/inventory", "inventory", N_("Inventory: stock, transfers, excursions, discards")),
+    ("/hospital/issues", "bedside", N_("At the bedside: tag, bag, band, start and end")),
+    ("/hospital/emergency", "emergency", N_("Emergency release before testing")),
+    ("/hospital", "hospital", N_("Hospital: patients, orders, allocation, issue")),
+    ("/trace", "trace", N_("Trace, lookback and recall")),
+    ("/incidents", "incidents", N_("Mass-casualty incidents")),
+    ("/reports", "reports", N_("The monthly report")),
+    ("/admin", "admin", N_("Administration: accounts, sites, the audit log")),
+    ("/account", "account", N_("Your account")),
 )
 TITLES = {topic: title for _, topic, title in TOPICS}
 

@@ -17,7 +17,7 @@ from bloodbank import __version__
 from bloodbank.domain import isbt128, scheduling
 from bloodbank.domain.access import Permission
 from bloodbank.domain.components import kind_name
-from bloodbank.domain.inventory import days_in_words
+from bloodbank.domain.inventory import days_in_words_template
 from bloodbank.entrypoints.web.help_topics import help_topic
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.messages import N_
@@ -141,6 +141,12 @@ def din(text: str | None) -> Markup:
     return Markup('<bdi dir="ltr" class="din">{} <span class="check">{}</span></bdi>').format(body, check)
 
 
+def days_of_supply(days: float | None) -> str:
+    """Days of supply in the reader's words, with their figure in the reader's digits."""
+    template, params = days_in_words_template(days)
+    return languages.gettext(template) % {k: number(v) for k, v in params.items()}
+
+
 def translated(text: str | None) -> str:
     """Text a page module or service wrote in English (a label, a status), in the reader's language if the
     catalogue has it; unlike `_`, it is never used as a format string."""
@@ -154,8 +160,8 @@ TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, n
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
                              languages=languages.LANGUAGES, din=din, tr=translated)
 TEMPLATES.env.filters["local"] = local
-TEMPLATES.env.filters["kind_name"] = kind_name
-TEMPLATES.env.filters["days_of_supply"] = days_in_words
+TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
+TEMPLATES.env.filters["days_of_supply"] = days_of_supply
 TEMPLATES.env.globals["help_topic"] = help_topic
 TEMPLATES.env.filters["number"] = number
 TEMPLATES.env.filters["day"] = day

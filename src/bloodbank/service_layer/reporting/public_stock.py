@@ -9,6 +9,7 @@ from datetime import datetime
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import stock_levels
 from bloodbank.domain.blood_groups import ALL_GROUPS
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.blood import inventory
 from bloodbank.service_layer.donors import sites
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -43,7 +44,7 @@ class PublicStock:
 
 def public_stock(uow: UnitOfWork) -> PublicStock:
     rules = stock_levels.thresholds()
-    national = _area(uow, None, None, "Every blood bank", rules)
+    national = _area(uow, None, None, N_("Every blood bank"), rules)
     areas = tuple(_area(uow, s.id, s.code, s.name, rules) for s in sites.list_sites(uow.again())
                   if s.kind == "fixed")
     urgency = {level: n for n, level in enumerate(stock_levels.LEVELS)}

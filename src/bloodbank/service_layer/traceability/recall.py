@@ -23,6 +23,7 @@ from bloodbank.adapters.db.models import Donation, Recall, RecallUnit, Transfusi
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.shared import unit_graph
@@ -33,11 +34,11 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 RECALL_IN_STOCK = frozenset({"collected", "quarantined", "available", "reserved", "returned", "in_transit"})
 # What was done to each unit, as stored in recall_unit.action.
 ACTIONS = {
-    "recalled": "taken out of stock",
-    "recalled_from_ward": "issued: the ward must send it back",
-    "in_transfusion": "being transfused now: call the ward at once; the recipient needs a lookback",
-    "listed": "transfused: the recipient needs a lookback",
-    "already_out": "already discarded, recalled or processed: nothing to do",
+    "recalled": N_("taken out of stock"),
+    "recalled_from_ward": N_("issued: the ward must send it back"),
+    "in_transfusion": N_("being transfused now: call the ward at once; the recipient needs a lookback"),
+    "listed": N_("transfused: the recipient needs a lookback"),
+    "already_out": N_("already discarded, recalled or processed: nothing to do"),
 }
 
 

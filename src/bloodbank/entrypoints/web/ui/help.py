@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bloodbank.domain.access import Permission
+from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.help_topics import TITLES, TOPICS
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -22,6 +24,8 @@ def help_index(request: Request, caller: Caller = SIGNED_IN):
 @router.get("/help/{topic}")
 def help_page(request: Request, topic: str, caller: Caller = SIGNED_IN):
     if topic not in TITLES:
-        return Response(f"There is no help on '{topic[:40]}': see /help for every topic.\n", status_code=404,
+        message = languages.gettext(N_("There is no help on '%(topic)s': see /help for every topic.")) % {
+            "topic": topic[:40]}
+        return Response(message + "\n", status_code=404,
                         media_type="text/plain; charset=utf-8")
     return render(request, f"help/{topic}.html", title=TITLES[topic], topic=topic)

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from bloodbank.domain.access import Permission, signature_meaning
-from bloodbank.domain.components import ComponentKind
+from bloodbank.domain.components import ComponentKind, kind_name
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.holds import MAX_REASON as MAX_HOLD_REASON
 from bloodbank.domain.release import HELD, SENSITIVE
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -29,7 +31,7 @@ router = APIRouter()
 EXPIRING_HOURS = 48
 HELD_SHOWN = 50
 ALWAYS_SHOWN = ("red_cells", "plasma", "platelets_pooled")
-KIND_OPTIONS = [("", "Any component")] + [(k.value, k.value.replace("_", " ")) for k in ComponentKind]
+KIND_OPTIONS = [("", N_("Any component"))] + [(k.value, kind_name(k)) for k in ComponentKind]
 MAX_TEXT = 200
 
 
@@ -67,8 +69,9 @@ def _home(request: Request, caller: Caller, *, site_id: int | None = None, since
         held=holds.held_units(uow(), site_id=site_id, limit=HELD_SHOWN), held_shown=HELD_SHOWN,
         recall_tasks=recall_follow_up.open_recall_tasks(uow(), side="stock", site_id=site_id),
         waste=discards.discards_report(uow(), since=since, site_id=site_id), since=since, site_id=site_id,
-        site_options=[("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
+        site_options=[("", N_("All sites"))] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
         sites=all_sites, expiring_hours=EXPIRING_HOURS, typed=typed or {},
+        discard_reasons=dict(discards.discard_reasons()),
         may_write=caller.principal.may(Permission.INVENTORY_WRITE),
         may_discard=caller.principal.may(Permission.DISCARD),
     )
@@ -81,18 +84,27 @@ def inventory_home(request: Request, site_id: str = "", since: str = "", dispatc
     try:
         first_day = date.fromisoformat(since) if since else None
     except ValueError:
-        first_day, error = None, f"'{since[:20]}' is not a date: write it as 2026-01-31."
+        first_day = None
+        error = languages.gettext(N_("'%(text)s' is not a date: write it as 2026-01-31.")) % {"text": since[:20]}
     try:
         if _id(dispatched):
             view = transfers.get_transfer(caller.uow(), _id(dispatched))
-            notice = (f"Transfer {view.id} dispatched from {view.from_site_code} to {view.to_site_code} "
-                      f"with {len(view.units)} unit(s).")
+            notice = languages.gettext(N_("Transfer %(transfer)s dispatched from %(from_site)s to %(to_site)s with "
+                                          "%(count)s unit(s).")) % {
+                "transfer": view.id, "from_site": view.from_site_code, "to_site": view.to_site_code,
+                "count": len(view.units)}
         elif _id(received):
             view = transfers.get_transfer(caller.uow(), _id(received))
             arrived = len(view.units) - len(view.missing)
-            notice = f"Transfer {view.id} booked in at {view.to_site_code}: {arrived} unit(s) received"
-            notice += f", {len(view.quarantined)} to quarantine (cold chain broken)" if view.quarantined else ""
-            notice += f", {len(view.missing)} missing and still on the road." if view.missing else "."
+            notice = languages.gettext(N_("Transfer %(transfer)s booked in at %(site)s: %(count)s unit(s) "
+                                          "received.")) % {"transfer": view.id, "site": view.to_site_code,
+                                                           "count": arrived}
+            if view.quarantined:
+                notice += " " + languages.gettext(N_("%(count)s to quarantine (cold chain broken).")) % {
+                    "count": len(view.quarantined)}
+            if view.missing:
+                notice += " " + languages.gettext(N_("%(count)s missing and still on the road.")) % {
+                    "count": len(view.missing)}
         return _home(request, caller, site_id=_id(site_id), since=first_day, notice=notice, error=error,
                      status_code=422 if error else 200)
     except DomainError as failure:
@@ -114,7 +126,7 @@ def _dispatch_page(request: Request, caller: Caller, *, from_site_id: int | None
     all_sites = _sites(caller)
     return render(request, "inventory/dispatch.html", status_code=status_code, error=error, units=units,
                   total=total, from_site_id=from_site_id, kind=kind, blood_group=blood_group,
-                  site_options=[("", "Choose…")] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
+                  site_options=[("", N_("Choose…"))] + [(str(s.id), f"{s.code} · {s.name}") for s in all_sites],
                   kind_options=KIND_OPTIONS, typed=typed or {})
 
 
@@ -132,7 +144,7 @@ def dispatch(request: Request, from_site_id: int = Form(..., ge=1, le=MAX_ID), t
     try:
         destination = _id(to_site_id)
         if destination is None:
-            raise InvalidInput("Choose the site the units go to.")
+            raise InvalidInput(N_("Choose the site the units go to."))
         if any(not 1 <= u <= MAX_ID for u in unit_ids):
             raise InvalidInput("A unit number is out of range.")
         view = transfers.dispatch(caller.uow(), from_site_id=from_site_id, to_site_id=destination,
@@ -153,7 +165,7 @@ def receive(request: Request, transfer_id: int, received_unit_ids: list[int] = F
         if not 1 <= transfer_id <= MAX_ID or any(not 1 <= u <= MAX_ID for u in received_unit_ids):
             raise InvalidInput("A transfer or unit number is out of range.")
         if cold_chain not in ("yes", "no"):
-            raise InvalidInput("Say whether the cold chain was kept (the box's temperature on arrival).")
+            raise InvalidInput(N_("Say whether the cold chain was kept (the box's temperature on arrival)."))
         if received_scans.strip():
             # The bags scanned as they came out of the box are what arrived, whatever the ticks say.
             received_unit_ids = transfers.units_of_scans(caller.uow(), transfer_id=transfer_id,
@@ -174,7 +186,8 @@ def _moment(text: str, what: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"The {what} '{text[:30]}' is not a date and time (e.g. 2026-03-01 14:30).") from None
+        raise InvalidInput(N_("The %(what)s '%(text)s' is not a date and time (e.g. 2026-03-01 14:30)."),
+                           params={"what": what, "text": text[:30]}) from None
     # As the monitor shows it: without an offset the use case reads it on the clock of the site chosen.
     return moment
 
@@ -183,9 +196,11 @@ def _number(text: str, what: str) -> float:
     try:
         value = float(text.replace(",", ".").strip())
     except ValueError:
-        raise InvalidInput(f"The {what} '{text[:20]}' is not a number of °C.") from None
+        raise InvalidInput(N_("The %(what)s '%(text)s' is not a number of °C."),
+                           params={"what": what, "text": text[:20]}) from None
     if not -200 <= value <= 200:
-        raise InvalidInput(f"The {what} {value} °C is not a possible storage reading.")
+        raise InvalidInput(N_("The %(what)s %(value)s °C is not a possible storage reading."),
+                           params={"what": what, "value": value})
     return value
 
 
@@ -200,18 +215,21 @@ def record_excursion(request: Request, site_id: str = Form(""), storage_location
     try:
         site = _id(site_id)
         if site is None:
-            raise InvalidInput("Choose the site where the alarm went off.")
+            raise InvalidInput(N_("Choose the site where the alarm went off."))
         view = excursions.record_excursion(
-            caller.uow(), site_id=site, storage_location=storage_location, started_at=_moment(started_at, "start"),
-            ended_at=_moment(ended_at, "end"), lowest_c=_number(lowest_c, "lowest temperature"),
-            highest_c=_number(highest_c, "highest temperature"), note=note)
+            caller.uow(), site_id=site, storage_location=storage_location, started_at=_moment(started_at, N_("start")),
+            ended_at=_moment(ended_at, N_("end")), lowest_c=_number(lowest_c, N_("lowest temperature")),
+            highest_c=_number(highest_c, N_("highest temperature")), note=note)
     except DomainError as error:
         return _home(request, caller, error=error, status_code=status_for(error), typed=typed)
     held = ", ".join(f"{u.din} {u.product_code}" for u in view.affected)
-    notice = (f"Excursion {view.id} recorded at {view.storage_location}: {len(view.affected)} unit(s) held in "
-              f"quarantine for the lab to review" + (f" ({held})." if held else "."))
+    notice = languages.gettext(N_("Excursion %(excursion)s recorded at %(location)s: %(count)s unit(s) held in "
+                                  "quarantine for the lab to review.")) % {
+        "excursion": view.id, "location": view.storage_location, "count": len(view.affected)}
+    notice += f" ({held})" if held else ""
     if view.unaffected_unit_ids:
-        notice += f" {len(view.unaffected_unit_ids)} unit(s) there were within their storage range."
+        notice += " " + languages.gettext(N_("%(count)s unit(s) there were within their storage range.")) % {
+            "count": len(view.unaffected_unit_ids)}
     return _home(request, caller, notice=notice)
 
 
@@ -237,7 +255,7 @@ def _hold_page(request: Request, caller: Caller, unit_id: int, *, error: str | N
 def hold_page(request: Request, unit_id: int, caller: Caller = Depends(require(Permission.UNITS_READ))):
     try:
         if not 1 <= unit_id <= MAX_ID:
-            raise InvalidInput("The unit number is out of range.")
+            raise InvalidInput(N_("The unit number is out of range."))
         return _hold_page(request, caller, unit_id)
     except DomainError as error:
         return _home(request, caller, error=error, status_code=status_for(error))
@@ -249,7 +267,7 @@ def release_after_review(request: Request, unit_id: int, reason: str = Form("", 
                          caller: Caller = Depends(require(Permission.RELEASE))):
     try:
         if not 1 <= unit_id <= MAX_ID:
-            raise InvalidInput("The unit number is out of range.")
+            raise InvalidInput(N_("The unit number is out of range."))
         view = signed(
             caller, password=signature_password, action="review_release",
             act=lambda: holds.release_after_review(caller.uow(), unit_id=unit_id, reason=reason),
@@ -260,14 +278,15 @@ def release_after_review(request: Request, unit_id: int, reason: str = Form("", 
         reasons = [line[2:] for line in error.message.splitlines() if line.startswith("- ")]
         try:
             return _hold_page(request, caller, unit_id, status_code=status_for(error), reasons=reasons,
-                              error="Release refused: nothing was changed and the hold stays open. Every reason "
-                                    "is listed below." if reasons else error.message,
+                              error=N_("Release refused: nothing was changed and the hold stays open. Every "
+                                       "reason is listed below.") if reasons else error,
                               typed={"release_reason": reason})
         except DomainError as missing:
             return _home(request, caller, error=missing.message, status_code=status_for(missing))
     subject = discards.unit_subject(view.din, view.product_code, view.division)
-    return _hold_page(request, caller, unit_id, notice=f"Unit {subject} released after review: it is now available. "
-                      "Your signature is recorded.")
+    return _hold_page(request, caller, unit_id, notice=languages.gettext(
+        N_("Unit %(unit)s released after review: it is now available. Your signature is recorded."))
+        % {"unit": subject})
 
 
 @router.post("/inventory/holds/{unit_id}/discard")
@@ -276,7 +295,7 @@ def discard_after_review(request: Request, unit_id: int, reason: str = Form("", 
                          caller: Caller = Depends(require(Permission.DISCARD))):
     try:
         if not 1 <= unit_id <= MAX_ID:
-            raise InvalidInput("The unit number is out of range.")
+            raise InvalidInput(N_("The unit number is out of range."))
         view = signed(caller, password=signature_password, action="discard",
                       act=lambda: holds.discard_after_review(caller.uow(), unit_id=unit_id, reason=reason),
                       record=lambda v: (discards.unit_subject(v.din, v.product_code, v.division), "unit", v.unit_id))
@@ -288,8 +307,9 @@ def discard_after_review(request: Request, unit_id: int, reason: str = Form("", 
             return _home(request, caller, error=missing.message, status_code=status_for(missing))
     label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
     subject = discards.unit_subject(view.din, view.product_code, view.division)
-    return _hold_page(request, caller, unit_id, notice=f"Unit {subject} discarded after review: {label}. "
-                      "Your signature is recorded.")
+    return _hold_page(request, caller, unit_id, notice=languages.gettext(
+        N_("Unit %(unit)s discarded after review: %(reason)s. Your signature is recorded."))
+        % {"unit": subject, "reason": languages.gettext(label)})
 
 
 # ---------------------------------------------------------------- discards
@@ -312,7 +332,7 @@ def discard_page(request: Request, din: str = "", product_code: str = "",
         return _discard_page(request, caller)
     try:
         if not (din and product_code):
-            raise InvalidInput("Scan both the DIN and the product code of the bag.")
+            raise InvalidInput(N_("Scan both the DIN and the product code of the bag."))
         candidate = discards.unit_for_discard(caller.uow(), scanned_din=din, scanned_product=product_code)
     except DomainError as error:
         return _discard_page(request, caller, din=din, product_code=product_code, error=error,
@@ -335,7 +355,7 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
                              status_code=status_for(error), typed=typed)
     try:
         if not reason_code:
-            raise InvalidInput("Choose why the unit is discarded.")
+            raise InvalidInput(N_("Choose why the unit is discarded."))
         view = signed(
             caller, password=signature_password, action="discard",
             act=lambda: discards.discard(caller.uow(), unit_id=candidate.unit_id, reason_code=reason_code, note=note),
@@ -346,7 +366,9 @@ def discard(request: Request, din: str = Form("", max_length=MAX_TEXT),
                              error=error, status_code=status_for(error), typed=typed)
     label = dict(discards.discard_reasons()).get(view.discard_reason, view.discard_reason)
     return _discard_page(request, caller, done=view,
-                         notice=f"Unit {candidate.signature_subject} discarded: {label}. Your signature is recorded.")
+                         notice=languages.gettext(
+                             N_("Unit %(unit)s discarded: %(reason)s. Your signature is recorded."))
+                         % {"unit": candidate.signature_subject, "reason": languages.gettext(label)})
 
 
 @router.post("/inventory/recalls/handled")
@@ -358,7 +380,9 @@ def recall_handled(request: Request, recall_id: int = Form(..., ge=1, le=MAX_ID)
                                                 note=note)
     except DomainError as error:
         return _home(request, caller, error=error, status_code=status_for(error))
-    return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
+    return _home(request, caller, notice=languages.gettext(
+        N_("Recall %(recall)s: what was done with unit %(din)s is recorded.")) % {"recall": task.recall_id,
+                                                                                 "din": task.din})
 
 
 @router.post("/inventory/discard-expired")
@@ -369,5 +393,6 @@ def discard_expired(request: Request, signature_password: str = Form("", max_len
                      act=lambda: discards.discard_expired(caller.uow()), record=discards.expiry_sweep_subject)
     except DomainError as error:
         return _home(request, caller, error=error, status_code=status_for(error))
-    notice = f"{len(ids)} expired unit(s) discarded." if ids else "No unit in stock had expired: nothing discarded."
+    notice = (languages.gettext(N_("%(count)s expired unit(s) discarded.")) % {"count": len(ids)} if ids
+              else N_("No unit in stock had expired: nothing discarded."))
     return _home(request, caller, notice=notice)

@@ -20,6 +20,7 @@ from bloodbank.domain.lab_tests import GROUPING, TESTS
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import AWAITING, MANUAL, SecondEntryDisagrees
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -36,8 +37,11 @@ QUARANTINE_STATES = (N_("ready for release"), N_("awaiting results"), N_("awaiti
                      N_("blocked"))
 
 TEST_OPTIONS = [(code, test.name) for code, test in TESTS.items()]
-OUTCOME_OPTIONS = [("", "Choose…"), ("negative", "negative"), ("positive", "positive"), ("reactive", "reactive"),
-                   ("indeterminate", "indeterminate"), ("typed", "typed (ABO/RhD)")]
+OUTCOME_OPTIONS = [("", N_("Choose…")), ("negative", N_("negative")), ("positive", N_("positive")),
+                   ("reactive", N_("reactive")), ("indeterminate", N_("indeterminate")),
+                   ("typed", N_("typed (ABO/RhD)"))]
+# An outcome as a result shows it, written out so the catalogues hold it.
+OUTCOME_WORDS = (N_("typed"),)
 BLANK_ROWS = 8
 # The board shows the units expiring soonest; the API pages through all of them.
 BOARD_UNITS = 100
@@ -53,7 +57,7 @@ def _row(din: str = "", test: str = GROUPING, outcome: str = "", group: str = ""
 
 
 def _site_options(caller: Caller) -> list[tuple[str, str]]:
-    return [("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+    return [("", N_("All sites"))] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
 
 
 def _home(request: Request, caller: Caller, *, rows: list[dict] | None = None, recorded=(), status_code: int = 200,
@@ -83,8 +87,9 @@ def lab_home(request: Request, fill_din: str = "", site_id: str = "",
         return _home(request, caller, error=error, status_code=status_for(error), fill_din=fill_din,
                      site_id=site)
     rows = [_row(din=due.din_eye_readable, test=t.test) for t in due.tests if not t.has_final_result]
-    notice = (f"Rows filled in for donation {due.din_eye_readable}: choose each outcome, then record."
-              if rows else f"Every test of donation {due.din_eye_readable} already has a final result.")
+    notice = languages.gettext(N_("Rows filled in for donation %(din)s: choose each outcome, then record.")
+                               if rows else N_("Every test of donation %(din)s already has a final result.")
+                               ) % {"din": due.din_eye_readable}
     return _home(request, caller, rows=rows + [_row() for _ in range(2)], notice=notice, fill_din=fill_din,
                  site_id=site)
 
@@ -124,16 +129,20 @@ def _after_batch(request: Request, caller: Caller, report: testing.BatchReport, 
         rows += [_row() for _ in range(max(2, BLANK_ROWS - len(rows)))]
     accepted, refused = len(report.accepted), len(report.refused)
     waiting = sum(1 for _, view in report.accepted if view.check == AWAITING)
-    notice = f"{accepted} result(s) recorded." if accepted else None
+    gettext = languages.gettext
+    notice = gettext(N_("%(count)s result(s) recorded.")) % {"count": accepted} if accepted else None
     if waiting:
-        notice += (f" {waiting} typed by hand wait for a second entry before they count for release: "
-                   "see Second entry.")
-    error = (f"{refused} row(s) refused: each says why below; nothing else was lost." if refused else None)
+        notice += " " + gettext(N_("%(count)s typed by hand wait for a second entry before they count for release: "
+                                   "see Second entry.")) % {"count": waiting}
+    error = (gettext(N_("%(count)s row(s) refused: each says why below; nothing else was lost.")) % {"count": refused}
+             if refused else None)
     if typed is None and refused:
-        error += "\n" + "\n".join(f"line {r.line}: {r.message}" for r in report.refused)
+        error += "\n" + "\n".join(gettext(N_("line %(line)s: %(message)s")) % {"line": r.line, "message": r.message}
+                                   for r in report.refused)
     if not accepted and not refused:
-        error = ("The file holds no results: one line per result, din,test,outcome[,value[,final]]." if typed is None
-                 else "The table is empty: scan a DIN and choose a test and outcome in at least one row.")
+        error = gettext(N_("The file holds no results: one line per result, din,test,outcome[,value[,final]].")
+                        if typed is None
+                        else N_("The table is empty: scan a DIN and choose a test and outcome in at least one row."))
     return _home(request, caller, rows=rows, recorded=report.accepted, notice=notice, error=error,
                  status_code=422 if (refused or not accepted) else 200)
 
@@ -152,11 +161,12 @@ def upload_results(request: Request, file: UploadFile = File(...),
     data = file.file.read(MAX_CSV_BYTES + 1)
     try:
         if len(data) > MAX_CSV_BYTES:
-            raise InvalidInput(f"The file is larger than {MAX_CSV_BYTES // 1000} kB: split it into smaller files.")
+            raise InvalidInput(N_("The file is larger than %(size)s kB: split it into smaller files."),
+                               params={"size": MAX_CSV_BYTES // 1000})
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidInput("The file is not UTF-8 text: save it as CSV (UTF-8) and upload it again.") from None
+            raise InvalidInput(N_("The file is not UTF-8 text: save it as CSV (UTF-8) and upload it again.")) from None
         report = testing.record_results_csv(caller.uow(), text)
     except DomainError as error:
         return _home(request, caller, error=error, status_code=status_for(error))
@@ -205,9 +215,11 @@ def give_second_entry(request: Request, result_id: int = Path(..., ge=1, le=MAX_
     except DomainError as error:
         # Refused before anything was stored (an outcome that cannot be read): the blind form again.
         return _second_entry_page(request, caller, item=item, error=error, status_code=status_for(error))
-    done = "; ".join(note for note in view.consequences if note != "verified by a second entry")
-    notice = (f"{view.test_name} result {view.id} of donation {view.din} verified: both entries agree; it now "
-              "counts for release." + (f" {done}." if done else ""))
+    done = "; ".join(languages.gettext(note) for note in view.consequences if note != "verified by a second entry")
+    notice = languages.gettext(N_("%(test)s result %(result)s of donation %(din)s verified: both entries agree; "
+                                  "it now counts for release.")) % {
+        "test": languages.gettext(view.test_name), "result": view.id, "din": view.din}
+    notice += f" {done}." if done else ""
     return _second_entry_page(request, caller, notice=notice)
 
 
@@ -237,7 +249,7 @@ def release_page(request: Request, din: str = "", product_code: str = "", unit_i
             return _release_page(request, caller, check=release.release_check(caller.uow(), unit_id=int(unit_id)))
         if din or product_code:
             if not (din and product_code):
-                raise InvalidInput("Scan both the DIN and the product code of the bag.")
+                raise InvalidInput(N_("Scan both the DIN and the product code of the bag."))
             check = release.release_check_by_scan(caller.uow(), scanned_din=din, scanned_product=product_code)
             return _release_page(request, caller, check=check, scanned_din=din, scanned_product=product_code)
     except DomainError as error:
@@ -253,7 +265,7 @@ def release_unit(request: Request, unit_id: int = Form(..., ge=1, le=MAX_ID),
                  caller: Caller = Depends(require(Permission.RELEASE))):
     try:
         if not (scanned_din.strip() and scanned_product.strip()):
-            raise InvalidInput("Scan the DIN and the product code of the bag in your hand before you sign.")
+            raise InvalidInput(N_("Scan the DIN and the product code of the bag in your hand before you sign."))
         view = signed(
             caller, password=signature_password, action="release",
             act=lambda: release.release_at_bench(caller.uow(), unit_id=unit_id, scanned_din=scanned_din,
@@ -267,7 +279,7 @@ def release_unit(request: Request, unit_id: int = Form(..., ge=1, le=MAX_ID),
             check = None
         return _release_page(request, caller, check=check, scanned_din=scanned_din, scanned_product=scanned_product,
                              error=error if not getattr(error, "reasons", None) else
-                             "Release refused: nothing was changed. Every reason is listed below.",
+                             N_("Release refused: nothing was changed. Every reason is listed below."),
                              reasons=getattr(error, "reasons", ()), status_code=status_for(error))
     return RedirectResponse(f"/lab/release?{urlencode({'released': view.unit_id})}", status_code=303)
 
@@ -305,9 +317,10 @@ def correct_result(request: Request, result_id: int = Form(..., ge=1, le=MAX_ID)
     except DomainError as error:
         return _donation_page(request, caller, din, error=error, status_code=status_for(error),
                               typed={"result_id": result_id, "outcome": outcome, "group": group, "reason": reason})
-    done = "; ".join(view.consequences)
-    return _donation_page(request, caller, view.din, notice=f"Result {result_id} corrected: now {view.test_name} "
-                          f"{view.outcome}{' ' + view.value if view.value else ''}." + (f" {done}." if done else ""))
+    done = "; ".join(languages.gettext(c) for c in view.consequences)
+    now = " ".join(filter(None, (languages.gettext(view.test_name), languages.gettext(view.outcome), view.value)))
+    notice = languages.gettext(N_("Result %(result)s corrected: now %(now)s.")) % {"result": result_id, "now": now}
+    return _donation_page(request, caller, view.din, notice=notice + (f" {done}." if done else ""))
 
 
 # ---------------------------------------------------------------- donor follow-ups
@@ -342,4 +355,6 @@ def close_follow_up(request: Request, follow_up_id: int = Form(..., ge=1, le=MAX
     except DomainError as error:
         return _follow_ups_page(request, caller, error=error, status_code=status_for(error),
                                 typed={"id": follow_up_id, "outcome": outcome, "confirmed_group": confirmed_group})
-    return _follow_ups_page(request, caller, notice=f"Follow-up {view.id} for donor {view.donor_number} closed.")
+    notice = languages.gettext(N_("Follow-up %(id)s for donor %(donor)s closed.")) % {
+        "id": view.id, "donor": view.donor_number}
+    return _follow_ups_page(request, caller, notice=notice)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -25,22 +26,23 @@ POOL_FIELDS = tuple(f"din_{n}" for n in range(1, 7))
 PROCESS = require(Permission.PROCESSING)
 
 METHOD_OPTIONS = [
-    ("buffy_coat", "Buffy coat: red cells, plasma, and a buffy coat for pooling"),
-    ("prp", "Platelet-rich plasma: red cells, plasma, a platelet concentrate to pool"),
-    ("whole_blood", "Kept as whole blood"),
+    ("buffy_coat", N_("Buffy coat: red cells, plasma, and a buffy coat for pooling")),
+    ("prp", N_("Platelet-rich plasma: red cells, plasma, a platelet concentrate to pool")),
+    ("whole_blood", N_("Kept as whole blood")),
 ]
-LEUCO_OPTIONS = [("", "The method's usual (filtered unless kept whole)"), ("yes", "Leucocyte-reduced"),
-                 ("no", "Not leucocyte-reduced")]
+LEUCO_OPTIONS = [("", N_("The method's usual (filtered unless kept whole)")), ("yes", N_("Leucocyte-reduced")),
+                 ("no", N_("Not leucocyte-reduced"))]
 PARTS_OPTIONS = [("2", "2"), ("3", "3"), ("4", "4")]
 DONE = {
-    "processed": "Components made, in quarantine. Print each unit's label, stick it on the bag, then scan it back.",
-    "printed": "Label printed. Stick it on the bag, then scan its four barcodes back: DIN, blood group, product "
-               "code, expiry.",
-    "verified": "Label verified: its DIN, blood group, product code and expiry are this unit's.",
-    "irradiated": "Irradiated: the product code and expiry changed. Print the new label and verify it.",
-    "split": "Aliquots made, in quarantine. Each one needs its own label.",
-    "cryo": "Cryoprecipitate made, in quarantine. Print its label and verify it.",
-    "pooled": "Pool made under its own DIN, in quarantine. Print its label and verify it.",
+    "processed": N_("Components made, in quarantine. Print each unit's label, stick it on the bag, then scan it "
+                    "back."),
+    "printed": N_("Label printed. Stick it on the bag, then scan its four barcodes back: DIN, blood group, "
+                  "product code, expiry."),
+    "verified": N_("Label verified: its DIN, blood group, product code and expiry are this unit's."),
+    "irradiated": N_("Irradiated: the product code and expiry changed. Print the new label and verify it."),
+    "split": N_("Aliquots made, in quarantine. Each one needs its own label."),
+    "cryo": N_("Cryoprecipitate made, in quarantine. Print its label and verify it."),
+    "pooled": N_("Pool made under its own DIN, in quarantine. Print its label and verify it."),
 }
 
 
@@ -51,7 +53,8 @@ def _id(what: str):
 def _scan(text: str) -> str:
     value = (text or "").strip()
     if len(value) > MAX_SCAN:
-        raise InvalidInput(f"This is not a barcode ({len(value)} characters): scan the label again.")
+        raise InvalidInput(N_("This is not a barcode (%(length)s characters): scan the label again."),
+                           params={"length": len(value)})
     return value
 
 
@@ -60,7 +63,8 @@ def _whole(text: str, what: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 7:
-        raise InvalidInput(f"The {what} must be a whole number; got '{value[:20]}'.")
+        raise InvalidInput(N_("The %(what)s must be a whole number; got '%(text)s'."),
+                           params={"what": what, "text": value[:20]})
     return int(value)
 
 
@@ -102,7 +106,7 @@ def process_donation(request: Request, din: str = Form(""), method: str = Form("
     try:
         filtered = {"": None, "yes": True, "no": False}.get(leucoreduced.strip())
         if leucoreduced.strip() not in ("", "yes", "no"):
-            raise InvalidInput("Choose whether the components are leucocyte-reduced.")
+            raise InvalidInput(N_("Choose whether the components are leucocyte-reduced."))
         made = processing.process_donation_by_din(caller.uow(), din=_scan(din), method=method.strip(),
                                                   leucoreduced=filtered)
     except DomainError as error:
@@ -123,7 +127,7 @@ async def pool(request: Request, caller: Caller = Depends(PROCESS)):
     typed = {"site_id": site_text, **dict(zip(POOL_FIELDS, scanned))}
     try:
         if not (site_text.isdigit() and 1 <= int(site_text) <= MAX_ID):
-            raise InvalidInput("Choose the site making the pool: its facility code goes in the new DIN.")
+            raise InvalidInput(N_("Choose the site making the pool: its facility code goes in the new DIN."))
         made = pooling.pool_platelets_by_din(caller.uow(), dins=[_scan(text) for text in scanned],
                                              site_id=int(site_text))
     except DomainError as error:
@@ -135,8 +139,10 @@ def _unit_page(request: Request, caller: Caller, unit_id: int, *, typed: dict | 
                error: str | None = None, notice: str | None = None, status_code: int = 200):
     work = processing.unit_work(caller.uow(), unit_id=unit_id)
     unit = work.unit
-    attributes = [name for name, present in (("irradiated", unit.irradiated), ("leucocyte-reduced", unit.leucoreduced),
-                                             ("CMV negative", unit.cmv_negative), ("low titer", unit.low_titer))
+    attributes = [name for name, present in ((N_("irradiated"), unit.irradiated),
+                                             (N_("leucocyte-reduced"), unit.leucoreduced),
+                                             (N_("CMV negative"), unit.cmv_negative),
+                                             (N_("low titer"), unit.low_titer))
                   if present]
     return render(request, "processing/unit.html", status_code=status_code, error=error, notice=notice,
                   work=work, unit=unit, attributes=attributes, typed=typed or {}, parts_options=PARTS_OPTIONS)
@@ -190,11 +196,11 @@ def split(request: Request, unit_id: int = _id("unit"), parts: str = Form(""), v
           caller: Caller = Depends(PROCESS)):
     typed = {"parts": parts[:4], "volume_each_ml": volume_each_ml[:20]}
     try:
-        count = _whole(parts, "number of aliquots")
+        count = _whole(parts, N_("number of aliquots"))
         if count is None:
-            raise InvalidInput("Choose how many aliquots to make (2 to 4).")
+            raise InvalidInput(N_("Choose how many aliquots to make (2 to 4)."))
         aliquots.split_unit(caller.uow(), unit_id=unit_id, parts=count,
-                            volume_each_ml=_whole(volume_each_ml, "volume of each aliquot"))
+                            volume_each_ml=_whole(volume_each_ml, N_("volume of each aliquot")))
     except DomainError as error:
         return _unit_page(request, caller, unit_id, typed=typed, error=error, status_code=status_for(error))
     return _to_unit(unit_id, "split")

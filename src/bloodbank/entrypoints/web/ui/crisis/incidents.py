@@ -18,6 +18,7 @@ from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.incidents import KIND_LABELS, MAX_COUNT_STEP, MAX_PLACE, MAX_REASON, Severity
 from bloodbank.domain.mass_casualty import KIND_LABELS as COMPONENT_LABELS
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -33,11 +34,13 @@ INCIDENTS = Depends(require(Permission.INCIDENTS))
 COUNTS = Depends(require(Permission.CASUALTY_COUNTS))
 KIND_OPTIONS = [(k.value, label) for k, label in KIND_LABELS.items()]
 SEVERITY_OPTIONS = [(s.value, s.value) for s in Severity]
-NOTICES = {"declared": "Incident declared.", "counted": "Casualties counted.",
-           "closed": "Incident closed. Your signature is recorded.",
-           "appeal_start": "Appeal started: the invitations leave through the outbox.",
-           "appeal_pause": "Appeal paused: nobody new is invited.",
-           "appeal_resume": "Appeal resumed.", "appeal_top_up": "Appeal topped up."}
+# An appeal's status as the page names it, written out so the catalogues hold it.
+APPEAL_STATUS_WORDS = (N_("running"), N_("paused"), N_("stopped"))
+NOTICES = {"declared": N_("Incident declared."), "counted": N_("Casualties counted."),
+           "closed": N_("Incident closed. Your signature is recorded."),
+           "appeal_start": N_("Appeal started: the invitations leave through the outbox."),
+           "appeal_pause": N_("Appeal paused: nobody new is invited."),
+           "appeal_resume": N_("Appeal resumed."), "appeal_top_up": N_("Appeal topped up.")}
 
 
 def _incident_id(value: int) -> int:
@@ -93,7 +96,8 @@ def incident_list(request: Request, caller: Caller = COUNTS):
 def _new_page(request: Request, caller: Caller, *, values: dict, status_code: int = 200, error: str | None = None):
     return render(request, "crisis/new.html", status_code=status_code, error=error, values=values,
                   kinds=KIND_OPTIONS, severities=[s.value for s in Severity],
-                  sites=[("", "None")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())],
+                  sites=[("", N_("None"))] + [(str(s.id), f"{s.code} · {s.name}")
+                                               for s in sites.list_sites(caller.uow())],
                   max_place=MAX_PLACE)
 
 

@@ -19,12 +19,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from bloodbank.domain import compatibility_tag as tag_rules, haemovigilance as hv
 from bloodbank.domain.access import Permission, signature_meaning
+from bloodbank.domain.components import kind_name
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import SecondEntryDisagrees
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -53,42 +55,42 @@ NOT_SAVED = ("csrf_token", CSRF_FIELD, "signature_password")
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 NOTICES = {
-    "patient": "Patient registered.",
-    "details": "Details saved. The change is kept in the record's history with its reason.",
-    "identifier": "Identifier added.",
-    "sample": "Sample recorded.",
-    "grouping": "Grouping recorded.",
-    "grouping_typed": "Grouping recorded, typed by hand: it counts for the patient's group once a second entry "
-                      "agrees with it.",
-    "grouping_in_error": "Grouping marked entered in error, signed: it no longer counts for the patient's group.",
-    "screen": "Antibody screen recorded.",
-    "antibody": "Antibody recorded.",
-    "requirement": "Special requirement recorded.",
-    "requirement_ended": "Special requirement ended from today.",
-    "merged": "Records merged: every grouping, antibody, requirement, sample and order is on this record now.",
-    "order": "Order placed.",
-    "allocated": "Allocation done: the units held are listed below.",
-    "reserved": "Unit reserved.",
-    "released": "Reservation released: the unit is back in stock.",
-    "crossmatch": "Crossmatch recorded.",
-    "cancelled": "Order cancelled; units still reserved for it went back to stock.",
-    "issued": "Unit issued. Hand it over with the checks shown below.",
-    "emergency": "Emergency release signed and issued. Group the patient and crossmatch the unit as soon as "
-                 "a sample is tested.",
-    "started": "Bedside check passed: transfusion started.",
-    "vitals": "Observations recorded.",
-    "ended": "Transfusion ended.",
-    "reaction": "Reaction reported.",
-    "returned": "Return recorded.",
+    "patient": N_("Patient registered."),
+    "details": N_("Details saved. The change is kept in the record's history with its reason."),
+    "identifier": N_("Identifier added."),
+    "sample": N_("Sample recorded."),
+    "grouping": N_("Grouping recorded."),
+    "grouping_typed": N_("Grouping recorded, typed by hand: it counts for the patient's group once a second entry "
+                         "agrees with it."),
+    "grouping_in_error": N_("Grouping marked entered in error, signed: it no longer counts for the patient's group."),
+    "screen": N_("Antibody screen recorded."),
+    "antibody": N_("Antibody recorded."),
+    "requirement": N_("Special requirement recorded."),
+    "requirement_ended": N_("Special requirement ended from today."),
+    "merged": N_("Records merged: every grouping, antibody, requirement, sample and order is on this record now."),
+    "order": N_("Order placed."),
+    "allocated": N_("Allocation done: the units held are listed below."),
+    "reserved": N_("Unit reserved."),
+    "released": N_("Reservation released: the unit is back in stock."),
+    "crossmatch": N_("Crossmatch recorded."),
+    "cancelled": N_("Order cancelled; units still reserved for it went back to stock."),
+    "issued": N_("Unit issued. Hand it over with the checks shown below."),
+    "emergency": N_("Emergency release signed and issued. Group the patient and crossmatch the unit as soon as "
+                    "a sample is tested."),
+    "started": N_("Bedside check passed: transfusion started."),
+    "vitals": N_("Observations recorded."),
+    "ended": N_("Transfusion ended."),
+    "reaction": N_("Reaction reported."),
+    "returned": N_("Return recorded."),
 }
 
 VITALS = (
-    ("temperature_c", "Temperature (°C)", False),
-    ("pulse", "Pulse (beats/min)", True),
-    ("systolic", "Systolic pressure (mmHg)", True),
-    ("diastolic", "Diastolic pressure (mmHg)", True),
-    ("respiratory_rate", "Respiratory rate (breaths/min)", True),
-    ("spo2", "Oxygen saturation (%)", True),
+    ("temperature_c", N_("Temperature (°C)"), False),
+    ("pulse", N_("Pulse (beats/min)"), True),
+    ("systolic", N_("Systolic pressure (mmHg)"), True),
+    ("diastolic", N_("Diastolic pressure (mmHg)"), True),
+    ("respiratory_rate", N_("Respiratory rate (breaths/min)"), True),
+    ("spo2", N_("Oxygen saturation (%)"), True),
 )
 
 
@@ -107,7 +109,7 @@ async def _password(request: Request) -> str:
 def _id(value: str | None, what: str) -> int:
     text = (value or "").strip()
     if not _DIGITS.match(text) or not 1 <= int(text) <= MAX_ID:
-        raise InvalidInput(f"Choose {what}.")
+        raise InvalidInput(N_("Choose %(what)s."), params={"what": what})
     return int(text)
 
 
@@ -118,7 +120,8 @@ def _optional_id(value: str | None, what: str) -> int | None:
 def _whole(value: str | None, what: str, low: int, high: int) -> int:
     text = (value or "").strip()
     if not _DIGITS.match(text) or not low <= int(text) <= high:
-        raise InvalidInput(f"The {what} is a whole number from {low} to {high}.")
+        raise InvalidInput(N_("The %(what)s is a whole number from %(low)s to %(high)s."),
+                           params={"what": what, "low": low, "high": high})
     return int(text)
 
 
@@ -131,8 +134,8 @@ def _needed_by(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("Give the date and time the blood is needed (YYYY-MM-DD HH:MM, the hospital's "
-                           "local time).") from None
+        raise InvalidInput(N_("Give the date and time the blood is needed (YYYY-MM-DD HH:MM, the hospital's "
+                              "local time).")) from None
     # Without an offset the use case reads it on the hospital's clock.
     return moment
 
@@ -144,7 +147,8 @@ def _date(value: str | None, what: str):
     try:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise InvalidInput(f"The {what} is a date, YYYY-MM-DD; got '{text}'.") from None
+        raise InvalidInput(N_("The %(what)s is a date, YYYY-MM-DD; got '%(text)s'."),
+                           params={"what": what, "text": text}) from None
 
 
 def _vitals(form: dict[str, str], prefix: str) -> dict:
@@ -155,8 +159,9 @@ def _vitals(form: dict[str, str], prefix: str) -> dict:
         if not text:
             continue
         if not _NUMBER.match(text) or (whole and "." in text):
-            kind = "a whole number" if whole else "a number"
-            raise InvalidInput(f"The {hv.VITAL_SIGNS[code].name} is {kind}; got '{text}'.")
+            message = (N_("The %(what)s is a whole number; got '%(text)s'.") if whole
+                       else N_("The %(what)s is a number; got '%(text)s'."))
+            raise InvalidInput(message, params={"what": hv.VITAL_SIGNS[code].name, "text": text})
         values[code] = int(text) if whole else float(text)
     return values
 
@@ -209,7 +214,7 @@ def _home(request: Request, caller: Caller, *, hospital_id: str = "", urgency: s
           notice: str | None = None, error: str | None = None, status_code: int = 200):
     offset = max(0, min(offset, 10_000_000))
     try:
-        chosen = _optional_id(hospital_id, "a hospital")
+        chosen = _optional_id(hospital_id, N_("a hospital"))
         found = orders.find_orders(caller.uow(), hospital_id=chosen, statuses=orders.OPEN_STATUSES,
                                    urgency=urgency or None, limit=PAGE, offset=offset)
     except DomainError as failure:
@@ -235,11 +240,13 @@ async def recall_handled(request: Request, caller: Caller = Depends(require(Perm
     form = await _form(request)
     try:
         task = recall_follow_up.record_handling(
-            caller.uow(), recall_id=_id(form.get("recall_id"), "the recall"),
-            unit_id=_id(form.get("unit_id"), "the unit"), side="ward", note=form.get("note", "")[:5000])
+            caller.uow(), recall_id=_id(form.get("recall_id"), N_("the recall")),
+            unit_id=_id(form.get("unit_id"), N_("the unit")), side="ward", note=form.get("note", "")[:5000])
     except DomainError as failure:
         return _home(request, caller, error=failure, status_code=status_for(failure))
-    return _home(request, caller, notice=f"Recall {task.recall_id}: what was done with unit {task.din} is recorded.")
+    return _home(request, caller, notice=languages.gettext(
+        N_("Recall %(recall)s: what was done with unit %(din)s is recorded.")) % {"recall": task.recall_id,
+                                                                                 "din": task.din})
 
 
 # ---------------------------------------------------------------- patients
@@ -276,13 +283,14 @@ async def register(request: Request, caller: Caller = PATIENTS_WRITE):
         for n in (1, 2, 3):
             value = form.get(f"value_{n}", "").strip()
             if value and not form.get(f"system_{n}"):
-                raise InvalidInput(f"Choose the type of identifier {n} ({value}).")
+                raise InvalidInput(N_("Choose the type of identifier %(n)s (%(value)s)."),
+                                   params={"n": n, "value": value})
             if value:
                 identifiers.append((form[f"system_{n}"], value))
         view = patients.register_patient(
-            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the patient's hospital"),
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), N_("the patient's hospital")),
             identifiers=identifiers, given_name=form.get("given_name", ""), family_name=form.get("family_name", ""),
-            date_of_birth=_date(form.get("date_of_birth"), "date of birth"), sex=form.get("sex") or None)
+            date_of_birth=_date(form.get("date_of_birth"), N_("date of birth")), sex=form.get("sex") or None)
     except DomainError as failure:
         return _register_page(request, caller, values=form, status_code=status_for(failure),
                               candidates=getattr(failure, "candidates", []), **_refused(failure))
@@ -295,8 +303,8 @@ async def register_emergency(request: Request, caller: Caller = PATIENTS_WRITE):
     try:
         age = form.get("approximate_age", "").strip()
         view = patients.register_emergency_patient(
-            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the hospital"), sex=form.get("sex") or None,
-            approximate_age=_whole(age, "approximate age", 0, 120) if age else None)
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), N_("the hospital")), sex=form.get("sex") or None,
+            approximate_age=_whole(age, N_("approximate age"), 0, 120) if age else None)
     except DomainError as failure:
         return _emergency_page(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
     return RedirectResponse(f"/hospital/emergency?patient_id={view.id}", status_code=303)
@@ -333,7 +341,7 @@ def _details_page(request: Request, caller: Caller, patient_id: int, *, values: 
                        "date_of_birth_estimated": "on" if person.date_of_birth_estimated else "",
                        "sex": person.sex or ""}
     return _page(request, "hospital/patient_details.html", status_code=status_code, error=error, notice=notice,
-                 p=person, values=shown, sex_options=[("", "Not known"), ("F", "Female"), ("M", "Male")],
+                 p=person, values=shown, sex_options=[("", N_("Not known")), ("F", N_("Female")), ("M", N_("Male"))],
                  history=patients.patient_history(caller.uow(), patient_id=person.id, role=caller.principal.role))
 
 
@@ -352,7 +360,7 @@ async def save_patient_details(request: Request, patient_id: Id, caller: Caller 
         patients.update_patient_details(
             caller.uow(), patient_id=patient_id, reason=form.get("reason", ""),
             given_name=form.get("given_name", ""), family_name=form.get("family_name", ""),
-            date_of_birth=_date(form.get("date_of_birth"), "date of birth"),
+            date_of_birth=_date(form.get("date_of_birth"), N_("date of birth")),
             date_of_birth_estimated=_checked(form.get("date_of_birth_estimated")), sex=form.get("sex") or None)
     except DomainError as failure:
         return _details_page(request, caller, patient_id, values=form, status_code=status_for(failure),
@@ -399,7 +407,7 @@ async def record_grouping(request: Request, patient_id: Id, caller: Caller = PAT
     typed = _checked(form.get("grouping_edited"))
     try:
         patient_lab.record_grouping(
-            caller.uow(), patient_id=patient_id, sample_id=_id(form.get("grouping_sample"), "the sample grouped"),
+            caller.uow(), patient_id=patient_id, sample_id=_id(form.get("grouping_sample"), N_("the sample grouped")),
             blood_group=form.get("blood_group", ""), manually_edited=typed)
     except DomainError as failure:
         return _patient_page(request, caller, patient_id, failed="grouping", values=form,
@@ -417,7 +425,7 @@ def _second_entry_page(request: Request, caller: Caller, *, patient_id: int | No
 @router.get("/groupings/second-entry")
 def grouping_second_entries(request: Request, patient_id: str = "", caller: Caller = PATIENTS_WRITE):
     try:
-        chosen = _optional_id(patient_id, "a patient")
+        chosen = _optional_id(patient_id, N_("a patient"))
         return _second_entry_page(request, caller, patient_id=chosen)
     except DomainError as failure:
         return _second_entry_page(request, caller, error=failure, status_code=status_for(failure))
@@ -448,8 +456,9 @@ async def give_grouping_second_entry(request: Request, grouping_id: Id, caller: 
         # Refused before anything was stored (a group that cannot be read): the blind form again.
         return _second_entry_page(request, caller, item=item, error=failure,
                                   status_code=status_for(failure))
-    return _second_entry_page(request, caller, notice=f"Grouping {view.id} verified: both entries agree. The "
-                              f"patient's group is now {view.status}.")
+    return _second_entry_page(request, caller, notice=languages.gettext(
+        N_("Grouping %(grouping)s verified: both entries agree. The patient's group is now %(status)s."))
+        % {"grouping": view.id, "status": languages.gettext(view.status)})
 
 
 @router.post("/patients/{patient_id}/groupings/in-error")
@@ -457,7 +466,7 @@ async def mark_grouping_in_error(request: Request, patient_id: Id, caller: Calle
     form = await _form(request)
     password = await _password(request)
     try:
-        grouping_id = _id(form.get("grouping_id"), "the grouping entered in error")
+        grouping_id = _id(form.get("grouping_id"), N_("the grouping entered in error"))
         signed(caller, password=password, action="grouping_in_error",
                act=lambda: grouping_errors.mark_grouping_in_error(
                    caller.uow(), grouping_id=grouping_id, reason=form.get("in_error_reason", ""),
@@ -475,9 +484,9 @@ async def record_screen(request: Request, patient_id: Id, caller: Caller = PATIE
     def act(f):
         result = f.get("screen_result", "")
         if result not in ("negative", "positive"):
-            raise InvalidInput("Choose the screen's result: negative or positive.")
+            raise InvalidInput(N_("Choose the screen's result: negative or positive."))
         patient_lab.record_antibody_screen(
-            caller.uow(), patient_id=patient_id, sample_id=_id(f.get("screen_sample"), "the sample screened"),
+            caller.uow(), patient_id=patient_id, sample_id=_id(f.get("screen_sample"), N_("the sample screened")),
             positive=result == "positive", manually_edited=_checked(f.get("screen_edited")))
     return await _patient_act(request, caller, patient_id, "screen", act)
 
@@ -493,13 +502,13 @@ async def record_antibody(request: Request, patient_id: Id, caller: Caller = PAT
 async def add_requirement(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
     return await _patient_act(request, caller, patient_id, "requirement", lambda f: patient_lab.add_requirement(
         caller.uow(), patient_id=patient_id, requirement=f.get("requirement", ""),
-        reason=f.get("requirement_reason", ""), until=_date(f.get("requirement_until"), "end date")))
+        reason=f.get("requirement_reason", ""), until=_date(f.get("requirement_until"), N_("end date"))))
 
 
 @router.post("/patients/{patient_id}/requirements/end")
 async def end_requirement(request: Request, patient_id: Id, caller: Caller = PATIENTS_WRITE):
     return await _patient_act(request, caller, patient_id, "requirement_ended", lambda f: patient_lab.end_requirement(
-        caller.uow(), requirement_id=_id(f.get("requirement_id"), "the requirement to end"),
+        caller.uow(), requirement_id=_id(f.get("requirement_id"), N_("the requirement to end")),
         reason=f.get("end_reason", "")))
 
 
@@ -516,11 +525,11 @@ def _order_form(request: Request, caller: Caller, *, values: dict, status_code: 
     patient = None
     if values.get("patient_id"):
         try:
-            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
+            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], N_("the patient")))
         except DomainError:
             values = {**values, "patient_id": ""}
     return _page(request, "hospital/order_new.html", status_code=status_code, values=values, patient=patient,
-                  hospitals=_hospital_options(caller), kinds=[(k, k.replace("_", " ")) for k in ORDER_KINDS],
+                  hospitals=_hospital_options(caller), kinds=[(k, kind_name(k)) for k in ORDER_KINDS],
                   urgencies=[(u, u.replace("_", " ")) for u in URGENCIES], urgency_help=URGENCIES,
                   incidents=_open_incidents(caller), **context)
 
@@ -536,7 +545,7 @@ def order_form(request: Request, patient_id: str = "", caller: Caller = ORDERS):
     clock = viewer_clock(request)
     if patient_id:
         try:
-            hospital_id = patients.get_patient(caller.uow(), _id(patient_id, "the patient")).hospital_id
+            hospital_id = patients.get_patient(caller.uow(), _id(patient_id, N_("the patient"))).hospital_id
             values["hospital_id"] = str(hospital_id or "")
             if hospital_id:
                 clock = hospitals.local_clock(caller.uow(), hospital_id)
@@ -553,13 +562,13 @@ async def place_order(request: Request, caller: Caller = ORDERS):
     form = await _form(request)
     try:
         view = orders.place_requested_order(
-            caller.uow(), hospital_id=_id(form.get("hospital_id"), "the hospital ordering"),
-            patient_id=_optional_id(form.get("patient_id"), "the patient"),
+            caller.uow(), hospital_id=_id(form.get("hospital_id"), N_("the hospital ordering")),
+            patient_id=_optional_id(form.get("patient_id"), N_("the patient")),
             patient_identifier=form.get("patient", "") or None, for_stock=_checked(form.get("for_stock")),
             kind=form.get("kind", ""), blood_group=form.get("blood_group", "") or None,
-            quantity=_whole(form.get("quantity"), "quantity", 1, 50), needed_by=_needed_by(form.get("needed_by")),
+            quantity=_whole(form.get("quantity"), N_("quantity"), 1, 50), needed_by=_needed_by(form.get("needed_by")),
             urgency=form.get("urgency", ""), note=form.get("note", ""),
-            incident_id=_optional_id(form.get("incident_id"), "the incident"))
+            incident_id=_optional_id(form.get("incident_id"), N_("the incident")))
     except DomainError as failure:
         return _order_form(request, caller, values=form, status_code=status_for(failure), **_refused(failure))
     return _back(f"/hospital/orders/{view.id}", "order")
@@ -573,7 +582,7 @@ def _order_page(request: Request, caller: Caller, order_id: int, *, failed: str 
         try:
             candidates = allocation.reservation_candidates(caller.uow(), order_id=order_id)
         except DomainError as failure:  # e.g. the hospital has no blood bank assigned: the order still shows
-            stock_problem = failure.message
+            stock_problem = languages.error_message(failure)
     to_issue = [h for h in workup.held if h.unit_status == "reserved" and h.issue_id is None]
     to_crossmatch = [h for h in to_issue if h.crossmatch_needed]
     clock = viewer_clock(request)
@@ -622,13 +631,13 @@ async def reserve(request: Request, order_id: Id, caller: Caller = ORDERS):
     return await _order_act(request, caller, order_id, "reserved", lambda f: allocation.reserve_scanned_unit(
         caller.uow(), order_id=order_id, scanned_unit=f["reserve_scan"], scanned_product=f.get("reserve_product") or None)
         if (f.get("reserve_scan") or "").strip() else allocation.reserve_unit(
-        caller.uow(), order_id=order_id, unit_id=_id(f.get("unit_id"), "the unit to reserve")))
+        caller.uow(), order_id=order_id, unit_id=_id(f.get("unit_id"), N_("the unit to reserve"))))
 
 
 @router.post("/orders/{order_id}/release")
 async def release(request: Request, order_id: Id, caller: Caller = ORDERS):
     return await _order_act(request, caller, order_id, "released", lambda f: allocation.release_reservation(
-        caller.uow(), reservation_id=_id(f.get("release_reservation"), "the reservation to release"),
+        caller.uow(), reservation_id=_id(f.get("release_reservation"), N_("the reservation to release")),
         reason=f.get("release_reason", "")))
 
 
@@ -636,9 +645,9 @@ async def release(request: Request, order_id: Id, caller: Caller = ORDERS):
 async def record_crossmatch(request: Request, order_id: Id, caller: Caller = ORDERS):
     def act(f):
         return crossmatch.record_crossmatch(
-            caller.uow(), patient_id=_id(f.get("crossmatch_patient"), "the patient"),
-            unit_id=_id(f.get("crossmatch_unit"), "the unit crossmatched"),
-            sample_id=_id(f.get("crossmatch_sample"), "the patient's sample tested"),
+            caller.uow(), patient_id=_id(f.get("crossmatch_patient"), N_("the patient")),
+            unit_id=_id(f.get("crossmatch_unit"), N_("the unit crossmatched")),
+            sample_id=_id(f.get("crossmatch_sample"), N_("the patient's sample tested")),
             result=f.get("crossmatch_result", ""), method=f.get("crossmatch_method", "serological"))
     return await _order_act(request, caller, order_id, "crossmatch", act)
 
@@ -667,12 +676,12 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
     kind = values.get("kind") if values.get("kind") in emergencies.EMERGENCY_KINDS else "red_cells"
     if values.get("patient_id"):
         try:
-            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], "the patient"))
+            patient = patients.get_patient(caller.uow(), _id(values["patient_id"], N_("the patient")))
             found = emergencies.emergency_units(caller.uow(), patient_id=patient.id, kind=kind)
             units = [u for u in found if u.suitable]
             unusable = [u for u in found if not u.suitable]
         except DomainError as failure:
-            problem = failure.message
+            problem = languages.error_message(failure)
     return _page(request, "hospital/emergency.html", status_code=status_code, values={**values, "kind": kind},
                   patient=patient, units=units, unusable=unusable, problem=problem,
                   hospitals=_hospital_options(caller),
@@ -701,11 +710,11 @@ async def emergency_release(request: Request, caller: Caller = EMERGENCY):
     form = await _form(request)
     password = await _password(request)
     try:
-        patient_id = _id(form.get("patient_id"), "the patient")
+        patient_id = _id(form.get("patient_id"), N_("the patient"))
         # The bag in hand is the choice: its scan picks the unit; a unit chosen on an older page is checked too.
-        unit_id = _optional_id(form.get("unit_id"), "the unit to release")
-        order_id = _optional_id(form.get("order_id"), "the order")
-        incident_id = _optional_id(form.get("incident_id"), "the incident")
+        unit_id = _optional_id(form.get("unit_id"), N_("the unit to release"))
+        order_id = _optional_id(form.get("order_id"), N_("the order"))
+        incident_id = _optional_id(form.get("incident_id"), N_("the incident"))
         view = signed(
             caller, password=password, action="emergency_release",
             act=lambda: emergencies.emergency_issue(
@@ -725,8 +734,8 @@ def _bedside_page(request: Request, caller: Caller, issue_id: int, *, failed: st
                   status_code: int = 200, **context):
     record = transfusion.bedside_record(caller.uow(), issue_id=issue_id)
     observed = record.transfusion.vitals if record.transfusion else {}
-    rows = [("Before", observed.get("before")), *(("During", o) for o in observed.get("during") or []),
-            ("After", observed.get("after"))]
+    rows = [(N_("Before"), observed.get("before")), *((N_("During"), o) for o in observed.get("during") or []),
+            (N_("After"), observed.get("after"))]
     return _page(request, "hospital/bedside.html", status_code=status_code, r=record, i=record.issue,
                   t=record.transfusion, failed=failed, values=values or {}, vitals=VITALS,
                   vitals_rows=[(label, obs) for label, obs in rows if obs],
@@ -755,7 +764,7 @@ async def return_scanned(request: Request, caller: Caller = TRANSFUSION):
         issue_id = returns.issue_of_scanned_unit(caller.uow(), scanned_unit=form.get("return_scan", ""))
         returns.return_unit(
             caller.uow(), issue_id=issue_id,
-            minutes_out_of_storage=_whole(form.get("minutes_out"), "time out of storage (minutes)", 0, 100_000),
+            minutes_out_of_storage=_whole(form.get("minutes_out"), N_("time out of storage (minutes)"), 0, 100_000),
             kept_in_cold_chain=_checked(form.get("cold_chain")), note=form.get("return_note", ""))
     except DomainError as failure:
         return _home(request, caller, error=failure.message, status_code=status_for(failure))
@@ -796,22 +805,22 @@ async def start(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
 @router.post("/issues/{issue_id}/vitals")
 async def vitals(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "vitals", lambda f: transfusion.record_vitals(
-        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), N_("the transfusion")),
         vitals=_vitals(f, "during")))
 
 
 @router.post("/issues/{issue_id}/end")
 async def end(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "ended", lambda f: transfusion.end_transfusion(
-        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
-        volume_given_ml=_whole(f.get("volume_given_ml"), "volume given (mL)", 0, 10_000),
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), N_("the transfusion")),
+        volume_given_ml=_whole(f.get("volume_given_ml"), N_("volume given (mL)"), 0, 10_000),
         outcome=f.get("outcome", ""), vitals_after=_vitals(f, "after")))
 
 
 @router.post("/issues/{issue_id}/reaction")
 async def reaction(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "reaction", lambda f: transfusion.report_reaction(
-        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), "the transfusion"),
+        caller.uow(), transfusion_id=_id(f.get("transfusion_id"), N_("the transfusion")),
         category=f.get("category", ""), severity=f.get("severity", ""), imputability=f.get("imputability", ""),
         description=f.get("description", "")))
 
@@ -820,5 +829,5 @@ async def reaction(request: Request, issue_id: Id, caller: Caller = TRANSFUSION)
 async def return_unit(request: Request, issue_id: Id, caller: Caller = TRANSFUSION):
     return await _bedside_act(request, caller, issue_id, "returned", lambda f: returns.return_unit(
         caller.uow(), issue_id=issue_id,
-        minutes_out_of_storage=_whole(f.get("minutes_out"), "time out of storage (minutes)", 0, 100_000),
+        minutes_out_of_storage=_whole(f.get("minutes_out"), N_("time out of storage (minutes)"), 0, 100_000),
         kept_in_cold_chain=_checked(f.get("cold_chain")), note=f.get("return_note", "")))

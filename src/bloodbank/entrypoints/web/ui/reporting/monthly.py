@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import DomainError
+from bloodbank.domain.messages import N_
 from bloodbank.domain.monthly_report import Month, month_of, parse_month
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
@@ -58,7 +59,7 @@ def _charts(report: MonthlyReport) -> dict[str, tuple[str, str]]:
 
 @router.get("/reports/monthly")
 def monthly_page(request: Request, month: str = "", site_id: str = "", caller: Caller = REPORTS):
-    options = [("", "All sites")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+    options = [("", N_("All sites"))] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
     try:
         report = _report(request, caller, month, site_id)
     except DomainError as error:

@@ -19,6 +19,7 @@ from bloodbank.domain.eligibility import RULE_SETS
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -34,22 +35,25 @@ ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in Role]
 HOSPITAL_ROLE_NAMES = frozenset(r.value for r in HOSPITAL_ROLES)
 RULE_SET_LABELS = {"who": "WHO (2012)", "eu": "EU Directive 2004/33/EC", "us-fda": "US FDA", "uk": "UK (JPAC)"}
 RULE_SET_OPTIONS = [(name, RULE_SET_LABELS.get(name, name)) for name in RULE_SETS]
-KIND_OPTIONS = [("fixed", "Fixed centre"), ("mobile", "Mobile drive")]
-DAY_LABELS = dict(zip(scheduling.DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                                         "Sunday")))
+KIND_OPTIONS = [("fixed", N_("Fixed centre")), ("mobile", N_("Mobile drive"))]
+# A site's kind as the tables name it, written out so the catalogues hold it.
+SITE_KIND_WORDS = (N_("fixed"), N_("mobile"))
+DAY_LABELS = dict(zip(scheduling.DAYS, (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
+                                         N_("Friday"), N_("Saturday"), N_("Sunday"))))
 # What a redirect after a change says; fixed texts, so a link cannot make the page say anything else.
 DONE = {
-    "created": "The account was created.",
-    "role": "The role was changed.",
-    "disabled": "The account was disabled: its sessions and API tokens no longer work.",
-    "enabled": "The account was enabled.",
-    "password": "The password was reset and the person's sessions were ended. Tell them the new password in person.",
-    "revoked": "The API token was revoked.",
-    "hospitals": "The account's hospitals were changed: it sees their patients, orders and transfusions only.",
-    "site_created": "The site was created.",
-    "site_changed": "The site was changed. Existing bookings keep their times.",
-    "site_deactivated": "The site was deactivated: it takes no new bookings, existing ones are kept.",
-    "site_reactivated": "The site was reactivated.",
+    "created": N_("The account was created."),
+    "role": N_("The role was changed."),
+    "disabled": N_("The account was disabled: its sessions and API tokens no longer work."),
+    "enabled": N_("The account was enabled."),
+    "password": N_("The password was reset and the person's sessions were ended. Tell them the new password "
+                   "in person."),
+    "revoked": N_("The API token was revoked."),
+    "hospitals": N_("The account's hospitals were changed: it sees their patients, orders and transfusions only."),
+    "site_created": N_("The site was created."),
+    "site_changed": N_("The site was changed. Existing bookings keep their times."),
+    "site_deactivated": N_("The site was deactivated: it takes no new bookings, existing ones are kept."),
+    "site_reactivated": N_("The site was reactivated."),
 }
 
 Users = Depends(require(Permission.USERS))
@@ -73,7 +77,7 @@ def _hospital_ids(values: list[str]) -> list[int]:
 
 
 def _site_options(caller: Caller) -> list[tuple[str, str]]:
-    return [("", "No site")] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+    return [("", N_("No site"))] + [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
 
 
 # ---------------------------------------------------------------- home and users

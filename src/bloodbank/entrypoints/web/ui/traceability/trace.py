@@ -17,6 +17,8 @@ from bloodbank.domain import isbt128
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -120,11 +122,13 @@ def recall_page(request: Request, recall_id: int, opened: int = 0,
     view = recalls.get_recall(caller.uow(), max(1, min(recall_id, MAX_ID)))
     notice = None
     if opened:
-        notice = (f"Recall {view.recall_id} is open and signed: {view.count('recalled')} unit(s) taken out of stock, "
-                  f"{view.count('recalled_from_ward')} to call back from wards, "
-                  f"{view.count('in_transfusion')} being transfused now, {view.count('listed')} transfused.")
+        notice = languages.gettext(N_("Recall %(recall)s is open and signed: %(stock)s unit(s) taken out of stock, "
+                                      "%(ward)s to call back from wards, %(running)s being transfused now, "
+                                      "%(transfused)s transfused.")) % {
+            "recall": view.recall_id, "stock": view.count("recalled"), "ward": view.count("recalled_from_ward"),
+            "running": view.count("in_transfusion"), "transfused": view.count("listed")}
     lookback_links = []
     if "din" in view.scope:
-        lookback_links.append(("Trace this DIN", "/trace?" + urlencode({"q": view.scope["din"]})))
+        lookback_links.append((N_("Trace this DIN"), "/trace?" + urlencode({"q": view.scope["din"]})))
     return render(request, "trace/recall.html", recall=view, actions=ACTIONS, notice=notice,
                   product_name=product_name, din_display=din, links=lookback_links)
