@@ -34,3 +34,20 @@ def test_every_page_names_the_clock_its_times_are_on(database):
         page = client.get(url)
         assert page.status_code == 200, url
         assert f"Times in {zone}" in page.text, url
+
+
+def test_the_overview_s_totals_agree_with_the_lab_s_and_the_inventory_s_homes(database):
+    import re
+
+    demo_data.load_demo(lambda: UnitOfWork(database, actor="demo"), donors=60, seed=7, appointments_per_site_day=1)
+    overview = browser(database, "medical_director").get("/").text
+    available = int(re.search(r'<strong id="available">([\d,]+)</strong>', overview).group(1).replace(",", ""))
+    quarantined = int(re.search(r'<strong id="quarantined">([\d,]+)</strong>', overview).group(1).replace(",", ""))
+    stock = browser(database, "inventory_manager").get("/inventory").text
+    grid = stock[stock.index('id="stock-table"'):stock.index("</table>", stock.index('id="stock-table"'))]
+    assert sum(int(n) for n in re.findall(r"<strong>(\d+)</strong> available", grid)) == available
+    in_grid = sum(int(quarantine) for _reserved, quarantine in re.findall(r"(\d+) reserved · (\d+) quarantined", grid))
+    lab = browser(database, "lab_technician").get("/lab").text
+    caption = re.search(r"(\d+) unit\(s\) in quarantine", lab)
+    assert int(caption.group(1)) == quarantined == in_grid
+    assert available > 0 and quarantined > 0
