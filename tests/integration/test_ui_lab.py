@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Donation, Signature, TestResult as ResultRow, Unit
-from bloodbank.domain.isbt128 import encode_product_code
+from bloodbank.domain.isbt128 import encode_product_code, parse_din
 from bloodbank.service_layer.blood.testing import record_result
 from bloodbank.service_layer.blood.units import din_of
 from tests.integration.lab_fixtures import (
@@ -47,8 +47,9 @@ def test_the_lab_home_shows_the_result_table_and_the_quarantine_list_with_what_e
     text = text_of(page)
     assert "Enter results" in text and 'data-scan="din"' in page.text and 'name="din_1"' in page.text
     assert "Record results" in text and "Upload results" in text
-    din = get(database, Donation, donation).din
-    assert din in text and "awaiting results" in text and "Results: HBV" in text
+    din = parse_din(get(database, Donation, donation).din)
+    assert din.eye_readable in re.sub(r"<[^>]+>", "", text)  # as under the label's barcode, its check boxed
+    assert "awaiting results" in text and "Results: HBV" in text
     assert f'href="/lab/release?unit_id={unit}"' in page.text
 
 
