@@ -81,7 +81,7 @@ def _bench(request: Request, caller: Caller, *, work=None, din: str = "", typed:
     fixed = [s.id for s in site_list if s.kind == "fixed"]
     pool_site = typed.get("site_id") or (fixed[0] if fixed else "")
     return render(request, "processing/home.html", status_code=status_code, error=error, notice=notice,
-                  work=work, din=din, typed=typed, awaiting=awaiting, awaiting_total=awaiting_total,
+                  work=work, din_typed=din, typed=typed, awaiting=awaiting, awaiting_total=awaiting_total,
                   to_label=to_label, to_label_total=to_label_total, candidates=candidates,
                   site_options=site_options, pool_site=pool_site, pool_fields=POOL_FIELDS,
                   method_options=METHOD_OPTIONS, leuco_options=LEUCO_OPTIONS)
