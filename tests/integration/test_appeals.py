@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bloodbank.adapters.db.models import AppealInvitation, Donation, Donor, OutboxMessage, Visit
+from bloodbank.adapters.db.models import AppealInvitation, Appointment, Donation, Donor, OutboxMessage, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import AppealRefused, MessagingNotConfigured
 from bloodbank.service_layer.crisis import appeals, incidents
@@ -16,7 +16,7 @@ from tests.integration.appeal_fixtures import (
     appeal_params, link_secret, make_appeal_donor, make_appeal_site, outside_contact_hours_now,
 )
 from tests.integration.crisis_fixtures import o_negative_only
-from tests.integration.inventory_fixtures import clerk
+from tests.integration.inventory_fixtures import clerk, insert
 
 __all__ = ["link_secret"]
 EXACT = dict(response_rate=1.0, show_up_rate=1.0)
@@ -119,6 +119,18 @@ def test_a_donor_who_gave_recently_is_not_asked(database, link_secret):
                   forecast_params=o_negative_only())
     assert invitations(database) == []
 
+
+
+def test_a_donor_already_booked_to_come_is_not_asked_and_one_who_cancelled_is(database, link_secret):
+    site = make_appeal_site(database)
+    booked, cancelled = make_appeal_donor(database, km_north=1), make_appeal_donor(database, km_north=1.5)
+    for donor, status in ((booked, "booked"), (cancelled, "cancelled")):
+        insert(database, Appointment(site_id=site, donor_id=donor, starts_at=utcnow() + timedelta(days=2),
+                                     status=status, booked_by="clerk.ann"))
+    appeals.start(clerk(database, "inventory"), incident_id=declare(database), params=appeal_params(**EXACT),
+                  forecast_params=o_negative_only())
+    asked = {i.donor_id for i in invitations(database)}
+    assert booked not in asked and cancelled in asked
 
 def test_pausing_stops_top_ups_and_the_same_rules_refuse_a_second_start(database, link_secret):
     make_appeal_site(database)

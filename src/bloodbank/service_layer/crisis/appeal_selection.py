@@ -24,12 +24,13 @@ from sqlalchemy import Integer, String, any_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import AppealInvitation, Deferral, Donation, Donor, DonorErasure
+from bloodbank.adapters.db.models import AppealInvitation, Appointment, Deferral, Donation, Donor, DonorErasure
 from bloodbank.domain import appeal_selection as rules
 from bloodbank.domain import eligibility, scheduling
 from bloodbank.domain.appeal_rules import AppealParameters
 from bloodbank.domain.appeal_sizing import by_usefulness
 from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation
+from bloodbank.service_layer.donors.appointments import HELD
 
 MIN_SHORTLIST = 5
 
@@ -66,6 +67,9 @@ def _statements(dialect: str) -> dict:
         "deferrals": select(Deferral.donor_id, Deferral.kind, Deferral.starts_on, Deferral.ends_on)
         .where(_among(dialect, Deferral.donor_id), Deferral.lifted_at.is_(None),
                or_(Deferral.kind == "permanent", Deferral.ends_on >= bindparam("today"))),
+        "booked": select(Appointment.donor_id)
+        .where(_among(dialect, Appointment.donor_id), Appointment.status.in_(HELD),
+               Appointment.starts_at >= bindparam("now")),
     }
 
 
@@ -119,10 +123,13 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
     invited, this_appeal = _recent_invitations(s, ids, now, appeal_id)
     donations = _donations(s, ids)
     deferred = _deferrals(s, ids, now.date())
+    # Someone already booked to come is not asked again: they are coming, and their booking would refuse the
+    # appeal's slot on the same day.
+    booked = set(_read(s, "booked", ids, now=now).scalars())
     people = []
     for donor_id in ids:
         row = found[donor_id]
-        if row.erased is not None or donor_id in this_appeal:
+        if row.erased is not None or donor_id in this_appeal or donor_id in booked:
             continue
         channel = _channel(row)
         if channel is None or row.date_of_birth is None:
