@@ -27,3 +27,26 @@ def language_code(value: str | None) -> str | None:
         raise InvalidInput(N_("Choose a language from the list: %(languages)s."),
                            params={"languages": ", ".join(LANGUAGES)})
     return code
+
+
+class Text(str):
+    """A sentence the domain writes for a person: it is its English wording, so it is stored, compared and shown
+    as any string, and it keeps its marked template and values so an entry point can look the template up in
+    the reader's catalogue and fill in the same values. A value that is itself a `Text` is translated too;
+    any other value (a DIN, a name, a date) is shown as it is."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params) -> "Text":
+        text = super().__new__(cls, template % params if params else template)
+        text.template = template
+        text.params = params
+        return text
+
+    def __reduce__(self):
+        return (_text, (self.template, self.params))
+
+
+def _text(template: str, params: dict) -> Text:
+    return Text(template, **params)

@@ -159,6 +159,17 @@ def _gist(error: DomainError) -> str:
 TRANSLATED_PARAMS = frozenset({"label", "what"})
 
 
+def text(value):
+    """What the domain wrote, in the current language: a `messages.Text` by its template with its values (those
+    that are `Text` translated too), any other string looked up whole; anything else (a number, None) as is."""
+    if isinstance(value, messages.Text):
+        template = gettext(value.template)
+        if not value.params:
+            return template
+        return template % {k: text(v) if isinstance(v, messages.Text) else v for k, v in value.params.items()}
+    return gettext(value) if isinstance(value, str) and value else value
+
+
 def error_message(error: DomainError) -> str:
     """A domain error's message in the current language; the code it carries never changes."""
     if current() == DEFAULT:
@@ -169,7 +180,7 @@ def error_message(error: DomainError) -> str:
         if not error.params:
             return translated
         # A field's label is ours and has its translation; what the person typed is shown as typed.
-        params = {k: catalogue.gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
-                  for k, v in error.params.items()}
+        params = {k: text(v) if isinstance(v, messages.Text) or k in TRANSLATED_PARAMS and isinstance(v, str)
+                  else v for k, v in error.params.items()}
         return translated % params
     return f"{catalogue.gettext(_gist(error))} ({error.message})"

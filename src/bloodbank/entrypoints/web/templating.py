@@ -7,14 +7,14 @@ from contextvars import ContextVar
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from bloodbank import __version__
-from bloodbank.domain import isbt128, scheduling
+from bloodbank.domain import isbt128, lab_tests, mass_casualty, scheduling
 from bloodbank.domain.access import Permission
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.inventory import days_in_words_template
@@ -103,6 +103,32 @@ def day(value: date | None, fmt: str = "%Y-%m-%d") -> str:
     return format_date(value, _cldr_pattern(fmt), locale=languages.current())
 
 
+def source(text: str | None) -> Markup:
+    """A rule's published source, quoted as written: a reference stays in the language it was published in,
+    marked so (a screen reader reads it with English rules, a translator leaves it)."""
+    return Markup('<cite lang="en" dir="ltr">{}</cite>').format(text or "")
+
+
+def window(label: str):
+    """A forecast window by its rule-file key ("0-6h"), in the reader's words; anything else as an identifier."""
+    if label in mass_casualty.WINDOW_BY_LABEL:
+        return translated(mass_casualty.WINDOW_BY_LABEL[label].name)
+    if label == mass_casualty.AFTER_HORIZON:
+        return translated(mass_casualty.AFTER_HORIZON_NAME)
+    return ltr(label)
+
+
+def opening_hours(hours: dict) -> Markup:
+    """A site's week (`scheduling.describe_hours`) with the day names in the reader's language, times left to
+    right."""
+    parsed = scheduling.parse_opening_hours(hours)
+    names = get_day_names("abbreviated", locale=languages.current())
+    days = [Markup("{} {}").format(names[scheduling.DAYS.index(day)],
+                                   ltr(", ".join(str(interval) for interval in intervals)))
+            for day, intervals in parsed.items() if intervals]
+    return Markup("; ").join(days) if days else Markup(languages.gettext("closed every day"))
+
+
 def number(value, digits: int | None = None) -> str:
     """A figure with the reader's decimal and grouping marks (1 234,5 in French)."""
     if value is None or value == "":
@@ -149,8 +175,9 @@ def days_of_supply(days: float | None) -> str:
 
 def translated(text: str | None) -> str:
     """Text a page module or service wrote in English (a label, a status), in the reader's language if the
-    catalogue has it; unlike `_`, it is never used as a format string."""
-    return languages.gettext(text) if text else ""
+    catalogue has it; unlike `_`, it is never used as a format string. A sentence the domain wrote from a
+    template (`messages.Text`) is translated by its template and filled with its values."""
+    return languages.text(text) if text else ""
 
 
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
@@ -160,6 +187,11 @@ TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, n
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
                              languages=languages.LANGUAGES, din=din, tr=translated)
 TEMPLATES.env.filters["local"] = local
+TEMPLATES.env.filters["opening_hours"] = opening_hours
+TEMPLATES.env.filters["source"] = source
+TEMPLATES.env.filters["window"] = window
+TEMPLATES.env.filters["test_name"] = lambda code: translated(lab_tests.name_of(code))
+TEMPLATES.env.filters["tr"] = translated
 TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
 TEMPLATES.env.filters["days_of_supply"] = days_of_supply
 TEMPLATES.env.globals["help_topic"] = help_topic
@@ -199,7 +231,7 @@ def _in_language(value):
     """A domain error or a page module's English notice, shown in the reader's language."""
     if isinstance(value, DomainError):
         return languages.error_message(value)
-    return languages.gettext(value) if isinstance(value, str) and value else value
+    return languages.text(value)
 
 
 def render(request: Request, template: str, status_code: int = 200, *, language: str | None = None, **context):
