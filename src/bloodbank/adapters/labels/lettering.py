@@ -163,6 +163,20 @@ class Lettering:
             text = text[:-1]
         return text.rstrip() + "…"
 
+    def wrap(self, text: str, size: float, room: float, *, bold: bool = False) -> list[str]:
+        """`text` cut into lines that fit `room`, between words in reading order; each line is then ordered
+        for drawing on its own, as the bidirectional algorithm orders a paragraph line by line."""
+        lines: list[str] = []
+        current = ""
+        for word in text.split():
+            candidate = f"{current} {word}".strip()
+            if self.width(candidate, size, bold=bold) <= room or not current:
+                current = candidate
+            else:
+                lines.append(current)
+                current = word
+        return [*lines, current] if current else lines
+
     def side(self, align: Align) -> Literal["left", "right", "centre"]:
         """Where `start` and `end` fall: the left and right of a left-to-right page, mirrored for right to left."""
         if align == "start":
