@@ -29,7 +29,7 @@ DEFAULT = "en"
 # In the order the switcher shows them, each named in its own language so a reader finds theirs.
 NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
 LANGUAGES = {code: NAMES[code] for code in messages.LANGUAGES}
-RIGHT_TO_LEFT = frozenset({"ar"})
+RIGHT_TO_LEFT = messages.RIGHT_TO_LEFT
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 

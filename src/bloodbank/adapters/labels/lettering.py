@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from xml.sax.saxutils import escape
 
 from arabic_reshaper import reshape
 from bidi import get_display
@@ -26,6 +27,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from bloodbank.domain.duplicates import strip_accents
+from bloodbank.domain.messages import RIGHT_TO_LEFT
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 ARABIC_FONT_FILES = {False: FONTS / "NotoSansArabic-Regular.ttf", True: FONTS / "NotoSansArabic-Bold.ttf"}
@@ -37,7 +39,6 @@ WIDE_FONT_FILES = {
     True: ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
            "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
 }
-RIGHT_TO_LEFT = frozenset({"ar"})
 # Arabic, its supplements and extended blocks, and the presentation forms the joined letters are drawn with.
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
@@ -176,6 +177,13 @@ class Lettering:
                 lines.append(current)
                 current = word
         return [*lines, current] if current else lines
+
+    def markup(self, text: str, size: float, room: float, *, bold: bool = False) -> str:
+        """`text` as a platypus Paragraph's markup: cut into lines that fit `room` here (a Paragraph would
+        wrap a right-to-left line from the wrong end), each line in visual order, each run in its font."""
+        return "<br/>".join(
+            "".join(f'<font name="{font}">{escape(part)}</font>' for font, part in runs(line, rtl=self.rtl, bold=bold))
+            for line in self.wrap(text, size, room, bold=bold))
 
     def side(self, align: Align) -> Literal["left", "right", "centre"]:
         """Where `start` and `end` fall: the left and right of a left-to-right page, mirrored for right to left."""

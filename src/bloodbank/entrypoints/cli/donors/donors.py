@@ -216,7 +216,8 @@ def data_copy(
     if json_out is not None:
         json_out.write_text(json.dumps(asdict(copy), default=str, ensure_ascii=False, indent=1), encoding="utf-8")
     if pdf_out is not None:
-        pdf_out.write_bytes(data_copies.data_copy_document(copy))
+        pdf_out.write_bytes(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                      catalogue=languages.catalogue))
     held = sum(len(rows) for rows in copy.sections.values())
     console.print(f"Copy of donor {copy.donor_number}'s data written ({held} entries).")
 

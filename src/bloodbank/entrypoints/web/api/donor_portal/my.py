@@ -242,7 +242,8 @@ def data(caller: DonorCaller = Depends(signed_in_donor)) -> DataCopy:
 @router.get("/data.pdf", response_class=Response, summary="Everything held about the donor, as a document",
             responses={200: {"content": {"application/pdf": {}}}})
 def data_pdf(caller: DonorCaller = Depends(signed_in_donor)) -> Response:
-    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id), media_type="application/pdf",
+    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id, language=languages.current(),
+                                             catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="donor-{caller.donor.donor_number}-data.pdf"'})
 
 

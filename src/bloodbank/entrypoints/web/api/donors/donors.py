@@ -140,7 +140,8 @@ def data_copy_json(donor_id: int = record_id("donor"),
 def data_copy_pdf(donor_id: int = record_id("donor"),
                   caller: Caller = Depends(require(Permission.DATA_COPY))) -> Response:
     copy = data_copies.data_copy(caller.uow(), donor_id=donor_id)
-    return Response(data_copies.data_copy_document(copy), media_type="application/pdf",
+    return Response(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                   catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="donor-{copy.donor_number}-data.pdf"'})
 
 

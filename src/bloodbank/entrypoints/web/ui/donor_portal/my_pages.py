@@ -218,7 +218,8 @@ def data_json(caller: DonorCaller = Depends(signed_in_donor)):
 
 @router.get("/my/data.pdf")
 def data_pdf(caller: DonorCaller = Depends(signed_in_donor)):
-    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id), media_type="application/pdf",
+    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id, language=languages.current(),
+                                             catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition":
                              f'attachment; filename="donor-{caller.donor.donor_number}-data.pdf"'})
 
