@@ -15,13 +15,23 @@ from xml.etree import ElementTree
 
 import pytest
 
+from bloodbank.adapters.db.models import Donor
 from bloodbank.adapters.labels.donor_card import CARD_WIDTH, MARGIN, donor_card_pdf
 from bloodbank.adapters.labels.lettering import Lettering
 from bloodbank.entrypoints import languages
+from bloodbank.service_layer.donors.data_copy import data_copy, data_copy_document
+from bloodbank.service_layer.hospital import identity_packs
+from bloodbank.service_layer.hospital.compatibility_tag import print_tag
 from tests.integration.appeal_fixtures import sms_gateway  # noqa: F401 - a fixture
+from tests.integration.erasure_fixtures import as_, make_person
+from tests.integration.issue_fixtures import clerk as issue_clerk, make_ward
 from tests.integration.portal_fixtures import contact_of
+from tests.integration.test_compatibility_tag import ward  # noqa: F401 - a fixture
 from tests.integration.test_donor_portal_record import signed_in
 from tests.integration.test_donors_card import DONOR
+from tests.integration.test_identity_packs import read_labels
+from tests.integration.test_labels_barcodes import read_barcodes
+from tests.integration.trace_fixtures import clerk
 from tests.integration.web_fixtures import api
 from tests.tools import missing_tool
 
@@ -144,3 +154,52 @@ def test_a_donor_reading_arabic_gets_their_card_in_arabic_from_their_page_and_fr
 
 def own_number(database, donor_id: int) -> str:
     return contact_of(database, donor_id, "sms")[0]
+
+
+def test_a_compatibility_tag_printed_in_arabic_keeps_the_din_group_and_barcodes_as_in_english(database, ward,
+                                                                                              tmp_path):
+    arabic = print_tag(clerk(database, "bms.lee"), issue_id=ward.issues["ISSUED"], language="ar",
+                       catalogue=languages.catalogue)
+    english = print_tag(clerk(database, "bms.lee"), issue_id=ward.issues["ISSUED"])
+    lines = pdf_lines(arabic, tmp_path)
+    din = " ".join(ward.dins["B"].eye_readable[:-1].split())
+
+    assert any("بطاقة التوافق" in line for line in lines)  # COMPATIBILITY TAG
+    # pdftotext puts the Latin part of a mixed line in no fixed place: each part is looked for on its own.
+    assert any("لا حاجة إلى اختبار التوافق" in line and "ABO/RhD" in line for line in lines)
+    assert any("MARY EXAMPLE" in line for line in lines) and any(din in line for line in lines)
+    assert not any("COMPATIBILITY TAG" in line for line in lines)
+    assert read_barcodes(arabic, tmp_path) == read_barcodes(english, tmp_path)
+
+
+def test_a_compatibility_tag_printed_in_french_keeps_its_accents(database, ward, tmp_path):
+    pdf = print_tag(clerk(database, "bms.lee"), issue_id=ward.issues["ISSUED"], language="fr",
+                    catalogue=languages.catalogue)
+    text = " ".join(pdf_lines(pdf, tmp_path))
+    assert "ÉTIQUETTE DE COMPATIBILITÉ" in text and "UNITÉ" in text and "Délivrée le" in text
+
+
+def test_an_identity_pack_printed_in_arabic_still_scans_as_its_numbers(database, tmp_path):
+    ward = make_ward(database)
+    pack = identity_packs.print_pack(issue_clerk(database), hospital_id=ward.hospital, count=1, place="trauma bay 3")
+    pdf = identity_packs.pack_pdf(issue_clerk(database), pack_id=pack.id, tubes=2, language="ar",
+                                  catalogue=languages.catalogue)
+    lines = pdf_lines(pdf, tmp_path)
+
+    assert any("مريض مجهول الهوية" in line and "رقم طوارئ" in line for line in lines)
+    assert any("أنبوب العينة 2" in line for line in lines)
+    assert sum(line.count(pack.numbers[0]) for line in lines) == 3  # the band and two tubes, left to right
+    assert read_labels(pdf, tmp_path, tubes=2) == [pack.numbers[0]] * 3
+
+
+def test_the_donors_copy_of_their_data_is_printed_in_their_language(database, tmp_path):
+    person = make_person(database, permanent_deferral=False)
+    with database.sessions() as session, session.begin():
+        session.get(Donor, person.donor_id).language = "ar"
+    # The desk prints it in English pages, the donor reads it in Arabic.
+    pdf = data_copy_document(data_copy(as_(database, "dr.kim"), donor_id=person.donor_id), language="en",
+                             catalogue=languages.catalogue)
+    lines = pdf_lines(pdf, tmp_path)
+
+    assert any("البيانات المحفوظة عن المتبرع" in line and person.number in line for line in lines)
+    assert "سجلك كمتبرع" in lines and any("Quarrington" in line for line in lines)

@@ -39,6 +39,7 @@ BAR_HEIGHT = 9 * mm
 # Each section's name in a narrow column on the left, its text in the column beside it.
 CAPTION_RIGHT = PAD + 11 * mm
 TEXT_LEFT = PAD + 12 * mm
+BESIDE_DIN = WIDTH - PAD - 38 * mm - TEXT_LEFT - 1 * mm
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,10 @@ def compatibility_tag_pdf(tag: CompatibilityTag, lettering: Lettering = ENGLISH)
     canvas.setTitle(f"Compatibility tag, issue {tag.issue_id}, unit {tag.din} {tag.product_code}")
     y = HEIGHT - PAD - 9
     lettering.draw(canvas, lettering(N_("COMPATIBILITY TAG")), y=y, left=PAD, right=WIDTH - PAD, size=11,
-                   bold=True, align="left")
+                   bold=True)
     issue = lettering(N_("issue %(issue)s · %(hospital)s")) % {
         "issue": lettering.isolate(str(tag.issue_id)), "hospital": lettering.isolate(tag.hospital)}
-    lettering.draw(canvas, lettering.fit(issue, 8, 45 * mm), y=y, left=PAD, right=WIDTH - PAD, size=8, align="right")
+    lettering.draw(canvas, lettering.fit(issue, 8, 45 * mm), y=y, left=PAD, right=WIDTH - PAD, size=8, align="end")
     y -= 4
     canvas.line(PAD, y, WIDTH - PAD, y)
 
@@ -103,9 +104,11 @@ def _line(canvas: Canvas, lettering: Lettering, text: str, y: float, size: float
 def _patient(canvas: Canvas, tag: CompatibilityTag, lettering: Lettering, y: float) -> float:
     _caption(canvas, lettering, N_("PATIENT"), y + 1)
     _line(canvas, lettering, tag.patient_name.upper(), y, 11, 50 * mm, bold=True)
-    born = (printed_date(datetime.combine(tag.date_of_birth, datetime.min.time())) if tag.date_of_birth
-            else lettering(N_("unknown")))
-    born_line = lettering(N_("Born %(date)s")) % {"date": lettering.isolate(born)}
+    if tag.date_of_birth:
+        born = printed_date(datetime.combine(tag.date_of_birth, datetime.min.time()))
+        born_line = lettering(N_("Born %(date)s")) % {"date": lettering.isolate(born)}
+    else:
+        born_line = lettering(N_("Date of birth unknown"))
     if tag.sex:
         born_line += f" · {lettering.isolate(tag.sex)}"
     _line(canvas, lettering, born_line, y - 10, 8, 50 * mm)
@@ -129,11 +132,12 @@ def _unit(canvas: Canvas, tag: CompatibilityTag, lettering: Lettering, y: float)
     canvas.rect(box, y - 10, stringWidth(din.check, BOLD, 11) + 4, 13, stroke=1, fill=0)
     group = tag.blood_group or lettering(N_("NOT GROUPED"))
     lettering.draw(canvas, group, y=y - 9, left=PAD, right=WIDTH - PAD, size=16, bold=True, align="right")
+    # Clear of the DIN's barcode beside them, so nothing printed crosses its bars.
     canvas.setFont(FONT, 7.5)
-    canvas.drawString(TEXT_LEFT, y - 17, _fit(f"{tag.product_code} {tag.product_name}", FONT, 7.5, 62 * mm))
+    canvas.drawString(TEXT_LEFT, y - 17, _fit(f"{tag.product_code} {tag.product_name}", FONT, 7.5, BESIDE_DIN))
     expires = lettering(N_("Expires %(date)s %(time)s")) % {
         "date": lettering.isolate(printed_date(tag.expires_at)), "time": lettering.isolate(f"{tag.expires_at:%H:%M}")}
-    _line(canvas, lettering, expires, y - 26, 7.5, 52 * mm)
+    _line(canvas, lettering, expires, y - 26, 7.5, BESIDE_DIN)
     _barcode(canvas, tag.din_barcode, WIDTH - PAD - 38 * mm, y - 14, 38 * mm, "DIN")
     return y - 40
 
@@ -142,7 +146,7 @@ def _basis(canvas: Canvas, tag: CompatibilityTag, lettering: Lettering, y: float
     canvas.line(PAD, y + 4, WIDTH - PAD, y + 4)
     _caption(canvas, lettering, N_("BASIS"), y - 6)
     bold = tag.emergency
-    for line in lettering.wrap(lettering(tag.basis), 7.5, 52 * mm, bold=bold)[:2]:
+    for line in lettering.wrap(lettering(tag.basis), 7.5, 52 * mm, bold=bold)[:3]:
         _line(canvas, lettering, line, y - 6, 7.5, 52 * mm, bold=bold)
         y -= 8.5
     y += 8.5
@@ -152,6 +156,8 @@ def _basis(canvas: Canvas, tag: CompatibilityTag, lettering: Lettering, y: float
     # A manual check is written whole by the rules that raise it ("Check by hand: …").
     lines = [issued, *tag.manual_checks[:2],
              lettering(N_("At the bedside scan this tag, the bag and the band: all three must match."))]
+    # Each on as many lines as it needs: an instruction cut short is not followed.
+    lines = [part for line in lines for part in lettering.wrap(line, 6.5, 52 * mm)]
     for n, line in enumerate(lines):
         _line(canvas, lettering, line, y - 15 - 7.5 * n, 6.5, 52 * mm)
     _barcode(canvas, tag.tag_code, WIDTH - PAD - 30 * mm, y - 2, 30 * mm, "TAG")

@@ -27,7 +27,7 @@ TITLES = {
     "test_results": N_("Test results of your donations"), "reactions": N_("Reactions at a donation"),
     "changes": N_("When your record was changed, and why"),
 }
-PAGE_ROOM = A4[0] - 30 * mm
+PAGE_ROOM = A4[0] - 30 * mm - 12 - 1  # the frame pads 6 points a side; a point spare
 KEY_WIDTH, VALUE_WIDTH = 45 * mm, 130 * mm
 CELL_PADDING = 12  # a table cell's padding, left and right together
 

@@ -62,7 +62,8 @@ def identity_pack_pdf(numbers: list[str], *, place: str, hospital: str, printed:
     canvas = Canvas(buffer, pagesize=(BAND_WIDTH + 10 * mm, height), pageCompression=0, invariant=1)
     canvas.setTitle(f"Emergency identities {numbers[0]} to {numbers[-1]}" if numbers else "Emergency identities")
     header = lettering(N_("%(hospital)s - %(place)s - printed %(date)s")) % {
-        "hospital": hospital[:60], "place": place[:60], "date": lettering.isolate(f"{printed:%Y-%m-%d}")}
+        "hospital": lettering.isolate(hospital[:60]), "place": lettering.isolate(place[:60]),
+        "date": lettering.isolate(f"{printed:%Y-%m-%d}")}
     for number in numbers:
         lettering.draw(canvas, header, y=height - 5 * mm, left=5 * mm, right=5 * mm + BAND_WIDTH, size=6)
         top = height - 8 * mm

@@ -44,7 +44,7 @@ _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe7
 
 # The marks that steer the bidirectional algorithm; they have done their work once the line is ordered.
 _CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-LEFT_TO_RIGHT_ISOLATE, POP_ISOLATE = "\u2066", "\u2069"
+LEFT_TO_RIGHT_ISOLATE, FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2066", "\u2068", "\u2069"
 
 Align = Literal["start", "end", "left", "right", "centre"]
 
@@ -91,7 +91,7 @@ def visual(text: str, *, rtl: bool) -> str:
 def _latin_font(text: str, bold: bool) -> tuple[str, frozenset[int] | None]:
     """One font for all the line's other letters, so a name is not printed in two designs: the base font when
     it has them all, else DejaVu where the system has it (None: the Windows-1252 set of the base font)."""
-    if not all(map(_in_base_font, _ARABIC.sub("", text))):
+    if not all(map(_in_base_font, _CONTROLS.sub("", _ARABIC.sub("", text)))):
         wide = _wide_font(bold)
         if wide is not None:
             return wide
@@ -150,8 +150,10 @@ class Lettering:
 
     @staticmethod
     def isolate(value: str) -> str:
-        """A number, a code or a date set inside a sentence: read left to right as a whole whatever surrounds it."""
-        return f"{LEFT_TO_RIGHT_ISOLATE}{value}{POP_ISOLATE}"
+        """A number, a code, a date or a name set inside a sentence: kept whole whatever surrounds it, and read
+        left to right unless it is written in Arabic (a hospital's or a person's name may be)."""
+        opening = FIRST_STRONG_ISOLATE if _ARABIC.search(value) else LEFT_TO_RIGHT_ISOLATE
+        return f"{opening}{value}{POP_ISOLATE}"
 
     def width(self, text: str, size: float, *, bold: bool = False) -> float:
         return sum(stringWidth(part, font, size) for font, part in runs(text, rtl=self.rtl, bold=bold))
