@@ -6,6 +6,8 @@ mixes scripts. So each line is prepared before it is drawn: Arabic letters take 
 keeps a donor number, a DIN or a date left to right inside an Arabic sentence, and the result is cut into runs,
 each drawn in a font that has its letters: Noto Sans Arabic (shipped in fonts/, OFL) for Arabic script, the
 PDF base fonts for Latin, DejaVu where the system has it for the letters those lack (Ł, ő, Cyrillic).
+Vowel marks (harakat) are left out, as in everyday print: drawn without the font's positioning tables they
+would not sit on their letters.
 
 The ISBT 128 unit label does not use this: its layout and wording are the standard's, in Latin letters.
 """
@@ -68,12 +70,12 @@ def _wide_font(bold: bool) -> tuple[str, frozenset[int]] | None:
     return None
 
 
+# What the PDF base fonts show: the Windows-1252 set.
+_BASE = frozenset(bytes(range(256)).decode("cp1252", errors="ignore"))
+
+
 def _in_base_font(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-        return True
-    except UnicodeEncodeError:
-        return False
+    return char in _BASE
 
 
 def visual(text: str, *, rtl: bool) -> str:
@@ -91,7 +93,7 @@ def visual(text: str, *, rtl: bool) -> str:
 def _latin_font(text: str, bold: bool) -> tuple[str, frozenset[int] | None]:
     """One font for all the line's other letters, so a name is not printed in two designs: the base font when
     it has them all, else DejaVu where the system has it (None: the Windows-1252 set of the base font)."""
-    if not all(map(_in_base_font, _CONTROLS.sub("", _ARABIC.sub("", text)))):
+    if not _BASE.issuperset(_CONTROLS.sub("", _ARABIC.sub("", text))):
         wide = _wide_font(bold)
         if wide is not None:
             return wide
@@ -116,6 +118,10 @@ def _font_for(char: str, bold: bool, latin: tuple[str, frozenset[int] | None]) -
 
 def runs(text: str, *, rtl: bool, bold: bool = False) -> list[tuple[str, str]]:
     """The line in visual order as (font, text) runs; a space stays in the run it falls in."""
+    if not _ARABIC.search(text):
+        plain = _CONTROLS.sub("", text)
+        if _BASE.issuperset(plain):  # most lines: one run, nothing to reorder
+            return [(LATIN[bold], plain)] if plain else []
     latin = _latin_font(text, bold)
     found: list[tuple[str, str]] = []
     for char in visual(text, rtl=rtl):
@@ -169,15 +175,20 @@ class Lettering:
     def wrap(self, text: str, size: float, room: float, *, bold: bool = False) -> list[str]:
         """`text` cut into lines that fit `room`, between words in reading order; each line is then ordered
         for drawing on its own, as the bidirectional algorithm orders a paragraph line by line."""
+        if self.width(text, size, bold=bold) <= room:
+            return [" ".join(text.split())] if text.strip() else []
+        # Measured word by word: letters join only within a word, and reordering moves words without changing
+        # their widths; a space is counted at the widest of the fonts it may be drawn in.
+        space = max(stringWidth(" ", LATIN[bold], size), stringWidth(" ", _arabic_font(bold)[0], size))
         lines: list[str] = []
-        current = ""
+        current, used = "", 0.0
         for word in text.split():
-            candidate = f"{current} {word}".strip()
-            if self.width(candidate, size, bold=bold) <= room or not current:
-                current = candidate
+            width = self.width(word, size, bold=bold)
+            if not current or used + space + width <= room:
+                current, used = (f"{current} {word}", used + space + width) if current else (word, width)
             else:
                 lines.append(current)
-                current = word
+                current, used = word, width
         return [*lines, current] if current else lines
 
     def markup(self, text: str, size: float, room: float, *, bold: bool = False) -> str:
