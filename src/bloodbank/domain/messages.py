@@ -16,6 +16,8 @@ def N_(message: str) -> str:  # noqa: N802 - the name the message extractor look
 # The languages a catalogue exists for, English (the messages themselves) first. A person's or donor's
 # recorded language is one of these or none.
 LANGUAGES = ("en", "fr", "ar")
+# Those written right to left: their pages are mirrored and their printed lines run from the right.
+RIGHT_TO_LEFT = frozenset({"ar"})
 
 
 def language_code(value: str | None) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,7 @@ DEFAULT = "en"
 # In the order the switcher shows them, each named in its own language so a reader finds theirs.
 NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
 LANGUAGES = {code: NAMES[code] for code in messages.LANGUAGES}
-RIGHT_TO_LEFT = frozenset({"ar"})
+RIGHT_TO_LEFT = messages.RIGHT_TO_LEFT
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
@@ -93,6 +94,11 @@ def _compiled(language: str) -> bytes | None:
 def translations(language: str) -> NullTranslations:
     compiled = _compiled(language) if language != DEFAULT else None
     return Translations(io.BytesIO(compiled), domain=DOMAIN) if compiled else NullTranslations()
+
+
+def catalogue(language: str) -> Callable[[str], str]:
+    """A language's gettext, for what is printed in a language other than the page's (a donor's card)."""
+    return translations(supported(language) or DEFAULT).gettext
 
 
 def current() -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Donor, DonorErasureRequest
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.donor_portal.my_record import own_donor
+from bloodbank.adapters.labels.lettering import Catalogue
 from bloodbank.service_layer.donors.data_copy import DataCopy, data_copy, data_copy_document
 from bloodbank.service_layer.donors.erasure import ErasureStatement, preview_erasure
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -25,8 +26,9 @@ def my_data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
     return data_copy(uow, donor_id=donor_id)
 
 
-def my_data_copy_pdf(uow: UnitOfWork, *, donor_id: int) -> bytes:
-    return data_copy_document(data_copy(uow, donor_id=donor_id))
+def my_data_copy_pdf(uow: UnitOfWork, *, donor_id: int, language: str | None = None,
+                     catalogue: Catalogue | None = None) -> bytes:
+    return data_copy_document(data_copy(uow, donor_id=donor_id), language=language, catalogue=catalogue)
 
 
 @dataclass(frozen=True)

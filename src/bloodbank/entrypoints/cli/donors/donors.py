@@ -13,6 +13,7 @@ from rich.table import Table
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
@@ -189,7 +190,8 @@ def card(
 ) -> None:
     """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
     with clerk_errors():
-        made = card_pdfs.donor_card_by_number(uow(), number)
+        made = card_pdfs.donor_card_by_number(uow(), number, language=languages.current(),
+                                              catalogue=languages.catalogue)
     try:
         out.write_bytes(made.pdf)
     except OSError as error:
@@ -214,7 +216,8 @@ def data_copy(
     if json_out is not None:
         json_out.write_text(json.dumps(asdict(copy), default=str, ensure_ascii=False, indent=1), encoding="utf-8")
     if pdf_out is not None:
-        pdf_out.write_bytes(data_copies.data_copy_document(copy))
+        pdf_out.write_bytes(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                      catalogue=languages.catalogue))
     held = sum(len(rows) for rows in copy.sections.values())
     console.print(f"Copy of donor {copy.donor_number}'s data written ({held} entries).")
 

@@ -773,7 +773,8 @@ async def return_scanned(request: Request, caller: Caller = TRANSFUSION):
 
 @router.get("/issues/{issue_id}/tag.pdf")
 def tag_pdf(issue_id: Id, caller: Caller = ISSUE):
-    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id)
+    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id, language=languages.current(),
+                                     catalogue=languages.catalogue)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="issue-{issue_id}-tag.pdf"'})
 
