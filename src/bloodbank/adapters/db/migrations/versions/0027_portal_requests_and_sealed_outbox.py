@@ -1,4 +1,5 @@
-"""erasure requests are closed by the erasure or declined with a reason; the outbox's message bodies are sealed
+"""erasure requests are closed by the erasure or declined with a reason; the outbox's message bodies are sealed;
+"I can come now" is indexed for the appeals that read it
 
 Revision ID: 0027
 Revises: 0026
@@ -37,6 +38,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('decline_reason', sa.Text(), nullable=True))
         batch_op.create_check_constraint(op.f('ck_donor_erasure_request_outcome_known'),
                                          "outcome IS NULL OR outcome IN ('erased', 'declined')")
+    op.create_index(op.f('ix_donor_portal_choice_available_until'), 'donor_portal_choice', ['available_until'],
+                    unique=False)
     bind = op.get_bind()
     bind.execute(sa.text(
         "UPDATE donor_erasure_request SET outcome = 'erased', "
@@ -58,6 +61,7 @@ def downgrade() -> None:
         batch_op.drop_column('closed_by')
         batch_op.drop_column('closed_at')
         batch_op.drop_column('outcome')
+    op.drop_index(op.f('ix_donor_portal_choice_available_until'), table_name='donor_portal_choice')
 
 
 def _ring_if_needed(bind, verb: str):
