@@ -86,6 +86,18 @@ def blood_used_text(*, where: str | None, on: date, donated_on: date, translate:
                                     "on": day(on)}
 
 
+SIGN_IN_KEY = "sign-in:"
+
+
+def sign_in_key(request_id: int) -> str:
+    return f"{SIGN_IN_KEY}{request_id}"
+
+
+def is_sign_in_key(key: str) -> bool:
+    """A sign-in message's: its body holds a live link or code, blanked once the message is sent or given up."""
+    return key.startswith(SIGN_IN_KEY)
+
+
 def blood_used_key(donation_id: int) -> str:
     """One message per donation, however many of its components are issued or transfused."""
     return f"blood-used:{donation_id}"
