@@ -119,4 +119,4 @@ def test_an_arabic_donor_is_told_in_arabic_with_the_days_written_in_arabic(datab
     with database.sessions() as s:
         assert s.get(Hospital, ward.hospital).name in message.body
     assert re.search(r"\d{4}-\d{2}-\d{2}", message.body) is None and "Thank you" not in message.body
-    assert message.subject == "استُخدم دمك"
+    assert message.subject == "تم استخدام دمك"
