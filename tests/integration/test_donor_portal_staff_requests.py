@@ -82,6 +82,9 @@ def test_a_decline_needs_a_reason_and_the_donor_reads_it_on_their_page(database,
     mine = donor.get("/api/my/erasure").json()
     assert mine["decline_reason"] == reason and mine["declined_at"]
     assert reason in text_of(donor.get("/my/data").text)
+    # The copy of their data holds the answer too.
+    held = donor.get("/api/my/data").json()["sections"]["donor_page"]
+    assert [r["reason_declined"] for r in held if "erasure_asked_at" in r] == [reason]
     with database.sessions() as s:
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "decline_erasure_request")).scalar_one()
         assert entry.actor == "dr.kim" and entry.entity_id == str(donor_id)
@@ -156,3 +159,13 @@ def test_who_can_come_now_on_the_page_and_the_command_line_under_donors_read(dat
     assert "A+" in listed.text and "O-" in listed.text
     refused = cli(database, "donors", "available-now", "--as", "inv.joe")
     assert refused.exit_code == 1 and "may not do this" in refused.text
+
+
+def test_the_command_line_erasure_takes_the_day_and_channel_of_the_request_and_closes_it(database):
+    donor_id, number = filed(database)
+    make_user(database, "medical_director", "dr.kim")
+    done = cli(database, "donors", "erase", number, "--yes", "--as", "dr.kim")
+    assert done.exit_code == 0, done.output
+    row = request_row(database, donor_id)
+    assert row.outcome == "erased" and row.closed_by == "dr.kim"
+    assert "No erasure request is waiting" in cli(database, "donors", "erasure-requests", "--as", "dr.kim").text
