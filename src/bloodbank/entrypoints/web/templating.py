@@ -203,6 +203,8 @@ TEMPLATES.env.filters["isolated"] = isolated
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
     (N_("Donor desk"), "/desk", Permission.DONORS_WRITE),
+    (N_("Can come now"), "/desk/available-now", Permission.DONORS_READ),
+    (N_("Erasure requests"), "/desk/erasure-requests", Permission.ERASURE),
     (N_("Collection"), "/collection", Permission.COLLECTION),
     (N_("Processing"), "/processing", Permission.PROCESSING),
     (N_("Lab"), "/lab", Permission.RESULTS_WRITE),

@@ -129,7 +129,8 @@ def _donor_page(s, ids: list[int]) -> list[dict[str, Any]]:
     rows += [dict(answered_at_home_at=r.filled_at, answers=r.answers, valid_until=r.expires_at)
              for r in s.scalars(select(HomeQuestionnaire).where(HomeQuestionnaire.donor_id.in_(ids))
                                 .order_by(HomeQuestionnaire.filled_at))]
-    rows += [dict(erasure_asked_at=r.requested_at)
+    rows += [dict(erasure_asked_at=r.requested_at, outcome=r.outcome, answered_at=r.closed_at,
+                  reason_declined=r.decline_reason)
              for r in s.scalars(select(DonorErasureRequest).where(DonorErasureRequest.donor_id.in_(ids)))]
     return rows
 

@@ -17,6 +17,7 @@ from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.service_layer.donor_portal import my_data
 from bloodbank.service_layer.donors import card as card_pdfs, data_copy as data_copies, erasure
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
@@ -226,7 +227,8 @@ def data_copy(
 @needs(P.ERASURE)
 def erase(
     number: str = typer.Argument(..., help="Donor number (any record of the person)."),
-    requested_on: Optional[str] = typer.Option(None, "--requested-on", help="The day the donor asked, YYYY-MM-DD."),
+    requested_on: Optional[str] = typer.Option(None, "--requested-on", help="The day the donor asked, YYYY-MM-DD "
+                                               "(a request filed from the donor's page gives its own)."),
     channel: Optional[str] = typer.Option(None, "--channel", help="How they asked: " + ", ".join(REQUEST_CHANNELS)),
     preview: bool = typer.Option(False, "--preview", help="Only say what would be erased and kept; change nothing."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (the signature is still asked)."),
@@ -239,6 +241,10 @@ def erase(
         if preview or statement.erased:
             return
         asked = _date(requested_on, "date of the request")
+        if asked is None and channel is None:
+            # A request the donor filed from their page gives its day and channel, as on the erasure page.
+            asked = my_data.requested_on(uow(), donor_id=statement.donor_id)
+            channel = "portal" if asked else None
         if asked is None or channel is None:
             raise InvalidInput("Say when and how the donor asked: --requested-on YYYY-MM-DD --channel "
                                + "|".join(REQUEST_CHANNELS) + ".")
