@@ -65,3 +65,37 @@ def test_no_unit_is_issued_after_its_expiry(runs):
 def test_the_same_seed_gives_the_same_region(regional, runs):
     again = region.run(regional, policies.OURS, seed=5, days=DAYS)
     assert again.total.events == runs[policies.OURS].total.events
+
+
+@pytest.fixture(scope="module")
+def red_cells():
+    s = scenario.load("region-red-cells")
+    return s, {name: region.run(s, name, seed=4, days=28) for name in (policies.BASELINE, policies.OURS)}
+
+
+def test_small_hospitals_receive_only_on_their_delivery_days(red_cells):
+    s, runs = red_cells
+    days = dict(zip(range(20), region.delivery_weekdays(s)))
+    for index, hospital in enumerate(runs[policies.OURS].hospitals):
+        if days[index] is not None:
+            assert all(e.day % 7 in days[index] for e in hospital.events if e.what == engine.RECEIVED)
+
+
+def test_the_planned_centre_releases_nothing_on_the_day_after_a_day_without_collection(red_cells):
+    s, runs = red_cells
+    closed = set(range(7)) - set(s.region.planned.collection_weekdays)
+    lead = s.region.planned.lead_days
+    released = {e.day for e in runs[policies.OURS].centre.events if e.what == engine.RECEIVED}
+    assert all((d - lead) % 7 not in closed for d in released if d >= lead)
+
+
+@pytest.mark.parametrize("name", [policies.BASELINE, policies.OURS])
+def test_every_red_cell_unit_in_the_region_is_accounted_for_and_suits_its_patient(red_cells, name):
+    from bloodbank.domain import compatibility
+    run = red_cells[1][name]
+    counts = Counter(e.what for e in run.total.events)
+    stock = run.centre.end_stock + sum(h.end_stock for h in run.hospitals)
+    assert counts[engine.RECEIVED] == counts[engine.ISSUED] + counts[engine.OUTDATED] + stock
+    for e in run.total.events:
+        if e.what == engine.ISSUED:
+            assert e.unit_group in {str(g) for g in compatibility.compatible_donors("red_cells", e.patient_group)}
