@@ -1,4 +1,5 @@
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -32,10 +33,18 @@ def test_every_hospital_faces_the_same_requests_under_either_policy(runs):
     assert first != second  # each hospital draws from its own stream
 
 
-def test_the_centre_releases_the_same_units_under_either_policy(runs):
+def test_a_fixed_programme_releases_the_same_units_under_either_policy(regional, runs):
     def released(run):
         return [(e.day, e.expires_at) for e in run.centre.events if e.what == engine.RECEIVED]
-    assert released(runs[policies.BASELINE]) == released(runs[policies.OURS])
+    fixed = replace(regional, region=replace(regional.region, planned=None))
+    assert released(runs[policies.BASELINE]) == released(region.run(fixed, policies.OURS, seed=5, days=DAYS))
+
+
+def test_a_planned_centre_outdates_less_than_the_fixed_programme(regional):
+    fixed = replace(regional, region=replace(regional.region, planned=None))
+    def outdated(s):
+        return sum(1 for e in region.run(s, policies.OURS, seed=5, days=70).total.events if e.what == engine.OUTDATED)
+    assert outdated(regional) < outdated(fixed)
 
 
 @pytest.mark.parametrize("name", [policies.BASELINE, policies.OURS])

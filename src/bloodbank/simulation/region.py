@@ -308,11 +308,13 @@ class Planner:
     """Ours at the centre: each collection day, collect what brings the region's stock position up to its target.
 
     The position is every unit in the region with at least `count_days_left`
-    days left plus what is in testing; the target is the region's forecast
-    demand until the release after this one at the chosen service level
-    (normal approximation of the hospitals' weekday distributions), plus the
-    stock the hospitals hold at their highest levels, so that every hospital's
-    order can be met whatever the others ask.
+    days left, plus what is in testing. What this collection is released into
+    must last until the release after it: the target is the region's forecast
+    demand on the days before the last of those (its mean plus z standard
+    deviations at `service_level`, a normal approximation of the hospitals'
+    weekday distributions), plus what the hospitals hold on that last day at
+    their own levels, plus `centre_buffer_days` of mean demand held back at
+    the centre.
     """
 
     def __init__(self, scenario: Scenario, hospitals: list[Scenario], chosen: list[policies.Policy]) -> None:
@@ -321,7 +323,7 @@ class Planner:
         self.pipeline: dict[int, dict[str, int]] = {}
         self.mean = [{g: 0.0 for g in self.groups} for _ in range(7)]
         self.var = [{g: 0.0 for g in self.groups} for _ in range(7)]
-        self.cushion = [{g: 0.0 for g in self.groups} for _ in range(7)]
+        self.levels = [{g: 0 for g in self.groups} for _ in range(7)]
         for h, policy in zip(hospitals, chosen):
             for weekday in range(7):
                 for g, share in h.patient_groups.items():
@@ -329,8 +331,8 @@ class Planner:
                     m = sum(k * p for k, p in enumerate(pmf))
                     self.mean[weekday][g] += m
                     self.var[weekday][g] += sum(k * k * p for k, p in enumerate(pmf)) - m * m
-                    # what the hospital holds at its highest level, whichever weekday the release falls on
-                    self.cushion[weekday][g] += max(level.get(g, 0) for level in policy.levels)
+                    self.levels[weekday][g] += policy.levels[weekday].get(g, 0)
+        self.daily = {g: sum(self.mean[w][g] for w in range(7)) / 7 for g in self.groups}
         self.z = NormalDist().inv_cdf(self.spec.service_level)
 
     def due(self, day: int) -> dict[str, int]:
@@ -347,13 +349,14 @@ class Planner:
         following = day + 1
         while following % 7 not in spec.collection_weekdays:
             following += 1
-        next_release = following + max(1, spec.lead_days)
+        last = following + max(1, spec.lead_days) - 1  # the last day before the next release
+        before = range(day + 1, last)
         counted_from = datetime.combine((START + timedelta(days=day + spec.count_days_left)).date(), MORNING)
         order = {}
         for g in self.groups:
-            mean = sum(self.mean[d % 7][g] for d in range(day + 1, next_release))
-            sd = math.sqrt(sum(self.var[d % 7][g] for d in range(day + 1, next_release)))
-            target = mean + self.z * sd + self.cushion[next_release % 7][g]
+            target = (sum(self.mean[d % 7][g] for d in before)
+                      + self.z * math.sqrt(sum(self.var[d % 7][g] for d in before))
+                      + self.levels[last % 7][g] + spec.centre_buffer_days * self.daily[g])
             on_hand = sum(len(units) - bisect.bisect_left(units, counted_from, key=lambda u: u.expires_at)
                           for units in (s.by_group.get(g, []) for s in [centre, *stocks]))
             in_testing = sum(units.get(g, 0) for d, units in self.pipeline.items() if d > day)

@@ -44,6 +44,7 @@ class PlannedProduction:
     collection_weekdays: tuple[int, ...]  # weekdays the centre collects
     service_level: float  # chance that the region's stock position covers demand until the next release
     count_days_left: int  # units with fewer days left than this are not counted in the stock position
+    centre_buffer_days: float  # mean demand the centre holds back beyond what the hospitals' levels take
 
     def __post_init__(self) -> None:
         if not self.collection_weekdays:
@@ -284,7 +285,9 @@ def _planned(data: dict[str, Any], sources: dict[str, str]) -> PlannedProduction
                                       "region.collection_weekdays"),
         service_level=_number(_param(data, "region", "production_service_level", sources),
                               "region.production_service_level", high=0.9999, strict_low=True),
-        count_days_left=_whole(_param(data, "region", "count_days_left", sources), "region.count_days_left", 0))
+        count_days_left=_whole(_param(data, "region", "count_days_left", sources), "region.count_days_left", 0),
+        centre_buffer_days=_number(_param(data, "region", "centre_buffer_days", sources), "region.centre_buffer_days",
+                                   high=60))
 
 
 def _whole(value: Any, where: str, low: int) -> int:
