@@ -24,7 +24,7 @@ def test_the_casualties_need_is_the_domains_forecast(week):
     need = mass_casualty.need({Severity(k): v for k, v in week.incident.casualties.items()},
                               mass_casualty.default_parameters())
     forecast = sum(n for lines in need.values() for (kind, _), n in lines.items() if kind == "platelets")
-    doses = incident.platelet_doses(week)
+    doses = incident.units_by_day(week)
     assert sum(doses.values()) == forecast
     assert min(doses) == week.incident.day
 
@@ -32,7 +32,7 @@ def test_the_casualties_need_is_the_domains_forecast(week):
 def test_only_the_receiving_hospitals_get_casualties(week):
     day = week.incident.day
     per_hospital = [sum(incident.extra_requests(week, day, h).values()) for h in range(20)]
-    assert sum(per_hospital) == incident.platelet_doses(week)[day]
+    assert sum(per_hospital) == incident.units_by_day(week)[day]
     assert all(n == 0 for n in per_hospital[week.incident.receiving_hospitals:])
 
 

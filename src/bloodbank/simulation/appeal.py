@@ -80,7 +80,8 @@ def _batches(scenario: Scenario, seed: int, donors: dict[tuple[int, str], int], 
     for (day, group), n in sorted(donors.items()):
         if n <= 0:
             continue
-        usable = int(stream(seed, APPEAL, day, 1 + appeal_sizing.GROUPS.index(group)).binomial(n, mc.usable_share.value))
+        rng = stream(seed, APPEAL, day, 1 + appeal_sizing.GROUPS.index(group))
+        usable = int(rng.binomial(n, mc.usable_share.value))
         if kind == "red_cells":
             units = usable * round(mc.yield_per_donation["red_cells"].value)
             out.append(Batch(day, _release_day(start, day, morning_hour), group, n, units))

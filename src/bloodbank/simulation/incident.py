@@ -55,7 +55,7 @@ def need_by_day(scenario: Scenario) -> dict[int, dict[str, int]]:
     return {day: {g: n for g, n in groups.items() if n} for day, groups in days.items()}
 
 
-def platelet_doses(scenario: Scenario) -> dict[int, int]:
+def units_by_day(scenario: Scenario) -> dict[int, int]:
     """Units (doses, for platelets) the casualties need by day, all groups together."""
     return {day: sum(groups.values()) for day, groups in need_by_day(scenario).items()}
 

@@ -41,6 +41,15 @@ CENTRE = 1_000  # the centre's place in the streams; hospitals are 1, 2, …
 
 
 @dataclass
+class CasualtyUnit:
+    """One unit a casualty asked for: given on the day asked, later (`issued late`), or never (None)."""
+    hospital: int  # 1 is the largest
+    group: str
+    asked: int  # day
+    given: int | None
+
+
+@dataclass
 class RegionRun:
     scenario: Scenario
     policy: policies.Policy  # the policy of the first (largest) hospital, for its name and description
@@ -51,8 +60,7 @@ class RegionRun:
     total: Run = field(init=False)  # the region as one: released, issued, short, outdated anywhere
     appeal_plan: appeal.Plan | None = None
     appeal_units: set[int] = field(default_factory=set)  # ids of the units the appeal's donations gave
-    # each casualty's unit: (hospital, group, day asked, day given or None)
-    casualty_units: list[list] = field(default_factory=list)
+    casualty_units: list[CasualtyUnit] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.total = Run(self.scenario, self.policy, self.seed, self.days)
@@ -92,7 +100,7 @@ def run(scenario: Scenario, policy_name: str, *, seed: int, days: int,
     collected = released.collected
     planner = Planner(scenario, hospitals, chosen) if (
         policy_name == policies.OURS and scenario.region.planned is not None) else None
-    waiting: list[list] = [[] for _ in hospitals]  # casualties' units not yet given, by hospital
+    waiting: list[list[CasualtyUnit]] = [[] for _ in hospitals]  # casualties' units not yet given, by hospital
     if planner is not None:  # the region starts empty: the first release is what was collected the day before
         planner.plan(-1, centre, stocks, start=True)
     for day in range(days):
@@ -248,8 +256,8 @@ def _issue(request, day, noon, stock, hospital_run, profiles, collected, result,
 def _serve_waiting(day, noon, stock, hospital_run, profiles, collected, result, waiting) -> None:
     """Casualties still waiting for a unit are served first, before the day's own requests."""
     for record in list(waiting):
-        if _issue(Request(record[1], 1), day, noon, stock, hospital_run, profiles, collected, result, LATE):
-            record[3] = day
+        if _issue(Request(record.group, 1), day, noon, stock, hospital_run, profiles, collected, result, LATE):
+            record.given = day
             waiting.remove(record)
 
 
@@ -266,7 +274,7 @@ def _serve(day, noon, stock, hospital_run, profiles, collected, seed, place, res
         total.events.append(asked)
         units = _issue(request, day, noon, stock, hospital_run, profiles, collected, result)
         if index < len(first):
-            record = [place, request.patient_group, day, day if units else None]
+            record = CasualtyUnit(place, request.patient_group, day, day if units else None)
             result.casualty_units.append(record)
             if not units and waiting is not None:
                 waiting.append(record)

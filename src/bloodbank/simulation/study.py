@@ -99,8 +99,7 @@ def _region_study(scenario: Scenario, *, seed: int, days: int, compare: bool, po
     result = Study(scenario, seed, days, [r.total for r in runs], summaries)
     if week is not None:
         result.incident = {"day": scenario.incident.day, "week": [week.start, week.stop - 1],
-                           "units_needed_by_day": incident.platelet_doses(scenario),
-                           "platelet_doses_needed_by_day": incident.platelet_doses(scenario),
+                           "units_needed_by_day": incident.units_by_day(scenario),
                            "units_needed_by_day_and_group": incident.need_by_day(scenario),
                            "appeals": {r.total.policy.name: _appeal_json(r) for r in runs if r.appeal_plan},
                            "whole_run": [metrics.summary(r.total) for r in runs]}
@@ -136,7 +135,7 @@ def appeal_figures(r: region.RegionRun, without: region.RegionRun | None) -> dic
     extra = None
     if plan is not None and without is not None:
         extra = all_outdated - sum(1 for e in without.total.events if e.what == engine.OUTDATED)
-    waits = [((given if given is not None else r.days) - asked) * 24 for _, _, asked, given in r.casualty_units]
+    waits = [((c.given if c.given is not None else r.days) - c.asked) * 24 for c in r.casualty_units]
     return {
         "appeal": plan.variant if plan else appeal.NONE,
         "appeal_donors": plan.donors if plan else 0, "appeal_invitations": plan.invitations if plan else 0,
@@ -145,7 +144,7 @@ def appeal_figures(r: region.RegionRun, without: region.RegionRun | None) -> dic
         "appeal_unused": (units - issued) / units if units else None,
         "appeal_extra_units_outdated": extra,
         "casualty_units": len(waits), "casualty_units_late": sum(1 for w in waits if w),
-        "casualty_units_never_given": sum(1 for *_, given in r.casualty_units if given is None),
+        "casualty_units_never_given": sum(1 for c in r.casualty_units if c.given is None),
         "casualty_hours_waited": sum(waits), "casualty_longest_wait_hours": max(waits, default=0),
     }
 

@@ -110,7 +110,8 @@ def simulate(
     if result.incident:
         first, last = result.incident["week"]
         console.print(f"The figures are the incident's week: days {first}-{last} "
-                      f"(units the casualties need by day: {result.incident['units_needed_by_day']}); the appeal's and the "
+                      f"(units the casualties need by day: {result.incident['units_needed_by_day']}); "
+                      "the appeal's and the "
                       "casualties' figures are the whole run's.")
     console.print(_table(result))
     for name_, outdating in result.frontier_at_target().items():
