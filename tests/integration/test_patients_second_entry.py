@@ -225,7 +225,7 @@ def test_on_the_pages_a_hand_typed_grouping_is_shown_awaiting_and_entered_again_
                           data={"csrf_token": colleague.csrf, "blood_group": "AB neg"})
     assert done.status_code == 200 and "verified: both entries agree" in text_of(done)
     assert "confirmed" in text_of(done)
-    assert ">AB-</strong> (confirmed)" in text_of(staff.get(f"/hospital/patients/{patient.id}"))
+    assert ">AB-</bdi></strong> (confirmed)" in text_of(staff.get(f"/hospital/patients/{patient.id}"))
 
 
 def test_on_the_pages_a_disagreeing_grouping_second_entry_names_both_groups(database, hospital):

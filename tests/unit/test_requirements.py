@@ -84,7 +84,7 @@ def test_requirements_no_unit_record_can_show_are_for_checking_by_hand_not_silen
     assert unmet_requirements(unit(irradiated=True), needs) == ()
     tail = ", which this system cannot tell from the unit's record."
     assert manual_checks(needs) == (
-        "Check by hand: the patient needs hla matched components" + tail,
+        "Check by hand: the patient needs HLA-matched components" + tail,
         "Check by hand: the patient needs washed components" + tail,
     )
     assert manual_checks(None) == ()

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bloodbank.domain.blood_groups import ABO, ALL_GROUPS, BloodGroup
-from bloodbank.domain.components import dose_refusal
+from bloodbank.domain.components import dose_refusal, kind_name
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
     PLATELET_KINDS, UnitFacts, abo_identical, compatible_with_patient, emergency_group, group_status,
@@ -48,17 +49,20 @@ def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None,
     reasons: list[str] = []
     not_a_dose = dose_refusal(unit.kind)
     if not_a_dose:
-        reasons.append(f"Unit {unit.label}: {not_a_dose}.")
+        reasons.append(Text(N_("Unit %(unit)s: %(why)s."), unit=unit.label, why=not_a_dose))
     elif unit.kind not in kinds_for_order(kind):
-        reasons.append(f"Unit {unit.label} is {unit.kind.replace('_', ' ')}, but the order is for "
-                       f"{kind.replace('_', ' ')}.")
+        reasons.append(Text(N_("Unit %(unit)s is %(kind)s, but the order is for %(ordered)s."), unit=unit.label,
+                            kind=Text(kind_name(unit.kind)), ordered=Text(kind_name(kind))))
     if unit.status != "available":
-        reasons.append(f"Unit {unit.label} is {unit.status.replace('_', ' ')}, not available.")
+        reasons.append(Text(N_("Unit %(unit)s is %(status)s, not available."), unit=unit.label,
+                            status=Text(unit.status.replace("_", " "))))
     if unit.expires_at <= now:
-        reasons.append(f"Unit {unit.label} expired at {unit.expires_at:%Y-%m-%d %H:%M} UTC.")
+        reasons.append(Text(N_("Unit %(unit)s expired at %(time)s UTC."), unit=unit.label,
+                            time=f"{unit.expires_at:%Y-%m-%d %H:%M}"))
     elif unit.expires_at <= needed_by:
-        reasons.append(f"Unit {unit.label} expires at {unit.expires_at:%Y-%m-%d %H:%M} UTC, before it is "
-                       f"needed ({needed_by:%Y-%m-%d %H:%M} UTC).")
+        reasons.append(Text(N_("Unit %(unit)s expires at %(time)s UTC, before it is needed (%(needed)s UTC)."),
+                            unit=unit.label, time=f"{unit.expires_at:%Y-%m-%d %H:%M}",
+                            needed=f"{needed_by:%Y-%m-%d %H:%M}"))
     if not compatible_with_patient(unit, profile, now=now):
         reasons.append(_incompatible(unit, profile, now))
     reasons.extend(unmet_requirements(unit, profile))
@@ -67,12 +71,13 @@ def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None,
 
 def _incompatible(unit: UnitFacts, profile: PatientProfile | None, now: datetime) -> str:
     status = group_status(profile)
-    what = unit.blood_group or "of unknown group"
+    what = unit.blood_group or Text(N_("of unknown group"))
     if status.confirmed:
-        return f"Unit {unit.label} ({what}) is not compatible with the patient's group {status.group}."
-    wanted = emergency_group(profile, now=now)
-    return (f"Unit {unit.label} ({what}) cannot be given before the patient's group is confirmed "
-            f"(red cells {wanted} only, plasma AB only). {status.message}")
+        return Text(N_("Unit %(unit)s (%(group)s) is not compatible with the patient's group %(patient)s."),
+                    unit=unit.label, group=what, patient=str(status.group))
+    return Text(N_("Unit %(unit)s (%(group)s) cannot be given before the patient's group is confirmed (red cells "
+                   "%(wanted)s only, plasma AB only). %(status)s"), unit=unit.label, group=what,
+                wanted=str(emergency_group(profile, now=now)), status=status.message)
 
 
 def possible_groups(kind: str, profile: PatientProfile | None, *, now: datetime) -> frozenset[str]:
@@ -142,6 +147,6 @@ def _notes(chosen: tuple[UnitFacts, ...], profile: PatientProfile | None, kind: 
     if chosen:
         notes.extend(manual_checks(profile))
     if shortfall:
-        notes.append(f"Only {len(chosen)} of {quantity} {kind.replace('_', ' ')} units could be found: "
-                     f"{shortfall} short.")
+        notes.append(Text(N_("Only %(found)s of %(quantity)s %(kind)s units could be found: %(short)s short."),
+                          found=len(chosen), quantity=quantity, kind=Text(kind_name(kind)), short=shortfall))
     return tuple(notes)

@@ -16,6 +16,8 @@ class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, message: str, *, params: dict | None = None):
+        if params is None and hasattr(message, "params"):  # a `messages.Text`: its template and its values
+            message, params = message.template, message.params
         self.template = message
         self.params = dict(params or {})
         self.message = message % self.params if params else message

@@ -60,9 +60,10 @@ class Ratio:
 @dataclass(frozen=True)
 class Protocol:
     code: str
-    name: str
+    name: str  # the words a person reads, and `description` too: both in the catalogues (babel.cfg)
     ratio: Ratio
-    source: str
+    source: str  # a citation, written alike in every language
+    description: str
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,10 @@ def rules_from_toml(text: str) -> Rules:
         for code, row in data["protocols"].items():
             ratio = Ratio(*(_count(row[f], f"protocols.{code}.{f}", low=1 if f == "red_cells" else 0, high=top)
                             for f in FAMILIES))
-            if not row["source"].strip():
-                raise MassiveTransfusionRulesError(f"massive_transfusion.toml: protocol {code} has no source.")
-            protocols[code] = Protocol(code, row["name"], ratio, row["source"])
+            for text in ("source", "description"):
+                if not row[text].strip():
+                    raise MassiveTransfusionRulesError(f"massive_transfusion.toml: protocol {code} has no {text}.")
+            protocols[code] = Protocol(code, row["name"], ratio, row["source"], row["description"])
         default = data["default"]
         if default not in protocols:
             raise MassiveTransfusionRulesError(f"massive_transfusion.toml: default {default!r} is not a protocol.")

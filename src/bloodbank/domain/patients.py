@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.components import ComponentKind, dose_refusal
 from bloodbank.domain.errors import InvalidInput, InvalidTransition
+from bloodbank.domain.messages import N_
 from bloodbank.domain.patient_profile import REQUIREMENTS as PROFILE_REQUIREMENTS, counted_groupings
 from bloodbank.domain.second_entry import AWAITING
 
@@ -29,25 +30,33 @@ class IdentifierSystem:
 IDENTIFIER_SYSTEMS: dict[str, IdentifierSystem] = {
     system.code: system for system in (
         IdentifierSystem(
-            "mrn", "Hospital number", "RXH:123456",
+            "mrn", N_("Hospital number"), "RXH:123456",
             "Medical record number, unique only inside its hospital, so it is written with the "
             "hospital code in front: CODE:NUMBER."),
         IdentifierSystem(
-            "nhs", "NHS number", "943 476 5919",
+            "nhs", N_("NHS number"), "943 476 5919",
             "England, Wales and the Isle of Man: 10 digits, the last a Modulus 11 check digit."),
         IdentifierSystem(
-            "national", "National number", "FRA:1840275123456",
+            "national", N_("National number"), "FRA:1840275123456",
             "Another country's national health or identity number, with the ISO 3166 country "
             "code in front (COUNTRY:NUMBER); no check digit is verified."),
         IdentifierSystem(
-            "emergency", "Emergency number", "EM-2026-0001",
+            "emergency", N_("Emergency number"), "EM-2026-0001",
             "Given to a patient whose identity is not yet known (trauma, unconscious); "
             "merged into the real record once the patient is identified."),
         IdentifierSystem(
-            "passport", "Passport number", "GBR:123456789",
+            "passport", N_("Passport number"), "GBR:123456789",
             "Passport number with the issuing country's ISO 3166 code in front (COUNTRY:NUMBER)."),
     )
 }
+
+
+def identifier_system_name(code: str) -> str:
+    """The words for an identifier type ("Hospital number"); a code this version does not know, as it is."""
+    system = IDENTIFIER_SYSTEMS.get(code)
+    return system.name if system else str(code)
+
+
 SYSTEM_ALIASES = {"hospital": "mrn", "national_number": "national", "em": "emergency"}
 
 _HOSPITAL_CODE = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -219,6 +228,21 @@ SPECIAL_REQUIREMENTS: dict[str, str] = {
 }
 
 
+# What a person reads for each code, on a screen or inside a sentence ("needs %(requirement)s components").
+REQUIREMENT_NAMES: dict[str, str] = {
+    "irradiated": N_("irradiated"),
+    "cmv_negative": N_("CMV-negative"),
+    "rhd_negative_only": N_("RhD-negative only"),
+    "hla_matched": N_("HLA-matched"),
+    "washed": N_("washed"),
+}
+
+
+def requirement_name(code: str) -> str:
+    """The words for a requirement code; one this version does not know is shown as it is."""
+    return REQUIREMENT_NAMES.get(code, str(code).replace("_", " "))
+
+
 def requirement_code(text: str) -> str:
     code = re.sub(r"[\s-]+", "_", (text or "").strip().lower())
     if code not in SPECIAL_REQUIREMENTS:
@@ -310,13 +334,13 @@ def awaiting_second_entry(groupings) -> bool:
 # ---------------------------------------------------------------- orders
 
 URGENCIES: dict[str, str] = {
-    "routine": "Planned (e.g. surgery tomorrow): full pre-transfusion testing, crossmatched units by the "
-               "time needed.",
-    "urgent": "Needed within hours: testing done first but prioritised.",
-    "emergency": "Needed now: group-specific, or group O before the group is known, may be issued "
-                 "before testing is complete.",
-    "massive_transfusion": "Massive haemorrhage protocol: packs of red cells and plasma (platelets, "
-                           "cryo) issued in fixed ratios without waiting for tests.",
+    "routine": N_("Planned (e.g. surgery tomorrow): full pre-transfusion testing, crossmatched units by the "
+                  "time needed."),
+    "urgent": N_("Needed within hours: testing done first but prioritised."),
+    "emergency": N_("Needed now: group-specific, or group O before the group is known, may be issued "
+                    "before testing is complete."),
+    "massive_transfusion": N_("Massive haemorrhage protocol: packs of red cells and plasma (platelets, "
+                              "cryoprecipitate) issued in fixed ratios without waiting for tests."),
 }
 MAX_ORDER_QUANTITY = 50
 

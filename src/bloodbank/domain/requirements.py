@@ -13,9 +13,10 @@ from datetime import datetime
 
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, BloodGroup, parse_group
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.patient_profile import PatientProfile, counted_groupings
 from bloodbank.domain.patients import (
-    ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, awaiting_second_entry, grouping_status,
+    ENFORCED_REQUIREMENTS, SPECIAL_REQUIREMENTS, awaiting_second_entry, grouping_status, requirement_name,
 )
 from bloodbank.domain.second_entry import DISPUTED
 
@@ -71,7 +72,7 @@ UNVERIFIED = "unverified"
 class GroupStatus:
     state: str
     group: BloodGroup | None  # set only when confirmed
-    message: str
+    message: str  # a `Text`: English for a program, made again in the reader's language on a page
 
     @property
     def confirmed(self) -> bool:
@@ -89,7 +90,7 @@ def group_status(profile: PatientProfile | None) -> GroupStatus:
     """
     groupings = counted_groupings(profile) if profile is not None else ()
     if not groupings:
-        return GroupStatus(UNKNOWN, None, "The patient has no blood group on record.")
+        return GroupStatus(UNKNOWN, None, Text(N_("The patient has no blood group on record.")))
     state = grouping_status(groupings)
     readable = set()
     for grouping in groupings:
@@ -97,30 +98,34 @@ def group_status(profile: PatientProfile | None) -> GroupStatus:
             try:
                 readable.add(parse_group(typed))
             except ValueError:
-                return GroupStatus(DISCREPANT, None, f"A recorded group '{typed}' cannot be read: "
-                                                     "the laboratory must check it.")
+                return GroupStatus(DISCREPANT, None, Text(N_("A recorded group '%(typed)s' cannot be read: "
+                                                             "the laboratory must check it."), typed=typed))
     if state == DISCREPANT or len(readable) > 1:
         listed = ", ".join(sorted(str(g) for g in readable))
         if any(g.entry_check.state == DISPUTED for g in groupings):
-            return GroupStatus(DISCREPANT, None,
-                               f"The two entries of a grouping typed by hand disagree ({listed}): group O red cells "
-                               "and AB plasma until the laboratory resolves it (mark the grouping entered in error "
-                               "and group the sample again).")
-        return GroupStatus(DISCREPANT, None,
-                           f"The patient's groupings disagree ({listed}): group O red cells and AB plasma "
-                           "until the laboratory resolves it.")
+            return GroupStatus(DISCREPANT, None, Text(
+                N_("The two entries of a grouping typed by hand disagree (%(listed)s): group O red cells and AB "
+                   "plasma until the laboratory resolves it (mark the grouping entered in error and group the "
+                   "sample again)."), listed=listed))
+        return GroupStatus(DISCREPANT, None, Text(
+            N_("The patient's groupings disagree (%(listed)s): group O red cells and AB plasma until the "
+               "laboratory resolves it."), listed=listed))
     if state == UNVERIFIED:
-        return GroupStatus(UNVERIFIED, None,
-                           "The patient's grouping was typed by hand and awaits a second entry: until one agrees "
-                           "the patient is treated as ungrouped (group O red cells and AB plasma).")
+        return GroupStatus(UNVERIFIED, None, Text(
+            N_("The patient's grouping was typed by hand and awaits a second entry: until one agrees the patient "
+               "is treated as ungrouped (group O red cells and AB plasma).")))
     group = readable.pop()
     if state != CONFIRMED:
-        pending = (" A grouping typed by hand awaits its second entry."
-                   if awaiting_second_entry(groupings) else "")
-        return GroupStatus(SINGLE, None,
-                           f"The patient's group {group} comes from one sample only: a second sample must "
-                           f"confirm it (until then group O red cells and AB plasma).{pending}")
-    return GroupStatus(CONFIRMED, group, f"Group {group}, confirmed on separate samples.")
+        if awaiting_second_entry(groupings):
+            return GroupStatus(SINGLE, None, Text(
+                N_("The patient's group %(group)s comes from one sample only: a second sample must confirm it "
+                   "(until then group O red cells and AB plasma). A grouping typed by hand awaits its second "
+                   "entry."), group=str(group)))
+        return GroupStatus(SINGLE, None, Text(
+            N_("The patient's group %(group)s comes from one sample only: a second sample must confirm it "
+               "(until then group O red cells and AB plasma)."), group=str(group)))
+    return GroupStatus(CONFIRMED, group, Text(N_("Group %(group)s, confirmed on separate samples."),
+                                              group=str(group)))
 
 
 def emergency_group(profile: PatientProfile | None, *, now: datetime) -> BloodGroup:
@@ -176,11 +181,17 @@ def incompatibility(unit: UnitFacts, profile: PatientProfile | None, *, now: dat
     if compatible_with_patient(unit, profile, now=now):
         return None
     status = group_status(profile)
-    what = unit.blood_group or "of unknown group"
     if status.confirmed:
-        return f"Unit {unit.label} is {what}: NOT compatible with the patient's group {status.group}."
-    return (f"Unit {unit.label} is {what}: not one that may be given until the patient's group is confirmed. "
-            f"{status.message}")
+        if unit.blood_group:
+            return Text(N_("Unit %(unit)s is %(group)s: NOT compatible with the patient's group %(patient)s."),
+                        unit=unit.label, group=unit.blood_group, patient=str(status.group))
+        return Text(N_("Unit %(unit)s is of unknown group: NOT compatible with the patient's group %(patient)s."),
+                    unit=unit.label, patient=str(status.group))
+    if unit.blood_group:
+        return Text(N_("Unit %(unit)s is %(group)s: not one that may be given until the patient's group is "
+                       "confirmed. %(status)s"), unit=unit.label, group=unit.blood_group, status=status.message)
+    return Text(N_("Unit %(unit)s is of unknown group: not one that may be given until the patient's group is "
+                   "confirmed. %(status)s"), unit=unit.label, status=status.message)
 
 
 def abo_identical(unit: UnitFacts, profile: PatientProfile | None) -> bool:
@@ -205,23 +216,28 @@ def unmet_requirements(unit: UnitFacts, profile: PatientProfile | None) -> tuple
 def _requirement_failure(requirement: str, unit: UnitFacts) -> str | None:
     if requirement == "irradiated":
         if unit.kind in CELLULAR_KINDS and not unit.irradiated:
-            return f"The patient needs irradiated components; unit {unit.label} is not irradiated."
+            return Text(N_("The patient needs irradiated components; unit %(unit)s is not irradiated."),
+                        unit=unit.label)
         return None
     if requirement == "cmv_negative":
         if unit.kind in CELLULAR_KINDS and not unit.cmv_negative:
-            return f"The patient needs CMV-negative components; unit {unit.label} is not CMV-negative."
+            return Text(N_("The patient needs CMV-negative components; unit %(unit)s is not CMV-negative."),
+                        unit=unit.label)
         return None
     if requirement == "rhd_negative_only":
         group = unit.group
         if unit.kind in RHD_KINDS and (group is None or group.rhd_positive):
-            return (f"The patient must have RhD-negative components only; unit {unit.label} is "
-                    f"{unit.blood_group or 'of unknown group'}.")
+            if unit.blood_group:
+                return Text(N_("The patient must have RhD-negative components only; unit %(unit)s is %(group)s."),
+                            unit=unit.label, group=unit.blood_group)
+            return Text(N_("The patient must have RhD-negative components only; unit %(unit)s is of unknown "
+                           "group."), unit=unit.label)
         return None
     if requirement in SPECIAL_REQUIREMENTS and requirement not in ENFORCED_REQUIREMENTS:
         return None  # no unit attribute tells; see `manual_checks`
     # A requirement this version does not know cannot be checked, so it is not met.
-    return (f"The patient has a special requirement '{requirement}' that cannot be checked here: "
-            "ask the laboratory supervisor.")
+    return Text(N_("The patient has a special requirement '%(requirement)s' that cannot be checked here: ask the "
+                   "laboratory supervisor."), requirement=requirement)
 
 
 def manual_checks(profile: PatientProfile | None) -> tuple[str, ...]:
@@ -232,7 +248,7 @@ def manual_checks(profile: PatientProfile | None) -> tuple[str, ...]:
     """
     if profile is None:
         return ()
-    return tuple(f"Check by hand: the patient needs {requirement.replace('_', ' ')} components, which this "
-                 "system cannot tell from the unit's record."
+    return tuple(Text(N_("Check by hand: the patient needs %(requirement)s components, which this system cannot "
+                         "tell from the unit's record."), requirement=Text(requirement_name(requirement)))
                  for requirement in sorted(profile.requirements)
                  if requirement in SPECIAL_REQUIREMENTS and requirement not in ENFORCED_REQUIREMENTS)

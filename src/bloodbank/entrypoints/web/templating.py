@@ -18,9 +18,10 @@ from bloodbank.domain import isbt128, lab_tests, mass_casualty, scheduling
 from bloodbank.domain.access import Permission
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.inventory import days_in_words_template
+from bloodbank.domain.patients import identifier_system_name, requirement_name
 from bloodbank.entrypoints.web.help_topics import help_topic
 from bloodbank.domain.errors import DomainError
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
@@ -177,7 +178,18 @@ def translated(text: str | None) -> str:
     """Text a page module or service wrote in English (a label, a status), in the reader's language if the
     catalogue has it; unlike `_`, it is never used as a format string. A sentence the domain wrote from a
     template (`messages.Text`) is translated by its template and filled with its values."""
+    if isinstance(text, Text) and text.params and languages.is_rtl():
+        return _right_to_left(text)
     return languages.text(text) if text else ""
+
+
+def _right_to_left(text: Text) -> Markup:
+    """A domain sentence in a right-to-left page: its values (a group, a DIN, a figure) isolated left to right, so
+    that "O+" is not drawn "+O" nor a DIN reordered; a value that is itself a sentence is translated in turn."""
+    values = {key: _right_to_left(value) if isinstance(value, Text) and value.params
+              else escape(languages.text(value)) if isinstance(value, Text) else ltr(value)
+              for key, value in text.params.items()}
+    return escape(languages.gettext(text.template)) % values
 
 
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
@@ -193,6 +205,8 @@ TEMPLATES.env.filters["window"] = window
 TEMPLATES.env.filters["test_name"] = lambda code: translated(lab_tests.name_of(code))
 TEMPLATES.env.filters["tr"] = translated
 TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
+TEMPLATES.env.filters["identifier_system"] = lambda code: translated(identifier_system_name(code))
+TEMPLATES.env.filters["requirement_name"] = lambda code: translated(requirement_name(code))
 TEMPLATES.env.filters["days_of_supply"] = days_of_supply
 TEMPLATES.env.globals["help_topic"] = help_topic
 TEMPLATES.env.filters["number"] = number

@@ -22,7 +22,9 @@ from bloodbank.domain.access import CHOSEN_ABOVE, Permission, signature_meaning
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.domain.patients import IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES
+from bloodbank.domain.patients import (
+    IDENTIFIER_SYSTEMS, ORDER_KINDS, SPECIAL_REQUIREMENTS, URGENCIES, requirement_name,
+)
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
 from bloodbank.domain.second_entry import SecondEntryDisagrees
@@ -30,7 +32,7 @@ from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import CSRF_FIELD, Caller, require
 from bloodbank.entrypoints.web.signing import signed
-from bloodbank.entrypoints.web.templating import local, render, viewer_clock
+from bloodbank.entrypoints.web.templating import day, local, render, viewer_clock
 from bloodbank.service_layer.crisis import incidents as crisis_incidents
 from bloodbank.service_layer.hospital import (
     allocation, compatibility_tag, crossmatch, grouping_errors, hospitals, issue, orders, patient_lab, patient_merge,
@@ -83,6 +85,75 @@ NOTICES = {
     "reaction": N_("Reaction reported."),
     "returned": N_("Return recorded."),
 }
+
+# A patient's history as its reader reads it: each audited action, and each detail by its record's column name.
+HISTORY_ACTIONS = {
+    "register": N_("record opened"),
+    "register_emergency": N_("emergency record opened"),
+    "update": N_("details corrected"),
+    "add_identifier": N_("identifier added"),
+    "record_sample": N_("sample recorded"),
+    "record_grouping": N_("grouping recorded"),
+    "grouping_second_entry": N_("grouping entered a second time"),
+    "mark_grouping_in_error": N_("grouping marked entered in error"),
+    "record_antibody_screen": N_("antibody screen recorded"),
+    "record_antibody": N_("antibody recorded"),
+    "add_requirement": N_("special requirement added"),
+    "end_requirement": N_("special requirement ended"),
+    "merge": N_("duplicate record merged in"),
+    "merged_into": N_("merged into another record"),
+    "read": N_("record read"),
+}
+HISTORY_FIELDS = {
+    "antibody": N_("antibody"),
+    "approximate_age": N_("approximate age"),
+    "blood_group": N_("blood group"),
+    "check": N_("second entry check"),
+    "clinically_significant": N_("clinically significant"),
+    "created_at": N_("opened at"),
+    "date_of_birth": N_("date of birth"),
+    "date_of_birth_estimated": N_("date of birth estimated"),
+    "duplicate": N_("duplicate record"),
+    "family_name": N_("family name"),
+    "given_name": N_("given name"),
+    "grouping_status": N_("grouping status"),
+    "historical": N_("historical"),
+    "hospital_id": N_("hospital"),
+    "identified_at": N_("identified at"),
+    "identifier": N_("identifier"),
+    "identifiers": N_("identifiers"),
+    "in_error_at": N_("marked in error at"),
+    "in_error_by": N_("marked in error by"),
+    "in_error_confirmed_by": N_("in error confirmed by"),
+    "in_error_reason": N_("reason it is in error"),
+    "manually_edited": N_("entered by hand"),
+    "merged_into_id": N_("merged into"),
+    "moved": N_("records moved"),
+    "note": N_("note"),
+    "positive": N_("positive"),
+    "reason": N_("reason"),
+    "received_at": N_("received at"),
+    "recorded_at": N_("recorded at"),
+    "recorded_by": N_("recorded by"),
+    "requirement": N_("requirement"),
+    "sample": N_("sample"),
+    "sample_number": N_("sample number"),
+    "second_entry_at": N_("second entry at"),
+    "second_entry_by": N_("second entry by"),
+    "second_entry_group": N_("group of the second entry"),
+    "second_person": N_("by a second person"),
+    "sex": N_("sex"),
+    "since": N_("since"),
+    "source": N_("source"),
+    "survivor": N_("record kept"),
+    "taken_at": N_("taken at"),
+    "taken_by": N_("taken by"),
+    "tested_at": N_("tested at"),
+    "until": N_("last day"),
+    "view": N_("what was read"),
+}
+# The rows' own keys tell a reader nothing the page does not (it is this patient's, its sample by number).
+HISTORY_UNREAD = frozenset({"id", "patient_id", "sample_id", "grouping_id", "moved_ids", "key"})
 
 VITALS = (
     ("temperature_c", N_("Temperature (°C)"), False),
@@ -188,6 +259,8 @@ def _hospital_options(caller: Caller) -> list[tuple[str, str]]:
 # Urgencies and an order's status as the pages name them, written out so the catalogues hold them.
 URGENCY_WORDS = (N_("routine"), N_("urgent"), N_("emergency"), N_("massive transfusion"))
 ORDER_STATUS_WORDS = (N_("open"), N_("allocated"), N_("issued"), N_("fulfilled"), N_("cancelled"))
+# A patient's grouping status (`patients.grouping_status`), as the patient's page and the second entry name it.
+GROUPING_STATUS_WORDS = (N_("none"), N_("unverified"), N_("single"), N_("confirmed"), N_("discrepant"))
 
 
 def _din(text: str | None) -> str:
@@ -320,17 +393,34 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
                   orders=placed, may_order=may_order, failed=failed, values=values or {},
                   hospitals=dict(_hospital_options(caller)),
                   systems=[(c, s.name) for c, s in IDENTIFIER_SYSTEMS.items()],
-                  requirements=[(c, c.replace("_", " ")) for c in SPECIAL_REQUIREMENTS],
-                  requirement_help=SPECIAL_REQUIREMENTS,
-                  sample_choices=[(str(s.id), f"{s.sample_number}, taken {local(s.taken_at, clock=clock)}")
+                  requirements=[(c, requirement_name(c)) for c in SPECIAL_REQUIREMENTS],
+                  sample_choices=[(str(s.id), languages.gettext(N_("%(sample)s, taken %(time)s")) % {
+                                      "sample": _left_to_right(s.sample_number),
+                                      "time": local(s.taken_at, clock=clock)})
                                   for s in chart.samples],
-                  active_requirements=[(str(r.id), f"{r.requirement.replace('_', ' ')} (since {r.since})")
+                  active_requirements=[(str(r.id), languages.gettext(N_("%(requirement)s (since %(day)s)")) % {
+                                            "requirement": languages.gettext(requirement_name(r.requirement)),
+                                            "day": day(r.since)})
                                        for r in chart.requirements if r.active],
-                  in_error_choices=[(str(g.id), f"{g.blood_group}, sample {g.sample_number or 'none'}, tested "
-                                     f"{local(g.tested_at, clock=clock)}")
+                  in_error_choices=[(str(g.id), _grouping_choice(g, clock))
                                     for g in chart.groupings if g.in_error_at is None]
                   if caller.principal.may(Permission.PATIENTS_WRITE) else [],
                   in_error_meaning=signature_meaning("grouping_in_error", CHOSEN_ABOVE), **context)
+
+
+def _left_to_right(value: str | None) -> str:
+    """An identifier inside an option's text (no markup there): isolated left to right with Unicode's own marks
+    in a right-to-left page, so that "O+" is not drawn "+O"."""
+    return f"\u2066{value}\u2069" if value and languages.is_rtl() else value or ""
+
+
+def _grouping_choice(grouping, clock) -> str:
+    """A grouping as an option of a list (text, not markup): its group, its sample, when it was tested."""
+    time, group = local(grouping.tested_at, clock=clock), _left_to_right(grouping.blood_group)
+    if grouping.sample_number:
+        return languages.gettext(N_("%(group)s, sample %(sample)s, tested %(time)s")) % {
+            "group": group, "sample": _left_to_right(grouping.sample_number), "time": time}
+    return languages.gettext(N_("%(group)s, no sample, tested %(time)s")) % {"group": group, "time": time}
 
 
 def _details_page(request: Request, caller: Caller, patient_id: int, *, values: dict | None = None,
@@ -342,7 +432,8 @@ def _details_page(request: Request, caller: Caller, patient_id: int, *, values: 
                        "sex": person.sex or ""}
     return _page(request, "hospital/patient_details.html", status_code=status_code, error=error, notice=notice,
                  p=person, values=shown, sex_options=[("", N_("Not known")), ("F", N_("Female")), ("M", N_("Male"))],
-                 history=patients.patient_history(caller.uow(), patient_id=person.id, role=caller.principal.role))
+                 history=patients.patient_history(caller.uow(), patient_id=person.id, role=caller.principal.role),
+                 actions=HISTORY_ACTIONS, fields=HISTORY_FIELDS, unread=HISTORY_UNREAD)
 
 
 @router.get("/patients/{patient_id}/details")
