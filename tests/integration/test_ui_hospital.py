@@ -242,7 +242,7 @@ def test_a_user_of_a_new_york_site_sees_an_orders_needed_by_in_new_york_time(dat
     shown = text(staff.get(f"/hospital/orders/{order}"))
 
     assert "<dt>Needed by</dt><dd>2026-12-05 10:00 EST</dd>" in shown
-    assert "Times in America/New_York" in shown
+    assert 'Times in <bdi dir="ltr">America/New_York</bdi>' in shown
 
 
 def test_the_order_form_offers_and_reads_needed_by_on_the_hospitals_clock(database):
