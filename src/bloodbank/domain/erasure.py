@@ -17,6 +17,7 @@ from datetime import date
 
 from bloodbank.domain import retention
 from bloodbank.domain.duplicates import normalise_name, phone_key
+from bloodbank.domain.messages import N_
 
 # The donor record's fields each erased category clears.
 DONOR_FIELDS = {
@@ -206,8 +207,8 @@ def statement_items(facts: PersonFacts, rules: retention.RetentionRules | None =
                              _count(facts, category.id), until)
         if category.id == "fingerprint" and not facts.fingerprinted:
             item = StatementItem(category.id, category.what, "not needed",
-                                 "The person never donated and no permanent deferral stands: nothing of the name "
-                                 "or date of birth is kept.", category.sources)
+                                 N_("The person never donated and no permanent deferral stands: nothing of the name "
+                                    "or date of birth is kept."), category.sources)
         items.append(item)
     return tuple(items)
 

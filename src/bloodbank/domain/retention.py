@@ -16,6 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bloodbank.domain.messages import N_
+
+# How each disposition reads on a page, written out for the catalogues.
+DISPOSITION_WORDS = (N_("erased"), N_("reduced to the year"), N_("kept"), N_("not needed"))
 # The categories the erasure acts on: each must be in the file, and the file may name no other.
 ERASED = ("name", "date_of_birth", "contact", "preferences", "notes", "appointments", "visits_without_donation",
           "mentions", "audit_values")
