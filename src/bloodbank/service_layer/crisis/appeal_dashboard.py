@@ -21,7 +21,7 @@ from bloodbank.domain import appeal_sizing as sizing
 from bloodbank.domain import mass_casualty as forecast
 from bloodbank.domain.appeal_rules import AppealParameters, default_parameters
 from bloodbank.domain.incidents import Severity
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 from bloodbank.service_layer.crisis import appeal_figures as figures
 from bloodbank.service_layer.crisis import appeals
 from bloodbank.service_layer.crisis.appeals import AppealView
@@ -31,15 +31,20 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 RED_CELLS = "red_cells"
 
 
+def _window_name(label: str) -> Text | str:
+    window = forecast.WINDOW_BY_LABEL.get(label)
+    return window.name if window else label
+
+
 @dataclass(frozen=True)
 class Statement:
     text: str  # the English template, looked up in the reader's catalogue where it is shown
     params: dict[str, str | int]
-    message: str  # in English, filled in: what a program or a log reads
+    message: str  # in English, filled in (a messages.Text: a page shows it translated); what a program reads
 
 
 def statement(text: str, **params: str | int) -> Statement:
-    return Statement(text, params, text % params if params else text)
+    return Statement(text, params, Text(text, **params))
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,6 @@ def _statements(status: str, closed: bool, progress, windows) -> tuple[Statement
         if line.gap and not line.passed and not line.appeal_reaches:
             out.append(statement(N_("No appeal reaches the %(window)s window: its gap of %(units)s red cell units "
                                     "is for stock, transfers and other services."),
-                                 window=line.window, units=line.gap))
+                                 window=_window_name(line.window), units=line.gap))
     return tuple(out)
 
