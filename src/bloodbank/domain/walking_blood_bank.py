@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -27,8 +27,20 @@ from types import MappingProxyType
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, parse_group
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 GROUP_CONFIRMATIONS = 2  # two concordant typings from separate samples, as for a patient
+NOT_AVAILABLE = N_("Not available now.")  # the one reason that no longer stops a member at the chair
+# The rule data's words a person reads (the questions, the special testing text), marked here so the
+# catalogues hold them; a unit test keeps this list in step with the data.
+RULE_TEXTS = (
+    N_("Do you feel well today?"),
+    N_("Have you had a fever, diarrhoea or an infection in the last 2 weeks?"),
+    N_("Since your last screen, any new sexual partner, injection, tattoo, piercing or travel to a malaria area?"),
+    N_("Are you taking any medicine other than those already on your panel record?"),
+    N_("Are you pregnant, or have you been in the last 6 months?"),
+    N_("EMERGENCY USE ONLY - NOT FULLY TESTED FOR INFECTION"),
+)
 
 
 class WalkingBloodBankRulesError(ValueError):
@@ -181,11 +193,28 @@ class MemberFacts:
 
 
 @dataclass(frozen=True)
+class Said:
+    """A sentence for a person: its English template (marked for the catalogues) and what fills it, so a page
+    can look the template up in its reader's language; `str()` is the English, filled in."""
+
+    text: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text % dict(self.params) if self.params else self.text
+
+
+# What must be tested again, as the panel board names it.
+RETEST_WORDS = {"group": N_("group"), "screen": N_("screen"), "titre": N_("titre")}
+
+
+@dataclass(frozen=True)
 class Standing:
     callable: bool
     low_titre: bool
-    reasons: tuple[str, ...]  # why the member may not be called now
+    reasons: tuple[str, ...]  # why the member may not be called now, in English
     retest: tuple[str, ...]  # what must be tested again ("screen", "titre", "group")
+    said: tuple[Said, ...] = ()  # the same reasons, for a page to show in its reader's language
 
     @property
     def flagged(self) -> bool:
@@ -198,30 +227,32 @@ def screen_current(facts: MemberFacts, policy: Policy, now: datetime) -> bool:
 
 
 def standing(facts: MemberFacts, policy: Policy, now: datetime) -> Standing:
-    reasons: list[str] = []
+    reasons: list[Said] = []
     retest: list[str] = []
     if facts.group is None or facts.group_confirmations < GROUP_CONFIRMATIONS:
-        reasons.append(f"Blood group not confirmed by {GROUP_CONFIRMATIONS} typings "
-                       f"({facts.group_confirmations} on record).")
+        reasons.append(Said(N_("Blood group not confirmed by %(needed)s typings (%(found)s on record)."),
+                            {"needed": GROUP_CONFIRMATIONS, "found": facts.group_confirmations}))
         retest.append("group")
     if facts.screened_at is None:
-        reasons.append("No full infection screen on record.")
+        reasons.append(Said(N_("No full infection screen on record.")))
         retest.append("screen")
     elif not facts.screen_clear:
-        reasons.append("The last infection screen was not clear: the member may not be called.")
+        reasons.append(Said(N_("The last infection screen was not clear: the member may not be called.")))
     elif not screen_current(facts, policy, now):
         lapsed = facts.screened_at + policy.screen_validity
-        reasons.append(f"Infection screen lapsed on {lapsed:%Y-%m-%d} (screened {facts.screened_at:%Y-%m-%d}).")
+        reasons.append(Said(N_("Infection screen lapsed on %(lapsed)s (screened %(screened)s)."),
+                            {"lapsed": f"{lapsed:%Y-%m-%d}", "screened": f"{facts.screened_at:%Y-%m-%d}"}))
         retest.append("screen")
     if facts.deferred:
-        reasons.append("Deferred.")
+        reasons.append(Said(N_("Deferred.")))
     if not facts.available:
-        reasons.append("Not available now.")
+        reasons.append(Said(NOT_AVAILABLE))
     is_o = facts.group is not None and parse_group(facts.group).abo is ABO.O
     if is_o and not titre_current(facts.titre, policy, now):
         retest.append("titre")  # not a bar to calling: a lapsed O member is a group-specific donor meanwhile
     low = not reasons and is_low_titre(facts.group, facts.titre, policy, now)
-    return Standing(callable=not reasons, low_titre=low, reasons=tuple(reasons), retest=tuple(retest))
+    return Standing(callable=not reasons, low_titre=low, reasons=tuple(str(r) for r in reasons),
+                    retest=tuple(retest), said=tuple(reasons))
 
 
 # ---------------------------------------------------------------- the call list
@@ -246,7 +277,8 @@ class CallEntry:
     rank: int
     low_titre: bool
     group: str
-    why: str
+    why: str  # in English
+    said: Said | None = None  # the same, for a page to show in its reader's language
 
 
 def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], policy: Policy, now: datetime,
@@ -264,7 +296,7 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
     unknown = any(w.group is None for w in needs)
     groups = {str(parse_group(w.group)) for w in needs if w.group is not None}
     skipped = set(skip)
-    tiers: list[tuple[int, Candidate, bool, str]] = []
+    tiers: list[tuple[int, Candidate, bool, Said]] = []
     for candidate in candidates:
         if candidate.member_id in skipped:
             continue
@@ -273,15 +305,16 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
             continue
         group = candidate.facts.group
         if unknown and state.low_titre:
-            tiers.append((0, candidate, True, "low-titre group O whole blood for a patient of unknown group"))
+            tiers.append((0, candidate, True, Said(N_("low-titre group O whole blood for a patient of unknown group"))))
             continue
         fits = sorted(g for g in groups if compatibility.whole_blood_compatible(
             group, g, low_titer=state.low_titre))
         if fits:
-            tiers.append((1, candidate, state.low_titre, "whole blood for a patient of group " + ", ".join(fits)))
+            tiers.append((1, candidate, state.low_titre, Said(N_("whole blood for a patient of group %(groups)s"),
+                                                              {"groups": ", ".join(fits)})))
     tiers.sort(key=lambda t: (t[0], -_stamp(t[1].facts.screened_at), _stamp(t[1].facts.last_donation),
                               t[1].member_id))
-    return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=why)
+    return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=str(why), said=why)
             for n, (_, c, low, why) in enumerate(tiers, start=1)]
 
 

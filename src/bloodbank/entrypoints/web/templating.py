@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from bloodbank import __version__
 from bloodbank.domain import isbt128, scheduling
-from bloodbank.domain.access import Permission
+from bloodbank.domain.access import REASON_TO_COME, SIGNATURE_MEANINGS, Permission
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.inventory import days_in_words_template
 from bloodbank.entrypoints.web.help_topics import help_topic
@@ -153,12 +153,20 @@ def translated(text: str | None) -> str:
     return languages.gettext(text) if text else ""
 
 
+def signing(action: str, subject: str, **words: str) -> str:
+    """What a signature means, as the signer reads it before signing, in their language; what is recorded
+    with the signature stays the English of `access.signature_meaning`."""
+    template = languages.gettext(SIGNATURE_MEANINGS[action])
+    return template.format(subject=subject, **{"reason": languages.gettext(REASON_TO_COME), **words})
+
+
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 # Bound once to functions that read the request's language: every request renders in its own without
 # re-binding a shared environment under another request's feet.
 TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, newstyle=True)
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
-                             languages=languages.LANGUAGES, din=din, tr=translated)
+                             languages=languages.LANGUAGES, din=din, tr=translated,
+                             signing=signing)
 TEMPLATES.env.filters["local"] = local
 TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
 TEMPLATES.env.filters["days_of_supply"] = days_of_supply

@@ -39,7 +39,7 @@ from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # What still keeps a member from giving when they are at the chair: being unavailable no longer does.
-_AT_THE_CHAIR = "Not available now."
+_AT_THE_CHAIR = wbb.NOT_AVAILABLE
 
 
 @dataclass(frozen=True)
