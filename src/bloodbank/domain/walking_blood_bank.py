@@ -158,8 +158,9 @@ def check_titre(value: object, antibody: str) -> int:
     """A titre is the reciprocal of a doubling dilution: 1, 2, 4 … 16384 (0 when even neat plasma does not react)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 16384 or (
             value and value & (value - 1)):
-        raise InvalidInput(f"The {antibody} titre must be the reciprocal of a doubling dilution "
-                           f"(0, 1, 2, 4 … 16384, e.g. 128 for 1:128); got {value!r}.")
+        raise InvalidInput(N_("The %(antibody)s titre must be the reciprocal of a doubling dilution "
+                              "(0, 1, 2, 4 … 16384, e.g. 128 for 1:128); got %(value)s."),
+                           params={"antibody": antibody, "value": repr(value)[:20]})
     return value
 
 
@@ -291,8 +292,8 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
     """
     needs = [w for w in waiting if w.count > 0]
     if not needs:
-        raise InvalidInput("Say which patients are waiting (their group, or 'unknown'): nobody is proposed "
-                           "without a patient to give to.")
+        raise InvalidInput(N_("Say which patients are waiting (their group, or 'unknown'): nobody is proposed "
+                              "without a patient to give to."))
     unknown = any(w.group is None for w in needs)
     groups = {str(parse_group(w.group)) for w in needs if w.group is not None}
     skipped = set(skip)
