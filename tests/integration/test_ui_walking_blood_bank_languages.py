@@ -5,10 +5,12 @@ and in French with no English left, and in English for a reader who asks for not
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
 from tests.integration.field_fixtures import field_site, join, open_incident, volunteer
+from tests.integration.test_ui_walking_blood_bank import collection_form
 from tests.integration.web_fixtures import browser
 
 ENGLISH = ("Walking blood bank", "Low titre: anti-A and anti-B below", "Join the panel", "Record a titre",
@@ -87,3 +89,22 @@ def test_a_refusal_on_the_board_is_in_the_readers_language(database):
     refused = director.post(f"/field/sites/{site}/activations", data={"csrf_token": director.csrf, "unknown": "1"})
     assert refused.status_code == 409
     assert "لا يُستدعى بنك الدم المتنقل إلا في حالة طارئة" in html.unescape(refused.text)
+
+
+def test_an_emergency_collection_stopped_by_an_answer_says_why_in_arabic_with_the_question(database):
+    site, _ = field_site(database)
+    join(database, site, volunteer(database, site, group="O+"))
+    director = in_language(database, "medical_director", "ar")
+    activated = director.post(f"/field/sites/{site}/activations", data={
+        "csrf_token": director.csrf, "emergency": f"incident:{open_incident(database)}", "unknown": "1"})
+    call_page = activated.headers["location"]
+    member = re.search(r'name="member_id" value="(\d+)"', director.get(call_page).text).group(1)
+    director.post(f"{call_page}/answers", data={"csrf_token": director.csrf, "member_id": member,
+                                                "outcome": "accepted"})
+    nurse = in_language(database, "phlebotomist", "ar")
+    form = collection_form(nurse.csrf, member, q_new_risk="yes")
+    refused = nurse.post(f"{call_page}/collections", data=form)
+    assert refused.status_code in (409, 422), refused.text[:300]
+    shown = html.unescape(refused.text)
+    assert "لا يجوز للمتبرع التبرع الآن" in shown and "منذ آخر فحص لك" in shown and "لا تسحب" in shown
+    assert "do not collect" not in shown and "Since your last screen" not in shown

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -27,7 +27,7 @@ from types import MappingProxyType
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, parse_group
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Said
 
 GROUP_CONFIRMATIONS = 2  # two concordant typings from separate samples, as for a patient
 NOT_AVAILABLE = N_("Not available now.")  # the one reason that no longer stops a member at the chair
@@ -193,18 +193,6 @@ class MemberFacts:
     available: bool
 
 
-@dataclass(frozen=True)
-class Said:
-    """A sentence for a person: its English template (marked for the catalogues) and what fills it, so a page
-    can look the template up in its reader's language; `str()` is the English, filled in."""
-
-    text: str
-    params: Mapping[str, object] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.text % dict(self.params) if self.params else self.text
-
-
 # What must be tested again, as the panel board names it.
 RETEST_WORDS = {"group": N_("group"), "screen": N_("screen"), "titre": N_("titre")}
 
@@ -213,9 +201,8 @@ RETEST_WORDS = {"group": N_("group"), "screen": N_("screen"), "titre": N_("titre
 class Standing:
     callable: bool
     low_titre: bool
-    reasons: tuple[str, ...]  # why the member may not be called now, in English
+    reasons: tuple[Said, ...]  # why the member may not be called now
     retest: tuple[str, ...]  # what must be tested again ("screen", "titre", "group")
-    said: tuple[Said, ...] = ()  # the same reasons, for a page to show in its reader's language
 
     @property
     def flagged(self) -> bool:
@@ -252,8 +239,7 @@ def standing(facts: MemberFacts, policy: Policy, now: datetime) -> Standing:
     if is_o and not titre_current(facts.titre, policy, now):
         retest.append("titre")  # not a bar to calling: a lapsed O member is a group-specific donor meanwhile
     low = not reasons and is_low_titre(facts.group, facts.titre, policy, now)
-    return Standing(callable=not reasons, low_titre=low, reasons=tuple(str(r) for r in reasons),
-                    retest=tuple(retest), said=tuple(reasons))
+    return Standing(callable=not reasons, low_titre=low, reasons=tuple(reasons), retest=tuple(retest))
 
 
 # ---------------------------------------------------------------- the call list
@@ -278,8 +264,7 @@ class CallEntry:
     rank: int
     low_titre: bool
     group: str
-    why: str  # in English
-    said: Said | None = None  # the same, for a page to show in its reader's language
+    why: Said
 
 
 def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], policy: Policy, now: datetime,
@@ -315,7 +300,7 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
                                                               {"groups": ", ".join(fits)})))
     tiers.sort(key=lambda t: (t[0], -_stamp(t[1].facts.screened_at), _stamp(t[1].facts.last_donation),
                               t[1].member_id))
-    return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=str(why), said=why)
+    return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=why)
             for n, (_, c, low, why) in enumerate(tiers, start=1)]
 
 

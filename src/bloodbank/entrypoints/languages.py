@@ -168,8 +168,10 @@ def error_message(error: DomainError) -> str:
     if translated != error.template or not error.template:
         if not error.params:
             return translated
-        # A field's label is ours and has its translation; what the person typed is shown as typed.
-        params = {k: catalogue.gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
+        # A field's label, and a sentence the domain wrote (`Said`), are ours and have their translation; what
+        # the person typed is shown as typed.
+        params = {k: v.translated(catalogue.gettext) if isinstance(v, messages.Said)
+                  else catalogue.gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
                   for k, v in error.params.items()}
         return translated % params
     return f"{catalogue.gettext(_gist(error))} ({error.message})"

@@ -20,7 +20,7 @@ from bloodbank.domain.components import kind_name
 from bloodbank.domain.inventory import days_in_words_template
 from bloodbank.entrypoints.web.help_topics import help_topic
 from bloodbank.domain.errors import DomainError
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Said
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
@@ -153,6 +153,14 @@ def translated(text: str | None) -> str:
     return languages.gettext(text) if text else ""
 
 
+def said(text: str | None) -> str:
+    """A sentence the domain wrote (`messages.Said`, with its figures) or a plain English text, in the reader's
+    language."""
+    if isinstance(text, Said):
+        return text.translated(languages.gettext)
+    return translated(text)
+
+
 def signing(action: str, subject: str, **words: str) -> str:
     """What a signature means, as the signer reads it before signing, in their language; what is recorded
     with the signature stays the English of `access.signature_meaning`."""
@@ -166,7 +174,7 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, newstyle=True)
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
                              languages=languages.LANGUAGES, din=din, tr=translated,
-                             signing=signing)
+                             signing=signing, said=said)
 TEMPLATES.env.filters["local"] = local
 TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
 TEMPLATES.env.filters["days_of_supply"] = days_of_supply

@@ -32,8 +32,7 @@ class CallView:
     rank: int
     member: MemberView
     low_titre: bool
-    why: str  # in English
-    said: wbb.Said | None = None  # the same, for the page to show in its reader's language
+    why: str  # a domain Said: English as text, in the reader's language on a page
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,7 @@ def _view(uow: UnitOfWork, row: PanelActivation) -> ActivationView:
                             wbb.policy(titre_threshold=site.titre_threshold,
                                        titre_validity_days=site.titre_validity_days,
                                        screen_validity_days=site.panel_screen_validity_days), now, skip=skip)
-    calls = tuple(CallView(rank=e.rank, member=members[e.member_id], low_titre=e.low_titre, why=e.why,
-                            said=e.said)
+    calls = tuple(CallView(rank=e.rank, member=members[e.member_id], low_titre=e.low_titre, why=e.why)
                   for e in entries)
     return ActivationView(id=row.id, site_id=row.site_id, incident_id=row.incident_id, cut_off_id=row.cut_off_id,
                           waiting=waiting, activated_at=row.activated_at, activated_by=row.activated_by,
