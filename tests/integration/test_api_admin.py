@@ -105,6 +105,6 @@ def test_an_administrator_sees_that_a_result_was_recorded_but_not_the_result(dat
 
     [hidden] = seen_by_admin["items"]
     assert hidden["actor"] == "lab" and hidden["new"] is None and hidden["old"] is None
-    assert hidden["withheld"] == "not shown: your role does not read test result records"
+    assert hidden["withheld"] == "not shown: your role does not read these records"
     [shown] = seen_by_director["items"]
     assert shown["new"]["outcome"] == "negative" and shown["withheld"] is None

@@ -3,6 +3,9 @@ asked, saying where and when and nothing about the patient; it reaches a real ma
 
 from __future__ import annotations
 
+import re
+
+from babel.dates import format_date
 from sqlalchemy import select, update
 
 from bloodbank.adapters.db.models import Donation, Donor, DonorPortalChoice, Hospital, OutboxMessage, Patient
@@ -86,3 +89,34 @@ def test_a_transfusion_tells_the_donor_when_no_issue_did_and_only_once(database)
     start_transfusion(clerk(database, "nurse.kim"), issue_id=issue, scanned_unit=chain.dins["B"].barcode,
                       scanned_patient=wristband, vitals_before=VITALS, checked_by=None)
     assert [m.idempotency_key for m in messages(database)] == [f"blood-used:{chain.donations['B']}"]
+
+
+def _told(database, ward, language: str) -> tuple[OutboxMessage, Donation]:
+    donor, donation = opted_in_donation(database, ward)
+    with database.sessions() as s, s.begin():
+        s.get(Donor, donor).language = language
+    issue_from(database, ward, donation)
+    [message] = messages(database)
+    with database.sessions() as s:
+        return message, s.get(Donation, donation)
+
+
+def test_a_french_donor_is_told_in_french_with_the_days_written_in_french(database, smtp_server):
+    ward = make_ward(database)
+    message, donation = _told(database, ward, "fr")
+    gave = format_date(donation.started_at.date(), format="long", locale="fr")
+    assert message.body.startswith("Merci.") and f"le {gave}" in message.body, message.body
+    assert re.search(r"\d{4}-\d{2}-\d{2}", message.body) is None
+    assert message.subject == "Votre sang a été utilisé"
+    assert send_outbox(database).sent == 1 and len(smtp_server.messages) == 1
+
+
+def test_an_arabic_donor_is_told_in_arabic_with_the_days_written_in_arabic(database, smtp_server):
+    ward = make_ward(database)
+    message, donation = _told(database, ward, "ar")
+    gave = format_date(donation.started_at.date(), format="long", locale="ar")
+    assert message.body.startswith("شكرًا") and gave in message.body, message.body
+    with database.sessions() as s:
+        assert s.get(Hospital, ward.hospital).name in message.body
+    assert re.search(r"\d{4}-\d{2}-\d{2}", message.body) is None and "Thank you" not in message.body
+    assert message.subject == "تم استخدام دمك"

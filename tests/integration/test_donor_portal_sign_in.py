@@ -203,3 +203,12 @@ def test_the_sign_in_message_is_written_in_the_donors_language(database, sms_gat
     send_outbox(database)
     text = list(sms_gateway.delivered.values())[-1]["text"]
     assert "Votre code de connexion bloodbank est" in text and re.search(r"\d{6}", text)
+
+
+def test_the_sign_in_email_and_its_subject_are_in_the_donors_language(database):
+    donor = make_home_donor(database, language="ar")
+    # The page is read in English: the message still goes in the donor's own language.
+    assert ask(home_browser(database), database, donor, "email").status_code == 202
+    [message] = messages(database)
+    assert message.subject == "رابط تسجيل الدخول إلى bloodbank"
+    assert "Open this link" not in message.body and "/my/link/" in message.body

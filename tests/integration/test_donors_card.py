@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from bloodbank.adapters.labels import donor_card
+from bloodbank.adapters.labels import donor_card, lettering
 from bloodbank.adapters.labels.donor_card import donor_card_pdf
 from bloodbank.service_layer.donors.registry import DonorView
 
@@ -48,14 +48,19 @@ def test_the_same_card_gives_the_same_file():
 @pytest.mark.parametrize("unicode_font", [True, False])
 def test_a_long_name_or_letters_outside_the_font_never_break_the_card(unicode_font, monkeypatch):
     if not unicode_font:
-        monkeypatch.setattr(donor_card, "UNICODE_FONT_FILES", ())
-    donor_card._name_font.cache_clear()
+        monkeypatch.setattr(lettering, "WIDE_FONT_FILES", {False: (), True: ()})
+    lettering._wide_font.cache_clear()
     try:
         long = replace(DONOR, given_name="Łucja Małgorzata Anastazja", family_name="Wiśniewska-Grzegorzewska 张")
         assert donor_card_pdf(long).startswith(b"%PDF")
     finally:
-        donor_card._name_font.cache_clear()
+        lettering._wide_font.cache_clear()
 
 
-def test_without_a_unicode_font_a_missing_letter_loses_its_accent_not_its_place():
-    assert donor_card._printable("Łukasz Wiśniewski 张", None) == "Lukasz Wisniewski ?"
+def test_without_a_unicode_font_a_missing_letter_loses_its_accent_not_its_place(monkeypatch):
+    monkeypatch.setattr(lettering, "WIDE_FONT_FILES", {False: (), True: ()})
+    lettering._wide_font.cache_clear()
+    try:
+        assert "".join(text for _, text in lettering.runs("Łukasz Wiśniewski 张", rtl=False)) == "Lukasz Wisniewski ?"
+    finally:
+        lettering._wide_font.cache_clear()

@@ -354,6 +354,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/my/questionnaire": DONOR,
     "GET /api/visits/{visit_id}/home-answers": Op(need(P.VISITS)),
     "GET /api/erasure-requests": Op(need(P.ERASURE)),
+    "POST /api/erasure-requests/{donor_id}/decline": Op(need(P.ERASURE)),
     "GET /api/available-donors": Op(need(P.DONORS_READ)),
     "GET /api/donors/{donor_id}/data-copy.pdf": Op(need(P.DATA_COPY)),
     # ---------------------------------------------------------------- the walking blood bank (donors, not patients)

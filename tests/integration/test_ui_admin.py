@@ -147,7 +147,7 @@ def test_the_audit_page_shows_an_administrator_that_a_result_was_recorded_but_no
     as_director = text_of(browser(database, "medical_director", "director").get(
         "/admin/audit", params={"entity": "test_result"}).text)
 
-    assert "not shown: your role does not read test result records" in as_admin and "negative" not in as_admin
+    assert "not shown: your role does not read these records" in as_admin and "negative" not in as_admin
     assert "outcome negative" in as_director
 
 

@@ -119,7 +119,7 @@ def test_the_label_form_asks_for_the_four_barcodes_in_the_labels_order_each_read
     assert fields == [("scanned_din", "din"), ("scanned_group", "blood_group"),
                       ("scanned_product", "product_code"), ("scanned_expiry", "expiry")]
     assert 'type=' not in "".join(re.findall(r'<input id="f-scanned[^>]*>', form))  # plain text boxes
-    assert "Enter moves to the next box" in form
+    assert "<kbd>Enter</kbd> moves to the next box" in form
 
 
 def test_a_label_from_the_wrong_unit_is_refused_and_the_scans_are_kept(database):

@@ -20,7 +20,7 @@ ENGLISH = ("Walking blood bank", "Low titre: anti-A and anti-B below", "Join the
 BOARD = {"ar": ("بنك الدم المتنقل", "انضمام متطوع", "انقطاعات الإمداد", "لا يوجد فحص عدوى كامل مسجَّل.",
                 "أُعلن أن إمداد", "O منخفض العيار"),
          "fr": ("Banque de sang ambulante", "Inscription d'un volontaire", "Ruptures d'approvisionnement",
-                "Aucun dépistage infectieux complet enregistré.", "est rompu et que la banque de sang ambulante",
+                "Aucun dépistage infectieux complet enregistré.", "est rompu et que la banque de sang ambulante peut",
                 "O FAIBLE TITRE"),
          "en": ("Walking blood bank", "A volunteer joins", "Supply cut-offs", "No full infection screen on record.",
                 "is cut off and the walking blood bank may be called", "LOW TITRE O")}

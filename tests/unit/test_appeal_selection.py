@@ -100,3 +100,43 @@ def test_sms_replies(text, command):
 def test_the_message_says_how_to_decline_and_stop():
     text = appeal_messages.sms_text(site_name="Derby", day=date(2026, 12, 7), link="https://x/a/1")
     assert "STOP" in text and "NO" in text and "no consequence" in text and len(text) < 300
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["O-", "O+", "A+", "AB+"]), st.floats(-0.3, 0.3), st.floats(-0.3, 0.3),
+                          st.integers(0, 2000) | st.none(), st.sampled_from([None, -2.0, 0.0, 3.0, 20.0])),
+                min_size=1, max_size=30))
+def test_who_can_come_now_is_asked_first_within_their_group_and_otherwise_nothing_changes(rows):
+    site = sel.SiteInReach(1, "S", 52.0, -1.0)
+    today = date(2026, 12, 6)
+    cands = [candidate(donor_id=i, group=g, latitude=52 + a, longitude=-1 + b,
+                       last_donation=None if days is None else today - timedelta(days=days),
+                       available_until=None if hours is None else NOW + timedelta(hours=hours))
+             for i, (g, a, b, days, hours) in enumerate(rows)]
+    ranked = sel.rank(cands, [site], 25, today, NOW)
+    plain = sel.rank(cands, [site], 25, today)
+    # The same donors, in reach by the same measure: the switch adds no one and drops no one.
+    assert sorted(c.donor_id for c, _, _ in ranked) == sorted(c.donor_id for c, _, _ in plain)
+    for group in {c.group for c in cands}:
+        mine = [c for c, _, _ in ranked if c.group == group]
+        ready = [sel.available_now(c, NOW) for c in mine]
+        # Within the group, everyone whose word still holds before anyone else (a lapsed word counts for nothing) …
+        assert ready == sorted(ready, reverse=True)
+        # … and among each part, the order is the usual one.
+        usual = [c.donor_id for c, _, _ in plain if c.group == group]
+        for part in (True, False):
+            ids = [c.donor_id for c, r in zip(mine, ready) if r is part]
+            assert ids == [i for i in usual if i in ids]
+    # Groups keep their order by usefulness whatever anyone said.
+    assert [sel.usefulness(c.group) for c, _, _ in ranked] == [sel.usefulness(c.group) for c, _, _ in plain]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([{}, {"group": "A+"}, {"last_appealed_at": NOW - timedelta(days=3)},
+                        {"appeals_last_30_days": 2}, {"appeals_last_30_days": 1, "monthly_limit": 1},
+                        {"contact_from_hour": 18, "contact_until_hour": 20}]),
+       st.integers(0, 23), st.floats(0.1, 24))
+def test_saying_i_can_come_now_lifts_no_limit_nor_quiet_hours(kw, hour, hours):
+    said = candidate(available_until=NOW + timedelta(hours=hours), **kw)
+    assert sel.refusal(said, now=NOW, local_hour=hour, wanted={"O-"}, limits=LIMITS) == \
+        sel.refusal(candidate(**kw), now=NOW, local_hour=hour, wanted={"O-"}, limits=LIMITS)

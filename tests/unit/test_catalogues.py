@@ -8,6 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from bloodbank.adapters import catalogues
 from bloodbank.entrypoints import languages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def extracted():
 
 
 def _catalogue(language):
-    with (languages.LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+    with (catalogues.LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
         return read_po(source, locale=language)
 
 
@@ -80,8 +81,8 @@ def test_a_catalogue_without_its_compiled_form_is_compiled_on_first_use(tmp_path
 
     folder = tmp_path / "fr" / "LC_MESSAGES"
     folder.mkdir(parents=True)
-    shutil.copy(languages.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
-    monkeypatch.setattr(languages, "LOCALE_DIR", tmp_path)
+    shutil.copy(catalogues.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
+    monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
     languages.translations.cache_clear()
     try:
         assert languages.translations("fr").gettext("Log in") == "Se connecter"

@@ -66,3 +66,10 @@ def test_the_messages_hold_the_link_or_code_and_the_used_blood_message_names_no_
     text = portal.blood_used_text(where="City Hospital", on=date(2026, 12, 1), donated_on=date(2026, 11, 20))
     assert "City Hospital" in text and "2026-12-01" in text and "patient" not in text.lower()
     assert portal.blood_used_key(7) == "blood-used:7"
+
+
+def test_the_used_blood_message_takes_the_donors_words_and_way_of_writing_a_day():
+    words = {portal.BLOOD_USED: "Merci : %(donated_on)s, %(where)s, %(on)s.", portal.A_HOSPITAL: "un hôpital"}
+    text = portal.blood_used_text(where=None, on=date(2026, 12, 1), donated_on=date(2026, 11, 20),
+                                  translate=lambda m: words.get(m, m), day=lambda d: f"{d.day}/{d.month}")
+    assert text == "Merci : 20/11, un hôpital, 1/12."

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bloodbank.domain import emergency_collection as emergency
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.domain.messages import Sentences
+from bloodbank.domain.messages import sentences
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
 SAFE = {"feels_well": True, "fever_or_infection": False, "new_risk": False, "medication": False, "pregnant": False}
@@ -53,13 +53,13 @@ def test_a_reactive_bedside_test_stops_the_collection():
     assert any("reactive: do not collect" in r for r in emergency.rapid_test_refusals(tests))
 
 
-def test_a_refusal_reads_as_english_and_is_translated_piece_by_piece_with_its_question():
+def test_a_refusal_reads_as_english_and_keeps_its_template_and_question_for_a_page_to_translate():
     refusal = emergency.questionnaire_refusals({**SAFE, "new_risk": True})[0]
     assert refusal.startswith("Since your last screen") and refusal.endswith("(yes): do not collect.")
-    french = {"%(question)s (%(answer)s): do not collect.": "%(question)s (%(answer)s) : ne pas prélever.",
-              "yes": "oui", refusal.params["question"]: "Depuis votre dernier dépistage… ?"}
-    assert refusal.translated(lambda text: french.get(text, text)) == (
-        "Depuis votre dernier dépistage… ? (oui) : ne pas prélever.")
-    both = Sentences([refusal, emergency.group_check_refusal("O+", "O-")])
-    assert both == refusal + " " + emergency.group_check_refusal("O+", "O-")
-    assert both.translated(lambda text: french.get(text, text)).startswith("Depuis votre dernier dépistage… ? (oui)")
+    assert refusal.template == "%(question)s (%(answer)s): do not collect."
+    assert refusal.params["question"].template.startswith("Since your last screen")
+    assert refusal.params["answer"].template == "yes"
+    mismatch = emergency.group_check_refusal("O+", "O-")
+    both = sentences([refusal, mismatch])
+    assert both == refusal + " " + mismatch
+    assert list(both.params.values()) == [refusal, mismatch]

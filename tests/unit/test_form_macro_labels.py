@@ -15,7 +15,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "src" / "bloodbank" / "entr
 READ_ARGUMENTS = {"field": (1, "label"), "select": (1, "label"), "scan": (1, "label"),
                   "checkboxes": (1, "legend"), "signature": (0, "meaning")}
 ALSO_READ = {"hint"}
-TRANSLATING = {"_", "gettext", "ngettext", "tr", "signing"}
+TRANSLATING = {"_", "gettext", "ngettext", "tr"}
 WORDS = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -75,5 +75,5 @@ def test_the_check_lets_a_translated_label_a_label_from_code_and_a_translated_hi
     source = """{% import "forms.html" as f %}
     {{ f.field("a", _("Bag lot"), hint=_("Copy it from the bag.") if x else _("Leave it.")) }}
     {{ f.select("b", q.text, [("", "-"), ("yes", _("Yes"))]) }}{{ f.select("c", tr(q.text), options) }}
-    {{ f.field("d", _("Patients of group %(group)s waiting", group=g)) }}{{ f.signature(signing("recall", s)) }}"""
+    {{ f.field("d", _("Patients of group %(group)s waiting", group=g)) }}{{ f.signature(meaning) }}"""
     assert _untranslated(source) == []

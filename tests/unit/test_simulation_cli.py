@@ -45,3 +45,30 @@ def test_simulate_a_region_lists_each_place_in_the_report(tmp_path):
     places = json.loads(out.read_text())["places"]
     assert {p["hospital"] for p in places} >= {"blood centre", "H01", "H20"}
     assert "Each place" in page.read_text()
+
+
+def test_compare_on_an_incident_puts_the_three_appeals_side_by_side_in_json_and_report(tmp_path):
+    out, page = tmp_path / "incident.json", tmp_path / "incident.html"
+    result = runner.invoke(app, ["simulate", "region-mass-casualty-red-cells", "--days", "16", "--compare",
+                                 "--json", str(out), "--report", str(page)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "open appeal" in result.output and "sized appeal" in result.output
+    figures = json.loads(out.read_text())
+    assert [r["policy"] for r in figures["results"]] == [
+        "baseline", "ours", "ours, open appeal", "ours, sized appeal"]
+    assert figures["results"][2]["appeal_donors"] == 800
+    assert set(figures["incident"]["appeals"]) == {"ours, open appeal", "ours, sized appeal"}
+    text = page.read_text()
+    assert "appeal: units never used" in text and "casualties' unit-hours waited" in text
+
+
+def test_an_appeal_without_an_incident_is_refused():
+    result = runner.invoke(app, ["simulate", "region-platelets", "--days", "14", "--appeal", "open appeal"])
+    assert result.exit_code == 2
+    assert "incident" in result.output
+
+
+def test_an_unknown_appeal_is_refused():
+    result = runner.invoke(app, ["simulate", "region-mass-casualty", "--days", "14", "--appeal", "loud"])
+    assert result.exit_code == 2
+    assert "--appeal" in result.output

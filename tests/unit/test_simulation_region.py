@@ -1,4 +1,5 @@
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -32,10 +33,18 @@ def test_every_hospital_faces_the_same_requests_under_either_policy(runs):
     assert first != second  # each hospital draws from its own stream
 
 
-def test_the_centre_releases_the_same_units_under_either_policy(runs):
+def test_a_fixed_programme_releases_the_same_units_under_either_policy(regional, runs):
     def released(run):
         return [(e.day, e.expires_at) for e in run.centre.events if e.what == engine.RECEIVED]
-    assert released(runs[policies.BASELINE]) == released(runs[policies.OURS])
+    fixed = replace(regional, region=replace(regional.region, planned=None))
+    assert released(runs[policies.BASELINE]) == released(region.run(fixed, policies.OURS, seed=5, days=DAYS))
+
+
+def test_a_planned_centre_outdates_less_than_the_fixed_programme(regional):
+    fixed = replace(regional, region=replace(regional.region, planned=None))
+    def outdated(s):
+        return sum(1 for e in region.run(s, policies.OURS, seed=5, days=70).total.events if e.what == engine.OUTDATED)
+    assert outdated(regional) < outdated(fixed)
 
 
 @pytest.mark.parametrize("name", [policies.BASELINE, policies.OURS])
@@ -65,3 +74,37 @@ def test_no_unit_is_issued_after_its_expiry(runs):
 def test_the_same_seed_gives_the_same_region(regional, runs):
     again = region.run(regional, policies.OURS, seed=5, days=DAYS)
     assert again.total.events == runs[policies.OURS].total.events
+
+
+@pytest.fixture(scope="module")
+def red_cells():
+    s = scenario.load("region-red-cells")
+    return s, {name: region.run(s, name, seed=4, days=28) for name in (policies.BASELINE, policies.OURS)}
+
+
+def test_small_hospitals_receive_only_on_their_delivery_days(red_cells):
+    s, runs = red_cells
+    days = dict(zip(range(20), region.delivery_weekdays(s)))
+    for index, hospital in enumerate(runs[policies.OURS].hospitals):
+        if days[index] is not None:
+            assert all(e.day % 7 in days[index] for e in hospital.events if e.what == engine.RECEIVED)
+
+
+def test_the_planned_centre_releases_nothing_on_the_day_after_a_day_without_collection(red_cells):
+    s, runs = red_cells
+    closed = set(range(7)) - set(s.region.planned.collection_weekdays)
+    lead = s.region.planned.lead_days
+    released = {e.day for e in runs[policies.OURS].centre.events if e.what == engine.RECEIVED}
+    assert all((d - lead) % 7 not in closed for d in released if d >= lead)
+
+
+@pytest.mark.parametrize("name", [policies.BASELINE, policies.OURS])
+def test_every_red_cell_unit_in_the_region_is_accounted_for_and_suits_its_patient(red_cells, name):
+    from bloodbank.domain import compatibility
+    run = red_cells[1][name]
+    counts = Counter(e.what for e in run.total.events)
+    stock = run.centre.end_stock + sum(h.end_stock for h in run.hospitals)
+    assert counts[engine.RECEIVED] == counts[engine.ISSUED] + counts[engine.OUTDATED] + stock
+    for e in run.total.events:
+        if e.what == engine.ISSUED:
+            assert e.unit_group in {str(g) for g in compatibility.compatible_donors("red_cells", e.patient_group)}

@@ -73,3 +73,25 @@ def test_a_file_that_is_not_toml_is_refused():
 def test_an_unknown_scenario_name_lists_the_shipped_ones():
     with pytest.raises(scenario.ScenarioError, match="hamilton-platelets"):
         scenario.load("nowhere")
+
+
+def shipped_data(name: str) -> dict:
+    return tomllib.loads((resources.files("bloodbank.simulation") / "scenarios" / f"{name}.toml").read_text("utf-8"))
+
+
+def test_delivery_days_for_a_hospital_size_the_region_lacks_are_refused():
+    raw = shipped_data("region-red-cells")
+    raw["region"]["delivery_weekdays"]["value"] = {"0.7": [0, 2, 4]}
+    assert "region.delivery_weekdays.0.7" in _refused(raw)
+
+
+def test_a_weekday_out_of_range_is_refused_naming_the_field():
+    raw = shipped_data("region-red-cells")
+    raw["region"]["collection_weekdays"]["value"] = [0, 7]
+    assert "region.collection_weekdays" in _refused(raw)
+
+
+def test_an_incident_without_its_open_appeal_size_is_refused():
+    raw = shipped_data("region-mass-casualty")
+    del raw["incident"]["open_appeal_donations"]
+    assert "incident.open_appeal_donations" in _refused(raw)

@@ -144,6 +144,6 @@ def test_a_reason_not_to_call_is_kept_as_a_template_with_its_figures_for_the_pag
     facts = wbb.MemberFacts(group=None, group_confirmations=1, titre=None, screened_at=None, screen_clear=False,
                             last_donation=None, deferred=False, available=False)
     state = wbb.standing(facts, wbb.policy(), datetime(2026, 1, 1, tzinfo=timezone.utc))
-    assert state.reasons[0].text == "Blood group not confirmed by %(needed)s typings (%(found)s on record)."
+    assert state.reasons[0].template == "Blood group not confirmed by %(needed)s typings (%(found)s on record)."
     assert state.reasons[0].params == {"needed": 2, "found": 1}
     assert state.reasons[0] == "Blood group not confirmed by 2 typings (1 on record)."

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 
 
 class Role(StrEnum):
@@ -125,39 +125,44 @@ def may(who: Role | str, permission: Permission | str) -> bool:
         return False  # an unknown role or permission grants nothing
 
 
-# What a signature means, in the words the signer agrees to; `{subject}` names the record. Marked for the
-# catalogues so a page shows it in the signer's language; the record keeps the English.
+# What a signature means, in the words the signer agrees to; `%(subject)s` names the record.
 SIGNATURE_MEANINGS = {
-    "release": N_("I confirm that unit {subject} meets every release requirement and release it to stock."),
-    "review_release": N_("I have reviewed why unit {subject} was held, judge it fit for use, and release it to stock "
-                         "under every release requirement."),
-    "discard": N_("I discard unit {subject} for the reason recorded."),
-    "emergency_release": N_("I authorise the emergency release of uncrossmatched unit {subject}."),
-    "override": N_("I take responsibility for this override: {subject}."),
-    "recall": N_("I recall every unit named in {subject}."),
-    "confirm_group": N_("I confirm blood group {subject} after repeat typing; it replaces any other on record."),
-    "grouping_in_error": N_("I declare grouping {subject} entered in error; it no longer counts for this patient."),
-    "not_fully_tested": N_("I accept the risk of transfusing blood not fully tested for infection (unit {subject}), "
-                           "because {reason}."),
-    "supply_cut_off": N_("I declare that the supply of tested blood to {subject} is cut off and the walking blood bank "
-                         "may be called."),
-    "close_incident": N_("I close incident {subject}: its casualties are counted and no more blood is planned for it."),
-    "end_massive_transfusion": N_("I end the massive transfusion protocol for patient {subject}: no more rounds are "
-                                  "prepared for it."),
-    "erase": N_("At the donor's request I erase the personal data of donor {subject} as the statement lists, keeping "
-             "what traceability and safety require; this cannot be undone."),
-    "retention": N_("I apply the retention rules and erase {subject}, as listed; this cannot be undone."),
+    "release": N_("I confirm that unit %(subject)s meets every release requirement and release it to stock."),
+    "review_release": N_("I have reviewed why unit %(subject)s was held, judge it fit for use, and release it to "
+                         "stock under every release requirement."),
+    "discard": N_("I discard unit %(subject)s for the reason recorded."),
+    "emergency_release": N_("I authorise the emergency release of uncrossmatched unit %(subject)s."),
+    "override": N_("I take responsibility for this override: %(subject)s."),
+    "recall": N_("I recall every unit named in %(subject)s."),
+    "confirm_group": N_("I confirm blood group %(subject)s after repeat typing; it replaces any other on record."),
+    "grouping_in_error": N_("I declare grouping %(subject)s entered in error; it no longer counts for this "
+                            "patient."),
+    "not_fully_tested": N_("I accept the risk of transfusing blood not fully tested for infection (unit "
+                           "%(subject)s), because %(reason)s."),
+    "supply_cut_off": N_("I declare that the supply of tested blood to %(subject)s is cut off and the walking blood "
+                         "bank may be called."),
+    "close_incident": N_("I close incident %(subject)s: its casualties are counted and no more blood is planned "
+                         "for it."),
+    "end_massive_transfusion": N_("I end the massive transfusion protocol for patient %(subject)s: no more rounds "
+                                  "are prepared for it."),
+    "erase": N_("At the donor's request I erase the personal data of donor %(subject)s as the statement lists, "
+                "keeping what traceability and safety require; this cannot be undone."),
+    "retention": N_("I apply the retention rules and erase %(subject)s, as listed; this cannot be undone."),
 }
 
 
-REASON_TO_COME = N_("the reason given")
+# The subject of a signature whose record the signer picks on the same form, and the reason not yet typed.
+CHOSEN_ABOVE = Text(N_("chosen above"))
+THE_SITE = Text(N_("the site"))
+REASON_GIVEN = Text(N_("the reason given"))
 
 
-def signature_meaning(action: str, subject: str, **words: str) -> str:
+def signature_meaning(action: str, subject: str, **words: str) -> Text:
+    """The meaning in English (what is recorded with the signature), translatable for the signer's screen."""
     if action not in SIGNATURE_MEANINGS:
         raise InvalidInput(f"Nothing is signed as {action!r}: use one of {', '.join(SIGNATURE_MEANINGS)}.")
     # A meaning shown before the signer has typed their reason names the place it will take.
-    return SIGNATURE_MEANINGS[action].format(subject=subject, **{"reason": REASON_TO_COME, **words})
+    return Text(SIGNATURE_MEANINGS[action], **{"subject": subject, "reason": REASON_GIVEN, **words})
 
 
 MIN_PASSWORD_LENGTH = 10

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from bloodbank.domain.messages import N_, Text
+
 
 class AppealRulesError(ValueError):
     """The appeal figures are malformed: refuse to start."""
@@ -29,6 +31,17 @@ _FIGURES = (
     ("travel", "radius_km", 0.5, 500), ("travel", "grid_degrees", 0.01, 5), ("travel", "ring_km", 0.5, 100), ("travel", "shortlist_factor", 1, 50),
 )
 
+# How each figure reads beside its value and source.
+FIGURE_NAMES = {
+    "response_rate": N_("response rate"), "show_up_rate": N_("show-up rate"), "prior_weight": N_("prior weight"),
+    "target_days_of_supply": N_("target days of supply"), "usual_daily_use": N_("usual daily use"),
+    "days": N_("days an appeal is spread over"), "first_day_offset": N_("first day offset"),
+    "cooldown_days": N_("cool-down days"), "contact_from_hour": N_("contact from hour"),
+    "contact_until_hour": N_("contact until hour"), "monthly_limit": N_("monthly limit"),
+    "link_hours": N_("link hours"), "radius_km": N_("radius (km)"), "grid_degrees": N_("grid (degrees)"),
+    "ring_km": N_("ring (km)"), "shortlist_factor": N_("short-list factor"),
+}
+
 
 @dataclass(frozen=True)
 class AppealParameters:
@@ -41,7 +54,8 @@ class AppealParameters:
             raise AttributeError(name) from None
 
     def sources(self) -> list[tuple[str, str, float]]:
-        return [(name.replace("_", " "), f.source, f.value) for name, f in self.figures.items()]
+        return [(Text(FIGURE_NAMES.get(name, name.replace("_", " "))), f.source, f.value)
+                for name, f in self.figures.items()]
 
 
 def parameters_from(document: Mapping) -> AppealParameters:

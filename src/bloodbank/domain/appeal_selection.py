@@ -110,6 +110,12 @@ class Candidate:
     contact_from_hour: int | None = None
     contact_until_hour: int | None = None
     last_donation: date | None = None
+    # "I can come now", said on the donor's page, holds until this instant; None: not said.
+    available_until: datetime | None = None
+
+
+def available_now(candidate: Candidate, now: datetime) -> bool:
+    return candidate.available_until is not None and candidate.available_until > now
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,13 @@ def _flat_km_cached(latitude: float, longitude: float):
 
 
 def refusal(candidate: Candidate, *, now: datetime, local_hour: int, wanted: Iterable[str], limits: Limits) -> str | None:
-    """Why this donor may not be asked now (None: they may)."""
+    """Why this donor may not be asked now (None: they may).
+
+    "I can come now" changes none of it: it moves a donor up the queue, never past a limit. Not even past their
+    quiet hours: those are a standing wish, the switch lasts a day and a night, and a donor woken at three in the
+    morning by a mass message is a donor lost. Staff who judge a night's need worth it call them in person from the
+    list of donors who can come now.
+    """
     if candidate.group not in set(wanted):
         return "group not needed"
     if candidate.last_appealed_at is not None and now - candidate.last_appealed_at < timedelta(days=limits.cooldown_days):
@@ -162,24 +174,28 @@ def refusal(candidate: Candidate, *, now: datetime, local_hour: int, wanted: Ite
     return None
 
 
-def rank_key(candidate: Candidate, distance: float, today: date) -> tuple:
-    """Most useful group first, then nearer (to the kilometre), then longest since their last donation."""
+def rank_key(candidate: Candidate, distance: float, today: date, now: datetime | None = None) -> tuple:
+    """Most useful group first; within a group, who said "I can come now" (as of `now`) first; then nearer (to the
+    kilometre), then longest since their last donation."""
     since = (today - candidate.last_donation).days if candidate.last_donation else 100_000
-    return (-usefulness(candidate.group), round(distance), -since, candidate.donor_id)
+    ready = now is not None and available_now(candidate, now)
+    return (-usefulness(candidate.group), not ready, round(distance), -since, candidate.donor_id)
 
 
 def rank(candidates: Iterable[Candidate], sites: Sequence[SiteInReach], radius_km: float,
-         today: date) -> list[tuple[Candidate, SiteInReach, float]]:
+         today: date, now: datetime | None = None) -> list[tuple[Candidate, SiteInReach, float]]:
     placed = []
     for candidate in candidates:
         found = nearest_site(candidate, sites, radius_km)
         if found is not None:
             placed.append((candidate, found[0], found[1]))
-    placed.sort(key=lambda item: rank_key(item[0], item[2], today))
+    placed.sort(key=lambda item: rank_key(item[0], item[2], today, now))
     return placed
 
 
-def reason(candidate: Candidate, site: SiteInReach, distance: float, slot_day: date, rule_set: str) -> str:
+def reason(candidate: Candidate, site: SiteInReach, distance: float, slot_day: date, rule_set: str,
+           now: datetime | None = None) -> str:
     last = f"last gave {candidate.last_donation.isoformat()}" if candidate.last_donation else "no donation on record"
+    ready = "; said they can come now" if now is not None and available_now(candidate, now) else ""
     return (f"{candidate.group} for the {candidate.group} gap; {distance:.1f} km from {site.code}; {last}; "
-            f"eligible on {slot_day.isoformat()} ({rule_set} rules); opted in to appeals")
+            f"eligible on {slot_day.isoformat()} ({rule_set} rules); opted in to appeals{ready}")

@@ -69,6 +69,22 @@ def restock_units(target_days: float, daily_use: float, mix: Mapping[str, float]
             for g in GROUPS}
 
 
+def donors_needed(appeal_gap: Mapping[tuple[str, str], int], red_cells_left_over: Mapping[str, int],
+                  target_days: float, daily_use: float, mix: Mapping[str, float],
+                  per_donor: Mapping[str, float]) -> dict[str, int]:
+    """Donors per group: the gap an appeal can reach plus restoring red cell stock, the scarcest kind deciding.
+
+    `appeal_gap` is (kind, group) -> units short in the windows an appeal reaches; `red_cells_left_over` the red
+    cells left after the last window; `per_donor` the usable units of each kind one donation gives. One whole
+    blood donation gives every kind, so a group's donors are those its scarcest kind needs.
+    """
+    restock = restock_units(target_days, daily_use, mix, red_cells_left_over)
+    return {group: max(donors_for_units(appeal_gap.get((kind, group), 0)
+                                        + (restock[group] if kind == "red_cells" else 0), per_donor[kind])
+                       for kind in per_donor)
+            for group in GROUPS}
+
+
 def invitations_needed(donors: int, expected: float, rates: Rates) -> int:
     """Invitations that bring the donors still missing, beyond what those already out are expected to bring."""
     missing = donors - expected

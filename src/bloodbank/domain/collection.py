@@ -27,6 +27,9 @@ from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.messages import N_
 
+# How a donation's state (in_progress, complete, aborted) reads on a page, written out for the catalogues.
+DONATION_STATUS_WORDS = (N_("in progress"), N_("complete"), N_("aborted"))
+
 WHOLE_BLOOD = DonationKind.WHOLE_BLOOD.value
 APHERESIS_KINDS = tuple(kind.value for kind in DonationKind if kind is not DonationKind.WHOLE_BLOOD)
 

@@ -11,15 +11,16 @@ import re
 
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 
 PREFIX = "BBT"  # "blood bank tag": no ISBT 128 data identifier starts so, so a tag is never read as a unit
 _CODE = re.compile(rf"{PREFIX}(\d{{10}})")
 
 BASES = {
-    "crossmatch": "Serological crossmatch compatible",
-    "electronic": "Electronic issue: group confirmed on two samples, antibody screen negative",
-    "emergency": "EMERGENCY: issued before compatibility testing was complete",
-    "group_compatible": "ABO/RhD compatible: no crossmatch needed for this component",
+    "crossmatch": N_("Serological crossmatch compatible"),
+    "electronic": N_("Electronic issue: group confirmed on two samples, antibody screen negative"),
+    "emergency": N_("EMERGENCY: issued before compatibility testing was complete"),
+    "group_compatible": N_("ABO/RhD compatible: no crossmatch needed for this component"),
 }
 
 

@@ -70,10 +70,32 @@ def sign_in_sms(code: str, translate: Callable[[str], str] = _same) -> str:
     return translate(SIGN_IN_SMS) % {"code": code}
 
 
-def blood_used_text(*, where: str, on: date, donated_on: date) -> str:
-    """Where and when, never whom: no patient, ward, diagnosis or outcome is ever written here."""
-    return (f"Thank you. Blood you gave on {donated_on.isoformat()} was used: it went to {where} on {on.isoformat()}. "
-            "You can stop these messages on your donor page.")
+BLOOD_USED = N_("Thank you. Blood you gave on %(donated_on)s was used: it went to %(where)s on %(on)s. "
+                "You can stop these messages on your donor page.")
+A_HOSPITAL = N_("a hospital")
+
+
+def blood_used_text(*, where: str | None, on: date, donated_on: date, translate: Callable[[str], str] = _same,
+                    day: Callable[[date], str] = date.isoformat) -> str:
+    """Where and when, never whom: no patient, ward, diagnosis or outcome is ever written here.
+
+    `translate` and `day`: the donor's language's catalogue and way of writing a day (English and ISO when none
+    is given); `where` is the hospital's name as it is on file, or None when none is known.
+    """
+    return translate(BLOOD_USED) % {"donated_on": day(donated_on), "where": where or translate(A_HOSPITAL),
+                                    "on": day(on)}
+
+
+SIGN_IN_KEY = "sign-in:"
+
+
+def sign_in_key(request_id: int) -> str:
+    return f"{SIGN_IN_KEY}{request_id}"
+
+
+def is_sign_in_key(key: str) -> bool:
+    """A sign-in message's: its body holds a live link or code, blanked once the message is sent or given up."""
+    return key.startswith(SIGN_IN_KEY)
 
 
 def blood_used_key(donation_id: int) -> str:

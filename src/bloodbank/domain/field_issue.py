@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bloodbank.domain.issue import Refusal
+from bloodbank.domain.messages import N_
 
-EMERGENCY_USE_BLOCKER = ("emergency_use_only", "Collected in an emergency and issued before full testing: "
-                                               "it never joins ordinary stock.")
+EMERGENCY_USE_BLOCKER = ("emergency_use_only", N_("Collected in an emergency and issued before full testing: "
+                                                  "it never joins ordinary stock."))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from importlib import resources
 
 from bloodbank.domain.blood_groups import ALL_GROUPS, parse_group
 from bloodbank.domain.incidents import Severity
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
+from bloodbank.domain.components import kind_name
 
 KINDS = ("red_cells", "plasma", "platelets")
 KIND_LABELS = {"red_cells": N_("red cells"), "plasma": N_("plasma"), "platelets": N_("platelet doses")}
@@ -48,9 +49,18 @@ class Window:
     start: int  # hours after the incident
     end: int
 
+    @property
+    def name(self) -> Text:
+        """How a person reads the window (its `label` is the rule file's key)."""
+        return Text(N_("%(start)s-%(end)sh"), start=self.start, end=self.end)
+
 
 WINDOWS = (Window("0-6h", 0, 6), Window("6-24h", 6, 24), Window("24-72h", 24, 72))
+WINDOW_BY_LABEL = {w.label: w for w in WINDOWS}
 HORIZON = WINDOWS[-1].end
+# Blood usable after the forecast's horizon restores stock: its key and how it reads.
+AFTER_HORIZON = f"after {HORIZON}h"
+AFTER_HORIZON_NAME = Text(N_("after %(hours)sh"), hours=HORIZON)
 
 
 class MassCasualtyRulesError(ValueError):
@@ -82,22 +92,26 @@ class Parameters:
 
     def sources(self) -> list[tuple[str, str, float | str]]:
         """(what, source, value) for every figure: shown beside the forecast."""
-        rows = [(f"red cells per {s.value} casualty", f.source, f.value) for s, f in self.red_cells_per_casualty.items()]
-        rows += [(f"{k} per red cell unit", f.source, f.value) for k, f in self.per_red_cell_unit.items()]
-        rows += [(f"share of need in {w}", f.source, f.value) for w, f in self.window_share.items()]
-        rows.append(("universal-group share of the first window", self.first_window_universal_share.source,
+        rows = [(Text(N_("red cells per %(severity)s casualty"), severity=Text(s.value)), f.source, f.value)
+                for s, f in self.red_cells_per_casualty.items()]
+        rows += [(Text(N_("%(kind)s per red cell unit"), kind=Text(kind_name(k))), f.source, f.value)
+                 for k, f in self.per_red_cell_unit.items()]
+        rows += [(Text(N_("share of need in %(window)s"), window=WINDOW_BY_LABEL[w].name if w in WINDOW_BY_LABEL else w), f.source, f.value)
+                 for w, f in self.window_share.items()]
+        rows.append((Text(N_("universal-group share of the first window")), self.first_window_universal_share.source,
                      self.first_window_universal_share.value))
-        rows.append(("universal groups", self.universal_group_source,
+        rows.append((Text(N_("universal groups")), self.universal_group_source,
                      ", ".join(f"{k} {g}" for k, g in self.universal_group.items() if g)))
-        rows.append(("population group mix", self.population_source,
+        rows.append((Text(N_("population group mix")), self.population_source,
                      ", ".join(f"{g} {v:g}" for g, v in self.population.items())))
-        for what, figure in (("hours from collection to a usable unit", self.usable_after_hours),
-                             ("hours from collection to results", self.results_after_collection_hours),
-                             ("hours of a transfer on the road", self.transfer_hours),
-                             ("donations an hour, all sites", self.donations_per_hour),
-                             ("share of donations that become usable units", self.usable_share)):
-            rows.append((what, figure.source, figure.value))
-        rows += [(f"{k} per donation", f.source, f.value) for k, f in self.yield_per_donation.items()]
+        for what, figure in ((N_("hours from collection to a usable unit"), self.usable_after_hours),
+                             (N_("hours from collection to results"), self.results_after_collection_hours),
+                             (N_("hours of a transfer on the road"), self.transfer_hours),
+                             (N_("donations an hour, all sites"), self.donations_per_hour),
+                             (N_("share of donations that become usable units"), self.usable_share)):
+            rows.append((Text(what), figure.source, figure.value))
+        rows += [(Text(N_("%(kind)s per donation"), kind=Text(kind_name(k))), f.source, f.value)
+                 for k, f in self.yield_per_donation.items()]
         return rows
 
 
@@ -326,22 +340,27 @@ def _donors_by_group(lines: Iterable[GapLine]) -> int:
     return sum(by_group.values())
 
 
-def statements(result: Shortfall, params: Parameters) -> list[str]:
+def statements(result: Shortfall, params: Parameters) -> list[Text]:
     """What an appeal can and cannot cover, in plain words."""
     out = []
     delay = params.usable_after_hours.value
     ahead = [w for w in result.windows if not w.passed]
     short = [w for w in ahead if w.gap]
     if not short:
-        out.append("Stock on hand, units clearing quarantine and transfers on the road cover the forecast need "
-                   "in every window: no appeal is needed for this incident.")
+        out.append(Text(N_("Stock on hand, units clearing quarantine and transfers on the road cover the forecast "
+                           "need in every window: no appeal is needed for this incident.")))
     unreachable = [w for w in short if not w.appeal_reaches]
     if unreachable:
-        labels = " and ".join(w.window.label for w in unreachable)
+        labels = Text(N_("%(first)s and %(second)s"), first=unreachable[0].window.name,
+                      second=unreachable[1].window.name) if len(unreachable) == 2 else unreachable[0].window.name
+        if len(unreachable) > 2:
+            labels = Text(", ".join("%%(w%d)s" % i for i in range(len(unreachable))),
+                          **{f"w{i}": w.window.name for i, w in enumerate(unreachable)})
         total = sum(w.gap for w in unreachable)
-        out.append(f"An appeal cannot cover the {labels} gap ({total} units): blood given now is usable only after "
-                   f"processing and testing, from about {_hours(result.usable_from_hours)} after the incident "
-                   f"({delay:g} h from now). Cover it from other services' stock, transfers and group O units.")
+        out.append(Text(N_("An appeal cannot cover the %(windows)s gap (%(units)s units): blood given now is usable "
+                           "only after processing and testing, from about %(hours)s h after the incident (%(delay)s h "
+                           "from now). Cover it from other services' stock, transfers and group O units."),
+                        windows=labels, units=total, hours=round(result.usable_from_hours), delay=f"{delay:g}"))
     for summary in short:
         if not summary.appeal_reaches:
             continue
@@ -351,15 +370,17 @@ def statements(result: Shortfall, params: Parameters) -> list[str]:
             if gaps:
                 listed = ", ".join(f"{line.gap} {line.group}" for line in gaps)
                 donors = sum(line.donors_to_cover for line in gaps)
-                out.append(f"The {label} gap of {KIND_LABELS[kind]} ({listed}) can be covered by about {donors} "
-                           "donors of those groups giving now.")
-        out.append(f"One whole blood donation gives every kind: about {summary.donors_to_cover} donors cover the "
-                   f"whole {label} gap.")
+                out.append(Text(N_("The %(window)s gap of %(kind)s (%(listed)s) can be covered by about %(donors)s "
+                                   "donors of those groups giving now."),
+                                window=summary.window.name, kind=Text(KIND_LABELS[kind]), listed=listed,
+                                donors=donors))
+        out.append(Text(N_("One whole blood donation gives every kind: about %(donors)s donors cover the whole "
+                           "%(window)s gap."), donors=summary.donors_to_cover, window=summary.window.name))
         if summary.donors_to_cover > summary.appeal_donations:
-            out.append(f"The sites can take about {summary.appeal_donations} usable donations in time for the "
-                       f"{label} window, fewer than the {summary.donors_to_cover} needed: ask other services too.")
+            out.append(Text(N_("The sites can take about %(usable)s usable donations in time for the %(window)s "
+                               "window, fewer than the %(needed)s needed: ask other services too."),
+                            usable=summary.appeal_donations, window=summary.window.name,
+                            needed=summary.donors_to_cover))
     return out
 
 
-def _hours(hours: float) -> str:
-    return f"{hours:g} h"

@@ -16,6 +16,8 @@ def N_(message: str) -> str:  # noqa: N802 - the name the message extractor look
 # The languages a catalogue exists for, English (the messages themselves) first. A person's or donor's
 # recorded language is one of these or none.
 LANGUAGES = ("en", "fr", "ar")
+# Those written right to left: their pages are mirrored and their printed lines run from the right.
+RIGHT_TO_LEFT = frozenset({"ar"})
 
 
 def language_code(value: str | None) -> str | None:
@@ -29,39 +31,31 @@ def language_code(value: str | None) -> str | None:
     return code
 
 
-class Said(str):
-    """A sentence for a person, in English, that a page can show in its reader's language.
+class Text(str):
+    """A sentence the domain writes for a person: it is its English wording, so it is stored, compared and shown
+    as any string, and it keeps its marked template and values so an entry point can look the template up in
+    the reader's catalogue and fill in the same values. A value that is itself a `Text` is translated too;
+    any other value (a DIN, a name, a date) is shown as it is."""
 
-    The string itself is the English, filled in, so whatever reads it as text (the API, a log, a test) is
-    unchanged; `text` is its template, marked with `N_`, and `params` what fills it.
-    """
-
-    text: str
+    template: str
     params: dict
 
-    def __new__(cls, text: str, params: dict | None = None):
-        params = dict(params or {})
-        said = super().__new__(cls, text % params if params else text)
-        said.text, said.params = text, params
-        return said
+    def __new__(cls, template: str, **params) -> "Text":
+        text = super().__new__(cls, template % params if params else template)
+        text.template = template
+        text.params = params
+        return text
 
-    def translated(self, gettext) -> str:
-        template = gettext(self.text)
-        if not self.params:
-            return template
-        return template % {k: v.translated(gettext) if isinstance(v, Said) else v for k, v in self.params.items()}
+    def __reduce__(self):
+        return (_text, (self.template, self.params))
 
 
-class Sentences(Said):
-    """Sentences read one after another (the reasons a collection stops), each translated on its own."""
+def _text(template: str, params: dict) -> Text:
+    return Text(template, **params)
 
-    parts: tuple[str, ...]
 
-    def __new__(cls, parts):
-        parts = tuple(parts)
-        said = str.__new__(cls, " ".join(parts))
-        said.text, said.params, said.parts = str(said), {}, parts
-        return said
-
-    def translated(self, gettext) -> str:
-        return " ".join(p.translated(gettext) if isinstance(p, Said) else gettext(p) for p in self.parts)
+def sentences(parts) -> Text:
+    """Sentences read one after another (the reasons a collection stops): the English joined by spaces, each
+    translated on its own on a page, none built from fragments."""
+    parts = list(parts)
+    return Text(" ".join(f"%(s{i})s" for i in range(len(parts))), **{f"s{i}": p for i, p in enumerate(parts)})

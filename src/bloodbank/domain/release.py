@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Mapping
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.field_issue import EMERGENCY_USE_BLOCKER
 from bloodbank.domain.holds import OpenHold, hold_label
 from bloodbank.domain.lab_tests import (
@@ -37,7 +38,7 @@ from bloodbank.domain.second_entry import (
     ANALYSER, AWAITING, CRITICAL_TESTS, DISPUTED, Entry, awaiting_message, check,
 )
 
-NOT_SUITABLE = "This unit is not suitable for transfusion and will be discarded."
+NOT_SUITABLE = Text(N_("This unit is not suitable for transfusion and will be discarded."))
 # Codes whose message says something about the donor's health or choices: lists that
 # are not the lab's own (the quarantine board) show only that the unit is blocked.
 SENSITIVE = frozenset({
@@ -104,7 +105,8 @@ class Blocker:
 def release_blockers(facts: ReleaseFacts) -> tuple[Blocker, ...]:
     blockers = [*_unit_blockers(facts), *_hold_blockers(facts.holds), *_panel_blockers(facts.panel)]
     if not facts.sources:
-        blockers.append(Blocker("no_source", "No source donation is recorded for this unit: it cannot be traced."))
+        blockers.append(Blocker("no_source", Text(N_("No source donation is recorded for this unit: it cannot be "
+                                                     "traced."))))
     for source in facts.sources:
         blockers += _result_blockers(source, required_tests(facts.panel, facts.kind))
         blockers += _grouping_blockers(source, facts.unit_group)
@@ -112,7 +114,8 @@ def release_blockers(facts: ReleaseFacts) -> tuple[Blocker, ...]:
     if facts.self_excluded:
         blockers.append(Blocker("not_suitable", NOT_SUITABLE))
     if facts.emergency_use:
-        blockers.append(Blocker(*EMERGENCY_USE_BLOCKER))
+        code, message = EMERGENCY_USE_BLOCKER
+        blockers.append(Blocker(code, Text(message)))
     return tuple(blockers)
 
 
@@ -123,19 +126,22 @@ def may_release(facts: ReleaseFacts) -> bool:
 def _unit_blockers(facts: ReleaseFacts) -> list[Blocker]:
     found = []
     if facts.status != "quarantined":
-        found.append(Blocker("not_quarantined", f"The unit is {facts.status.replace('_', ' ')}, not in quarantine: "
-                                                "only a quarantined unit can be released."))
+        found.append(Blocker("not_quarantined", Text(N_("The unit is %(status)s, not in quarantine: only a "
+                                                        "quarantined unit can be released."),
+                                                     status=Text(facts.status.replace("_", " ")))))
     if facts.expires_at <= facts.now:
-        found.append(Blocker("expired", f"The unit expired at {facts.expires_at:%Y-%m-%d %H:%M} UTC."))
+        found.append(Blocker("expired", Text(N_("The unit expired at %(when)s UTC."),
+                                             when=f"{facts.expires_at:%Y-%m-%d %H:%M}")))
     if not facts.label_verified:
-        found.append(Blocker("label_not_verified", "The label has not been verified against the unit."))
+        found.append(Blocker("label_not_verified", Text(N_("The label has not been verified against the unit."))))
     return found
 
 
 def _hold_blockers(holds: tuple[OpenHold, ...]) -> list[Blocker]:
-    return [Blocker(HELD, f"Held for review ({hold_label(h.kind)}): {h.reason.rstrip('.')}. Opened "
-                          f"{h.opened_at:%Y-%m-%d %H:%M} UTC by {h.opened_by}; only a signed review decision "
-                          "releases it.")
+    return [Blocker(HELD, Text(N_("Held for review (%(kind)s): %(reason)s. Opened %(when)s UTC by %(who)s; only a "
+                                  "signed review decision releases it."),
+                               kind=Text(hold_label(h.kind)), reason=h.reason.rstrip("."),
+                               when=f"{h.opened_at:%Y-%m-%d %H:%M}", who=h.opened_by))
             for h in holds]
 
 
@@ -143,7 +149,7 @@ def _panel_blockers(panel: tuple[str, ...]) -> list[Blocker]:
     try:
         validate_panel(panel)
     except InvalidInput as error:
-        return [Blocker("invalid_panel", f"The site's test panel is not valid: {error.message}")]
+        return [Blocker("invalid_panel", Text(N_("The site's test panel is not valid: %(why)s"), why=error.message))]
     return []
 
 
@@ -151,27 +157,33 @@ def _result_blockers(source: SourceFacts, required: tuple[str, ...]) -> list[Blo
     found = []
     for code in required:
         if code not in source.results:
-            what = "no ABO/RhD typing" if code == GROUPING else f"{name_of(code)} test has no final result"
-            found.append(Blocker("missing_result" if code != GROUPING else "no_grouping",
-                                 f"{_cap(what)} (donation {source.din})."))
+            if code == GROUPING:
+                found.append(Blocker("no_grouping", Text(N_("No ABO/RhD typing (donation %(din)s)."), din=source.din)))
+            else:
+                found.append(Blocker("missing_result", Text(N_("%(test)s test has no final result (donation "
+                                                               "%(din)s)."), test=Text(name_of(code)),
+                                                            din=source.din)))
     reactive = False
     for code, result in source.results.items():
         if not result.final:
-            found.append(Blocker("preliminary_result", f"{name_of(code)} result is only preliminary "
-                                                       f"(donation {source.din}): a final result is needed."))
+            found.append(Blocker("preliminary_result", Text(N_("%(test)s result is only preliminary (donation "
+                                                               "%(din)s): a final result is needed."),
+                                                            test=Text(name_of(code)), din=source.din)))
         if code not in TESTS:
-            found.append(Blocker("unknown_test", f"A result for an unknown test '{code}' is recorded "
-                                                 f"(donation {source.din}): it must be reviewed."))
+            found.append(Blocker("unknown_test", Text(N_("A result for an unknown test '%(test)s' is recorded "
+                                                         "(donation %(din)s): it must be reviewed."),
+                                                      test=code, din=source.din)))
         elif is_unsafe(code, result.outcome):
             reactive = True
         elif TESTS[code].kind is TestKind.ANTIBODY and result.outcome != "negative":
-            found.append(Blocker("antibody_positive", f"Antibody screen is {result.outcome} "
-                                                      f"(donation {source.din})."))
+            found.append(Blocker("antibody_positive", Text(N_("Antibody screen is %(outcome)s (donation "
+                                                              "%(din)s)."),
+                                                           outcome=Text(result.outcome), din=source.din)))
         found += _entry_blockers(code, result, source.din)
     if reactive:
         # Which marker is a sensitive read of its own (the donation's results); this says only that one is.
-        found.append(Blocker("reactive_marker", f"An infection marker is not negative (donation {source.din}): "
-                                                "this unit can never be released."))
+        found.append(Blocker("reactive_marker", Text(N_("An infection marker is not negative (donation %(din)s): "
+                                                        "this unit can never be released."), din=source.din)))
     return found
 
 
@@ -182,17 +194,19 @@ def _entry_blockers(code: str, result: ResultFact, din: str) -> list[Blocker]:
         return []  # a claim (CMV-negative) waits for its second entry without holding the unit back
     verdict = check(code, result.source, result.final, Entry(result.outcome, result.value), result.second_entry)
     if verdict.state == AWAITING:
-        return [Blocker("awaiting_second_entry", awaiting_message(code, f"donation {din}"))]
+        return [Blocker("awaiting_second_entry", awaiting_message(code, din))]
     if verdict.state != DISPUTED:
         return []
     differs = verdict.disagreement
     if code == GROUPING:
-        return [Blocker("entries_disagree", f"The two entries of the ABO/RhD group disagree (first {differs.first}, "
-                                            f"second {differs.second}; donation {din}): blocked until it is "
-                                            "re-tested or corrected.")]
+        return [Blocker("entries_disagree", Text(N_("The two entries of the ABO/RhD group disagree (first "
+                                                    "%(first)s, second %(second)s; donation %(din)s): blocked "
+                                                    "until it is re-tested or corrected."),
+                                                 first=differs.first, second=differs.second, din=din))]
     # Which marker, and what each entry said, is a sensitive read of its own (the donation's results).
-    return [Blocker("marker_entries_disagree", f"The two entries of an infection marker disagree on its outcome "
-                                               f"(donation {din}): blocked until it is re-tested or corrected.")]
+    return [Blocker("marker_entries_disagree", Text(N_("The two entries of an infection marker disagree on its "
+                                                       "outcome (donation %(din)s): blocked until it is re-tested "
+                                                       "or corrected."), din=din))]
 
 
 def _grouping_blockers(source: SourceFacts, unit_group: str | None) -> list[Blocker]:
@@ -202,32 +216,34 @@ def _grouping_blockers(source: SourceFacts, unit_group: str | None) -> list[Bloc
     found = []
     typed = typing.value
     if not typed:
-        found.append(Blocker("no_grouping", f"The ABO/RhD typing of donation {source.din} has no group."))
+        found.append(Blocker("no_grouping", Text(N_("The ABO/RhD typing of donation %(din)s has no group."),
+                                                 din=source.din)))
         return found
     others = sorted(g for g in source.historical_groups if g != typed)
     if others:
-        found.append(Blocker("grouping_discrepancy", f"Typed {typed} but the donor's history says "
-                                                     f"{', '.join(others)} (donation {source.din})."))
+        found.append(Blocker("grouping_discrepancy", Text(N_("Typed %(typed)s but the donor's history says "
+                                                             "%(history)s (donation %(din)s)."),
+                                                          typed=typed, history=", ".join(others), din=source.din)))
     if unit_group is not None and unit_group != typed:
-        found.append(Blocker("label_group_mismatch", f"The unit is labelled {unit_group} but donation "
-                                                     f"{source.din} typed {typed}."))
+        found.append(Blocker("label_group_mismatch", Text(N_("The unit is labelled %(label)s but donation %(din)s "
+                                                             "typed %(typed)s."),
+                                                          label=unit_group, din=source.din, typed=typed)))
     return found
 
 
 def _donor_blockers(source: SourceFacts) -> list[Blocker]:
     found = []
     if source.donor_group_discrepancy:
-        found.append(Blocker("donor_group_discrepancy", f"The donor of donation {source.din} is flagged for a "
-                                                        "blood group discrepancy awaiting follow-up."))
+        found.append(Blocker("donor_group_discrepancy", Text(N_("The donor of donation %(din)s is flagged for a "
+                                                                "blood group discrepancy awaiting follow-up."),
+                                                             din=source.din)))
     if not source.consent_given:
-        found.append(Blocker("no_consent", f"No consent is recorded for donation {source.din}."))
+        found.append(Blocker("no_consent", Text(N_("No consent is recorded for donation %(din)s."), din=source.din)))
     elif source.consent_withdrawn:
-        found.append(Blocker("consent_withdrawn", f"Consent for donation {source.din} was withdrawn."))
+        found.append(Blocker("consent_withdrawn", Text(N_("Consent for donation %(din)s was withdrawn."),
+                                                       din=source.din)))
     if source.volume_flag:
-        found.append(Blocker("volume_flag", f"The collected volume of donation {source.din} was flagged: "
-                                            f"{source.volume_flag}"))
+        found.append(Blocker("volume_flag", Text(N_("The collected volume of donation %(din)s was flagged: "
+                                                    "%(flag)s"), din=source.din, flag=source.volume_flag)))
     return found
 
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
@@ -162,7 +163,7 @@ def describe_hours(opening_hours: object) -> str:
         f"{DAY_NAMES[day]} {', '.join(str(i) for i in intervals)}"
         for day, intervals in parsed.items() if intervals
     ]
-    return "; ".join(days) if days else "closed every day"
+    return "; ".join(days) if days else N_("closed every day")
 
 
 def check_slot_minutes(slot_minutes: object) -> int:

@@ -41,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bloodbank.domain.errors import Conflict
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.lab_tests import GROUPING, MARKERS, name_of
 
 ANALYSER, MANUAL, UNRECORDED = "analyser", "manual", "unrecorded"
@@ -118,10 +119,12 @@ def check(test: str, source: str, final: bool, first: Entry, second: Entry | Non
     return Check(DISPUTED, differs) if differs else Check(VERIFIED)
 
 
-def awaiting_message(test: str, where: str) -> str:
-    """What a release or issue check says of a result still waiting for its second entry."""
-    what = "ABO/RhD" if test == GROUPING else f"{name_of(test)} result"
-    return f"{what} typed by hand, awaiting a second entry ({where})."
+def awaiting_message(test: str, din: str) -> Text:
+    """What a release check says of a donation's result still waiting for its second entry."""
+    if test == GROUPING:
+        return Text(N_("ABO/RhD typed by hand, awaiting a second entry (donation %(din)s)."), din=din)
+    return Text(N_("%(test)s result typed by hand, awaiting a second entry (donation %(din)s)."),
+                test=Text(name_of(test)), din=din)
 
 
 class SecondEntryDisagrees(Conflict):

@@ -20,6 +20,8 @@ GOOD, LOW, VERY_LOW = "good", "low", "very_low"
 LEVELS = (VERY_LOW, LOW, GOOD)  # from the most urgent
 LABELS = {GOOD: N_("Good"), LOW: N_("Low"), VERY_LOW: N_("Very low")}
 SHOWN = ("red_cells", "platelets")
+# "platelets" is no component kind of its own here (every platelet kind counts): its words, for the catalogues.
+SHOWN_WORDS = (N_("platelets"),)
 
 
 class StockLevelRulesError(ValueError):

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, parse_group
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.domain.messages import N_, Said
+from bloodbank.domain.messages import N_, Text
 
 GROUP_CONFIRMATIONS = 2  # two concordant typings from separate samples, as for a patient
 NOT_AVAILABLE = N_("Not available now.")  # the one reason that no longer stops a member at the chair
@@ -201,7 +201,7 @@ RETEST_WORDS = {"group": N_("group"), "screen": N_("screen"), "titre": N_("titre
 class Standing:
     callable: bool
     low_titre: bool
-    reasons: tuple[Said, ...]  # why the member may not be called now
+    reasons: tuple[Text, ...]  # why the member may not be called now
     retest: tuple[str, ...]  # what must be tested again ("screen", "titre", "group")
 
     @property
@@ -215,26 +215,26 @@ def screen_current(facts: MemberFacts, policy: Policy, now: datetime) -> bool:
 
 
 def standing(facts: MemberFacts, policy: Policy, now: datetime) -> Standing:
-    reasons: list[Said] = []
+    reasons: list[Text] = []
     retest: list[str] = []
     if facts.group is None or facts.group_confirmations < GROUP_CONFIRMATIONS:
-        reasons.append(Said(N_("Blood group not confirmed by %(needed)s typings (%(found)s on record)."),
-                            {"needed": GROUP_CONFIRMATIONS, "found": facts.group_confirmations}))
+        reasons.append(Text(N_("Blood group not confirmed by %(needed)s typings (%(found)s on record)."),
+                            needed=GROUP_CONFIRMATIONS, found=facts.group_confirmations))
         retest.append("group")
     if facts.screened_at is None:
-        reasons.append(Said(N_("No full infection screen on record.")))
+        reasons.append(Text(N_("No full infection screen on record.")))
         retest.append("screen")
     elif not facts.screen_clear:
-        reasons.append(Said(N_("The last infection screen was not clear: the member may not be called.")))
+        reasons.append(Text(N_("The last infection screen was not clear: the member may not be called.")))
     elif not screen_current(facts, policy, now):
         lapsed = facts.screened_at + policy.screen_validity
-        reasons.append(Said(N_("Infection screen lapsed on %(lapsed)s (screened %(screened)s)."),
-                            {"lapsed": f"{lapsed:%Y-%m-%d}", "screened": f"{facts.screened_at:%Y-%m-%d}"}))
+        reasons.append(Text(N_("Infection screen lapsed on %(lapsed)s (screened %(screened)s)."),
+                            lapsed=f"{lapsed:%Y-%m-%d}", screened=f"{facts.screened_at:%Y-%m-%d}"))
         retest.append("screen")
     if facts.deferred:
-        reasons.append(Said(N_("Deferred.")))
+        reasons.append(Text(N_("Deferred.")))
     if not facts.available:
-        reasons.append(Said(NOT_AVAILABLE))
+        reasons.append(Text(NOT_AVAILABLE))
     is_o = facts.group is not None and parse_group(facts.group).abo is ABO.O
     if is_o and not titre_current(facts.titre, policy, now):
         retest.append("titre")  # not a bar to calling: a lapsed O member is a group-specific donor meanwhile
@@ -264,7 +264,7 @@ class CallEntry:
     rank: int
     low_titre: bool
     group: str
-    why: Said
+    why: Text
 
 
 def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], policy: Policy, now: datetime,
@@ -282,7 +282,7 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
     unknown = any(w.group is None for w in needs)
     groups = {str(parse_group(w.group)) for w in needs if w.group is not None}
     skipped = set(skip)
-    tiers: list[tuple[int, Candidate, bool, Said]] = []
+    tiers: list[tuple[int, Candidate, bool, Text]] = []
     for candidate in candidates:
         if candidate.member_id in skipped:
             continue
@@ -291,13 +291,13 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
             continue
         group = candidate.facts.group
         if unknown and state.low_titre:
-            tiers.append((0, candidate, True, Said(N_("low-titre group O whole blood for a patient of unknown group"))))
+            tiers.append((0, candidate, True, Text(N_("low-titre group O whole blood for a patient of unknown group"))))
             continue
         fits = sorted(g for g in groups if compatibility.whole_blood_compatible(
             group, g, low_titer=state.low_titre))
         if fits:
-            tiers.append((1, candidate, state.low_titre, Said(N_("whole blood for a patient of group %(groups)s"),
-                                                              {"groups": ", ".join(fits)})))
+            tiers.append((1, candidate, state.low_titre, Text(N_("whole blood for a patient of group %(groups)s"),
+                                                              groups=", ".join(fits))))
     tiers.sort(key=lambda t: (t[0], -_stamp(t[1].facts.screened_at), _stamp(t[1].facts.last_donation),
                               t[1].member_id))
     return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=why)

@@ -1,34 +1,25 @@
-"""The languages the system speaks, their catalogues, and which one a reader gets.
+"""The languages the system speaks, and which one a reader gets.
 
-Catalogues are gettext `.po` files under `bloodbank/locale/<language>/LC_MESSAGES/`. The compiled `.mo`
-is made from the `.po` on first use when it is missing or older, so a fresh checkout, `make run` and
-`make test` need no build step; `make i18n-compile` does the same ahead of time.
+The catalogues themselves are read by `adapters.catalogues`, which messages written for a donor (in the
+donor's own language, whoever's action wrote them) read too.
 """
 
 from __future__ import annotations
 
-import io
-import os
+from collections.abc import Callable
 from contextvars import ContextVar
-from functools import lru_cache
-from pathlib import Path
 
 from babel.core import negotiate_locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 
+from bloodbank.adapters.catalogues import DEFAULT, translations
 from bloodbank.domain import messages
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.messages import N_
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-DOMAIN = "messages"
-DEFAULT = "en"
 # In the order the switcher shows them, each named in its own language so a reader finds theirs.
 NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
 LANGUAGES = {code: NAMES[code] for code in messages.LANGUAGES}
-RIGHT_TO_LEFT = frozenset({"ar"})
+RIGHT_TO_LEFT = messages.RIGHT_TO_LEFT
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
@@ -68,31 +59,9 @@ def choose(*candidates: str | None, accept_language: str | None = None) -> str:
     return from_accept_language(accept_language) or DEFAULT
 
 
-def _compiled(language: str) -> bytes | None:
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    if not po.exists():
-        return None
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-        return mo.read_bytes()
-    with po.open("rb") as source:
-        catalogue = read_po(source, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalogue)  # fuzzy entries are left out, as msgfmt does
-    try:
-        # Written aside and renamed: another worker starting at the same moment reads a whole file or none.
-        aside = mo.with_name(f"{mo.name}.{os.getpid()}")
-        aside.write_bytes(buffer.getvalue())
-        os.replace(aside, mo)
-    except OSError:
-        pass  # an installed, read-only package: the catalogue compiled in memory serves as well
-    return buffer.getvalue()
-
-
-@lru_cache(maxsize=None)
-def translations(language: str) -> NullTranslations:
-    compiled = _compiled(language) if language != DEFAULT else None
-    return Translations(io.BytesIO(compiled), domain=DOMAIN) if compiled else NullTranslations()
+def catalogue(language: str) -> Callable[[str], str]:
+    """A language's gettext, for what is printed in a language other than the page's (a donor's card)."""
+    return translations(supported(language) or DEFAULT).gettext
 
 
 def current() -> str:
@@ -159,6 +128,17 @@ def _gist(error: DomainError) -> str:
 TRANSLATED_PARAMS = frozenset({"label", "what"})
 
 
+def text(value):
+    """What the domain wrote, in the current language: a `messages.Text` by its template with its values (those
+    that are `Text` translated too), any other string looked up whole; anything else (a number, None) as is."""
+    if isinstance(value, messages.Text):
+        template = gettext(value.template)
+        if not value.params:
+            return template
+        return template % {k: text(v) if isinstance(v, messages.Text) else v for k, v in value.params.items()}
+    return gettext(value) if isinstance(value, str) and value else value
+
+
 def error_message(error: DomainError) -> str:
     """A domain error's message in the current language; the code it carries never changes."""
     if current() == DEFAULT:
@@ -168,10 +148,8 @@ def error_message(error: DomainError) -> str:
     if translated != error.template or not error.template:
         if not error.params:
             return translated
-        # A field's label, and a sentence the domain wrote (`Said`), are ours and have their translation; what
-        # the person typed is shown as typed.
-        params = {k: v.translated(catalogue.gettext) if isinstance(v, messages.Said)
-                  else catalogue.gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
-                  for k, v in error.params.items()}
+        # A field's label is ours and has its translation; what the person typed is shown as typed.
+        params = {k: text(v) if isinstance(v, messages.Text) or k in TRANSLATED_PARAMS and isinstance(v, str)
+                  else v for k, v in error.params.items()}
         return translated % params
     return f"{catalogue.gettext(_gist(error))} ({error.message})"

@@ -64,6 +64,8 @@ def summary(run: Run, days: range | None = None) -> dict:
 
 
 TARGET_OF = {"outdating": ("outdating_max", "≤"), "shortage": ("shortage_max", "≤"),
+             "hospital_outdating": ("hospital_outdating_max", "≤"), "centre_outdating": ("centre_outdating_max", "≤"),
+             "appeal_unused": ("appeal_unused_max", "≤"), "casualty_hours_waited": ("casualty_hours_waited_max", "≤"),
              "fill_rate": ("fill_rate_min", "≥"), "o_negative_to_others": ("o_negative_to_others_max", "<")}
 
 

@@ -17,9 +17,11 @@ that rule. The stock handed to either is already pre-filtered by
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
 
 from bloodbank.domain.allocation import choose_units, possible_groups
 from bloodbank.domain.patient_profile import PatientProfile
@@ -79,9 +81,28 @@ def baseline(scenario: Scenario, cover_days: float | None = None) -> Baseline:
                               "unit first, no O-negative keep-back", tuple(level for _ in range(7)))
 
 
-def ours(scenario: Scenario, service_level: float | None = None) -> Ours:
+def cover_days(weekday: int, delivery_weekdays: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The weekdays a delivery on `weekday` has to last: until the next delivery, which may be a week later."""
+    if not delivery_weekdays:
+        return (weekday,)
+    days = [weekday]
+    while (days[-1] + 1) % 7 not in delivery_weekdays:
+        days.append((days[-1] + 1) % 7)
+    return tuple(days)
+
+
+def _cover_pmf(scenario: Scenario, days: tuple[int, ...], share: float) -> list[float]:
+    pmf = units_pmf(scenario, days[0], share)
+    for day in days[1:]:
+        pmf = list(np.convolve(pmf, units_pmf(scenario, day, share)))
+    return pmf
+
+
+def ours(scenario: Scenario, service_level: float | None = None,
+         delivery_weekdays: tuple[int, ...] | None = None) -> Ours:
+    """Levels cover the demand until the next delivery (the day itself when deliveries come every day)."""
     level = scenario.ours_service_level if service_level is None else service_level
-    levels = tuple({g: quantile(units_pmf(scenario, weekday, share), level)
+    levels = tuple({g: quantile(_cover_pmf(scenario, cover_days(weekday, delivery_weekdays), share), level)
                     for g, share in scenario.patient_groups.items()} for weekday in range(7))
     return Ours(OURS, f"weekday order-up-to levels covering each day's forecast demand with probability "
                       f"{level:g}; issuing by the live allocation rule (first-expiring-first, ABO-identical "

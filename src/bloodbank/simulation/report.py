@@ -23,7 +23,7 @@ from bloodbank.simulation.metrics import TARGET_OF, meets  # noqa: E402
 from bloodbank.simulation.study import Study  # noqa: E402
 
 matplotlib.rcParams["svg.hashsalt"] = "bloodbank"
-COLOURS = {"baseline": "#8b6f1f", "ours": "#1f5f8b"}
+COLOURS = {"baseline": "#8b6f1f", "ours": "#1f5f8b", "ours, open appeal": "#8b1a5f", "ours, sized appeal": "#1f8b4f"}
 SHOWN_DAYS = 91  # a longer run's stock is drawn for its first 13 weeks: a year of days is a solid block
 OUTCOMES = ("outdating", "shortage", "o_negative_to_others", "abo_non_identical")
 ROWS = (("outdating", "outdating", True), ("shortage", "shortage", True), ("fill_rate", "fill rate", True),
@@ -32,7 +32,18 @@ ROWS = (("outdating", "outdating", True), ("shortage", "shortage", True), ("fill
         ("o_negative_to_others", "O-negative red cells to others", True),
         ("abo_non_identical", "ABO-non-identical", True), ("mean_stock", "mean stock (units)", False),
         ("units_received", "units received", False), ("units_issued", "units issued", False),
-        ("units_outdated", "units outdated", False), ("units_short", "units short", False))
+        ("units_outdated", "units outdated", False), ("units_short", "units short", False),
+        ("hospital_outdating", "outdating at the hospitals", True),
+        ("centre_outdating", "outdating at the blood centre", True),
+        ("appeal_donors", "appeal: donors bled", False), ("appeal_units", "appeal: usable units", False),
+        ("appeal_unused", "appeal: units never used", True),
+        ("appeal_units_outdated", "appeal: units outdated", False),
+        ("appeal_extra_units_outdated", "appeal: more units outdated than without it", False),
+        ("casualty_units", "casualties' units asked", False),
+        ("casualty_units_late", "casualties' units given late", False),
+        ("casualty_hours_waited", "casualties' unit-hours waited", False),
+        ("casualty_longest_wait_hours", "longest wait (hours)", False))
+HOURS = ("casualty_hours_waited",)
 
 
 def _image(figure, alt: str) -> str:
@@ -48,7 +59,7 @@ def stock_chart(study: Study) -> str:
     shown = min(study.days, SHOWN_DAYS)
     for run in study.runs:
         days = [START + timedelta(days=d) for d in range(shown)]
-        axes.plot(days, run.stock_by_day[:shown], label=run.policy.name, color=COLOURS[run.policy.name],
+        axes.plot(days, run.stock_by_day[:shown], label=run.policy.name, color=COLOURS.get(run.policy.name),
                   linewidth=0.9, drawstyle="steps-post")
     part = f", the first {shown // 7} weeks" if shown < study.days else ""
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
@@ -68,7 +79,7 @@ def outcome_chart(study: Study) -> str:
     for i, summary in enumerate(study.summaries):
         values = [100 * (summary.get(k) or 0.0) for k, _ in shown]
         axes.bar([j + i * width for j in range(len(shown))], values, width, label=summary["policy"],
-                 color=COLOURS[summary["policy"]])
+                 color=COLOURS.get(summary["policy"]))
     axes.set_xticks([j + width * (len(study.summaries) - 1) / 2 for j in range(len(shown))],
                     [label for _, label in shown], fontsize=7, rotation=15)
     axes.set_ylabel("%", fontsize=8)
@@ -109,10 +120,12 @@ def _results_table(study: Study) -> str:
     head = "".join(f"<th>{html.escape(s['policy'])}</th>" for s in study.summaries)
     rows = []
     for key, label, percent in ROWS:
+        if all(s.get(key) is None for s in study.summaries):
+            continue
         target = ""
         if key in TARGET_OF and TARGET_OF[key][0] in targets:
             name, sign = TARGET_OF[key]
-            target = f"{sign} {100 * targets[name]:.2f} %"
+            target = f"{sign} {targets[name]:g} h" if key in HOURS else f"{sign} {100 * targets[name]:.2f} %"
         cells = []
         for s in study.summaries:
             verdict = meets(s, targets).get(key)
@@ -152,9 +165,18 @@ def _incident(study: Study) -> str:
     if not study.incident:
         return ""
     first, last = study.incident["week"]
-    doses = ", ".join(f"day {d}: {n}" for d, n in study.incident["platelet_doses_needed_by_day"].items())
+    units = ", ".join(f"day {d}: {n}" for d, n in study.incident["units_needed_by_day"].items())
+    appeals = "".join(
+        f"<li><b>{html.escape(name)}</b>: {sum(b['donors'] for b in a['donations'])} donors bled, "
+        f"{sum(b['units'] for b in a['donations'])} usable units, released on days "
+        f"{', '.join(str(d) for d in sorted({b['release_day'] for b in a['donations']})) or '–'}"
+        + (f"; the live sizing asked for {', '.join(f'{g} {n}' for g, n in a['donors_needed_by_group'].items())} "
+           f"donors ({a['invitations']} invitations)" if a["variant"] == "sized appeal" else "") + "</li>"
+        for name, a in study.incident.get("appeals", {}).items())
     return (f"<p>A mass-casualty incident on day {study.incident['day']}. The figures below are its week "
-            f"(days {first}-{last}); the casualties' platelet need, from the domain's forecast: {doses}.</p>")
+            f"(days {first}-{last}); the appeal's and the casualties' figures are the whole run's. The "
+            f"casualties' need ({html.escape(study.scenario.order_kind.replace('_', ' '))}), from the domain's "
+            f"forecast: {units}.</p>" + (f"<ul>{appeals}</ul>" if appeals else ""))
 
 
 def render(study: Study) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,24 @@ class RegionSpec:
     hospital_scales: tuple[float, ...]  # each hospital's demand as a multiple of demand.weekday_means
     production_means: tuple[float, ...]  # units the blood centre releases a day, Monday first
     rotate_days_left: int  # units with this many days left or fewer go to the largest hospital
+    # Weekdays (0 = Monday) a hospital of a given scale receives its delivery; every day when not given.
+    delivery_weekdays: dict[float, tuple[int, ...]] = field(default_factory=dict)
+    # Ours: the centre plans each day's collection from the region's forecast demand and stock position
+    # instead of releasing production_means; None keeps production_means for both policies.
+    planned: PlannedProduction | None = None
+
+
+@dataclass(frozen=True)
+class PlannedProduction:
+    lead_days: int  # days from collection to release (processing and testing)
+    collection_weekdays: tuple[int, ...]  # weekdays the centre collects
+    service_level: float  # chance that the region's stock position covers demand until the next release
+    count_days_left: int  # units with fewer days left than this are not counted in the stock position
+    centre_buffer_days: float  # mean demand the centre holds back beyond what the hospitals' levels take
+
+    def __post_init__(self) -> None:
+        if not self.collection_weekdays:
+            raise ValueError("collection_weekdays is empty")
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,9 @@ class IncidentSpec:
     day: int  # the day of the incident (day 0 is the first Monday)
     casualties: dict[str, int]  # triage severity -> casualties admitted
     receiving_hospitals: int  # the largest hospitals of the region receive them, in equal shares
+    open_appeal_donations: int  # an open public appeal: donors bled, all told, whoever comes
+    open_appeal_days: int  # over this many days from the incident's
+    chairs_per_day: int  # a sized appeal books no more donors a day than the sites' free chairs
 
 
 @dataclass(frozen=True)
@@ -196,7 +217,8 @@ def build(data: dict[str, Any]) -> Scenario:
     service = _number(_param(data, "ours", "service_level", sources), "ours.service_level", high=0.9999,
                       strict_low=True)
     targets = {}
-    for field in ("outdating_max", "shortage_max", "fill_rate_min", "o_negative_to_others_max"):
+    for field in ("outdating_max", "shortage_max", "fill_rate_min", "o_negative_to_others_max",
+                  "hospital_outdating_max", "centre_outdating_max", "appeal_unused_max", "casualty_hours_waited_max"):
         value = _param(data, "targets", field, sources, required=False)
         if value is not None:
             targets[field] = _number(value, f"targets.{field}", high=1.0)
@@ -225,11 +247,47 @@ def _region(data: dict[str, Any], sources: dict[str, str]) -> RegionSpec:
     rotate = _param(data, "region", "rotate_days_left", sources)
     if isinstance(rotate, bool) or not isinstance(rotate, int) or rotate < 0:
         raise _fail("region.rotate_days_left", f"must be a whole number of days, at least 0; got {rotate!r}.")
+    scales = tuple(_number(v, f"region.hospital_scales[{i}]", strict_low=True) for i, v in enumerate(scales))
+    delivery = {}
+    raw = _param(data, "region", "delivery_weekdays", sources, required=False)
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise _fail("region.delivery_weekdays", "must be a table of hospital scale = [weekdays, 0 = Monday].")
+        for scale, days in raw.items():
+            where = f"region.delivery_weekdays.{scale}"
+            try:
+                key = float(scale)
+            except ValueError:
+                raise _fail(where, "the key must be one of region.hospital_scales.") from None
+            if key not in scales:
+                raise _fail(where, "the key must be one of region.hospital_scales.")
+            delivery[key] = _weekdays(days, where)
     return RegionSpec(
-        hospital_scales=tuple(_number(v, f"region.hospital_scales[{i}]", strict_low=True) for i, v in enumerate(scales)),
+        hospital_scales=scales,
         production_means=_weekly(_param(data, "region", "production_means", sources), "region.production_means",
                                  strict=False),
-        rotate_days_left=rotate)
+        rotate_days_left=rotate, delivery_weekdays=delivery, planned=_planned(data, sources))
+
+
+def _weekdays(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value or any(isinstance(d, bool) or not isinstance(d, int)
+                                                       or not 0 <= d <= 6 for d in value):
+        raise _fail(where, f"must be a list of weekdays, 0 (Monday) to 6 (Sunday); got {value!r}.")
+    return tuple(sorted(set(value)))
+
+
+def _planned(data: dict[str, Any], sources: dict[str, str]) -> PlannedProduction | None:
+    if _param(data, "region", "planned_production", sources, required=False) is not True:
+        return None
+    return PlannedProduction(
+        lead_days=_whole(_param(data, "region", "production_lead_days", sources), "region.production_lead_days", 0),
+        collection_weekdays=_weekdays(_param(data, "region", "collection_weekdays", sources),
+                                      "region.collection_weekdays"),
+        service_level=_number(_param(data, "region", "production_service_level", sources),
+                              "region.production_service_level", high=0.9999, strict_low=True),
+        count_days_left=_whole(_param(data, "region", "count_days_left", sources), "region.count_days_left", 0),
+        centre_buffer_days=_number(_param(data, "region", "centre_buffer_days", sources), "region.centre_buffer_days",
+                                   high=60))
 
 
 def _whole(value: Any, where: str, low: int) -> int:
@@ -246,7 +304,13 @@ def _incident(data: dict[str, Any], sources: dict[str, str]) -> IncidentSpec:
     return IncidentSpec(day=_whole(_param(data, "incident", "day", sources), "incident.day", 0),
                         casualties=casualties,
                         receiving_hospitals=_whole(_param(data, "incident", "receiving_hospitals", sources),
-                                                   "incident.receiving_hospitals", 1))
+                                                   "incident.receiving_hospitals", 1),
+                        open_appeal_donations=_whole(_param(data, "incident", "open_appeal_donations", sources),
+                                                     "incident.open_appeal_donations", 0),
+                        open_appeal_days=_whole(_param(data, "incident", "open_appeal_days", sources),
+                                                "incident.open_appeal_days", 1),
+                        chairs_per_day=_whole(_param(data, "incident", "chairs_per_day", sources),
+                                              "incident.chairs_per_day", 0))
 
 
 def parse(text: str, *, where: str = "scenario") -> Scenario:

@@ -59,3 +59,13 @@ class Deliveries:
                 self.next_id += 1
                 i += 1
         return units
+
+    def donated(self, arrival: datetime, collected: datetime, group: str) -> UnitFacts:
+        """A unit from a donation given at `collected` (an appeal's), released at `arrival`; the domain's expiry."""
+        s = self.scenario
+        unit = UnitFacts(id=self.next_id, din=f"SIM{self.next_id:09d}", kind=s.stock_kind, blood_group=group,
+                         expires_at=components.expiry(s.stock_kind, collected, regime=s.regime,
+                                                      bacterial_screened=s.bacterial_screened))
+        self.collected[unit.id] = collected
+        self.next_id += 1
+        return unit

@@ -8,9 +8,7 @@ years and must never show a group the lab has questioned.
 
 from __future__ import annotations
 
-from functools import cache
 from io import BytesIO
-from pathlib import Path
 from typing import Protocol
 
 from reportlab.graphics import renderPDF
@@ -18,25 +16,20 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from bloodbank.domain.duplicates import strip_accents
+from bloodbank.adapters.labels.lettering import ENGLISH, Lettering
+from bloodbank.domain.messages import N_
 
 CARD_WIDTH, CARD_HEIGHT = 85.6 * mm, 54 * mm
 MARGIN = 4 * mm
+LEFT, RIGHT = MARGIN, CARD_WIDTH - MARGIN
 # 0.33 mm modules read reliably on hand scanners and leave the quiet zones room on the card.
 BAR_WIDTH = 0.33 * mm
 BAR_HEIGHT = 11 * mm
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
 NAME_SIZES = (12, 11, 10, 9, 8, 7)
-# The PDF base fonts cannot show Ł, ő, ć or Cyrillic; DejaVu, where the system has it, can.
-UNICODE_FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",  # Debian, Ubuntu
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",  # Fedora
-    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",  # Arch
-)
+GROUP_ROOM = 20 * mm  # the corner the group is printed in, kept clear of the heading
+HEADING, THANKS, GROUP = N_("BLOOD DONOR"), N_("Thank you for giving blood voluntarily."), N_("blood group")
 
 
 class CardHolder(Protocol):
@@ -46,84 +39,45 @@ class CardHolder(Protocol):
     blood_group: str | None
 
 
-# The card's own words, in English; a donor's page passes them in the donor's language.
-WORDS = {"heading": "BLOOD DONOR", "thanks": "Thank you for giving blood voluntarily.", "group": "blood group"}
-
-
-def donor_card_pdf(view: CardHolder, words: dict[str, str] | None = None, *, qr: bool = False) -> bytes:
-    words = {**WORDS, **(words or {})}
+def donor_card_pdf(view: CardHolder, lettering: Lettering = ENGLISH, *, qr: bool = False) -> bytes:
+    """The card in `lettering`'s language: the donor's own, so it reads right to left in Arabic; the number,
+    the group and the barcode are the same in every language."""
     buffer = BytesIO()
     # Uncompressed and invariant: the number can be found in the bytes, and the same card
     # gives the same file (no timestamp), which makes a reprint easy to compare.
     canvas = Canvas(buffer, pagesize=(CARD_WIDTH, CARD_HEIGHT), pageCompression=0, invariant=1)
     canvas.setTitle(f"Donor card {view.donor_number}")
-    _heading(canvas, view, words)
-    _name(canvas, f"{view.given_name} {view.family_name}")
-    canvas.setFont(BOLD, 20)
-    canvas.drawString(MARGIN, 22 * mm, view.donor_number)
+    _heading(canvas, view, lettering)
+    _name(canvas, f"{view.given_name} {view.family_name}", lettering)
+    lettering.draw(canvas, view.donor_number, y=22 * mm, left=LEFT, right=RIGHT, size=20, bold=True)
     _barcode(canvas, view.donor_number)
     if qr:
-        _qr(canvas, view.donor_number)
+        _qr(canvas, view.donor_number, lettering)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _heading(canvas: Canvas, view: CardHolder, words: dict[str, str]) -> None:
-    canvas.setFont(BOLD, 8)
-    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 6, _printable(words["heading"], None))
-    canvas.setFont(FONT, 6)
-    canvas.drawString(MARGIN, CARD_HEIGHT - MARGIN - 13, _printable(words["thanks"], None))
+def _heading(canvas: Canvas, view: CardHolder, lettering: Lettering) -> None:
     group = view.blood_group if not getattr(view, "group_discrepancy", False) else None
+    room = RIGHT - LEFT - (GROUP_ROOM if group else 0)
+    top = CARD_HEIGHT - MARGIN
+    for text, size, bold, y in ((lettering(HEADING), 8, True, top - 6), (lettering(THANKS), 6, False, top - 13)):
+        lettering.draw(canvas, lettering.fit(text, size, room, bold=bold), y=y, left=LEFT, right=RIGHT, size=size,
+                       bold=bold)
     if group:
-        canvas.setFont(BOLD, 22)
-        canvas.drawRightString(CARD_WIDTH - MARGIN, CARD_HEIGHT - MARGIN - 18, group)
-        canvas.setFont(FONT, 6)
-        canvas.drawRightString(CARD_WIDTH - MARGIN, CARD_HEIGHT - MARGIN - 25, _printable(words["group"], None))
+        lettering.draw(canvas, group, y=top - 18, left=LEFT, right=RIGHT, size=22, bold=True, align="end")
+        lettering.draw(canvas, lettering.fit(lettering(GROUP), 6, GROUP_ROOM), y=top - 25, left=LEFT, right=RIGHT,
+                       size=6, align="end")
 
 
-@cache
-def _name_font() -> tuple[str, frozenset[int] | None]:
-    """The font for names and the characters it can show (None: the Windows-1252 set)."""
-    for path in UNICODE_FONT_FILES:
-        if Path(path).is_file():
-            font = TTFont("CardName", path)
-            registerFont(font)
-            return "CardName", frozenset(font.face.charToGlyph)
-    return BOLD, None
-
-
-def _printable(name: str, covered: frozenset[int] | None) -> str:
-    def shows(char: str) -> bool:
-        if covered is not None:
-            return ord(char) in covered
-        try:
-            char.encode("cp1252")
-            return True
-        except UnicodeEncodeError:
-            return False
-
-    printed = []
-    for char in name:
-        # A letter the font lacks is printed without its accent (Ł as L) rather than as a black box.
-        plain = char if shows(char) else strip_accents(char)
-        printed.append(plain if plain and all(map(shows, plain)) else "?")
-    return "".join(printed)
-
-
-def _name(canvas: Canvas, name: str) -> None:
-    font, covered = _name_font()
-    name = _printable(name, covered)
-    room = CARD_WIDTH - 2 * MARGIN
+def _name(canvas: Canvas, name: str, lettering: Lettering) -> None:
+    room = RIGHT - LEFT
     for size in NAME_SIZES:
-        if stringWidth(name, font, size) <= room:
+        if lettering.width(name, size, bold=True) <= room:
             break
-    else:
-        while name and stringWidth(name + "…", font, size) > room:
-            name = name[:-1]
-        name = name.rstrip() + "…"
-    canvas.setFont(font, size)
-    canvas.drawString(MARGIN, 32 * mm, name)
+    name = lettering.fit(name, size, room, bold=True)
+    lettering.draw(canvas, name, y=32 * mm, left=LEFT, right=RIGHT, size=size, bold=True)
 
 
 def _barcode(canvas: Canvas, number: str) -> None:
@@ -135,10 +89,11 @@ def _barcode(canvas: Canvas, number: str) -> None:
 QR_SIZE = 14 * mm
 
 
-def _qr(canvas: Canvas, number: str) -> None:
-    """The number as a QR code too, for a phone's camera at a desk without a barcode scanner."""
+def _qr(canvas: Canvas, number: str, lettering: Lettering) -> None:
+    """The number as a QR code too, for a phone's camera at a desk without a barcode scanner; at the end of
+    the line, away from the number."""
     widget = QrCodeWidget(number, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0])
     drawing.add(widget)
-    renderPDF.draw(drawing, canvas, CARD_WIDTH - MARGIN - QR_SIZE, 18 * mm)
+    renderPDF.draw(drawing, canvas, LEFT if lettering.rtl else RIGHT - QR_SIZE, 18 * mm)

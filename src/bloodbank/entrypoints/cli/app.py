@@ -13,6 +13,8 @@ from bloodbank.entrypoints.cli.blood import inventory, lab, processing
 from bloodbank.entrypoints.cli.context import set_database_url
 from bloodbank.entrypoints.cli.crisis import incidents, outbox
 from bloodbank.entrypoints.cli.donors import appointments, collection, donors, eligibility, retention, sites, visits
+# Its commands join `bloodbank donors` as the module is read.
+from bloodbank.entrypoints.cli.donors import portal_requests  # noqa: F401
 from bloodbank.entrypoints.cli.field import walking_blood_bank
 from bloodbank.entrypoints.cli.hospital import issue, massive_transfusion, orders, patients, transfusion
 from bloodbank.entrypoints.cli.reporting import monthly as monthly_reports

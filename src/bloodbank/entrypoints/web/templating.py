@@ -7,20 +7,20 @@ from contextvars import ContextVar
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from bloodbank import __version__
-from bloodbank.domain import isbt128, scheduling
-from bloodbank.domain.access import REASON_TO_COME, SIGNATURE_MEANINGS, Permission
+from bloodbank.domain import isbt128, lab_tests, mass_casualty, scheduling
+from bloodbank.domain.access import Permission
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.inventory import days_in_words_template
 from bloodbank.entrypoints.web.help_topics import help_topic
 from bloodbank.domain.errors import DomainError
-from bloodbank.domain.messages import N_, Said
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.i18n import language_of
 from bloodbank.entrypoints.web.security import CSRF_FIELD, principal_of
@@ -103,6 +103,32 @@ def day(value: date | None, fmt: str = "%Y-%m-%d") -> str:
     return format_date(value, _cldr_pattern(fmt), locale=languages.current())
 
 
+def source(text: str | None) -> Markup:
+    """A rule's published source, quoted as written: a reference stays in the language it was published in,
+    marked so (a screen reader reads it with English rules, a translator leaves it)."""
+    return Markup('<cite lang="en" dir="ltr">{}</cite>').format(text or "")
+
+
+def window(label: str):
+    """A forecast window by its rule-file key ("0-6h"), in the reader's words; anything else as an identifier."""
+    if label in mass_casualty.WINDOW_BY_LABEL:
+        return translated(mass_casualty.WINDOW_BY_LABEL[label].name)
+    if label == mass_casualty.AFTER_HORIZON:
+        return translated(mass_casualty.AFTER_HORIZON_NAME)
+    return ltr(label)
+
+
+def opening_hours(hours: dict) -> Markup:
+    """A site's week (`scheduling.describe_hours`) with the day names in the reader's language, times left to
+    right."""
+    parsed = scheduling.parse_opening_hours(hours)
+    names = get_day_names("abbreviated", locale=languages.current())
+    days = [Markup("{} {}").format(names[scheduling.DAYS.index(day)],
+                                   ltr(", ".join(str(interval) for interval in intervals)))
+            for day, intervals in parsed.items() if intervals]
+    return Markup("; ").join(days) if days else Markup(languages.gettext("closed every day"))
+
+
 def number(value, digits: int | None = None) -> str:
     """A figure with the reader's decimal and grouping marks (1 234,5 in French)."""
     if value is None or value == "":
@@ -149,23 +175,9 @@ def days_of_supply(days: float | None) -> str:
 
 def translated(text: str | None) -> str:
     """Text a page module or service wrote in English (a label, a status), in the reader's language if the
-    catalogue has it; unlike `_`, it is never used as a format string."""
-    return languages.gettext(text) if text else ""
-
-
-def said(text: str | None) -> str:
-    """A sentence the domain wrote (`messages.Said`, with its figures) or a plain English text, in the reader's
-    language."""
-    if isinstance(text, Said):
-        return text.translated(languages.gettext)
-    return translated(text)
-
-
-def signing(action: str, subject: str, **words: str) -> str:
-    """What a signature means, as the signer reads it before signing, in their language; what is recorded
-    with the signature stays the English of `access.signature_meaning`."""
-    template = languages.gettext(SIGNATURE_MEANINGS[action])
-    return template.format(subject=subject, **{"reason": languages.gettext(REASON_TO_COME), **words})
+    catalogue has it; unlike `_`, it is never used as a format string. A sentence the domain wrote from a
+    template (`messages.Text`) is translated by its template and filled with its values."""
+    return languages.text(text) if text else ""
 
 
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
@@ -173,9 +185,13 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 # re-binding a shared environment under another request's feet.
 TEMPLATES.env.install_gettext_callables(languages.gettext, languages.ngettext, newstyle=True)
 TEMPLATES.env.globals.update(app_version=__version__, csrf_field=CSRF_FIELD, current_csrf=lambda: _csrf.get(),
-                             languages=languages.LANGUAGES, din=din, tr=translated,
-                             signing=signing, said=said)
+                             languages=languages.LANGUAGES, din=din, tr=translated)
 TEMPLATES.env.filters["local"] = local
+TEMPLATES.env.filters["opening_hours"] = opening_hours
+TEMPLATES.env.filters["source"] = source
+TEMPLATES.env.filters["window"] = window
+TEMPLATES.env.filters["test_name"] = lambda code: translated(lab_tests.name_of(code))
+TEMPLATES.env.filters["tr"] = translated
 TEMPLATES.env.filters["kind_name"] = lambda kind: translated(kind_name(kind))
 TEMPLATES.env.filters["days_of_supply"] = days_of_supply
 TEMPLATES.env.globals["help_topic"] = help_topic
@@ -187,6 +203,8 @@ TEMPLATES.env.filters["isolated"] = isolated
 # (label, path, permission that shows it): a link is shown only to those who may use it.
 NAVIGATION = (
     (N_("Donor desk"), "/desk", Permission.DONORS_WRITE),
+    (N_("Can come now"), "/desk/available-now", Permission.DONORS_READ),
+    (N_("Erasure requests"), "/desk/erasure-requests", Permission.ERASURE),
     (N_("Collection"), "/collection", Permission.COLLECTION),
     (N_("Processing"), "/processing", Permission.PROCESSING),
     (N_("Lab"), "/lab", Permission.RESULTS_WRITE),
@@ -215,7 +233,7 @@ def _in_language(value):
     """A domain error or a page module's English notice, shown in the reader's language."""
     if isinstance(value, DomainError):
         return languages.error_message(value)
-    return languages.gettext(value) if isinstance(value, str) and value else value
+    return languages.text(value)
 
 
 def render(request: Request, template: str, status_code: int = 200, *, language: str | None = None, **context):

@@ -33,6 +33,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import lab_tests, second_entry as entries
 from bloodbank.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.second_entry import ANALYSER, MANUAL, Entry, SecondEntryDisagrees
 from bloodbank.service_layer.blood.follow_up import flag_group_discrepancy, follow_up_reactive
 from bloodbank.service_layer.blood.release_facts import historical_groups
@@ -350,8 +351,8 @@ def _waits(row: TestResult) -> list[str]:
     if entry_check(row).state != entries.AWAITING:
         return []
     if row.test in entries.CLAIM_TESTS:
-        return ["typed by hand: the units are marked CMV-negative once a second entry agrees"]
-    return ["typed by hand: it counts for release once a second entry agrees"]
+        return [Text(N_("typed by hand: the units are marked CMV-negative once a second entry agrees"))]
+    return [Text(N_("typed by hand: it counts for release once a second entry agrees"))]
 
 
 def record_results_batch(uow: UnitOfWork, rows: Iterable[BatchRow | Mapping], *, source: str) -> BatchReport:
@@ -417,17 +418,17 @@ def _reactive(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]
     done = withdraw_reactive(uow, [donation.id])
     follow_up_reactive(uow, donation, lab_tests.name_of(row.test), row.outcome,
                        sorted(done.recalled + done.transfused))
-    notes = [f"{len(done.discarded)} unit(s) discarded"]
+    notes = [Text(N_("%(count)s unit(s) discarded"), count=len(done.discarded))]
     if donation.emergency:
         # Given on bedside tests alone: every patient who received it is followed up, whatever became of the unit.
         recipients = open_recipient_follow_ups(uow, donation)
         if recipients:
-            notes.append(f"{len(recipients)} recipient follow-up(s) opened")
+            notes.append(Text(N_("%(count)s recipient follow-up(s) opened"), count=len(recipients)))
     if done.recalled:
-        notes.append(f"{len(done.recalled)} issued unit(s) recalled")
+        notes.append(Text(N_("%(count)s issued unit(s) recalled"), count=len(done.recalled)))
     if done.transfused:
-        notes.append(f"{len(done.transfused)} unit(s) already transfused: lookback needed")
-    return notes + ["donor follow-up opened"]
+        notes.append(Text(N_("%(count)s unit(s) already transfused: lookback needed"), count=len(done.transfused)))
+    return notes + [Text(N_("donor follow-up opened"))]
 
 
 def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
@@ -438,7 +439,8 @@ def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
     on_record = sorted((history | {u.blood_group for u in units if u.blood_group}) - {row.value})
     if on_record:
         flag_group_discrepancy(uow, donation, row.value, on_record)
-        return ["grouping disagrees with the donor's record: donor flagged, follow-up opened, release blocked"]
+        return [Text(N_("grouping disagrees with the donor's record: donor flagged, follow-up opened, release "
+                        "blocked"))]
     if not row.final:
         return []
     if not entry_check(row).counts:
@@ -449,7 +451,7 @@ def _typing(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
         if unit.blood_group is None:
             _update_unit(uow, unit, {"blood_group": row.value, "label_verified_at": None, "label_verified_by": None},
                          f"ABO/RhD typed {row.value} on donation {donation.din}")
-            notes.append(f"unit {unit.id} grouped {row.value}")
+            notes.append(Text(N_("unit %(unit)s grouped %(group)s"), unit=unit.id, group=row.value))
     return notes
 
 
@@ -465,8 +467,9 @@ def _set_donor_group(uow: UnitOfWork, donation: Donation, group: str) -> list[st
               new={"blood_group": group, "blood_group_confirmed": True},
               reason=f"first ABO/RhD typing, donation {donation.din}")
     if declared is not None and declared != group:
-        return [f"donor's blood group confirmed as {group} (the donor had declared {declared})"]
-    return [f"donor's blood group confirmed as {group}"]
+        return [Text(N_("donor's blood group confirmed as %(group)s (the donor had declared %(declared)s)"),
+                     group=group, declared=declared)]
+    return [Text(N_("donor's blood group confirmed as %(group)s"), group=group)]
 
 
 def _cmv(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
@@ -488,7 +491,11 @@ def _cmv(uow: UnitOfWork, donation: Donation, row: TestResult) -> list[str]:
             continue
         _update_unit(uow, unit, {"cmv_negative": value}, f"CMV {row.outcome} on donation {donation.din}")
         changed += 1
-    return [f"{changed} unit(s) marked {'CMV-negative' if value else 'not CMV-negative'}"] if changed else []
+    if not changed:
+        return []
+    if value:
+        return [Text(N_("%(count)s unit(s) marked CMV-negative"), count=changed)]
+    return [Text(N_("%(count)s unit(s) marked not CMV-negative"), count=changed)]
 
 
 def _update_unit(uow: UnitOfWork, unit: Unit, values: dict, reason: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bloodbank.adapters.db.models import Unit, UnitParent
 from bloodbank.domain.errors import Conflict, InvalidInput
 from bloodbank.domain.isbt128 import Din, default_product_table
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.hold_records import carry_holds
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
@@ -55,7 +56,7 @@ def din_of(din13: str) -> Din:
 
 def product_name(code: str) -> str:
     table = default_product_table()
-    return table.get(code).name if code in table else f"{code} (not in this site's product table)"
+    return table.get(code).name if code in table else Text(N_("%(code)s (not in this site's product table)"), code=code)
 
 
 def unit_view(session: Session, unit: Unit) -> UnitView:

@@ -19,7 +19,7 @@ from bloodbank.domain import appeal_sizing as sizing
 from bloodbank.domain import mass_casualty as forecast
 
 RELEASED = ("available", "reserved", "issued", "transfused", "in_transit", "returned")
-LATER = "after 72h"  # blood usable after the forecast's horizon: it restores stock
+LATER = forecast.AFTER_HORIZON  # blood usable after the forecast's horizon: it restores stock
 WINDOW_LABELS = tuple(w.label for w in forecast.WINDOWS) + (LATER,)
 
 

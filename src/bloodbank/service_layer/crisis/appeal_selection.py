@@ -24,7 +24,9 @@ from sqlalchemy import Integer, String, any_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import AppealInvitation, Appointment, Deferral, Donation, Donor, DonorErasure
+from bloodbank.adapters.db.models import (
+    AppealInvitation, Appointment, Deferral, Donation, Donor, DonorErasure, DonorPortalChoice,
+)
 from bloodbank.domain import appeal_selection as rules
 from bloodbank.domain import eligibility, scheduling
 from bloodbank.domain.appeal_rules import AppealParameters
@@ -56,8 +58,9 @@ def _statements(dialect: str) -> dict:
             Donor.id, Donor.blood_group, Donor.latitude, Donor.longitude, Donor.last_appealed_at,
             Donor.appeal_monthly_limit, Donor.appeal_contact_from_hour, Donor.appeal_contact_until_hour,
             Donor.appeal_channels, Donor.phone, Donor.email, Donor.date_of_birth, Donor.sex,
-            DonorErasure.id.label("erased"))
-        .outerjoin(DonorErasure, DonorErasure.donor_id == Donor.id).where(_among(dialect, Donor.id)),
+            DonorErasure.id.label("erased"), DonorPortalChoice.available_until)
+        .outerjoin(DonorErasure, DonorErasure.donor_id == Donor.id)
+        .outerjoin(DonorPortalChoice, DonorPortalChoice.donor_id == Donor.id).where(_among(dialect, Donor.id)),
         "invited": select(AppealInvitation.donor_id, AppealInvitation.appeal_id, AppealInvitation.created_at)
         .where(_among(dialect, AppealInvitation.donor_id),
                or_(AppealInvitation.created_at >= bindparam("since"), AppealInvitation.appeal_id == bindparam("appeal"))),
@@ -116,6 +119,8 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
     near: set[int] = set()
     for place in sites:
         near.update(_nearest(s, place.site, sizes, cutoff, params))
+    # Who said "I can come now" is on the short list wherever they are in reach, not only if among the nearest.
+    near.update(_available(s, groups, sites, sizes, cutoff, now, params))
     if not near:
         return []
     ids = sorted(near)
@@ -140,7 +145,7 @@ def shortlist(s: Session, *, groups: Sequence[str], sites: Sequence[SiteForAppea
             last_appealed_at=row.last_appealed_at, appeals_last_30_days=invited.get(donor_id, 0),
             monthly_limit=row.appeal_monthly_limit, contact_from_hour=row.appeal_contact_from_hour,
             contact_until_hour=row.appeal_contact_until_hour,
-            last_donation=max((p.date for p in past), default=None))
+            last_donation=max((p.date for p in past), default=None), available_until=row.available_until)
         people.append(Person(candidate, row.date_of_birth, row.sex, channel, past, deferred.get(donor_id, ())))
     return people
 
@@ -185,6 +190,32 @@ def _nearest(s: Session, site: rules.SiteInReach, sizes: Mapping[str, int], cuto
     for group, near in found.items():
         near.sort(key=lambda item: item[0])
         out += [donor_id for _, donor_id in near[:sizes[group]]]
+    return out
+
+
+_AVAILABLE = (
+    select(Donor.id, Donor.latitude, Donor.longitude)
+    .join(DonorPortalChoice, DonorPortalChoice.donor_id == Donor.id)
+    .where(DonorPortalChoice.available_until > bindparam("now"), Donor.appeals_opt_in.is_(True),
+           Donor.blood_group == bindparam("group"), Donor.merged_into_id.is_(None),
+           or_(Donor.last_appealed_at.is_(None), Donor.last_appealed_at < bindparam("cutoff")))
+    .order_by(DonorPortalChoice.available_until.desc(), Donor.id)
+    .limit(bindparam("limit"))
+)
+
+
+def _available(s: Session, groups: Sequence[str], sites: Sequence[SiteForAppeal], sizes: Mapping[str, int],
+               cutoff: datetime, now: datetime, params: AppealParameters) -> list[int]:
+    """Opted-in donors of the groups whose "I can come now" still holds, in reach of a site. Few say it, and it
+    lapses in a day, so a group's read is bounded by its short list's size per site."""
+    kms = [rules.flat_km(p.site.latitude, p.site.longitude) for p in sites]
+    out = []
+    for group in groups:
+        limit = sizes.get(group, MIN_SHORTLIST) * max(len(sites), 1)
+        for donor_id, latitude, longitude in s.execute(
+                _AVAILABLE, {"now": now, "group": group, "cutoff": cutoff, "limit": limit}):
+            if latitude is not None and any(km(latitude, longitude) <= params.radius_km for km in kms):
+                out.append(donor_id)
     return out
 
 
@@ -254,7 +285,7 @@ def choose(people: Sequence[Person], *, quotas: Mapping[tuple[str, date], int], 
     wanted = {g for g, _ in quotas} | {g for g, n in (unplaced or {}).items() if n > 0}
     person_of = {p.candidate.donor_id: p for p in people}
     today = now.date()
-    ranked = rules.rank([p.candidate for p in people], [p.site for p in sites], params.radius_km, today)
+    ranked = rules.rank([p.candidate for p in people], [p.site for p in sites], params.radius_km, today, now)
     hour_at = {site_id: scheduling.to_local(now, place.zone).hour for site_id, place in by_site.items()}
     queue: dict[str, list] = {}
     for candidate, site, distance in ranked:
@@ -280,7 +311,7 @@ def choose(people: Sequence[Person], *, quotas: Mapping[tuple[str, date], int], 
             room[(site.site_id, slot_day)] -= 1
             want -= 1
             picks.append(Pick(candidate.donor_id, group, site.site_id, slot_day, person.channel,
-                              rules.reason(candidate, site, distance, slot_day, place.rule_set)))
+                              rules.reason(candidate, site, distance, slot_day, place.rule_set, now)))
         return want
 
     short: dict[str, int] = dict(unplaced or {})

@@ -223,15 +223,9 @@ def donors_needed(gap: ShortfallView, params: AppealParameters,
     mc = mc or forecast.default_parameters()
     last = forecast.WINDOWS[-1].label
     left_over = {line.group: line.left_over for line in gap.lines if line.window == last and line.kind == "red_cells"}
-    restock = sizing.restock_units(params.target_days_of_supply, params.usual_daily_use, mc.population, left_over)
-    units: dict[tuple[str, str], int] = {(k, g): n for k, g, n in gap.appeal_gap}
-    out = {}
-    for group in sizing.GROUPS:
-        out[group] = max(
-            sizing.donors_for_units(units.get((kind, group), 0) + (restock[group] if kind == "red_cells" else 0),
-                                    mc.yield_per_donation[kind].value * mc.usable_share.value)
-            for kind in forecast.KINDS)
-    return out
+    per_donor = {kind: mc.yield_per_donation[kind].value * mc.usable_share.value for kind in forecast.KINDS}
+    return sizing.donors_needed({(k, g): n for k, g, n in gap.appeal_gap}, left_over, params.target_days_of_supply,
+                                params.usual_daily_use, mc.population, per_donor)
 
 
 def _tally(s, appeal_id: int, now: datetime, occurred_at: datetime,

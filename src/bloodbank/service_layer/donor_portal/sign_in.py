@@ -110,8 +110,8 @@ def request_sign_in(uow: UnitOfWork, *, donor_number: str, date_of_birth: date, 
             translate = translate_for(donor.language) if translate_for else (lambda text: text)
             body = (portal.sign_in_email(link_base() + secret, translate) if channel == "email"
                     else portal.sign_in_sms(secret, translate))
-            enqueue(s, channel=channel, donor_id=donor.id, body=body, key=f"sign-in:{row.id}", now=now,
-                    subject=portal.SIGN_IN_SUBJECT if channel == "email" else "")
+            enqueue(s, channel=channel, donor_id=donor.id, body=body, key=portal.sign_in_key(row.id), now=now,
+                    subject=translate(portal.SIGN_IN_SUBJECT) if channel == "email" else "")
         # Which request, never whose: the entry is the same for a donor and a stranger.
         uow.audit("donor_sign_in_requested", "donor_sign_in", row.id, new={"channel": channel})
         uow.commit()

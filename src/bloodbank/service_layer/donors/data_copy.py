@@ -21,6 +21,7 @@ from bloodbank.adapters.db.models import (
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.labels.data_copy import data_copy_pdf
+from bloodbank.adapters.labels.lettering import Catalogue, lettering_in
 from bloodbank.domain.errors import NotFound
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.registry import load_donor, survivor_of
@@ -36,6 +37,7 @@ class DataCopy:
     made_at: datetime
     donor_number: str
     sections: dict[str, list[dict[str, Any]]]
+    language: str | None = None  # the language the donor reads what is written to them in; None: not chosen
 
 
 def _plain(value: Any) -> Any:
@@ -66,7 +68,7 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
             "records": [dict(
                 donor_number=r.donor_number, given_name=r.given_name, family_name=r.family_name,
                 date_of_birth=r.date_of_birth, sex=r.sex, phone=r.phone, email=r.email, address=r.address,
-                postcode=r.postcode, blood_group=r.blood_group, blood_group_confirmed=r.blood_group_confirmed,
+                postcode=r.postcode, language=r.language, blood_group=r.blood_group, blood_group_confirmed=r.blood_group_confirmed,
                 preferred_site=sites.get(r.preferred_site_id), appeals=r.appeals_opt_in, registered_at=r.created_at,
                 merged_into=next((x.donor_number for x in records if x.id == r.merged_into_id), None),
             ) for r in records],
@@ -103,7 +105,7 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
                                              .where(AdverseReaction.donation_id.in_(donation_ids)))],
             "donor_page": _donor_page(s, ids),
         }
-        number, holder_id = holder.donor_number, holder.id
+        number, holder_id, language = holder.donor_number, holder.id, holder.language
     entries, _ = audit.list_entries_for(uow.again(), role="medical_director", entity="donor", entity_ids=tuple(ids),
                                         limit=500)
     sections["changes"] = [dict(at=e.at, action=e.action, details=sorted((e.new or {}).keys()), reason=e.reason)
@@ -113,7 +115,7 @@ def data_copy(uow: UnitOfWork, *, donor_id: int) -> DataCopy:
                      reason="a copy of the donor's data was made for them")
         writer.commit()
     return DataCopy(made_at=utcnow(), donor_number=number,
-                    sections={k: [_plain(row) for row in rows] for k, rows in sections.items()})
+                    sections={k: [_plain(row) for row in rows] for k, rows in sections.items()}, language=language)
 
 
 def _donor_page(s, ids: list[int]) -> list[dict[str, Any]]:
@@ -127,10 +129,13 @@ def _donor_page(s, ids: list[int]) -> list[dict[str, Any]]:
     rows += [dict(answered_at_home_at=r.filled_at, answers=r.answers, valid_until=r.expires_at)
              for r in s.scalars(select(HomeQuestionnaire).where(HomeQuestionnaire.donor_id.in_(ids))
                                 .order_by(HomeQuestionnaire.filled_at))]
-    rows += [dict(erasure_asked_at=r.requested_at)
+    rows += [dict(erasure_asked_at=r.requested_at, outcome=r.outcome, answered_at=r.closed_at,
+                  reason_declined=r.decline_reason)
              for r in s.scalars(select(DonorErasureRequest).where(DonorErasureRequest.donor_id.in_(ids)))]
     return rows
 
 
-def data_copy_document(copy: DataCopy) -> bytes:
-    return data_copy_pdf(copy.donor_number, copy.made_at, copy.sections)
+def data_copy_document(copy: DataCopy, *, language: str | None = None, catalogue: Catalogue | None = None) -> bytes:
+    """The copy as a document in the donor's recorded language, else in `language` (the reader's)."""
+    return data_copy_pdf(copy.donor_number, copy.made_at, copy.sections,
+                         lettering_in(copy.language or language, catalogue))

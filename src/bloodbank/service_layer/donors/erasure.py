@@ -15,11 +15,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from bloodbank.adapters.db import audit_payloads, scrub
 from bloodbank.adapters.db.models import (
-    Donor, DonorErasure, DonorPortalChoice, DonorSession, DonorSignIn, ErasedIdentity, HomeQuestionnaire,
+    Donor, DonorErasure, DonorErasureRequest, DonorPortalChoice, DonorSession, DonorSignIn, ErasedIdentity, HomeQuestionnaire,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import erasure, retention
@@ -163,6 +163,7 @@ def apply_erasure(uow: UnitOfWork, holder: Donor, *, today: date, kind: str, req
     session.add(row)
     session.flush()
     session.add_all(ErasedIdentity(erasure_id=row.id, digest=digest, salt=salt) for digest, salt in fingerprints)
+    _close_requests(session, [record.id for record in scope.records], row)
     session.flush()
     session.expire(holder, ["erasure"])
     return row
@@ -232,6 +233,13 @@ def _erase_rows(session, scope: Scope) -> None:
         record.appeals_opt_in = False
     _erase_portal_rows(session, [record.id for record in scope.records])
     session.flush()
+
+
+def _close_requests(session, donor_ids: list[int], done: DonorErasure) -> None:
+    """The erasure answers a request the person filed from their page, declined before or still open."""
+    session.execute(update(DonorErasureRequest).where(DonorErasureRequest.donor_id.in_(donor_ids))
+                    .values(outcome="erased", closed_at=done.erased_at, closed_by=done.erased_by,
+                            decline_reason=None).execution_options(synchronize_session="fetch"))
 
 
 def _erase_portal_rows(session, donor_ids: list[int]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Donor, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_, Text
 from bloodbank.service_layer.donors.visits import VisitView, visit_view
 from bloodbank.service_layer.shared.clocks import clock_of_site, local_date, today_on
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -46,6 +47,7 @@ def allow_rescreen(uow: UnitOfWork, *, visit_id: int, reason: str) -> VisitView:
         return view
 
 
-def override_subject(view: VisitView) -> str:
-    """What the override's signature names."""
-    return f"a second screening today for donor {view.donor_number} after visit {view.id}"
+def override_subject(view: VisitView) -> Text:
+    """What the override's signature names: the same words on the page the signer reads and in the record."""
+    return Text(N_("a second screening today for donor %(donor)s after visit %(visit)s"),
+                donor=view.donor_number, visit=view.id)

@@ -32,7 +32,7 @@ class CallView:
     rank: int
     member: MemberView
     low_titre: bool
-    why: str  # a domain Said: English as text, in the reader's language on a page
+    why: str  # a domain `Text`: English as text, in the reader's language on a page
 
 
 @dataclass(frozen=True)

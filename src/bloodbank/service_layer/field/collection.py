@@ -28,7 +28,7 @@ from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import ConsentMissing, Conflict, DonorIneligible, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
-from bloodbank.domain.messages import N_, Sentences
+from bloodbank.domain.messages import N_, sentences
 from bloodbank.domain.processing import DEFAULT_CHOICES
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.donors.din_allocation import next_din
@@ -106,12 +106,12 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
     refusals = emergency.questionnaire_refusals(answers)
     if refusals:
         raise DonorIneligible(N_("The donor may not give now: %(reasons)s"), refusals,
-                              params={"reasons": Sentences(refusals)})
+                              params={"reasons": sentences(refusals)})
     tests = read_rapid_tests(rapid_tests)
     refusals = emergency.rapid_test_refusals(tests)
     if refusals:
         raise DonorIneligible(N_("The bedside tests do not allow this collection: %(reasons)s"), refusals,
-                              params={"reasons": Sentences(refusals)})
+                              params={"reasons": sentences(refusals)})
     bag = bags.bag_type(bag_type)
     bags.ensure_bag_fits(bag, bags.WHOLE_BLOOD)
     lot = bags.validate_lot(bag_lot)
@@ -136,10 +136,10 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
         stops = [r for r in standing.reasons if r != _AT_THE_CHAIR]
         if stops:
             raise DonorIneligible(N_("This member may not give now: %(reasons)s"), stops,
-                                  params={"reasons": Sentences(stops)})
+                                  params={"reasons": sentences(stops)})
         mismatch = emergency.group_check_refusal(facts.group, bedside_group)
         if mismatch:
-            raise DonorIneligible(mismatch.text, [mismatch], params=mismatch.params)
+            raise DonorIneligible(mismatch.template, [mismatch], params=mismatch.params)
         donor = session.get(Donor, member.donor_id)
         visit = Visit(donor_id=donor.id, site_id=site.id, status="collected", kind=bags.WHOLE_BLOOD,
                       checked_in_at=now, checked_in_by=uow.actor, questionnaire=dict(answers), eligible=True,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bloodbank.adapters.db.models import Crossmatch, Hospital, Issue
 from bloodbank.adapters.labels.compatibility_tag import CompatibilityTag, compatibility_tag_pdf
+from bloodbank.adapters.labels.lettering import Catalogue, lettering_in
 from bloodbank.domain import compatibility_tag as rules
 from bloodbank.domain.isbt128 import default_product_table, parse_din
 from bloodbank.service_layer.hospital import scope
@@ -19,7 +20,9 @@ from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
-def print_tag(uow: UnitOfWork, *, issue_id: int) -> bytes:
+def print_tag(uow: UnitOfWork, *, issue_id: int, language: str | None = None,
+              catalogue: Catalogue | None = None) -> bytes:
+    """The tag in `language`, the language of whoever prints it (the ward reads it); `catalogue` gives its words."""
     with uow:
         session = uow.session
         issue: Issue = scope.issue(uow, issue_id)
@@ -44,7 +47,7 @@ def print_tag(uow: UnitOfWork, *, issue_id: int) -> bytes:
             issued_at=issue.issued_at.astimezone(clock).replace(tzinfo=None), issued_by=issue.issued_by,
             manual_checks=view.manual_checks,
         )
-        pdf = compatibility_tag_pdf(tag)
+        pdf = compatibility_tag_pdf(tag, lettering_in(language, catalogue))
         uow.audit("print_compatibility_tag", "issue", issue.id, new={"unit": unit.din, "basis": basis})
         uow.commit()
         return pdf

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bloodbank.adapters.db.models import EmergencyIdentity, Hospital, IdentityPack, PatientIdentifier
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.labels.identity_pack import identity_pack_pdf
+from bloodbank.adapters.labels.lettering import Catalogue, lettering_in
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.messages import N_
 from bloodbank.domain.patients import emergency_number, normalize_identifier, split_identifier
@@ -112,13 +113,15 @@ def list_packs(uow: UnitOfWork, *, limit: int = 50) -> list[PackView]:
         return [_view(session, r) for r in rows]
 
 
-def pack_pdf(uow: UnitOfWork, *, pack_id: int, tubes: int = DEFAULT_TUBES) -> bytes:
-    """The pack as printed: reprinting gives the same numbers, never new ones."""
+def pack_pdf(uow: UnitOfWork, *, pack_id: int, tubes: int = DEFAULT_TUBES, language: str | None = None,
+             catalogue: Catalogue | None = None) -> bytes:
+    """The pack as printed: reprinting gives the same numbers, never new ones; its words in `language`, the
+    language of whoever prints it, looked up in `catalogue`."""
     if isinstance(tubes, bool) or not isinstance(tubes, int) or not 1 <= tubes <= MAX_TUBES:
         raise InvalidInput(N_("Print 1 to %(most)s sample tube labels per identity."), params={"most": MAX_TUBES})
     view = get_pack(uow, pack_id=pack_id)
     return identity_pack_pdf(list(view.numbers), place=view.place, hospital=view.hospital_name,
-                             printed=view.printed_at, tubes=tubes)
+                             printed=view.printed_at, tubes=tubes, lettering=lettering_in(language, catalogue))
 
 
 def _number(scanned: str) -> str:

@@ -4,6 +4,8 @@ Only a donor who asked for it is told, through the channel they prefer, and
 only where (the hospital) and when: nothing about the patient is read here,
 so nothing can be written. The idempotency key is the donation's: the second
 component of a donation, or its transfusion after its issue, adds nothing.
+The message is in the donor's own language, its days written as that language
+writes them, whoever's action (in whatever language) wrote it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bloodbank.adapters import catalogues
 from bloodbank.adapters.db.models import Donation, Donor, DonorPortalChoice, Hospital, OutboxMessage, Site, Unit
 from bloodbank.domain import donor_portal as portal, scheduling
 from bloodbank.service_layer.messaging.outbox import enqueue
@@ -44,14 +47,15 @@ def note_blood_used(session: Session, *, unit: Unit, hospital_id: int | None, no
         return
     hospital = session.get(Hospital, hospital_id) if hospital_id else None
     site = session.get(Site, hospital.site_id) if hospital and hospital.site_id else None
-    where = hospital.name if hospital else "a hospital"
     zone = scheduling.zone((hospital.time_zone if hospital else None) or (site.time_zone if site else "UTC"))
-    body = portal.blood_used_text(where=where, on=now.astimezone(zone).date(),
-                                  donated_on=donation.started_at.astimezone(zone).date())
+    translate = catalogues.translator(donor.language)
+    body = portal.blood_used_text(where=hospital.name if hospital else None, on=now.astimezone(zone).date(),
+                                  donated_on=donation.started_at.astimezone(zone).date(), translate=translate,
+                                  day=catalogues.day_writer(donor.language))
     try:
         # Two components of one donation issued at once: the second finds the first's message and adds none.
         with session.begin_nested():
             enqueue(session, channel=channel, donor_id=donor.id, body=body, key=key, now=now,
-                    subject=portal.BLOOD_USED_SUBJECT if channel == "email" else "")
+                    subject=translate(portal.BLOOD_USED_SUBJECT) if channel == "email" else "")
     except IntegrityError:
         pass

@@ -8,6 +8,12 @@ claim still stands. A gateway that fails or times out leaves the message
 pending with a later attempt (backing off); a sender killed mid-send leaves it
 to be claimed again when the lease ends, and the gateway, given the same key,
 does not send it twice. After the last attempt a message is failed, and shown.
+
+A body is sealed at rest (it holds personal links, and a sign-in's live link or
+code); once a sign-in message's fate is settled its body is blanked, since it
+is worth nothing to anyone but an intruder. What staff see of a message (its
+state, its last error) never holds its body: an error that echoes it is
+redacted before it is stored.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from bloodbank.adapters.db.models import AppealInvitation, Donor, OutboxMessage
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.messaging.errors import SendFailed
 from bloodbank.config import get_settings
+from bloodbank.domain import donor_portal as portal
 from bloodbank.service_layer.messaging.senders import Sender, configured_senders
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -106,7 +113,7 @@ def _send_one(uow: UnitOfWork, claim: Claim, senders: Mapping[str, Sender], repo
         channel, subject, body, key = message.channel, message.subject, message.body, message.idempotency_key
         withdrawn = _withdrawn(donor, invitation, address)
     if withdrawn:
-        _finish(uow, claim, status="cancelled", error=withdrawn)
+        _finish(uow, claim, status="cancelled", error=withdrawn, key=key)
         report.cancelled += 1
         return
     sender = senders.get(channel)
@@ -116,15 +123,16 @@ def _send_one(uow: UnitOfWork, claim: Claim, senders: Mapping[str, Sender], repo
         sender.send(to=address, subject=subject, body=body, key=key)
     except SendFailed as error:
         last = error.permanent or claim.attempts >= get_settings().outbox_max_attempts
-        _finish(uow, claim, status="failed" if last else "pending", error=str(error),
-                retry_at=None if last else utcnow() + backoff(claim.attempts))
-        report.errors.append(f"message {claim.id}: {error}")
+        said = redacted(str(error), body, address)
+        _finish(uow, claim, status="failed" if last else "pending", error=said,
+                retry_at=None if last else utcnow() + backoff(claim.attempts), key=key)
+        report.errors.append(f"message {claim.id}: {said}")
         if last:
             report.failed += 1
         else:
             report.retrying += 1
         return
-    _finish(uow, claim, status="sent")
+    _finish(uow, claim, status="sent", key=key)
     report.sent += 1
 
 
@@ -141,11 +149,26 @@ def _withdrawn(donor: Donor | None, invitation: AppealInvitation | None, address
     return ""
 
 
-def _finish(uow: UnitOfWork, claim: Claim, *, status: str, error: str = "", retry_at: datetime | None = None) -> None:
+def redacted(error: str, body: str, address: str | None = None) -> str:
+    """A gateway's error with the address and any link, code or token of the message's body taken out: a
+    gateway that echoes what it was sent must not put a sign-in code, or a copy of a phone or email, where
+    staff read errors."""
+    if address:
+        error = error.replace(address, "[…]")
+    for word in sorted(set(body.split()), key=len, reverse=True):
+        if len(word) >= 6 and any(c.isdigit() or c == "/" for c in word):
+            error = error.replace(word, "[…]")
+    return error
+
+
+def _finish(uow: UnitOfWork, claim: Claim, *, status: str, error: str = "", retry_at: datetime | None = None,
+            key: str = "") -> None:
     """Record the outcome, if this claim still owns the message (its attempt is the last one counted)."""
     values: dict = {"status": status, "lease_until": None, "last_error": error[:500]}
     if status == "sent":
         values["sent_at"] = utcnow()
+    if status != "pending" and portal.is_sign_in_key(key):
+        values["body"] = ""
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
     with uow:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bloodbank.adapters.db import audit_log
 from bloodbank.adapters.db.models import AuditEntry
 from bloodbank.domain import access
+from bloodbank.domain.messages import N_, Text
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -109,10 +110,12 @@ class ShownEntryView(AuditEntryView):
 def _shown(row: AuditEntry, role: str) -> ShownEntryView:
     needed = VALUES_READ_WITH.get(row.entity)
     hidden = row.entity in NEVER_SHOWN or needed is None or not access.may(role, needed)
-    withheld = f"not shown: your role does not read {row.entity.replace('_', ' ')} records" if hidden else None
+    # The record's kind is in the entry's own column: the sentence need not name it.
+    withheld = Text(N_("not shown: your role does not read these records")) if hidden else None
     if row.payload is None:
         # Erased with the personal data it held; the entry and its place in the chain remain.
-        withheld = f"erased by entry {row.erased_by}" if row.erased_by is not None else "erased"
+        withheld = Text(N_("erased by entry %(entry)s"), entry=row.erased_by) if row.erased_by is not None \
+            else Text(N_("erased"))
     return ShownEntryView(
         id=row.id, at=row.at, actor=row.actor, action=row.action, entity=row.entity, entity_id=row.entity_id,
         old=None if hidden else row.old, new=None if hidden else row.new, reason=None if hidden else row.reason,

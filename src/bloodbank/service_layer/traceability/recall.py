@@ -23,7 +23,7 @@ from bloodbank.adapters.db.models import Donation, Recall, RecallUnit, Transfusi
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 from bloodbank.service_layer.donors.deferral_lookup import donor_ids_of_person
 from bloodbank.service_layer.donors.person import find_person
 from bloodbank.service_layer.shared import unit_graph
@@ -67,19 +67,19 @@ class RecallView:
         return sum(1 for u in self.units if u.action == action)
 
 
-def recall_subject(view: RecallView) -> str:
+def recall_subject(view: RecallView) -> Text:
     """What a recall's signature names: the same words whether it was signed on a page or through the API."""
     scope = view.scope
     if "din" in scope:
         try:
-            what = f"DIN {parse_din(scope['din']).eye_readable}"
+            what = Text(N_("DIN %(din)s"), din=parse_din(scope["din"]).eye_readable)
         except InvalidInput:
-            what = f"DIN {scope['din']}"
+            what = Text(N_("DIN %(din)s"), din=scope["din"])
     elif "donor_id" in scope:
-        what = f"every donation of donor {scope.get('donor_number', scope['donor_id'])}"
+        what = Text(N_("every donation of donor %(donor)s"), donor=scope.get("donor_number", scope["donor_id"]))
     else:
-        what = "donations " + ", ".join(str(d) for d in scope.get("donation_ids", []))
-    return f"recall {view.recall_id} ({what})"
+        what = Text(N_("donations %(donations)s"), donations=", ".join(str(d) for d in scope.get("donation_ids", [])))
+    return Text(N_("recall %(recall)s (%(what)s)"), recall=view.recall_id, what=what)
 
 
 def recall(uow: UnitOfWork, *, reason: str, donor_id: int | None = None, donor_number: str | None = None,

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base
+from bloodbank.adapters.db.sealed_types import SealedText
 
 APPEAL_STATUSES = ("running", "paused", "stopped")
 INVITATION_STATUSES = ("invited", "accepted", "declined", "expired")
@@ -78,7 +79,9 @@ class OutboxMessage(Base):
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), index=True)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_invitation.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200), default="")
-    body: Mapped[str] = mapped_column(Text)
+    # Sealed: a sign-in message holds a live link or code, an appeal a personal link, and every one says to whom
+    # it goes; a copy of the database, or anyone reading the table, reads none of them.
+    body: Mapped[str] = mapped_column(SealedText("outbox_message.body"))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bloodbank.adapters.db.models.base import Base
-from bloodbank.adapters.db.sealed_types import SealedJSON
+from bloodbank.adapters.db.sealed_types import SealedJSON, SealedText
 
 
 class DonorSignIn(Base):
@@ -64,18 +64,29 @@ class DonorPortalChoice(Base):
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), primary_key=True)
     # "Your blood was used": off unless the donor asks for it.
     blood_used_opt_in: Mapped[bool] = mapped_column(default=False)
-    # "I can come now", for an emergency's call list; it lapses on its own.
-    available_until: Mapped[datetime | None]
+    # "I can come now", for an emergency's call list; it lapses on its own. Indexed: an appeal reads who said it.
+    available_until: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class DonorErasureRequest(Base):
-    """A donor asked, from their page, for their data to be erased: staff act on it through the erasure."""
+    """A donor asked, from their page, for their data to be erased: staff act on it through the erasure, which
+    closes it, or decline it with a reason the donor reads on their page. Asking again after a decline reopens it.
+    """
 
     __tablename__ = "donor_erasure_request"
+    __table_args__ = (
+        CheckConstraint("outcome IS NULL OR outcome IN ('erased', 'declined')", name="outcome_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id"), unique=True)
     requested_at: Mapped[datetime]
+    # None while open.
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    # Why staff declined, in their words to the donor: it may touch on the donor's health, so it is sealed.
+    decline_reason: Mapped[str | None] = mapped_column(SealedText("donor_erasure_request.decline_reason"))
 
 
 class HomeQuestionnaire(Base):

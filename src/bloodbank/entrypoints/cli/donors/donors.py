@@ -13,9 +13,11 @@ from rich.table import Table
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.donor_numbers import validate_donor_number
 from bloodbank.domain.errors import Conflict, InvalidInput, PossibleDuplicate
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.cli.context import clerk_errors, console, err_console, uow
 from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
+from bloodbank.service_layer.donor_portal import my_data
 from bloodbank.service_layer.donors import card as card_pdfs, data_copy as data_copies, erasure
 from bloodbank.service_layer.donors import merge as donor_merge, registry as donors, search as donor_search
 from bloodbank.service_layer.donors.registry import DonorView, DuplicateCandidate
@@ -189,7 +191,8 @@ def card(
 ) -> None:
     """Write the donor's card (credit-card size, with a barcode of the number) as a PDF."""
     with clerk_errors():
-        made = card_pdfs.donor_card_by_number(uow(), number)
+        made = card_pdfs.donor_card_by_number(uow(), number, language=languages.current(),
+                                              catalogue=languages.catalogue)
     try:
         out.write_bytes(made.pdf)
     except OSError as error:
@@ -214,7 +217,8 @@ def data_copy(
     if json_out is not None:
         json_out.write_text(json.dumps(asdict(copy), default=str, ensure_ascii=False, indent=1), encoding="utf-8")
     if pdf_out is not None:
-        pdf_out.write_bytes(data_copies.data_copy_document(copy))
+        pdf_out.write_bytes(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                      catalogue=languages.catalogue))
     held = sum(len(rows) for rows in copy.sections.values())
     console.print(f"Copy of donor {copy.donor_number}'s data written ({held} entries).")
 
@@ -223,7 +227,8 @@ def data_copy(
 @needs(P.ERASURE)
 def erase(
     number: str = typer.Argument(..., help="Donor number (any record of the person)."),
-    requested_on: Optional[str] = typer.Option(None, "--requested-on", help="The day the donor asked, YYYY-MM-DD."),
+    requested_on: Optional[str] = typer.Option(None, "--requested-on", help="The day the donor asked, YYYY-MM-DD "
+                                               "(a request filed from the donor's page gives its own)."),
     channel: Optional[str] = typer.Option(None, "--channel", help="How they asked: " + ", ".join(REQUEST_CHANNELS)),
     preview: bool = typer.Option(False, "--preview", help="Only say what would be erased and kept; change nothing."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (the signature is still asked)."),
@@ -236,6 +241,10 @@ def erase(
         if preview or statement.erased:
             return
         asked = _date(requested_on, "date of the request")
+        if asked is None and channel is None:
+            # A request the donor filed from their page gives its day and channel, as on the erasure page.
+            asked = my_data.requested_on(uow(), donor_id=statement.donor_id)
+            channel = "portal" if asked else None
         if asked is None or channel is None:
             raise InvalidInput("Say when and how the donor asked: --requested-on YYYY-MM-DD --channel "
                                + "|".join(REQUEST_CHANNELS) + ".")

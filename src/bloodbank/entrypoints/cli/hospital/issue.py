@@ -7,6 +7,7 @@ import typer
 from rich.markup import escape
 
 from bloodbank.domain.access import Permission as P
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.cli.context import clerk_errors, console, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signed
 from bloodbank.domain.errors import InvalidInput
@@ -99,7 +100,8 @@ def tag(issue_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The issue's
         out: Path = typer.Option(..., "--out", help="Where to write the tag's PDF."), actor: str = Actor) -> None:
     """Print the compatibility tag to tie to the bag: patient, unit, basis of the match, and its barcodes."""
     with clerk_errors():
-        pdf = compatibility_tag.print_tag(uow(), issue_id=issue_id)
+        pdf = compatibility_tag.print_tag(uow(), issue_id=issue_id, language=languages.current(),
+                                         catalogue=languages.catalogue)
     out.write_bytes(pdf)
     console.print(f"Compatibility tag of issue {issue_id} written to {escape(str(out))}.")
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 from bloodbank.domain.access import Permission as P
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.massive_transfusion import rules
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.cli.context import clerk_errors, console, running, uow
 from bloodbank.entrypoints.cli.identity import Actor, needs, signing_password
 from bloodbank.service_layer.hospital import identity_packs, massive_transfusion, mtp_rounds, patients
@@ -172,7 +173,8 @@ def print_pack(hospital: str = typer.Option(..., "--hospital"), count: int = typ
     """Reserve numbers for a trauma bay and write the pack's PDF."""
     with clerk_errors():
         view = identity_packs.print_pack(uow(), hospital_id=_hospital(hospital), count=count, place=place)
-        out.write_bytes(identity_packs.pack_pdf(uow(), pack_id=view.id, tubes=tubes))
+        out.write_bytes(identity_packs.pack_pdf(uow(), pack_id=view.id, tubes=tubes, language=languages.current(),
+                                                catalogue=languages.catalogue))
     console.print(f"Pack {view.id}: {view.numbers[0]} to {view.numbers[-1]}, written to {escape(str(out))}.")
 
 

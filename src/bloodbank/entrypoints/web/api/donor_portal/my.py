@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain import donor_portal as portal
-from bloodbank.domain.messages import N_
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.api.donors.donors import MAX_ID, RecordId, SaneDate, SaneDateTime, record_id
 from bloodbank.entrypoints.web.api.donors.visits import Kind
@@ -37,8 +36,6 @@ from bloodbank.service_layer.donors.data_copy import DataCopy
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/my", tags=["donor portal"])
-CARD_WORDS = {"heading": N_("BLOOD DONOR"), "thanks": N_("Thank you for giving blood voluntarily."),
-              "group": N_("blood group")}
 
 
 def client_of(request: Request) -> str:
@@ -122,19 +119,11 @@ def me(caller: DonorCaller = Depends(signed_in_donor)) -> MyRecord:
     return my_record(caller.uow(), donor_id=caller.donor_id)
 
 
-def card_words(language: str | None) -> dict[str, str] | None:
-    """The card's words in the donor's language; a right-to-left language keeps the English words, which the
-    card's fonts can print, until the card lays out right-to-left text."""
-    if language is None or languages.is_rtl(language):
-        return {}
-    languages.use(language)
-    return {key: languages.gettext(text) for key, text in CARD_WORDS.items()}
-
-
 @router.get("/card.pdf", response_class=Response, summary="The donor's card, as a PDF, in their language",
             responses={200: {"content": {"application/pdf": {}}}})
 def card(caller: DonorCaller = Depends(signed_in_donor)) -> Response:
-    made = cards.donor_card(caller.uow(), caller.donor_id, card_words(caller.donor.language or languages.current()))
+    made = cards.donor_card(caller.uow(), caller.donor_id, language=languages.current(),
+                            catalogue=languages.catalogue, qr=True)
     return Response(made.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="donor-card-{made.donor_number}.pdf"'})
 
@@ -253,7 +242,8 @@ def data(caller: DonorCaller = Depends(signed_in_donor)) -> DataCopy:
 @router.get("/data.pdf", response_class=Response, summary="Everything held about the donor, as a document",
             responses={200: {"content": {"application/pdf": {}}}})
 def data_pdf(caller: DonorCaller = Depends(signed_in_donor)) -> Response:
-    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id), media_type="application/pdf",
+    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id, language=languages.current(),
+                                             catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="donor-{caller.donor.donor_number}-data.pdf"'})
 
 

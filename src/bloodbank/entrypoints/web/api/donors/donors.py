@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.erasure import REQUEST_CHANNELS
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.api.common import MAX_ID, IdField, Page, PageParams, page_params, paginate
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -139,7 +140,8 @@ def data_copy_json(donor_id: int = record_id("donor"),
 def data_copy_pdf(donor_id: int = record_id("donor"),
                   caller: Caller = Depends(require(Permission.DATA_COPY))) -> Response:
     copy = data_copies.data_copy(caller.uow(), donor_id=donor_id)
-    return Response(data_copies.data_copy_document(copy), media_type="application/pdf",
+    return Response(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                   catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="donor-{copy.donor_number}-data.pdf"'})
 
 
@@ -170,7 +172,7 @@ def set_appeal_terms(body: AppealTerms, donor_id: int = record_id("donor"),
 @router.get("/donors/{donor_id}/card.pdf", response_class=Response, summary="The donor card, as a PDF",
             responses={200: {"content": {"application/pdf": {}}}})
 def card(donor_id: int = record_id("donor"), caller: Caller = Depends(require(Permission.DONORS_READ))) -> Response:
-    made = card_pdfs.donor_card(caller.uow(), donor_id)
+    made = card_pdfs.donor_card(caller.uow(), donor_id, language=languages.current(), catalogue=languages.catalogue)
     return Response(made.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="donor-card-{made.donor_number}.pdf"'})
 

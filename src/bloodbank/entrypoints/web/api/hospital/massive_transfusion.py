@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bloodbank.domain.access import Permission
 from bloodbank.domain.massive_transfusion import rules
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.api.common import Id, IdField, Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.service_layer.hospital import identity_packs, massive_transfusion, mtp_rounds
@@ -267,7 +268,8 @@ def list_packs(caller: Caller = PATIENTS) -> list[PackView]:
              summary="The pack to print: a wristband and tube labels per number (the same numbers every time)")
 def pack_pdf(pack_id: Id, tubes: int = Query(identity_packs.DEFAULT_TUBES, ge=1, le=identity_packs.MAX_TUBES),
              caller: Caller = REGISTER) -> Response:
-    pdf = identity_packs.pack_pdf(caller.uow(), pack_id=pack_id, tubes=tubes)
+    pdf = identity_packs.pack_pdf(caller.uow(), pack_id=pack_id, tubes=tubes, language=languages.current(),
+                                  catalogue=languages.catalogue)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="identity-pack-{pack_id}.pdf"'})
 

@@ -16,6 +16,7 @@ from bloodbank.domain.access import Permission
 from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.patients import ORDER_KINDS, ORDER_TRANSITIONS, URGENCIES
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.api.common import Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -257,7 +258,8 @@ def complete_follow_up(body: FollowUp, issue_id: Id, caller: Caller = ISSUE) -> 
             responses={200: {"content": {"application/pdf": {}}, "description": "The tag to tie to the bag."}},
             summary="The compatibility tag: patient, unit, basis of the match, and the barcodes the bedside scans")
 def compatibility_tag_pdf(issue_id: Id, caller: Caller = ISSUE) -> Response:
-    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id)
+    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id, language=languages.current(),
+                                     catalogue=languages.catalogue)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="issue-{issue_id}-tag.pdf"'})
 

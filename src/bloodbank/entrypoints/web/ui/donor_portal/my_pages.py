@@ -19,7 +19,6 @@ from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
 from bloodbank.entrypoints import languages
-from bloodbank.entrypoints.web.api.donor_portal.my import card_words
 from bloodbank.entrypoints.web.donor_security import DonorCaller, signed_in_donor
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.ui.donor_portal.pages import donor_page
@@ -50,7 +49,8 @@ def home(request: Request, caller: DonorCaller = Depends(signed_in_donor)):
 
 @router.get("/my/card.pdf")
 def card(caller: DonorCaller = Depends(signed_in_donor)):
-    made = cards.donor_card(caller.uow(), caller.donor_id, card_words(caller.donor.language or languages.current()))
+    made = cards.donor_card(caller.uow(), caller.donor_id, language=languages.current(),
+                            catalogue=languages.catalogue, qr=True)
     return Response(made.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="donor-card-{made.donor_number}.pdf"'})
 
@@ -218,7 +218,8 @@ def data_json(caller: DonorCaller = Depends(signed_in_donor)):
 
 @router.get("/my/data.pdf")
 def data_pdf(caller: DonorCaller = Depends(signed_in_donor)):
-    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id), media_type="application/pdf",
+    return Response(my_data.my_data_copy_pdf(caller.uow(), donor_id=caller.donor_id, language=languages.current(),
+                                             catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition":
                              f'attachment; filename="donor-{caller.donor.donor_number}-data.pdf"'})
 

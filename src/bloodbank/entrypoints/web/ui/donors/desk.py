@@ -16,12 +16,12 @@ from starlette.datastructures import FormData
 
 from bloodbank.config import get_settings
 from bloodbank.domain import questionnaire, scheduling
-from bloodbank.domain.access import Permission
+from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.consent import OPEN_STATUSES
 from bloodbank.domain.eligibility import DonationKind
 from bloodbank.domain.errors import DomainError, InvalidInput, PossibleDuplicate
 from bloodbank.domain.ids import MAX_ID
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
@@ -255,8 +255,9 @@ def _donor_page(request: Request, caller: Caller, donor_id: int, *, status_code:
         status=deferrals.deferral_status(caller.uow(), donor.id), upcoming=upcoming, history=history,
         open_visit=open_visit, preferred_site=site_names.get(donor.preferred_site_id),
         site_options=_site_options(caller, blank=N_("Choose the site…")), kinds=KINDS,
-        appointment_options=[("", "No appointment (walk-in)")] + [
-            (str(a.id), f"{local(a.starts_at, '%a %d %b %H:%M', own_clock=True)} at {a.site_code}")
+        appointment_options=[("", N_("No appointment (walk-in)"))] + [
+            (str(a.id), Text(N_("%(when)s at %(site)s"), when=local(a.starts_at, '%a %d %b %H:%M', own_clock=True),
+                             site=a.site_code))
             for a in upcoming if _today_there(a.starts_at)],
         check_in=chosen, merge=merge or {},
     )
@@ -317,7 +318,8 @@ def _visit_page(request: Request, caller: Caller, visit_id: int, *, status_code:
                                  reasons=caller.principal.may(Permission.DEFERRAL_REASONS))
     return render(request, "desk/visit.html", status_code=status_code, error=error, notice=notice, d=detail,
                   v=detail.visit, status_label=STATUS_LABELS.get(detail.visit.status, detail.visit.status),
-                  withdrawal_step=WITHDRAWAL_STEP.get(detail.visit.status))
+                  withdrawal_step=WITHDRAWAL_STEP.get(detail.visit.status),
+                  override_meaning=signature_meaning("override", same_day.override_subject(detail.visit)))
 
 
 @router.get("/desk/visits/{visit_id}")

@@ -15,6 +15,7 @@ from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.erasure import CHANNEL_LABELS, REQUEST_CHANNELS
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
@@ -31,7 +32,8 @@ def data_copy_document(donor_id: int = Path(..., ge=1, le=MAX_ID),
                        caller: Caller = Depends(require(Permission.DATA_COPY))):
     """The donor's right of access, from the desk: the same copy the API gives, as a document to hand over."""
     copy = data_copies.data_copy(caller.uow(), donor_id=donor_id)
-    return Response(data_copies.data_copy_document(copy), media_type="application/pdf",
+    return Response(data_copies.data_copy_document(copy, language=languages.current(),
+                                                                   catalogue=languages.catalogue), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="donor-{copy.donor_number}-data.pdf"'})
 
 def _text(form: FormData, name: str) -> str:

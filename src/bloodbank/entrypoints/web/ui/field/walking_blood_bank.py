@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bloodbank.config import get_settings
 from bloodbank.domain import walking_blood_bank as wbb
-from bloodbank.domain.access import Permission
+from bloodbank.domain.access import CHOSEN_ABOVE, THE_SITE, Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
@@ -96,7 +96,8 @@ def _board_page(request: Request, caller: Caller, site_id: int | None, *, status
                   cut_offs=cut_offs.list_cut_offs(caller.uow(), site_id=site_id) if site_id else [],
                   activations=activation.list_activations(caller.uow(), site_id=site_id) if site_id else [],
                   incidents=open_incidents, consent_version=get_settings().consent_text_version,
-                  retest_words=_retest_words)
+                  retest_words=_retest_words,
+                  cut_off_meaning=signature_meaning("supply_cut_off", board.site_name if board else THE_SITE))
 
 
 @router.get("/field")
@@ -305,7 +306,8 @@ def _issue_page(request: Request, caller: Caller, *, status_code: int = 200, err
     units = [u for u in collection.emergency_units(caller.uow()) if u.status == "quarantined"]
     return render(request, "field/issue.html", status_code=status_code, error=error, units=units,
                   unit_options=[("", N_("Choose"))] + [(str(u.unit_id), f"{u.din} {u.blood_group}") for u in units],
-                  typed=typed or {}, notice=NOTICES.get(request.query_params.get("saved", "")))
+                  typed=typed or {}, notice=NOTICES.get(request.query_params.get("saved", "")),
+                  meaning=signature_meaning(issue.ACTION, CHOSEN_ABOVE))
 
 
 @router.get("/field/issue")

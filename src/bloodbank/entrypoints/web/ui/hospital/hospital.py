@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bloodbank.domain import compatibility_tag as tag_rules, haemovigilance as hv
-from bloodbank.domain.access import Permission, signature_meaning
+from bloodbank.domain.access import CHOSEN_ABOVE, Permission, signature_meaning
 from bloodbank.domain.components import kind_name
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.isbt128 import parse_din
@@ -330,7 +330,7 @@ def _patient_page(request: Request, caller: Caller, patient_id: int, *, failed: 
                                      f"{local(g.tested_at, clock=clock)}")
                                     for g in chart.groupings if g.in_error_at is None]
                   if caller.principal.may(Permission.PATIENTS_WRITE) else [],
-                  in_error_meaning=signature_meaning("grouping_in_error", "chosen above"), **context)
+                  in_error_meaning=signature_meaning("grouping_in_error", CHOSEN_ABOVE), **context)
 
 
 def _details_page(request: Request, caller: Caller, patient_id: int, *, values: dict | None = None,
@@ -688,7 +688,7 @@ def _emergency_page(request: Request, caller: Caller, *, values: dict, status_co
                   unit_choices=[(str(u.unit_id), f"{_din(u.din)} {u.product_code} {u.blood_group}, expires "
                                                  f"{local(u.expires_at, clock=viewer_clock(request))}")
                                 for u in units],
-                  meaning=signature_meaning("emergency_release", "chosen above"), incidents=_open_incidents(caller),
+                  meaning=signature_meaning("emergency_release", CHOSEN_ABOVE), incidents=_open_incidents(caller),
                   **context)
 
 
@@ -773,7 +773,8 @@ async def return_scanned(request: Request, caller: Caller = TRANSFUSION):
 
 @router.get("/issues/{issue_id}/tag.pdf")
 def tag_pdf(issue_id: Id, caller: Caller = ISSUE):
-    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id)
+    pdf = compatibility_tag.print_tag(caller.uow(), issue_id=issue_id, language=languages.current(),
+                                     catalogue=languages.catalogue)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="issue-{issue_id}-tag.pdf"'})
 

@@ -16,6 +16,7 @@ from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.issue import IssueRefused
 from bloodbank.domain.massive_transfusion import rules
 from bloodbank.domain.messages import N_
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.templating import render
@@ -208,7 +209,8 @@ async def print_pack(request: Request, caller: Caller = REGISTER):
 
 @router.post("/identity-packs/{pack_id}/pack.pdf")
 def pack_pdf(request: Request, pack_id: int, caller: Caller = REGISTER):
-    pdf = identity_packs.pack_pdf(caller.uow(), pack_id=_id(pack_id, "identity pack"))
+    pdf = identity_packs.pack_pdf(caller.uow(), pack_id=_id(pack_id, "identity pack"), language=languages.current(),
+                                  catalogue=languages.catalogue)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="identity-pack-{pack_id}.pdf"'})
 

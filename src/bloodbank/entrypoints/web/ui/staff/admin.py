@@ -33,7 +33,8 @@ router = APIRouter()
 AUDIT_PAGE = 50
 ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in Role]
 HOSPITAL_ROLE_NAMES = frozenset(r.value for r in HOSPITAL_ROLES)
-RULE_SET_LABELS = {"who": "WHO (2012)", "eu": "EU Directive 2004/33/EC", "us-fda": "US FDA", "uk": "UK (JPAC)"}
+RULE_SET_LABELS = {"who": N_("WHO (2012)"), "eu": N_("EU Directive 2004/33/EC"), "us-fda": N_("US FDA"),
+                   "uk": N_("UK (JPAC)")}
 RULE_SET_OPTIONS = [(name, RULE_SET_LABELS.get(name, name)) for name in RULE_SETS]
 KIND_OPTIONS = [("fixed", N_("Fixed centre")), ("mobile", N_("Mobile drive"))]
 # A site's kind as the tables name it, written out so the catalogues hold it.
@@ -88,6 +89,7 @@ def _home(request: Request, caller: Caller, *, new_user: dict | None = None, sta
     people, total = users.list_users_page(caller.uow(), role=role or None, limit=200)
     site_list, site_total = sites.list_site_details(caller.uow(), limit=200)
     return render(request, "admin/home.html", status_code=status_code, error=error, notice=notice,
+                  rule_set_labels=RULE_SET_LABELS,
                   people=people, people_total=total, site_list=site_list, site_total=site_total,
                   new_user=new_user or {"username": "", "full_name": "", "role": "clerk", "site_id": ""},
                   role_options=ROLE_OPTIONS, role_filter=role, site_options=_site_options(caller),

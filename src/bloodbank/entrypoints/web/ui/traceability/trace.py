@@ -17,7 +17,7 @@ from bloodbank.domain import isbt128
 from bloodbank.domain.access import Permission, signature_meaning
 from bloodbank.domain.errors import DomainError
 from bloodbank.domain.ids import MAX_ID
-from bloodbank.domain.messages import N_
+from bloodbank.domain.messages import N_, Text
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require
@@ -61,12 +61,12 @@ def _page(request: Request, caller: Caller, *, q: str = "", found=None, status_c
                   din_display=din, may_read_results=caller.principal.may(Permission.RESULTS_READ))
 
 
-def _form_subject(form: dict) -> str:
+def _form_subject(form: dict) -> Text:
     if form.get("din"):
-        return f"the recall of DIN {din_display(form['din'])}"
+        return Text(N_("the recall of DIN %(din)s"), din=din_display(form["din"]))
     if form.get("donor_number"):
-        return f"the recall of every donation of donor {form['donor_number']}"
-    return "this recall"
+        return Text(N_("the recall of every donation of donor %(donor)s"), donor=form["donor_number"])
+    return Text(N_("this recall"))
 
 
 @router.get("/trace")
