@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bloodbank.domain import emergency_collection as emergency
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import sentences
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
 SAFE = {"feels_well": True, "fever_or_infection": False, "new_risk": False, "medication": False, "pregnant": False}
@@ -50,3 +51,15 @@ def test_a_reactive_bedside_test_stops_the_collection():
     tests = [emergency.RapidTest(m, "negative", "Kit", "Lot") for m in ("hiv", "hbv", "hcv")]
     tests.append(emergency.RapidTest("syphilis", "reactive", "Kit", "Lot"))
     assert any("reactive: do not collect" in r for r in emergency.rapid_test_refusals(tests))
+
+
+def test_a_refusal_reads_as_english_and_keeps_its_template_and_question_for_a_page_to_translate():
+    refusal = emergency.questionnaire_refusals({**SAFE, "new_risk": True})[0]
+    assert refusal.startswith("Since your last screen") and refusal.endswith("(yes): do not collect.")
+    assert refusal.template == "%(question)s (%(answer)s): do not collect."
+    assert refusal.params["question"].template.startswith("Since your last screen")
+    assert refusal.params["answer"].template == "yes"
+    mismatch = emergency.group_check_refusal("O+", "O-")
+    both = sentences([refusal, mismatch])
+    assert both == refusal + " " + mismatch
+    assert list(both.params.values()) == [refusal, mismatch]

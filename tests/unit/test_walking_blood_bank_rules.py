@@ -133,3 +133,17 @@ def test_within_a_tier_the_freshest_screen_comes_first_then_the_longest_since_do
 def test_nobody_is_proposed_without_a_patient_waiting():
     with pytest.raises(InvalidInput, match="waiting"):
         wbb.call_list([wbb.Candidate(1, good())], [], POLICY, NOW)
+
+
+def test_every_question_and_the_special_testing_text_of_the_rule_data_is_marked_for_the_catalogues():
+    read = [q.text for q in wbb.rules().questions] + [wbb.rules().special_testing_text]
+    assert sorted(read) == sorted(wbb.RULE_TEXTS)
+
+
+def test_a_reason_not_to_call_is_kept_as_a_template_with_its_figures_for_the_page_to_translate():
+    facts = wbb.MemberFacts(group=None, group_confirmations=1, titre=None, screened_at=None, screen_clear=False,
+                            last_donation=None, deferred=False, available=False)
+    state = wbb.standing(facts, wbb.policy(), datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert state.reasons[0].template == "Blood group not confirmed by %(needed)s typings (%(found)s on record)."
+    assert state.reasons[0].params == {"needed": 2, "found": 1}
+    assert state.reasons[0] == "Blood group not confirmed by 2 typings (1 on record)."

@@ -13,21 +13,23 @@ from datetime import datetime, timedelta
 
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.walking_blood_bank import rules
 
 
-def questionnaire_refusals(answers: Mapping[str, object]) -> list[str]:
+def questionnaire_refusals(answers: Mapping[str, object]) -> list[Text]:
     """Every abbreviated question answered yes or no, each with its safe answer; what stops the collection."""
     refusals = []
     for question in rules().questions:
         answer = answers.get(question.code)
         if not isinstance(answer, bool):
-            refusals.append(f"Not answered: {question.text}")
+            refusals.append(Text(N_("Not answered: %(question)s"), question=Text(question.text)))
         elif answer is not question.safe:
-            refusals.append(f"{question.text} ({'yes' if answer else 'no'}): do not collect.")
+            refusals.append(Text(N_("%(question)s (%(answer)s): do not collect."),
+                                 question=Text(question.text), answer=Text(N_("yes") if answer else N_("no"))))
     unknown = sorted(set(answers) - {q.code for q in rules().questions})
     if unknown:
-        refusals.append(f"Unknown questions: {', '.join(unknown)}.")
+        refusals.append(Text(N_("Unknown questions: %(codes)s."), codes=", ".join(unknown)))
     return refusals
 
 
@@ -42,36 +44,41 @@ class RapidTest:
     lot: str
 
 
-def rapid_test_refusals(tests: Iterable[RapidTest]) -> list[str]:
+def rapid_test_refusals(tests: Iterable[RapidTest]) -> list[Text]:
     """Each marker tested once at the bedside, negative, with its kit and lot; anything else stops the collection."""
     tests = list(tests)
     refusals = []
     seen = [t.marker for t in tests]
     for marker in rules().rapid_markers:
         if seen.count(marker) != 1:
-            refusals.append(f"Give exactly one bedside {marker.upper()} test ({seen.count(marker)} given).")
+            refusals.append(Text(N_("Give exactly one bedside %(marker)s test (%(count)s given)."),
+                                 marker=marker.upper(), count=seen.count(marker)))
     for test in tests:
         if test.marker not in rules().rapid_markers:
-            refusals.append(f"{test.marker!r} is not a bedside test: use {', '.join(rules().rapid_markers)}.")
+            refusals.append(Text(N_("'%(marker)s' is not a bedside test: use %(markers)s."),
+                                 marker=test.marker[:20], markers=", ".join(rules().rapid_markers)))
         elif test.result not in RAPID_RESULTS:
-            refusals.append(f"The {test.marker.upper()} result must be one of {', '.join(RAPID_RESULTS)}.")
+            refusals.append(Text(N_("The %(marker)s result must be one of %(results)s."),
+                                 marker=test.marker.upper(), results=", ".join(RAPID_RESULTS)))
         elif test.result != "negative":
-            refusals.append(f"The bedside {test.marker.upper()} test is {test.result}: do not collect.")
+            refusals.append(Text(N_("The bedside %(marker)s test is %(result)s: do not collect."),
+                                 marker=test.marker.upper(), result=Text(test.result)))
         if not test.kit.strip() or not test.lot.strip():
-            refusals.append(f"Record the kit and the lot of the {test.marker.upper()} test.")
+            refusals.append(Text(N_("Record the kit and the lot of the %(marker)s test."), marker=test.marker.upper()))
     return refusals
 
 
-def group_check_refusal(on_record: str | None, bedside: str) -> str | None:
+def group_check_refusal(on_record: str | None, bedside: str) -> Text | None:
     """The bedside ABO/RhD must agree with the group the panel holds; a disagreement stops the collection."""
     try:
         typed = parse_group(bedside)
     except ValueError as error:
-        return f"The bedside ABO/RhD could not be read: {error}"
+        return Text(N_("The bedside ABO/RhD could not be read: %(error)s"), error=str(error))
     if on_record is None:
-        return "The member's group is not confirmed on record: they cannot give in an emergency."
+        return Text(N_("The member's group is not confirmed on record: they cannot give in an emergency."))
     if parse_group(on_record) != typed:
-        return f"The bedside group {typed} disagrees with the group on record {parse_group(on_record)}: do not collect."
+        return Text(N_("The bedside group %(bedside)s disagrees with the group on record %(on_record)s: do not "
+                       "collect."), bedside=str(typed), on_record=str(parse_group(on_record)))
     return None
 
 

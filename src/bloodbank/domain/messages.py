@@ -52,3 +52,10 @@ class Text(str):
 
 def _text(template: str, params: dict) -> Text:
     return Text(template, **params)
+
+
+def sentences(parts) -> Text:
+    """Sentences read one after another (the reasons a collection stops): the English joined by spaces, each
+    translated on its own on a page, none built from fragments."""
+    parts = list(parts)
+    return Text(" ".join(f"%(s{i})s" for i in range(len(parts))), **{f"s{i}": p for i, p in enumerate(parts)})

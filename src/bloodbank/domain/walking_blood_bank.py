@@ -27,8 +27,20 @@ from types import MappingProxyType
 from bloodbank.domain import compatibility
 from bloodbank.domain.blood_groups import ABO, parse_group
 from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.messages import N_, Text
 
 GROUP_CONFIRMATIONS = 2  # two concordant typings from separate samples, as for a patient
+NOT_AVAILABLE = N_("Not available now.")  # the one reason that no longer stops a member at the chair
+# The rule data's words a person reads (the questions, the special testing text), marked here so the
+# catalogues hold them; a unit test keeps this list in step with the data.
+RULE_TEXTS = (
+    N_("Do you feel well today?"),
+    N_("Have you had a fever, diarrhoea or an infection in the last 2 weeks?"),
+    N_("Since your last screen, any new sexual partner, injection, tattoo, piercing or travel to a malaria area?"),
+    N_("Are you taking any medicine other than those already on your panel record?"),
+    N_("Are you pregnant, or have you been in the last 6 months?"),
+    N_("EMERGENCY USE ONLY - NOT FULLY TESTED FOR INFECTION"),
+)
 
 
 class WalkingBloodBankRulesError(ValueError):
@@ -146,8 +158,9 @@ def check_titre(value: object, antibody: str) -> int:
     """A titre is the reciprocal of a doubling dilution: 1, 2, 4 … 16384 (0 when even neat plasma does not react)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 16384 or (
             value and value & (value - 1)):
-        raise InvalidInput(f"The {antibody} titre must be the reciprocal of a doubling dilution "
-                           f"(0, 1, 2, 4 … 16384, e.g. 128 for 1:128); got {value!r}.")
+        raise InvalidInput(N_("The %(antibody)s titre must be the reciprocal of a doubling dilution "
+                              "(0, 1, 2, 4 … 16384, e.g. 128 for 1:128); got %(value)s."),
+                           params={"antibody": antibody, "value": repr(value)[:20]})
     return value
 
 
@@ -180,11 +193,15 @@ class MemberFacts:
     available: bool
 
 
+# What must be tested again, as the panel board names it.
+RETEST_WORDS = {"group": N_("group"), "screen": N_("screen"), "titre": N_("titre")}
+
+
 @dataclass(frozen=True)
 class Standing:
     callable: bool
     low_titre: bool
-    reasons: tuple[str, ...]  # why the member may not be called now
+    reasons: tuple[Text, ...]  # why the member may not be called now
     retest: tuple[str, ...]  # what must be tested again ("screen", "titre", "group")
 
     @property
@@ -198,25 +215,26 @@ def screen_current(facts: MemberFacts, policy: Policy, now: datetime) -> bool:
 
 
 def standing(facts: MemberFacts, policy: Policy, now: datetime) -> Standing:
-    reasons: list[str] = []
+    reasons: list[Text] = []
     retest: list[str] = []
     if facts.group is None or facts.group_confirmations < GROUP_CONFIRMATIONS:
-        reasons.append(f"Blood group not confirmed by {GROUP_CONFIRMATIONS} typings "
-                       f"({facts.group_confirmations} on record).")
+        reasons.append(Text(N_("Blood group not confirmed by %(needed)s typings (%(found)s on record)."),
+                            needed=GROUP_CONFIRMATIONS, found=facts.group_confirmations))
         retest.append("group")
     if facts.screened_at is None:
-        reasons.append("No full infection screen on record.")
+        reasons.append(Text(N_("No full infection screen on record.")))
         retest.append("screen")
     elif not facts.screen_clear:
-        reasons.append("The last infection screen was not clear: the member may not be called.")
+        reasons.append(Text(N_("The last infection screen was not clear: the member may not be called.")))
     elif not screen_current(facts, policy, now):
         lapsed = facts.screened_at + policy.screen_validity
-        reasons.append(f"Infection screen lapsed on {lapsed:%Y-%m-%d} (screened {facts.screened_at:%Y-%m-%d}).")
+        reasons.append(Text(N_("Infection screen lapsed on %(lapsed)s (screened %(screened)s)."),
+                            lapsed=f"{lapsed:%Y-%m-%d}", screened=f"{facts.screened_at:%Y-%m-%d}"))
         retest.append("screen")
     if facts.deferred:
-        reasons.append("Deferred.")
+        reasons.append(Text(N_("Deferred.")))
     if not facts.available:
-        reasons.append("Not available now.")
+        reasons.append(Text(NOT_AVAILABLE))
     is_o = facts.group is not None and parse_group(facts.group).abo is ABO.O
     if is_o and not titre_current(facts.titre, policy, now):
         retest.append("titre")  # not a bar to calling: a lapsed O member is a group-specific donor meanwhile
@@ -246,7 +264,7 @@ class CallEntry:
     rank: int
     low_titre: bool
     group: str
-    why: str
+    why: Text
 
 
 def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], policy: Policy, now: datetime,
@@ -259,12 +277,12 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
     """
     needs = [w for w in waiting if w.count > 0]
     if not needs:
-        raise InvalidInput("Say which patients are waiting (their group, or 'unknown'): nobody is proposed "
-                           "without a patient to give to.")
+        raise InvalidInput(N_("Say which patients are waiting (their group, or 'unknown'): nobody is proposed "
+                              "without a patient to give to."))
     unknown = any(w.group is None for w in needs)
     groups = {str(parse_group(w.group)) for w in needs if w.group is not None}
     skipped = set(skip)
-    tiers: list[tuple[int, Candidate, bool, str]] = []
+    tiers: list[tuple[int, Candidate, bool, Text]] = []
     for candidate in candidates:
         if candidate.member_id in skipped:
             continue
@@ -273,12 +291,13 @@ def call_list(candidates: Iterable[Candidate], waiting: Iterable[Waiting], polic
             continue
         group = candidate.facts.group
         if unknown and state.low_titre:
-            tiers.append((0, candidate, True, "low-titre group O whole blood for a patient of unknown group"))
+            tiers.append((0, candidate, True, Text(N_("low-titre group O whole blood for a patient of unknown group"))))
             continue
         fits = sorted(g for g in groups if compatibility.whole_blood_compatible(
             group, g, low_titer=state.low_titre))
         if fits:
-            tiers.append((1, candidate, state.low_titre, "whole blood for a patient of group " + ", ".join(fits)))
+            tiers.append((1, candidate, state.low_titre, Text(N_("whole blood for a patient of group %(groups)s"),
+                                                              groups=", ".join(fits))))
     tiers.sort(key=lambda t: (t[0], -_stamp(t[1].facts.screened_at), _stamp(t[1].facts.last_donation),
                               t[1].member_id))
     return [CallEntry(member_id=c.member_id, rank=n, low_titre=low, group=c.facts.group, why=why)

@@ -19,6 +19,7 @@ from bloodbank.adapters.db.models.walking_blood_bank import CALL_OUTCOMES
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.field.emergencies import named_emergency, still_in_force
 from bloodbank.service_layer.field.panel import MemberView, load_member, member_view
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -31,7 +32,7 @@ class CallView:
     rank: int
     member: MemberView
     low_titre: bool
-    why: str
+    why: str  # a domain `Text`: English as text, in the reader's language on a page
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,17 @@ def read_waiting(entries: Iterable[tuple[str | None, int]]) -> tuple[wbb.Waiting
     waiting = []
     for group, count in entries:
         if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= 500:
-            raise InvalidInput("Give the number of patients waiting as a whole number from 1 to 500.")
+            raise InvalidInput(N_("Give the number of patients waiting as a whole number from 1 to 500."))
         if group is None or str(group).strip().lower() in ("", "unknown", "?"):
             waiting.append(wbb.Waiting(None, count))
             continue
         try:
             waiting.append(wbb.Waiting(str(parse_group(group)), count))
         except ValueError:
-            raise InvalidInput(f"{group!r} is not a blood group: write e.g. 'O+', 'A-', or 'unknown'.") from None
+            raise InvalidInput(N_("'%(group)s' is not a blood group: write e.g. 'O+', 'A-', or 'unknown'."),
+                               params={"group": str(group)[:20]}) from None
     if not waiting:
-        raise InvalidInput("Say which patients are waiting: nobody is called without a patient to give to.")
+        raise InvalidInput(N_("Say which patients are waiting: nobody is called without a patient to give to."))
     return tuple(waiting)
 
 
@@ -71,7 +73,7 @@ def activate(uow: UnitOfWork, *, site_id: int, waiting: Iterable[tuple[str | Non
     with uow:
         session = uow.session
         if session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
+            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
         emergency = named_emergency(session, site_id, incident_id=incident_id, cut_off_id=cut_off_id)
         row = PanelActivation(site_id=site_id, incident_id=emergency.incident_id, cut_off_id=emergency.cut_off_id,
                               waiting=[{"group": w.group, "count": w.count} for w in needs],
@@ -121,16 +123,16 @@ def coming(uow: UnitOfWork, *, activation_id: int) -> list[MemberView]:
 def record_answer(uow: UnitOfWork, *, activation_id: int, member_id: int, outcome: str) -> ActivationView:
     """What the member said on the phone. A refusal is a right: it is recorded and nothing follows from it."""
     if outcome not in CALL_OUTCOMES:
-        raise InvalidInput(f"Record the answer as one of: {', '.join(CALL_OUTCOMES)}.")
+        raise InvalidInput(N_("Record the answer as one of: %(outcomes)s."), params={"outcomes": ", ".join(CALL_OUTCOMES)})
     with uow:
         session = uow.session
         activation = _activation(uow, activation_id, lock=True)
         member = load_member(session, member_id)
         if member.site_id != activation.site_id:
-            raise InvalidInput(f"Panel member {member_id} is not on this site's panel.")
+            raise InvalidInput(N_("Panel member %(member)s is not on this site's panel."), params={"member": member_id})
         answered = _answers(uow, activation.id)
         if any(m == member_id and o in ANSWERED for m, o, _ in answered):
-            raise Conflict("This member has already answered this call.")
+            raise Conflict(N_("This member has already answered this call."))
         row = PanelCall(activation_id=activation.id, member_id=member_id, outcome=outcome, recorded_at=utcnow(),
                         recorded_by=uow.actor)
         session.add(row)
@@ -146,7 +148,7 @@ def _activation(uow: UnitOfWork, activation_id: int, *, lock: bool = False) -> P
     statement = select(PanelActivation).where(PanelActivation.id == activation_id)
     row = uow.session.execute(statement.with_for_update() if lock else statement).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"No activation {activation_id}.")
+        raise NotFound(N_("No activation %(activation)s."), params={"activation": activation_id})
     return row
 
 

@@ -28,6 +28,7 @@ from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import ConsentMissing, Conflict, DonorIneligible, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_, sentences
 from bloodbank.domain.processing import DEFAULT_CHOICES
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.donors.din_allocation import next_din
@@ -39,7 +40,7 @@ from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # What still keeps a member from giving when they are at the chair: being unavailable no longer does.
-_AT_THE_CHAIR = "Not available now."
+_AT_THE_CHAIR = wbb.NOT_AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
                          bedside_group: str, bag_type: str, bag_lot: str, volume_ml: int,
                          anticoagulant: str = "CPDA-1") -> EmergencyUnitView:
     if confirmed_by_donor is not True:
-        raise ConsentMissing("No collection without the donor's own consent: they must confirm it themselves.")
+        raise ConsentMissing(N_("No collection without the donor's own consent: they must confirm it themselves."))
     for name, value in (("activation", activation_id), ("panel member", member_id)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise InvalidInput(f"The {name} must be given by its number.")
@@ -98,42 +99,47 @@ def collect_in_emergency(uow: UnitOfWork, *, activation_id: int, member_id: int,
     if not isinstance(bedside_group, str) or not isinstance(bag_type, str) or not isinstance(anticoagulant, str):
         raise InvalidInput("Give the bedside group, the bag and the anticoagulant as text.")
     if consent_text_version != get_settings().consent_text_version:
-        raise InvalidInput(f"Consent text version {consent_text_version!r} is not the current one "
-                           f"({get_settings().consent_text_version}): show the donor the current text.")
+        raise InvalidInput(N_("Consent text version '%(version)s' is not the current one (%(current)s): show the donor "
+                              "the current text."),
+                           params={"version": str(consent_text_version)[:40],
+                                   "current": get_settings().consent_text_version})
     refusals = emergency.questionnaire_refusals(answers)
     if refusals:
-        raise DonorIneligible("The donor may not give now: " + " ".join(refusals), refusals)
+        raise DonorIneligible(N_("The donor may not give now: %(reasons)s"), refusals,
+                              params={"reasons": sentences(refusals)})
     tests = read_rapid_tests(rapid_tests)
     refusals = emergency.rapid_test_refusals(tests)
     if refusals:
-        raise DonorIneligible("The bedside tests do not allow this collection: " + " ".join(refusals), refusals)
+        raise DonorIneligible(N_("The bedside tests do not allow this collection: %(reasons)s"), refusals,
+                              params={"reasons": sentences(refusals)})
     bag = bags.bag_type(bag_type)
     bags.ensure_bag_fits(bag, bags.WHOLE_BLOOD)
     lot = bags.validate_lot(bag_lot)
     bags.check_volume_is_plausible(volume_ml, "volume")
     if anticoagulant not in wbb.rules().stored_days:
-        raise InvalidInput(f"Unknown anticoagulant {anticoagulant!r}: use one of "
-                           f"{', '.join(wbb.rules().stored_days)}.")
+        raise InvalidInput(N_("Unknown anticoagulant '%(anticoagulant)s': use one of %(known)s."),
+                           params={"anticoagulant": anticoagulant[:40], "known": ", ".join(wbb.rules().stored_days)})
     with uow:
         session = uow.session
         activation = session.get(PanelActivation, activation_id)
         if activation is None:
-            raise NotFound(f"No activation {activation_id}.")
+            raise NotFound(N_("No activation %(activation)s."), params={"activation": activation_id})
         named_emergency(session, activation.site_id, incident_id=activation.incident_id,
                         cut_off_id=activation.cut_off_id)
         member = load_member(session, member_id, lock=True)
         if member.site_id != activation.site_id or member.withdrawn_at is not None:
-            raise Conflict("Only a member of this site's panel, who has not withdrawn, gives in an emergency.")
+            raise Conflict(N_("Only a member of this site's panel, who has not withdrawn, gives in an emergency."))
         site = session.get(Site, member.site_id)
         now = utcnow()
         facts = member_facts(session, member, site, now)
         standing = wbb.standing(facts, site_policy(site), now)
         stops = [r for r in standing.reasons if r != _AT_THE_CHAIR]
         if stops:
-            raise DonorIneligible("This member may not give now: " + " ".join(stops), stops)
+            raise DonorIneligible(N_("This member may not give now: %(reasons)s"), stops,
+                                  params={"reasons": sentences(stops)})
         mismatch = emergency.group_check_refusal(facts.group, bedside_group)
         if mismatch:
-            raise DonorIneligible(mismatch, [mismatch])
+            raise DonorIneligible(mismatch.template, [mismatch], params=mismatch.params)
         donor = session.get(Donor, member.donor_id)
         visit = Visit(donor_id=donor.id, site_id=site.id, status="collected", kind=bags.WHOLE_BLOOD,
                       checked_in_at=now, checked_in_by=uow.actor, questionnaire=dict(answers), eligible=True,
@@ -180,12 +186,12 @@ def refrigerate(uow: UnitOfWork, *, unit_id: int) -> EmergencyUnitView:
         session = uow.session
         unit = unit_moves.load_unit(session, unit_id, lock=True)
         if not unit.emergency_use:
-            raise InvalidInput(f"Unit {unit.din} was not collected in an emergency.")
+            raise InvalidInput(N_("Unit %(din)s was not collected in an emergency."), params={"din": unit.din})
         if unit.refrigerated_at is not None:
-            raise Conflict(f"Unit {unit.din} was already refrigerated.")
+            raise Conflict(N_("Unit %(din)s was already refrigerated."), params={"din": unit.din})
         if unit.status != UnitStatus.QUARANTINED.value:
-            raise Conflict(f"Unit {unit.din} is {unit.status.replace('_', ' ')}: only a unit on the shelf is "
-                           "refrigerated.")
+            raise Conflict(N_("Unit %(din)s is %(status)s: only a unit on the shelf is refrigerated."),
+                           params={"din": unit.din, "status": unit.status.replace("_", " ")})
         at = utcnow()
         expires = emergency.stored_expiry(unit.collected_at, at, unit.anticoagulant or "")
         old = {"expires_at": unit.expires_at, "refrigerated_at": None}

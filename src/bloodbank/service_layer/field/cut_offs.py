@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import Site, SupplyCutOff
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.field.emergencies import active_cut_off
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
@@ -46,14 +47,14 @@ def declare_cut_off(uow: UnitOfWork, *, site_id: int, reason: str) -> CutOffView
     """Signed by the medical director (`signatures.signed_act`): the entry points wrap this call."""
     reason = clean_text(reason or "", "the reason", 1000, multiline=True).strip()
     if not reason:
-        raise InvalidInput("Say why tested blood cannot reach the site (e.g. 'road cut, no resupply for 48 h').")
+        raise InvalidInput(N_("Say why tested blood cannot reach the site (e.g. 'road cut, no resupply for 48 h')."))
     with uow:
         session = uow.session
         site = session.get(Site, site_id)
         if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
         if active_cut_off(session, site_id) is not None:
-            raise Conflict(f"A supply cut-off is already in force at {site.name}.")
+            raise Conflict(N_("A supply cut-off is already in force at %(site)s."), params={"site": site.name})
         row = SupplyCutOff(site_id=site_id, reason=reason, declared_at=utcnow(), declared_by=uow.actor)
         session.add(row)
         session.flush()
@@ -70,9 +71,9 @@ def end_cut_off(uow: UnitOfWork, *, cut_off_id: int) -> CutOffView:
         row = session.execute(select(SupplyCutOff).where(SupplyCutOff.id == cut_off_id).with_for_update()
                               ).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"No supply cut-off {cut_off_id}.")
+            raise NotFound(N_("No supply cut-off %(cut_off)s."), params={"cut_off": cut_off_id})
         if row.ended_at is not None:
-            raise Conflict(f"Supply cut-off {cut_off_id} already ended.")
+            raise Conflict(N_("Supply cut-off %(cut_off)s already ended."), params={"cut_off": cut_off_id})
         row.ended_at, row.ended_by = utcnow(), uow.actor
         session.flush()
         uow.audit("end", "supply_cut_off", row.id, old={"ended_at": None}, new={"ended_at": row.ended_at})
@@ -94,5 +95,5 @@ def get_cut_off(uow: UnitOfWork, cut_off_id: int) -> CutOffView:
     with uow:
         row = uow.session.get(SupplyCutOff, cut_off_id)
         if row is None:
-            raise NotFound(f"No supply cut-off {cut_off_id}.")
+            raise NotFound(N_("No supply cut-off %(cut_off)s."), params={"cut_off": cut_off_id})
         return _view(row, uow.session.get(Site, row.site_id))

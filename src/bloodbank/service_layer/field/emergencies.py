@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import Incident, PanelActivation, SupplyCutOff
 from bloodbank.domain.errors import Conflict, NotFound
+from bloodbank.domain.messages import N_
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,22 @@ def named_emergency(session: Session, site_id: int, *, incident_id: int | None,
                     cut_off_id: int | None) -> InForce:
     """The incident or cut-off the caller names, refused unless it is in force now."""
     if (incident_id is None) == (cut_off_id is None):
-        raise Conflict("Name the open incident or the supply cut-off in force (one of them): the walking blood "
-                       "bank is called only in an emergency.")
+        raise Conflict(N_("Name the open incident or the supply cut-off in force (one of them): the walking blood "
+                          "bank is called only in an emergency."))
     if incident_id is not None:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise NotFound(f"There is no incident {incident_id}.")
+            raise NotFound(N_("There is no incident %(incident)s."), params={"incident": incident_id})
         if incident.status != "declared":
-            raise Conflict(f"Incident {incident_id} is closed: the walking blood bank is no longer called for it.")
+            raise Conflict(N_("Incident %(incident)s is closed: the walking blood bank is no longer called for it."),
+                           params={"incident": incident_id})
         return InForce(incident.id, None)
     cut_off = session.get(SupplyCutOff, cut_off_id)
     if cut_off is None or cut_off.site_id != site_id:
-        raise NotFound(f"There is no supply cut-off {cut_off_id} at this site.")
+        raise NotFound(N_("There is no supply cut-off %(cut_off)s at this site."), params={"cut_off": cut_off_id})
     if cut_off.ended_at is not None:
-        raise Conflict(f"Supply cut-off {cut_off_id} has ended: the walking blood bank is no longer called.")
+        raise Conflict(N_("Supply cut-off %(cut_off)s has ended: the walking blood bank is no longer called."),
+                       params={"cut_off": cut_off_id})
     return InForce(None, cut_off.id)
 
 

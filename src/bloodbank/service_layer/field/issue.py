@@ -18,6 +18,7 @@ from bloodbank.domain import access
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.field_issue import FieldIssueFacts, field_issue_refusals
 from bloodbank.domain.issue import Refusal, bedside_checks
+from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.field.emergencies import still_in_force
 from bloodbank.service_layer.hospital import scope
@@ -37,7 +38,7 @@ def issue_not_fully_tested(uow: UnitOfWork, *, signer_id: int, password: str, un
                            scanned_product: str | None = None) -> IssueView:
     reason = clean_text(reason or "", "reason", 500).strip().rstrip(".")
     if not reason:
-        raise InvalidInput("Say why you accept the risk of blood not fully tested (\"because …\").")
+        raise InvalidInput(N_("Say why you accept the risk of blood not fully tested (\"because …\")."))
     # A wrong password is logged and stops here, before anything is read for the issue.
     check_signer(uow.again(), user_id=signer_id, password=password, action=ACTION)
     with uow:
@@ -105,5 +106,5 @@ def signed_issues(uow: UnitOfWork, *, unit_id: int) -> list[tuple[int, str, str]
             select(Issue.id, Signature.signer_name, Signature.meaning).join(Signature, Signature.id == Issue.signature_id)
             .where(Issue.unit_id == unit_id)).all()
         if not rows and uow.session.get(Unit, unit_id) is None:
-            raise NotFound(f"No unit with id {unit_id}.")
+            raise NotFound(N_("No unit with id %(unit_id)s."), params={"unit_id": unit_id})
         return [tuple(r) for r in rows]

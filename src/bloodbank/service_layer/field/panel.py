@@ -14,6 +14,7 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.config import get_settings
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.errors import ConsentMissing, Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_erased, survivor
 from bloodbank.service_layer.field.member_facts import member_facts, site_policy
@@ -66,7 +67,7 @@ def member_view(session: Session, member: PanelMember, site: Site, now: datetime
 def _site(session: Session, site_id: int) -> Site:
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"No site with id {site_id}.")
+        raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
     return site
 
 
@@ -74,7 +75,7 @@ def load_member(session: Session, member_id: int, *, lock: bool = False) -> Pane
     statement = select(PanelMember).where(PanelMember.id == member_id)
     member = session.execute(statement.with_for_update() if lock else statement).scalar_one_or_none()
     if member is None:
-        raise NotFound(f"No panel member {member_id}.")
+        raise NotFound(N_("No panel member %(member)s."), params={"member": member_id})
     return member
 
 
@@ -82,25 +83,27 @@ def join_panel(uow: UnitOfWork, *, site_id: int, donor_id: int, text_version: st
                confirmed_by_donor: bool) -> MemberView:
     """The volunteer's own consent to be called at any hour; nobody joins on another's word."""
     if confirmed_by_donor is not True:
-        raise ConsentMissing("Only the volunteer can join the panel: they must confirm their own consent to be "
-                             "called at any hour.")
+        raise ConsentMissing(N_("Only the volunteer can join the panel: they must confirm their own consent to be "
+                                "called at any hour."))
     current = get_settings().consent_text_version
     if text_version != current:
-        raise InvalidInput(f"Consent text version {text_version!r} is not the current one ({current}): show the "
-                           "volunteer the current text.")
+        raise InvalidInput(N_("Consent text version '%(version)s' is not the current one (%(current)s): show the "
+                              "volunteer the current text."),
+                           params={"version": str(text_version)[:40], "current": current})
     with uow:
         session = uow.session
         site = _site(session, site_id)
         ensure_not_erased(session, donor_id)
         donor = survivor(session, session.get(Donor, donor_id))
         if donor is None:
-            raise NotFound(f"No donor with id {donor_id}.")
+            raise NotFound(N_("No donor with id %(donor_id)s."), params={"donor_id": donor_id})
         now = utcnow()
         member = session.execute(select(PanelMember).where(PanelMember.site_id == site_id,
                                                            PanelMember.donor_id == donor.id).with_for_update()
                                  ).scalar_one_or_none()
         if member is not None and member.withdrawn_at is None:
-            raise Conflict(f"Donor {donor.donor_number} is already on the panel of {site.name}.")
+            raise Conflict(N_("Donor %(number)s is already on the panel of %(site)s."),
+                           params={"number": donor.donor_number, "site": site.name})
         if member is None:
             member = PanelMember(site_id=site_id, donor_id=donor.id, consent_text_version=text_version,
                                  joined_at=now, recorded_by=uow.actor, available=True, availability_note="")
@@ -123,7 +126,7 @@ def withdraw_from_panel(uow: UnitOfWork, *, member_id: int) -> MemberView:
         session = uow.session
         member = load_member(session, member_id, lock=True)
         if member.withdrawn_at is not None:
-            raise Conflict("This volunteer already withdrew from the panel.")
+            raise Conflict(N_("This volunteer already withdrew from the panel."))
         member.withdrawn_at = utcnow()
         session.flush()
         uow.audit("withdraw", "panel_member", member.id, old={"withdrawn_at": None},
@@ -139,7 +142,7 @@ def set_availability(uow: UnitOfWork, *, member_id: int, available: bool, note: 
         session = uow.session
         member = load_member(session, member_id, lock=True)
         if member.withdrawn_at is not None:
-            raise Conflict("This volunteer withdrew from the panel.")
+            raise Conflict(N_("This volunteer withdrew from the panel."))
         old = {"available": member.available, "availability_note": member.availability_note}
         member.available, member.availability_note = bool(available), note
         session.flush()

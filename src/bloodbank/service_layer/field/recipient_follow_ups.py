@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bloodbank.adapters.db.models import Donation, RecipientFollowUp
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.hospital.scope import hospitals_visible
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -60,16 +61,16 @@ def recipient_follow_ups(uow: UnitOfWork, *, open_only: bool = True) -> list[Rec
 def close_recipient_follow_up(uow: UnitOfWork, *, follow_up_id: int, outcome: str) -> RecipientFollowUpView:
     outcome = clean_text(outcome, "outcome", 2000, multiline=True)
     if not outcome:
-        raise InvalidInput("Write what was done for the patient (tested, treated, told).")
+        raise InvalidInput(N_("Write what was done for the patient (tested, treated, told)."))
     with uow:
         s = uow.session
         row = s.execute(select(RecipientFollowUp).where(RecipientFollowUp.id == follow_up_id,
                                                         hospitals_visible(uow.scope, RecipientFollowUp.hospital_id))
                         .with_for_update()).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"No recipient follow-up {follow_up_id}.")
+            raise NotFound(N_("No recipient follow-up %(follow_up)s."), params={"follow_up": follow_up_id})
         if row.closed_at is not None:
-            raise Conflict(f"Recipient follow-up {follow_up_id} is already closed.")
+            raise Conflict(N_("Recipient follow-up %(follow_up)s is already closed."), params={"follow_up": follow_up_id})
         row.closed_at, row.closed_by, row.outcome = utcnow(), uow.actor, outcome
         s.flush()
         uow.audit("close", "recipient_follow_up", row.id, old={"closed_at": None},

@@ -12,6 +12,7 @@ from bloodbank.adapters.db.models import Donation, Donor, Titre
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -39,9 +40,9 @@ def record_titre(uow: UnitOfWork, *, anti_a: int, anti_b: int, donor_id: int | N
     now = utcnow()
     tested_at = tested_at or now
     if tested_at.tzinfo is None:
-        raise InvalidInput("Give the time the titre was measured with its time zone.")
+        raise InvalidInput(N_("Give the time the titre was measured with its time zone."))
     if tested_at > now:
-        raise InvalidInput("A titre cannot be measured in the future.")
+        raise InvalidInput(N_("A titre cannot be measured in the future."))
     with uow:
         session = uow.session
         if donation_id is not None:
@@ -52,7 +53,7 @@ def record_titre(uow: UnitOfWork, *, anti_a: int, anti_b: int, donor_id: int | N
                 raise InvalidInput(f"Donation {donation_id} is not the donor's.")
             donor_id = donation.donor_id
         if donor_id is None or session.get(Donor, donor_id) is None:
-            raise NotFound("Name the donor (or the donation) the titre was measured for.")
+            raise NotFound(N_("Name the donor (or the donation) the titre was measured for."))
         row = Titre(donor_id=donor_id, donation_id=donation_id, anti_a=anti_a, anti_b=anti_b, tested_at=tested_at,
                     recorded_at=now, recorded_by=uow.actor)
         session.add(row)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bloodbank.domain.access import Permission
-from bloodbank.domain.collection import REACTION_KINDS, SEVERITIES
+from bloodbank.domain.collection import BAG_TYPES, REACTION_KINDS, SEVERITIES
 from bloodbank.domain.errors import DomainError, InvalidInput
 from bloodbank.domain.ids import MAX_ID
 from bloodbank.domain.messages import N_
@@ -23,15 +23,19 @@ MAX_TEXT = 2000
 COLLECT = require(Permission.COLLECTION)
 
 DONE = {
-    "started": "Collection started. Print the DIN labels and label the bag and every sample tube before the "
-               "needle goes in.",
-    "finished": "Collection finished: the bag goes to processing.",
-    "aborted": "Collection stopped. The DIN stays used and is never given again.",
-    "reaction": "Adverse reaction recorded.",
+    "started": N_("Collection started. Print the DIN labels and label the bag and every sample tube before the "
+                  "needle goes in."),
+    "finished": N_("Collection finished: the bag goes to processing."),
+    "aborted": N_("Collection stopped. The DIN stays used and is never given again."),
+    "reaction": N_("Adverse reaction recorded."),
 }
 STATUS_WORDS = {"in_progress": N_("Bag filling"), "complete": N_("Complete"), "aborted": N_("Stopped")}
-KIND_OPTIONS = [("", "Choose…")] + [(k.code, k.description) for k in REACTION_KINDS]
-SEVERITY_OPTIONS = [("", "Choose…")] + [(s, s.capitalize()) for s in SEVERITIES]
+KIND_OPTIONS = [("", N_("Choose…"))] + [(k.code, k.description) for k in REACTION_KINDS]
+SEVERITY_WORDS = dict(zip(SEVERITIES, (N_("Mild"), N_("Moderate"), N_("Severe")), strict=True))
+SEVERITY_OPTIONS = [("", N_("Choose…"))] + list(SEVERITY_WORDS.items())
+# A recorded reaction and a bag as the page names them, looked up in the reader's catalogue.
+REACTION_WORDS = {k.code: k.description for k in REACTION_KINDS}
+BAG_WORDS = {b.code: b.description for b in BAG_TYPES}
 
 
 def _id(what: str):
@@ -67,7 +71,8 @@ def _visit_page(request: Request, caller: Caller, visit_id: int, *, typed: dict 
     return render(request, "collection/visit.html", status_code=status_code, error=error, notice=notice,
                   visit=visit, typed=typed or {}, status_words=STATUS_WORDS,
                   bag_options=[(b.code, b.description) for b in visit.bag_types],
-                  kind_options=KIND_OPTIONS, severity_options=SEVERITY_OPTIONS)
+                  kind_options=KIND_OPTIONS, severity_options=SEVERITY_OPTIONS, reaction_words=REACTION_WORDS,
+                  severity_words=SEVERITY_WORDS, bag_words=BAG_WORDS)
 
 
 @router.get("/collection/visits/{visit_id}")

@@ -15,9 +15,11 @@ from bloodbank.domain import walking_blood_bank as wbb
 from bloodbank.domain.access import CHOSEN_ABOVE, THE_SITE, Permission, signature_meaning
 from bloodbank.domain.errors import DomainError, InvalidInput, NotFound
 from bloodbank.domain.ids import MAX_ID
+from bloodbank.domain.messages import N_
 from bloodbank.entrypoints.web.errors import status_for
 from bloodbank.entrypoints.web.security import Caller, require, require_any
 from bloodbank.entrypoints.web.signing import signed
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.templating import render
 from bloodbank.service_layer.blood import labels, retrospective
 from bloodbank.service_layer.crisis import incidents
@@ -32,11 +34,18 @@ PANEL = Depends(require(Permission.PANEL))
 ACTIVATE = Depends(require(Permission.PANEL_ACTIVATE))
 COLLECT = Depends(require(Permission.EMERGENCY_COLLECTION))
 SIGN_RISK = Depends(require(Permission.ISSUE_NOT_FULLY_TESTED))
-NOTICES = {"joined": "The volunteer joined the panel.", "withdrawn": "The volunteer withdrew: they will not be called.",
-           "cut_off": "Supply cut-off declared. Your signature is recorded.", "ended": "Supply cut-off ended.",
-           "answered": "Answer recorded.", "collected": "Collected. Print the label and put it on the bag.",
-           "refrigerated": "Refrigerated: stored whole blood.", "issued": "Issued under your signature.",
-           "closed": "Follow-up closed.", "titre": "Titre recorded.", "availability": "Availability recorded."}
+NOTICES = {"joined": N_("The volunteer joined the panel."),
+           "withdrawn": N_("The volunteer withdrew: they will not be called."),
+           "cut_off": N_("Supply cut-off declared. Your signature is recorded."),
+           "ended": N_("Supply cut-off ended."), "answered": N_("Answer recorded."),
+           "collected": N_("Collected. Print the label and put it on the bag."),
+           "refrigerated": N_("Refrigerated: stored whole blood."), "issued": N_("Issued under your signature."),
+           "closed": N_("Follow-up closed."), "titre": N_("Titre recorded."),
+           "availability": N_("Availability recorded.")}
+# What an id names, in the messages "Choose the …" and "There is no … 12".
+SITE, MEMBER, CUT_OFF, INCIDENT, ACTIVATION, UNIT, PATIENT, FOLLOW_UP = (
+    N_("site"), N_("panel member"), N_("cut-off"), N_("incident"), N_("activation"), N_("unit"), N_("patient"),
+    N_("follow-up"))
 TRACE = Depends(require(Permission.TRACE))
 RESULTS = Depends(require(Permission.RESULTS_READ))
 CALLS = Depends(require_any(Permission.PANEL, Permission.EMERGENCY_COLLECTION))
@@ -47,9 +56,9 @@ def _id(text: object, what: str) -> int:
     try:
         number = int(str(text or "").strip())
     except ValueError:
-        raise InvalidInput(f"Choose the {what}.") from None
+        raise InvalidInput(N_("Choose the %(what)s."), params={"what": what}) from None
     if not 1 <= number <= MAX_ID:
-        raise NotFound(f"There is no {what} {number}.")
+        raise NotFound(N_("There is no %(what)s %(number)s."), params={"what": what, "number": number})
     return number
 
 
@@ -63,6 +72,11 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _site_options(caller: Caller) -> list[tuple[str, str]]:
     return [(str(s.id), f"{s.code} · {s.name}") for s in sites.list_sites(caller.uow())]
+
+
+def _retest_words(retest) -> str:
+    """What a member must have tested again, in the reader's words."""
+    return ", ".join(languages.gettext(wbb.RETEST_WORDS.get(w, w)) for w in retest)
 
 
 def _board_page(request: Request, caller: Caller, site_id: int | None, *, status_code: int = 200,
@@ -82,39 +96,40 @@ def _board_page(request: Request, caller: Caller, site_id: int | None, *, status
                   cut_offs=cut_offs.list_cut_offs(caller.uow(), site_id=site_id) if site_id else [],
                   activations=activation.list_activations(caller.uow(), site_id=site_id) if site_id else [],
                   incidents=open_incidents, consent_version=get_settings().consent_text_version,
+                  retest_words=_retest_words,
                   cut_off_meaning=signature_meaning("supply_cut_off", board.site_name if board else THE_SITE))
 
 
 @router.get("/field")
 def board(request: Request, site_id: str = "", caller: Caller = PANEL):
-    return _board_page(request, caller, _optional_id(site_id, "site"))
+    return _board_page(request, caller, _optional_id(site_id, SITE))
 
 
 @router.post("/field/sites/{site_id}/panel")
 async def join(request: Request, site_id: int, caller: Caller = PANEL):
     form = await _form(request)
-    site_id = _id(site_id, "site")
+    site_id = _id(site_id, SITE)
     try:
         donor = search.find_donor_by_number(caller.uow(), form.get("donor_number", ""))
         panel.join_panel(caller.uow(), site_id=site_id, donor_id=donor.id,
                          text_version=form.get("consent_version", ""),
                          confirmed_by_donor=form.get("confirmed_by_donor") == "on")
     except DomainError as failure:
-        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure.message,
+        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure,
                            typed=form)
     return RedirectResponse(f"/field?site_id={site_id}&saved=joined", status_code=303)
 
 
 @router.post("/field/panel/{member_id}/withdraw")
 def withdraw(request: Request, member_id: int, caller: Caller = PANEL):
-    view = panel.withdraw_from_panel(caller.uow(), member_id=_id(member_id, "panel member"))
+    view = panel.withdraw_from_panel(caller.uow(), member_id=_id(member_id, MEMBER))
     return RedirectResponse(f"/field?site_id={view.site_id}&saved=withdrawn", status_code=303)
 
 
 @router.post("/field/panel/{member_id}/availability")
 async def availability(request: Request, member_id: int, caller: Caller = PANEL):
     form = await _form(request)
-    view = panel.set_availability(caller.uow(), member_id=_id(member_id, "panel member"),
+    view = panel.set_availability(caller.uow(), member_id=_id(member_id, MEMBER),
                                   available=form.get("available") == "yes", note=form.get("note", ""))
     return RedirectResponse(f"/field?site_id={view.site_id}&saved=availability", status_code=303)
 
@@ -122,20 +137,21 @@ async def availability(request: Request, member_id: int, caller: Caller = PANEL)
 def _titre_value(text: str, antibody: str) -> int:
     text = (text or "").strip().removeprefix("1:")
     if not text.isdigit():
-        raise InvalidInput(f"Give the {antibody} titre as a number, e.g. 128 for 1:128.")
+        raise InvalidInput(N_("Give the %(antibody)s titre as a number, e.g. 128 for 1:128."),
+                           params={"antibody": antibody})
     return int(text)
 
 
 @router.post("/field/sites/{site_id}/titres")
 async def record_titre(request: Request, site_id: int, caller: Caller = PANEL):
     form = await _form(request)
-    site_id = _id(site_id, "site")
+    site_id = _id(site_id, SITE)
     try:
         donor = search.find_donor_by_number(caller.uow(), form.get("titre_donor_number", ""))
         titres.record_titre(caller.uow(), donor_id=donor.id, anti_a=_titre_value(form.get("anti_a", ""), "anti-A"),
                             anti_b=_titre_value(form.get("anti_b", ""), "anti-B"))
     except DomainError as failure:
-        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure.message,
+        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure,
                            typed=form)
     return RedirectResponse(f"/field?site_id={site_id}&saved=titre", status_code=303)
 
@@ -143,20 +159,20 @@ async def record_titre(request: Request, site_id: int, caller: Caller = PANEL):
 @router.post("/field/sites/{site_id}/cut-offs")
 async def declare_cut_off(request: Request, site_id: int, caller: Caller = ACTIVATE):
     form = await _form(request)
-    site_id = _id(site_id, "site")
+    site_id = _id(site_id, SITE)
     try:
         signed(caller, password=form.get("signature_password", ""), action="supply_cut_off",
                act=lambda: cut_offs.declare_cut_off(caller.uow(), site_id=site_id, reason=form.get("reason", "")),
                record=lambda v: (v.site_name, "supply_cut_off", v.id))
     except DomainError as failure:
-        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure.message,
+        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure,
                            typed=form)
     return RedirectResponse(f"/field?site_id={site_id}&saved=cut_off", status_code=303)
 
 
 @router.post("/field/cut-offs/{cut_off_id}/end")
 def end_cut_off(request: Request, cut_off_id: int, caller: Caller = ACTIVATE):
-    view = cut_offs.end_cut_off(caller.uow(), cut_off_id=_id(cut_off_id, "cut-off"))
+    view = cut_offs.end_cut_off(caller.uow(), cut_off_id=_id(cut_off_id, CUT_OFF))
     return RedirectResponse(f"/field?site_id={view.site_id}&saved=ended", status_code=303)
 
 
@@ -169,22 +185,22 @@ def _waiting(form: dict[str, str]) -> list[tuple[str | None, int]]:
             try:
                 waiting.append((group, int(text)))
             except ValueError:
-                raise InvalidInput("Give the number of patients waiting as a whole number.") from None
+                raise InvalidInput(N_("Give the number of patients waiting as a whole number.")) from None
     return waiting
 
 
 @router.post("/field/sites/{site_id}/activations")
 async def activate(request: Request, site_id: int, caller: Caller = ACTIVATE):
     form = await _form(request)
-    site_id = _id(site_id, "site")
+    site_id = _id(site_id, SITE)
     emergency = form.get("emergency", "")
     try:
         kind, _, number = emergency.partition(":")
         view = activation.activate(caller.uow(), site_id=site_id, waiting=_waiting(form),
-                                   incident_id=_optional_id(number, "incident") if kind == "incident" else None,
-                                   cut_off_id=_optional_id(number, "cut-off") if kind == "cut_off" else None)
+                                   incident_id=_optional_id(number, INCIDENT) if kind == "incident" else None,
+                                   cut_off_id=_optional_id(number, CUT_OFF) if kind == "cut_off" else None)
     except DomainError as failure:
-        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure.message,
+        return _board_page(request, caller, site_id, status_code=status_for(failure), error=failure,
                            typed=form)
     return RedirectResponse(f"/field/activations/{view.id}", status_code=303)
 
@@ -212,19 +228,19 @@ def calls(request: Request, caller: Caller = COLLECT):
 
 @router.get("/field/activations/{activation_id}")
 def activation_page(request: Request, activation_id: int, caller: Caller = CALLS):
-    return _activation_page(request, caller, _id(activation_id, "activation"))
+    return _activation_page(request, caller, _id(activation_id, ACTIVATION))
 
 
 @router.post("/field/activations/{activation_id}/answers")
 async def answer(request: Request, activation_id: int, caller: Caller = PANEL):
     form = await _form(request)
-    activation_id = _id(activation_id, "activation")
+    activation_id = _id(activation_id, ACTIVATION)
     try:
         activation.record_answer(caller.uow(), activation_id=activation_id,
-                                 member_id=_id(form.get("member_id"), "panel member"), outcome=form.get("outcome", ""))
+                                 member_id=_id(form.get("member_id"), MEMBER), outcome=form.get("outcome", ""))
     except DomainError as failure:
         return _activation_page(request, caller, activation_id, status_code=status_for(failure),
-                                error=failure.message)
+                                error=failure)
     return RedirectResponse(f"/field/activations/{activation_id}?saved=answered", status_code=303)
 
 
@@ -240,13 +256,13 @@ def _answers(form: dict[str, str]) -> dict[str, bool]:
 @router.post("/field/activations/{activation_id}/collections")
 async def collect(request: Request, activation_id: int, caller: Caller = COLLECT):
     form = await _form(request)
-    activation_id = _id(activation_id, "activation")
+    activation_id = _id(activation_id, ACTIVATION)
     try:
         volume = form.get("volume_ml", "").strip()
         if not volume.isdigit():
-            raise InvalidInput("Give the volume collected in mL, as a whole number.")
+            raise InvalidInput(N_("Give the volume collected in mL, as a whole number."))
         view = collection.collect_in_emergency(
-            caller.uow(), activation_id=activation_id, member_id=_id(form.get("member_id"), "panel member"),
+            caller.uow(), activation_id=activation_id, member_id=_id(form.get("member_id"), MEMBER),
             answers=_answers(form), consent_text_version=form.get("consent_version", ""),
             confirmed_by_donor=form.get("confirmed_by_donor") == "on",
             rapid_tests=[{"marker": m, "result": form.get(f"rt_{m}_result", ""), "kit": form.get(f"rt_{m}_kit", ""),
@@ -255,33 +271,33 @@ async def collect(request: Request, activation_id: int, caller: Caller = COLLECT
             bag_lot=form.get("bag_lot", ""), volume_ml=int(volume), anticoagulant=form.get("anticoagulant", ""))
     except DomainError as failure:
         return _activation_page(request, caller, activation_id, status_code=status_for(failure),
-                                error=failure.message, typed=form)
+                                error=failure, typed=form)
     return RedirectResponse(f"/field/units/{view.unit_id}?saved=collected", status_code=303)
 
 
 def _unit(caller: Caller, unit_id: int) -> collection.EmergencyUnitView:
     found = [u for u in collection.emergency_units(caller.uow()) if u.unit_id == unit_id]
     if not found:
-        raise NotFound(f"No unit {unit_id} was collected in an emergency.")
+        raise NotFound(N_("No unit %(unit)s was collected in an emergency."), params={"unit": unit_id})
     return found[0]
 
 
 @router.get("/field/units/{unit_id}")
 def unit_page(request: Request, unit_id: int, caller: Caller = COLLECT):
-    view = _unit(caller, _id(unit_id, "unit"))
+    view = _unit(caller, _id(unit_id, UNIT))
     return render(request, "field/unit.html", unit=view, notice=NOTICES.get(request.query_params.get("saved", "")))
 
 
 @router.post("/field/units/{unit_id}/label.pdf")
 def label(request: Request, unit_id: int, caller: Caller = COLLECT):
-    pdf = labels.print_label(caller.uow(), unit_id=_id(unit_id, "unit"))
+    pdf = labels.print_label(caller.uow(), unit_id=_id(unit_id, UNIT))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="unit-{unit_id}-label.pdf"'})
 
 
 @router.post("/field/units/{unit_id}/refrigerate")
 def refrigerate(request: Request, unit_id: int, caller: Caller = COLLECT):
-    view = collection.refrigerate(caller.uow(), unit_id=_id(unit_id, "unit"))
+    view = collection.refrigerate(caller.uow(), unit_id=_id(unit_id, UNIT))
     return RedirectResponse(f"/field/units/{view.unit_id}?saved=refrigerated", status_code=303)
 
 
@@ -289,7 +305,7 @@ def _issue_page(request: Request, caller: Caller, *, status_code: int = 200, err
                 typed: dict | None = None):
     units = [u for u in collection.emergency_units(caller.uow()) if u.status == "quarantined"]
     return render(request, "field/issue.html", status_code=status_code, error=error, units=units,
-                  unit_options=[("", "Choose")] + [(str(u.unit_id), f"{u.din} {u.blood_group}") for u in units],
+                  unit_options=[("", N_("Choose"))] + [(str(u.unit_id), f"{u.din} {u.blood_group}") for u in units],
                   typed=typed or {}, notice=NOTICES.get(request.query_params.get("saved", "")),
                   meaning=signature_meaning(issue.ACTION, CHOSEN_ABOVE))
 
@@ -305,11 +321,11 @@ async def issue_unit(request: Request, caller: Caller = SIGN_RISK):
     try:
         issue.issue_not_fully_tested(
             caller.uow(), signer_id=caller.user_id, password=form.get("signature_password", ""),
-            unit_id=_id(form.get("unit_id"), "unit"), patient_id=_id(form.get("patient_id"), "patient"),
+            unit_id=_id(form.get("unit_id"), UNIT), patient_id=_id(form.get("patient_id"), PATIENT),
             scanned_unit=form.get("scanned_unit", ""), scanned_patient=form.get("scanned_patient", ""),
             reason=form.get("reason", ""))
     except DomainError as failure:
-        return _issue_page(request, caller, status_code=status_for(failure), error=failure.message, typed=form)
+        return _issue_page(request, caller, status_code=status_for(failure), error=failure, typed=form)
     return RedirectResponse("/field/issue?saved=issued", status_code=303)
 
 
@@ -333,8 +349,8 @@ def follow_ups(request: Request, caller: Caller = TRACE):
 async def close_follow_up(request: Request, follow_up_id: int, caller: Caller = TRACE):
     form = await _form(request)
     try:
-        recipient_follow_ups.close_recipient_follow_up(caller.uow(), follow_up_id=_id(follow_up_id, "follow-up"),
+        recipient_follow_ups.close_recipient_follow_up(caller.uow(), follow_up_id=_id(follow_up_id, FOLLOW_UP),
                                                        outcome=form.get("outcome", ""))
     except DomainError as failure:
-        return _follow_ups_page(request, caller, status_code=status_for(failure), error=failure.message)
+        return _follow_ups_page(request, caller, status_code=status_for(failure), error=failure)
     return RedirectResponse("/field/follow-ups?saved=closed", status_code=303)
