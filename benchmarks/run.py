@@ -27,7 +27,7 @@ from bloodbank.domain.eligibility import DonationKind, DonorFacts, PastDonation,
 from bloodbank.domain.isbt128 import make_din
 from bloodbank.entrypoints.demo import region as demo_data
 from bloodbank.service_layer.blood import inventory
-from bloodbank.service_layer.donors import sites
+from bloodbank.service_layer.donors import history_import, sites
 from bloodbank.service_layer.donors.din_allocation import next_din
 from bloodbank.service_layer.hospital import allocation, hospitals, orders as orders_, patient_lab, patients
 from bloodbank.service_layer.shared.audit import verify_chain
@@ -123,8 +123,12 @@ def bench_din_allocation(database: Database, label: str, threads: int = 8, per_t
            f"p95 {p95:.1f} ms, {total} DINs, none reused")
 
 
-def bench_allocation(database: Database, label: str, stock: int = 20000, orders: int = 200) -> None:
-    """Allocate from a large shelf: the candidate query and the choice must stay quick as stock grows."""
+def bench_allocation(database: Database, label: str, stock: int, orders: int = 200) -> None:
+    """Allocate from a large shelf: the candidate query and the choice must stay quick as stock grows.
+
+    Units expire at whole days from one instant, as real ones do (23:59 of their last day): a day's
+    units share an expiry, so the reads must not depend on expiries being distinct.
+    """
     clerk = lambda: UnitOfWork(database, actor="bench")  # noqa: E731
     site = sites.create_site(clerk(), code="ALLOC", name="Allocation bench", kind="fixed", facility_code="W9998", time_zone="Europe/Paris",
                              opening_hours={}, rule_set="eu")
@@ -144,6 +148,11 @@ def bench_allocation(database: Database, label: str, stock: int = 20000, orders:
         ))
     with database.sessions() as s, s.begin():
         s.execute(insert(Unit), rows)
+    if database.engine.dialect.name == "postgresql":
+        # What autovacuum does within a minute of a load this size: without statistics the planner
+        # takes a group's stock for one row and sorts all of it.
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE unit"))
     patients_ = []
     for n in range(20):
         p = patients.register_patient(clerk(), hospital_id=hospital.id, identifiers=[("mrn", f"HBENCH:{n + 1}")],
@@ -172,6 +181,55 @@ def bench_allocation(database: Database, label: str, stock: int = 20000, orders:
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
     report(f"allocation of 2 red cell units, {label}", f"p50 {p50:.0f} ms", f"p95 {p95:.0f} ms; {stock:,} units on the "
            f"shelf, {orders} orders")
+
+
+IMPORT_BATCH = 10_000  # donors per call: a migration goes in batches, each all-or-nothing
+
+
+def imported_donors(rng: random.Random, count: int, site_id: int, now: datetime) -> list:
+    """Donors as a previous system would give them; one in ten with a past donation, one in fifty deferred."""
+    family = [f"Fam{n:05d}" for n in range(4000)]
+    given = [f"Giv{n:04d}" for n in range(400)]
+    groups, weights = [g for g, _ in GROUP_MIX], [w for _, w in GROUP_MIX]
+    donors = []
+    for _ in range(count):
+        donations = ()
+        if rng.random() < 0.1:
+            donations = (history_import.PastDonation(
+                site_id=site_id, needle_in=now - timedelta(days=rng.randint(60, 900), minutes=rng.randint(0, 600)),
+                volume_ml=470, bag_type="triple", bag_lot="L2025A", measurements=history_import.Measurements(
+                    weight_kg=rng.randint(55, 110), hemoglobin_g_dl=13.5)),)
+        deferrals = ()
+        if rng.random() < 0.02:
+            start = (now - timedelta(days=rng.randint(10, 300))).date()
+            deferrals = (history_import.PastDeferral(code="tattoo", kind="temporary", starts_on=start,
+                                                     ends_on=start + timedelta(days=120)),)
+        donors.append(history_import.ImportedDonor(
+            given_name=rng.choice(given), family_name=rng.choice(family),
+            date_of_birth=date(1950, 1, 1) + timedelta(days=rng.randint(0, 18000)), sex=rng.choice("FM"),
+            phone=f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}", postcode=f"NG{rng.randint(1, 99)}",
+            latitude=52.9 + rng.random() / 10, longitude=-1.2 - rng.random() / 10,
+            blood_group=rng.choices(groups, weights)[0] if rng.random() < 0.6 else None,
+            preferred_site_id=site_id, appeals_opt_in=rng.random() < 0.4, donations=donations, deferrals=deferrals))
+    return donors
+
+
+def bench_import(database: Database, label: str, donors: int) -> None:
+    """A register brought from a previous system through `history_import.import_donors`, in batches."""
+    site = sites.create_site(UnitOfWork(database, actor="bench"), code="IMPORT", name="Import bench", kind="fixed",
+                             facility_code="W9997", time_zone="Europe/London", opening_hours={}, rule_set="eu")
+    rng, now = random.Random(11), datetime.now(timezone.utc)
+    spent, made, past = 0.0, 0, 0
+    while made < donors:
+        batch = imported_donors(rng, min(IMPORT_BATCH, donors - made), site.id, now)
+        t0 = time.perf_counter()
+        history_import.import_donors(UnitOfWork(database, actor="bench"), batch, source="bench register")
+        spent += time.perf_counter() - t0
+        made += len(batch)
+        past += sum(len(d.donations) for d in batch)
+        print(f"  {made:,} donors imported, {label}", file=sys.stderr, end="\r")
+    report(f"bulk import of donors (history_import), {label}", f"{made / spent:,.0f} donors/s",
+           f"{made:,} donors ({past:,} past donations) in {spent:.0f} s, batches of {IMPORT_BATCH:,}")
 
 
 def _percentiles(latencies: list[float]) -> str:
