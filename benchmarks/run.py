@@ -11,9 +11,11 @@ created) and are left out without it.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -53,7 +55,9 @@ def report(name: str, value: str, note: str = "") -> None:
 
 
 def sqlite_database() -> Database:
-    url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    folder = tempfile.mkdtemp(prefix="bloodbank-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # a million donors' file is not left behind
+    url = f"sqlite:///{folder}/bench.db"
     upgrade(url)
     return Database(url)
 
