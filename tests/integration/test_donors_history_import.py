@@ -11,7 +11,7 @@ from bloodbank.domain.donor_numbers import new_donor_number, validate_donor_numb
 from bloodbank.domain.errors import DonorDeferred, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.questionnaire import questions
-from bloodbank.service_layer.donors import deferrals, screening, visits
+from bloodbank.service_layer.donors import deferrals, registry, screening, visits
 from bloodbank.service_layer.donors.collection import start_collection
 from bloodbank.service_layer.donors.history_import import (
     ImportedDonor, Measurements, PastDeferral, PastDonation, import_donors, import_past_donations,
@@ -82,6 +82,21 @@ def test_imported_donors_get_valid_numbers_and_one_audit_entry_each_naming_the_s
     [batch] = [e for e in entries if e.entity == "donor_import"]
     assert batch.new["donors"] == 2 and batch.new["past_donations"] == 2 and batch.new["source"] == SOURCE
     assert verify_chain(UnitOfWork(database)).ok
+
+
+def test_donors_imported_between_registrations_by_hand_take_fresh_ids_and_numbers(database):
+    by_hand = lambda name, born: registry.register_donor(  # noqa: E731
+        UnitOfWork(database, actor="desk.amy"), given_name=name, family_name="Okafor", date_of_birth=born, sex="F")
+    before = by_hand("Adaeze", date(1985, 3, 2))
+    imported = import_donors(clerk(database), [donor(given_name="Chidi"), donor(given_name="Ngozi")], source=SOURCE)
+    after = by_hand("Obioma", date(1991, 11, 23))
+
+    ids = [before.id, *(i.donor_id for i in imported), after.id]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    with database.sessions() as s:
+        numbers = dict(s.execute(select(Donor.id, Donor.donor_number)).all())
+    assert [numbers[i.donor_id] for i in imported] == [new_donor_number(i.donor_id) for i in imported]
+    assert len(set(numbers.values())) == 4
 
 
 @time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc), tick=False)

@@ -20,6 +20,10 @@ LINE_BREAKS = frozenset("\n\r\t")
 
 def refused_character(text: str, *, multiline: bool = False) -> str | None:
     """The first character no field may hold, if any."""
+    if text.isprintable():
+        # No character of category C (nor a bidirectional control, which is Cf) is printable:
+        # most text is settled here at C speed, which every statement's parameters need.
+        return None
     for char in text:
         if multiline and char in LINE_BREAKS:
             continue

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bloodbank.adapters.db.models import AuditEntry, AuditErasure, AuditHead, AuditPayload
@@ -40,14 +40,25 @@ def normalise(data: dict | None) -> dict | None:
     return json.loads(json.dumps(data, default=_plain, sort_keys=True))
 
 
-def append(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
-           old: dict | None = None, new: dict | None = None, reason: str | None = None) -> AuditEntry:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+def _head(session: Session) -> AuditHead:
+    return session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+
+
+def _link(after: str, last_id: int, *, actor: str, action: str, entity: str, entity_id: object = None,
+          old: dict | None = None, new: dict | None = None, reason: str | None = None) -> tuple[Link, Payload]:
     # Microseconds survive both databases; anything finer would change the hash on the way back.
     payload = Payload(old=normalise(old), new=normalise(new), reason=reason, salt=secrets.token_hex(16))
-    link = audit_chain.new_link(head.last_hash, id=head.last_id + 1, at=datetime.now(timezone.utc), actor=actor,
+    link = audit_chain.new_link(after, id=last_id + 1, at=datetime.now(timezone.utc), actor=actor,
                                 action=action, entity=entity,
                                 entity_id=None if entity_id is None else str(entity_id), payload=payload)
+    return link, payload
+
+
+def append(session: Session, *, actor: str, action: str, entity: str, entity_id: object = None,
+           old: dict | None = None, new: dict | None = None, reason: str | None = None) -> AuditEntry:
+    head = _head(session)
+    link, payload = _link(head.last_hash, head.last_id, actor=actor, action=action, entity=entity,
+                          entity_id=entity_id, old=old, new=new, reason=reason)
     entry = AuditEntry(id=link.id, at=link.at, actor=actor, action=action, entity=entity, entity_id=link.entity_id,
                        format=link.format, payload_digest=link.payload_digest, prev_hash=link.prev_hash,
                        hash=link.hash, payload=AuditPayload(old=payload.old, new=payload.new,
@@ -56,6 +67,33 @@ def append(session: Session, *, actor: str, action: str, entity: str, entity_id:
     head.last_id, head.last_hash = link.id, link.hash
     session.flush()
     return entry
+
+
+def append_many(session: Session, *, actor: str, entries: Iterable[dict]) -> int:
+    """Entries chained in the order given, as `append` would one by one; how many.
+
+    Each dict holds `append`'s keywords but the actor. The tip is locked once and
+    the rows go in two executemany statements: a bulk import audits each record
+    it writes without a round trip per record.
+    """
+    head = _head(session)
+    last_id, last_hash = head.last_id, head.last_hash
+    entry_rows, payload_rows = [], []
+    for entry in entries:
+        link, payload = _link(last_hash, last_id, actor=actor, **entry)
+        entry_rows.append(dict(id=link.id, at=link.at, actor=actor, action=link.action, entity=link.entity,
+                               entity_id=link.entity_id, format=link.format, payload_digest=link.payload_digest,
+                               prev_hash=link.prev_hash, hash=link.hash))
+        payload_rows.append(dict(entry_id=link.id, old=payload.old, new=payload.new, reason=payload.reason,
+                                 salt=payload.salt))
+        last_id, last_hash = link.id, link.hash
+    if entry_rows:
+        # None as NULL: without it the ORM splits the rows by which values are None, a statement per run.
+        session.execute(insert(AuditEntry), entry_rows, execution_options={"render_nulls": True})
+        session.execute(insert(AuditPayload), payload_rows, execution_options={"render_nulls": True})
+        head.last_id, head.last_hash = last_id, last_hash
+        session.flush()
+    return len(entry_rows)
 
 
 def link_of(row: AuditEntry) -> Link:

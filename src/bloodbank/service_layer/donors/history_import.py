@@ -16,15 +16,15 @@ found later are combined with the donor merge.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bloodbank.adapters.db.bulk import insert_for_ids, insert_rows, new_ids
 from bloodbank.adapters.db.models import Consent, Deferral, DinCounter, Donation, Donor, Site, Visit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.db.models.donors import write_name_tokens
@@ -44,7 +44,6 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 # A previous system keeps the donation, rarely the desk's times: the visit is placed just before the needle.
 CHECK_IN_BEFORE, SCREENING_BEFORE, CONSENT_BEFORE = (timedelta(minutes=m) for m in (35, 25, 15))
 MAX_MINUTES = 240  # longer than any apheresis run: a typing error
-ID_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -116,14 +115,15 @@ def import_donors(uow: UnitOfWork, donors: Sequence[ImportedDonor], *, source: s
     with uow:
         s = uow.session
         sites = _sites(s, [d.preferred_site_id for d in donors] + [p.site_id for d in donors for p in d.donations])
+        # The ids come first, so each row carries the donor number derived from its id.
+        ids = new_ids(s, Donor, len(fields))
+        numbers = [new_donor_number(i) for i in ids]
         # A bulk insert passes by the ORM's events: the search keys are written here, as the events would.
         cell = appeal_rules.default_parameters().grid_degrees
-        keyed = [{**f, "phone_key": phone_digits_last_first(f.get("phone")),
-                  "grid_cell": grid_cell(f.get("latitude"), f.get("longitude"), cell)} for f in fields]
-        ids = s.execute(insert(Donor).returning(Donor.id, sort_by_parameter_order=True), keyed).scalars().all()
+        insert_rows(s, Donor, [{**f, "id": i, "donor_number": number, "phone_key": phone_digits_last_first(f["phone"]),
+                                "grid_cell": grid_cell(f["latitude"], f["longitude"], cell)}
+                               for i, number, f in zip(ids, numbers, fields)])
         write_name_tokens(s.connection(), [(i, f["given_name"], f["family_name"]) for i, f in zip(ids, fields)])
-        numbers = [new_donor_number(i) for i in ids]
-        s.execute(update(Donor), [{"id": i, "donor_number": n} for i, n in zip(ids, numbers)])
         donated = _write_donations(uow, [(i, p) for i, d in zip(ids, donors) for p in d.donations], sites)
         deferred = _write_deferrals(uow, [(i, p) for i, d in zip(ids, donors) for p in d.deferrals], source)
         results = _results(ids, numbers, donors, [i for i, _ in donated], deferred)
@@ -160,12 +160,13 @@ def import_past_donations(uow: UnitOfWork, donations: Sequence[tuple[int, PastDo
 
 def _audit_donors(uow: UnitOfWork, fields: list[dict], results: list[ImportedIds], donors: Sequence[ImportedDonor],
                   dins: Iterator[str], source: str) -> None:
-    for row, result, donor in zip(fields, results, donors):
-        uow.audit("import", "donor", result.donor_id, reason=f"imported from {source}", new={
-            **row, "donor_number": result.donor_number, "past_donations": [next(dins) for _ in donor.donations],
-            # The reasons stay out: reading them is a sensitive read of its own.
-            "deferrals": [dict(code=d.code, kind=d.kind, starts_on=d.starts_on, ends_on=d.ends_on)
-                          for d in donor.deferrals]})
+    uow.audit_many([dict(action="import", entity="donor", entity_id=result.donor_id, reason=f"imported from {source}",
+                         new={**row, "donor_number": result.donor_number,
+                              "past_donations": [next(dins) for _ in donor.donations],
+                              # The reasons stay out: reading them is a sensitive read of its own.
+                              "deferrals": [dict(code=d.code, kind=d.kind, starts_on=d.starts_on, ends_on=d.ends_on)
+                                            for d in donor.deferrals]})
+                    for row, result, donor in zip(fields, results, donors)])
 
 
 # ---------------------------------------------------------------- checks, before anything is written
@@ -201,8 +202,6 @@ def _clean_donor(donor: ImportedDonor, now: datetime) -> dict:
         check_deferral_terms(deferral.code, deferral.kind, starts_on, ends_on)
         _reason(deferral)
     return dict(
-        # Unique until the number derived from the id replaces it, in the same transaction.
-        donor_number=f"new-{uuid.uuid4().hex[:16]}",
         given_name=clean.clean_name(donor.given_name, "given name"),
         family_name=clean.clean_name(donor.family_name, "family name"), date_of_birth=born,
         sex=clean.clean_sex(donor.sex), phone=clean.clean_phone(donor.phone), email=clean.clean_email(donor.email),
@@ -262,23 +261,17 @@ def _write_donations(uow: UnitOfWork, items: list[tuple[int, PastDonation]],
     if not items:
         return []
     s = uow.session
-    visit_ids = s.execute(insert(Visit).returning(Visit.id, sort_by_parameter_order=True), [
-        _visit_row(uow.actor, donor_id, past, sites[past.site_id]) for donor_id, past in items]).scalars().all()
+    visit_ids = insert_for_ids(s, Visit, [_visit_row(uow.actor, donor_id, past, sites[past.site_id])
+                                          for donor_id, past in items])
     version = get_settings().consent_text_version
-    s.execute(insert(Consent), [
+    insert_rows(s, Consent, [
         dict(visit_id=v, donor_id=donor_id, text_version=version, given_at=past.needle_in - CONSENT_BEFORE,
              recorded_by=uow.actor) for v, (donor_id, past) in zip(visit_ids, items)])
     book = _SerialBook(s, Counter((sites[p.site_id].facility_code, p.needle_in.year) for _, p in items))
     dins = [book.din(sites[p.site_id].facility_code, p.needle_in.year) for _, p in items]
     rows = [_donation_row(uow.actor, v, donor_id, past, din)
             for v, (donor_id, past), din in zip(visit_ids, items, dins)]
-    s.execute(insert(Donation), rows)
-    # Read back by DIN: an ordered RETURNING is one INSERT per row on SQLite, this is one SELECT per chunk.
-    ids: dict[str, int] = {}
-    for start in range(0, len(rows), ID_CHUNK):
-        wanted = [row["din"] for row in rows[start:start + ID_CHUNK]]
-        ids.update((din, i) for i, din in s.execute(select(Donation.id, Donation.din).where(Donation.din.in_(wanted))))
-    return [(ids[row["din"]], row) for row in rows]
+    return list(zip(insert_for_ids(s, Donation, rows), rows))
 
 
 def _visit_row(actor: str, donor_id: int, past: PastDonation, site: Site) -> dict:
@@ -331,8 +324,7 @@ def _write_deferrals(uow: UnitOfWork, items: list[tuple[int, PastDeferral]], sou
         return []
     rows = [dict(donor_id=donor_id, code=d.code, kind=d.kind, starts_on=d.starts_on, ends_on=d.ends_on,
                  reason=_reason(d) or f"recorded in {source}", decided_by=uow.actor) for donor_id, d in items]
-    return uow.session.execute(insert(Deferral).returning(Deferral.id, sort_by_parameter_order=True),
-                               rows).scalars().all()
+    return insert_for_ids(uow.session, Deferral, rows)
 
 
 def _results(ids, numbers, donors, donation_ids: list[int], deferral_ids: list[int]) -> list[ImportedIds]:

@@ -78,6 +78,13 @@ class UnitOfWork:
         audit_log.append(self.session, actor=self.actor, action=action, entity=entity,
                          entity_id=entity_id, old=old, new=new, reason=reason)
 
+    def audit_many(self, entries: list[dict]) -> None:
+        """One entry per dict of `audit`'s keywords, in order: for a use case that writes records in bulk."""
+        if self.read_only:
+            self._reads_to_audit.extend(dict(entry) for entry in entries)
+            return
+        audit_log.append_many(self.session, actor=self.actor, entries=entries)
+
 
 def _refuse_writes(session: Session, _context, _instances) -> None:
     if session.new or session.dirty or session.deleted:
