@@ -201,6 +201,35 @@ def test_every_allocation_obeys_the_rules(stock, profile, kind, quantity, emerge
     _first_expiring_first_within_each_tier(result, eligible, profile)
 
 
+@st.composite
+def shelves(draw, kind):
+    """A stock mostly of the kinds that fill the order, so that many units compete for each pick."""
+    fills = sorted(kinds_for_order(kind))
+    size = draw(st.integers(0, 20))
+    return [UnitFacts(id=i, din=f"G1234260{i:05d}", blood_group=draw(groups),
+                      kind=draw(st.one_of(st.sampled_from(fills), st.sampled_from(STOCK_KINDS))),
+                      expires_at=NOW + timedelta(hours=draw(st.integers(-24, 24 * 30))),
+                      irradiated=draw(st.booleans()), cmv_negative=draw(st.booleans()),
+                      low_titer=draw(st.booleans()), status=draw(st.sampled_from(["available"] * 4 + ["reserved"])))
+            for i in range(size)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), profile=profiles(), kind=st.sampled_from(KINDS + ["platelets"]), quantity=st.integers(1, 6),
+       emergency=st.booleans())
+def test_an_allocation_picks_exactly_the_units_judging_each_unit_on_its_own_would_pick(data, profile, kind, quantity,
+                                                                                        emergency):
+    # choose_units works the patient out once for all the units; asking the public per-unit rules afresh for
+    # each unit must give the same units in the same order.
+    stock = data.draw(shelves(kind))
+    spare_o_negative = kind == "red_cells" and not needs_o_negative(profile, now=NOW)
+    expected = sorted(_eligible(stock, kind, profile),
+                      key=lambda u: (spare_o_negative and u.group == O_NEGATIVE, not abo_identical(u, profile),
+                                     u.expires_at, u.id))
+    result = choose(stock, profile, kind=kind, quantity=quantity, emergency=emergency)
+    assert result.units == tuple(expected[:quantity])
+
+
 def _o_negative_only_as_a_last_resort(result, eligible, profile, kind):
     if kind != "red_cells" or needs_o_negative(profile, now=NOW):
         return

@@ -20,8 +20,7 @@ from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.messages import N_, Text
 from bloodbank.domain.patient_profile import PatientProfile
 from bloodbank.domain.requirements import (
-    PLATELET_KINDS, UnitFacts, abo_identical, compatible_with_patient, emergency_group, group_status,
-    manual_checks, unmet_requirements,
+    PLATELET_KINDS, Recipient, UnitFacts, group_status, manual_checks, recipient,
 )
 
 O_NEGATIVE = BloodGroup(ABO.O, False)
@@ -46,11 +45,18 @@ def kinds_for_order(kind: str) -> frozenset[str]:
 def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None, needed_by: datetime,
                   now: datetime) -> tuple[str, ...]:
     """Why this unit may not be held for this order; empty when it may."""
+    return _refusals(unit, fills=kinds_for_order(kind), kind=kind, who=recipient(profile, now=now),
+                     needed_by=needed_by, now=now)
+
+
+def _refusals(unit: UnitFacts, *, fills: frozenset[str], kind: str, who: Recipient, needed_by: datetime,
+              now: datetime) -> tuple[str, ...]:
+    # `fills` and `who` depend on the order and the patient only: `choose_units` works them out once.
     reasons: list[str] = []
     not_a_dose = dose_refusal(unit.kind)
     if not_a_dose:
         reasons.append(Text(N_("Unit %(unit)s: %(why)s."), unit=unit.label, why=not_a_dose))
-    elif unit.kind not in kinds_for_order(kind):
+    elif unit.kind not in fills:
         reasons.append(Text(N_("Unit %(unit)s is %(kind)s, but the order is for %(ordered)s."), unit=unit.label,
                             kind=Text(kind_name(unit.kind)), ordered=Text(kind_name(kind))))
     if unit.status != "available":
@@ -63,21 +69,21 @@ def unit_refusals(unit: UnitFacts, *, kind: str, profile: PatientProfile | None,
         reasons.append(Text(N_("Unit %(unit)s expires at %(time)s UTC, before it is needed (%(needed)s UTC)."),
                             unit=unit.label, time=f"{unit.expires_at:%Y-%m-%d %H:%M}",
                             needed=f"{needed_by:%Y-%m-%d %H:%M}"))
-    if not compatible_with_patient(unit, profile, now=now):
-        reasons.append(_incompatible(unit, profile, now))
-    reasons.extend(unmet_requirements(unit, profile))
+    if not who.compatible(unit):
+        reasons.append(_incompatible(unit, who))
+    reasons.extend(who.unmet_requirements(unit))
     return tuple(reasons)
 
 
-def _incompatible(unit: UnitFacts, profile: PatientProfile | None, now: datetime) -> str:
-    status = group_status(profile)
+def _incompatible(unit: UnitFacts, who: Recipient) -> str:
+    status = who.status
     what = unit.blood_group or Text(N_("of unknown group"))
     if status.confirmed:
         return Text(N_("Unit %(unit)s (%(group)s) is not compatible with the patient's group %(patient)s."),
                     unit=unit.label, group=what, patient=str(status.group))
     return Text(N_("Unit %(unit)s (%(group)s) cannot be given before the patient's group is confirmed (red cells "
                    "%(wanted)s only, plasma AB only). %(status)s"), unit=unit.label, group=what,
-                wanted=str(emergency_group(profile, now=now)), status=status.message)
+                wanted=str(who.emergency), status=status.message)
 
 
 def possible_groups(kind: str, profile: PatientProfile | None, *, now: datetime) -> frozenset[str]:
@@ -87,39 +93,42 @@ def possible_groups(kind: str, profile: PatientProfile | None, *, now: datetime)
     unit is still judged by `unit_refusals`, so the filter can only save time,
     never let a unit through.
     """
+    who = recipient(profile, now=now)
     return frozenset(
         str(group) for group in ALL_GROUPS
         for stock_kind in kinds_for_order(kind) for low_titer in (False, True)
-        if compatible_with_patient(UnitFacts(id=0, din="", kind=stock_kind, blood_group=str(group),
-                                             expires_at=now, low_titer=low_titer), profile, now=now)
+        if who.compatible(UnitFacts(id=0, din="", kind=stock_kind, blood_group=str(group), expires_at=now,
+                                    low_titer=low_titer))
     )
 
 
 def needs_o_negative(profile: PatientProfile | None, *, now: datetime) -> bool:
     """O-negative red cells are this patient's own group, or their emergency group while unconfirmed."""
-    status = group_status(profile)
-    if status.confirmed:
-        return status.group == O_NEGATIVE
-    return emergency_group(profile, now=now) == O_NEGATIVE
+    return _needs_o_negative(recipient(profile, now=now))
+
+
+def _needs_o_negative(who: Recipient) -> bool:
+    return (who.status.group if who.status.confirmed else who.emergency) == O_NEGATIVE
 
 
 def choose_units(candidates: Sequence[UnitFacts], *, kind: str, quantity: int, profile: PatientProfile | None,
                  needed_by: datetime, now: datetime, emergency: bool) -> Allocation:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise InvalidInput(f"The quantity must be a whole number of units, at least 1; got {quantity!r}.")
+    fills, who = kinds_for_order(kind), recipient(profile, now=now)
     eligible = [u for u in candidates
-                if not unit_refusals(u, kind=kind, profile=profile, needed_by=needed_by, now=now)]
-    spare_o_negative = kind == "red_cells" and not needs_o_negative(profile, now=now)
-    eligible.sort(key=lambda u: _rank(u, profile, spare_o_negative))
+                if not _refusals(u, fills=fills, kind=kind, who=who, needed_by=needed_by, now=now)]
+    spare_o_negative = kind == "red_cells" and not _needs_o_negative(who)
+    eligible.sort(key=lambda u: _rank(u, who, spare_o_negative))
     chosen = tuple(eligible[:quantity])
     shortfall = quantity - len(chosen)
-    return Allocation(chosen, _notes(chosen, profile, kind, quantity, shortfall, spare_o_negative, emergency),
+    return Allocation(chosen, _notes(chosen, who, kind, quantity, shortfall, spare_o_negative, emergency),
                       shortfall)
 
 
-def _rank(unit: UnitFacts, profile: PatientProfile | None, spare_o_negative: bool) -> tuple:
+def _rank(unit: UnitFacts, who: Recipient, spare_o_negative: bool) -> tuple:
     o_negative_last = spare_o_negative and unit.group == O_NEGATIVE
-    tier = 0 if abo_identical(unit, profile) else 1
+    tier = 0 if who.abo_identical(unit) else 1
     return (o_negative_last, tier, unit.expires_at, unit.id)
 
 
@@ -136,10 +145,10 @@ def o_negative_note(profile: PatientProfile | None, *, emergency: bool) -> str:
     return f"O-negative unit used for {who}: {situation}no other compatible unit in stock."
 
 
-def _notes(chosen: tuple[UnitFacts, ...], profile: PatientProfile | None, kind: str, quantity: int,
-           shortfall: int, spare_o_negative: bool, emergency: bool) -> tuple[str, ...]:
+def _notes(chosen: tuple[UnitFacts, ...], who: Recipient, kind: str, quantity: int, shortfall: int,
+           spare_o_negative: bool, emergency: bool) -> tuple[str, ...]:
     notes = []
-    status = group_status(profile)
+    profile, status = who.profile, who.status
     if profile is not None and not status.confirmed:
         notes.append(status.message)
     if spare_o_negative and any(u.group == O_NEGATIVE for u in chosen):

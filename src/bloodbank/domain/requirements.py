@@ -163,17 +163,7 @@ def compatible_with_patient(unit: UnitFacts, profile: PatientProfile | None, *, 
     Without a confirmed group the RhD assumed is the emergency one: RhD-negative
     unless the patient is a male or a female past child-bearing age.
     """
-    donor = unit.group
-    if donor is None:
-        return False
-    child = _is_child(profile, now)
-    status = group_status(profile)
-    if status.confirmed:
-        return component_compatible(unit.kind, donor, status.group, low_titer=unit.low_titer,
-                                    recipient_is_child=child)
-    rhd_positive = emergency_group(profile, now=now).rhd_positive
-    return all(component_compatible(unit.kind, donor, BloodGroup(abo, rhd_positive), low_titer=unit.low_titer,
-                                    recipient_is_child=child) for abo in ABO)
+    return recipient(profile, now=now).compatible(unit)
 
 
 def incompatibility(unit: UnitFacts, profile: PatientProfile | None, *, now: datetime) -> str | None:
@@ -195,7 +185,10 @@ def incompatibility(unit: UnitFacts, profile: PatientProfile | None, *, now: dat
 
 
 def abo_identical(unit: UnitFacts, profile: PatientProfile | None) -> bool:
-    status = group_status(profile)
+    return _same_abo(unit, group_status(profile))
+
+
+def _same_abo(unit: UnitFacts, status: GroupStatus) -> bool:
     return bool(status.confirmed and unit.group and unit.group.abo is status.group.abo)
 
 
@@ -203,14 +196,15 @@ def abo_identical(unit: UnitFacts, profile: PatientProfile | None) -> bool:
 
 def unmet_requirements(unit: UnitFacts, profile: PatientProfile | None) -> tuple[str, ...]:
     """One clerk-readable line per special requirement this unit fails; none when it meets all."""
-    if profile is None:
-        return ()
-    unmet = []
-    for requirement in sorted(profile.requirements):
-        message = _requirement_failure(requirement, unit)
-        if message:
-            unmet.append(message)
-    return tuple(unmet)
+    return _unmet(unit, _sorted_requirements(profile))
+
+
+def _sorted_requirements(profile: PatientProfile | None) -> tuple[str, ...]:
+    return tuple(sorted(profile.requirements)) if profile is not None else ()
+
+
+def _unmet(unit: UnitFacts, requirements: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(message for message in (_requirement_failure(r, unit) for r in requirements) if message)
 
 
 def _requirement_failure(requirement: str, unit: UnitFacts) -> str | None:
@@ -252,3 +246,46 @@ def manual_checks(profile: PatientProfile | None) -> tuple[str, ...]:
                          "tell from the unit's record."), requirement=Text(requirement_name(requirement)))
                  for requirement in sorted(profile.requirements)
                  if requirement in SPECIAL_REQUIREMENTS and requirement not in ENFORCED_REQUIREMENTS)
+
+
+# ---------------------------------------------------------------- one patient, many units
+
+@dataclass(frozen=True)
+class Recipient:
+    """The patient as every unit is judged against them at one moment, worked out once.
+
+    Choosing among a shelf of units asks the same questions of the patient
+    (group status, age band, emergency group, requirements) for each unit;
+    asked again per unit they were most of an allocation's time. The rules
+    are the methods here, and `compatible_with_patient`, `abo_identical` and
+    `unmet_requirements` ask them, so each rule is written once.
+    """
+    profile: PatientProfile | None
+    status: GroupStatus
+    child: bool
+    emergency: BloodGroup | None  # the emergency red-cell group, set only while the group is unconfirmed
+    requirements: tuple[str, ...]  # sorted, so messages come in the same order every time
+
+    def compatible(self, unit: UnitFacts) -> bool:
+        donor = unit.group
+        if donor is None:
+            return False
+        if self.status.confirmed:
+            return component_compatible(unit.kind, donor, self.status.group, low_titer=unit.low_titer,
+                                        recipient_is_child=self.child)
+        rhd_positive = self.emergency.rhd_positive
+        return all(component_compatible(unit.kind, donor, BloodGroup(abo, rhd_positive),
+                                        low_titer=unit.low_titer, recipient_is_child=self.child) for abo in ABO)
+
+    def abo_identical(self, unit: UnitFacts) -> bool:
+        return _same_abo(unit, self.status)
+
+    def unmet_requirements(self, unit: UnitFacts) -> tuple[str, ...]:
+        return _unmet(unit, self.requirements)
+
+
+def recipient(profile: PatientProfile | None, *, now: datetime) -> Recipient:
+    status = group_status(profile)
+    return Recipient(profile=profile, status=status, child=_is_child(profile, now),
+                     emergency=None if status.confirmed else emergency_group(profile, now=now),
+                     requirements=_sorted_requirements(profile))

@@ -25,7 +25,7 @@ import numpy as np
 
 from bloodbank.domain.allocation import choose_units, possible_groups
 from bloodbank.domain.patient_profile import PatientProfile
-from bloodbank.domain.requirements import UnitFacts, compatible_with_patient
+from bloodbank.domain.requirements import UnitFacts, recipient
 from bloodbank.simulation.demand import Request, quantile, units_pmf
 from bloodbank.simulation.scenario import Scenario
 from bloodbank.simulation.stock import Stock
@@ -59,8 +59,9 @@ def _groups(kind: str, profile: PatientProfile, now: datetime) -> tuple[str, ...
 
 class Baseline(Policy):
     def issue(self, stock, scenario, request, profile, now):
+        who = recipient(profile, now=now)
         suitable = [u for u in self.candidates(stock, scenario, profile, request.quantity, now)
-                    if compatible_with_patient(u, profile, now=now) and u.expires_at > now]
+                    if who.compatible(u) and u.expires_at > now]
         suitable.sort(key=lambda u: (u.expires_at, u.id))
         return tuple(suitable[:request.quantity])
 
