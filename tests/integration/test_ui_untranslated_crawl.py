@@ -3,7 +3,8 @@
 Each demo account follows the site's links from its home, as in `test_web_crawl`, twice:
 - in Arabic: any word in Latin letters a person reads is English left untranslated;
 - in a pseudo-language whose every catalogue entry is written in accented look-alike letters ("Ŝçàñ"): a
-  plain-Latin word there was never marked for translation at all, whatever the catalogues hold.
+  plain-Latin word there was never marked for translation at all, whatever the catalogues hold;
+- in French, for every staff role: no run of four English words from a message whose French differs.
 
 What a person reads excludes what is deliberately left to right and untranslated: identifiers isolated in
 `<bdi>`/`dir="ltr"` (DINs, codes, groups), scripts, styles and code samples. Data that is not text of the
@@ -15,15 +16,19 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
+from functools import cache
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from sqlalchemy import select
 
 from bloodbank.adapters.db import models
 from bloodbank.adapters.db.database import Database
+from bloodbank.adapters.catalogues import LOCALE_DIR
 from bloodbank.adapters.db.migrate import upgrade
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.i18n import LANGUAGE_COOKIE
@@ -79,8 +84,9 @@ class ReadText(HTMLParser):
             return
         attributes = dict(attrs)
         # An element in a language of its own (the switcher names each language in itself) is not the page's.
-        self.open.append((tag, tag in NOT_READ or attributes.get("dir") == "ltr" or attributes.get("translate") == "no"
-                          or "lang" in attributes and tag != "html"))
+        # The page's own language and direction are on <html>: only an element inside it sets one apart.
+        apart = tag != "html" and (attributes.get("dir") == "ltr" or "lang" in attributes)
+        self.open.append((tag, tag in NOT_READ or apart or attributes.get("translate") == "no"))
 
     def handle_endtag(self, tag):
         while self.open and self.open.pop()[0] != tag:
@@ -117,7 +123,9 @@ def untranslated(page: str, allowed: set[str]) -> list[str]:
     return found
 
 
-def crawl(client, start: str, allowed: set[str]) -> dict[str, list[str]]:
+def crawl(client, start: str, allowed: set[str] | Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """`allowed`: the data words a page may show, or the check a page's HTML is put to."""
+    check = allowed if callable(allowed) else lambda page: untranslated(page, allowed)
     shapes: dict[str, int] = {}
     seen: set[str] = set()
     flagged: dict[str, list[str]] = {}
@@ -132,7 +140,7 @@ def crawl(client, start: str, allowed: set[str]) -> dict[str, list[str]]:
         answer = client.get(path)
         if answer.status_code != 200 or "text/html" not in answer.headers.get("content-type", ""):
             continue
-        if words := untranslated(answer.text, allowed):
+        if words := check(answer.text):
             flagged[path] = sorted(set(words))
         for href in LINK.findall(answer.text):
             target = urldefrag(urljoin(path, href.replace("&amp;", "&")))[0]
@@ -142,6 +150,30 @@ def crawl(client, start: str, allowed: set[str]) -> dict[str, list[str]]:
             if target not in seen:
                 queue.append(target)
     return flagged
+
+
+@cache
+def english_sentences() -> tuple[str, ...]:
+    """Runs of four words or more from messages whose French differs: read on a French page, they are English
+    the page failed to translate (a missing or bypassed lookup), whatever the catalogue holds."""
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale="fr")
+    runs = set()
+    for message in catalogue:
+        if not message.id or not isinstance(message.id, str) or message.string == message.id:
+            continue
+        for piece in PLACEHOLDER.split(message.id):
+            piece = " ".join(piece.split()).strip(" .,:;()")
+            if len(piece.split()) >= 4:
+                runs.add(piece)
+    return tuple(sorted(runs))
+
+
+def english_in_french(page: str) -> list[str]:
+    reader = ReadText()
+    reader.feed(page)
+    shown = " ".join(" ".join(reader.read).split())
+    return [run for run in english_sentences() if run in shown]
 
 
 def report(flagged: dict[str, list[str]]) -> str:
@@ -160,7 +192,7 @@ def demo_site(tmp_path_factory):
     return database, names_in(database)
 
 
-@pytest.mark.parametrize("catalogue", ["arabic", "pseudo"])
+@pytest.mark.parametrize("catalogue", ["arabic", "pseudo", "french"])
 @pytest.mark.parametrize("username", [name for name, _, _ in demo_users.DEMO_ACCOUNTS])
 def test_every_page_a_role_reaches_reads_entirely_from_the_catalogues(demo_site, monkeypatch, catalogue, username):
     database, allowed = demo_site
@@ -170,8 +202,9 @@ def test_every_page_a_role_reaches_reads_entirely_from_the_catalogues(demo_site,
     answer = log_in(client, username, demo_users.DEMO_PASSWORD)
     home = answer.headers["location"]
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(home).text).group(1)
-    assert client.post("/account/language", data={"language": "ar", "csrf_token": token}).status_code == 303
-    flagged = crawl(client, home, allowed)
+    language = "fr" if catalogue == "french" else "ar"
+    assert client.post("/account/language", data={"language": language, "csrf_token": token}).status_code == 303
+    flagged = crawl(client, home, english_in_french if catalogue == "french" else allowed)
     assert flagged == {}, report(flagged)
 
 
