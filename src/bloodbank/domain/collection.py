@@ -60,13 +60,13 @@ class BagType:
 
 
 BAG_TYPES: tuple[BagType, ...] = (
-    BagType("single", "Single bag (whole blood, no separation)", (WHOLE_BLOOD,), 450),
-    BagType("low_volume", "Single bag for a 350 mL collection", (WHOLE_BLOOD,), 350),
-    BagType("double", "Double bag (red cells + plasma)", (WHOLE_BLOOD,), 450),
-    BagType("triple", "Triple bag (red cells + plasma + platelets or buffy coat)", (WHOLE_BLOOD,), 450),
-    BagType("quadruple", "Quadruple bag (with additive solution)", (WHOLE_BLOOD,), 450),
-    BagType("top_and_bottom", "Top-and-bottom bag (buffy-coat method)", (WHOLE_BLOOD,), 450),
-    BagType("apheresis", "Apheresis kit (device-metered anticoagulant)", APHERESIS_KINDS, None),
+    BagType("single", N_("Single bag (whole blood, no separation)"), (WHOLE_BLOOD,), 450),
+    BagType("low_volume", N_("Single bag for a 350 mL collection"), (WHOLE_BLOOD,), 350),
+    BagType("double", N_("Double bag (red cells + plasma)"), (WHOLE_BLOOD,), 450),
+    BagType("triple", N_("Triple bag (red cells + plasma + platelets or buffy coat)"), (WHOLE_BLOOD,), 450),
+    BagType("quadruple", N_("Quadruple bag (with additive solution)"), (WHOLE_BLOOD,), 450),
+    BagType("top_and_bottom", N_("Top-and-bottom bag (buffy-coat method)"), (WHOLE_BLOOD,), 450),
+    BagType("apheresis", N_("Apheresis kit (device-metered anticoagulant)"), APHERESIS_KINDS, None),
 )
 _BAGS = {bag.code: bag for bag in BAG_TYPES}
 
@@ -187,12 +187,13 @@ class ReactionKind:
 # ISBT 2014 groups: local symptoms (blood outflow, pain), generalised (vasovagal),
 # apheresis-specific (citrate), and other.
 REACTION_KINDS: tuple[ReactionKind, ...] = (
-    ReactionKind("vasovagal", "Vasovagal reaction (faintness, sweating, with or without loss of consciousness)"),
-    ReactionKind("haematoma", "Haematoma (bruise) at the venepuncture site"),
-    ReactionKind("arterial_puncture", "Arterial puncture"),
-    ReactionKind("nerve_injury", "Nerve injury or irritation (pain radiating along the arm)"),
-    ReactionKind("citrate_reaction", "Citrate reaction (tingling, cramps; apheresis)"),
-    ReactionKind("other", "Other complication (describe in the outcome)"),
+    ReactionKind("vasovagal",
+                 N_("Vasovagal reaction (faintness, sweating, with or without loss of consciousness)")),
+    ReactionKind("haematoma", N_("Haematoma (bruise) at the venepuncture site")),
+    ReactionKind("arterial_puncture", N_("Arterial puncture")),
+    ReactionKind("nerve_injury", N_("Nerve injury or irritation (pain radiating along the arm)")),
+    ReactionKind("citrate_reaction", N_("Citrate reaction (tingling, cramps; apheresis)")),
+    ReactionKind("other", N_("Other complication (describe in the outcome)")),
 )
 SEVERITIES = ("mild", "moderate", "severe")
 _REACTIONS = {kind.code: kind for kind in REACTION_KINDS}

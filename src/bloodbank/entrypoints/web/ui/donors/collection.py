@@ -23,15 +23,17 @@ MAX_TEXT = 2000
 COLLECT = require(Permission.COLLECTION)
 
 DONE = {
-    "started": "Collection started. Print the DIN labels and label the bag and every sample tube before the "
-               "needle goes in.",
-    "finished": "Collection finished: the bag goes to processing.",
-    "aborted": "Collection stopped. The DIN stays used and is never given again.",
-    "reaction": "Adverse reaction recorded.",
+    "started": N_("Collection started. Print the DIN labels and label the bag and every sample tube before the "
+                  "needle goes in."),
+    "finished": N_("Collection finished: the bag goes to processing."),
+    "aborted": N_("Collection stopped. The DIN stays used and is never given again."),
+    "reaction": N_("Adverse reaction recorded."),
 }
 STATUS_WORDS = {"in_progress": N_("Bag filling"), "complete": N_("Complete"), "aborted": N_("Stopped")}
 KIND_OPTIONS = [("", "Choose…")] + [(k.code, k.description) for k in REACTION_KINDS]
 SEVERITY_OPTIONS = [("", "Choose…")] + [(s, s.capitalize()) for s in SEVERITIES]
+# SEVERITY_OPTIONS' labels, written out so the catalogues hold them.
+SEVERITY_LABELS = (N_("Mild"), N_("Moderate"), N_("Severe"))
 
 
 def _id(what: str):
