@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bloodbank.adapters.db.database import Database
 from bloodbank.adapters.db.models import Appointment, Donor, Site
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain.access import SIGNATURE_MEANINGS
 from bloodbank.domain.components import kind_name
 from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.demo.accounts import DEMO_PASSWORD
@@ -363,6 +364,9 @@ def lab_releases(page: Page, language: str, din: str, product: str, screenshot_d
     page.locator("#f-signature_password").fill(DEMO_PASSWORD)
     page.locator("form[method=post][action='/lab/release'] button[type=submit]").click()
     expect(page.locator("#signature")).to_contain_text("Lee Lab")
+    signed = page.locator("#signature").inner_text()
+    statement = translate(SIGNATURE_MEANINGS["release"])
+    assert "meets every release requirement" not in signed and statement.split("%(subject)s")[0].strip() in signed
     _in_language(page, language, "Released", "Signed by", "Release another unit")
     assert translate("available") in page.locator("main").inner_text()
     _screenshot(page, language, "lab", screenshot_dir)
