@@ -2,8 +2,9 @@
 
 A clerk sets their language and registers a donor, typing the date of birth and phone in Arabic-Indic digits in
 Arabic; the donor signs in from home on a phone, books and answers the day's questionnaire; the clerk checks
-them in, loads those answers, screens and records consent; a phlebotomist collects; a lab technician processes,
-enters the results twice, labels and releases the red cells. Every page is checked to be in the language
+them in, loads those answers, screens and records consent, and hands the tablet over for the donor's private
+question; a phlebotomist collects; a lab technician processes, enters the results twice, labels and releases
+the red cells. Every page is checked to be in the language
 (`lang`, `dir`, known words) and to show none of the flow's English sentences. With BLOODBANK_SCREENSHOTS=1
 the Arabic pages are saved to docs/screenshots/ar-*.png for the README.
 """
@@ -170,6 +171,18 @@ def clerk_checks_in_screens_and_consents(page: Page, language: str, number: str,
     _in_language(page, language, "Eligible to donate today", "Ready for collection: the phlebotomist takes over.")
     _screenshot(page, language, "desk", screenshot_dir)
     return visit_id
+
+
+def donor_answers_privately_on_the_desk_tablet(page: Page, language: str, visit_id: int) -> None:
+    """The clerk hands the tablet over (and is logged out on it): the private question is in the donor's own
+    language."""
+    page.goto(f"/desk/visits/{visit_id}")
+    page.locator("#hand-over button[type=submit]").click()
+    expect(page.locator("header nav")).to_be_hidden()
+    _in_language(page, language, "A private question for you", "Use my blood", "Do not use my blood")
+    page.locator("button[name=choice][value=use]").click()
+    _in_language(page, language, "Thank you", "Your answer has been recorded. Please hand the tablet back to a "
+                                              "member of staff.")
 
 
 # The donor at home -------------------------------------------------------------------------------------------
@@ -380,6 +393,7 @@ def test_a_clerk_a_donor_a_phlebotomist_and_a_lab_technician_each_do_their_whole
         number = clerk_registers(desk, language)
         site, home_code = donor_signs_in_books_and_answers(chromium, live_server, language, number, screenshot_dir)
         visit_id = clerk_checks_in_screens_and_consents(desk, language, number, site, home_code, screenshot_dir)
+        donor_answers_privately_on_the_desk_tablet(page_as("clerk"), language, visit_id)
         din = phlebotomist_collects(chair, language, visit_id, screenshot_dir)
         unit_url = lab_processes(lab, language, din)
         lab_enters_results_twice(lab, language, din)
