@@ -37,7 +37,8 @@ lint: $(STAMP)
 
 screenshots: $(STAMP)
 	@scripts/test-tools
-	BLOODBANK_SCREENSHOTS=1 BLOODBANK_E2E_DONORS=2000 $(BIN)/pytest -q tests/e2e/test_role_homes.py
+	BLOODBANK_SCREENSHOTS=1 BLOODBANK_E2E_DONORS=2000 $(BIN)/pytest -q tests/e2e/test_role_homes.py \
+		tests/e2e/test_whole_tasks_in_languages.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

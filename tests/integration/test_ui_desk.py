@@ -124,7 +124,8 @@ def test_a_donor_goes_from_registration_to_consent_through_the_pages(database, c
 
     consent = clerk.get(f"/desk/visits/{visit_id}/consent")
     version = get_settings().consent_text_version
-    assert f"text version {version}" in consent.text and "I, the donor, have read this text" in consent.text
+    assert f'text version <bdi dir="ltr">{version}</bdi>' in consent.text
+    assert "I, the donor, have read this text" in consent.text
     given = clerk.post(f"/desk/visits/{visit_id}/consent",
                        data={"text_version": version, "confirmed_by_donor": "yes", "csrf_token": clerk.csrf})
     assert given.status_code == 303

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Query
 
 from bloodbank.domain import isbt128
 from bloodbank.domain.blood_groups import parse_group
-from bloodbank.domain.errors import InvalidInput
+from bloodbank.domain.errors import DomainError, InvalidInput
+from bloodbank.entrypoints import languages
 from bloodbank.entrypoints.web.security import Caller, logged_in
 
 router = APIRouter(tags=["scan"])
@@ -32,7 +33,8 @@ def read_scan(text: str, expect: str) -> dict:
     kind, _ = isbt128.identify_scan(raw, expect=None if expect == "any" else expect)
     if kind == isbt128.PRODUCT_CODE:
         code = isbt128.parse_product_code(raw)
-        return {"kind": kind, "value": str(code), "display": isbt128.product(code.description_code).name}
+        name = languages.text(isbt128.product(code.description_code).name)
+        return {"kind": kind, "value": str(code), "display": name}
     if kind == isbt128.BLOOD_GROUP:
         label = isbt128.parse_blood_group_code(raw)
         shown = str(label.group) if label.group else (label.note or label.code)
@@ -48,4 +50,6 @@ def check_scan(text: str = Query(..., max_length=200),
     try:
         return {"ok": True, **read_scan(text, expect)}
     except ValueError as error:  # InvalidInput and the blood group parser's ValueError alike
-        return {"ok": False, "message": getattr(error, "message", str(error))}
+        # In the reader's language: the scanning person reads it at the bench, in the page's words.
+        message = languages.error_message(error) if isinstance(error, DomainError) else str(error)
+        return {"ok": False, "message": message}

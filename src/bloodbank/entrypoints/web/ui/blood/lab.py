@@ -8,6 +8,7 @@ before it counts. A CSV file is an analyser's export and counts as it arrives.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
@@ -235,6 +236,13 @@ def _release_page(request: Request, caller: Caller, *, check=None, scanned_din: 
                   signature=signature, reasons=list(reasons))
 
 
+def _in_reader_words(signature: signatures.SignatureView, unit) -> signatures.SignatureView:
+    """The signed meaning is stored in English; shown in the reader's language when it is word for word the
+    statement this page asks to sign (the record itself is never rewritten)."""
+    meaning = signature_meaning("release", unit.signature_subject)
+    return replace(signature, meaning=meaning) if str(meaning) == signature.meaning else signature
+
+
 @router.get("/lab/release")
 def release_page(request: Request, din: str = "", product_code: str = "", unit_id: str = "", released: str = "",
                  caller: Caller = Depends(require(Permission.RELEASE))):
@@ -244,7 +252,8 @@ def release_page(request: Request, din: str = "", product_code: str = "", unit_i
             done = release.release_check(caller.uow(), unit_id=int(released))
             signed_by = [s for s in signatures.signatures_for(caller.uow(), entity="unit", entity_id=done.unit_id)
                          if s.action == "release"]
-            return _release_page(request, caller, released=done, signature=signed_by[-1] if signed_by else None)
+            return _release_page(request, caller, released=done,
+                                 signature=_in_reader_words(signed_by[-1], done) if signed_by else None)
         if unit_id.isdigit() and len(unit_id) < 10:
             return _release_page(request, caller, check=release.release_check(caller.uow(), unit_id=int(unit_id)))
         if din or product_code:

@@ -48,7 +48,8 @@ def _whole_ml(text: str, what: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 7:
-        raise InvalidInput(f"The {what} must be a whole number of millilitres; got '{value[:20]}'.")
+        raise InvalidInput(N_("The %(what)s must be a whole number of millilitres; got '%(text)s'."),
+                           params={"what": what, "text": value[:20]})
     return int(value)
 
 
@@ -90,7 +91,7 @@ def start_collection(request: Request, visit_id: int = _id("visit"), bag_type: s
     typed = {"bag_type": bag_type[:60], "bag_lot": bag_lot[:MAX_TEXT], "planned_volume_ml": planned_volume_ml[:20]}
     try:
         collection.start_collection(caller.uow(), visit_id=visit_id, bag_type=bag_type, bag_lot=bag_lot,
-                                    planned_volume_ml=_whole_ml(planned_volume_ml, "planned volume"))
+                                    planned_volume_ml=_whole_ml(planned_volume_ml, N_("planned volume")))
     except DomainError as error:
         return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
@@ -109,7 +110,7 @@ def finish_collection(request: Request, visit_id: int = _id("visit"), donation_i
                       volume_ml: str = Form(""), caller: Caller = Depends(COLLECT)):
     typed = {"volume_ml": volume_ml[:20]}
     try:
-        volume = _whole_ml(volume_ml, "collected volume")
+        volume = _whole_ml(volume_ml, N_("collected volume"))
         if volume is None:
             raise InvalidInput("Type the collected volume in mL, read from the scale.")
         collection.finish_collection(caller.uow(), donation_id=_form_id(donation_id),
@@ -128,7 +129,7 @@ def abort_collection(request: Request, visit_id: int = _id("visit"), donation_id
         if len(reason) > MAX_TEXT:
             raise InvalidInput(f"Say why in at most {MAX_TEXT} characters.")
         collection.abort_collection(caller.uow(), donation_id=_form_id(donation_id),
-                                    reason=reason, volume_ml=_whole_ml(volume_in_bag_ml, "volume in the bag"))
+                                    reason=reason, volume_ml=_whole_ml(volume_in_bag_ml, N_("volume in the bag")))
     except DomainError as error:
         return _visit_page(request, caller, visit_id, typed=typed, error=error,
                            status_code=status_for(error))
