@@ -271,11 +271,11 @@ def phlebotomist_collects(page: Page, language: str, visit_id: int, screenshot_d
     expect(_notice(page)).to_contain_text(translate("Collection started. Print the DIN labels and label the bag "
                                                     "and every sample tube before the needle goes in."))
     _in_language(page, language, "Donation identification number", "End the collection", "Finish collection")
-    din = page.locator("#din").get_attribute("aria-label").removeprefix("DIN ").rstrip(" *")
+    din = page.locator("#din").get_attribute("aria-label").removeprefix(translate("DIN") + " ").rstrip(" *")
     page.locator("#f-volume_ml").press_sequentially(_typed("455", language))
     page.locator(f"form[action='/collection/visits/{visit_id}/finish'] button[type=submit]").click()
     expect(page.locator("#donation-status")).to_have_text(translate("Complete"))
-    _in_language(page, language, "Collection finished: the bag goes to processing.", "Reactions at a donation")
+    _in_language(page, language, "Collection finished: the bag goes to processing.", "Donor adverse reactions")
     _screenshot(page, language, "collection", screenshot_dir)
     return din
 
