@@ -133,7 +133,8 @@ def shortfall(incident_id: int = IncidentId, actor: str = Actor) -> None:
     console.print(table)
     for w in view.windows:
         console.print(f"{w.window.label}: need {w.need}, gap {w.gap}"
-                      f"{' (passed)' if w.passed else ''}{'' if w.appeal_reaches else ', out of an appeal’s reach'}.")
+                      f"{' (passed)' if w.passed else ''}{'' if w.appeal_reaches else ', out of an appeal’s reach'}"
+                      f"{f', an appeal can cover {w.appeal_gap} of it' if w.appeal_reaches and w.appeal_gap < w.gap else ''}.")
     for statement in view.statements:
         console.print(escape(statement))
 
