@@ -216,7 +216,8 @@ def _statements(status: str, closed: bool, progress, windows, gap: ShortfallView
     usable_from = (gap.appeal_usable_from - gap.incident.occurred_at).total_seconds() / 3600
     for line in windows:
         covered = sum(g.appeal_gap for g in gap.lines if g.window == line.window and g.kind == RED_CELLS)
-        if line.gap and not line.passed and line.appeal_reaches and covered < line.gap:
+        if line.window in forecast.WINDOW_BY_LABEL and line.gap and not line.passed and line.appeal_reaches \
+                and covered < line.gap:
             window = forecast.WINDOW_BY_LABEL[line.window]
             out.append(statement(N_("An appeal reaches only the last %(hours)s h of the %(window)s window: of its gap "
                                     "of %(units)s red cell units, about %(covered)s are for an appeal, the rest for "
