@@ -11,7 +11,9 @@ from bloodbank.adapters.db.models import OutboxMessage
 from bloodbank.service_layer.crisis import appeals, incidents
 from bloodbank.service_layer.crisis.appeal_dashboard import dashboard
 from tests.integration.appeal_donation_fixtures import accept, decline, give_blood, invitation_ids
-from tests.integration.appeal_fixtures import booked_ten_hours_on, appeal_params, link_secret, make_appeal_donor, make_appeal_site
+from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on, appeal_params, link_secret, make_appeal_donor, make_appeal_site,
+)
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk
 from tests.integration.query_budget import statements

@@ -16,7 +16,9 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.crisis import appeals, incidents
 from bloodbank.service_layer.crisis.incident_report import csv_text, incident_report
 from tests.integration.appeal_donation_fixtures import accept, decline, give_blood, invitation_ids, issue_for
-from tests.integration.appeal_fixtures import booked_ten_hours_on, appeal_params, link_secret, make_appeal_donor, make_appeal_site
+from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on, appeal_params, link_secret, make_appeal_donor, make_appeal_site,
+)
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk, make_unit
 from tests.integration.web_fixtures import api

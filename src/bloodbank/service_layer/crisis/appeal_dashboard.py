@@ -137,8 +137,9 @@ def dashboard(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | N
     coming = figures.expected(rows, rated, key=lambda r: r.window)
     windows = _windows(gap, cells)
     return Dashboard(
-        incident_id=incident_id, incident_status=gap.incident.status, at=now, status=view.status, usable_from=gap.usable_from,
-        first_booking=gap.first_booking, appeal_usable_from=gap.appeal_usable_from, closed=closed,
+        incident_id=incident_id, incident_status=gap.incident.status, at=now, status=view.status,
+        usable_from=gap.usable_from, first_booking=gap.first_booking, appeal_usable_from=gap.appeal_usable_from,
+        closed=closed,
         still_to_collect=missing, windows=windows, cells=cells, groups=progress,
         points=_points(gap, mc, {w: v * per_donor for w, v in coming.items()}),
         statements=_statements(view.status, closed, progress, windows, gap), appeal=view)

@@ -4,8 +4,9 @@ The stock report, the quarantine board and the transfers on the road are the
 blood side's own use cases, read as they are; this module only turns each into
 lots usable from a given hour, and finds when an invited donor can first give
 (the sites' opening on the first day invitations book, `first_day_offset` of
-the appeal rules); the domain (`domain.mass_casualty`) does the rest. A quarantined unit held for review or blocked is left out: nobody
-can say when, or whether, it will clear.
+the appeal rules); the domain (`domain.mass_casualty`) does the rest. A
+quarantined unit held for review or blocked is left out: nobody can say when,
+or whether, it will clear.
 """
 
 from __future__ import annotations
