@@ -37,6 +37,15 @@ def link_secret(monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.fixture
+def booked_ten_hours_on(monkeypatch):
+    """Invitations book from ten hours after now, as when an incident is declared at 22:00 and the sites open at
+    08:00: the appeal then reaches the last 26 h of the 24-72 h window whatever the hour the suite runs at (the
+    first booking otherwise follows the clock: tomorrow's opening)."""
+    from bloodbank.service_layer.crisis import shortfall
+    monkeypatch.setattr(shortfall, "first_booking", lambda s, now, params: now + timedelta(hours=10))
+
+
 def appeal_params(**changes) -> appeal_rules.AppealParameters:
     """The packaged figures with a few changed: `response_rate=0.5` etc."""
     path = resources.files("bloodbank.domain") / "rules" / "appeals.toml"

@@ -10,11 +10,14 @@ from sqlalchemy import select
 from bloodbank.adapters.db.models import AppealInvitation, Donor, OutboxMessage
 from bloodbank.entrypoints.web.app import create_app
 from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on,
     link_secret, make_appeal_donor, make_appeal_site, sms_gateway,
 )
 from tests.integration.web_fixtures import api
 
-__all__ = ["link_secret", "sms_gateway"]
+__all__ = ["link_secret", "sms_gateway", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 
 
 def _declare(client):

@@ -13,10 +13,14 @@ from bloodbank.adapters.db.models import Incident
 from bloodbank.entrypoints.cli.app import app
 from bloodbank.entrypoints.cli.context import set_database_url
 from tests.integration.appeal_donation_fixtures import accept, give_blood, invitation_ids
-from tests.integration.appeal_fixtures import link_secret, make_appeal_donor, make_appeal_site
+from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on, link_secret, make_appeal_donor, make_appeal_site,
+)
 from tests.integration.web_fixtures import PASSWORD, browser, make_user
 
-__all__ = ["link_secret"]
+__all__ = ["link_secret", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 runner = CliRunner()
 
 

@@ -13,12 +13,15 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import AppealRefused, MessagingNotConfigured
 from bloodbank.service_layer.crisis import appeals, incidents
 from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on,
     appeal_params, link_secret, make_appeal_donor, make_appeal_site, outside_contact_hours_now,
 )
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk, insert
 
-__all__ = ["link_secret"]
+__all__ = ["link_secret", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 EXACT = dict(response_rate=1.0, show_up_rate=1.0)
 
 

@@ -6,10 +6,14 @@ from typer.testing import CliRunner
 from bloodbank.adapters.db.models import Incident
 from bloodbank.entrypoints.cli.app import app
 from bloodbank.entrypoints.cli.context import set_database_url
-from tests.integration.appeal_fixtures import link_secret, make_appeal_donor, make_appeal_site, sms_gateway
+from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on, link_secret, make_appeal_donor, make_appeal_site, sms_gateway,
+)
 from tests.integration.web_fixtures import PASSWORD, make_user
 
-__all__ = ["link_secret", "sms_gateway"]
+__all__ = ["link_secret", "sms_gateway", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 runner = CliRunner()
 URL: dict[str, str] = {}
 

@@ -3,6 +3,8 @@ and the fate of every unit the appeal brought in, the unused share first; the sa
 
 from __future__ import annotations
 
+import pytest
+
 import csv
 import io
 from datetime import timedelta
@@ -14,13 +16,17 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.crisis import appeals, incidents
 from bloodbank.service_layer.crisis.incident_report import csv_text, incident_report
 from tests.integration.appeal_donation_fixtures import accept, decline, give_blood, invitation_ids, issue_for
-from tests.integration.appeal_fixtures import appeal_params, link_secret, make_appeal_donor, make_appeal_site
+from tests.integration.appeal_fixtures import (
+    booked_ten_hours_on, appeal_params, link_secret, make_appeal_donor, make_appeal_site,
+)
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk, make_unit
 from tests.integration.web_fixtures import api
 
-__all__ = ["link_secret"]
-MC = o_negative_only(per_severe=3.0)  # 10 severe: 30 O- red cells over 72 h, 6 of them in 24-72 h
+__all__ = ["link_secret", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
+MC = o_negative_only(per_severe=5.0)  # 10 severe: 50 O- red cells over 72 h, 10 of them in 24-72 h, 6 reached
 PAST = timedelta(days=-1)
 
 
@@ -65,8 +71,8 @@ def test_every_appeal_unit_has_one_fate_and_the_unused_share_counts_expired_and_
     assert (red.used, red.in_stock, red.expired, red.discarded, red.in_quarantine) == (1, 1, 2, 1, 1)
     assert [(i.group, i.invited, i.accepted, i.declined, i.arrived, i.collected) for i in report.invitations] == [
         ("O-", 7, 6, 1, 6, 6)]
-    assert [(f.kind, f.group, f.forecast, f.issued) for f in report.forecast] == [("red_cells", "O-", 30, 1)]
-    assert report.forecast_total == 30 and report.issued_total == 1
+    assert [(f.kind, f.group, f.forecast, f.issued) for f in report.forecast] == [("red_cells", "O-", 50, 1)]
+    assert report.forecast_total == 50 and report.issued_total == 1
 
 
 def test_a_unit_s_fate_moves_as_it_becomes_known(database, link_secret):

@@ -1,12 +1,14 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bloodbank.adapters.db.models.base import utcnow
+from bloodbank.domain import mass_casualty
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.blood.transfers import dispatch
 from bloodbank.service_layer.crisis import incidents
 from bloodbank.service_layer.crisis.shortfall import shortfall
+from tests.integration.appeal_fixtures import make_appeal_site
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk, make_site, make_unit
 from tests.integration.lab_fixtures import make_donation, make_unit as lab_unit
@@ -118,3 +120,30 @@ def test_orders_placed_for_an_incident_carry_it(database):
     with pytest.raises(NotFound, match="no incident 999"):
         place_order(clerk(database), hospital_id=hospital, kind="red_cells", quantity=2,
                     needed_by=utcnow() + timedelta(hours=1), for_stock=True, incident_id=999)
+
+
+def test_invited_donors_give_from_the_sites_opening_the_next_day_and_the_appeal_counts_only_what_follows(database):
+    make_appeal_site(database)  # open 08:00-20:00 UTC every day
+    incident = incidents.declare(clerk(database, "inventory"), place="Central station", kind="explosion",
+                                 expected={"severe": 10})
+    mc = o_negative_only()
+
+    view = shortfall(clerk(database, "inventory"), incident_id=incident.id, params=mc)
+
+    tomorrow = (view.at + timedelta(days=1)).date()
+    assert view.first_booking == datetime(tomorrow.year, tomorrow.month, tomorrow.day, 8, tzinfo=timezone.utc)
+    assert view.appeal_usable_from == view.first_booking + timedelta(hours=36)
+    usable = (view.appeal_usable_from - view.incident.occurred_at).total_seconds() / 3600
+    last = _line(view, "24-72h")
+    share = mass_casualty.appeal_share(mass_casualty.WINDOW_BY_LABEL["24-72h"], usable)
+    assert last.appeal_gap == mass_casualty.reachable_gap(last.need, last.gap, share) <= last.gap
+    assert dict(((k, g), n) for k, g, n in view.appeal_gap) == {("red_cells", "O-"): last.appeal_gap}
+
+
+def test_without_a_site_to_invite_to_the_first_booking_is_a_day_on(database):
+    incident = incidents.declare(clerk(database, "inventory"), place="Central station", kind="explosion",
+                                 expected={"severe": 10})
+
+    view = shortfall(clerk(database, "inventory"), incident_id=incident.id, params=o_negative_only())
+
+    assert timedelta(hours=23, minutes=59) < view.first_booking - view.at <= timedelta(days=1)

@@ -4,15 +4,18 @@ their personal link: choose a time, decline, stop appeals."""
 import html
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bloodbank.adapters.db.models import AppealInvitation, Donor, OutboxMessage
 from bloodbank.entrypoints.web.app import create_app
-from tests.integration.appeal_fixtures import link_secret, make_appeal_donor, make_appeal_site
+from tests.integration.appeal_fixtures import booked_ten_hours_on, link_secret, make_appeal_donor, make_appeal_site
 from tests.integration.web_fixtures import browser
 
-__all__ = ["link_secret"]
+__all__ = ["link_secret", "booked_ten_hours_on"]
+# The appeal sized against a known first booking, whatever the hour the suite runs at.
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 
 
 def text_of(answer) -> str:

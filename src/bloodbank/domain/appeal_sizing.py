@@ -1,6 +1,7 @@
 """How many donors of which groups to invite, and on which days: an appeal sized to the gap.
 
-The gap an appeal can reach (the windows after blood given now is usable) plus
+The gap an appeal can reach (`mass_casualty.Shortfall.appeal_gap`: of each
+window, the need of the hours after an invited donor's blood is usable) plus
 what restores red cell stock to its target days of supply is a number of
 donors per group. Invitations are those donors divided by the expected
 response and show-up rates, less what invitations already out are expected to

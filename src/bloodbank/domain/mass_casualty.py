@@ -13,9 +13,14 @@ transfer when it arrives). Windows count from the incident's time: one that
 has ended is shown but not planned for, the one under way is planned for in
 full. Each lot falls in exactly one window; what a window
 does not use is carried to the next, so no unit is counted twice. An appeal is
-kept apart: a donation given now is usable only after processing and testing,
-so it never reaches a window that ends before that. The gap before any appeal
-is what an appeal must be sized against.
+kept apart: an invited donor gives no earlier than the first booking an
+invitation offers, and the donation is usable only after processing and
+testing, so an appeal never reaches a window that ends before that. Of a window
+it reaches part-way, it can serve only the need of the hours after that time
+(the need falls evenly over a window's hours, as the window shares assume);
+what is on hand serves the earlier hours first. That part of the gap before any
+appeal is what an appeal must be sized against, by the live appeal and the
+simulator alike.
 
 The gap is counted group by group: a unit of another, compatible group (O for
 anyone) is the allocation's choice at issue, not a planning assumption.
@@ -23,6 +28,7 @@ anyone) is the allocation's choice at issue, not a planning assumption.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -225,13 +231,43 @@ def window_index(hours: float, now_hours: float) -> int | None:
     return None
 
 
-def appeal_donations(window: Window, now_hours: float, params: Parameters) -> float:
-    """Usable donations an appeal starting now can add to this window, no earlier than its processing delay.
+def appeal_usable_from(now_hours: float, first_booking_hours: float, params: Parameters) -> float:
+    """The hour after the incident from which an invited donor's unit can be used.
+
+    An invited donor gives at the first booking the invitations offer (never before now); the unit is usable
+    after processing and testing.
+    """
+    return max(now_hours, first_booking_hours) + params.usable_after_hours.value
+
+
+def appeal_share(window: Window, usable_from: float) -> float:
+    """The share of a window's need an appeal can serve: that of its hours from `usable_from` on.
+
+    The need is spread evenly over the window's hours, as the window shares assume; 0 for a window that ends
+    before then, 1 for one that starts after.
+    """
+    if window.end <= usable_from:
+        return 0.0
+    return (window.end - max(window.start, usable_from)) / (window.end - window.start)
+
+
+def reachable_gap(need: int, gap: int, share: float) -> int:
+    """The part of a window's gap an appeal can serve: no more than the need of the hours it reaches.
+
+    What is on hand serves the window's earlier hours first (an appeal cannot), so the gap falls on the later
+    hours as far as it can: an appeal covers the gap up to the need in the hours it reaches, never more.
+    """
+    if share <= 0 or gap <= 0:
+        return 0
+    return min(gap, math.ceil(round(need * share, 6)))
+
+
+def appeal_donations(window: Window, usable_from: float, params: Parameters) -> float:
+    """Usable donations an appeal can add to this window: those usable from `usable_from` to the window's end.
 
     A donation given at hour t is usable at t + delay; it serves the window that hour falls in.
     """
-    earliest = now_hours + params.usable_after_hours.value
-    hours = max(0.0, window.end - max(window.start, earliest))
+    hours = max(0.0, window.end - max(window.start, usable_from))
     return hours * params.donations_per_hour.value * params.usable_share.value
 
 
@@ -247,17 +283,20 @@ class GapLine:
     carried_in: int  # units left over from the windows before
     gap: int  # short of need before any appeal
     left_over: int  # carried to the next window
-    donors_to_cover: int  # donors to call now to cover the gap, if an appeal can reach this window
+    appeal_gap: int  # the part of the gap an appeal can serve (the need of the hours it reaches, at most)
+    donors_to_cover: int  # donors to invite to cover that part
 
 
 @dataclass(frozen=True)
 class WindowSummary:
     window: Window
     passed: bool  # ended before now: shown, not planned for
-    appeal_reaches: bool
+    appeal_reaches: bool  # an invited donor's blood is usable before the window ends
+    appeal_share: float  # the share of the window's hours (and need) from then on
     need: int
     supply: int
     gap: int
+    appeal_gap: int  # the part of the gap an appeal can serve
     appeal_donations: int  # usable donations the sites could add by the window's end, at capacity
     donors_to_cover: int
 
@@ -266,17 +305,18 @@ class WindowSummary:
 class Shortfall:
     now_hours: float
     usable_from_hours: float  # a donation given now is usable from this hour after the incident
+    first_booking_hours: float  # the earliest an invited donor gives
+    appeal_usable_from_hours: float  # an invited donor's unit is usable from this hour
     lines: tuple[GapLine, ...]
     windows: tuple[WindowSummary, ...]
     statements: tuple[str, ...]
 
     def appeal_gap(self) -> dict[Key, int]:
-        """The gap an appeal is to be sized against: the windows an appeal reaches, before any appeal."""
-        reach = {w.window.label for w in self.windows if w.appeal_reaches and not w.passed}
+        """The gap an appeal is to be sized against: the part of each window's gap it can serve."""
         out: dict[Key, int] = {}
         for line in self.lines:
-            if line.window in reach and line.gap:
-                out[(line.kind, line.group)] = out.get((line.kind, line.group), 0) + line.gap
+            if line.appeal_gap:
+                out[(line.kind, line.group)] = out.get((line.kind, line.group), 0) + line.appeal_gap
         return out
 
 
@@ -288,7 +328,12 @@ def donors_for(kind: str, units: int, params: Parameters) -> int:
 
 
 def shortfall(needs: Mapping[str, Mapping[Key, int]], lots: Iterable[Lot], now_hours: float,
-              params: Parameters) -> Shortfall:
+              params: Parameters, first_booking_hours: float | None = None) -> Shortfall:
+    """The gap by window before any appeal, and the part of it an appeal can serve.
+
+    `first_booking_hours` is the earliest hour after the incident an invited donor gives (the first booking the
+    invitations offer); None for a donor giving now.
+    """
     supply: dict[tuple[int, Key, str], int] = {}
     for lot in lots:
         index = window_index(lot.usable_at, now_hours)
@@ -297,12 +342,15 @@ def shortfall(needs: Mapping[str, Mapping[Key, int]], lots: Iterable[Lot], now_h
         slot = (index, (lot.kind, lot.group), lot.source)
         supply[slot] = supply.get(slot, 0) + lot.units
     usable_from = now_hours + params.usable_after_hours.value
+    booking = now_hours if first_booking_hours is None else max(now_hours, first_booking_hours)
+    appeal_from = appeal_usable_from(now_hours, booking, params)
     carried: dict[Key, int] = {}
     lines: list[GapLine] = []
     summaries: list[WindowSummary] = []
     for index, window in enumerate(WINDOWS):
         passed = window.end <= now_hours
-        reaches = window.end > usable_from
+        share = 0.0 if passed else appeal_share(window, appeal_from)
+        reaches = share > 0
         window_lines = []
         for kind in KINDS:
             for group in GROUPS:
@@ -313,23 +361,25 @@ def shortfall(needs: Mapping[str, Mapping[Key, int]], lots: Iterable[Lot], now_h
                 on_hand = carried_in + sum(came.values())
                 gap = max(0, need_here - on_hand)
                 carried[key] = max(0, on_hand - need_here)
+                reachable = reachable_gap(need_here, gap, share)
                 window_lines.append(GapLine(
                     window=window.label, kind=kind, group=group, need=need_here, stock=came["stock"],
                     quarantine=came["quarantine"], transfer=came["transfer"], carried_in=carried_in, gap=gap,
-                    left_over=carried[key], donors_to_cover=donors_for(kind, gap, params) if reaches else 0,
+                    left_over=carried[key], appeal_gap=reachable, donors_to_cover=donors_for(kind, reachable, params),
                 ))
         lines += window_lines
-        donors = _donors_by_group(window_lines) if reaches else 0
         summaries.append(WindowSummary(
-            window=window, passed=passed, appeal_reaches=reaches, need=sum(line.need for line in window_lines),
+            window=window, passed=passed, appeal_reaches=reaches, appeal_share=share,
+            need=sum(line.need for line in window_lines),
             supply=sum(line.stock + line.quarantine + line.transfer for line in window_lines),
-            gap=sum(line.gap for line in window_lines),
-            appeal_donations=math.floor(appeal_donations(window, now_hours, params)), donors_to_cover=donors,
+            gap=sum(line.gap for line in window_lines), appeal_gap=sum(line.appeal_gap for line in window_lines),
+            appeal_donations=math.floor(appeal_donations(window, appeal_from, params)),
+            donors_to_cover=_donors_by_group(window_lines),
         ))
-    result = Shortfall(now_hours=now_hours, usable_from_hours=usable_from, lines=tuple(lines),
-                       windows=tuple(summaries), statements=())
-    return Shortfall(now_hours=now_hours, usable_from_hours=usable_from, lines=result.lines,
-                     windows=result.windows, statements=tuple(statements(result, params)))
+    result = Shortfall(now_hours=now_hours, usable_from_hours=usable_from, first_booking_hours=booking,
+                       appeal_usable_from_hours=appeal_from, lines=tuple(lines), windows=tuple(summaries),
+                       statements=())
+    return dataclasses.replace(result, statements=tuple(statements(result, params)))
 
 
 def _donors_by_group(lines: Iterable[GapLine]) -> int:
@@ -357,25 +407,45 @@ def statements(result: Shortfall, params: Parameters) -> list[Text]:
             labels = Text(", ".join("%%(w%d)s" % i for i in range(len(unreachable))),
                           **{f"w{i}": w.window.name for i, w in enumerate(unreachable)})
         total = sum(w.gap for w in unreachable)
-        out.append(Text(N_("An appeal cannot cover the %(windows)s gap (%(units)s units): blood given now is usable "
-                           "only after processing and testing, from about %(hours)s h after the incident (%(delay)s h "
-                           "from now). Cover it from other services' stock, transfers and group O units."),
-                        windows=labels, units=total, hours=round(result.usable_from_hours), delay=f"{delay:g}"))
+        out.append(Text(N_("An appeal cannot cover the %(windows)s gap (%(units)s units): invited donors give from "
+                           "about %(booked)s h after the incident, and their blood is usable only after processing "
+                           "and testing (%(delay)s h), from about %(hours)s h. Cover it from other services' stock, "
+                           "transfers and group O units."),
+                        windows=labels, units=total, booked=round(result.first_booking_hours),
+                        hours=round(result.appeal_usable_from_hours), delay=f"{delay:g}"))
     for summary in short:
         if not summary.appeal_reaches:
             continue
         label = summary.window.label
+        whole = summary.appeal_gap == summary.gap
+        if not whole:
+            out.append(Text(N_("An appeal reaches only the last %(hours)s h of the %(window)s window: of its gap of "
+                               "%(units)s units it can cover about %(covered)s, the need of those hours. Cover the "
+                               "rest from other services' stock, transfers and group O units."),
+                            hours=round(summary.window.end - result.appeal_usable_from_hours),
+                            window=summary.window.name, units=summary.gap, covered=summary.appeal_gap))
         for kind in KINDS:
-            gaps = [line for line in result.lines if line.window == label and line.kind == kind and line.gap]
+            gaps = [line for line in result.lines if line.window == label and line.kind == kind and line.appeal_gap]
             if gaps:
-                listed = ", ".join(f"{line.gap} {line.group}" for line in gaps)
+                listed = ", ".join(f"{line.appeal_gap} {line.group}" for line in gaps)
                 donors = sum(line.donors_to_cover for line in gaps)
-                out.append(Text(N_("The %(window)s gap of %(kind)s (%(listed)s) can be covered by about %(donors)s "
-                                   "donors of those groups giving now."),
-                                window=summary.window.name, kind=Text(KIND_LABELS[kind]), listed=listed,
-                                donors=donors))
-        out.append(Text(N_("One whole blood donation gives every kind: about %(donors)s donors cover the whole "
-                           "%(window)s gap."), donors=summary.donors_to_cover, window=summary.window.name))
+                if whole:
+                    out.append(Text(N_("The %(window)s gap of %(kind)s (%(listed)s) can be covered by about "
+                                       "%(donors)s donors of those groups giving now."),
+                                    window=summary.window.name, kind=Text(KIND_LABELS[kind]), listed=listed,
+                                    donors=donors))
+                else:
+                    out.append(Text(N_("The part of the %(window)s gap of %(kind)s an appeal can cover (%(listed)s) "
+                                       "takes about %(donors)s donors of those groups."),
+                                    window=summary.window.name, kind=Text(KIND_LABELS[kind]), listed=listed,
+                                    donors=donors))
+        if whole:
+            out.append(Text(N_("One whole blood donation gives every kind: about %(donors)s donors cover the whole "
+                               "%(window)s gap."), donors=summary.donors_to_cover, window=summary.window.name))
+        elif summary.appeal_gap:
+            out.append(Text(N_("One whole blood donation gives every kind: about %(donors)s donors cover the part of "
+                               "the %(window)s gap an appeal can reach."),
+                            donors=summary.donors_to_cover, window=summary.window.name))
         if summary.donors_to_cover > summary.appeal_donations:
             out.append(Text(N_("The sites can take about %(usable)s usable donations in time for the %(window)s "
                                "window, fewer than the %(needed)s needed: ask other services too."),

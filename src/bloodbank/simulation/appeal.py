@@ -5,7 +5,8 @@
   the public flooded the sites after Las Vegas 2017;
 - **sized**: bloodbank's appeal, sized by the live code: the domain's gap
   (`mass_casualty.shortfall` on the region's stock and the units in testing,
-  for the component modelled) and donors to invite per group
+  for the component modelled, counting only the need of the hours after an
+  invited donor's unit is usable) and donors to invite per group
   (`appeal_sizing.donors_needed`, restocking red cells to the target days of
   `rules/appeals.toml`), spread over days within the sites' chairs
   (`appeal_sizing.size`); the invited accept and come at the rule data's
@@ -132,7 +133,10 @@ def sized_plan(scenario: Scenario, seed: int, start: datetime, morning_hour: int
             if line_kind == kind and n:
                 key = (kind, pool or group)
                 needs[label][key] = needs[label].get(key, 0) + n
-    gap = mass_casualty.shortfall(needs, lots, 0.0, mc)
+    # The incident is declared at the morning hour; invited donors give from the first day invitations book, at
+    # the hour the simulated donors give: the live rule's earliest usable time, in the simulator's day.
+    first_booking = 24.0 * int(ap.first_day_offset) + DONATED_AT - morning_hour
+    gap = mass_casualty.shortfall(needs, lots, 0.0, mc, first_booking)
     last = mass_casualty.WINDOWS[-1].label
     left_over = {line.group: line.left_over for line in gap.lines if line.window == last and line.kind == "red_cells"}
     per_donor = {kind: mc.yield_per_donation[kind].value * mc.usable_share.value}

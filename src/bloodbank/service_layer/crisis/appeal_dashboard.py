@@ -101,6 +101,8 @@ class Dashboard:
     at: datetime
     status: str  # the appeal's: none, running, paused, stopped
     usable_from: datetime
+    first_booking: datetime  # the earliest an invited donor gives
+    appeal_usable_from: datetime  # an invited donor's blood is usable from about then
     closed: bool  # every group's need is collected
     still_to_collect: int
     windows: tuple[WindowLine, ...]
@@ -135,10 +137,12 @@ def dashboard(uow: UnitOfWork, *, incident_id: int, params: AppealParameters | N
     coming = figures.expected(rows, rated, key=lambda r: r.window)
     windows = _windows(gap, cells)
     return Dashboard(
-        incident_id=incident_id, incident_status=gap.incident.status, at=now, status=view.status, usable_from=gap.usable_from, closed=closed,
+        incident_id=incident_id, incident_status=gap.incident.status, at=now, status=view.status,
+        usable_from=gap.usable_from, first_booking=gap.first_booking, appeal_usable_from=gap.appeal_usable_from,
+        closed=closed,
         still_to_collect=missing, windows=windows, cells=cells, groups=progress,
         points=_points(gap, mc, {w: v * per_donor for w, v in coming.items()}),
-        statements=_statements(view.status, closed, progress, windows), appeal=view)
+        statements=_statements(view.status, closed, progress, windows, gap), appeal=view)
 
 
 def _cells(gap: ShortfallView, flows, params: AppealParameters, mc: forecast.Parameters) -> tuple[Cell, ...]:
@@ -196,7 +200,7 @@ def _points(gap: ShortfallView, mc: forecast.Parameters, appeal_units: dict[str,
     return tuple(points)
 
 
-def _statements(status: str, closed: bool, progress, windows) -> tuple[Statement, ...]:
+def _statements(status: str, closed: bool, progress, windows, gap: ShortfallView) -> tuple[Statement, ...]:
     out = []
     if closed:
         out.append(statement(N_("The gap is closed: the donations collected cover every group's need, and the "
@@ -210,5 +214,16 @@ def _statements(status: str, closed: bool, progress, windows) -> tuple[Statement
             out.append(statement(N_("No appeal reaches the %(window)s window: its gap of %(units)s red cell units "
                                     "is for stock, transfers and other services."),
                                  window=_window_name(line.window), units=line.gap))
+    usable_from = (gap.appeal_usable_from - gap.incident.occurred_at).total_seconds() / 3600
+    for line in windows:
+        covered = sum(g.appeal_gap for g in gap.lines if g.window == line.window and g.kind == RED_CELLS)
+        if line.window in forecast.WINDOW_BY_LABEL and line.gap and not line.passed and line.appeal_reaches \
+                and covered < line.gap:
+            window = forecast.WINDOW_BY_LABEL[line.window]
+            out.append(statement(N_("An appeal reaches only the last %(hours)s h of the %(window)s window: of its gap "
+                                    "of %(units)s red cell units, about %(covered)s are for an appeal, the rest for "
+                                    "stock, transfers and other services."),
+                                 hours=round(window.end - usable_from), window=_window_name(line.window),
+                                 units=line.gap, covered=covered))
     return tuple(out)
 

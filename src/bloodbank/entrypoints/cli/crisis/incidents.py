@@ -132,8 +132,10 @@ def shortfall(incident_id: int = IncidentId, actor: str = Actor) -> None:
                           str(line.donors_to_cover or ""))
     console.print(table)
     for w in view.windows:
+        part = f", an appeal can cover {w.appeal_gap} of it" if w.appeal_reaches and w.appeal_gap < w.gap else ""
         console.print(f"{w.window.label}: need {w.need}, gap {w.gap}"
-                      f"{' (passed)' if w.passed else ''}{'' if w.appeal_reaches else ', out of an appeal’s reach'}.")
+                      f"{' (passed)' if w.passed else ''}{'' if w.appeal_reaches else ', out of an appeal’s reach'}"
+                      f"{part}.")
     for statement in view.statements:
         console.print(escape(statement))
 
