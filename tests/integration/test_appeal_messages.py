@@ -14,12 +14,14 @@ from bloodbank.domain.errors import LinkInvalid
 from bloodbank.service_layer.crisis import appeal_replies, appeals, incidents
 from bloodbank.service_layer.messaging import outbox
 from tests.integration.appeal_fixtures import (
-    appeal_params, link_secret, make_appeal_donor, make_appeal_site, sms_gateway, smtp_server,
+    appeal_params, booked_ten_hours_on, link_secret, make_appeal_donor, make_appeal_site, sms_gateway, smtp_server,
 )
 from tests.integration.crisis_fixtures import o_negative_only
 from tests.integration.inventory_fixtures import clerk
 
-__all__ = ["link_secret", "sms_gateway", "smtp_server"]
+__all__ = ["link_secret", "sms_gateway", "smtp_server", "booked_ten_hours_on"]
+
+pytestmark = pytest.mark.usefixtures("booked_ten_hours_on")
 
 
 def start_appeal(database, *, donors=3, channels="sms", severe=10, chairs=2):
