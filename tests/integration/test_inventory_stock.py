@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 
 from bloodbank.domain.errors import InvalidInput, NotFound
-from bloodbank.service_layer.blood.inventory import stock, unit_locations
+from bloodbank.service_layer.blood import inventory
+from bloodbank.service_layer.blood.inventory import expiring_within, stock, stock_lines, unit_locations
 from bloodbank.service_layer.blood.transfers import dispatch
 from tests.integration.inventory_fixtures import clerk, make_issue, make_site, make_unit
 
@@ -103,11 +104,54 @@ def test_stock_can_be_narrowed_to_one_site_and_one_kind(database):
     assert [(l.site_id, l.kind) for l in report.lines] == [(north, "red_cells")]
 
 
+def test_the_report_lists_the_units_expiring_first_and_counts_them_all(database, monkeypatch):
+    monkeypatch.setattr(inventory, "EXPIRING_LISTED", 2)
+    north = make_site(database)
+    units = [make_unit(database, site_id=north, expires_in=timedelta(hours=10 + n)) for n in range(5)]
+    report = stock(clerk(database))
+    assert [u.unit_id for u in report.expiring] == units[:2]
+    assert report.expiring_total == 5
+
+
+def test_a_report_of_one_group_lists_that_groups_units_expiring_first(database, monkeypatch):
+    monkeypatch.setattr(inventory, "EXPIRING_LISTED", 2)
+    north = make_site(database)
+    for n in range(3):
+        make_unit(database, site_id=north, group="O+", expires_in=timedelta(hours=5 + n))
+    b_neg = [make_unit(database, site_id=north, group="B-", expires_in=timedelta(hours=20 + n)) for n in range(3)]
+    report = stock(clerk(database), blood_group="B-")
+    assert [u.unit_id for u in report.expiring] == b_neg[:2] and report.expiring_total == 3
+    assert {line.blood_group for line in report.lines} == {"B-"}
+
+
+def test_the_stock_counts_alone_match_the_full_reports(database):
+    north, south = make_site(database), make_site(database)
+    make_unit(database, site_id=north, group="A+")
+    make_unit(database, site_id=north, group="A+", status="reserved", expires_in=timedelta(hours=3))
+    make_unit(database, site_id=south, kind="plasma", expires_in=timedelta(days=300))
+    make_issue(database, make_unit(database, site_id=north, group="A+", status="issued"))
+    assert stock_lines(clerk(database)) == stock(clerk(database)).lines
+    assert stock_lines(clerk(database), site_id=south, kind="plasma") == \
+        stock(clerk(database), site_id=south, kind="plasma").lines
+
+
+def test_units_expiring_within_hours_come_a_page_at_a_time_with_the_count_of_all(database):
+    north = make_site(database)
+    units = [make_unit(database, site_id=north, expires_in=timedelta(hours=1 + n)) for n in range(5)]
+    make_unit(database, site_id=north, expires_in=timedelta(days=5))
+    page, total = expiring_within(clerk(database), hours=24, limit=2, offset=2)
+    assert [u.unit_id for u in page] == units[2:4] and total == 5
+
+
 def test_an_unknown_kind_or_site_is_refused(database):
     with pytest.raises(InvalidInput, match="is not a component kind"):
         stock(clerk(database), kind="blood")
     with pytest.raises(NotFound, match="No site with id 999"):
         stock(clerk(database), site_id=999)
+    with pytest.raises(NotFound, match="No site with id 999"):
+        stock_lines(clerk(database), site_id=999)
+    with pytest.raises(InvalidInput):
+        stock(clerk(database), blood_group="Q+")
 
 
 def test_every_unit_of_a_donation_is_located_including_the_one_on_the_road(database):

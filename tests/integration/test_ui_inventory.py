@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from bloodbank.adapters.db.models import Signature, TemperatureExcursion, Unit as UnitRow
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.isbt128 import encode_product_code
+from bloodbank.service_layer.blood import inventory
 from bloodbank.service_layer.blood.units import din_of
 from tests.integration import lab_fixtures
 from tests.integration.inventory_fixtures import counts, hours_ago, make_issue, make_site, make_unit, unit
@@ -46,6 +47,17 @@ def test_the_inventory_home_shows_stock_by_group_and_component_with_days_of_supp
     shown = din_of(unit(database, soon).din).eye_readable.rsplit(" ", 1)[0]  # the DIN as on the label
     assert shown in expiring and expiring.count("<tr>") == 2  # header + the one unit
     assert "Dispatch units to another site" in text and "Record excursion" in text
+
+
+def test_the_home_lists_the_units_expiring_first_and_says_how_many_expire_in_all(database, monkeypatch):
+    monkeypatch.setattr(inventory, "EXPIRING_LISTED", 2)
+    site = make_site(database)
+    for n in range(5):
+        make_unit(database, site_id=site, expires_in=timedelta(hours=10 + n))
+    page = browser(database, "inventory_manager").get("/inventory")
+    expiring = page.text.split('id="expiring-list"')[1].split("</table>")[0]
+    assert expiring.count("<tr>") == 3  # header + the two expiring first
+    assert "5 unit(s) to use first (the 2 expiring first shown)" in plain(expiring)
 
 
 def test_a_lab_technician_sees_the_stock_but_no_transfer_or_excursion_forms(database):

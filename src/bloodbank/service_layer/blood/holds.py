@@ -84,19 +84,27 @@ class HeldUnit:
         return self.status == S.QUARANTINED.value and bool(self.open_holds)
 
 
-def held_units(uow: UnitOfWork, *, site_id: int | None = None, limit: int | None = None) -> list[HeldUnit]:
-    """Quarantined units with at least one open hold, oldest hold first (`limit` for a board)."""
+def held_units(uow: UnitOfWork, *, site_id: int | None = None, limit: int | None = None,
+               offset: int = 0) -> list[HeldUnit]:
+    """Quarantined units with at least one open hold, oldest hold first (`limit` and `offset` for a page)."""
+    return held_page(uow, site_id=site_id, limit=limit, offset=offset)[0]
+
+
+def held_page(uow: UnitOfWork, *, site_id: int | None = None, limit: int | None = None,
+              offset: int = 0) -> tuple[list[HeldUnit], int]:
+    """A page of the held units, read by the database, and how many are held in all."""
     with uow:
         session = uow.session
         if site_id is not None and session.get(Site, site_id) is None:
             raise NotFound(f"No site with id {site_id}.")
         oldest = (select(UnitHold.unit_id, func.min(UnitHold.opened_at).label("since"))
                   .where(UnitHold.decided_at.is_(None)).group_by(UnitHold.unit_id).subquery())
-        query = (select(Unit).join(oldest, oldest.c.unit_id == Unit.id)
-                 .where(Unit.status == S.QUARANTINED.value).order_by(oldest.c.since, Unit.id).limit(limit))
+        query = select(Unit).join(oldest, oldest.c.unit_id == Unit.id).where(Unit.status == S.QUARANTINED.value)
         if site_id is not None:
             query = query.where(Unit.site_id == site_id)
-        return _views(session, list(session.execute(query).scalars()), open_only=True)
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        units = list(session.execute(query.order_by(oldest.c.since, Unit.id).limit(limit).offset(offset)).scalars())
+        return _views(session, units, open_only=True), total
 
 
 def unit_holds(uow: UnitOfWork, *, unit_id: int) -> HeldUnit:

@@ -28,6 +28,10 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 S = UnitStatus
 # Units that could still go to a patient: the ones to use first when close to expiry.
 USABLE = (S.AVAILABLE.value, S.RESERVED.value)
+# Units close to expiry listed one by one, soonest first; past them the report gives the count. A large
+# centre can have thousands near expiry (plasma is "soon" for a month), and a list of them all would make
+# every view of the stock grow with the stock.
+EXPIRING_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class ExpiringUnit:
 class StockReport:
     at: datetime
     lines: tuple[StockLine, ...]
-    expiring: tuple[ExpiringUnit, ...]
+    expiring: tuple[ExpiringUnit, ...]  # the EXPIRING_LISTED expiring first
+    expiring_total: int  # every unit expiring soon, listed or not
 
 
 @dataclass(frozen=True)
@@ -92,50 +97,77 @@ def _check_kind(kind: str | None) -> str | None:
         raise InvalidInput(f"'{kind}' is not a component kind: expected one of {names}.") from None
 
 
-def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None) -> StockReport:
+def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None,
+          blood_group: str | None = None) -> StockReport:
     """Stock at every site (or one), by kind and blood group, with days of supply and what expires soon.
 
     Counted by the database: a national stock of tens of thousands of units comes back as one row per
-    site, kind, group, status and age band, and only the units close to expiry come back one by one.
+    site, kind, group, status and age band; of the units close to expiry only the first EXPIRING_LISTED
+    come back one by one, with the count of them all.
     """
-    kind = _check_kind(kind)
+    kind, group = _check_kind(kind), _check_group(blood_group)
     now = utcnow()
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
-        band = _age_band(now)
-        counted = (
-            select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band, func.count())
-            .join(Site, Site.id == Unit.site_id)
-            .where(Unit.status.in_([s.value for s in IN_STOCK]))
-            .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band)
-        )
-        issued = (
-            select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, func.count(Issue.id))
-            .join(Unit, Unit.id == Issue.unit_id).join(Site, Site.id == Unit.site_id)
-            .where(Issue.issued_at >= now - timedelta(days=rules.USE_WINDOW_DAYS))
-            .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group)
-        )
+        _check_site(session, site_id)
+        lines = _stock_lines(session, now, site_id, kind, group)
         soon = (
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code.label("site_code"),
                    Unit.storage_location, Unit.kind, Unit.blood_group, Unit.status, Unit.expires_at)
             .join(Site, Site.id == Unit.site_id)
             .where(Unit.status.in_(USABLE), _expiring_soon(now))
-            .order_by(Unit.expires_at, Unit.id)
         )
-        if site_id is not None:
-            counted, issued, soon = (q.where(Unit.site_id == site_id) for q in (counted, issued, soon))
-        if kind is not None:
-            counted, issued, soon = (q.where(Unit.kind == kind) for q in (counted, issued, soon))
-        counts = session.execute(counted).all()
-        use = {(row[0], row[1], row[2], row[3]): row[4] for row in session.execute(issued)}
+        soon = _narrowed(soon, site_id, kind, group)
+        total = session.execute(select(func.count()).select_from(soon.subquery())).scalar_one()
         expiring = tuple(ExpiringUnit(
             unit_id=u.id, din=u.din, product_code=u.product_code, division=u.division, site_code=u.site_code,
             storage_location=u.storage_location, kind=u.kind, blood_group=u.blood_group, status=u.status,
             expires_at=u.expires_at, expired=u.expires_at < now,
-        ) for u in session.execute(soon))
-        return StockReport(at=now, lines=_lines(counts, use), expiring=expiring)
+        ) for u in session.execute(soon.order_by(Unit.expires_at, Unit.id).limit(EXPIRING_LISTED)))
+        return StockReport(at=now, lines=lines, expiring=expiring, expiring_total=total)
+
+
+def stock_lines(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None) -> tuple[StockLine, ...]:
+    """The stock report's counts alone, for views that show no unit one by one."""
+    kind = _check_kind(kind)
+    with uow:
+        _check_site(uow.session, site_id)
+        return _stock_lines(uow.session, utcnow(), site_id, kind, None)
+
+
+def _check_site(session, site_id: int | None) -> None:
+    if site_id is not None and session.get(Site, site_id) is None:
+        raise NotFound(f"No site with id {site_id}.")
+
+
+def _narrowed(statement, site_id: int | None, kind: str | None, group: str | None):
+    if site_id is not None:
+        statement = statement.where(Unit.site_id == site_id)
+    if kind is not None:
+        statement = statement.where(Unit.kind == kind)
+    if group is not None:
+        statement = statement.where(Unit.blood_group == group)
+    return statement
+
+
+def _stock_lines(session, now: datetime, site_id: int | None, kind: str | None,
+                 group: str | None) -> tuple[StockLine, ...]:
+    band = _age_band(now)
+    counted = (
+        select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band, func.count())
+        .join(Site, Site.id == Unit.site_id)
+        .where(Unit.status.in_([s.value for s in IN_STOCK]))
+        .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, Unit.status, band)
+    )
+    issued = (
+        select(Unit.site_id, Site.code, Unit.kind, Unit.blood_group, func.count(Issue.id))
+        .join(Unit, Unit.id == Issue.unit_id).join(Site, Site.id == Unit.site_id)
+        .where(Issue.issued_at >= now - timedelta(days=rules.USE_WINDOW_DAYS))
+        .group_by(Unit.site_id, Site.code, Unit.kind, Unit.blood_group)
+    )
+    counts = session.execute(_narrowed(counted, site_id, kind, group)).all()
+    use = {(row[0], row[1], row[2], row[3]): row[4] for row in session.execute(_narrowed(issued, site_id, kind, group))}
+    return _lines(counts, use)
 
 
 def _age_band(now: datetime):
@@ -209,17 +241,6 @@ def _check_group(blood_group: str | None) -> str | None:
         raise InvalidInput(str(error)) from None
 
 
-def stock_filtered(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = None,
-                   blood_group: str | None = None) -> StockReport:
-    """The stock report narrowed to a site, a component kind and a blood group."""
-    group = _check_group(blood_group)
-    report = stock(uow, site_id=site_id, kind=kind)
-    if group is None:
-        return report
-    return StockReport(at=report.at, lines=tuple(line for line in report.lines if line.blood_group == group),
-                       expiring=tuple(unit for unit in report.expiring if unit.blood_group == group))
-
-
 @dataclass(frozen=True)
 class GroupSupply:
     blood_group: str | None
@@ -244,7 +265,7 @@ def supply_by_group(uow: UnitOfWork, *, site_id: int | None = None,
                     kind: str = ComponentKind.RED_CELLS.value) -> tuple[GroupSupply, ...]:
     """Days of supply of one component kind for every blood group, over one site or all of them."""
     kind = _check_kind(kind) or ComponentKind.RED_CELLS.value
-    lines = stock(uow, site_id=site_id, kind=kind).lines
+    lines = stock_lines(uow, site_id=site_id, kind=kind)
     groups = [str(g) for g in ALL_GROUPS]
     extra = sorted({line.blood_group for line in lines if line.blood_group not in groups}, key=lambda g: g or "")
     return tuple(_supply(group, [line for line in lines if line.blood_group == group]) for group in groups + extra)
@@ -275,7 +296,7 @@ class StockGrid:
 
 def stock_grid(uow: UnitOfWork, *, site_id: int | None = None) -> StockGrid:
     """Blood group × component kind: units available (reserved, quarantined apart) and days of supply."""
-    lines = stock(uow, site_id=site_id).lines
+    lines = stock_lines(uow, site_id=site_id)
     groups: list[str | None] = [str(g) for g in ALL_GROUPS]
     groups += sorted({line.blood_group for line in lines if line.blood_group not in groups},
                      key=lambda g: (g is None, g or ""))
@@ -290,34 +311,32 @@ def stock_grid(uow: UnitOfWork, *, site_id: int | None = None) -> StockGrid:
     return StockGrid(at=utcnow(), site_id=site_id, kinds=KIND_ORDER, rows=tuple(rows))
 
 
-def expiring_within(uow: UnitOfWork, *, hours: int = 48, site_id: int | None = None,
-                    kind: str | None = None) -> tuple[ExpiringUnit, ...]:
-    """Units still to be used (available or reserved) that expire within `hours`, or already have."""
+def expiring_within(uow: UnitOfWork, *, hours: int = 48, site_id: int | None = None, kind: str | None = None,
+                    limit: int | None = None, offset: int = 0) -> tuple[list[ExpiringUnit], int]:
+    """Units still to be used (available or reserved) that expire within `hours`, or already have: a page of
+    them (EXPIRING_LISTED unless `limit` says), soonest first, and how many there are in all."""
     if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_EXPIRY_HOURS:
         raise InvalidInput(f"Give the look-ahead as whole hours from 1 to {MAX_EXPIRY_HOURS}.")
     kind = _check_kind(kind)
     now = utcnow()
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
-        statement = (
+        _check_site(session, site_id)
+        statement = _narrowed(
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code, Unit.storage_location, Unit.kind,
                    Unit.blood_group, Unit.status, Unit.expires_at)
             .join(Site, Site.id == Unit.site_id)
-            .where(Unit.status.in_(USABLE), Unit.expires_at <= now + timedelta(hours=hours))
-            .order_by(Unit.expires_at, Unit.id)
-        )
-        if site_id is not None:
-            statement = statement.where(Unit.site_id == site_id)
-        if kind is not None:
-            statement = statement.where(Unit.kind == kind)
-        return tuple(
+            .where(Unit.status.in_(USABLE), Unit.expires_at <= now + timedelta(hours=hours)),
+            site_id, kind, None)
+        total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+        rows = session.execute(statement.order_by(Unit.expires_at, Unit.id)
+                               .limit(EXPIRING_LISTED if limit is None else limit).offset(offset))
+        return [
             ExpiringUnit(unit_id=r[0], din=r[1], product_code=r[2], division=r[3], site_code=r[4],
                          storage_location=r[5], kind=r[6], blood_group=r[7], status=r[8], expires_at=r[9],
                          expired=r[9] < now)
-            for r in session.execute(statement)
-        )
+            for r in rows
+        ], total
 
 
 @dataclass(frozen=True)
@@ -376,7 +395,8 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
         if max_age_days is not None:
             statement = statement.where(Unit.collected_at >= midnight - timedelta(days=max_age_days))
         total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
-        rows = session.execute(statement.order_by(Unit.expires_at, Unit.id).limit(limit).offset(offset)).all()
+        rows = session.execute(statement.order_by(Unit.expires_at, Unit.id)
+                               .limit(EXPIRING_LISTED if limit is None else limit).offset(offset)).all()
         return [
             StockUnit(unit_id=r[0], din=r[1], product_code=r[2], division=r[3], kind=r[4], blood_group=r[5],
                       status=r[6], site_id=r[7], site_code=r[8], storage_location=r[9], collected_at=r[10],

@@ -98,7 +98,7 @@ def first_booking(s, now: datetime, params: AppealParameters) -> datetime:
 
 def _stock_lots(uow: UnitOfWork, since: float) -> list[forecast.Lot]:
     lots = []
-    for line in inventory.stock(uow).lines:
+    for line in inventory.stock_lines(uow):
         kind = forecast.FORECAST_KIND_OF.get(line.kind)
         if kind and line.blood_group and line.available:
             lots.append(forecast.Lot(kind, line.blood_group, line.available, since, "stock"))

@@ -27,6 +27,9 @@ class Unit(Timestamped, Base):
         # The id last: units of one collection day expire at the same minute, and allocation reads them in
         # (expiry, id) order a page at a time, which the index then serves without a sort.
         Index("ix_unit_stock", "site_id", "status", "kind", "blood_group", "expires_at", "id"),
+        # Everything the stock report counts by (age bands come from the collection time): the counts are read
+        # from this index alone, never from the units' rows.
+        Index("ix_unit_stock_age", "site_id", "status", "kind", "blood_group", "collected_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

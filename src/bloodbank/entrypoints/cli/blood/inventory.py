@@ -64,6 +64,9 @@ def _show_stock(report: StockReport) -> None:
             soon.add_row(str(u.unit_id), u.din, f"{u.product_code}/{u.division}", u.site_code, u.storage_location,
                          u.kind.replace("_", " "), u.blood_group or "-", u.status, expires)
         console.print(soon)
+        if report.expiring_total > len(report.expiring):
+            console.print(f"{report.expiring_total} units expire soon in all; the {len(report.expiring)} expiring "
+                          "first are listed.")
 
 
 def _state(view: TransferView, u) -> str:

@@ -19,7 +19,7 @@ from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.holds import MAX_REASON
 from bloodbank.domain.unit_status import IN_STOCK
-from bloodbank.entrypoints.web.api.common import Id, IdField, MAX_ID, Page, PageParams, page_params, paginate
+from bloodbank.entrypoints.web.api.common import Id, IdField, MAX_ID, Page, PageParams, page_params
 from bloodbank.entrypoints.web.security import Caller, require
 from bloodbank.entrypoints.web.signing import signed
 from bloodbank.service_layer.blood import discards, excursions, holds, inventory, transfers
@@ -127,7 +127,7 @@ def _discard_subject(view: DiscardView) -> tuple[str, str, int]:
 @router.get("/stock", summary="Stock by site, component kind and blood group, with age bands and days of supply")
 def stock(site_id: int | None = SiteQuery, kind: Kind | None = None, blood_group: str | None = GroupQuery,
           caller: Caller = Depends(require(Permission.UNITS_READ))) -> StockReport:
-    return inventory.stock_filtered(caller.uow(), site_id=site_id, kind=kind, blood_group=blood_group)
+    return inventory.stock(caller.uow(), site_id=site_id, kind=kind, blood_group=blood_group)
 
 
 @router.get("/stock/grid", summary="Blood group × component kind: units available and days of supply")
@@ -159,7 +159,9 @@ def days_of_supply(site_id: int | None = SiteQuery, kind: Kind = "red_cells",
 def expiring(hours: int = Query(48, ge=1, le=inventory.MAX_EXPIRY_HOURS), site_id: int | None = SiteQuery,
              kind: Kind | None = None, page: PageParams = Depends(page_params),
              caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[ExpiringUnit]:
-    return paginate(inventory.expiring_within(caller.uow(), hours=hours, site_id=site_id, kind=kind), page)
+    items, total = inventory.expiring_within(caller.uow(), hours=hours, site_id=site_id, kind=kind,
+                                             limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/where", summary="Every unit made under a DIN and where it is now")
@@ -229,7 +231,8 @@ def discard_after_excursion(excursion_id: Id, unit_id: Id, body: SignedNote,
 @router.get("/holds", summary="Units held in quarantine for a review decision, oldest hold first")
 def held_units(site_id: int | None = SiteQuery, page: PageParams = Depends(page_params),
                caller: Caller = Depends(require(Permission.UNITS_READ))) -> Page[HeldUnit]:
-    return paginate(holds.held_units(caller.uow(), site_id=site_id), page)
+    items, total = holds.held_page(caller.uow(), site_id=site_id, limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/units/{unit_id}/holds", summary="A unit's holds, open and decided")

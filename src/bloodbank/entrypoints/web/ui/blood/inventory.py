@@ -60,11 +60,12 @@ def _home(request: Request, caller: Caller, *, site_id: int | None = None, since
     uow = caller.uow
     since = since or (datetime.now(viewer_clock(request)).date() - timedelta(days=30))
     grid = inventory.stock_grid(uow(), site_id=site_id)
+    expiring, expiring_total = inventory.expiring_within(uow(), hours=EXPIRING_HOURS, site_id=site_id)
     recent_excursions, _ = excursions.list_excursions(uow(), site_id=site_id, limit=10)
     all_sites = _sites(caller)
     return render(
         request, "inventory/home.html", status_code=status_code, error=error, notice=notice, grid=grid,
-        columns=_columns(grid), expiring=inventory.expiring_within(uow(), hours=EXPIRING_HOURS, site_id=site_id),
+        columns=_columns(grid), expiring=expiring, expiring_total=expiring_total,
         in_transit=transfers.list_in_transit(uow()), excursions=recent_excursions,
         held=holds.held_units(uow(), site_id=site_id, limit=HELD_SHOWN), held_shown=HELD_SHOWN,
         recall_tasks=recall_follow_up.open_recall_tasks(uow(), side="stock", site_id=site_id),
