@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -93,16 +94,24 @@ class MatchCandidate:
 # ---------------------------------------------------------------- normalisation
 
 
+# Normalising a name is most of what scoring costs, and a register repeats its names: in a national one a
+# new person is compared with the hundred or so who share their birthday, whose names are mostly common.
+NAMES_REMEMBERED = 65_536
+
+
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_PLAIN_LETTERS))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def normalise_name(text: str) -> str:
     """Case, accents, spaces and punctuation removed: "O'Brien-Núñez" -> "obriennunez"."""
     return "".join(char for char in strip_accents(text).casefold() if char.isalnum())
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def name_tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in (normalise_name(part) for part in _TOKEN_SPLIT.split(text)) if t)
 
@@ -120,6 +129,7 @@ _ARABIC_SOUNDS = {
 _LATIN_VOWELS = set("aeiouwy")
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def name_skeleton(text: str) -> str:
     """The consonant skeleton of one name word; empty when it has too few letters to say anything."""
     word = normalise_name(text)
@@ -144,6 +154,7 @@ def name_skeleton(text: str) -> str:
     return collapsed if len(collapsed) >= 3 else ""
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def phone_key(phone: str | None) -> str | None:
     """The last digits of a phone number in any script (Arabic-Indic ٣ and Persian ۳ read as 3)."""
     digits = "".join(str(unicodedata.decimal(char)) for char in phone or "" if char.isdecimal())
@@ -177,6 +188,7 @@ class BlockingKeys:
     birth_year: int
 
 
+@lru_cache(maxsize=1024)
 def blocking_keys(person: Person) -> BlockingKeys:
     swapped = swapped_day_month(person.date_of_birth)
     dates = (person.date_of_birth,) + ((swapped,) if swapped else ())

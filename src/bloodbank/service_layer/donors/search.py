@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from bloodbank.adapters.db.models import Donor, DonorNameToken
 from bloodbank.domain.donor_numbers import validate_donor_number
-from bloodbank.domain.search_keys import SearchWord, phone_search_prefix, prefix_bounds, search_word, word_fits
+from bloodbank.domain.search_keys import SearchWord, phone_search_prefix, prefix_bounds, search_word
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.messages import N_
 from bloodbank.service_layer.donors.donor_fields import clean_date, clean_text
@@ -60,12 +60,13 @@ def _filters(text: str, date_of_birth: date | None, phone: str | None, limit: in
     return conditions, [search_word(word) for word in text.split()]
 
 
-def _word_matches(word: SearchWord):
+def _word_matches(word: SearchWord, *, known_token: str | None = None):
     """The start of a name word, the start of a donor number, or a phone's ending: each a range or a probe on
-    an index, never a wildcard the database must scan for."""
+    an index, never a wildcard the database must scan for. `known_token` is a name word the walk already
+    stands on, so it needs no probe."""
     matches = []
     if word.name_tokens:
-        matches.append(and_(*(_has_word_starting(token) for token in word.name_tokens)))
+        matches.append(and_(*(_has_word_starting(token) for token in word.name_tokens if token != known_token)))
     if word.number_prefix:
         low, high = prefix_bounds(word.number_prefix)
         matches.append(and_(Donor.donor_number >= low, Donor.donor_number < high))
@@ -75,10 +76,14 @@ def _word_matches(word: SearchWord):
 
 
 def _has_word_starting(token: str):
-    """A probe of the donor's own tokens (the primary key's range), never a list of everyone matching."""
+    """A probe of the donor's own tokens (the primary key's range), never a list of everyone matching.
+
+    OFFSET 0 keeps it a probe on PostgreSQL: without it the planner may turn the check into a join with every
+    donor whose name has such a word, read in full before the first match is returned."""
     low, high = prefix_bounds(token)
     word = aliased(DonorNameToken)  # apart from the token index a name search walks
-    return exists().where(word.donor_id == Donor.id, word.token >= low, word.token < high).correlate(Donor)
+    return exists(select(word.donor_id).where(word.donor_id == Donor.id, word.token >= low, word.token < high)
+                  .offset(0).correlate(Donor))
 
 
 @dataclass(frozen=True)
@@ -120,45 +125,49 @@ def find_donors(uow: UnitOfWork, *, text: str = "", date_of_birth: date | None =
 def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -> list[int]:
     """Up to `wanted` matching donors, read so the cost does not grow with the register.
 
-    With a name in the search, the index of name tokens is walked from the start of its longest word (the
-    most telling, as a rule), a batch at a time in index order, and each donor met is checked against every
-    word in memory (`search_keys.word_fits`); the walk stops once it has enough. Past the cap the clerk is
-    told to type more, so which of the many matches are shown first matters less than a quick answer. A
-    search of numbers only (a donor number, a phone) is answered by those columns' own indexes.
+    With a name in the search, the index of name tokens is walked from the start of the rarest name word
+    typed (each word's matches counted up to RARE_ENOUGH, so a common given name beside a rare family name
+    does not walk half the register), and every other word is a probe of the donor's own tokens, number or
+    phone; the walk stops once it has enough. Past the cap the clerk is told to type more, so which of the
+    many matches are shown first matters less than a quick answer. A search of numbers only (a donor
+    number, a phone) is answered by those columns' own indexes.
     """
-    names = [token for word in words if word.is_name for token in word.name_tokens]
+    names = sorted({token for word in words if word.is_name for token in word.name_tokens})
     if not names:
         query = select(Donor.id).where(*conditions, *(_word_matches(word) for word in words))
         return list(session.execute(query.order_by(Donor.id).limit(wanted)).scalars())
-    low, high = prefix_bounds(max(names, key=lambda token: (len(token), token)))
+    walked = min(names, key=lambda token: (_matches_up_to(session, token, RARE_ENOUGH), -len(token), token))
+    low, high = prefix_bounds(walked)
+    checks = [_word_matches(word, known_token=walked if walked in word.name_tokens else None)
+              for word in words if word.name_tokens != (walked,)]
     found: dict[int, None] = {}
-    seen: set[int] = set()
     after: tuple[str, int] | None = None
-    batch = max(wanted, 100)
     while len(found) < wanted:
-        query = (select(DonorNameToken.token, DonorNameToken.donor_id, Donor.donor_number, Donor.phone_key)
+        # A donor with two words in the range ("Ann Annabel") comes twice: pages until enough distinct ones.
+        query = (select(DonorNameToken.token, DonorNameToken.donor_id)
                  .join(Donor, Donor.id == DonorNameToken.donor_id)
-                 .where(DonorNameToken.token >= low, DonorNameToken.token < high, *conditions)
-                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(batch))
+                 .where(DonorNameToken.token >= low, DonorNameToken.token < high, *conditions, *checks)
+                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(wanted))
         if after is not None:
             query = query.where(or_(DonorNameToken.token > after[0],
                                     and_(DonorNameToken.token == after[0], DonorNameToken.donor_id > after[1])))
         rows = session.execute(query).all()
-        met = {donor_id: (number, phone) for _token, donor_id, number, phone in rows if donor_id not in seen}
-        seen |= set(met)
-        tokens: dict[int, set[str]] = {}
-        if met:
-            for donor_id, token in session.execute(select(DonorNameToken.donor_id, DonorNameToken.token)
-                                                   .where(DonorNameToken.donor_id.in_(sorted(met)))):
-                tokens.setdefault(donor_id, set()).add(token)
-        for _token, donor_id, _number, _phone in rows:
-            if donor_id in met and donor_id not in found and all(
-                    word_fits(word, tokens.get(donor_id, set()), *met[donor_id]) for word in words):
-                found[donor_id] = None
-        if len(rows) < batch:
+        found.update((donor_id, None) for _token, donor_id in rows)
+        if len(rows) < wanted:
             break
         after = (rows[-1][0], rows[-1][1])
     return list(found)[:wanted]
+
+
+# Enough matches to call a word common: the rarest word typed is walked, and words matching at least this
+# many donors are taken as equally common (the longest is walked), so telling them apart costs a bounded read.
+RARE_ENOUGH = 500
+
+
+def _matches_up_to(session, token: str, cap: int) -> int:
+    low, high = prefix_bounds(token)
+    some = select(DonorNameToken.donor_id).where(DonorNameToken.token >= low, DonorNameToken.token < high).limit(cap)
+    return session.execute(select(func.count()).select_from(some.subquery())).scalar_one()
 
 
 def count_donors(uow: UnitOfWork) -> int:
