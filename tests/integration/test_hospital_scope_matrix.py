@@ -96,6 +96,7 @@ OPERATIONS: dict[str, Op] = {
     "PUT /api/users/{user_id}/password": Op(need(P.USERS)),
     "DELETE /api/tokens/{token_id}": Op(need(P.USERS)),
     "GET /api/audit/verify": Op(need(P.AUDIT_READ)),
+    "POST /api/audit/verify": Op(need(P.AUDIT_READ)),
     "GET /api/audit": Op(need(P.AUDIT_READ)),
     "GET /api/overview": listing(path="/api/overview"),
     "GET /health": Op(PUBLIC),

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from bloodbank.domain.messages import N_, Text
+
 GENESIS = "0" * 64
 VALUES_HASHED = 1  # format 1: the values are in the hash
 PAYLOAD_DIGESTED = 2  # format 2: a salted digest of the payload is in the hash
@@ -145,46 +147,50 @@ def voucher_of(link: Link) -> Voucher | None:
     return Voucher(link.id, erased, seals) if erased else None
 
 
+# What a broken link is found to be, shown to the reader in their language.
+CHANGED = N_("its content was changed after it was written")
+
+
 def problem_of_payload(link: Link) -> str | None:
     p = link.payload
     if p is None or p.salt is None or link.payload_digest is None:
-        return "its content was changed after it was written"
+        return CHANGED
     if payload_digest(p.salt, p.old, p.new, p.reason) != link.payload_digest:
-        return "its content was changed after it was written"
+        return CHANGED
     return None
 
 
 def check_link(link: Link, prev_hash: str, expected_id: int, vouchers: Mapping[int, Voucher]) -> str | None:
     """What is wrong with this entry where it stands in the chain, or None."""
     if link.id != expected_id:
-        return f"entry {expected_id} is missing (next is {link.id})"
+        return Text(N_("entry %(expected)s is missing (next is %(next)s)"), expected=expected_id, next=link.id)
     if link.prev_hash != prev_hash:
-        return "does not follow the previous entry"
+        return N_("does not follow the previous entry")
     if link.format not in (VALUES_HASHED, PAYLOAD_DIGESTED):
-        return f"it is of an unknown format ({link.format})"
+        return Text(N_("it is of an unknown format (%(format)s)"), format=link.format)
     if link.payload is None:
         return _check_erased(link, vouchers)
     if link.format == VALUES_HASHED:
         recomputed = legacy_entry_hash(prev_hash, id=link.id, at=link.at, actor=link.actor, action=link.action,
                                        entity=link.entity, entity_id=link.entity_id, old=link.payload.old,
                                        new=link.payload.new, reason=link.payload.reason)
-        return None if recomputed == link.hash else "its content was changed after it was written"
+        return None if recomputed == link.hash else CHANGED
     return problem_of_payload(link) or _check_fields(link)
 
 
 def _check_fields(link: Link) -> str | None:
     recomputed = entry_hash(link.prev_hash, id=link.id, at=link.at, actor=link.actor, action=link.action,
                             entity=link.entity, entity_id=link.entity_id, payload_digest=link.payload_digest or "")
-    return None if recomputed == link.hash else "its content was changed after it was written"
+    return None if recomputed == link.hash else CHANGED
 
 
 def _check_erased(link: Link, vouchers: Mapping[int, Voucher]) -> str | None:
     voucher = vouchers.get(link.erased_by) if link.erased_by is not None else None
     if voucher is None or link.id not in voucher.erased or voucher.entry_id <= link.id:
-        return "its values were deleted, and no erasure later in the chain lists it"
+        return N_("its values were deleted, and no erasure later in the chain lists it")
     if link.format == VALUES_HASHED:
         return None if voucher.seals.get(link.id) == link.sealed() else \
-            "its content was changed after it was written"
+            CHANGED
     return _check_fields(link)
 
 
@@ -230,7 +236,7 @@ class Walk:
         if self.broken is not None:
             return self.broken
         if head_id != self.last_id or head_hash != self.prev_hash:
-            return ChainReport(False, self.count, self.last_id + 1, "entries after this point were deleted",
+            return ChainReport(False, self.count, self.last_id + 1, N_("entries after this point were deleted"),
                                dict(self.erased_by))
         return ChainReport(True, self.count, erased_by=dict(self.erased_by))
 

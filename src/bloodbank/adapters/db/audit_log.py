@@ -116,8 +116,8 @@ _WALKED = (
 )
 
 
-def _links(session: Session, batch: int) -> Iterator[Link]:
-    last_id = 0
+def _links(session: Session, batch: int, *, after: int = 0) -> Iterator[Link]:
+    last_id = after
     while True:
         rows = session.execute(_WALKED.where(_ENTRY.c.id > last_id).order_by(_ENTRY.c.id).limit(batch)).all()
         if not rows:
@@ -137,10 +137,23 @@ def _vouchers(session: Session) -> dict[int, audit_chain.Voucher]:
 
 
 def verify(session: Session, batch: int = 5000) -> ChainReport:
-    vouchers = _vouchers(session)
-    chain = audit_chain.Walk(vouchers)
-    for link in _links(session, batch):
+    return verify_walk(session, batch=batch)[0]
+
+
+def verify_walk(session: Session, *, after: tuple[int, str] = (0, audit_chain.GENESIS),
+                batch: int = 5000) -> tuple[ChainReport, int, str]:
+    """The chain checked from the link after `after` (an entry's id and hash, known good) to the tip; with
+    the id and hash of the last link found good, where a later check may start."""
+    chain = audit_chain.Walk(_vouchers(session), prev_hash=after[1], last_id=after[0])
+    for link in _links(session, batch, after=after[0]):
         if not chain.step(link):
             break
     head = session.get(AuditHead, 1)
-    return chain.report(head.last_id if head else None, head.last_hash if head else None)
+    return chain.report(head.last_id if head else None, head.last_hash if head else None), chain.last_id, \
+        chain.prev_hash
+
+
+def entries_after(session: Session, entry_id: int) -> int:
+    """How many entries the chain holds past this one (ids run without gaps)."""
+    head = session.get(AuditHead, 1)
+    return max(0, (head.last_id if head else 0) - entry_id)

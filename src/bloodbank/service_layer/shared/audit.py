@@ -1,15 +1,22 @@
-"""Reading the audit log: verification and listing."""
+"""Reading the audit log: verification and listing.
+
+Verifying the chain reads every entry, so a national log of tens of millions takes minutes: it is done when
+someone asks (the page's button, `bloodbank audit verify --record`, the API), and each full verification is
+itself an entry of the chain. A view of the log checks the entries written since the last full verification,
+as long as they are few enough to check while the page loads.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bloodbank.adapters.db import audit_log
 from bloodbank.adapters.db.models import AuditEntry
 from bloodbank.domain import access
+from bloodbank.domain.audit_chain import GENESIS
 from bloodbank.domain.messages import N_, Text
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -17,6 +24,111 @@ from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 def verify_chain(uow: UnitOfWork) -> audit_log.ChainReport:
     with uow:
         return audit_log.verify(uow.session)
+
+
+# A full verification is recorded as this action on this entity.
+VERIFIED, CHAIN = "verify", "audit_chain"
+# Entries checked on a view of the log past the last full verification: about a second's work.
+CHECKED_ON_VIEW = 20_000
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A full verification of the chain, as its entry records it."""
+
+    entry_id: int
+    at: datetime
+    actor: str
+    ok: bool
+    entries: int
+    last_id: int  # the last entry found good, where a later check starts
+    last_hash: str
+    first_broken_id: int | None
+    problem: str | None
+    erased_payloads: int
+    erasures: int
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """The chain as a view of the log can tell it: the last full verification and the entries since."""
+
+    last_full: Verification | None
+    since: audit_log.ChainReport | None  # the entries after it, checked now; None when too many to check now
+    unchecked: int  # entries written since the last full verification and not checked on this view
+
+    @property
+    def broken(self) -> bool:
+        return (self.last_full is not None and not self.last_full.ok) or (self.since is not None and not self.since.ok)
+
+    @property
+    def first_broken_id(self) -> int | None:
+        if self.last_full is not None and not self.last_full.ok:
+            return self.last_full.first_broken_id
+        return self.since.first_broken_id if self.since is not None and not self.since.ok else None
+
+    @property
+    def problem(self) -> str | None:
+        if self.last_full is not None and not self.last_full.ok:
+            return self.last_full.problem
+        return self.since.problem if self.since is not None and not self.since.ok else None
+
+    @property
+    def entries_good(self) -> int:
+        """Entries found good before any break, by the last full verification and the check since."""
+        full = self.last_full.entries if self.last_full is not None and self.last_full.ok else 0
+        if self.last_full is not None and not self.last_full.ok:
+            return self.last_full.entries
+        return full + (self.since.entries if self.since is not None else 0)
+
+    @property
+    def erased_payloads(self) -> int:
+        full = self.last_full.erased_payloads if self.last_full is not None else 0
+        return full + (self.since.erased_payloads if self.since is not None else 0)
+
+    @property
+    def erasures(self) -> int:
+        full = self.last_full.erasures if self.last_full is not None else 0
+        return full + (len(self.since.erased_by) if self.since is not None else 0)
+
+
+def record_verification(uow: UnitOfWork) -> Verification:
+    """The whole chain verified, and the result written to it as an entry of its own."""
+    with uow:
+        session = uow.session
+        report, last_id, last_hash = audit_log.verify_walk(session)
+        uow.audit(VERIFIED, CHAIN, None, new=dict(
+            ok=report.ok, entries=report.entries, last_id=last_id, last_hash=last_hash,
+            first_broken_id=report.first_broken_id, problem=report.problem,
+            erased_payloads=report.erased_payloads, erasures=len(report.erased_by)))
+        uow.commit()
+        return _last_full(session)
+
+
+def chain_status(uow: UnitOfWork) -> ChainStatus:
+    """The last full verification and, when they are few enough, the entries written since, checked now."""
+    with uow:
+        session = uow.session
+        last = _last_full(session)
+        if last is not None and not last.ok:
+            return ChainStatus(last, None, 0)  # broken is broken until a full verification finds it whole
+        after = (last.last_id, last.last_hash) if last is not None else (0, GENESIS)
+        waiting = audit_log.entries_after(session, after[0])
+        if waiting > CHECKED_ON_VIEW:
+            return ChainStatus(last, None, waiting)
+        return ChainStatus(last, audit_log.verify_walk(session, after=after)[0], 0)
+
+
+def _last_full(session) -> Verification | None:
+    row = session.execute(select(AuditEntry).where(AuditEntry.entity == CHAIN, AuditEntry.action == VERIFIED)
+                          .order_by(AuditEntry.id.desc()).limit(1)).unique().scalar_one_or_none()
+    if row is None or not row.new:
+        return None
+    found = row.new
+    return Verification(entry_id=row.id, at=row.at, actor=row.actor, ok=bool(found["ok"]), entries=found["entries"],
+                        last_id=found["last_id"], last_hash=found["last_hash"],
+                        first_broken_id=found.get("first_broken_id"), problem=found.get("problem"),
+                        erased_payloads=found.get("erased_payloads", 0), erasures=found.get("erasures", 0))
 
 
 @dataclass(frozen=True)
@@ -92,6 +204,7 @@ VALUES_READ_WITH: dict[str, access.Permission] = {
     "api_token": P.USERS,
     "permission": P.AUDIT_READ,
     "database": P.AUDIT_READ,
+    "audit_chain": P.AUDIT_READ,  # a full verification: counts, ids and hashes of the log itself
     "data_key": P.AUDIT_READ,  # ids of the keys and counts of values resealed, never a key itself
     "donor_sign_in": P.AUDIT_READ,  # a donor's sign-in request: its channel and address, never whose it was
     "home_questionnaire": P.VISITS,  # that a donor answered at home and the desk read it; never the answers
@@ -123,18 +236,26 @@ def _shown(row: AuditEntry, role: str) -> ShownEntryView:
     )
 
 
+# Entries counted no further for a list: "more than 10,000" says to filter, and a count that stops costs the same
+# on any size of log.
+COUNT_CAP = 10_000
+
+
 def list_entries_for(uow: UnitOfWork, *, role: str, limit: int = 50, offset: int = 0, actor: str | None = None,
                      action: str | None = None, entity: str | None = None,
                      entity_ids: tuple[object, ...] | None = None) -> tuple[list[ShownEntryView], int]:
-    """Newest first, with the number that match, as the reader's role may see them (reading is not logged).
+    """Newest first, with the number that match up to `COUNT_CAP` (past it, COUNT_CAP + 1), as the reader's role
+    may see them (reading is not logged).
 
     `entity_ids` narrows to the entries about those records of `entity`: one record's own history."""
     with uow:
-        query = _filtered(actor=actor, action=action, entity=entity)
+        conditions = _filters(actor=actor, action=action, entity=entity)
         if entity_ids is not None:
-            query = query.where(AuditEntry.entity_id.in_([str(i) for i in entity_ids]))
-        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = uow.session.execute(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).unique().scalars()
+            conditions.append(AuditEntry.entity_id.in_([str(i) for i in entity_ids]))
+        counted = select(AuditEntry.id).where(*conditions).limit(max(COUNT_CAP, offset + limit) + 1)
+        total = uow.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+        rows = uow.session.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
+                                   .limit(limit).offset(offset)).unique().scalars()
         return [_shown(r, role) for r in rows], total
 
 
@@ -153,19 +274,20 @@ class AuditChoices:
 
 
 def filter_choices(uow: UnitOfWork, *, most: int = 500) -> AuditChoices:
-    """The actors, actions and entities the log holds, for the viewer's filters."""
+    """The actors, actions and entities the log holds, for the viewer's filters.
+
+    Each read as a skip along its index (the next value after the last one found), so the cost follows the
+    number of distinct values, not the length of the log."""
     with uow:
-        def distinct(column) -> tuple[str, ...]:
-            return tuple(uow.session.execute(select(column).distinct().order_by(column).limit(most)).scalars())
-        return AuditChoices(distinct(AuditEntry.actor), distinct(AuditEntry.action), distinct(AuditEntry.entity))
+        def distinct(column: str) -> tuple[str, ...]:
+            skip = text(f"WITH RECURSIVE found(value) AS ("  # noqa: S608 - the column is one of three names below
+                        f"SELECT min({column}) FROM audit_entry UNION ALL "
+                        f"SELECT (SELECT min({column}) FROM audit_entry WHERE {column} > found.value) FROM found "
+                        f"WHERE found.value IS NOT NULL) SELECT value FROM found WHERE value IS NOT NULL LIMIT :most")
+            return tuple(uow.session.execute(skip, {"most": most}).scalars())
+        return AuditChoices(distinct("actor"), distinct("action"), distinct("entity"))
 
 
-def _filtered(*, actor: str | None, action: str | None, entity: str | None):
-    query = select(AuditEntry)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if entity:
-        query = query.where(AuditEntry.entity == entity)
-    return query
+def _filters(*, actor: str | None, action: str | None, entity: str | None) -> list:
+    return [column == value for column, value in ((AuditEntry.actor, actor), (AuditEntry.action, action),
+                                                  (AuditEntry.entity, entity)) if value]

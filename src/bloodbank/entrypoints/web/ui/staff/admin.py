@@ -353,9 +353,8 @@ def audit_page(request: Request, actor: str = "", action: str = "", entity: str 
     actor, action, entity = actor.strip()[:100], action.strip()[:40], entity.strip()[:40]
     offset = max(0, min(offset, 10_000_000))
     role = caller.principal.role
-    report = audit.verify_chain(caller.uow())
-    broken = audit.entry_for(caller.uow(), report.first_broken_id, role=role) \
-        if not report.ok and report.first_broken_id else None
+    status = audit.chain_status(caller.uow())
+    broken = audit.entry_for(caller.uow(), status.first_broken_id, role=role) if status.first_broken_id else None
     entries, total = audit.list_entries_for(caller.uow(), role=role, limit=AUDIT_PAGE, offset=offset,
                                             actor=actor or None, action=action or None, entity=entity or None)
     filters = {k: v for k, v in (("actor", actor), ("action", action), ("entity", entity)) if v}
@@ -363,7 +362,15 @@ def audit_page(request: Request, actor: str = "", action: str = "", entity: str 
     def page_link(to: int) -> str:
         return "/admin/audit?" + urlencode({**filters, "offset": to})
 
-    return render(request, "admin/audit.html", report=report, broken=broken, entries=entries, total=total,
+    return render(request, "admin/audit.html", status=status, broken=broken, entries=entries, total=total,
+                  capped=total > audit.COUNT_CAP, count_cap=audit.COUNT_CAP, checked_on_view=audit.CHECKED_ON_VIEW,
                   offset=offset, page=AUDIT_PAGE, filters=filters, choices=audit.filter_choices(caller.uow()),
                   newer=page_link(max(0, offset - AUDIT_PAGE)) if offset > 0 else None,
                   older=page_link(offset + AUDIT_PAGE) if offset + AUDIT_PAGE < total else None)
+
+
+@router.post("/admin/audit/verify")
+def verify_audit_chain(caller: Caller = Depends(require(Permission.AUDIT_READ))):
+    """The whole chain verified now and the result written to it; the log then shows it."""
+    audit.record_verification(caller.uow())
+    return RedirectResponse("/admin/audit", status_code=303)
