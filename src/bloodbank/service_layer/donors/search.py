@@ -143,17 +143,21 @@ def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -
     found: dict[int, None] = {}
     after: tuple[str, int] | None = None
     while len(found) < wanted:
-        # A donor with two words in the range ("Ann Annabel") comes twice: pages until enough distinct ones.
-        query = (select(DonorNameToken.token, DonorNameToken.donor_id)
-                 .join(Donor, Donor.id == DonorNameToken.donor_id)
-                 .where(DonorNameToken.token >= low, DonorNameToken.token < high, *conditions, *checks)
-                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(wanted))
+        # A batch of the walked word's index in order, then its donors judged: the batch's own LIMIT keeps the
+        # walk on the index (PostgreSQL otherwise sorted every match when it thought few would pass).
+        batch = (select(DonorNameToken.token, DonorNameToken.donor_id)
+                 .where(DonorNameToken.token >= low, DonorNameToken.token < high)
+                 .order_by(DonorNameToken.token, DonorNameToken.donor_id).limit(WALKED_AT_ONCE))
         if after is not None:
-            query = query.where(or_(DonorNameToken.token > after[0],
+            batch = batch.where(or_(DonorNameToken.token > after[0],
                                     and_(DonorNameToken.token == after[0], DonorNameToken.donor_id > after[1])))
-        rows = session.execute(query).all()
-        found.update((donor_id, None) for _token, donor_id in rows)
-        if len(rows) < wanted:
+        walk = batch.subquery()
+        rows = session.execute(
+            select(walk.c.token, walk.c.donor_id, and_(*conditions, *checks))
+            .join_from(walk, Donor, Donor.id == walk.c.donor_id).order_by(walk.c.token, walk.c.donor_id)).all()
+        # A donor with two words in the range ("Ann Annabel") comes twice: kept once.
+        found.update((donor_id, None) for _token, donor_id, fits in rows if fits)
+        if len(rows) < WALKED_AT_ONCE:
             break
         after = (rows[-1][0], rows[-1][1])
     return list(found)[:wanted]
@@ -161,7 +165,9 @@ def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -
 
 # Enough matches to call a word common: the rarest word typed is walked, and words matching at least this
 # many donors are taken as equally common (the longest is walked), so telling them apart costs a bounded read.
-RARE_ENOUGH = 500
+RARE_ENOUGH = 2_000
+# Index entries of the walked word read and judged at a time.
+WALKED_AT_ONCE = 500
 
 
 def _matches_up_to(session, token: str, cap: int) -> int:
