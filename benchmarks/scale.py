@@ -176,6 +176,17 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
     time_it("desk live search, given name and family name (page)",
             lambda: app.get("/desk", params={"q": f"{pick().given_name} {pick().family_name[:4]}"},
                             headers=as_("clerk")))
+
+    def one_person():
+        # What a clerk types to find the person in front of them: their given name and the start of their
+        # family name (the row above pairs two donors' names, a search that often finds no one).
+        donor = pick()
+        return app.get("/desk", params={"q": f"{donor.given_name} {donor.family_name[:4]}"}, headers=as_("clerk"))
+    time_it("desk live search, one donor's given name and 4 letters of their family name (page)", one_person)
+    # A full page of results at every size: the two-name rows above find a handful at 10,000 donors and a full
+    # page at a million, and a page of 40 donors costs more to show than a page of 3 on any register.
+    time_it("desk live search, one letter (a full page of 40 shown)",
+            lambda: app.get("/desk", params={"q": rng.choice("abcdefghklmnrst")}, headers=as_("clerk")))
     time_it("donor search by phone ending (API)",
             lambda: app.get("/api/donors", params={"phone": pick().phone[-7:]}, headers=as_("clerk")))
 
@@ -185,6 +196,8 @@ def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]
             date_of_birth=str(date(1950, 1, 1) + timedelta(days=rng.randint(0, 18000))), sex="F",
             phone=f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"))
     time_it("register a donor (duplicate check, API)", register)
+    time_it("home page figures: donors, donors by group, donations (page)",
+            lambda: app.get("/", headers=as_("clerk")))
     time_it("donor page (desk)", lambda: app.get(f"/desk/donors/{pick().id}", headers=as_("clerk")))
     time_it("lab quarantine list, 500 units (API)",
             lambda: app.get("/api/lab/quarantine", params={"limit": 50}, headers=as_("lab_technician")))

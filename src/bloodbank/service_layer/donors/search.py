@@ -136,7 +136,8 @@ def _matching(session, conditions: list, words: list[SearchWord], wanted: int) -
     if not names:
         query = select(Donor.id).where(*conditions, *(_word_matches(word) for word in words))
         return list(session.execute(query.order_by(Donor.id).limit(wanted)).scalars())
-    walked = min(names, key=lambda token: (_matches_up_to(session, token, RARE_ENOUGH), -len(token), token))
+    walked = names[0] if len(names) == 1 else \
+        min(names, key=lambda token: (_matches_up_to(session, token, RARE_ENOUGH), -len(token), token))
     low, high = prefix_bounds(walked)
     checks = [_word_matches(word, known_token=walked if walked in word.name_tokens else None)
               for word in words if word.name_tokens != (walked,)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import (
-    Appointment, Donation, Donor, Order, Patient, PatientSample, Site, Transfer, Unit,
+    Appointment, Order, Patient, PatientSample, RegisterTally, Site, Transfer, Unit,
 )
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.service_layer.field import recipient_follow_ups
@@ -29,19 +29,22 @@ class Overview:
     recipient_follow_ups: int = 0
 
 
+GROUP = "donors:"
+
+
 def overview(uow: UnitOfWork) -> Overview:
     with uow:
         s = uow.session
         count = lambda stmt: s.execute(stmt).scalar_one()  # noqa: E731
-        by_group = dict(s.execute(
-            select(Donor.blood_group, func.count())
-            .where(Donor.merged_into_id.is_(None), Donor.blood_group.is_not(None))
-            .group_by(Donor.blood_group)
-        ).all())
+        # The register's counts are kept by the database as donors and donations are written (RegisterTally):
+        # counting a national register on each view of the home page would grow with it.
+        kept = dict(s.execute(select(RegisterTally.name, RegisterTally.count)).all())
+        by_group = {name.removeprefix(GROUP): number for name, number in kept.items()
+                    if name.startswith(GROUP) and number}
         return Overview(
             sites=count(select(func.count()).select_from(Site).where(Site.active)),
-            donors=count(select(func.count()).select_from(Donor).where(Donor.merged_into_id.is_(None))),
-            donations=count(select(func.count()).select_from(Donation)),
+            donors=kept.get("donors", 0),
+            donations=kept.get("donations", 0),
             upcoming_appointments=count(
                 select(func.count()).select_from(Appointment)
                 .where(Appointment.status == "booked", Appointment.starts_at >= utcnow())

@@ -24,6 +24,7 @@ from bloodbank.adapters.db.models.patients import (
     SpecialRequirement,
 )
 from bloodbank.adapters.db.models.sites import Site
+from bloodbank.adapters.db.models.tallies import RegisterTally
 from bloodbank.adapters.db.models.transfusions import Transfusion, TransfusionReaction, UnitReturn
 from bloodbank.adapters.db.models.units import Unit, UnitEvent, UnitHold, UnitParent
 from bloodbank.adapters.db.models.users import (
@@ -36,7 +37,7 @@ from bloodbank.adapters.db.models.walking_blood_bank import (
 
 __all__ = [
     "AdverseReaction", "ApiToken", "Appeal", "AppealInvitation", "OutboxMessage", "AntibodyScreen", "Appointment", "AuditEntry", "AuditErasure", "AuditHead",
-    "AuditPayload", "Base", "CasualtyCount", "ConfidentialAnswer", "Consent",
+    "AuditPayload", "Base", "CasualtyCount", "RegisterTally", "ConfidentialAnswer", "Consent",
     "Crossmatch", "Deferral", "DinCounter", "Donation", "Donor", "DonorErasure", "DonorFollowUp", "DonorNameToken",
     "DonorErasureRequest", "DonorPortalChoice", "DonorSession", "DonorSignIn", "HomeQuestionnaire",
     "ErasedIdentity", "ExcursionUnit", "Hospital", "HospitalMembership", "Incident",
