@@ -1,6 +1,6 @@
 """No page a role can reach shows text that did not come through the catalogues.
 
-Each demo account follows the site's links from its home, as in `test_web_crawl`, twice:
+Each demo account follows the site's links from its home (`crawler`, as `test_web_crawl` does), in three languages:
 - in Arabic: any word in Latin letters a person reads is English left untranslated;
 - in a pseudo-language whose every catalogue entry is written in accented look-alike letters ("Ŝçàñ"): a
   plain-Latin word there was never marked for translation at all, whatever the catalogues hold;
@@ -15,11 +15,9 @@ allowed, and so are acronyms in capitals (DIN, HIV, ISBT).
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable
 from functools import cache
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from babel.messages.pofile import read_po
@@ -36,10 +34,9 @@ from bloodbank.entrypoints.demo import accounts as demo_users, region as demo_da
 from bloodbank.service_layer.donor_portal import sign_in
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
+from tests.integration.crawler import crawl
 from tests.integration.web_fixtures import log_in, browser
 
-LINK = re.compile(r'href="([^"]+)"')
-SKIP = ("/logout", "/static/", "/docs", "/openapi.json", "/redoc", "/my/sign-out")
 # Pages of one shape (the same route with another id) read alike: two of each are enough.
 SAME_SHAPE = 2
 MOST_PAGES = 150
@@ -123,33 +120,24 @@ def untranslated(page: str, allowed: set[str]) -> list[str]:
     return found
 
 
-def crawl(client, start: str, allowed: set[str] | Callable[[str], list[str]]) -> dict[str, list[str]]:
-    """`allowed`: the data words a page may show, or the check a page's HTML is put to."""
+def flagged_from(client, start: str, allowed: set[str] | Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """The pages reached from `start` and what each shows that did not come through the catalogues. `allowed`:
+    the data words a page may show, or the check a page's HTML is put to."""
     check = allowed if callable(allowed) else lambda page: untranslated(page, allowed)
-    shapes: dict[str, int] = {}
-    seen: set[str] = set()
     flagged: dict[str, list[str]] = {}
-    queue = deque([start])
-    while queue and len(seen) < MOST_PAGES:
-        path = queue.popleft()
-        shape = re.sub(r"/\d+", "/{id}", urlsplit(path).path)
-        if path in seen or shapes.get(shape, 0) >= SAME_SHAPE:
-            continue
-        seen.add(path)
-        shapes[shape] = shapes.get(shape, 0) + 1
-        answer = client.get(path)
-        if answer.status_code != 200 or "text/html" not in answer.headers.get("content-type", ""):
-            continue
-        if words := check(answer.text):
+
+    def on_page(path: str, html: str) -> None:
+        if words := check(html):
             flagged[path] = sorted(set(words))
-        for href in LINK.findall(answer.text):
-            target = urldefrag(urljoin(path, href.replace("&amp;", "&")))[0]
-            parts = urlsplit(target)
-            if parts.netloc or not target.startswith("/") or target.startswith(SKIP) or "javascript:" in href:
-                continue
-            if target not in seen:
-                queue.append(target)
+
+    crawl(client, start, most=MOST_PAGES, on_page=on_page, same_shape=SAME_SHAPE)
     return flagged
+
+
+def use_catalogue(monkeypatch, catalogue: str) -> None:
+    """The pseudo-language stands in for every catalogue; the others are the shipped ones."""
+    if catalogue == "pseudo":
+        monkeypatch.setattr(languages, "translations", lambda language: Pseudo())
 
 
 @cache
@@ -196,29 +184,27 @@ def demo_site(tmp_path_factory):
 @pytest.mark.parametrize("username", [name for name, _, _ in demo_users.DEMO_ACCOUNTS])
 def test_every_page_a_role_reaches_reads_entirely_from_the_catalogues(demo_site, monkeypatch, catalogue, username):
     database, allowed = demo_site
-    if catalogue == "pseudo":
-        monkeypatch.setattr(languages, "translations", lambda language: Pseudo())
+    use_catalogue(monkeypatch, catalogue)
     client = browser(database)
     answer = log_in(client, username, demo_users.DEMO_PASSWORD)
     home = answer.headers["location"]
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(home).text).group(1)
     language = "fr" if catalogue == "french" else "ar"
     assert client.post("/account/language", data={"language": language, "csrf_token": token}).status_code == 303
-    flagged = crawl(client, home, english_in_french if catalogue == "french" else allowed)
+    flagged = flagged_from(client, home, english_in_french if catalogue == "french" else allowed)
     assert flagged == {}, report(flagged)
 
 
 @pytest.mark.parametrize("catalogue", ["arabic", "pseudo"])
 def test_every_page_a_donor_reaches_from_home_reads_entirely_from_the_catalogues(demo_site, monkeypatch, catalogue):
     database, allowed = demo_site
-    if catalogue == "pseudo":
-        monkeypatch.setattr(languages, "translations", lambda language: Pseudo())
+    use_catalogue(monkeypatch, catalogue)
     client = browser(database)
     client.cookies.set(LANGUAGE_COOKIE, "ar")
     page = client.get(_sign_in_link(database))
     fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page.text))
     assert client.post("/my/link", data=fields).status_code == 303
-    flagged = crawl(client, "/my", allowed)
+    flagged = flagged_from(client, "/my", allowed)
     assert flagged == {}, report(flagged)
 
 
@@ -238,11 +224,10 @@ def _sign_in_link(database) -> str:
 @pytest.mark.parametrize("catalogue", ["arabic", "pseudo"])
 def test_the_pages_read_before_logging_in_read_entirely_from_the_catalogues(demo_site, monkeypatch, catalogue):
     database, allowed = demo_site
-    if catalogue == "pseudo":
-        monkeypatch.setattr(languages, "translations", lambda language: Pseudo())
+    use_catalogue(monkeypatch, catalogue)
     client = browser(database)
     client.cookies.set(LANGUAGE_COOKIE, "ar")
     flagged = {}
     for start in ("/login", "/public", "/my/sign-in", "/help"):
-        flagged |= crawl(client, start, allowed)
+        flagged |= flagged_from(client, start, allowed)
     assert flagged == {}, report(flagged)
