@@ -123,3 +123,23 @@ def test_the_api_and_the_command_line_write_a_full_verification_as_the_page_does
     assert result.exit_code == 0 and "Result written to the log as entry" in result.output
     assert chain_status(UnitOfWork(database)).last_full.actor == "admin.cli"
     assert api(database, "clerk").post("/api/audit/verify").status_code == 403
+
+
+def test_a_full_verification_reads_without_the_write_lock_and_then_writes_its_entry(database):
+    from sqlalchemy import event
+
+    write_entries(database, 3)
+    begun: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: begun.append(statement)  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        found = record_verification(UnitOfWork(database, actor="auditor.ida"))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    walked = next(i for i, s in enumerate(begun) if "audit_payload" in s and "LEFT OUTER JOIN" in s)
+    written = next(i for i, s in enumerate(begun) if s.lstrip().upper().startswith("INSERT INTO AUDIT_ENTRY"))
+    assert walked < written and found.ok and found.entries == 3
+    if database.engine.dialect.name == "sqlite":
+        # The walk's transaction is a reader's (BEGIN), the entry's a writer's (BEGIN IMMEDIATE).
+        opened = [s for s in begun[:walked] if s.startswith("BEGIN")]
+        assert opened and opened[-1] == "BEGIN"

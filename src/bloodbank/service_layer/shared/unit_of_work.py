@@ -45,6 +45,11 @@ class UnitOfWork:
         """Another unit of work for the same person, opened the same way, for a use case that reads in two steps."""
         return UnitOfWork(self.database, actor=self.actor, scope=self.scope, read_only=self.read_only)
 
+    def reader(self) -> "UnitOfWork":
+        """A unit of work for the same person that only reads, for a use case whose long read must not hold the
+        write lock (what it records is written when it commits, in a short write transaction of its own)."""
+        return UnitOfWork(self.database, actor=self.actor, scope=self.scope, read_only=True)
+
     def writer(self) -> "UnitOfWork":
         """A unit of work for the same person that may write, for a read that finds it must change something."""
         return UnitOfWork(self.database, actor=self.actor, scope=self.scope)
