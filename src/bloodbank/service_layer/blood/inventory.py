@@ -380,12 +380,7 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
             .join(Site, Site.id == Unit.site_id)
             .where(Unit.status.in_([status] if status else in_stock))
         )
-        if site_id is not None:
-            statement = statement.where(Unit.site_id == site_id)
-        if kind is not None:
-            statement = statement.where(Unit.kind == kind)
-        if group is not None:
-            statement = statement.where(Unit.blood_group == group)
+        statement = _narrowed(statement, site_id, kind, group)
         # Day 0 is the collection day (domain.inventory.age_days): ages are bounds on the collection date, on the
         # site's clock (across sites, on UTC's: a bound may then be a few hours off for a far zone).
         clock = site_clock(site) if site is not None else UTC

@@ -58,27 +58,30 @@ class ChainStatus:
     unchecked: int  # entries written since the last full verification and not checked on this view
 
     @property
+    def _break(self) -> Verification | audit_log.ChainReport | None:
+        """What found the chain broken: the last full verification, else the check of the entries since."""
+        if self.last_full is not None and not self.last_full.ok:
+            return self.last_full
+        return self.since if self.since is not None and not self.since.ok else None
+
+    @property
     def broken(self) -> bool:
-        return (self.last_full is not None and not self.last_full.ok) or (self.since is not None and not self.since.ok)
+        return self._break is not None
 
     @property
     def first_broken_id(self) -> int | None:
-        if self.last_full is not None and not self.last_full.ok:
-            return self.last_full.first_broken_id
-        return self.since.first_broken_id if self.since is not None and not self.since.ok else None
+        return self._break.first_broken_id if self._break is not None else None
 
     @property
     def problem(self) -> str | None:
-        if self.last_full is not None and not self.last_full.ok:
-            return self.last_full.problem
-        return self.since.problem if self.since is not None and not self.since.ok else None
+        return self._break.problem if self._break is not None else None
 
     @property
     def entries_good(self) -> int:
         """Entries found good before any break, by the last full verification and the check since."""
-        full = self.last_full.entries if self.last_full is not None and self.last_full.ok else 0
+        full = self.last_full.entries if self.last_full is not None else 0
         if self.last_full is not None and not self.last_full.ok:
-            return self.last_full.entries
+            return full
         return full + (self.since.entries if self.since is not None else 0)
 
     @property
