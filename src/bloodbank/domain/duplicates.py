@@ -99,8 +99,14 @@ class MatchCandidate:
 NAMES_REMEMBERED = 65_536
 
 
+# What is not a letter or a digit in any script (`\W` is neither, the underscore is a word character to `re`).
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 @lru_cache(maxsize=NAMES_REMEMBERED)
 def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text  # nothing to fold: a plain name, most of a register, skips the decomposition
     decomposed = unicodedata.normalize("NFKD", text.translate(_PLAIN_LETTERS))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -108,7 +114,7 @@ def strip_accents(text: str) -> str:
 @lru_cache(maxsize=NAMES_REMEMBERED)
 def normalise_name(text: str) -> str:
     """Case, accents, spaces and punctuation removed: "O'Brien-Núñez" -> "obriennunez"."""
-    return "".join(char for char in strip_accents(text).casefold() if char.isalnum())
+    return _NOT_ALNUM.sub("", strip_accents(text).casefold())
 
 
 @lru_cache(maxsize=NAMES_REMEMBERED)
@@ -129,6 +135,14 @@ _ARABIC_SOUNDS = {
 _LATIN_VOWELS = set("aeiouwy")
 
 
+# After the first letter: each letter's sound, vowels (Latin, and the Arabic letters that stand for them) dropped.
+_SOUNDS_AFTER_FIRST = str.maketrans({
+    **{char: None if sound in ("", "w", "y") else sound for char, sound in _ARABIC_SOUNDS.items()},
+    **{vowel: None for vowel in _LATIN_VOWELS}, "q": "k",
+})
+_REPEATED = re.compile(r"(.)\1+", re.DOTALL)
+
+
 @lru_cache(maxsize=NAMES_REMEMBERED)
 def name_skeleton(text: str) -> str:
     """The consonant skeleton of one name word; empty when it has too few letters to say anything."""
@@ -138,26 +152,21 @@ def name_skeleton(text: str) -> str:
     # A closing h that only ends a vowel ("Fatimah", and Arabic's taa marbuta, folded to haa) is not sounded.
     if len(word) > 2 and (word[-1] == "ه" or (word[-1] == "h" and word[-2] in "ae")):
         word = word[:-1]
-    letters: list[str] = []
-    for n, char in enumerate(word):
-        if char in _ARABIC_SOUNDS:
-            sound = _ARABIC_SOUNDS[char]
-            vowel = sound in ("", "w", "y")
-        else:
-            sound, vowel = ("k" if char == "q" else char), char in _LATIN_VOWELS
-        if n == 0:
-            letters.append(sound if sound and sound not in "aeiou" else "a")
-        elif not vowel:
-            letters.append(sound)
-    skeleton = "".join(letters)
-    collapsed = "".join(c for i, c in enumerate(skeleton) if i == 0 or c != skeleton[i - 1])
+    first = _ARABIC_SOUNDS.get(word[0], "k" if word[0] == "q" else word[0])
+    skeleton = (first if first and first not in "aeiou" else "a") + word[1:].translate(_SOUNDS_AFTER_FIRST)
+    collapsed = _REPEATED.sub(r"\1", skeleton)
     return collapsed if len(collapsed) >= 3 else ""
+
+
+_NOT_DIGIT = re.compile(r"[^0-9]+")
 
 
 @lru_cache(maxsize=NAMES_REMEMBERED)
 def phone_key(phone: str | None) -> str | None:
     """The last digits of a phone number in any script (Arabic-Indic ٣ and Persian ۳ read as 3)."""
-    digits = "".join(str(unicodedata.decimal(char)) for char in phone or "" if char.isdecimal())
+    phone = phone or ""
+    digits = _NOT_DIGIT.sub("", phone) if phone.isascii() else \
+        "".join(str(unicodedata.decimal(char)) for char in phone if char.isdecimal())
     if len(digits) < MIN_PHONE_DIGITS:
         return None
     return digits[-PHONE_KEY_DIGITS:]
@@ -238,9 +247,13 @@ def compare_name_part(label: str, new: str, known: str) -> _Agreement:
 
 def _same_skeleton(new: str, known: str) -> bool:
     """The same name written another way: another transliteration, or the other script."""
-    a = [name_skeleton(w) for w in _TOKEN_SPLIT.split(new) if w]
-    b = [name_skeleton(w) for w in _TOKEN_SPLIT.split(known) if w]
-    return bool(a) and all(a) and a == b
+    a = _skeletons(new)
+    return bool(a) and all(a) and a == _skeletons(known)
+
+
+@lru_cache(maxsize=NAMES_REMEMBERED)
+def _skeletons(name: str) -> tuple[str, ...]:
+    return tuple(name_skeleton(w) for w in _TOKEN_SPLIT.split(name) if w)
 
 
 def compare_names(new: Person, known: Person) -> _Agreement:
