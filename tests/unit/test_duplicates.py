@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import date
 
 import pytest
@@ -5,9 +6,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bloodbank.domain.duplicates import (
-    CANDIDATE_THRESHOLD, LIKELY_SAME_PERSON, Person, blocking_keys, family_name_spellings, find_candidates,
-    normalise_name, phone_key, score, swapped_day_month, without_names,
+    CANDIDATE_THRESHOLD, LIKELY_SAME_PERSON, MIN_PHONE_DIGITS, PHONE_KEY_DIGITS, Person, blocking_keys,
+    family_name_spellings, find_candidates, name_skeleton, normalise_name, phone_key, score, strip_accents,
+    swapped_day_month, without_names,
 )
+from bloodbank.domain.duplicates import _ARABIC_SOUNDS as ARABIC_SOUNDS
 
 DOB = date(1985, 3, 14)
 
@@ -209,3 +212,43 @@ def test_no_name_compared_is_left_in_the_reasons_the_audit_log_keeps(g1, f1, g2,
     _, reasons = score(Person(g1, f1, date(1990, 4, 3)), Person(g2, f2, date(1990, 4, 3)))
     for reason in map(without_names, reasons):
         assert not any(name.casefold() in reason.casefold() for name in (g1, f1, g2, f2)), reason
+
+
+# The skeleton and the normal form as their comments define them, letter by letter: the module builds them with
+# the string methods written in C (translate, a regular expression), which must read every name the same way.
+def _skeleton_letter_by_letter(text: str) -> str:
+    word = "".join(char for char in strip_accents(text).casefold() if char.isalnum())
+    if not word:
+        return ""
+    if len(word) > 2 and (word[-1] == "ه" or (word[-1] == "h" and word[-2] in "ae")):
+        word = word[:-1]
+    letters = []
+    for n, char in enumerate(word):
+        if char in ARABIC_SOUNDS:
+            sound = ARABIC_SOUNDS[char]
+            vowel = sound in ("", "w", "y")
+        else:
+            sound, vowel = ("k" if char == "q" else char), char in "aeiouwy"
+        if n == 0:
+            letters.append(sound if sound and sound not in "aeiou" else "a")
+        elif not vowel:
+            letters.append(sound)
+    skeleton = "".join(letters)
+    collapsed = "".join(c for i, c in enumerate(skeleton) if i == 0 or c != skeleton[i - 1])
+    return collapsed if len(collapsed) >= 3 else ""
+
+
+NAME_LETTERS = st.text(alphabet=st.sampled_from(
+    list("aeiouwyqbhkmnst AQ-'_.0١۳ñéøłæŒ²ﬁ") + list(ARABIC_SOUNDS) + ["ة", "ى", "ـ", "ٱ"]), max_size=12)
+
+
+@given(st.one_of(NAME_LETTERS, st.text(max_size=12)))
+def test_a_names_skeleton_and_normal_form_read_it_letter_by_letter(name):
+    assert normalise_name(name) == "".join(char for char in strip_accents(name).casefold() if char.isalnum())
+    assert name_skeleton(name) == _skeleton_letter_by_letter(name)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789 +-()٠١٢٣٤٥٦٧٨٩۰۱۲۳x")), max_size=16))
+def test_a_phone_key_is_the_last_digits_in_any_script(phone):
+    digits = "".join(str(unicodedata.decimal(char)) for char in phone if char.isdecimal())
+    assert phone_key(phone) == (digits[-PHONE_KEY_DIGITS:] if len(digits) >= MIN_PHONE_DIGITS else None)
