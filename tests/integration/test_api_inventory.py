@@ -60,6 +60,16 @@ def test_stock_by_site_component_and_group_with_age_bands_on_demo_like_data(data
     assert client.get("/api/inventory/stock", params={"site_id": 99999}).status_code == 404
 
 
+def test_an_unknown_site_in_the_stock_query_is_refused_in_the_callers_language(database):
+    client = api(database, "inventory_manager")
+    answers = {language: client.get("/api/inventory/stock", params={"site_id": 99999},
+                                    headers={"Accept-Language": language}) for language in ("en", "fr", "ar")}
+    assert {answer.status_code for answer in answers.values()} == {404}
+    assert answers["en"].json() == {"code": "not_found", "message": "No site with id 99999."}
+    assert answers["fr"].json() == {"code": "not_found", "message": "Aucun site n'a l'identifiant 99999."}
+    assert answers["ar"].json() == {"code": "not_found", "message": "لا يوجد موقع بالمعرّف 99999."}
+
+
 def test_days_of_supply_per_group_over_every_site_and_for_one(database):
     derby, _ = demo_like_stock(database)
     client = api(database, "inventory_manager")
@@ -131,6 +141,21 @@ def test_a_transfer_is_dispatched_tracked_on_the_road_and_received(database):
     again = client.post(f"/api/inventory/transfers/{transfer['id']}/receive",
                         json={"received_unit_ids": [second], "cold_chain_ok": True})
     assert again.status_code == 409 and "already received" in again.json()["message"]
+
+
+def test_a_dispatch_to_an_unknown_site_names_the_receiving_site_in_the_callers_language(database):
+    derby = make_site(database, code="DERBY")
+    only = make_unit(database, site_id=derby)
+    client = api(database, "inventory_manager")
+    before = counts(database)
+    sent = {language: client.post("/api/inventory/transfers", headers={"Accept-Language": language},
+                                  json={"from_site_id": derby, "to_site_id": 99999, "unit_ids": [only]})
+            for language in ("en", "fr", "ar")}
+    assert {answer.status_code for answer in sent.values()} == {404}
+    assert sent["en"].json()["message"] == "No receiving site with id 99999."
+    assert sent["fr"].json()["message"] == "Aucun site de réception n'a l'identifiant 99999."
+    assert sent["ar"].json()["message"] == "لا يوجد موقع مستلِم بالمعرّف 99999."
+    assert counts(database) == before
 
 
 def test_a_box_that_arrives_warm_sends_its_units_to_quarantine(database):

@@ -94,7 +94,7 @@ def test_the_pages_button_verifies_the_whole_chain_and_the_page_then_says_when_a
     assert done.status_code == 303 and done.headers["location"] == "/admin/audit"
     page = text_of(client.get("/admin/audit").text)
     assert "Audit chain intact: verified in full on" in page and "by admin.ada" in page
-    assert "entries written since were checked now" in page
+    assert "1 entry written since was checked now." in page  # the verification's own entry
 
 
 def test_a_long_log_not_checked_on_view_says_so_and_offers_the_full_verification(database, monkeypatch):
@@ -143,3 +143,22 @@ def test_a_full_verification_reads_without_the_write_lock_and_then_writes_its_en
         # The walk's transaction is a reader's (BEGIN), the entry's a writer's (BEGIN IMMEDIATE).
         opened = [s for s in begun[:walked] if s.startswith("BEGIN")]
         assert opened and opened[-1] == "BEGIN"
+
+
+def test_the_entries_checked_since_are_counted_in_the_singular_or_plural_of_the_readers_language(database):
+    from tests.integration.web_fixtures import browser
+    from tests.integration.test_ui_admin import text_of
+
+    client = browser(database, "administrator", "admin.ada")
+    client.post("/admin/audit/verify", data={"csrf_token": client.csrf})
+
+    def page(language):
+        return text_of(client.get("/admin/audit", headers={"Accept-Language": language}).text)
+
+    assert "1 entry written since was checked now." in page("en")
+    assert "1 entrée écrite depuis vient d'être contrôlée." in page("fr")
+    assert "فُحص الآن 1 إدخال مكتوب منذ ذلك الحين." in page("ar")
+    write_entries(database, 2)
+    assert "3 entries written since were checked now." in page("en")
+    assert "3 entrées écrites depuis viennent d'être contrôlées." in page("fr")
+    assert "فُحصت الآن 3 إدخالات مكتوبة منذ ذلك الحين." in page("ar")

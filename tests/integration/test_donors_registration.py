@@ -59,7 +59,7 @@ def test_invalid_details_are_refused_and_nothing_is_written(database, change, pr
 
 def test_an_unknown_preferred_site_is_refused(database):
     before = counts(database)
-    with pytest.raises(NotFound, match="no site 999"):
+    with pytest.raises(NotFound, match="No site with id 999"):
         register_donor(clerk(database), **person(preferred_site_id=999))
     assert counts(database) == before
 

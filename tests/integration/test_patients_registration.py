@@ -45,7 +45,7 @@ def test_a_hospital_code_is_unique(database):
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"code": "R:X"}, "hospital code"), ({"name": " "}, "name"), ({"site_id": 999}, "no site 999"),
+    ({"code": "R:X"}, "hospital code"), ({"name": " "}, "name"), ({"site_id": 999}, "No site with id 999"),
     ({"latitude": 91.0, "longitude": 0.0}, "latitude"),
 ])
 def test_a_hospital_with_bad_details_is_refused(database, fields, message):

@@ -13,9 +13,10 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import components, processing as rules
 from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import InvalidInput
-from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.blood.site_rules import regime_of
 from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -36,7 +37,7 @@ def make_cryo(uow: UnitOfWork, *, plasma_unit_id: int) -> UnitView:
                 f"Cryoprecipitate is made from plasma; unit {din_of(plasma.din).eye_readable} "
                 f"{plasma.product_code} is {plasma.kind.replace('_', ' ')}."
             )
-        site = site_of(s, plasma.site_id)
+        site = load_site(s, plasma.site_id)
         product = rules.choose_product(CRYO)
         # Never outlives the plasma it came from.
         expires = min(plasma.expires_at,

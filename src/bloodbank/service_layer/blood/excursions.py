@@ -43,6 +43,7 @@ from bloodbank.service_layer.blood.discards import (
 from bloodbank.service_layer.blood.hold_records import open_hold
 from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.shared.reservations import end_live_reservation
+from bloodbank.service_layer.shared.sites import check_site, load_site
 from bloodbank.service_layer.shared.unit_moves import load_unit, move, record_event
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -105,9 +106,7 @@ def record_excursion(uow: UnitOfWork, *, site_id: int, storage_location: str, st
         raise InvalidInput(f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).")
     with uow:
         session = uow.session
-        site = session.get(Site, site_id)
-        if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(session, site_id)
         clock = site_clock(site)
         started_at, ended_at = _on_clock(started_at, clock, "start"), _on_clock(ended_at, clock, "end")
         minutes = rules.check_excursion_times(started_at, ended_at, utcnow()).total_seconds() / 60
@@ -199,8 +198,7 @@ def list_excursions(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
     """Recorded excursions, newest first, with the units each held and which still wait in quarantine."""
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
+        check_site(session, site_id)
         query = select(TemperatureExcursion, Site.code).join(Site, Site.id == TemperatureExcursion.site_id)
         counted = select(func.count()).select_from(TemperatureExcursion)
         if site_id is not None:

@@ -23,13 +23,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bloodbank.adapters.db.models import Site, Unit, UnitHold
-from bloodbank.domain.errors import InvalidTransition, NotFound
+from bloodbank.domain.errors import InvalidTransition
 from bloodbank.domain.holds import HoldDecision, check_reason, discard_reason_for, hold_label
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood import release
 from bloodbank.service_layer.blood.discards import DiscardView, discard_unit, discard_view, unit_subject
 from bloodbank.service_layer.blood.hold_records import decide_holds, open_holds
 from bloodbank.service_layer.blood.units import din_of
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -95,8 +96,7 @@ def held_page(uow: UnitOfWork, *, site_id: int | None = None, limit: int | None 
     """A page of the held units, read by the database, and how many are held in all."""
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
+        check_site(session, site_id)
         oldest = (select(UnitHold.unit_id, func.min(UnitHold.opened_at).label("since"))
                   .where(UnitHold.decided_at.is_(None)).group_by(UnitHold.unit_id).subquery())
         query = select(Unit).join(oldest, oldest.c.unit_id == Unit.id).where(Unit.status == S.QUARANTINED.value)

@@ -23,6 +23,7 @@ from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
 from bloodbank.service_layer.shared.clocks import UTC, day_bounds, site_clock, today_on
+from bloodbank.service_layer.shared.sites import check_site, load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
@@ -109,7 +110,7 @@ def stock(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None = Non
     now = utcnow()
     with uow:
         session = uow.session
-        _check_site(session, site_id)
+        check_site(session, site_id)
         lines = _stock_lines(session, now, site_id, kind, group)
         soon = (
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code.label("site_code"),
@@ -131,13 +132,8 @@ def stock_lines(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
     """The stock report's counts alone, for views that show no unit one by one."""
     kind = _check_kind(kind)
     with uow:
-        _check_site(uow.session, site_id)
+        check_site(uow.session, site_id)
         return _stock_lines(uow.session, utcnow(), site_id, kind, None)
-
-
-def _check_site(session, site_id: int | None) -> None:
-    if site_id is not None and session.get(Site, site_id) is None:
-        raise NotFound(f"No site with id {site_id}.")
 
 
 def _narrowed(statement, site_id: int | None, kind: str | None, group: str | None):
@@ -321,7 +317,7 @@ def expiring_within(uow: UnitOfWork, *, hours: int = 48, site_id: int | None = N
     now = utcnow()
     with uow:
         session = uow.session
-        _check_site(session, site_id)
+        check_site(session, site_id)
         statement = _narrowed(
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Site.code, Unit.storage_location, Unit.kind,
                    Unit.blood_group, Unit.status, Unit.expires_at)
@@ -370,9 +366,7 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
     now = utcnow()
     with uow:
         session = uow.session
-        site = session.get(Site, site_id) if site_id is not None else None
-        if site_id is not None and site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(session, site_id) if site_id is not None else None
         statement = (
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.blood_group, Unit.status,
                    Unit.site_id, Site.code, Unit.storage_location, Unit.collected_at, Unit.expires_at,

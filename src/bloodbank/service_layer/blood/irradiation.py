@@ -11,9 +11,10 @@ from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import components, processing as rules
 from bloodbank.domain.errors import Conflict
 from bloodbank.domain.unit_status import UnitStatus
-from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.blood.site_rules import regime_of
 from bloodbank.service_layer.shared.clocks import clock_of_site, site_clock
 from bloodbank.service_layer.blood.units import UnitView, din_of, plain_time, unit_view, update_unit
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -37,7 +38,7 @@ def irradiate(uow: UnitOfWork, *, unit_id: int) -> UnitView:
                            "available in stock is irradiated.")
         product = rules.choose_product(kind, irradiated=True, leucoreduced=unit.leucoreduced)
         now = utcnow()
-        site = site_of(s, unit.site_id)
+        site = load_site(s, unit.site_id)
         clock = site_clock(site)
         recomputed = components.expiry(
             kind, unit.collected_at.astimezone(clock), regime=regime_of(site),

@@ -27,10 +27,11 @@ from bloodbank.domain.components import ComponentKind
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.service_layer.blood.donor_groups import group_disputed
-from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.blood.site_rules import regime_of
 from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
 from bloodbank.service_layer.donors.din_allocation import next_din
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -45,7 +46,7 @@ def pool_platelets(uow: UnitOfWork, *, donation_ids: list[int], site_id: int) ->
     ids = sorted(rules.check_distinct(donation_ids))
     with uow:
         s = uow.session
-        site = site_of(s, site_id)
+        site = load_site(s, site_id)
         clock = site_clock(site)
         donations = _locked_donations(s, ids)
         found = [_source(s, donation) for donation in donations]
@@ -222,7 +223,7 @@ def pool_candidates(uow: UnitOfWork, *, site_id: int | None = None, limit: int =
         found = []
         for donation_id in sorted(sources):
             donation = donations[donation_id]
-            site = site_of(s, donation.site_id)
+            site = load_site(s, donation.site_id)
             expires = components.expiry(POOLED, donation.started_at.astimezone(site_clock(site)),
                                         regime=regime_of(site))
             if donation_id in concentrates and sources[donation_id] == rules.PRP:

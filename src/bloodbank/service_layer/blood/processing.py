@@ -28,9 +28,10 @@ from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.donor_groups import recorded_group
 from bloodbank.service_layer.blood.labels import LABEL_STATUSES
-from bloodbank.service_layer.blood.site_rules import regime_of, site_of
+from bloodbank.service_layer.blood.site_rules import regime_of
 from bloodbank.service_layer.shared.clocks import site_clock
 from bloodbank.service_layer.blood.units import UnitView, create_unit, din_of, refuse_if_expired, unit_view
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_moves import load_unit
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -51,7 +52,7 @@ def process_donation(uow: UnitOfWork, *, donation_id: int, method: str, leucored
         if low_titer:
             _refuse_unless_low_titre(s, donation, group)
         filtered = rules.usual_leucoreduction(method) if leucoreduced is None else bool(leucoreduced)
-        site = site_of(s, donation.site_id)
+        site = load_site(s, donation.site_id)
         # A component's days count from the collection day on the collecting site's clock.
         regime, collected = regime_of(site), donation.started_at.astimezone(site_clock(site))
         din, now = din_of(donation.din), utcnow()

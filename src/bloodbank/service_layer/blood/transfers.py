@@ -20,6 +20,7 @@ from bloodbank.adapters.db.models import Site, Transfer, TransferItem, Unit
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.holds import HoldKind
+from bloodbank.domain.messages import N_
 from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.hold_records import open_hold
 from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
@@ -78,10 +79,11 @@ class TransferView:
         return tuple(u.unit_id for u in self.units if u.received_ok is False)
 
 
-def _site(session, site_id: int, role: str) -> Site:
+def _site(session, site_id: int, missing: str) -> Site:
+    # Unlike `shared.sites.load_site`, the refusal says which of the two sites the clerk gave is unknown.
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"No {role} site with id {site_id}.")
+        raise NotFound(missing, params={"site_id": site_id})
     return site
 
 
@@ -118,7 +120,8 @@ def dispatch(uow: UnitOfWork, *, from_site_id: int, to_site_id: int, unit_ids: l
         raise InvalidInput(f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).")
     with uow:
         session, now = uow.session, utcnow()
-        source, destination = _site(session, from_site_id, "sending"), _site(session, to_site_id, "receiving")
+        source = _site(session, from_site_id, N_("No sending site with id %(site_id)s."))
+        destination = _site(session, to_site_id, N_("No receiving site with id %(site_id)s."))
         found = {u.id: u for u in session.execute(
             select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()).scalars()}
         problems = [p for i in ids if (p := _problem(found.get(i), i, source, now))]

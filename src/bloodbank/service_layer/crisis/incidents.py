@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bloodbank.adapters.db.models import CasualtyCount, Hospital, Incident, Issue, Order, Site, User
+from bloodbank.adapters.db.models import CasualtyCount, Hospital, Incident, Issue, Order, User
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import access
 from bloodbank.domain import incidents as rules
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.text import clean_text
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 MAX_NOTE = 1000
@@ -100,8 +101,7 @@ def declare(uow: UnitOfWork, *, place: str, kind: str, occurred_at: datetime | N
     changes = _expected(expected or {})
     with uow:
         session = uow.session
-        if site_id is not None and session.get(Site, site_id) is None:
-            raise NotFound(f"There is no site {site_id}.")
+        check_site(session, site_id)
         row = Incident(place=place, kind=kind, occurred_at=at, site_id=site_id, note=note, status="declared",
                        declared_at=now, declared_by=uow.actor)
         session.add(row)

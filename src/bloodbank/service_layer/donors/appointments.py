@@ -31,6 +31,7 @@ from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.donors.deferrals import current_donor
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.clocks import site_clock, today_on
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # A donor holding either of these on a day has that day taken.
@@ -140,9 +141,7 @@ def book_within(uow: UnitOfWork, *, donor_id: int, site_id: int, starts_at: date
 
 
 def _open_site(s: Session, site_id: int) -> Site:
-    site = s.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"No site with id {site_id}.")
+    site = load_site(s, site_id)
     if not site.active:
         raise Conflict(f"Site {site.code} ({site.name}) is not active: it takes no bookings.")
     return site
@@ -306,9 +305,7 @@ def list_for_site_day(uow: UnitOfWork, *, site_id: int, on: date) -> list[Appoin
     """Every appointment at the site that day (on its clock), whatever its status, in slot order."""
     with uow:
         s = uow.session
-        site = s.get(Site, site_id)
-        if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(s, site_id)
         starts, ends = scheduling.day_bounds_utc(on, site_clock(site))
         return _listed(s, Appointment.site_id == site_id,
                        Appointment.starts_at >= starts, Appointment.starts_at < ends)
@@ -344,9 +341,7 @@ def book_for(uow: UnitOfWork, *, donor_ref: str, site_id: int, starts_at: dateti
 def next_booked_day(uow: UnitOfWork, *, site_id: int, after: date) -> date | None:
     """The first day after `after` with a booked appointment at the site: where an empty day's list points."""
     with uow:
-        site = uow.session.get(Site, site_id)
-        if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(uow.session, site_id)
         zone = site_clock(site)
         _, starts = scheduling.day_bounds_utc(after, zone)
         first = uow.session.execute(

@@ -20,6 +20,7 @@ from bloodbank.service_layer.donors.collection import (
 from bloodbank.service_layer.donors.consent import consent_of, ensure_consent_for_collection
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_deferred
 from bloodbank.service_layer.shared.clocks import UTC, clock_of_site, day_bounds, site_day_bounds, today_on
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -138,8 +139,7 @@ def _ready_view(visit: Visit, donor: Donor, consented_at: datetime) -> ReadyVisi
 def ready_for_collection(uow: UnitOfWork, *, site_id: int) -> list[ReadyVisitView]:
     """Today's visits at the site that may go to the chair, first consented first."""
     with uow:
-        if uow.session.get(Site, site_id) is None:
-            raise NotFound(f"No site with id {site_id}.")
+        load_site(uow.session, site_id)
         rows = uow.session.execute(_ready_query(uow.session, site_id)).all()
         return [_ready_view(visit, donor, at) for visit, donor, at in rows]
 
@@ -164,9 +164,7 @@ def collection_board(uow: UnitOfWork, *, site_id: int | None = None, recent: int
         sites = tuple(SiteChoice(id=row.id, code=row.code, name=row.name) for row in
                       s.execute(select(Site).where(Site.active).order_by(Site.code)).scalars())
         if site_id is not None:
-            row = s.get(Site, site_id)
-            if row is None:
-                raise NotFound(f"No site with id {site_id}.")
+            row = load_site(s, site_id)
             site = SiteChoice(id=row.id, code=row.code, name=row.name)
         else:
             site = _busiest(s, sites)

@@ -8,12 +8,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Donor, Site
+from bloodbank.adapters.db.models import Donor
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain.blood_groups import parse_group
 from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_name, clean_text
+from bloodbank.service_layer.shared.sites import load_site
 
 
 # Registration, not eligibility: the rule set decides the age to donate (16 to 18 by country);
@@ -125,8 +126,10 @@ def clean_donor_ids(values: object) -> tuple[int, ...]:
 def clean_site_id(session: Session, site_id: object) -> int | None:
     if site_id is None:
         return None
-    if isinstance(site_id, bool) or not isinstance(site_id, int) or session.get(Site, site_id) is None:
-        raise NotFound(f"There is no site {site_id!r} to prefer.")
+    # A site is named by its id alone: a name or a code typed where the id goes names no site.
+    if isinstance(site_id, bool) or not isinstance(site_id, int):
+        raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": repr(site_id)})
+    load_site(session, site_id)
     return site_id
 
 

@@ -22,7 +22,9 @@ from bloodbank.adapters.db.models import Site
 from bloodbank.domain import lab_tests, scheduling, text
 from bloodbank.domain.eligibility import RuleSetError, load_rule_set
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
+from bloodbank.domain.messages import N_
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 KINDS = ("fixed", "mobile")
@@ -202,7 +204,7 @@ def _change(uow: UnitOfWork, site_id: int, *, reason: str, fields: dict, panel: 
     if panel is not None:
         panel = list(lab_tests.validate_panel(panel))
     with uow:
-        row = _site(uow.session, site_id)
+        row = load_site(uow.session, site_id)
         if ("latitude" in fields) != ("longitude" in fields):
             # Moving one coordinate alone is checked against the other's current value.
             fields = {"latitude": row.latitude, "longitude": row.longitude, **fields}
@@ -237,7 +239,7 @@ def _set_active(uow: UnitOfWork, site_id: int, active: bool, reason: str, view=s
     if not reason:
         raise InvalidInput(f"Give the reason for {'reactivating' if active else 'deactivating'} the site.")
     with uow:
-        row = _site(uow.session, site_id)
+        row = load_site(uow.session, site_id)
         if row.active == active:
             raise Conflict(f"Site {row.code} is already {'active' if active else 'inactive'}.")
         row.active = active
@@ -257,7 +259,7 @@ def list_sites(uow: UnitOfWork, *, active_only: bool = True) -> list[SiteView]:
 
 def get_site(uow: UnitOfWork, site_id: int) -> SiteView:
     with uow:
-        return site_view(_site(uow.session, site_id))
+        return site_view(load_site(uow.session, site_id))
 
 
 def site_by_code(uow: UnitOfWork, code: str) -> SiteView:
@@ -265,15 +267,8 @@ def site_by_code(uow: UnitOfWork, code: str) -> SiteView:
     with uow:
         row = uow.session.execute(select(Site).where(Site.code == wanted)).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"No site with code {code!r}.")
+            raise NotFound(N_("No site with code %(code)s."), params={"code": repr(code)})
         return site_view(row)
-
-
-def _site(session: Session, site_id: int) -> Site:
-    row = session.get(Site, site_id)
-    if row is None:
-        raise NotFound(f"No site with id {site_id}.")
-    return row
 
 
 def _refuse_taken_code(session: Session, code: str) -> None:
@@ -330,7 +325,7 @@ def list_site_details(uow: UnitOfWork, *, active_only: bool = False, kind: str |
 
 def get_site_detail(uow: UnitOfWork, site_id: int) -> SiteDetail:
     with uow:
-        return site_detail(_site(uow.session, site_id))
+        return site_detail(load_site(uow.session, site_id))
 
 
 def create_site_with_panel(uow: UnitOfWork, *, code: str, name: str, kind: str, facility_code: str,

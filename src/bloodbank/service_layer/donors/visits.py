@@ -20,6 +20,7 @@ from bloodbank.service_layer.donors.readiness import ensure_may_give
 from bloodbank.service_layer.donors.registry import ERASED_NAME
 from bloodbank.service_layer.shared.audit_snapshots import changes, snapshot
 from bloodbank.service_layer.shared.clocks import day_bounds, site_clock, site_day_bounds, today_on
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -65,9 +66,7 @@ def check_in(uow: UnitOfWork, *, donor_id: int, site_id: int, appointment_id: in
         donor = current_donor(s, donor_id)
         # Locking the donor row queues a second desk checking in the same person at once.
         s.execute(select(Donor.id).where(Donor.id == donor.id).with_for_update())
-        site = s.get(Site, site_id)
-        if site is None:
-            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
+        site = load_site(s, site_id)
         if not site.active:
             raise Conflict(N_("Site %(code)s is not active: donors cannot be checked in there."),
                            params={"code": site.code})
@@ -153,9 +152,7 @@ def get_visit(uow: UnitOfWork, visit_id: int) -> VisitView:
 def list_open_visits(uow: UnitOfWork, site_id: int) -> list[VisitView]:
     """Today's visits at the site (its day, on its clock) still in progress, in order of arrival."""
     with uow:
-        site = uow.session.get(Site, site_id)
-        if site is None:
-            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
+        site = load_site(uow.session, site_id)
         start, end = site_day_bounds(site)
         rows = uow.session.execute(
             select(Visit, Donor.donor_number).join(Donor, Donor.id == Visit.donor_id)
@@ -252,9 +249,7 @@ def open_visit_details(uow: UnitOfWork, site_id: int) -> list[VisitDetail]:
     """Today's visits at the site (its day, on its clock) still in progress, in order of arrival, with names."""
     with uow:
         s = uow.session
-        site = s.get(Site, site_id)
-        if site is None:
-            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
+        site = load_site(s, site_id)
         start, end = site_day_bounds(site)
         rows = s.execute(
             select(Visit).where(Visit.site_id == site_id, Visit.status.in_(OPEN_STATUSES),

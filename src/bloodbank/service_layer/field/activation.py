@@ -22,6 +22,7 @@ from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.messages import N_
 from bloodbank.service_layer.field.emergencies import named_emergency, still_in_force
 from bloodbank.service_layer.field.panel import MemberView, load_member, member_view
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 ANSWERED = ("accepted", "declined")  # no answer: they stay on the list to be tried again
@@ -72,8 +73,7 @@ def activate(uow: UnitOfWork, *, site_id: int, waiting: Iterable[tuple[str | Non
     needs = read_waiting(waiting)
     with uow:
         session = uow.session
-        if session.get(Site, site_id) is None:
-            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
+        load_site(session, site_id)
         emergency = named_emergency(session, site_id, incident_id=incident_id, cut_off_id=cut_off_id)
         row = PanelActivation(site_id=site_id, incident_id=emergency.incident_id, cut_off_id=emergency.cut_off_id,
                               waiting=[{"group": w.group, "count": w.count} for w in needs],

@@ -14,6 +14,7 @@ from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.field.emergencies import active_cut_off
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -50,9 +51,7 @@ def declare_cut_off(uow: UnitOfWork, *, site_id: int, reason: str) -> CutOffView
         raise InvalidInput(N_("Say why tested blood cannot reach the site (e.g. 'road cut, no resupply for 48 h')."))
     with uow:
         session = uow.session
-        site = session.get(Site, site_id)
-        if site is None:
-            raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
+        site = load_site(session, site_id)
         if active_cut_off(session, site_id) is not None:
             raise Conflict(N_("A supply cut-off is already in force at %(site)s."), params={"site": site.name})
         row = SupplyCutOff(site_id=site_id, reason=reason, declared_at=utcnow(), declared_by=uow.actor)

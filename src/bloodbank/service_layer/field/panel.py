@@ -18,6 +18,7 @@ from bloodbank.domain.messages import N_
 from bloodbank.domain.text import clean_text
 from bloodbank.service_layer.donors.deferral_lookup import ensure_not_erased, survivor
 from bloodbank.service_layer.field.member_facts import member_facts, site_policy
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 
@@ -64,13 +65,6 @@ def member_view(session: Session, member: PanelMember, site: Site, now: datetime
     )
 
 
-def _site(session: Session, site_id: int) -> Site:
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(N_("No site with id %(site_id)s."), params={"site_id": site_id})
-    return site
-
-
 def load_member(session: Session, member_id: int, *, lock: bool = False) -> PanelMember:
     statement = select(PanelMember).where(PanelMember.id == member_id)
     member = session.execute(statement.with_for_update() if lock else statement).scalar_one_or_none()
@@ -92,7 +86,7 @@ def join_panel(uow: UnitOfWork, *, site_id: int, donor_id: int, text_version: st
                            params={"version": str(text_version)[:40], "current": current})
     with uow:
         session = uow.session
-        site = _site(session, site_id)
+        site = load_site(session, site_id)
         ensure_not_erased(session, donor_id)
         donor = survivor(session, session.get(Donor, donor_id))
         if donor is None:
@@ -131,7 +125,7 @@ def withdraw_from_panel(uow: UnitOfWork, *, member_id: int) -> MemberView:
         session.flush()
         uow.audit("withdraw", "panel_member", member.id, old={"withdrawn_at": None},
                   new={"withdrawn_at": member.withdrawn_at}, reason="consent to be called withdrawn")
-        view = member_view(session, member, _site(session, member.site_id), utcnow())
+        view = member_view(session, member, load_site(session, member.site_id), utcnow())
         uow.commit()
     return view
 
@@ -148,7 +142,7 @@ def set_availability(uow: UnitOfWork, *, member_id: int, available: bool, note: 
         session.flush()
         uow.audit("update", "panel_member", member.id, old=old,
                   new={"available": member.available, "availability_note": note})
-        view = member_view(session, member, _site(session, member.site_id), utcnow())
+        view = member_view(session, member, load_site(session, member.site_id), utcnow())
         uow.commit()
     return view
 
@@ -156,7 +150,7 @@ def set_availability(uow: UnitOfWork, *, member_id: int, available: bool, note: 
 def panel_board(uow: UnitOfWork, *, site_id: int, include_withdrawn: bool = False) -> PanelBoard:
     with uow:
         session = uow.session
-        site = _site(session, site_id)
+        site = load_site(session, site_id)
         statement = select(PanelMember).where(PanelMember.site_id == site_id)
         if not include_withdrawn:
             statement = statement.where(PanelMember.withdrawn_at.is_(None))
@@ -170,4 +164,4 @@ def get_member(uow: UnitOfWork, *, member_id: int) -> MemberView:
     with uow:
         session = uow.session
         member = load_member(session, member_id)
-        return member_view(session, member, _site(session, member.site_id), utcnow())
+        return member_view(session, member, load_site(session, member.site_id), utcnow())

@@ -6,10 +6,10 @@ rule data's default.
 
 from __future__ import annotations
 
-from bloodbank.adapters.db.models import Site
 from bloodbank.domain import walking_blood_bank as wbb
-from bloodbank.domain.errors import InvalidInput, NotFound
+from bloodbank.domain.errors import InvalidInput
 from bloodbank.domain.text import clean_text
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 FIELDS = ("titre_threshold", "titre_validity_days", "panel_screen_validity_days")
@@ -23,9 +23,7 @@ def set_policy(uow: UnitOfWork, *, site_id: int, reason: str, titre_threshold: i
     policy = wbb.policy(titre_threshold=titre_threshold, titre_validity_days=titre_validity_days,
                         screen_validity_days=screen_validity_days)
     with uow:
-        site = uow.session.get(Site, site_id)
-        if site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(uow.session, site_id)
         old = {name: getattr(site, name) for name in FIELDS}
         site.titre_threshold, site.titre_validity_days = titre_threshold, titre_validity_days
         site.panel_screen_validity_days = screen_validity_days

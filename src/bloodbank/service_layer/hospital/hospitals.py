@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bloodbank.adapters.db.models import Hospital, Site
+from bloodbank.adapters.db.models import Hospital
 from bloodbank.domain import scheduling, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.service_layer.hospital import scope
 from bloodbank.service_layer.shared.audit_snapshots import snapshot
 from bloodbank.service_layer.shared.clocks import hospital_clock
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 # The code also qualifies hospital numbers ("RXH:123456"), so it has no colon or space.
@@ -49,8 +50,7 @@ def create_hospital(uow: UnitOfWork, *, code: str, name: str, site_id: int, addr
                   **_position(latitude, longitude))
     with uow:
         session = uow.session
-        if session.get(Site, site_id) is None:
-            raise NotFound(f"There is no site {site_id} to serve this hospital.")
+        load_site(session, site_id)
         if find_hospital(session, fields["code"]) is not None:
             raise Conflict(f"A hospital with code {fields['code']} already exists.")
         row = Hospital(site_id=site_id, **fields)

@@ -24,11 +24,11 @@ from bloodbank.adapters.db.models import (
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.domain import inventory as stock_rules
 from bloodbank.domain.components import ComponentKind
-from bloodbank.domain.errors import NotFound
 from bloodbank.domain.monthly_report import Month, days_reported, running_stock
 from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus, public_discard_code
 from bloodbank.service_layer.hospital.scope import hospitals_visible
 from bloodbank.service_layer.shared.clocks import UTC, day_bounds, hospital_clock, local_date, site_clock, today_on
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 RED_CELLS = ComponentKind.RED_CELLS.value
@@ -98,9 +98,7 @@ def monthly_report(uow: UnitOfWork, month: Month, *, site_id: int | None = None,
     now = now or utcnow()
     with uow:
         s = uow.session
-        site = s.get(Site, site_id) if site_id is not None else None
-        if site_id is not None and site is None:
-            raise NotFound(f"No site with id {site_id}.")
+        site = load_site(s, site_id) if site_id is not None else None
         sites = [site] if site is not None else list(s.scalars(select(Site).order_by(Site.code)))
         zones = _by_zone(sites)
         collections = _collections(uow, month, zones)

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from bloodbank.adapters.db.models import HospitalMembership, Site, User, UserSession
+from bloodbank.adapters.db.models import HospitalMembership, User, UserSession
 from bloodbank.adapters.db.models.base import utcnow
 from bloodbank.adapters.passwords import hash_password, verify_password
 from bloodbank.domain import access, messages, text
 from bloodbank.domain.errors import Conflict, InvalidInput, NotFound
 from bloodbank.domain.hospital_scope import HOSPITAL_ROLES
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 from bloodbank.service_layer.staff import memberships
 
@@ -83,8 +84,7 @@ def create_user(uow: UnitOfWork, *, username: str, full_name: str, role: str, pa
     with uow:
         if uow.session.execute(select(User.id).where(User.username == name)).first():
             raise Conflict(f"There is already a user named {name}.")
-        if site_id is not None and uow.session.get(Site, site_id) is None:
-            raise NotFound(f"There is no site {site_id}.")
+        check_site(uow.session, site_id)
         wanted = memberships.resolve_hospitals(uow.session, hospitals)
         row = User(username=name, full_name=full, role=granted.value, password_hash=hash_password(password),
                    service_account=bool(service_account), demo=bool(demo),
