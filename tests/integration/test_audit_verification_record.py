@@ -162,3 +162,20 @@ def test_the_entries_checked_since_are_counted_in_the_singular_or_plural_of_the_
     assert "3 entries written since were checked now." in page("en")
     assert "3 entrées écrites depuis viennent d'être contrôlées." in page("fr")
     assert "فُحصت الآن 3 إدخالات مكتوبة منذ ذلك الحين." in page("ar")
+
+
+def test_the_page_counts_erased_values_and_their_erasure_entries_each_in_its_own_number(database):
+    from tests.integration.test_audit_payloads import erase
+    from tests.integration.test_ui_admin import text_of
+    from tests.integration.web_fixtures import browser
+
+    write_entries(database, 3)
+    erase(database, [2])
+    client = browser(database, "administrator", "admin.ada")
+    page = text_of(client.get("/admin/audit").text)
+    assert "The values of 1 entry were erased (personal data, at a donor's request or by retention); " \
+           "its place in the chain is intact. 1 erasure entry in the chain says so." in page
+    erase(database, [1, 3])
+    page = text_of(client.get("/admin/audit").text)
+    assert "The values of 3 entries were erased (personal data, at donors' requests or by retention); " \
+           "their place in the chain is intact. 2 erasure entries in the chain say so." in page
