@@ -2,8 +2,8 @@
 
 `python benchmarks/scale.py --sizes 10000,100000,1000000 [--pg URL]` builds each register with bulk
 inserts (a national register takes minutes, not hours), then times the requests a desk and a lab make
-all day through the web application in-process, and prints an operation × size table with the growth
-from the smallest to the largest size.
+all day through the web application in-process, the sizes taking turns request by request, and prints an
+operation × size table with the growth from the smallest to the largest size.
 
 The generated register: donors with names drawn from some tens of thousands of family names and
 thousands of given names (a national register's diversity, so a typed prefix matches what it would in
@@ -142,86 +142,114 @@ def build(database: Database, donors: int) -> dict:
     return {"site_id": site_id, "sample": sample, "rng": rng, "family": family, "given": given}
 
 
-def measure(database: Database, built: dict, runs: int = 40) -> dict[str, float]:
-    from fastapi.testclient import TestClient
+class Desk:
+    """One register's application, its users' tokens and the donors the requests pick from."""
 
-    from bloodbank.entrypoints.web.app import create_app
-    from bloodbank.service_layer.staff import authentication, users
+    def __init__(self, database: Database, built: dict):
+        from fastapi.testclient import TestClient
 
-    clients = {}
-    on_file = {u.username: u for u in users.list_users(UnitOfWork(database))}
-    for role in ("clerk", "lab_technician"):
-        username = f"bench-{role}".replace("_", "-")
-        user = on_file.get(username) or users.create_user(UnitOfWork(database, actor="bench"), username=username,
-                                                          full_name="Bench", role=role, password="bench-password-1")
-        clients[role] = authentication.issue_api_token(UnitOfWork(database, actor=user.username),
-                                                       user_id=user.id, name="bench", issuer_id=user.id).token
-    app = TestClient(create_app(database.url), follow_redirects=False)
-    rng, sample = random.Random(5), built["sample"]
-    as_ = lambda role: {"Authorization": f"Bearer {clients[role]}"}  # noqa: E731
-    timings: dict[str, list[float]] = {}
+        from bloodbank.entrypoints.web.app import create_app
+        from bloodbank.service_layer.staff import authentication, users
 
-    def time_it(name: str, call) -> None:
-        call()  # warm
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            response = call()
-            timings.setdefault(name, []).append(time.perf_counter() - t0)
-            assert response.status_code < 400 or response.status_code == 409, (name, response.status_code,
-                                                                                response.text[:300])
+        self.tokens = {}
+        on_file = {u.username: u for u in users.list_users(UnitOfWork(database))}
+        for role in ("clerk", "lab_technician"):
+            username = f"bench-{role}".replace("_", "-")
+            user = on_file.get(username) or users.create_user(
+                UnitOfWork(database, actor="bench"), username=username, full_name="Bench", role=role,
+                password="bench-password-1")
+            self.tokens[role] = authentication.issue_api_token(UnitOfWork(database, actor=user.username),
+                                                               user_id=user.id, name="bench", issuer_id=user.id).token
+        self.app = TestClient(create_app(database.url), follow_redirects=False)
+        self.other = TestClient(create_app(database.url), follow_redirects=False)
+        self.rng, self.sample, self.built = random.Random(5), built["sample"], built
 
-    pick = lambda: rng.choice(sample)  # noqa: E731
-    time_it("desk live search, 3 letters of a family name (page)",
-            lambda: app.get("/desk", params={"q": pick().family_name[:3]}, headers=as_("clerk")))
-    time_it("desk live search, given name and family name (page)",
-            lambda: app.get("/desk", params={"q": f"{pick().given_name} {pick().family_name[:4]}"},
-                            headers=as_("clerk")))
+    def as_(self, role: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def one_person():
-        # What a clerk types to find the person in front of them: their given name and the start of their
-        # family name (the row above pairs two donors' names, a search that often finds no one).
-        donor = pick()
-        return app.get("/desk", params={"q": f"{donor.given_name} {donor.family_name[:4]}"}, headers=as_("clerk"))
-    time_it("desk live search, one donor's given name and 4 letters of their family name (page)", one_person)
-    # A full page of results at every size: the two-name rows above find a handful at 10,000 donors and a full
-    # page at a million, and a page of 40 donors costs more to show than a page of 3 on any register.
-    time_it("desk live search, one letter (a full page of 40 shown)",
-            lambda: app.get("/desk", params={"q": rng.choice("abcdefghklmnrst")}, headers=as_("clerk")))
-    time_it("donor search by phone ending (API)",
-            lambda: app.get("/api/donors", params={"phone": pick().phone[-7:]}, headers=as_("clerk")))
+    def pick(self):
+        return self.rng.choice(self.sample)
 
-    def register():
-        return app.post("/api/donors", headers=as_("clerk"), json=dict(
-            given_name=rng.choice(built["given"]), family_name=rng.choice(built["family"]) + rng.choice(string.ascii_lowercase),
+    def search(self, q: str):
+        return self.app.get("/desk", params={"q": q}, headers=self.as_("clerk"))
+
+    def register(self):
+        rng = self.rng
+        return self.app.post("/api/donors", headers=self.as_("clerk"), json=dict(
+            given_name=rng.choice(self.built["given"]),
+            family_name=rng.choice(self.built["family"]) + rng.choice(string.ascii_lowercase),
             date_of_birth=str(date(1950, 1, 1) + timedelta(days=rng.randint(0, 18000))), sex="F",
             phone=f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"))
-    time_it("register a donor (duplicate check, API)", register)
-    time_it("home page figures: donors, donors by group, donations (page)",
-            lambda: app.get("/", headers=as_("clerk")))
-    time_it("donor page (desk)", lambda: app.get(f"/desk/donors/{pick().id}", headers=as_("clerk")))
-    time_it("lab quarantine list, 500 units (API)",
-            lambda: app.get("/api/lab/quarantine", params={"limit": 50}, headers=as_("lab_technician")))
-    time_it("lab quarantine board (page)", lambda: app.get("/lab", headers=as_("lab_technician")))
 
-    # A long read beside the desk's quick ones: the quarantine list and the stock report read over and over
-    # in another thread while the donor's record is read.
-    busy = threading.Event()
-    other = TestClient(create_app(database.url), follow_redirects=False)
+    def one_person(self):
+        # What a clerk types to find the person in front of them: their given name and the start of their
+        # family name (the row before pairs two donors' names, a search that often finds no one).
+        donor = self.pick()
+        return self.search(f"{donor.given_name} {donor.family_name[:4]}")
 
-    def long_reads():
-        while not busy.is_set():
-            other.get("/api/lab/quarantine", params={"limit": 200}, headers=as_("lab_technician"))
-            other.get("/api/inventory/stock", headers=as_("lab_technician"))
+    def long_reads(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.other.get("/api/lab/quarantine", params={"limit": 200}, headers=self.as_("lab_technician"))
+            self.other.get("/api/inventory/stock", headers=self.as_("lab_technician"))
 
-    worker = threading.Thread(target=long_reads, daemon=True)
-    worker.start()
-    try:
-        time_it("donor page while the quarantine list and stock report run", lambda: app.get(
-            f"/desk/donors/{pick().id}", headers=as_("clerk")))
-    finally:
-        busy.set()
-        worker.join()
-    return {name: statistics.median(values) * 1000 for name, values in timings.items()}
+
+OPERATIONS = [
+    ("desk live search, 3 letters of a family name (page)", lambda d: d.search(d.pick().family_name[:3])),
+    ("desk live search, given name and family name (page)",
+     lambda d: d.search(f"{d.pick().given_name} {d.pick().family_name[:4]}")),
+    ("desk live search, one donor's given name and 4 letters of their family name (page)", Desk.one_person),
+    # A full page of results at every size: the two-name rows above find a handful at 10,000 donors and a full
+    # page at a million, and a page of 40 donors costs more to show than a page of 3 on any register.
+    ("desk live search, one letter (a full page of 40 shown)", lambda d: d.search(d.rng.choice("abcdefghklmnrst"))),
+    ("donor search by phone ending (API)",
+     lambda d: d.app.get("/api/donors", params={"phone": d.pick().phone[-7:]}, headers=d.as_("clerk"))),
+    ("register a donor (duplicate check, API)", Desk.register),
+    ("home page figures: donors, donors by group, donations (page)", lambda d: d.app.get("/", headers=d.as_("clerk"))),
+    ("donor page (desk)", lambda d: d.app.get(f"/desk/donors/{d.pick().id}", headers=d.as_("clerk"))),
+    ("lab quarantine list, 500 units (API)",
+     lambda d: d.app.get("/api/lab/quarantine", params={"limit": 50}, headers=d.as_("lab_technician"))),
+    ("lab quarantine board (page)", lambda d: d.app.get("/lab", headers=d.as_("lab_technician"))),
+]
+BESIDE_LONG_READS = "donor page while the quarantine list and stock report run"
+# The long reads run in turns too, a block of requests at each size, so no size has the machine to itself.
+BLOCKS = 4
+
+
+def measure(desks: dict[int, Desk], runs: int = 40) -> dict[str, dict[int, float]]:
+    """p50 of each operation at each size, the sizes taking turns request by request.
+
+    A machine's speed drifts over minutes (other work, the processor's clock): timing one size after the
+    other read that drift as growth with the register, in either direction. In turns, it falls on every size."""
+    timings: dict[str, dict[int, list[float]]] = {}
+
+    def time_one(name: str, size: int, call) -> None:
+        t0 = time.perf_counter()
+        response = call()
+        timings.setdefault(name, {}).setdefault(size, []).append(time.perf_counter() - t0)
+        assert response.status_code < 400 or response.status_code == 409, (name, response.status_code,
+                                                                            response.text[:300])
+
+    order = list(desks)
+    for name, call in OPERATIONS:
+        for desk in desks.values():
+            call(desk)  # warm
+        for n in range(runs):
+            for size in order[n % len(order):] + order[:n % len(order)]:
+                time_one(name, size, lambda: call(desks[size]))
+    for block in range(BLOCKS):
+        for size, desk in desks.items():
+            stop = threading.Event()
+            worker = threading.Thread(target=desk.long_reads, args=(stop,), daemon=True)
+            worker.start()
+            try:
+                for _ in range(max(runs // BLOCKS, 1)):
+                    time_one(BESIDE_LONG_READS, size,
+                             lambda: desk.app.get(f"/desk/donors/{desk.pick().id}", headers=desk.as_("clerk")))
+            finally:
+                stop.set()
+                worker.join()
+    return {name: {size: statistics.median(values) * 1000 for size, values in by_size.items()}
+            for name, by_size in timings.items()}
 
 
 def kept_ring(folder: str) -> keyring.KeyRing:
@@ -274,6 +302,7 @@ def main() -> None:
     engines = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
     results: dict[tuple[str, str], dict[int, float]] = {}
     for label, server in engines:
+        desks, opened = {}, []
         for size in sizes:
             database, name = register_database(server, size, args.keep)
             built = built_before(database, size) if args.keep else None
@@ -281,9 +310,12 @@ def main() -> None:
                 t0 = time.perf_counter()
                 built = build(database, size)
                 print(f"{label}: {size:,} donors built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-            print(f"{label}, {size:,} donors: load average before timing {os.getloadavg()[0]:.1f}", file=sys.stderr)
-            for operation, ms in measure(database, built, args.runs).items():
-                results.setdefault((label, operation), {})[size] = ms
+            desks[size] = Desk(database, built)
+            opened.append((database, name))
+        print(f"{label}: load average before timing {os.getloadavg()[0]:.1f}", file=sys.stderr)
+        for operation, by_size in measure(desks, args.runs).items():
+            results[(label, operation)] = by_size
+        for database, name in opened:
             database.dispose()
             if name and not args.keep:
                 drop_pg(server, name)
