@@ -25,7 +25,7 @@ from bloodbank.service_layer.blood.hold_records import end_holds_of_discarded
 from bloodbank.service_layer.blood.labels import read_din_scan, read_product_scan
 from bloodbank.service_layer.blood.units import din_of, product_name
 from bloodbank.service_layer.shared.reservations import end_live_reservation
-from bloodbank.service_layer.shared.sites import load_site
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_moves import load_unit, move
 from bloodbank.service_layer.shared.clocks import UTC, day_bounds, site_clock
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
@@ -128,7 +128,7 @@ def discards_report(uow: UnitOfWork, *, since: date, site_id: int | None = None)
     if not isinstance(since, date) or isinstance(since, datetime):
         raise InvalidInput("Give the first day of the waste report as a date.")
     with uow:
-        site = load_site(uow.session, site_id) if site_id is not None else None
+        site = check_site(uow.session, site_id)
         start = day_bounds(since, site_clock(site) if site is not None else UTC)[0]
         statement = select(Unit.discard_reason, Unit.kind).where(
             Unit.status == S.DISCARDED.value, Unit.status_changed_at >= start)

@@ -23,7 +23,7 @@ from bloodbank.domain.errors import InvalidInput, NotFound
 from bloodbank.domain.isbt128 import parse_din
 from bloodbank.domain.unit_status import IN_STOCK, UnitStatus
 from bloodbank.service_layer.shared.clocks import UTC, day_bounds, site_clock, today_on
-from bloodbank.service_layer.shared.sites import check_site, load_site
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 S = UnitStatus
@@ -366,7 +366,7 @@ def stock_units(uow: UnitOfWork, *, site_id: int | None = None, kind: str | None
     now = utcnow()
     with uow:
         session = uow.session
-        site = load_site(session, site_id) if site_id is not None else None
+        site = check_site(session, site_id)
         statement = (
             select(Unit.id, Unit.din, Unit.product_code, Unit.division, Unit.kind, Unit.blood_group, Unit.status,
                    Unit.site_id, Site.code, Unit.storage_location, Unit.collected_at, Unit.expires_at,

@@ -25,6 +25,7 @@ from bloodbank.domain.unit_status import UnitStatus
 from bloodbank.service_layer.blood.hold_records import open_hold
 from bloodbank.service_layer.blood.unit_lookup import unit_by_scan
 from bloodbank.service_layer.blood.units import din_of
+from bloodbank.service_layer.shared.sites import load_site
 from bloodbank.service_layer.shared.unit_moves import move
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
@@ -79,14 +80,6 @@ class TransferView:
         return tuple(u.unit_id for u in self.units if u.received_ok is False)
 
 
-def _site(session, site_id: int, missing: str) -> Site:
-    # Unlike `shared.sites.load_site`, the refusal says which of the two sites the clerk gave is unknown.
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(missing, params={"site_id": site_id})
-    return site
-
-
 def _unique_ids(unit_ids, what: str) -> list[int]:
     ids = list(dict.fromkeys(unit_ids))
     if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
@@ -120,8 +113,8 @@ def dispatch(uow: UnitOfWork, *, from_site_id: int, to_site_id: int, unit_ids: l
         raise InvalidInput(f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).")
     with uow:
         session, now = uow.session, utcnow()
-        source = _site(session, from_site_id, N_("No sending site with id %(site_id)s."))
-        destination = _site(session, to_site_id, N_("No receiving site with id %(site_id)s."))
+        source = load_site(session, from_site_id, unknown=N_("No sending site with id %(site_id)s."))
+        destination = load_site(session, to_site_id, unknown=N_("No receiving site with id %(site_id)s."))
         found = {u.id: u for u in session.execute(
             select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id).with_for_update()).scalars()}
         problems = [p for i in ids if (p := _problem(found.get(i), i, source, now))]

@@ -28,7 +28,7 @@ from bloodbank.domain.monthly_report import Month, days_reported, running_stock
 from bloodbank.domain.unit_status import DISCARD_REASONS, UnitStatus, public_discard_code
 from bloodbank.service_layer.hospital.scope import hospitals_visible
 from bloodbank.service_layer.shared.clocks import UTC, day_bounds, hospital_clock, local_date, site_clock, today_on
-from bloodbank.service_layer.shared.sites import load_site
+from bloodbank.service_layer.shared.sites import check_site
 from bloodbank.service_layer.shared.unit_of_work import UnitOfWork
 
 RED_CELLS = ComponentKind.RED_CELLS.value
@@ -98,7 +98,7 @@ def monthly_report(uow: UnitOfWork, month: Month, *, site_id: int | None = None,
     now = now or utcnow()
     with uow:
         s = uow.session
-        site = load_site(s, site_id) if site_id is not None else None
+        site = check_site(s, site_id)
         sites = [site] if site is not None else list(s.scalars(select(Site).order_by(Site.code)))
         zones = _by_zone(sites)
         collections = _collections(uow, month, zones)
